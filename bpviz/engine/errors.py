@@ -1,0 +1,34 @@
+"""Errors the engine raises. Every user-facing failure is a BpvizError with a readable message."""
+
+from __future__ import annotations
+
+
+class BpvizError(Exception):
+    """Base of every error bpviz reports to a person (the CLI prints it on one line)."""
+
+
+class GraphError(BpvizError):
+    """An invalid graph edit: unknown node or port, duplicate id, cycle, bad attribute."""
+
+
+class ShapeError(BpvizError):
+    """Input shapes an op cannot combine; names the node."""
+
+    def __init__(self, node_id: str, message: str) -> None:
+        super().__init__(f"node '{node_id}': {message}")
+        self.node_id = node_id
+
+
+class NonFiniteError(BpvizError):
+    """A NaN or Inf appeared; names the first node that produced it and the pass."""
+
+    def __init__(self, node_id: str, phase: str, detail: str = "") -> None:
+        what = "value" if phase == "forward" else "gradient"
+        msg = f"non-finite {what} (NaN or Inf) produced by node '{node_id}' during {phase}"
+        super().__init__(msg + (f": {detail}" if detail else ""))
+        self.node_id = node_id
+        self.phase = phase
+
+
+class DatasetError(BpvizError):
+    """Bad dataset spec or data file; names the file, line and column where known."""

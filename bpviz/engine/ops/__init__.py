@@ -1,0 +1,21 @@
+"""Importing this package registers every op; `REGISTRY` maps type name to `OpSpec`."""
+
+from bpviz.engine.ops import activations, data, layers, losses, math  # noqa: F401  (registers)
+from bpviz.engine.ops.base import (
+    CATEGORIES,
+    CATEGORY_COLOURS,
+    REGISTRY,
+    AttrSpec,
+    OpSpec,
+    unbroadcast,
+)
+
+__all__ = ["CATEGORIES", "CATEGORY_COLOURS", "REGISTRY", "AttrSpec", "OpSpec", "unbroadcast", "get_op"]
+
+
+def get_op(name: str) -> OpSpec:
+    """The spec for `name`; KeyError lists the known ops."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise KeyError(f"unknown op '{name}' (known: {', '.join(sorted(REGISTRY))})") from None

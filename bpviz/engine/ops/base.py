@@ -1,0 +1,125 @@
+"""The op registry: one `OpSpec` per op type, read by the engine, the file format and the UI.
+
+An op's forward and backward live side by side so the chain rule for it is read in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+Array = np.ndarray
+Params = dict[str, Array]
+# forward(inputs, attrs, params) -> output
+Forward = Callable[[Sequence[Array], Mapping[str, Any], Params], Array]
+# backward(grad_out, inputs, output, attrs, params) -> (grad per input, grad per param)
+Backward = Callable[
+    [Array, Sequence[Array], Array, Mapping[str, Any], Params],
+    tuple[Sequence[Array | None], Params | None],
+]
+# param_shapes(input_shapes, attrs) -> {param name: shape}; only ops that own trainable params
+ParamShapes = Callable[[Sequence[tuple[int, ...]], Mapping[str, Any]], dict[str, tuple[int, ...]]]
+
+
+@dataclass(frozen=True)
+class AttrSpec:
+    """One attribute of an op: its kind decides how it is validated and edited.
+
+    kinds: float, int, bool, choice, tensor (number or nested list), shape (list of ints),
+    init ("zeros" | "normal" | "xavier" | "he" | {"uniform": R}), axis (null, int or list of ints),
+    text.
+    """
+
+    kind: str
+    default: Any = None
+    choices: tuple[str, ...] = ()
+    optional: bool = True
+    doc: str = ""
+    minimum: float | None = None
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """Everything about one op type. `name` is the stable type name written in scene files."""
+
+    name: str
+    inputs: tuple[str, ...]
+    forward: Forward
+    backward: Backward
+    category: str
+    doc: str
+    label: str = ""
+    attrs: dict[str, AttrSpec] = field(default_factory=dict)
+    param_shapes: ParamShapes | None = None
+    formula: str = ""
+    derivative: str = ""
+
+    @property
+    def title(self) -> str:
+        return self.label or self.name
+
+    @property
+    def colour(self) -> str:
+        return CATEGORY_COLOURS[self.category]
+
+    def default_attrs(self) -> dict[str, Any]:
+        return {k: a.default for k, a in self.attrs.items() if a.default is not None}
+
+
+CATEGORIES: tuple[str, ...] = ("data", "parameters", "math", "activations", "layers", "losses")
+CATEGORY_COLOURS: dict[str, str] = {
+    "data": "#4e79a7",
+    "parameters": "#f28e2b",
+    "math": "#76b7b2",
+    "activations": "#59a14f",
+    "layers": "#b07aa1",
+    "losses": "#e15759",
+}
+
+REGISTRY: dict[str, OpSpec] = {}
+
+
+def register(spec: OpSpec) -> OpSpec:
+    if spec.name in REGISTRY:
+        raise ValueError(f"op '{spec.name}' registered twice")
+    if spec.category not in CATEGORY_COLOURS:
+        raise ValueError(f"op '{spec.name}': unknown category '{spec.category}'")
+    REGISTRY[spec.name] = spec
+    return spec
+
+
+def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
+    """Sum a gradient back to `shape`, undoing numpy broadcasting (the rule every
+    elementwise op needs: a broadcast input receives the sum over the copies it fed)."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = grad.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+def no_params_backward(
+    fn: Callable[[Array, Sequence[Array], Array, Mapping[str, Any]], Sequence[Array | None]],
+) -> Backward:
+    """Adapt a backward that has no params to the registry's signature."""
+
+    def backward(g, xs, out, attrs, params):  # noqa: ANN001, ANN202
+        return fn(g, xs, out, attrs), None
+
+    return backward
+
+
+def simple_forward(fn: Callable[..., Array]) -> Forward:
+    """Adapt `fn(*inputs)` to the registry's forward signature."""
+
+    def forward(xs, attrs, params):  # noqa: ANN001, ANN202
+        return fn(*xs)
+
+    return forward

@@ -1,0 +1,59 @@
+"""A whole fully-connected layer as one node: y = act(x @ W + b), owning W and b."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bpviz.engine.ops.activations import ACTIVATIONS
+from bpviz.engine.ops.base import AttrSpec, OpSpec, register
+
+
+def _dense_forward(xs, attrs, params):  # noqa: ANN001, ANN202
+    x = xs[0]
+    if x.ndim not in (1, 2):
+        raise ValueError(f"dense expects a vector or a (batch, features) matrix, got shape {x.shape}")
+    fn = ACTIVATIONS[attrs.get("activation", "none")][0]
+    return fn(x @ params["W"] + params["b"])
+
+
+def _dense_backward(g, xs, out, attrs, params):  # noqa: ANN001, ANN202
+    x = xs[0]
+    act = attrs.get("activation", "none")
+    gz = g if act == "none" else g * ACTIVATIONS[act][1](out)
+    gx = gz @ params["W"].T
+    if x.ndim == 1:
+        return (gx,), {"W": np.outer(x, gz), "b": gz}
+    return (gx,), {"W": x.T @ gz, "b": gz.sum(axis=0)}
+
+
+def _dense_shapes(input_shapes, attrs):  # noqa: ANN001, ANN202
+    (x_shape,) = input_shapes
+    if len(x_shape) not in (1, 2):
+        raise ValueError(f"dense expects a vector or a (batch, features) matrix, got shape {x_shape}")
+    units = int(attrs.get("units", 1))
+    return {"W": (x_shape[-1], units), "b": (units,)}
+
+
+register(
+    OpSpec(
+        name="dense",
+        inputs=("x",),
+        forward=_dense_forward,
+        backward=_dense_backward,
+        category="layers",
+        doc="A fully-connected layer: act(x @ W + b); owns its weight W and bias b.",
+        attrs={
+            "units": AttrSpec("int", 1, optional=False, doc="number of outputs", minimum=1),
+            "activation": AttrSpec("choice", "none", tuple(ACTIVATIONS), doc="applied after x@W+b"),
+            "init": AttrSpec("init", None, doc="weight init; default he for relu, else xavier"),
+        },
+        param_shapes=_dense_shapes,
+        formula="y = {activation}(x @ W + b)",
+        derivative="∂L/∂W = xᵀ·δ, ∂L/∂b = Σ δ, ∂L/∂x = δ·Wᵀ with δ = g·act′",
+    )
+)
+
+
+def default_init(attrs) -> str:  # noqa: ANN001
+    """He init keeps relu layers' variance steady; Xavier suits the symmetric activations."""
+    return "he" if attrs.get("activation") == "relu" else "xavier"

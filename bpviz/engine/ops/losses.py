@@ -1,0 +1,126 @@
+"""Losses: each takes `pred` and `target` and returns the mean over the examples.
+
+A target with as many elements as the prediction is reshaped to it, so (N,) targets never
+broadcast against (N, 1) predictions into an (N, N) matrix.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bpviz.engine.ops.activations import sigmoid, softmax
+from bpviz.engine.ops.base import OpSpec, no_params_backward, register
+
+
+def _match(p: np.ndarray, t: np.ndarray) -> np.ndarray:
+    if t.shape == p.shape:
+        return t
+    if t.size == p.size:
+        return t.reshape(p.shape)
+    raise ValueError(f"prediction shape {p.shape} and target shape {t.shape} do not match")
+
+
+def _loss(name: str, forward, backward, doc: str, formula: str, derivative: str) -> None:  # noqa: ANN001
+    """forward(p, t) -> scalar; backward(p, t) -> (dL/dp, dL/dt) as means over the examples."""
+
+    def fwd(xs, attrs, params):  # noqa: ANN001, ANN202
+        p, t = xs
+        return np.asarray(forward(p, _match(p, t)), dtype=np.float64)
+
+    def bwd(g, xs, out, attrs):  # noqa: ANN001, ANN202
+        p, t = xs
+        gp, gt = backward(p, _match(p, t))
+        return g * gp, (g * gt).reshape(t.shape)
+
+    register(
+        OpSpec(
+            name=name,
+            inputs=("pred", "target"),
+            forward=fwd,
+            backward=no_params_backward(bwd),
+            category="losses",
+            doc=doc,
+            formula=formula,
+            derivative=derivative,
+        )
+    )
+
+
+def _n(p: np.ndarray) -> float:
+    return float(max(p.size, 1))
+
+
+_loss(
+    "mse",
+    lambda p, t: np.mean((p - t) ** 2),
+    lambda p, t: (2.0 * (p - t) / _n(p), -2.0 * (p - t) / _n(p)),
+    "Mean squared error, for regression.",
+    "L = mean((p − t)²)",
+    "∂L/∂p = 2(p − t)/n",
+)
+_loss(
+    "bce",
+    lambda p, t: np.mean(np.maximum(p, 0.0) - p * t + np.log1p(np.exp(-np.abs(p)))),
+    lambda p, t: ((sigmoid(p) - t) / _n(p), -p / _n(p)),
+    "Binary cross-entropy on logits (applies the sigmoid itself); targets 0 or 1.",
+    "L = mean(log(1 + eᵖ) − t·p)",
+    "∂L/∂p = (σ(p) − t)/n",
+)
+
+
+def _hinge_backward(p: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    active = (1.0 - t * p) > 0
+    return np.where(active, -t, 0.0) / _n(p), np.where(active, -p, 0.0) / _n(p)
+
+
+_loss(
+    "hinge",
+    lambda p, t: np.mean(np.maximum(1.0 - t * p, 0.0)),
+    _hinge_backward,
+    "Hinge loss, mean of relu(1 − t·p); targets −1 or +1.",
+    "L = mean(max(0, 1 − t·p))",
+    "∂L/∂p = −t/n where t·p < 1, else 0",
+)
+
+
+def _labels(logits: np.ndarray, t: np.ndarray) -> np.ndarray:
+    labels = t.astype(np.int64)
+    if logits.ndim not in (1, 2) or labels.shape != logits.shape[:-1]:
+        raise ValueError(
+            f"cross_entropy wants logits (N, K) with labels (N,), got {logits.shape} and {t.shape}"
+        )
+    if labels.size and (labels.min() < 0 or labels.max() >= logits.shape[-1]):
+        raise ValueError(f"labels must lie in 0..{logits.shape[-1] - 1}")
+    return labels
+
+
+def _ce_forward(xs, attrs, params):  # noqa: ANN001, ANN202
+    z, t = xs
+    labels = _labels(z, t)
+    zs = z - z.max(axis=-1, keepdims=True)
+    logp = zs - np.log(np.exp(zs).sum(axis=-1, keepdims=True))
+    picked = np.take_along_axis(logp, labels[..., None], axis=-1)
+    return np.asarray(-picked.mean(), dtype=np.float64)
+
+
+def _ce_backward(g, xs, out, attrs):  # noqa: ANN001, ANN202
+    z, t = xs
+    labels = _labels(z, t)
+    grad = softmax(z)
+    np.put_along_axis(grad, labels[..., None], np.take_along_axis(grad, labels[..., None], -1) - 1.0, -1)
+    n = float(max(labels.size, 1))
+    return g * grad / n, np.zeros(t.shape)
+
+
+register(
+    OpSpec(
+        name="cross_entropy",
+        inputs=("pred", "target"),
+        forward=_ce_forward,
+        backward=no_params_backward(_ce_backward),
+        category="losses",
+        doc="Softmax cross-entropy on logits (N, K) against integer labels (N,).",
+        formula="L = −mean(log softmax(p)[t])",
+        derivative="∂L/∂p = (softmax(p) − onehot(t))/N; labels get no gradient",
+    )
+)
