@@ -126,6 +126,8 @@ class Executor:
 
     def set_data(self, x: np.ndarray | None, y: np.ndarray | None) -> None:
         """The batch that `input` and `target` nodes produce on the next forward pass."""
+        if x is self._x and y is self._y:
+            return
         self._x, self._y = x, y
         self._sources = {}
         self._params_checked = False

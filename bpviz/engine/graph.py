@@ -107,7 +107,9 @@ class Graph:
         op: str,
         attrs: Mapping[str, Any] | None = None,
         inputs: Mapping[str, str] | None = None,
+        index: int | None = None,
     ) -> Node:
+        """Add a node (at position `index` of the node order, default last) and its inputs."""
         if not isinstance(node_id, str) or not ID_PATTERN.match(node_id):
             raise GraphError(f"invalid node id {node_id!r} (letters, digits, _ . -; start with a letter)")
         if node_id in self.nodes:
@@ -119,7 +121,13 @@ class Graph:
         if problems:
             name, problem = problems[0]
             raise GraphError(f"node '{node_id}': attrs.{name}: {problem}")
-        self.nodes[node_id] = Node(node_id, op, {}, attrs)
+        node = Node(node_id, op, {}, attrs)
+        if index is None or index >= len(self.nodes):
+            self.nodes[node_id] = node
+        else:
+            items = list(self.nodes.items())
+            items.insert(max(index, 0), (node_id, node))
+            self.nodes = dict(items)
         self._nx.add_node(node_id)
         try:
             for port, src in (inputs or {}).items():

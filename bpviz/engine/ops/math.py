@@ -82,11 +82,9 @@ def _matmul_backward(g, xs, out, attrs):  # noqa: ANN001, ANN202
     a, b = xs
     a2 = a[None, :] if a.ndim == 1 else a
     b2 = b[:, None] if b.ndim == 1 else b
-    g2 = g
+    g2 = np.expand_dims(g, -1) if b.ndim == 1 else g
     if a.ndim == 1:
         g2 = np.expand_dims(g2, -2)
-    if b.ndim == 1:
-        g2 = np.expand_dims(g2, -1)
     ga = unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
     gb = unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(b.shape)
     return ga, gb

@@ -1,0 +1,129 @@
+"""Optimizers with the same update rules as PyTorch's SGD (with momentum) and Adam, so a graph
+exported to PyTorch trains along the same path. Weight decay is L2 added to the gradient."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+
+from bpviz.engine.errors import BpvizError
+
+OPTIMIZERS: tuple[str, ...] = ("sgd", "momentum", "adam")
+
+ParamTree = dict[str, dict[str, np.ndarray]]
+
+
+class ConfigError(BpvizError):
+    """A training setting with a wrong type or range; the message names the key."""
+
+
+@dataclass
+class TrainingConfig:
+    optimizer: str = "sgd"
+    lr: float = 0.1
+    momentum: float = 0.9
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+    weight_decay: float = 0.0
+    batch_size: int | None = None  # None: full batch
+    seed: int = 0
+    eval_every: int = 1  # test-set loss every n steps
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any] | None, where: str = "training") -> TrainingConfig:
+        d = dict(d or {})
+        known = {f.name for f in fields(cls)}
+        for key in d:
+            if key not in known:
+                raise ConfigError(f"{where}.{key}: unknown setting (known: {', '.join(sorted(known))})")
+        cfg = cls(**d)
+        cfg.check(where)
+        return cfg
+
+    def check(self, where: str = "training") -> None:
+        def num(key: str, lo: float, hi: float = float("inf"), lo_open: bool = False) -> None:
+            v = getattr(self, key)
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise ConfigError(f"{where}.{key}: expected a number, got {v!r}")
+            if not (lo < v if lo_open else lo <= v) or not v < hi:
+                raise ConfigError(f"{where}.{key}: {v!r} is out of range")
+
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError(f"{where}.optimizer: expected one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
+        num("lr", 0.0, lo_open=True)
+        num("momentum", 0.0, 1.0)
+        num("beta1", 0.0, 1.0)
+        num("beta2", 0.0, 1.0)
+        num("eps", 0.0, lo_open=True)
+        num("weight_decay", 0.0)
+        for key, low in (("seed", 0), ("eval_every", 1)):
+            v = getattr(self, key)
+            if isinstance(v, bool) or not isinstance(v, int) or v < low:
+                raise ConfigError(f"{where}.{key}: expected an integer >= {low}, got {v!r}")
+        b = self.batch_size
+        if b is not None and (isinstance(b, bool) or not isinstance(b, int) or b < 1):
+            raise ConfigError(f"{where}.batch_size: expected null or an integer >= 1, got {b!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+class Optimizer:
+    """Updates parameter arrays in place from their gradients; keeps per-parameter slots."""
+
+    def __init__(self, config: TrainingConfig) -> None:
+        self.config = config
+        self.t = 0
+        self.slots: dict[str, dict[str, dict[str, np.ndarray]]] = {}
+
+    def step(self, params: ParamTree, grads: ParamTree) -> None:
+        cfg = self.config
+        self.t += 1
+        kind = cfg.optimizer
+        for node_id, node_grads in grads.items():
+            node_params = params[node_id]
+            for name, g in node_grads.items():
+                p = node_params[name]
+                if cfg.weight_decay:
+                    g = g + cfg.weight_decay * p
+                if kind == "sgd":
+                    p -= cfg.lr * g
+                    continue
+                slot = self.slots.setdefault(node_id, {}).get(name)
+                if slot is None or slot["m"].shape != p.shape:
+                    slot = {"m": np.zeros_like(p)} | ({"v": np.zeros_like(p)} if kind == "adam" else {})
+                    self.slots[node_id][name] = slot
+                m = slot["m"]
+                if kind == "momentum":
+                    m *= cfg.momentum
+                    m += g
+                    p -= cfg.lr * m
+                else:
+                    v = slot["v"]
+                    m *= cfg.beta1
+                    m += (1.0 - cfg.beta1) * g
+                    v *= cfg.beta2
+                    v += (1.0 - cfg.beta2) * g * g
+                    m_hat = m / (1.0 - cfg.beta1**self.t)
+                    v_hat = v / (1.0 - cfg.beta2**self.t)
+                    p -= cfg.lr * m_hat / (np.sqrt(v_hat) + cfg.eps)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "step": self.t,
+            "slots": {
+                nid: {name: {k: a.tolist() for k, a in slot.items()} for name, slot in ps.items()}
+                for nid, ps in self.slots.items()
+            },
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self.t = int(state.get("step", 0))
+        self.slots = {
+            nid: {name: {k: np.array(a, dtype=np.float64) for k, a in slot.items()} for name, slot in ps.items()}
+            for nid, ps in state.get("slots", {}).items()
+        }

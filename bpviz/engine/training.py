@@ -1,0 +1,155 @@
+"""Training loop: batches from a dataset, forward, backward, optimizer update, history."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bpviz.engine.datasets import Dataset
+from bpviz.engine.errors import GraphError
+from bpviz.engine.executor import Executor
+from bpviz.engine.optim import Optimizer, TrainingConfig
+
+CLASSIFICATION_LOSSES = frozenset({"bce", "hinge", "cross_entropy"})
+
+
+@dataclass
+class History:
+    """Per-step records. Test figures exist only for steps where they were evaluated."""
+
+    step: list[int] = field(default_factory=list)
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    test_step: list[int] = field(default_factory=list)
+    test_loss: list[float] = field(default_factory=list)
+    test_accuracy: list[float] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.step)
+
+    def to_dict(self) -> dict[str, list]:
+        return {k: list(v) for k, v in self.__dict__.items()}
+
+
+@dataclass(frozen=True)
+class StepResult:
+    step: int
+    loss: float
+    accuracy: float | None
+    test_loss: float | None
+    test_accuracy: float | None
+
+
+def accuracy(loss_op: str, pred: np.ndarray, target: np.ndarray) -> float | None:
+    """Share of examples classified right, read the way each classification loss reads them."""
+    if loss_op not in CLASSIFICATION_LOSSES or pred.ndim == 0:
+        return None
+    if loss_op == "cross_entropy":
+        return float(np.mean(pred.argmax(axis=-1) == target.astype(np.int64)))
+    t = target.reshape(pred.shape)
+    if loss_op == "bce":
+        return float(np.mean((pred > 0) == (t > 0.5)))
+    return float(np.mean((pred > 0) == (t > 0)))
+
+
+class Trainer:
+    """Runs optimizer steps on an executor's graph whose output is a loss."""
+
+    def __init__(self, executor: Executor, dataset: Dataset | None, config: TrainingConfig) -> None:
+        self.executor = executor
+        self.dataset = dataset
+        self.config = config
+        self.optimizer = Optimizer(config)
+        self.history = History()
+        self._rng = np.random.default_rng(config.seed)
+        self._order: np.ndarray | None = None
+        self._cursor = 0
+
+    @property
+    def step_count(self) -> int:
+        return self.optimizer.t
+
+    def _loss_node(self) -> tuple[str, str | None, str | None]:
+        """(loss op, prediction node id, target node id) read from the output node."""
+        graph = self.executor.graph
+        if graph.output is None:
+            raise GraphError("the graph has no output node to minimise")
+        node = graph.nodes[graph.output]
+        return node.op, node.inputs.get("pred"), node.inputs.get("target")
+
+    def next_batch(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Full batch, or the next seeded minibatch (reshuffled every epoch)."""
+        ds = self.dataset
+        if ds is None:
+            return None
+        n = len(ds.x_train)
+        size = self.config.batch_size
+        if size is None or size >= n:
+            return ds.x_train, ds.y_train
+        if self._order is None or self._cursor + size > n:
+            self._order = self._rng.permutation(n)
+            self._cursor = 0
+        idx = self._order[self._cursor : self._cursor + size]
+        self._cursor += size
+        return ds.x_train[idx], ds.y_train[idx]
+
+    def step(self) -> StepResult:
+        """One optimizer step; its loss is measured before the update, as frameworks report."""
+        ex = self.executor
+        t = self.optimizer.t + 1
+        ds = self.dataset
+        test_loss = test_acc = None
+        if ds is not None and len(ds.x_test) and t % self.config.eval_every == 0:
+            test_loss, test_acc = self.evaluate(ds.x_test, ds.y_test)
+        batch = self.next_batch()
+        if batch is not None:
+            ex.set_data(*batch)
+        loss = float(ex.forward())
+        acc = self._accuracy()
+        ex.backward()
+        self.optimizer.step(ex.params, ex.param_grads)
+        return self._record(StepResult(t, loss, acc, test_loss, test_acc))
+
+    def _accuracy(self) -> float | None:
+        op, pred, target = self._loss_node()
+        if pred is None or target is None or op not in CLASSIFICATION_LOSSES:
+            return None
+        ex = self.executor
+        return accuracy(op, ex.value(pred), ex.value(target))
+
+    def _record(self, r: StepResult) -> StepResult:
+        h = self.history
+        h.step.append(r.step)
+        h.loss.append(r.loss)
+        if r.accuracy is not None:
+            h.accuracy.append(r.accuracy)
+        if r.test_loss is not None:
+            h.test_step.append(r.step)
+            h.test_loss.append(r.test_loss)
+            if r.test_accuracy is not None:
+                h.test_accuracy.append(r.test_accuracy)
+        return r
+
+    def evaluate(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
+        """Loss and accuracy of the current parameters on other data (e.g. the test set)."""
+        ex = self.executor
+        ex.set_data(x, y)
+        return float(ex.forward()), self._accuracy()
+
+    def train(self, steps: int, on_step: Callable[[StepResult], None] | None = None) -> History:
+        for _ in range(steps):
+            result = self.step()
+            if on_step is not None:
+                on_step(result)
+        return self.history
+
+    def reset(self, seed: int | None = None) -> None:
+        """Re-initialise parameters and optimizer; clear the history."""
+        self.executor.reset_params(seed)
+        self.optimizer = Optimizer(self.config)
+        self.history = History()
+        self._rng = np.random.default_rng(self.config.seed)
+        self._order = None
+        self._cursor = 0
