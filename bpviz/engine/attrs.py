@@ -63,9 +63,8 @@ def attr_problem(spec: AttrSpec, value: Any) -> str | None:
         )
         if not (ok_int or ok_list):
             return f"expected an axis (integer) or list of axes, got {value!r}"
-    elif kind == "text":
-        if not isinstance(value, str):
-            return f"expected text, got {value!r}"
+    elif kind == "text" and not isinstance(value, str):
+        return f"expected text, got {value!r}"
     if spec.minimum is not None and _is_number(value) and value < spec.minimum:
         return f"must be >= {spec.minimum:g}, got {value!r}"
     return None

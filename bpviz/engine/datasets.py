@@ -17,36 +17,31 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.random import Generator
 
 from bpviz.engine.errors import DatasetError
 
-DATASET_KINDS: tuple[str, ...] = ("xor", "circles", "moons", "spiral", "gauss", "linear", "sine", "csv")
+# kind -> (its own spec keys, default noise). Noise is the std of Gaussian noise added to each
+# input coordinate (classification) or to the target (regression); for gauss it is the blob spread.
+_KINDS: dict[str, tuple[tuple[str, ...], float]] = {
+    "xor": (("n", "noise"), 0.2),
+    "circles": (("n", "noise", "factor"), 0.05),
+    "moons": (("n", "noise"), 0.1),
+    "spiral": (("n", "noise", "classes"), 0.05),
+    "gauss": (("n", "noise"), 0.5),
+    "linear": (("n", "noise", "features"), 0.1),
+    "sine": (("n", "noise"), 0.1),
+    "csv": (("path", "target", "features", "task"), 0.0),
+}
+DATASET_KINDS: tuple[str, ...] = tuple(_KINDS)
 TASKS: tuple[str, ...] = ("binary", "multiclass", "regression")
 MAX_POINTS = 1_000_000  # a typo like n=10**9 should be an error, not a frozen window
 MAX_AUTO_CLASSES = 10
-
 _COMMON_KEYS = ("kind", "seed", "test_fraction")
-_KIND_KEYS: dict[str, tuple[str, ...]] = {
-    "xor": ("n", "noise"),
-    "circles": ("n", "noise", "factor"),
-    "moons": ("n", "noise"),
-    "spiral": ("n", "noise", "classes"),
-    "gauss": ("n", "noise"),
-    "linear": ("n", "noise", "features"),
-    "sine": ("n", "noise"),
-    "csv": ("path", "target", "features", "task"),
-}
-# Noise is the standard deviation of Gaussian noise added to each input coordinate
-# (classification) or to the target (regression); for gauss it is the blob spread.
-_DEFAULT_NOISE = {
-    "xor": 0.2,
-    "circles": 0.05,
-    "moons": 0.1,
-    "spiral": 0.05,
-    "gauss": 0.5,
-    "linear": 0.1,
-    "sine": 0.1,
-}
+
+Spec = Mapping[str, Any]
+PathArg = str | os.PathLike[str]
+Check = Callable[[Any], bool]
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,27 +65,17 @@ class Dataset:
         return int(self.x_train.shape[1])
 
 
-# --------------------------------------------------------------------------- spec checking
-
-
-def _number(
-    spec: Mapping[str, Any],
-    key: str,
-    default: float,
-    ok: Callable[[Any], bool],
-    expected: str,
-    integer: bool = False,
-) -> Any:
-    """Read one numeric spec key; bools are rejected because True == 1 hides mistakes."""
+def _number(spec: Spec, key: str, default: float, ok: Check, want: str, whole: bool = False) -> Any:
+    """Read a numeric spec key (``whole``: an integer); bools are refused: True == 1 hides typos."""
     value = spec.get(key, default)
-    kind_ok = isinstance(value, numbers.Integral if integer else numbers.Real)
+    kind_ok = isinstance(value, numbers.Integral if whole else numbers.Real)
     if isinstance(value, bool) or not kind_ok or not ok(value):
-        raise DatasetError(f"data.{key}: expected {expected}, got {value!r}")
-    return int(value) if integer else float(value)
+        raise DatasetError(f"data.{key}: expected {want}, got {value!r}")
+    return int(value) if whole else float(value)
 
 
-def _check_keys(spec: Mapping[str, Any], kind: str) -> None:
-    allowed = _COMMON_KEYS + _KIND_KEYS[kind]
+def _check_keys(spec: Spec, kind: str) -> None:
+    allowed = _COMMON_KEYS + _KINDS[kind][0]
     for key in spec:
         if key not in allowed:
             raise DatasetError(
@@ -98,7 +83,7 @@ def _check_keys(spec: Mapping[str, Any], kind: str) -> None:
             )
 
 
-def _text(spec: Mapping[str, Any], key: str, expected: str) -> str:
+def _text(spec: Spec, key: str, expected: str) -> str:
     value = spec.get(key)
     if value is None:
         raise DatasetError(f"data.{key}: missing; expected {expected}")
@@ -109,12 +94,10 @@ def _text(spec: Mapping[str, Any], key: str, expected: str) -> str:
     return value
 
 
-# --------------------------------------------------------------------------- generators
-
 _Generated = tuple[np.ndarray, np.ndarray, str, int]  # x, y, task, n_classes
 
 
-def _xor(rng: np.random.Generator, n: int, noise: float, spec: Mapping[str, Any]) -> _Generated:
+def _xor(rng: Generator, n: int, noise: float, spec: Spec) -> _Generated:
     """Blobs at the (±1, ±1) corners; the label is the XOR of the corner's signs.
 
     Labels come from the corner, not from the noisy point, so large noise makes classes overlap
@@ -127,34 +110,33 @@ def _xor(rng: np.random.Generator, n: int, noise: float, spec: Mapping[str, Any]
     return x, y, "binary", 2
 
 
-def _circles(rng: np.random.Generator, n: int, noise: float, spec: Mapping[str, Any]) -> _Generated:
+def _arc(t: np.ndarray) -> np.ndarray:
+    return np.column_stack([np.cos(t), np.sin(t)])
+
+
+def _two_classes(rng: Generator, noise: float, a: np.ndarray, b: np.ndarray) -> _Generated:
+    """Points ``a`` are class 0 and ``b`` class 1, each coordinate blurred by ``noise``."""
+    x = np.vstack([a, b]) + rng.normal(0.0, noise, size=(len(a) + len(b), 2))
+    y = np.concatenate([np.zeros(len(a), np.int64), np.ones(len(b), np.int64)])
+    return x, y, "binary", 2
+
+
+def _circles(rng: Generator, n: int, noise: float, spec: Spec) -> _Generated:
     """Outer unit ring (class 0) around an inner circle of radius ``factor`` (class 1)."""
     factor = _number(spec, "factor", 0.5, lambda v: 0 < v < 1, "a number in (0, 1)")
-    n_out = n // 2
-    n_in = n - n_out
-    t_out = np.linspace(0.0, 2 * np.pi, n_out, endpoint=False)
-    t_in = np.linspace(0.0, 2 * np.pi, n_in, endpoint=False)
-    outer = np.column_stack([np.cos(t_out), np.sin(t_out)])
-    inner = factor * np.column_stack([np.cos(t_in), np.sin(t_in)])
-    x = np.vstack([outer, inner]) + rng.normal(0.0, noise, size=(n, 2))
-    y = np.concatenate([np.zeros(n_out, np.int64), np.ones(n_in, np.int64)])
-    return x, y, "binary", 2
+    t0 = np.linspace(0.0, 2 * np.pi, n // 2, endpoint=False)
+    t1 = np.linspace(0.0, 2 * np.pi, n - n // 2, endpoint=False)
+    return _two_classes(rng, noise, _arc(t0), factor * _arc(t1))
 
 
-def _moons(rng: np.random.Generator, n: int, noise: float, spec: Mapping[str, Any]) -> _Generated:
+def _moons(rng: Generator, n: int, noise: float, spec: Spec) -> _Generated:
     """Upper half circle centred at (0, 0) (class 0) hooked into a lower one at (1, 0.5)."""
-    n_top = n // 2
-    n_bottom = n - n_top
-    t_top = np.linspace(0.0, np.pi, n_top)
-    t_bottom = np.linspace(0.0, np.pi, n_bottom)
-    top = np.column_stack([np.cos(t_top), np.sin(t_top)])
-    bottom = np.column_stack([1.0 - np.cos(t_bottom), 0.5 - np.sin(t_bottom)])
-    x = np.vstack([top, bottom]) + rng.normal(0.0, noise, size=(n, 2))
-    y = np.concatenate([np.zeros(n_top, np.int64), np.ones(n_bottom, np.int64)])
-    return x, y, "binary", 2
+    top = _arc(np.linspace(0.0, np.pi, n // 2))
+    bottom = np.array([1.0, 0.5]) - _arc(np.linspace(0.0, np.pi, n - n // 2))
+    return _two_classes(rng, noise, top, bottom)
 
 
-def _spiral(rng: np.random.Generator, n: int, noise: float, spec: Mapping[str, Any]) -> _Generated:
+def _spiral(rng: Generator, n: int, noise: float, spec: Spec) -> _Generated:
     """``classes`` arms, each one full turn, rotated 2π/classes apart (radius 0 → 1)."""
     k = _number(spec, "classes", 3, lambda v: 2 <= v <= n, f"an integer from 2 to n ({n})", True)
     y = np.arange(n, dtype=np.int64) % k
@@ -166,7 +148,7 @@ def _spiral(rng: np.random.Generator, n: int, noise: float, spec: Mapping[str, A
     return x, y, ("binary" if k == 2 else "multiclass"), k
 
 
-def _gauss(rng: np.random.Generator, n: int, noise: float, spec: Mapping[str, Any]) -> _Generated:
+def _gauss(rng: Generator, n: int, noise: float, spec: Spec) -> _Generated:
     """Two isotropic blobs at (-1, -1) (class 0) and (1, 1) (class 1) with std ``noise``."""
     y = np.arange(n, dtype=np.int64) % 2
     centre = np.where(y[:, None] == 1, 1.0, -1.0) * np.ones((n, 2))
@@ -174,7 +156,7 @@ def _gauss(rng: np.random.Generator, n: int, noise: float, spec: Mapping[str, An
     return x, y, "binary", 2
 
 
-def _linear(rng: np.random.Generator, n: int, noise: float, spec: Mapping[str, Any]) -> _Generated:
+def _linear(rng: Generator, n: int, noise: float, spec: Spec) -> _Generated:
     """y = w·x + b + noise; w and b are drawn from the seeded rng so the seed fixes them too."""
     d = _number(spec, "features", 1, lambda v: 1 <= v <= 1000, "an integer from 1 to 1000", True)
     w = rng.uniform(-2.0, 2.0, size=d)
@@ -184,7 +166,7 @@ def _linear(rng: np.random.Generator, n: int, noise: float, spec: Mapping[str, A
     return x, y, "regression", 0
 
 
-def _sine(rng: np.random.Generator, n: int, noise: float, spec: Mapping[str, Any]) -> _Generated:
+def _sine(rng: Generator, n: int, noise: float, spec: Spec) -> _Generated:
     """One period of sin: the smallest problem that needs a hidden layer to fit."""
     x = rng.uniform(-np.pi, np.pi, size=(n, 1))
     y = np.sin(x[:, 0]) + rng.normal(0.0, noise, size=n)
@@ -202,10 +184,7 @@ _GENERATORS: dict[str, Callable[..., _Generated]] = {
 }
 
 
-# --------------------------------------------------------------------------- public API
-
-
-def make_dataset(spec: Mapping[str, Any], base_dir: str | os.PathLike[str] | None = None) -> Dataset:
+def make_dataset(spec: Spec, base_dir: PathArg | None = None) -> Dataset:
     """Build the dataset a scene's ``data`` spec describes; same spec → identical arrays.
 
     xor special case: ``n == 4`` with noise 0 (the default for n == 4) gives exactly the truth
@@ -220,7 +199,7 @@ def make_dataset(spec: Mapping[str, Any], base_dir: str | os.PathLike[str] | Non
         what = "missing" if kind is None else f"unknown kind {kind!r}"
         raise DatasetError(f"data.kind: {what} (known: {', '.join(DATASET_KINDS)})")
     _check_keys(spec, kind)
-    seed = _number(spec, "seed", 0, lambda v: v >= 0, "an integer >= 0", integer=True)
+    seed = _number(spec, "seed", 0, lambda v: v >= 0, "an integer >= 0", whole=True)
     test_fraction = _number(spec, "test_fraction", 0.2, lambda v: 0 <= v < 1, "a number in [0, 1)")
     rng = np.random.default_rng(seed)
     if kind == "csv":
@@ -229,20 +208,19 @@ def make_dataset(spec: Mapping[str, Any], base_dir: str | os.PathLike[str] | Non
     n = _number(
         spec, "n", 200, lambda v: 4 <= v <= MAX_POINTS, f"an integer from 4 to {MAX_POINTS}", True
     )
-    default_noise = 0.0 if kind == "xor" and n == 4 else _DEFAULT_NOISE[kind]
-    ok_noise: Callable[[Any], bool] = lambda v: 0 <= v < math.inf  # noqa: E731
-    noise = _number(spec, "noise", default_noise, ok_noise, "a number >= 0")
+    default_noise = 0.0 if kind == "xor" and n == 4 else _KINDS[kind][1]
+    noise = _number(spec, "noise", default_noise, lambda v: 0 <= v < math.inf, "a number >= 0")
     if kind == "xor" and n == 4 and noise == 0:
         x = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
         y = np.array([0, 1, 1, 0], dtype=np.int64)
-        return _freeze("binary", x, y, x[:0], y[:0], 2, ("x1", "x2"))
+        return _freeze("binary", (x, y, x[:0], y[:0]), 2, ("x1", "x2"))
     x, y, task, n_classes = _GENERATORS[kind](rng, n, noise, spec)
     names = tuple(f"x{i + 1}" for i in range(x.shape[1]))
-    return _freeze(task, *split(x, y, test_fraction, rng), n_classes, names)
+    return _freeze(task, split(x, y, test_fraction, rng), n_classes, names)
 
 
 def split(
-    x: np.ndarray, y: np.ndarray, test_fraction: float, rng: np.random.Generator
+    x: np.ndarray, y: np.ndarray, test_fraction: float, rng: Generator
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Shuffle, then hold out round(test_fraction * N) points (at least one point stays in train).
 
@@ -255,14 +233,14 @@ def split(
     if isinstance(test_fraction, bool) or not 0 <= test_fraction < 1:
         raise DatasetError(f"test_fraction: expected a number in [0, 1), got {test_fraction!r}")
     n = len(x)
-    n_test = min(round(test_fraction * n), max(n - 1, 0))
+    n_test = min(int(round(test_fraction * n)), max(n - 1, 0))
     order = rng.permutation(n)
     test, train = order[:n_test], order[n_test:]
     return x[train], y[train], x[test], y[test]
 
 
 def load_csv(
-    path: str | os.PathLike[str], target: str, features: Sequence[str] | None = None
+    path: PathArg, target: str, features: Sequence[str] | None = None
 ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     """Read numeric columns from a CSV with a header row: (X (N, d), raw y (N,), feature names).
 
@@ -299,10 +277,7 @@ def load_csv(
     return values[:, :-1].copy(), values[:, -1].copy(), tuple(features)
 
 
-# --------------------------------------------------------------------------- CSV helpers
-
-
-def _read_rows(path: str | os.PathLike[str], name: str) -> list[tuple[int, list[str]]]:
+def _read_rows(path: PathArg, name: str) -> list[tuple[int, list[str]]]:
     """All rows with their 1-based line numbers, trailing blank lines dropped."""
     rows: list[tuple[int, list[str]]] = []
     try:
@@ -334,11 +309,9 @@ def _header(fields: list[str], name: str) -> list[str]:
     """Column names from line 1; a first line of numbers means the header was forgotten."""
     columns = [f.strip() for f in fields]
     if not any(columns):
-        raise DatasetError(f"{name}, line 1: expected a header row of column names, got a blank line")
+        raise DatasetError(f"{name}, line 1: expected a header row, got a blank line")
     if all(_is_number(c) for c in columns):
-        raise DatasetError(
-            f"{name}, line 1: expected a header row of column names, got numbers (no header?)"
-        )
+        raise DatasetError(f"{name}, line 1: expected a header row of names, got numbers")
     for i, col in enumerate(columns):
         if not col:
             raise DatasetError(f"{name}, line 1: column {i + 1} has no name")
@@ -366,12 +339,7 @@ def _parse(text: str, name: str, line: int, column: str) -> float:
     return value
 
 
-def _csv_dataset(
-    spec: Mapping[str, Any],
-    base_dir: str | os.PathLike[str] | None,
-    test_fraction: float,
-    rng: np.random.Generator,
-) -> Dataset:
+def _csv_dataset(spec: Spec, base_dir: PathArg | None, frac: float, rng: Generator) -> Dataset:
     path = Path(_text(spec, "path", "a CSV file path"))
     if not path.is_absolute() and base_dir is not None:
         path = Path(base_dir) / path
@@ -392,7 +360,7 @@ def _csv_dataset(
         raise DatasetError(f"data.task: expected one of auto, {', '.join(TASKS)}, got {task!r}")
     x, raw_y, names = load_csv(path, target, features)
     task, y, n_classes = _resolve_task(raw_y, task, os.fspath(path), target)
-    return _freeze(task, *split(x, y, test_fraction, rng), n_classes, names)
+    return _freeze(task, split(x, y, frac, rng), n_classes, names)
 
 
 def _resolve_task(y: np.ndarray, task: str, name: str, target: str) -> tuple[str, np.ndarray, int]:
@@ -408,26 +376,18 @@ def _resolve_task(y: np.ndarray, task: str, name: str, target: str) -> tuple[str
             f"{name}: column {target!r} holds one value ({classes[0]:g}); a classifier needs two"
         )
     if task == "binary" and len(classes) != 2:
-        raise DatasetError(
-            f"{name}: task 'binary' needs 2 distinct values in column {target!r}, "
-            f"found {len(classes)}"
-        )
+        k = len(classes)
+        raise DatasetError(f"{name}: task 'binary' needs 2 values in column {target!r}, found {k}")
     return task, labels.reshape(-1).astype(np.int64), len(classes)
 
 
 def _freeze(
-    task: str,
-    x_train: np.ndarray,
-    y_train: np.ndarray,
-    x_test: np.ndarray,
-    y_test: np.ndarray,
-    n_classes: int,
-    names: tuple[str, ...],
+    task: str, parts: Sequence[np.ndarray], n_classes: int, names: tuple[str, ...]
 ) -> Dataset:
     """Fix dtypes (float64 inputs; int64 labels or float64 targets) and make arrays read-only."""
     y_type = np.float64 if task == "regression" else np.int64
     arrays = []
-    for a, dtype in ((x_train, np.float64), (y_train, y_type), (x_test, np.float64), (y_test, y_type)):
+    for a, dtype in zip(parts, (np.float64, y_type, np.float64, y_type), strict=True):
         a = np.array(a, dtype=dtype, order="C")  # always a fresh copy we own
         a.setflags(write=False)
         arrays.append(a)

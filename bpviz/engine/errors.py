@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 
 class BpvizError(Exception):
     """Base of every error bpviz reports to a person (the CLI prints it on one line)."""
@@ -23,7 +25,7 @@ class NonFiniteError(BpvizError):
     """A NaN or Inf appeared; names the first node that produced it and the pass."""
 
     def __init__(self, node_id: str, phase: str, detail: str = "") -> None:
-        what = "value" if phase == "forward" else "gradient"
+        what = {"forward": "value", "backward": "gradient"}.get(phase, "parameter")
         msg = f"non-finite {what} (NaN or Inf) produced by node '{node_id}' during {phase}"
         super().__init__(msg + (f": {detail}" if detail else ""))
         self.node_id = node_id
@@ -32,3 +34,10 @@ class NonFiniteError(BpvizError):
 
 class DatasetError(BpvizError):
     """Bad dataset spec or data file; names the file, line and column where known."""
+
+
+def trap_float_errors() -> np.errstate:
+    """Make overflow, 0/0, log(0) and friends raise FloatingPointError at the op that caused
+    them (matmul included), so the pass can name the node at no per-node cost. Underflow to
+    zero is harmless and ignored."""
+    return np.errstate(over="raise", invalid="raise", divide="raise", under="ignore")

@@ -6,15 +6,16 @@ change and reused for every pass; that is where the speed comes from.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from bpviz.engine.errors import GraphError, NonFiniteError, ShapeError
+from bpviz.engine.errors import GraphError, NonFiniteError, ShapeError, trap_float_errors
 from bpviz.engine.graph import Graph
-from bpviz.engine.ops import REGISTRY, OpSpec
+from bpviz.engine.ops import OpSpec
 from bpviz.engine.ops.data import encode_target
 from bpviz.engine.ops.init import initialise, rng_for
 from bpviz.engine.ops.layers import default_init
@@ -82,10 +83,18 @@ def build_plan(graph: Graph) -> Plan:
         index[node_id] = len(steps)
         attrs = {**spec.default_attrs(), **node.attrs}
         steps.append(
-            Step(len(steps), node_id, spec, ports, tuple(index[node.inputs[p]] for p in ports), attrs)
+            Step(
+                len(steps), node_id, spec, ports, tuple(index[node.inputs[p]] for p in ports), attrs
+            )
         )
     out = index.get(graph.output) if graph.output is not None else None
     return Plan(graph.version, tuple(steps), index, tuple(incomplete), out)
+
+
+def _all_finite(a: np.ndarray) -> bool:
+    if a.dtype.kind != "f":
+        return True
+    return math.isfinite(a) if a.ndim == 0 else bool(np.isfinite(a).all())
 
 
 def _first_nonfinite(values: list[np.ndarray | None], order: Iterator[int]) -> int | None:
@@ -197,7 +206,9 @@ class Executor:
             return
         if step.node_id in self._loaded:
             got = {k: v.shape for k, v in have.items()}
-            raise ShapeError(step.node_id, f"saved parameters have shapes {got}, the node needs {shapes}")
+            raise ShapeError(
+                step.node_id, f"saved parameters have shapes {got}, the node needs {shapes}"
+            )
         self.params[step.node_id] = {
             name: self._initial(step, name, shape) for name, shape in shapes.items()
         }
@@ -214,10 +225,14 @@ class Executor:
     def _call_forward(self, step: Step) -> np.ndarray:
         values = self._values
         try:
-            with np.errstate(all="ignore"):
+            with trap_float_errors():
                 out = step.spec.forward(
-                    [values[j] for j in step.input_index], step.attrs, self.params.get(step.node_id, {})
+                    [values[j] for j in step.input_index],
+                    step.attrs,
+                    self.params.get(step.node_id, {}),
                 )
+        except FloatingPointError as e:
+            raise NonFiniteError(step.node_id, "forward", str(e)) from None
         except (ValueError, IndexError, TypeError) as e:
             raise ShapeError(step.node_id, str(e)) from None
         return np.asarray(out)
@@ -232,21 +247,26 @@ class Executor:
         self._grads = []
         step = None
         try:
-            with np.errstate(all="ignore"):
+            with trap_float_errors():
                 for step in plan.steps:
                     if step.input_index:
                         values[step.index] = step.spec.forward(
-                            [values[j] for j in step.input_index], step.attrs, params.get(step.node_id)
+                            [values[j] for j in step.input_index],
+                            step.attrs,
+                            params.get(step.node_id),
                         )
                     elif step.spec.param_shapes is not None:
                         values[step.index] = params[step.node_id]["value"]
+        except FloatingPointError as e:
+            raise NonFiniteError(step.node_id, "forward", str(e)) from None
         except (ValueError, IndexError, TypeError) as e:
             raise ShapeError(step.node_id, str(e)) from None
         out = self._output_index(plan)
         result = values[out]
-        if result.dtype.kind == "f" and not np.isfinite(result).all():
+        if not _all_finite(result):
+            # BLAS products do not raise float errors: find where the non-finite value began.
             bad = _first_nonfinite(values, iter(range(len(values))))
-            raise NonFiniteError(plan.steps[bad if bad is not None else out].node_id, "forward")
+            raise NonFiniteError(plan.steps[out if bad is None else bad].node_id, "forward")
         return result
 
     def backward(self) -> None:
@@ -260,35 +280,34 @@ class Executor:
         grads[out] = np.ones_like(values[out], dtype=np.float64)
         param_grads: dict[str, dict[str, np.ndarray]] = {}
         params = self.params
-        with np.errstate(all="ignore"):
-            for step in reversed(plan.steps[: out + 1]):
-                g = grads[step.index]
-                if g is None:
-                    continue
-                idx = step.input_index
-                if not idx and step.spec.param_shapes is None:
-                    continue
-                in_grads, p_grads = step.spec.backward(
-                    g, [values[j] for j in idx], values[step.index], step.attrs, params.get(step.node_id)
-                )
-                if p_grads is not None:
-                    param_grads[step.node_id] = p_grads
-                for j, c in zip(idx, in_grads, strict=True):
-                    prev = grads[j]
-                    grads[j] = c if prev is None else prev + c
+        step = None
+        try:
+            with trap_float_errors():
+                for step in reversed(plan.steps[: out + 1]):
+                    g = grads[step.index]
+                    if g is None:
+                        continue
+                    idx = step.input_index
+                    if not idx and step.spec.param_shapes is None:
+                        continue
+                    in_grads, p_grads = step.spec.backward(
+                        g,
+                        [values[j] for j in idx],
+                        values[step.index],
+                        step.attrs,
+                        params.get(step.node_id),
+                    )
+                    if p_grads is not None:
+                        param_grads[step.node_id] = p_grads
+                    for j, c in zip(idx, in_grads, strict=True):
+                        prev = grads[j]
+                        grads[j] = c if prev is None else prev + c
+        except FloatingPointError as e:
+            raise NonFiniteError(step.node_id, "backward", str(e)) from None
+        # No per-gradient scan needed: with float errors trapped, numpy (matmul included)
+        # raises at the op that first makes an Inf or NaN from finite numbers.
         self._grads = grads
         self.param_grads = param_grads
-        self._check_grads(plan)
-
-    def _check_grads(self, plan: Plan) -> None:
-        total = sum(float(g.sum()) for pg in self.param_grads.values() for g in pg.values())
-        if np.isfinite(total):
-            return
-        bad = _first_nonfinite(self._grads, reversed(range(len(self._grads))))
-        if bad is None:
-            bad = next(plan.index[nid] for nid, pg in self.param_grads.items()
-                       if not all(np.isfinite(g).all() for g in pg.values()))
-        raise NonFiniteError(plan.steps[bad].node_id, "backward")
 
     def _output_index(self, plan: Plan) -> int:
         if self.graph.output is None:
@@ -311,7 +330,9 @@ class Executor:
         for step in plan.steps:
             if step.input_index or step.spec.param_shapes is not None:
                 values[step.index] = (
-                    self._call_forward(step) if step.input_index else self.params[step.node_id]["value"]
+                    self._call_forward(step)
+                    if step.input_index
+                    else self.params[step.node_id]["value"]
                 )
             v = values[step.index]
             if v.dtype.kind == "f" and not np.isfinite(v).all():
@@ -342,14 +363,17 @@ class Executor:
             contributions: list[Contribution] = []
             p_grads = None
             if step.input_index or step.spec.param_shapes is not None:
-                with np.errstate(all="ignore"):
-                    in_grads, p_grads = step.spec.backward(
-                        g,
-                        [values[j] for j in step.input_index],
-                        values[step.index],
-                        step.attrs,
-                        self.params.get(step.node_id),
-                    )
+                try:
+                    with trap_float_errors():
+                        in_grads, p_grads = step.spec.backward(
+                            g,
+                            [values[j] for j in step.input_index],
+                            values[step.index],
+                            step.attrs,
+                            self.params.get(step.node_id),
+                        )
+                except FloatingPointError as e:
+                    raise NonFiniteError(step.node_id, "backward", str(e)) from None
                 for port, j, c in zip(step.ports, step.input_index, in_grads, strict=True):
                     prev = grads[j]
                     grads[j] = c if prev is None else prev + c
@@ -366,11 +390,17 @@ class Executor:
         i = self.plan.index.get(node_id)
         return i is not None and i < len(self._values) and self._values[i] is not None
 
+    def raw_value(self, node_id: str) -> np.ndarray:
+        """The stored value without checks (may be a numpy scalar); for the training loop."""
+        return self._values[self.plan.index[node_id]]
+
     def value(self, node_id: str) -> np.ndarray:
         self.graph.node(node_id)
         i = self.plan.index.get(node_id)
         if i is None or self._values[i] is None:
-            raise GraphError(f"node '{node_id}' has no value yet (run forward; are its inputs connected?)")
+            raise GraphError(
+                f"node '{node_id}' has no value yet (run forward; are its inputs connected?)"
+            )
         return np.asarray(self._values[i])
 
     def grad(self, node_id: str) -> np.ndarray:

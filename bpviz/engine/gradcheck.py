@@ -28,7 +28,9 @@ def _scalar(ex: Executor) -> float:
     return float(np.sum(ex.forward()))
 
 
-def _check(analytic: np.ndarray, numeric: np.ndarray, rtol: float, atol: float) -> tuple[float, float, bool]:
+def _check(
+    analytic: np.ndarray, numeric: np.ndarray, rtol: float, atol: float
+) -> tuple[float, float, bool]:
     err = np.abs(analytic - numeric)
     scale = np.maximum(np.abs(analytic), np.abs(numeric))
     rel = err / np.maximum(scale, 1e-12)
@@ -37,7 +39,12 @@ def _check(analytic: np.ndarray, numeric: np.ndarray, rtol: float, atol: float) 
 
 
 def gradcheck(
-    ex: Executor, eps: float = 1e-6, rtol: float = 1e-4, atol: float = 1e-6, max_entries: int = 64, seed: int = 0
+    ex: Executor,
+    eps: float = 1e-6,
+    rtol: float = 1e-4,
+    atol: float = 1e-6,
+    max_entries: int = 64,
+    seed: int = 0,
 ) -> list[GradCheck]:
     """Check every parameter and every const/input value (up to `max_entries` entries each).
 
@@ -48,7 +55,9 @@ def gradcheck(
     ex.backward()
     plan = ex.plan
     results: list[GradCheck] = []
-    analytic_params = {nid: {k: np.array(g) for k, g in pg.items()} for nid, pg in ex.param_grads.items()}
+    analytic_params = {
+        nid: {k: np.array(g) for k, g in pg.items()} for nid, pg in ex.param_grads.items()
+    }
     sources = [s.node_id for s in plan.steps if s.spec.name in ("const", "input", "target")]
     analytic_sources = {nid: np.array(ex.grad(nid)) for nid in sources}
     for node_id, arrays in ex.params.items():
@@ -58,7 +67,9 @@ def gradcheck(
             analytic = analytic_params.get(node_id, {}).get(name, np.zeros_like(p))
             idx = _sample(p.size, max_entries, rng)
             numeric = _numeric(ex, p, idx, eps)
-            results.append(GradCheck(node_id, name, *_check(analytic.ravel()[idx], numeric, rtol, atol)))
+            results.append(
+                GradCheck(node_id, name, *_check(analytic.ravel()[idx], numeric, rtol, atol))
+            )
     for node_id in sources:
         if np.issubdtype(ex.value(node_id).dtype, np.integer):
             continue

@@ -64,7 +64,9 @@ class Graph:
             raise GraphError(f"no node '{node_id}'") from None
 
     def edges(self) -> list[Edge]:
-        return [Edge(src, n.id, port) for n in self.nodes.values() for port, src in n.inputs.items()]
+        return [
+            Edge(src, n.id, port) for n in self.nodes.values() for port, src in n.inputs.items()
+        ]
 
     def consumers(self, node_id: str) -> list[Edge]:
         return [
@@ -91,7 +93,8 @@ class Graph:
             return f"no node '{dst}'"
         node = self.nodes[dst]
         if port not in node.spec.inputs:
-            return f"op '{node.op}' has no input '{port}' (inputs: {', '.join(node.spec.inputs) or 'none'})"
+            ports = ", ".join(node.spec.inputs) or "none"
+            return f"op '{node.op}' has no input '{port}' (inputs: {ports})"
         if port in node.inputs:
             return f"input '{dst}.{port}' is already connected to '{node.inputs[port]}'"
         if src == dst:
@@ -111,7 +114,9 @@ class Graph:
     ) -> Node:
         """Add a node (at position `index` of the node order, default last) and its inputs."""
         if not isinstance(node_id, str) or not ID_PATTERN.match(node_id):
-            raise GraphError(f"invalid node id {node_id!r} (letters, digits, _ . -; start with a letter)")
+            raise GraphError(
+                f"invalid node id {node_id!r} (letters, digits, _ . -; start with a letter)"
+            )
         if node_id in self.nodes:
             raise GraphError(f"duplicate node id '{node_id}'")
         if op not in REGISTRY:

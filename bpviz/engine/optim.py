@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from bpviz.engine.errors import BpvizError
+from bpviz.engine.errors import BpvizError, NonFiniteError, trap_float_errors
 
 OPTIMIZERS: tuple[str, ...] = ("sgd", "momentum", "adam")
 
@@ -39,7 +39,9 @@ class TrainingConfig:
         known = {f.name for f in fields(cls)}
         for key in d:
             if key not in known:
-                raise ConfigError(f"{where}.{key}: unknown setting (known: {', '.join(sorted(known))})")
+                raise ConfigError(
+                    f"{where}.{key}: unknown setting (known: {', '.join(sorted(known))})"
+                )
         cfg = cls(**d)
         cfg.check(where)
         return cfg
@@ -53,7 +55,8 @@ class TrainingConfig:
                 raise ConfigError(f"{where}.{key}: {v!r} is out of range")
 
         if self.optimizer not in OPTIMIZERS:
-            raise ConfigError(f"{where}.optimizer: expected one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
+            names = ", ".join(OPTIMIZERS)
+            raise ConfigError(f"{where}.optimizer: expected one of {names}, got {self.optimizer!r}")
         num("lr", 0.0, lo_open=True)
         num("momentum", 0.0, 1.0)
         num("beta1", 0.0, 1.0)
@@ -81,36 +84,47 @@ class Optimizer:
         self.slots: dict[str, dict[str, dict[str, np.ndarray]]] = {}
 
     def step(self, params: ParamTree, grads: ParamTree) -> None:
-        cfg = self.config
+        """One update. Overflow raises NonFiniteError naming the parameter's node, leaving
+        the parameters updated so far as they are (the trainer stops there)."""
         self.t += 1
+        node_id = ""
+        try:
+            with trap_float_errors():
+                for node_id, node_grads in grads.items():
+                    self._update(node_id, params[node_id], node_grads)
+        except FloatingPointError as e:
+            raise NonFiniteError(node_id, "update", str(e)) from None
+
+    def _update(
+        self, node_id: str, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]
+    ) -> None:
+        cfg = self.config
         kind = cfg.optimizer
-        for node_id, node_grads in grads.items():
-            node_params = params[node_id]
-            for name, g in node_grads.items():
-                p = node_params[name]
-                if cfg.weight_decay:
-                    g = g + cfg.weight_decay * p
-                if kind == "sgd":
-                    p -= cfg.lr * g
-                    continue
-                slot = self.slots.setdefault(node_id, {}).get(name)
-                if slot is None or slot["m"].shape != p.shape:
-                    slot = {"m": np.zeros_like(p)} | ({"v": np.zeros_like(p)} if kind == "adam" else {})
-                    self.slots[node_id][name] = slot
-                m = slot["m"]
-                if kind == "momentum":
-                    m *= cfg.momentum
-                    m += g
-                    p -= cfg.lr * m
-                else:
-                    v = slot["v"]
-                    m *= cfg.beta1
-                    m += (1.0 - cfg.beta1) * g
-                    v *= cfg.beta2
-                    v += (1.0 - cfg.beta2) * g * g
-                    m_hat = m / (1.0 - cfg.beta1**self.t)
-                    v_hat = v / (1.0 - cfg.beta2**self.t)
-                    p -= cfg.lr * m_hat / (np.sqrt(v_hat) + cfg.eps)
+        for name, g in grads.items():
+            p = params[name]
+            if cfg.weight_decay:
+                g = g + cfg.weight_decay * p
+            if kind == "sgd":
+                p -= cfg.lr * g
+                continue
+            slot = self.slots.setdefault(node_id, {}).get(name)
+            if slot is None or slot["m"].shape != p.shape:
+                slot = {"m": np.zeros_like(p)} | ({"v": np.zeros_like(p)} if kind == "adam" else {})
+                self.slots[node_id][name] = slot
+            m = slot["m"]
+            if kind == "momentum":
+                m *= cfg.momentum
+                m += g
+                p -= cfg.lr * m
+            else:
+                v = slot["v"]
+                m *= cfg.beta1
+                m += (1.0 - cfg.beta1) * g
+                v *= cfg.beta2
+                v += (1.0 - cfg.beta2) * g * g
+                m_hat = m / (1.0 - cfg.beta1**self.t)
+                v_hat = v / (1.0 - cfg.beta2**self.t)
+                p -= cfg.lr * m_hat / (np.sqrt(v_hat) + cfg.eps)
 
     def state_dict(self) -> dict[str, Any]:
         return {
@@ -124,6 +138,9 @@ class Optimizer:
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         self.t = int(state.get("step", 0))
         self.slots = {
-            nid: {name: {k: np.array(a, dtype=np.float64) for k, a in slot.items()} for name, slot in ps.items()}
+            nid: {
+                name: {k: np.array(a, dtype=np.float64) for k, a in slot.items()}
+                for name, slot in ps.items()
+            }
             for nid, ps in state.get("slots", {}).items()
         }

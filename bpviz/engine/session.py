@@ -56,7 +56,9 @@ class Session:
         try:
             return self.executor.params[node_id][name]
         except KeyError:
-            raise GraphError(f"node '{node_id}' has no parameter '{name}' (run forward first)") from None
+            raise GraphError(
+                f"node '{node_id}' has no parameter '{name}' (run forward first)"
+            ) from None
 
     def train(self, steps: int, on_step: Callable[[StepResult], None] | None = None) -> History:
         return self.trainer.train(steps, on_step)
@@ -95,7 +97,10 @@ class Session:
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         params = state.get("params") or {}
         self.executor.load_params(
-            {nid: {k: np.array(v, dtype=np.float64) for k, v in arrays.items()} for nid, arrays in params.items()}
+            {
+                nid: {k: np.array(v, dtype=np.float64) for k, v in arrays.items()}
+                for nid, arrays in params.items()
+            }
         )
         if state.get("optimizer"):
             self.trainer.optimizer.load_state_dict(state["optimizer"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -33,8 +34,9 @@ class History:
         return {k: list(v) for k, v in self.__dict__.items()}
 
 
-@dataclass(frozen=True)
-class StepResult:
+class StepResult(NamedTuple):
+    """What one optimizer step measured (a tuple: cheap to make at every step)."""
+
     step: int
     loss: float
     accuracy: float | None
@@ -47,11 +49,11 @@ def accuracy(loss_op: str, pred: np.ndarray, target: np.ndarray) -> float | None
     if loss_op not in CLASSIFICATION_LOSSES or pred.ndim == 0:
         return None
     if loss_op == "cross_entropy":
-        return float(np.mean(pred.argmax(axis=-1) == target.astype(np.int64)))
-    t = target.reshape(pred.shape)
-    if loss_op == "bce":
-        return float(np.mean((pred > 0) == (t > 0.5)))
-    return float(np.mean((pred > 0) == (t > 0)))
+        hits = pred.argmax(axis=-1) == target
+    else:
+        t = target.reshape(pred.shape)
+        hits = (pred > 0) == (t > 0.5 if loss_op == "bce" else t > 0)
+    return np.count_nonzero(hits) / max(hits.size, 1)
 
 
 class Trainer:
@@ -117,7 +119,7 @@ class Trainer:
         if pred is None or target is None or op not in CLASSIFICATION_LOSSES:
             return None
         ex = self.executor
-        return accuracy(op, ex.value(pred), ex.value(target))
+        return accuracy(op, ex.raw_value(pred), ex.raw_value(target))
 
     def _record(self, r: StepResult) -> StepResult:
         h = self.history

@@ -54,7 +54,9 @@ def test_broadcast_gradients_reduce_to_input_shape() -> None:
     ex.forward()
     ex.backward()
     np.testing.assert_allclose(ex.grad("b"), [6.0, 6.0])
-    assert ex.grad("c").shape == () and ex.grad("c") == pytest.approx((np.array(ex.value("s"))).sum())
+    assert ex.grad("c").shape == () and ex.grad("c") == pytest.approx(
+        (np.array(ex.value("s"))).sum()
+    )
     np.testing.assert_allclose(ex.grad("m"), np.full((3, 2), 2.0))
 
 
@@ -164,7 +166,11 @@ def test_plan_is_rebuilt_after_an_edit_and_reused_otherwise() -> None:
 
 
 def test_params_are_seeded_and_reproducible() -> None:
-    a, b, c = Executor(mlp_graph(), seed=5), Executor(mlp_graph(), seed=5), Executor(mlp_graph(), seed=6)
+    a, b, c = (
+        Executor(mlp_graph(), seed=5),
+        Executor(mlp_graph(), seed=5),
+        Executor(mlp_graph(), seed=6),
+    )
     for ex in (a, b, c):
         ex.set_data(np.ones((3, 2)), np.ones(3))
         ex.forward()

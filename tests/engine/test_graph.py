@@ -22,7 +22,9 @@ def snapshot(g: Graph) -> tuple:
         ("y", "y", "x", "already connected"),
     ],
 )
-def test_bad_connections_are_refused_and_change_nothing(src: str, dst: str, port: str, reason: str) -> None:
+def test_bad_connections_are_refused_and_change_nothing(
+    src: str, dst: str, port: str, reason: str
+) -> None:
     g = chain_graph()
     before = snapshot(g)
     with pytest.raises(GraphError, match=reason):

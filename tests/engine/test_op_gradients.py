@@ -28,11 +28,23 @@ def away_from_zero(*shape: int) -> np.ndarray:
 
 # op -> list of (attrs, inputs, params)
 CASES: dict[str, list[tuple[dict, list[np.ndarray], dict]]] = {
-    "add": [({}, [anyv(3, 4), anyv(3, 4)], {}), ({}, [anyv(3, 4), anyv(4)], {}), ({}, [anyv(), anyv(2, 3)], {})],
+    "add": [
+        ({}, [anyv(3, 4), anyv(3, 4)], {}),
+        ({}, [anyv(3, 4), anyv(4)], {}),
+        ({}, [anyv(), anyv(2, 3)], {}),
+    ],
     "sub": [({}, [anyv(3, 1), anyv(1, 4)], {}), ({}, [anyv(2), anyv()], {})],
-    "mul": [({}, [anyv(3, 4), anyv(4)], {}), ({}, [anyv(), anyv()], {}), ({}, [anyv(2, 1, 3), anyv(4, 1)], {})],
+    "mul": [
+        ({}, [anyv(3, 4), anyv(4)], {}),
+        ({}, [anyv(), anyv()], {}),
+        ({}, [anyv(2, 1, 3), anyv(4, 1)], {}),
+    ],
     "div": [({}, [anyv(3, 4), pos(1, 4)], {}), ({}, [anyv(), pos(3)], {})],
-    "pow": [({"exponent": 3.0}, [anyv(3)], {}), ({"exponent": 0.5}, [pos(2, 2)], {}), ({}, [anyv()], {})],
+    "pow": [
+        ({"exponent": 3.0}, [anyv(3)], {}),
+        ({"exponent": 0.5}, [pos(2, 2)], {}),
+        ({}, [anyv()], {}),
+    ],
     "neg": [({}, [anyv(2, 3)], {})],
     "exp": [({}, [anyv(4)], {})],
     "log": [({}, [pos(3, 2)], {})],
@@ -48,20 +60,39 @@ CASES: dict[str, list[tuple[dict, list[np.ndarray], dict]]] = {
         ({}, [anyv(4), anyv(4)], {}),
         ({}, [anyv(2, 3, 4), anyv(4, 5)], {}),
     ],
-    "sum": [({}, [anyv(3, 4)], {}), ({"axis": 0}, [anyv(3, 4)], {}), ({"axis": [0, 2]}, [anyv(2, 3, 4)], {})],
-    "mean": [({}, [anyv(3, 4)], {}), ({"axis": -1}, [anyv(3, 4)], {}), ({"axis": [1]}, [anyv(2, 3)], {})],
+    "sum": [
+        ({}, [anyv(3, 4)], {}),
+        ({"axis": 0}, [anyv(3, 4)], {}),
+        ({"axis": [0, 2]}, [anyv(2, 3, 4)], {}),
+    ],
+    "mean": [
+        ({}, [anyv(3, 4)], {}),
+        ({"axis": -1}, [anyv(3, 4)], {}),
+        ({"axis": [1]}, [anyv(2, 3)], {}),
+    ],
     "dense": [
         ({"units": 3, "activation": "tanh"}, [anyv(5, 4)], {"W": anyv(4, 3), "b": anyv(3)}),
         ({"units": 2, "activation": "sigmoid"}, [anyv(4)], {"W": anyv(4, 2), "b": anyv(2)}),
         ({"units": 3, "activation": "none"}, [anyv(2, 4)], {"W": anyv(4, 3), "b": anyv(3)}),
-        ({"units": 2, "activation": "relu"}, [away_from_zero(3, 1)], {"W": np.array([[1.0, -1.0]]), "b": np.zeros(2)}),
+        (
+            {"units": 2, "activation": "relu"},
+            [away_from_zero(3, 1)],
+            {"W": np.array([[1.0, -1.0]]), "b": np.zeros(2)},
+        ),
     ],
-    "mse": [({}, [anyv(5, 1), anyv(5, 1)], {}), ({}, [anyv(5, 1), anyv(5)], {}), ({}, [anyv(), anyv()], {})],
+    "mse": [
+        ({}, [anyv(5, 1), anyv(5, 1)], {}),
+        ({}, [anyv(5, 1), anyv(5)], {}),
+        ({}, [anyv(), anyv()], {}),
+    ],
     "bce": [({}, [anyv(6, 1) * 3, rng.integers(0, 2, (6, 1)).astype(float)], {})],
     "hinge": [
         ({}, [np.array([[0.5], [-0.2], [2.0], [-3.0]]), np.array([1.0, 1.0, -1.0, 1.0])], {}),
     ],
-    "cross_entropy": [({}, [anyv(5, 3), np.array([0, 2, 1, 1, 0])], {}), ({}, [anyv(4), np.array(2)], {})],
+    "cross_entropy": [
+        ({}, [anyv(5, 3), np.array([0, 2, 1, 1, 0])], {}),
+        ({}, [anyv(4), np.array(2)], {}),
+    ],
 }
 
 
@@ -106,15 +137,20 @@ def test_backward_matches_finite_differences(op: str, case: int) -> None:
         if np.issubdtype(x.dtype, np.integer):
             assert np.all(g == 0), "integer labels carry no gradient"
             continue
-        np.testing.assert_allclose(g, numeric_grad(objective, x), rtol=1e-5, atol=1e-7, err_msg=f"{op}.{port}")
+        np.testing.assert_allclose(
+            g, numeric_grad(objective, x), rtol=1e-5, atol=1e-7, err_msg=f"{op}.{port}"
+        )
     for name, p in params.items():
         g = np.asarray(p_grads[name])
         assert g.shape == p.shape
-        np.testing.assert_allclose(g, numeric_grad(objective, p), rtol=1e-5, atol=1e-7, err_msg=f"{op}.{name}")
+        np.testing.assert_allclose(
+            g, numeric_grad(objective, p), rtol=1e-5, atol=1e-7, err_msg=f"{op}.{name}"
+        )
 
 
 @pytest.mark.parametrize(
-    ("grad_shape", "shape"), [((3, 4), (4,)), ((3, 4), (1, 4)), ((3, 4), ()), ((2, 3, 4), (3, 1)), ((5,), (5,))]
+    ("grad_shape", "shape"),
+    [((3, 4), (4,)), ((3, 4), (1, 4)), ((3, 4), ()), ((2, 3, 4), (3, 1)), ((5,), (5,))],
 )
 def test_unbroadcast_sums_over_copies(grad_shape: tuple, shape: tuple) -> None:
     g = np.ones(grad_shape)

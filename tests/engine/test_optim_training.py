@@ -55,7 +55,10 @@ def test_optimizer_state_round_trip_continues_identically() -> None:
     a.step(params, grads)
     b = Optimizer(cfg)
     b.load_state_dict(a.state_dict())
-    pa, pb = {"w": {"value": params["w"]["value"].copy()}}, {"w": {"value": params["w"]["value"].copy()}}
+    pa, pb = (
+        {"w": {"value": params["w"]["value"].copy()}},
+        {"w": {"value": params["w"]["value"].copy()}},
+    )
     a.step(pa, grads)
     b.step(pb, grads)
     np.testing.assert_array_equal(pa["w"]["value"], pb["w"]["value"])
@@ -110,13 +113,17 @@ def test_accuracy_reads_each_loss_its_own_way() -> None:
     assert accuracy("mse", np.array([1.0]), np.array([1.0])) is None
 
 
-def test_gradcheck_agrees_on_a_network_and_flags_a_wrong_gradient(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_gradcheck_agrees_on_a_network_and_flags_a_wrong_gradient(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     s = Session(mlp_graph(loss="bce", encoding="column"), {"kind": "gauss", "n": 20, "seed": 1})
     assert all(c.ok for c in s.gradcheck())
     from bpviz.engine.ops import REGISTRY
 
     spec = REGISTRY["tanh"]
-    broken = type(spec)(**{**spec.__dict__, "backward": lambda g, xs, out, a, p: ((g * 2.0,), None)})
+    broken = type(spec)(
+        **{**spec.__dict__, "backward": lambda g, xs, out, a, p: ((g * 2.0,), None)}
+    )
     monkeypatch.setitem(REGISTRY, "tanh", broken)
     g = chain_graph()
     bad = [c for c in gradcheck(Executor(g)) if not c.ok]

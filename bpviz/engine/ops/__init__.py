@@ -10,7 +10,15 @@ from bpviz.engine.ops.base import (
     unbroadcast,
 )
 
-__all__ = ["CATEGORIES", "CATEGORY_COLOURS", "REGISTRY", "AttrSpec", "OpSpec", "unbroadcast", "get_op"]
+__all__ = [
+    "CATEGORIES",
+    "CATEGORY_COLOURS",
+    "REGISTRY",
+    "AttrSpec",
+    "OpSpec",
+    "unbroadcast",
+    "get_op",
+]
 
 
 def get_op(name: str) -> OpSpec:

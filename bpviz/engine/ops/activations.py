@@ -22,26 +22,49 @@ def softmax(x: np.ndarray) -> np.ndarray:
 
 ACTIVATIONS = {
     "none": (lambda x: x, lambda y: 1.0),
-    "relu": (lambda x: np.maximum(x, 0.0), lambda y: (y > 0).astype(np.float64)),
+    "relu": (lambda x: np.maximum(x, 0.0), lambda y: y > 0),
     "tanh": (np.tanh, lambda y: 1.0 - y * y),
     "sigmoid": (sigmoid, lambda y: y * (1.0 - y)),
 }
 """name -> (function, derivative written in terms of the function's output)."""
 
-_unary("tanh", lambda x, a: np.tanh(x), lambda x, y, a: 1.0 - y * y,
-       "Hyperbolic tangent, squashes to (−1, 1).", "y = tanh(x)", "dy/dx = 1 − y²",
-       category="activations")
-_unary("sigmoid", lambda x, a: sigmoid(x), lambda x, y, a: y * (1.0 - y),
-       "Logistic sigmoid, squashes to (0, 1).", "y = 1 / (1 + e^−x)", "dy/dx = y·(1 − y)",
-       category="activations")
-_unary("relu", lambda x, a: np.maximum(x, 0.0), lambda x, y, a: (x > 0).astype(np.float64),
-       "Rectified linear unit: max(x, 0).", "y = max(x, 0)", "dy/dx = 1 if x > 0 else 0",
-       category="activations")
-_unary("leaky_relu", lambda x, a: np.where(x > 0, x, a.get("alpha", 0.01) * x),
-       lambda x, y, a: np.where(x > 0, 1.0, a.get("alpha", 0.01)),
-       "Like relu but lets a small slope through for x < 0.", "y = x if x > 0 else {alpha}·x",
-       "dy/dx = 1 if x > 0 else {alpha}", category="activations",
-       attrs={"alpha": AttrSpec("float", 0.01, doc="slope for x < 0", minimum=0.0)})
+_unary(
+    "tanh",
+    lambda x, a: np.tanh(x),
+    lambda x, y, a: 1.0 - y * y,
+    "Hyperbolic tangent, squashes to (−1, 1).",
+    "y = tanh(x)",
+    "dy/dx = 1 − y²",
+    category="activations",
+)
+_unary(
+    "sigmoid",
+    lambda x, a: sigmoid(x),
+    lambda x, y, a: y * (1.0 - y),
+    "Logistic sigmoid, squashes to (0, 1).",
+    "y = 1 / (1 + e^−x)",
+    "dy/dx = y·(1 − y)",
+    category="activations",
+)
+_unary(
+    "relu",
+    lambda x, a: np.maximum(x, 0.0),
+    lambda x, y, a: (x > 0).astype(np.float64),
+    "Rectified linear unit: max(x, 0).",
+    "y = max(x, 0)",
+    "dy/dx = 1 if x > 0 else 0",
+    category="activations",
+)
+_unary(
+    "leaky_relu",
+    lambda x, a: np.where(x > 0, x, a.get("alpha", 0.01) * x),
+    lambda x, y, a: np.where(x > 0, 1.0, a.get("alpha", 0.01)),
+    "Like relu but lets a small slope through for x < 0.",
+    "y = x if x > 0 else {alpha}·x",
+    "dy/dx = 1 if x > 0 else {alpha}",
+    category="activations",
+    attrs={"alpha": AttrSpec("float", 0.01, doc="slope for x < 0", minimum=0.0)},
+)
 
 
 def _softmax_backward(g, xs, out, attrs):  # noqa: ANN001, ANN202

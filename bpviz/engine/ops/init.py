@@ -18,13 +18,17 @@ INIT_NAMES: tuple[str, ...] = ("zeros", "normal", "xavier", "he")
 def check_init(init: Any) -> str | None:
     """Return a problem description, or None if `init` is a valid init spec."""
     if isinstance(init, str):
-        return None if init in INIT_NAMES else f"unknown init '{init}' (use one of {INIT_NAMES} or {{\"uniform\": R}})"
+        return (
+            None
+            if init in INIT_NAMES
+            else f"unknown init '{init}' (use one of {INIT_NAMES} or {{\"uniform\": R}})"
+        )
     if isinstance(init, Mapping) and set(init) == {"uniform"}:
         r = init["uniform"]
         if isinstance(r, (int, float)) and not isinstance(r, bool) and r >= 0:
             return None
         return f"uniform range must be a number >= 0, got {r!r}"
-    return f"expected one of {INIT_NAMES} or {{\"uniform\": R}}, got {init!r}"
+    return f'expected one of {INIT_NAMES} or {{"uniform": R}}, got {init!r}'
 
 
 def _fans(shape: tuple[int, ...]) -> tuple[int, int]:
@@ -37,7 +41,9 @@ def _fans(shape: tuple[int, ...]) -> tuple[int, int]:
 
 
 def rng_for(seed: int, node_id: str, name: str) -> np.random.Generator:
-    return np.random.default_rng([seed & 0xFFFFFFFF, zlib.crc32(node_id.encode()), zlib.crc32(name.encode())])
+    return np.random.default_rng(
+        [seed & 0xFFFFFFFF, zlib.crc32(node_id.encode()), zlib.crc32(name.encode())]
+    )
 
 
 def initialise(init: Any, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:

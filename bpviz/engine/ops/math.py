@@ -37,19 +37,50 @@ def _binary(name: str, fn, grads, doc: str, formula: str, derivative: str) -> No
     )
 
 
-_binary("add", np.add, lambda g, a, b, out: (g, g), "a + b, broadcasting like numpy.",
-        "y = a + b", "∂y/∂a = 1, ∂y/∂b = 1")
-_binary("sub", np.subtract, lambda g, a, b, out: (g, -g), "a − b, broadcasting like numpy.",
-        "y = a − b", "∂y/∂a = 1, ∂y/∂b = −1")
-_binary("mul", np.multiply, lambda g, a, b, out: (g * b, g * a),
-        "a × b elementwise, broadcasting like numpy.", "y = a · b", "∂y/∂a = b, ∂y/∂b = a")
-_binary("div", np.divide, lambda g, a, b, out: (g / b, -g * out / b),
-        "a ÷ b elementwise, broadcasting like numpy.", "y = a / b",
-        "∂y/∂a = 1/b, ∂y/∂b = −a/b²")
+_binary(
+    "add",
+    np.add,
+    lambda g, a, b, out: (g, g),
+    "a + b, broadcasting like numpy.",
+    "y = a + b",
+    "∂y/∂a = 1, ∂y/∂b = 1",
+)
+_binary(
+    "sub",
+    np.subtract,
+    lambda g, a, b, out: (g, -g),
+    "a − b, broadcasting like numpy.",
+    "y = a − b",
+    "∂y/∂a = 1, ∂y/∂b = −1",
+)
+_binary(
+    "mul",
+    np.multiply,
+    lambda g, a, b, out: (g * b, g * a),
+    "a × b elementwise, broadcasting like numpy.",
+    "y = a · b",
+    "∂y/∂a = b, ∂y/∂b = a",
+)
+_binary(
+    "div",
+    np.divide,
+    lambda g, a, b, out: (g / b, -g * out / b),
+    "a ÷ b elementwise, broadcasting like numpy.",
+    "y = a / b",
+    "∂y/∂a = 1/b, ∂y/∂b = −a/b²",
+)
 
 
-def _unary(name: str, fn, dfn, doc: str, formula: str, derivative: str, category: str = "math",
-           attrs: dict[str, AttrSpec] | None = None) -> None:  # noqa: ANN001
+def _unary(
+    name: str,
+    fn,
+    dfn,
+    doc: str,
+    formula: str,
+    derivative: str,
+    category: str = "math",
+    attrs: dict[str, AttrSpec] | None = None,
+) -> None:  # noqa: ANN001
     """dfn(x, out, attrs) is the local derivative dy/dx, multiplied by the upstream gradient."""
     register(
         OpSpec(
@@ -67,14 +98,31 @@ def _unary(name: str, fn, dfn, doc: str, formula: str, derivative: str, category
 
 
 _unary("neg", lambda x, a: -x, lambda x, y, a: -1.0, "−x.", "y = −x", "dy/dx = −1")
-_unary("exp", lambda x, a: np.exp(x), lambda x, y, a: y, "eˣ elementwise.", "y = exp(x)",
-       "dy/dx = exp(x) = y")
-_unary("log", lambda x, a: np.log(x), lambda x, y, a: 1.0 / x, "Natural logarithm.",
-       "y = ln(x)", "dy/dx = 1/x")
-_unary("pow", lambda x, a: np.power(x, a["exponent"]),
-       lambda x, y, a: a["exponent"] * np.power(x, a["exponent"] - 1.0),
-       "x raised to a fixed exponent.", "y = x^{exponent}", "dy/dx = {exponent}·x^({exponent}−1)",
-       attrs={"exponent": AttrSpec("float", 2.0, doc="the power")})
+_unary(
+    "exp",
+    lambda x, a: np.exp(x),
+    lambda x, y, a: y,
+    "eˣ elementwise.",
+    "y = exp(x)",
+    "dy/dx = exp(x) = y",
+)
+_unary(
+    "log",
+    lambda x, a: np.log(x),
+    lambda x, y, a: 1.0 / x,
+    "Natural logarithm.",
+    "y = ln(x)",
+    "dy/dx = 1/x",
+)
+_unary(
+    "pow",
+    lambda x, a: np.power(x, a["exponent"]),
+    lambda x, y, a: a["exponent"] * np.power(x, a["exponent"] - 1.0),
+    "x raised to a fixed exponent.",
+    "y = x^{exponent}",
+    "dy/dx = {exponent}·x^({exponent}−1)",
+    attrs={"exponent": AttrSpec("float", 2.0, doc="the power")},
+)
 
 
 def _matmul_backward(g, xs, out, attrs):  # noqa: ANN001, ANN202
@@ -152,7 +200,19 @@ def _count(x: np.ndarray, axis) -> float:  # noqa: ANN001
     return float(np.prod([x.shape[ax] for ax in axes])) or 1.0
 
 
-_reduction("sum", np.sum, lambda x, axis: 1.0, "Sum of the elements (over attrs.axis).",
-           "y = Σ xᵢ", "∂y/∂xᵢ = 1")
-_reduction("mean", np.mean, lambda x, axis: 1.0 / _count(x, axis),
-           "Mean of the elements (over attrs.axis).", "y = (1/n) Σ xᵢ", "∂y/∂xᵢ = 1/n")
+_reduction(
+    "sum",
+    np.sum,
+    lambda x, axis: 1.0,
+    "Sum of the elements (over attrs.axis).",
+    "y = Σ xᵢ",
+    "∂y/∂xᵢ = 1",
+)
+_reduction(
+    "mean",
+    np.mean,
+    lambda x, axis: 1.0 / _count(x, axis),
+    "Mean of the elements (over attrs.axis).",
+    "y = (1/n) Σ xᵢ",
+    "∂y/∂xᵢ = 1/n",
+)
