@@ -60,6 +60,10 @@ class Session:
                 f"node '{node_id}' has no parameter '{name}' (run forward first)"
             ) from None
 
+    def accuracy(self) -> float | None:
+        """Training-set accuracy of the last forward pass (None unless the loss classifies)."""
+        return self.trainer.current_accuracy()
+
     def train(self, steps: int, on_step: Callable[[StepResult], None] | None = None) -> History:
         return self.trainer.train(steps, on_step)
 

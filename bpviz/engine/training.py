@@ -53,7 +53,7 @@ def accuracy(loss_op: str, pred: np.ndarray, target: np.ndarray) -> float | None
     else:
         t = target.reshape(pred.shape)
         hits = (pred > 0) == (t > 0.5 if loss_op == "bce" else t > 0)
-    return np.count_nonzero(hits) / max(hits.size, 1)
+    return float(np.count_nonzero(hits) / max(hits.size, 1))
 
 
 class Trainer:
@@ -109,12 +109,13 @@ class Trainer:
         if batch is not None:
             ex.set_data(*batch)
         loss = float(ex.forward())
-        acc = self._accuracy()
+        acc = self.current_accuracy()
         ex.backward()
         self.optimizer.step(ex.params, ex.param_grads)
         return self._record(StepResult(t, loss, acc, test_loss, test_acc))
 
-    def _accuracy(self) -> float | None:
+    def current_accuracy(self) -> float | None:
+        """Accuracy of the values from the last forward pass; None for regression."""
         op, pred, target = self._loss_node()
         if pred is None or target is None or op not in CLASSIFICATION_LOSSES:
             return None
@@ -138,7 +139,7 @@ class Trainer:
         """Loss and accuracy of the current parameters on other data (e.g. the test set)."""
         ex = self.executor
         ex.set_data(x, y)
-        return float(ex.forward()), self._accuracy()
+        return float(ex.forward()), self.current_accuracy()
 
     def train(self, steps: int, on_step: Callable[[StepResult], None] | None = None) -> History:
         for _ in range(steps):
