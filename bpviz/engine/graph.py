@@ -85,8 +85,10 @@ class Graph:
         node = self.node(node_id)
         return [p for p in node.spec.inputs if p not in node.inputs]
 
-    def connect_problem(self, src: str, dst: str, port: str) -> str | None:
-        """Why src -> dst.port cannot be made, or None if it can (the UI shows this reason)."""
+    def connect_problem(self, src: str, dst: str, port: str, replacing: bool = False) -> str | None:
+        """Why src -> dst.port cannot be made, or None if it can (the UI shows this reason).
+
+        With `replacing`, an occupied port is fine: the caller will swap its edge out."""
         if src not in self.nodes:
             return f"no node '{src}'"
         if dst not in self.nodes:
@@ -95,7 +97,7 @@ class Graph:
         if port not in node.spec.inputs:
             ports = ", ".join(node.spec.inputs) or "none"
             return f"op '{node.op}' has no input '{port}' (inputs: {ports})"
-        if port in node.inputs:
+        if port in node.inputs and not (replacing and node.inputs[port] != src):
             return f"input '{dst}.{port}' is already connected to '{node.inputs[port]}'"
         if src == dst:
             return f"a node cannot feed itself ('{src}')"

@@ -1,0 +1,279 @@
+"""Undoable edits. Each command calls only `Document` mutators and records, when it runs, what
+it needs to put back exactly: a node's index in the order, an attr's old value or absence, old
+positions, a deleted node's edges, the learned-state block an edit dropped.
+
+Recording at `redo` time (not at construction) keeps commands exact even if the document
+changed between building a command and pushing it; after an `undo` the document is back in the
+recorded state, so the next `redo` records the same thing again.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from bpviz.engine.errors import GraphError
+from bpviz.model.document import Document, Pos, as_pos
+
+
+def plural(count: int, noun: str) -> str:
+    """'1 node', '3 nodes': labels read naturally in the Edit menu."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _label(verb: str, ids: Sequence[str]) -> str:
+    """'Delete tanh1' for one node, 'Delete 3 nodes' for several."""
+    return f"{verb} {ids[0]}" if len(ids) == 1 else f"{verb} {plural(len(ids), 'node')}"
+
+
+class Command:
+    """One step on the undo stack; `text` is its Edit-menu label ("Undo Add tanh")."""
+
+    text: str = ""
+
+    def redo(self, doc: Document) -> None:
+        raise NotImplementedError
+
+    def undo(self, doc: Document) -> None:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.text!r}>"
+
+
+class _StructuralCommand(Command):
+    """A single mutator that drops learned state; undo reverts it and restores that state."""
+
+    _saved_state: dict[str, Any] | None = None
+
+    def redo(self, doc: Document) -> None:
+        saved = doc.state
+        self._apply(doc)  # a mutator that raises has changed nothing, state included
+        self._saved_state = saved
+
+    def undo(self, doc: Document) -> None:
+        self._revert(doc)
+        if self._saved_state is not None:
+            doc.set_state(self._saved_state)
+
+    def _apply(self, doc: Document) -> None:
+        raise NotImplementedError
+
+    def _revert(self, doc: Document) -> None:
+        raise NotImplementedError
+
+
+class Compound(Command):
+    """Several commands as one undo step: redo in order, undo in reverse.
+
+    If a child fails, the children already done are undone before the error propagates, so a
+    failed compound changes nothing.
+    """
+
+    def __init__(self, text: str, children: Iterable[Command]) -> None:
+        self.text = text
+        self.children: list[Command] = list(children)
+
+    def redo(self, doc: Document) -> None:
+        done: list[Command] = []
+        try:
+            for child in self.children:
+                child.redo(doc)
+                done.append(child)
+        except Exception:
+            for child in reversed(done):
+                child.undo(doc)
+            raise
+
+    def undo(self, doc: Document) -> None:
+        for child in reversed(self.children):
+            child.undo(doc)
+
+
+class AddNode(_StructuralCommand):
+    def __init__(
+        self,
+        node_id: str,
+        op: str,
+        attrs: Mapping[str, Any] | None = None,
+        pos: Pos = (0.0, 0.0),
+        index: int | None = None,
+    ) -> None:
+        self.text = f"Add {op}"
+        self.node_id = node_id
+        self.op = op
+        self.attrs = copy.deepcopy(dict(attrs or {}))
+        self.pos = pos
+        self.index = index
+
+    def _apply(self, doc: Document) -> None:
+        doc.add_node(self.node_id, self.op, self.attrs, self.pos, self.index)
+
+    def _revert(self, doc: Document) -> None:
+        doc.remove_node(self.node_id)
+
+
+class _RemoveUnconnectedNode(_StructuralCommand):
+    """Remove one node whose edges are already gone; remembers op, attrs, pos and index."""
+
+    def __init__(self, node_id: str) -> None:
+        self.text = f"Delete {node_id}"
+        self.node_id = node_id
+        self._restore: AddNode | None = None
+
+    def _apply(self, doc: Document) -> None:
+        node = doc.node(self.node_id)
+        restore = AddNode(node.id, node.op, node.attrs, doc.pos(node.id), doc.node_index(node.id))
+        doc.remove_node(self.node_id)
+        self._restore = restore
+
+    def _revert(self, doc: Document) -> None:
+        assert self._restore is not None, "undo before redo"
+        self._restore._apply(doc)
+
+
+class Connect(_StructuralCommand):
+    def __init__(self, src: str, dst: str, port: str) -> None:
+        self.text = f"Connect {src} → {dst}.{port}"
+        self.src, self.dst, self.port = src, dst, port
+
+    def _apply(self, doc: Document) -> None:
+        doc.connect(self.src, self.dst, self.port)
+
+    def _revert(self, doc: Document) -> None:
+        doc.disconnect(self.dst, self.port)
+
+
+class Disconnect(_StructuralCommand):
+    """Remove the edge src -> dst.port; refuses if that input is fed by anything else."""
+
+    def __init__(self, src: str, dst: str, port: str) -> None:
+        self.text = f"Disconnect {src} → {dst}.{port}"
+        self.src, self.dst, self.port = src, dst, port
+
+    def _apply(self, doc: Document) -> None:
+        actual = doc.node(self.dst).inputs.get(self.port)
+        if actual != self.src:
+            fed = f"fed by '{actual}'" if actual else "not connected"
+            raise GraphError(f"input '{self.dst}.{self.port}' is {fed}, not by '{self.src}'")
+        doc.disconnect(self.dst, self.port)
+
+    def _revert(self, doc: Document) -> None:
+        doc.connect(self.src, self.dst, self.port)
+
+
+class ReplaceConnection(Command):
+    """Drop a wire onto an input: whatever fed it is disconnected and src connected, one step."""
+
+    def __init__(self, src: str, dst: str, port: str) -> None:
+        self.text = f"Reconnect {dst}.{port} to {src}"
+        self.src, self.dst, self.port = src, dst, port
+        self._steps: Compound | None = None
+
+    def redo(self, doc: Document) -> None:
+        steps: list[Command] = []
+        old_src = doc.node(self.dst).inputs.get(self.port)
+        if old_src is not None:
+            steps.append(Disconnect(old_src, self.dst, self.port))
+        steps.append(Connect(self.src, self.dst, self.port))
+        plan = Compound(self.text, steps)
+        plan.redo(doc)
+        self._steps = plan
+
+    def undo(self, doc: Document) -> None:
+        assert self._steps is not None, "undo before redo"
+        self._steps.undo(doc)
+
+
+class RemoveNodes(Command):
+    """Delete nodes with all their edges (and the output mark) as one step."""
+
+    def __init__(self, node_ids: Iterable[str]) -> None:
+        self.node_ids = list(dict.fromkeys(node_ids))
+        self.text = _label("Delete", self.node_ids)
+        self._steps: Compound | None = None
+
+    def redo(self, doc: Document) -> None:
+        for node_id in self.node_ids:
+            doc.node(node_id)  # all or nothing: check every id before removing any
+        steps: list[Command] = []
+        if doc.output in self.node_ids:
+            steps.append(SetOutput(None))
+        steps += [Disconnect(e.src, e.dst, e.port) for e in doc.edges_of(self.node_ids)]
+        steps += [_RemoveUnconnectedNode(node_id) for node_id in self.node_ids]
+        plan = Compound(self.text, steps)
+        plan.redo(doc)
+        self._steps = plan
+
+    def undo(self, doc: Document) -> None:
+        assert self._steps is not None, "undo before redo"
+        self._steps.undo(doc)
+
+
+class MoveNodes(Command):
+    """Move many nodes at once, e.g. one command per drag, pushed on mouse release.
+
+    `old` may be given when the view already moved the document live during the drag;
+    otherwise the positions before `redo` are recorded.
+    """
+
+    def __init__(
+        self,
+        new: Mapping[str, Pos],
+        old: Mapping[str, Pos] | None = None,
+        text: str | None = None,
+    ) -> None:
+        self.new: dict[str, Pos] = {k: as_pos(v) for k, v in new.items()}
+        self.old: dict[str, Pos] | None = None
+        if old is not None:
+            self.old = {k: as_pos(old[k]) for k in self.new}
+        self._old_given = old is not None
+        self.text = text if text is not None else _label("Move", list(self.new))
+
+    def redo(self, doc: Document) -> None:
+        for node_id in self.new:
+            doc.node(node_id)
+        if not self._old_given:
+            self.old = {node_id: doc.pos(node_id) for node_id in self.new}
+        for node_id, pos in self.new.items():
+            doc.move_node(node_id, pos)
+
+    def undo(self, doc: Document) -> None:
+        assert self.old is not None, "undo before redo"
+        for node_id, pos in self.old.items():
+            doc.move_node(node_id, pos)
+
+
+class SetAttr(_StructuralCommand):
+    """Change one attr; None resets it to the op's default (the attr is left out of the file)."""
+
+    def __init__(self, node_id: str, name: str, value: Any) -> None:
+        verb = "Reset" if value is None else "Change"
+        self.text = f"{verb} {name} of {node_id}"
+        self.node_id, self.name = node_id, name
+        self.value = copy.deepcopy(value)
+        self._old: Any = None
+
+    def _apply(self, doc: Document) -> None:
+        old = copy.deepcopy(doc.node(self.node_id).attrs.get(self.name))  # None: was absent
+        doc.set_attr(self.node_id, self.name, self.value)
+        self._old = old
+
+    def _revert(self, doc: Document) -> None:
+        doc.set_attr(self.node_id, self.name, self._old)
+
+
+class SetOutput(Command):
+    def __init__(self, node_id: str | None) -> None:
+        self.text = "Clear output" if node_id is None else f"Set output to {node_id}"
+        self.node_id = node_id
+        self._old: str | None = None
+
+    def redo(self, doc: Document) -> None:
+        old = doc.output
+        doc.set_output(self.node_id)
+        self._old = old
+
+    def undo(self, doc: Document) -> None:
+        doc.set_output(self._old)

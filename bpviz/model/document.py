@@ -1,0 +1,292 @@
+"""The editable document: everything a scene file saves, with a signal for every change.
+
+Views (canvas, inspector, plots) subscribe to the signals and never edit anything themselves;
+edits arrive as commands that call the mutators below. Every mutator validates through the
+engine's `Graph` before touching anything, so a refused edit raises `GraphError` and leaves the
+document, and every view of it, exactly as it was.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+from psygnal import Signal
+
+from bpviz.engine.attrs import attr_problem
+from bpviz.engine.errors import GraphError
+from bpviz.engine.graph import Edge, Graph, Node
+
+SCENE_FORMAT = "bpviz-scene"
+SCENE_VERSION = 1
+
+Pos = tuple[float, float]
+
+
+def as_pos(pos: Any) -> Pos:
+    """Two finite floats, or GraphError: a NaN position would break every view's geometry."""
+    try:
+        x, y = pos
+        x, y = float(x), float(y)
+    except (TypeError, ValueError):
+        raise GraphError(f"a position is two numbers, got {pos!r}") from None
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise GraphError(f"a position must be finite, got {pos!r}")
+    return (x, y)
+
+
+class Document:
+    """A scene being edited: the graph, node positions, and the opaque data/training/state.
+
+    `state` (learned weights, optimizer state) no longer fits once the graph's structure or
+    attrs change, so those mutators drop it; commands keep the old block to put it back on undo.
+    """
+
+    node_added = Signal(str)
+    node_removed = Signal(str)
+    node_moved = Signal(str, object)
+    edge_added = Signal(str, str, str)
+    edge_removed = Signal(str, str, str)
+    attr_changed = Signal(str, str, object)
+    output_changed = Signal(object)
+    state_changed = Signal(object)
+    changed = Signal()
+
+    def __init__(self, name: str | None = None, description: str | None = None) -> None:
+        self._graph = Graph()
+        self._pos: dict[str, Pos] = {}
+        self._name = name
+        self._description = description
+        self._data: dict[str, Any] | None = None
+        self._training: dict[str, Any] | None = None
+        self._state: dict[str, Any] | None = None
+
+    # ---- queries -------------------------------------------------------------------------
+    @property
+    def graph(self) -> Graph:
+        """The engine graph, for executors and trainers. Read it; edit only through mutators."""
+        return self._graph
+
+    @property
+    def nodes(self) -> Mapping[str, Node]:
+        """Nodes by id in document order (read-only view; the Node objects must not be edited)."""
+        return MappingProxyType(self._graph.nodes)
+
+    @property
+    def output(self) -> str | None:
+        return self._graph.output
+
+    @property
+    def name(self) -> str | None:
+        return self._name
+
+    @property
+    def description(self) -> str | None:
+        return self._description
+
+    @property
+    def data(self) -> dict[str, Any] | None:
+        """Opaque to the document: kept and written back unchanged."""
+        return self._data
+
+    @property
+    def training(self) -> dict[str, Any] | None:
+        """Opaque to the document: kept and written back unchanged."""
+        return self._training
+
+    @property
+    def state(self) -> dict[str, Any] | None:
+        return self._state
+
+    def __contains__(self, node_id: object) -> bool:
+        return node_id in self._graph.nodes
+
+    def __len__(self) -> int:
+        return len(self._graph)
+
+    def node(self, node_id: str) -> Node:
+        return self._graph.node(node_id)
+
+    def pos(self, node_id: str) -> Pos:
+        self._graph.node(node_id)
+        return self._pos[node_id]
+
+    def edges(self) -> list[Edge]:
+        """By node order, then the op's port order: undo cannot restore the graph's internal
+        port-insertion order, so nothing here depends on it."""
+        return [
+            Edge(node.inputs[port], node.id, port)
+            for node in self._graph
+            for port in node.spec.inputs
+            if port in node.inputs
+        ]
+
+    def edges_of(self, node_ids: Iterable[str]) -> list[Edge]:
+        """Every edge into or out of any of `node_ids`, each once, in `edges()` order."""
+        ids = set(node_ids)
+        return [e for e in self.edges() if e.src in ids or e.dst in ids]
+
+    def consumers(self, node_id: str) -> list[Edge]:
+        self._graph.node(node_id)
+        return self._graph.consumers(node_id)
+
+    def connect_problem(self, src: str, dst: str, port: str) -> str | None:
+        """Why src -> dst.port would be refused, or None (for hover feedback while dragging)."""
+        return self._graph.connect_problem(src, dst, port)
+
+    def node_index(self, node_id: str) -> int:
+        self._graph.node(node_id)
+        return list(self._graph.nodes).index(node_id)
+
+    def unique_id(self, prefix: str, taken: Iterable[str] = ()) -> str:
+        """`prefix` + the smallest n >= 1 giving an id unused here and not in `taken`."""
+        prefix = re.sub(r"[^A-Za-z0-9_.\-]", "_", prefix)[:56] or "node"
+        if not re.match(r"[A-Za-z_]", prefix):
+            prefix = "n" + prefix
+        reserved = set(taken)
+        n = 1
+        while f"{prefix}{n}" in self._graph.nodes or f"{prefix}{n}" in reserved:
+            n += 1
+        return f"{prefix}{n}"
+
+    # ---- mutators ------------------------------------------------------------------------
+    def add_node(
+        self,
+        node_id: str,
+        op: str,
+        attrs: Mapping[str, Any] | None = None,
+        pos: Any = (0.0, 0.0),
+        index: int | None = None,
+    ) -> None:
+        """Add an unconnected node at `index` of the order (default last).
+
+        None-valued attrs are left out: None means "use the default", as in `set_attr`, so
+        absence and None never need telling apart when an edit is undone.
+        """
+        xy = as_pos(pos)
+        clean = {k: v for k, v in (attrs or {}).items() if v is not None}
+        self._graph.add_node(node_id, op, clean, index=index)
+        self._pos[node_id] = xy
+        self.node_added.emit(node_id)
+        self._structure_changed()
+
+    def remove_node(self, node_id: str) -> None:
+        """Remove an unconnected node; edges go first (as their own undoable steps)."""
+        node = self._graph.node(node_id)
+        if node.inputs or self._graph.consumers(node_id):
+            raise GraphError(f"node '{node_id}' still has edges; disconnect them first")
+        was_output = self._graph.output == node_id
+        self._graph.remove_node(node_id)
+        del self._pos[node_id]
+        self.node_removed.emit(node_id)
+        if was_output:
+            self.output_changed.emit(None)
+        self._structure_changed()
+
+    def connect(self, src: str, dst: str, port: str) -> None:
+        self._graph.connect(src, dst, port)
+        self.edge_added.emit(src, dst, port)
+        self._structure_changed()
+
+    def disconnect(self, dst: str, port: str) -> str:
+        """Remove the edge into dst.port; returns the source it came from."""
+        src = self._graph.disconnect(dst, port)
+        self.edge_removed.emit(src, dst, port)
+        self._structure_changed()
+        return src
+
+    def move_node(self, node_id: str, pos: Any) -> None:
+        self._graph.node(node_id)
+        xy = as_pos(pos)
+        self._pos[node_id] = xy
+        self.node_moved.emit(node_id, xy)
+        self.changed.emit()
+
+    def set_attr(self, node_id: str, name: str, value: Any) -> None:
+        """Set an attr; None removes it so the op's default applies (if the default is valid)."""
+        node = self._graph.node(node_id)
+        if value is None:
+            spec = node.spec.attrs.get(name)
+            if spec is None:
+                raise GraphError(f"node '{node_id}': op '{node.op}' has no attribute '{name}'")
+            problem = attr_problem(spec, spec.default)
+            if problem:
+                raise GraphError(f"node '{node_id}': attrs.{name}: {problem}")
+            # Graph.set_attr refuses None for required attrs even when their default is fine.
+            node.attrs.pop(name, None)
+            self._graph.version += 1
+        else:
+            self._graph.set_attr(node_id, name, value)
+        self.attr_changed.emit(node_id, name, copy.deepcopy(value))
+        self._structure_changed()
+
+    def set_output(self, node_id: str | None) -> None:
+        """Which node training minimises; not structure, so learned state is kept."""
+        self._graph.set_output(node_id)
+        self.output_changed.emit(node_id)
+        self.changed.emit()
+
+    def set_state(self, state: dict[str, Any] | None) -> None:
+        """Replace the learned-state block (undo puts back what an edit dropped)."""
+        self._state = state
+        self.state_changed.emit(state)
+        self.changed.emit()
+
+    def _structure_changed(self) -> None:
+        if self._state is not None:
+            self._state = None
+            self.state_changed.emit(None)
+        self.changed.emit()
+
+    # ---- scene dicts ---------------------------------------------------------------------
+    @classmethod
+    def from_scene_dict(cls, scene: Mapping[str, Any]) -> Document:
+        """Build from a validated version-1 scene dict (the scene package checks files)."""
+        doc = cls(scene.get("name"), scene.get("description"))
+        entries = scene.get("nodes") or []
+        for entry in entries:
+            doc._graph.add_node(entry["id"], entry["op"], _without_none(entry.get("attrs")))
+            doc._pos[entry["id"]] = as_pos(entry.get("pos", (0.0, 0.0)))
+        for entry in entries:
+            for port, src in (entry.get("inputs") or {}).items():
+                doc._graph.connect(src, entry["id"], port)
+        doc._graph.set_output(scene.get("output"))
+        doc._data = copy.deepcopy(scene.get("data"))
+        doc._training = copy.deepcopy(scene.get("training"))
+        doc._state = copy.deepcopy(scene.get("state"))
+        return doc
+
+    def to_scene_dict(self) -> dict[str, Any]:
+        """A version-1 scene dict; ports and attrs in the op's order so output is deterministic."""
+        scene: dict[str, Any] = {"format": SCENE_FORMAT, "version": SCENE_VERSION}
+        if self._name is not None:
+            scene["name"] = self._name
+        if self._description is not None:
+            scene["description"] = self._description
+        scene["output"] = self._graph.output
+        scene["nodes"] = [self.node_dict(node_id) for node_id in self._graph.nodes]
+        scene["data"] = copy.deepcopy(self._data)
+        scene["training"] = copy.deepcopy(self._training)
+        scene["state"] = copy.deepcopy(self._state)
+        return scene
+
+    def node_dict(self, node_id: str) -> dict[str, Any]:
+        """One node as written in a scene file."""
+        node = self._graph.node(node_id)
+        spec = node.spec
+        x, y = self._pos[node_id]
+        return {
+            "id": node.id,
+            "op": node.op,
+            "inputs": {p: node.inputs[p] for p in spec.inputs if p in node.inputs},
+            "attrs": {k: copy.deepcopy(node.attrs[k]) for k in spec.attrs if k in node.attrs},
+            "pos": [x, y],
+        }
+
+
+def _without_none(attrs: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {k: v for k, v in (attrs or {}).items() if v is not None}

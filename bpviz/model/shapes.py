@@ -1,0 +1,98 @@
+"""What shape each node's value has, and whether a new connection would fit.
+
+The canvas asks before it connects, so a wire that would make `add` combine a (3,) with a
+(4,) is refused with the reason instead of breaking the next forward pass. The answer comes
+from running the graph on a two-example slice of the scene's data: exact, and cheap.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+
+from bpviz.engine.datasets import Dataset, make_dataset
+from bpviz.engine.errors import BpvizError, GraphError, NonFiniteError, ShapeError
+from bpviz.engine.executor import Executor
+from bpviz.engine.graph import Graph
+
+Shape = tuple[int, ...]
+PROBE_ROWS = 2
+
+
+class ShapeOracle:
+    def __init__(self, document: Any, base_dir: str | None = None) -> None:
+        self.document = document
+        self.base_dir = base_dir
+        self._data_key: str | None = None
+        self._dataset: Dataset | None = None
+        self._shapes: dict[str, Shape] = {}
+        self._version = -1
+
+    def _probe_data(self) -> tuple[np.ndarray, np.ndarray] | None:
+        spec = self.document.data
+        key = json.dumps(spec, sort_keys=True, default=str)
+        if key != self._data_key:
+            self._data_key = key
+            try:
+                self._dataset = make_dataset(spec, self.base_dir) if spec else None
+            except BpvizError:
+                self._dataset = None
+        ds = self._dataset
+        if ds is None:
+            return None
+        return ds.x_train[:PROBE_ROWS], ds.y_train[:PROBE_ROWS]
+
+    def _run(self, graph: Graph) -> tuple[Executor, BpvizError | None]:
+        ex = Executor(graph)
+        data = self._probe_data()
+        if data is not None:
+            ex.set_data(*data)
+        try:
+            ex.forward()
+        except (GraphError, NonFiniteError):
+            return ex, None  # an unconnected output or a NaN says nothing about shapes
+        except ShapeError as e:
+            return ex, e
+        return ex, None
+
+    def shapes(self) -> dict[str, Shape]:
+        """Shape of every node that can be computed now (recomputed after each edit)."""
+        graph = self.document.graph
+        if graph.version != self._version:
+            ex, _ = self._run(graph)
+            self._shapes = {
+                nid: tuple(np.shape(ex.value(nid))) for nid in graph.nodes if ex.has_value(nid)
+            }
+            self._version = graph.version
+        return self._shapes
+
+    def connection_problem(self, src: str, dst: str, port: str) -> str | None:
+        """Why src -> dst.port would be refused (structure or shapes); None if it fits.
+
+        An occupied port counts as replaceable: the caller swaps its edge out."""
+        graph = self.document.graph
+        problem = graph.connect_problem(src, dst, port, replacing=True)
+        if problem:
+            return problem
+        if graph.nodes[dst].inputs.get(port) == src:
+            return None
+        trial = graph.copy()
+        if port in trial.nodes[dst].inputs:
+            trial.disconnect(dst, port)
+        trial.connect(src, dst, port)
+        _, error = self._run(trial)
+        if error is None or error.node_id not in _downstream(trial, dst):
+            return None
+        return f"incompatible shapes: {error}"
+
+
+def _downstream(graph: Graph, node_id: str) -> set[str]:
+    seen, todo = {node_id}, [node_id]
+    while todo:
+        for edge in graph.consumers(todo.pop()):
+            if edge.dst not in seen:
+                seen.add(edge.dst)
+                todo.append(edge.dst)
+    return seen
