@@ -1,0 +1,161 @@
+"""Canvas speed on a generated 500-node, 800-edge scene (offscreen; not a test).
+
+Run: python benchmarks/bench_ui.py
+Reports load-to-first-frame, full-viewport frame time, frame time while dragging a node with
+10 edges, and memory, each beside a reference in the same process: the same numbers of plain
+QGraphicsRectItems and line items in a bare QGraphicsView (what Qt itself costs).
+Targets: load to first frame within 1 s; frames within 16 ms.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np  # noqa: E402
+from PySide6.QtCore import QEvent, QLineF, QPointF, QSettings, Qt  # noqa: E402
+from PySide6.QtGui import QMouseEvent  # noqa: E402
+from PySide6.QtWidgets import QApplication, QGraphicsScene, QGraphicsView  # noqa: E402
+
+N_NODES, N_EDGES, HUB_EDGES = 500, 800, 10
+
+
+def generate_scene(path: Path, seed: int = 0) -> str:
+    """100 sources and 400 binary ops (2 inputs each = 800 edges); node 'hub' has 10 edges."""
+    rng = np.random.default_rng(seed)
+    nodes = []
+    n_sources = N_NODES - N_EDGES // 2
+    for i in range(n_sources):
+        nodes.append({"id": f"c{i}", "op": "const", "attrs": {"value": float(i % 7 + 1)},
+                      "pos": [0.0, i * 90.0]})
+    ids = [n["id"] for n in nodes]
+    nodes[0]["id"] = ids[0] = "hub"
+    for i in range(N_EDGES // 2):
+        a = "hub" if i < HUB_EDGES else ids[int(rng.integers(1, len(ids)))]
+        b = ids[int(rng.integers(1, len(ids)))]
+        col = 1 + i // 40
+        nodes.append({"id": f"n{i}", "op": "add" if i % 2 else "mul", "inputs": {"a": a, "b": b},
+                      "pos": [col * 220.0, (i % 40) * 110.0]})
+        ids.append(f"n{i}")
+    scene = {"format": "bpviz-scene", "version": 1, "output": ids[-1], "nodes": nodes}
+    path.write_text(json.dumps(scene))
+    return "hub"
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def median_ms(fn, n: int) -> tuple[float, float]:  # noqa: ANN001
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times), float(np.percentile(times, 95))
+
+
+def reference(app: QApplication, size: tuple[int, int]) -> dict[str, float]:
+    """Plain Qt: 500 rect items, 800 line items, a bare view."""
+    t0 = time.perf_counter()
+    scene = QGraphicsScene()
+    rects = [scene.addRect(0, 0, 160, 70) for _ in range(N_NODES)]
+    for i, r in enumerate(rects):
+        r.setPos((i // 40) * 220.0, (i % 40) * 110.0)
+        r.setFlag(r.GraphicsItemFlag.ItemIsMovable)
+    lines = [scene.addLine(QLineF(0, 0, 100, 100)) for _ in range(N_EDGES)]
+    view = QGraphicsView(scene)
+    view.resize(*size)
+    view.show()
+    view.fitInView(scene.itemsBoundingRect())
+    app.processEvents()
+    view.viewport().repaint()
+    load = time.perf_counter() - t0
+    frame, _ = median_ms(view.viewport().repaint, 20)
+
+    def drag() -> None:
+        rects[0].moveBy(3, 2)
+        for ln in lines[:HUB_EDGES]:
+            ln.setLine(QLineF(rects[0].pos(), QPointF(500, 500)))
+        view.viewport().repaint()
+
+    drag_ms, _ = median_ms(drag, 50)
+    view.close()
+    return {"load_s": load, "frame_ms": frame, "drag_ms": drag_ms}
+
+
+def bpviz_run(app: QApplication, size: tuple[int, int], path: Path, hub: str) -> dict[str, float]:
+    from bpviz.ui.main_window import MainWindow
+    from bpviz.ui.recovery import Recovery
+
+    tmp = Path(tempfile.mkdtemp())
+    window = MainWindow(QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat), Recovery(tmp))
+    window.resize(*size)
+    window.show()
+    app.processEvents()
+    before = rss_mb()
+    t0 = time.perf_counter()
+    window.open_file(path)
+    app.processEvents()
+    window.view.viewport().repaint()
+    load = time.perf_counter() - t0
+    mem = rss_mb() - before
+    window.view.fit_all()
+    app.processEvents()
+    frame, frame95 = median_ms(window.view.viewport().repaint, 20)
+
+    item = window.canvas.node_items[hub]
+    assert len(item.edges) == HUB_EDGES, len(item.edges)
+    viewport = window.view.viewport()
+    start = window.view.mapFromScene(item.sceneBoundingRect().center())
+    press = QMouseEvent(QEvent.Type.MouseButtonPress, QPointF(start), QPointF(viewport.mapToGlobal(start)),
+                        Qt.MouseButton.LeftButton, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    app.sendEvent(viewport, press)
+    pos = [QPointF(start)]
+
+    def drag() -> None:
+        pos[0] = pos[0] + QPointF(3, 2)
+        ev = QMouseEvent(QEvent.Type.MouseMove, pos[0], QPointF(viewport.mapToGlobal(pos[0].toPoint())),
+                         Qt.MouseButton.NoButton, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+        app.sendEvent(viewport, ev)
+        viewport.repaint()
+
+    drag_ms, drag95 = median_ms(drag, 50)
+    release = QMouseEvent(QEvent.Type.MouseButtonRelease, pos[0], QPointF(viewport.mapToGlobal(pos[0].toPoint())),
+                          Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    app.sendEvent(viewport, release)
+    moved = window.undo.qstack.count()
+    window.undo.qstack.setClean()
+    window.close()
+    return {"load_s": load, "frame_ms": frame, "frame95_ms": frame95, "drag_ms": drag_ms,
+            "drag95_ms": drag95, "memory_mb": mem, "undo_steps": moved}
+
+
+def main() -> None:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    size = (1400, 900)
+    path = Path(tempfile.mkdtemp()) / "big.json"
+    hub = generate_scene(path)
+    ref = reference(app, size)
+    got = bpviz_run(app, size, path, hub)
+    print(f"generated scene: {N_NODES} nodes, {N_EDGES} edges; window {size[0]}x{size[1]} offscreen")
+    print(f"  load to first frame : {got['load_s'] * 1000:7.1f} ms  (plain Qt {ref['load_s'] * 1000:.1f} ms, "
+          f"{got['load_s'] / ref['load_s']:.1f}x; target < 1000 ms)")
+    print(f"  full viewport frame : {got['frame_ms']:7.2f} ms median, {got['frame95_ms']:.2f} ms p95 "
+          f"(plain Qt {ref['frame_ms']:.2f} ms, {got['frame_ms'] / ref['frame_ms']:.1f}x; target < 16 ms)")
+    print(f"  drag node, 10 edges : {got['drag_ms']:7.2f} ms median, {got['drag95_ms']:.2f} ms p95 "
+          f"(plain Qt {ref['drag_ms']:.2f} ms, {got['drag_ms'] / ref['drag_ms']:.1f}x; target < 16 ms)")
+    print(f"  memory for the scene: {got['memory_mb']:7.1f} MB (peak RSS growth)")
+    print(f"  the drag is one undo step: {got['undo_steps'] == 1}")
+
+
+if __name__ == "__main__":
+    main()

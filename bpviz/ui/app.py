@@ -1,0 +1,63 @@
+"""Starting the window, and rendering it offscreen to a PNG (`bpviz render`)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from bpviz.engine.errors import BpvizError
+
+
+def _application():  # noqa: ANN202
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("bpviz")
+    app.setOrganizationName("bpviz")
+    return app
+
+
+def run(scene: str | None = None) -> int:
+    """Open the window (with SCENE, the crash-recovery copy, or the default example)."""
+    app = _application()
+    from bpviz.ui.main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    restored = window.recovery.exists() and window.offer_recovery()
+    if scene is not None:
+        if not window.open_file(Path(scene)):
+            return 2
+    elif not restored:
+        window.open_default()
+    return app.exec()
+
+
+def render(scene: str, out: str, size: tuple[int, int] = (1400, 900)) -> None:
+    """Draw the window showing `scene` into a PNG without a display."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from bpviz.scene import load_scene
+
+    load_scene(scene)  # a bad file fails here with its SceneError, before any window exists
+    app = _application()
+    from PySide6.QtCore import QSettings
+
+    from bpviz.ui.main_window import MainWindow
+    from bpviz.ui.recovery import Recovery
+
+    settings = QSettings(str(Path(out).with_suffix(".ini")), QSettings.Format.IniFormat)
+    window = MainWindow(settings=settings, recovery=Recovery(Path(out).parent / ".bpviz-render"))
+    settings.clear()
+    window.resize(*size)
+    window.show()
+    if not window.open_file(Path(scene)):
+        raise BpvizError(f"cannot render {scene}")
+    app.processEvents()
+    window.view.fit_all()
+    app.processEvents()
+    if not window.grab().save(out):
+        raise BpvizError(f"cannot write {out}")
+    window.undo.qstack.setClean()
+    window.close()
+    Path(out).with_suffix(".ini").unlink(missing_ok=True)

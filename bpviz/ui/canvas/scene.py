@@ -1,0 +1,285 @@
+"""The canvas scene: mirrors the document as items and turns gestures into commands.
+
+It subscribes to the document's signals and keeps `{node_id: NodeItem}`; it never edits the
+document itself. Moving is committed as one MoveNodes command when the mouse is released;
+wiring is a small `WireDrag` interaction that ends in Connect/ReplaceConnection/Disconnect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QPen
+from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsSceneMouseEvent
+
+from bpviz.engine.ops import REGISTRY
+from bpviz.model.commands import (
+    AddNode,
+    Command,
+    Compound,
+    Connect,
+    Disconnect,
+    MoveNodes,
+    ReplaceConnection,
+)
+from bpviz.model.document import Document
+from bpviz.ui.canvas.items import PORT_HIT_RADIUS, EdgeItem, NodeItem, WIRE_COLOUR, wire_path
+
+Problem = Callable[[str, str, str], str | None]
+
+
+class WireDrag:
+    """A wire being dragged from a fixed port to wherever the mouse is.
+
+    `fixed` is ('out', node) when dragging from an output toward inputs, or ('in', node, port)
+    toward an output. `detached` is the existing edge picked up by its input end, if any.
+    """
+
+    def __init__(self, scene: CanvasScene, fixed: tuple, start: QPointF, detached: EdgeItem | None = None) -> None:
+        self.scene = scene
+        self.fixed = fixed
+        self.detached = detached
+        self.target: tuple[NodeItem, str] | None = None
+        self.problem: str | None = None
+        self.item = QGraphicsPathItem()
+        pen = QPen(WIRE_COLOUR, 2.0, Qt.PenStyle.DashLine)
+        self.item.setPen(pen)
+        self.item.setZValue(3)
+        scene.addItem(self.item)
+        if detached is not None:
+            detached.setVisible(False)
+        self.move(start)
+
+    def _anchor(self) -> QPointF:
+        items = self.scene.node_items
+        if self.fixed[0] == "out":
+            return items[self.fixed[1]].output_anchor()
+        return items[self.fixed[1]].input_anchor(self.fixed[2])
+
+    def move(self, pos: QPointF) -> None:
+        anchor = self._anchor()
+        want = "in" if self.fixed[0] == "out" else "out"
+        hit = self.scene.port_at(pos, want)
+        if self.target and (hit is None or hit != self.target):
+            self.target[0].set_port_state(self.target[1], None)
+            self.target, self.problem = None, None
+        if hit is not None and self.target is None:
+            self.target = hit
+            self.problem = self._problem(*hit)
+            hit[0].set_port_state(hit[1], "invalid" if self.problem else "valid")
+            self.scene.status.emit(f"Can't connect: {self.problem}" if self.problem else "")
+        end = pos
+        if self.target is not None:
+            node, port = self.target
+            end = node.output_anchor() if port == "" else node.input_anchor(port)
+        start, finish = (anchor, end) if self.fixed[0] == "out" else (end, anchor)
+        self.item.setPath(wire_path(start, finish))
+
+    def _edge_for(self, node: NodeItem, port: str) -> tuple[str, str, str]:
+        if self.fixed[0] == "out":
+            return self.fixed[1], node.node_id, port
+        return node.node_id, self.fixed[1], self.fixed[2]
+
+    def _problem(self, node: NodeItem, port: str) -> str | None:
+        src, dst, p = self._edge_for(node, port)
+        if self.detached is not None and self.detached.key == (src, dst, p):
+            return None
+        return self.scene.connection_problem(src, dst, p)
+
+    def finish(self) -> Command | None:
+        """The command the drop means, or None (refused, cancelled or unchanged)."""
+        self.scene.removeItem(self.item)
+        if self.detached is not None:
+            self.detached.setVisible(True)
+        if self.target is not None:
+            self.target[0].set_port_state(self.target[1], None)
+        old = self.detached.key if self.detached is not None else None
+        if self.target is None:
+            return Disconnect(*old) if old else None
+        if self.problem:
+            self.scene.status.emit(f"Can't connect: {self.problem}")
+            return None
+        src, dst, port = self._edge_for(*self.target)
+        if old == (src, dst, port):
+            return None
+        occupied = port in self.scene.document.node(dst).inputs
+        connect = ReplaceConnection(src, dst, port) if occupied else Connect(src, dst, port)
+        if old is None:
+            return connect
+        return Compound(f"Reconnect {src} → {dst}.{port}", [Disconnect(*old), connect])
+
+
+class CanvasScene(QGraphicsScene):
+    status = Signal(str)  # a message for the status bar (reasons for refusals)
+
+    def __init__(self, push: Callable[[Command], bool], parent: object = None) -> None:
+        super().__init__(parent)
+        self.push = push
+        self.document: Document | None = None
+        self.node_items: dict[str, NodeItem] = {}
+        self.edge_items: dict[tuple[str, str, str], EdgeItem] = {}
+        self.problem_checker: Problem | None = None
+        self.snap = False
+        self._wire: WireDrag | None = None
+        self._drag_start: dict[str, QPointF] = {}
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
+
+    # ---- document binding ----------------------------------------------------------------
+    _SIGNALS = ("node_added", "node_removed", "node_moved", "edge_added", "edge_removed",
+                "attr_changed", "output_changed")
+
+    def set_document(self, document: Document) -> None:
+        if self.document is not None:
+            for name in self._SIGNALS:
+                getattr(self.document, name).disconnect(getattr(self, f"_on_{name}"))
+        self._wire = None
+        self.clear()
+        self.node_items.clear()
+        self.edge_items.clear()
+        self.document = document
+        for node_id in document.nodes:
+            self._on_node_added(node_id)
+        for edge in document.edges():
+            self._on_edge_added(edge.src, edge.dst, edge.port)
+        self._on_output_changed(document.output)
+        for name in self._SIGNALS:
+            getattr(document, name).connect(getattr(self, f"_on_{name}"))
+
+    def _on_node_added(self, node_id: str) -> None:
+        item = NodeItem(self.document.node(node_id), self.document.pos(node_id))
+        item.snap = self.snap
+        item.is_output = node_id == self.document.output
+        self.node_items[node_id] = item
+        self.addItem(item)
+
+    def _on_node_removed(self, node_id: str) -> None:
+        item = self.node_items.pop(node_id)
+        for edge in list(item.edges):
+            self._on_edge_removed(*edge.key)
+        self.removeItem(item)
+
+    def _on_node_moved(self, node_id: str, pos: tuple[float, float]) -> None:
+        item = self.node_items[node_id]
+        if (item.pos().x(), item.pos().y()) != tuple(pos):
+            snap, item.snap = item.snap, False  # the document's position is the truth
+            item.setPos(*pos)
+            item.snap = snap
+
+    def _on_edge_added(self, src: str, dst: str, port: str) -> None:
+        edge = EdgeItem(self.node_items[src], self.node_items[dst], port)
+        self.edge_items[edge.key] = edge
+        self.addItem(edge)
+
+    def _on_edge_removed(self, src: str, dst: str, port: str) -> None:
+        edge = self.edge_items.pop((src, dst, port), None)
+        if edge is not None:
+            edge.detach()
+            self.removeItem(edge)
+
+    def _on_attr_changed(self, node_id: str, name: str, value: object) -> None:
+        self.node_items[node_id].refresh(self.document.node(node_id))
+
+    def _on_output_changed(self, node_id: str | None) -> None:
+        for nid, item in self.node_items.items():
+            if item.is_output != (nid == node_id):
+                item.is_output = nid == node_id
+                item.update()
+
+    # ---- queries and actions for the window ----------------------------------------------
+    def selected_ids(self) -> list[str]:
+        """Selected node ids in document order."""
+        chosen = {i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)}
+        return [nid for nid in self.document.nodes if nid in chosen]
+
+    def select(self, node_ids: list[str]) -> None:
+        self.clearSelection()
+        for nid in node_ids:
+            if nid in self.node_items:
+                self.node_items[nid].setSelected(True)
+
+    def set_snap(self, on: bool) -> None:
+        self.snap = on
+        for item in self.node_items.values():
+            item.snap = on
+
+    def add_node_command(self, op: str, scene_pos: QPointF) -> AddNode:
+        """A command adding `op` with its required attrs at scene_pos (centred on the title)."""
+        spec = REGISTRY[op]
+        attrs = {k: a.default for k, a in spec.attrs.items() if not a.optional}
+        node_id = self.document.unique_id(op)
+        pos = (scene_pos.x() - 80.0, scene_pos.y() - 13.0)
+        if self.snap:
+            pos = (round(pos[0] / 20) * 20.0, round(pos[1] / 20) * 20.0)
+        return AddNode(node_id, op, attrs, pos)
+
+    def connection_problem(self, src: str, dst: str, port: str) -> str | None:
+        if self.problem_checker is not None:
+            return self.problem_checker(src, dst, port)
+        return self.document.graph.connect_problem(src, dst, port, replacing=True)
+
+    def port_at(self, pos: QPointF, kind: str) -> tuple[NodeItem, str] | None:
+        """The node and port of the given kind ('in' or 'out') under pos, if any."""
+        r = PORT_HIT_RADIUS
+        for item in self.items(QRectF(pos.x() - r, pos.y() - r, 2 * r, 2 * r)):
+            if isinstance(item, NodeItem):
+                hit = item.port_at(pos)
+                if hit is not None and hit[0] == kind:
+                    return item, hit[1]
+        return None
+
+    # ---- gestures ------------------------------------------------------------------------
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self.document is not None:
+            pos = event.scenePos()
+            out = self.port_at(pos, "out")
+            if out is not None:
+                self._wire = WireDrag(self, ("out", out[0].node_id), pos)
+                event.accept()
+                return
+            inp = self.port_at(pos, "in")
+            if inp is not None:
+                node, port = inp
+                src = self.document.node(node.node_id).inputs.get(port)
+                if src is not None:  # pick up the existing wire by its input end
+                    edge = self.edge_items[(src, node.node_id, port)]
+                    self._wire = WireDrag(self, ("out", src), pos, detached=edge)
+                else:
+                    self._wire = WireDrag(self, ("in", node.node_id, port), pos)
+                event.accept()
+                return
+        super().mousePressEvent(event)
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._drag_start = {
+                i.node_id: i.pos() for i in self.selectedItems() if isinstance(i, NodeItem)
+            }
+
+    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self._wire is not None:
+            self._wire.move(event.scenePos())
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self._wire is not None and event.button() == Qt.MouseButton.LeftButton:
+            wire, self._wire = self._wire, None
+            command = wire.finish()
+            if command is not None:
+                self.push(command)
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+        if event.button() == Qt.MouseButton.LeftButton and self._drag_start:
+            self._commit_move()
+
+    def _commit_move(self) -> None:
+        start, self._drag_start = self._drag_start, {}
+        moved = {
+            nid: (self.node_items[nid].pos().x(), self.node_items[nid].pos().y())
+            for nid, p in start.items()
+            if nid in self.node_items and self.node_items[nid].pos() != p
+        }
+        if moved:
+            old = {nid: (start[nid].x(), start[nid].y()) for nid in moved}
+            self.push(MoveNodes(moved, old))

@@ -1,0 +1,191 @@
+"""The canvas view: zoom around the cursor, pan, fit, rubber-band select, and drops from the
+palette. Which node to add where is decided here; the document changes only via commands."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPen,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QGraphicsView, QWidget
+
+from bpviz.engine.ops import REGISTRY
+from bpviz.ui.canvas.items import GRID
+from bpviz.ui.canvas.scene import CanvasScene
+from bpviz.ui.palette import OP_MIME
+
+MIN_SCALE, MAX_SCALE = 0.1, 4.0
+BACKGROUND = QColor("#f6f7f9")
+GRID_MINOR = QColor("#e8eaed")
+GRID_MAJOR = QColor("#d5d8dc")
+
+
+class CanvasView(QGraphicsView):
+    search_requested = Signal(QPoint, QPointF)  # global position for the popup, scene position
+    zoom_changed = Signal(float)
+
+    def __init__(self, scene: CanvasScene, parent: QWidget | None = None) -> None:
+        super().__init__(scene, parent)
+        self.canvas = scene
+        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+        self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontSavePainterState, True)
+        self.setAcceptDrops(True)
+        self.setSceneRect(QRectF(-50_000, -50_000, 100_000, 100_000))
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._pan_from: QPoint | None = None
+        self._space_down = False
+
+    # ---- zoom and pan --------------------------------------------------------------------
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def zoom_by(self, factor: float) -> None:
+        target = min(MAX_SCALE, max(MIN_SCALE, self.zoom() * factor))
+        factor = target / self.zoom()
+        if not math.isclose(factor, 1.0):
+            self.scale(factor, factor)
+            self.zoom_changed.emit(self.zoom())
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        self.zoom_by(1.0015 ** event.angleDelta().y())
+        event.accept()
+
+    def fit_all(self) -> None:
+        """Show every node (F)."""
+        items = self.canvas.node_items.values()
+        if not items:
+            return
+        rect = QRectF()
+        for item in items:
+            rect = rect.united(item.sceneBoundingRect())
+        rect.adjust(-40, -40, 40, 40)
+        self.resetTransform()
+        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+        if self.zoom() > 1.5:
+            self.resetTransform()
+            self.scale(1.5, 1.5)
+            self.centerOn(rect.center())
+        self.zoom_changed.emit(self.zoom())
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        panning = event.button() == Qt.MouseButton.MiddleButton or (
+            event.button() == Qt.MouseButton.LeftButton and self._space_down
+        )
+        if panning:
+            self._pan_from = event.position().toPoint()
+            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._pan_from is not None:
+            pos = event.position().toPoint()
+            delta = pos - self._pan_from
+            self._pan_from = pos
+            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - delta.x())
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - delta.y())
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._pan_from is not None:
+            self._pan_from = None
+            self.viewport().setCursor(
+                Qt.CursorShape.OpenHandCursor if self._space_down else Qt.CursorShape.ArrowCursor
+            )
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        if self.itemAt(event.position().toPoint()) is None:
+            self._request_search(event.position().toPoint())
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
+    # ---- keys ----------------------------------------------------------------------------
+    def event(self, event: QEvent) -> bool:
+        # Tab would move focus to the next widget; on the canvas it opens the node search.
+        if event.type() == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Tab:
+            self._request_search(self.mapFromGlobal(self.cursor().pos()))
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space_down = True
+            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space_down = False
+            self.viewport().setCursor(Qt.CursorShape.ArrowCursor)
+            event.accept()
+            return
+        super().keyReleaseEvent(event)
+
+    def _request_search(self, view_pos: QPoint) -> None:
+        if not self.viewport().rect().contains(view_pos):
+            view_pos = self.viewport().rect().center()
+        self.search_requested.emit(self.viewport().mapToGlobal(view_pos), self.mapToScene(view_pos))
+
+    # ---- drops from the palette ----------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasFormat(OP_MIME):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    dragMoveEvent = dragEnterEvent
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        if not event.mimeData().hasFormat(OP_MIME):
+            event.ignore()
+            return
+        op = bytes(event.mimeData().data(OP_MIME)).decode()
+        if op in REGISTRY:
+            pos = self.mapToScene(event.position().toPoint())
+            self.canvas.push(self.canvas.add_node_command(op, pos))
+            event.acceptProposedAction()
+
+    # ---- background ----------------------------------------------------------------------
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        painter.fillRect(rect, BACKGROUND)
+        if self.zoom() < 0.35:
+            return  # a dense grid at low zoom is noise and costs frame time
+        left = math.floor(rect.left() / GRID) * GRID
+        top = math.floor(rect.top() / GRID) * GRID
+        minor, major = [], []
+        x = left
+        while x < rect.right():
+            (major if round(x / GRID) % 5 == 0 else minor).append((x, True))
+            x += GRID
+        y = top
+        while y < rect.bottom():
+            (major if round(y / GRID) % 5 == 0 else minor).append((y, False))
+            y += GRID
+        for colour, lines in ((GRID_MINOR, minor), (GRID_MAJOR, major)):
+            painter.setPen(QPen(colour, 0))
+            for v, vertical in lines:
+                if vertical:
+                    painter.drawLine(QPointF(v, rect.top()), QPointF(v, rect.bottom()))
+                else:
+                    painter.drawLine(QPointF(rect.left(), v), QPointF(rect.right(), v))

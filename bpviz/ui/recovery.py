@@ -1,0 +1,61 @@
+"""Crash recovery: a copy of the open document, written every 30 s while it has unsaved
+changes and removed on a clean exit. If it is still there at start-up, bpviz crashed."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QStandardPaths
+
+AUTOSAVE_MS = 30_000
+
+
+def default_directory() -> Path:
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+    return Path(base or tempfile.gettempdir()) / "bpviz"
+
+
+class Recovery:
+    def __init__(self, directory: Path | None = None) -> None:
+        self.path = (directory or default_directory()) / "recovery.json"
+
+    def save(self, scene: dict[str, Any], source: Path | None) -> None:
+        """Atomic, so a crash while writing leaves the previous copy intact."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        record = {
+            "saved_at": datetime.now().isoformat(timespec="seconds"),
+            "source": str(source) if source else None,
+            "scene": scene,
+        }
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".recovery-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(record, f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def load(self) -> tuple[dict[str, Any], Path | None, str] | None:
+        """(scene dict, the file it came from, when it was saved), or None if unreadable."""
+        try:
+            record = json.loads(self.path.read_text(encoding="utf-8"))
+            scene, source, saved_at = record["scene"], record.get("source"), record["saved_at"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if not isinstance(scene, dict):
+            return None
+        return scene, Path(source) if source else None, str(saved_at)
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def clear(self) -> None:
+        self.path.unlink(missing_ok=True)

@@ -1,0 +1,116 @@
+"""The palette: grouped ops, filtering, drag mime data and activation."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from bpviz.engine.ops import CATEGORIES, REGISTRY
+from bpviz.ui.palette import OP_MIME, PaletteWidget, match_rank, search_ops
+
+
+@pytest.fixture
+def palette(qtbot: QtBot) -> PaletteWidget:
+    widget = PaletteWidget()
+    qtbot.addWidget(widget)
+    widget.resize(260, 600)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def _item_centre(palette: PaletteWidget, op: str):  # noqa: ANN202
+    item = palette.item_for(op)
+    palette.tree.scrollToItem(item)
+    return palette.tree.visualItemRect(item).center()
+
+
+def test_every_op_listed_under_its_category_in_order(palette: PaletteWidget) -> None:
+    tree = palette.tree
+    shown = [tree.topLevelItem(i).text(0).lower() for i in range(tree.topLevelItemCount())]
+    assert shown == [c for c in CATEGORIES if any(s.category == c for s in REGISTRY.values())]
+    assert sorted(palette.visible_ops()) == sorted(REGISTRY)
+    item = palette.item_for("tanh")
+    assert item.parent() is palette.category_item("activations")
+    assert item.toolTip(0) == f"tanh — {REGISTRY['tanh'].doc} (inputs: x)"
+    assert palette.item_for("add").toolTip(0).endswith("(inputs: a, b)")
+    assert not item.icon(0).isNull()
+    assert all(palette.category_item(c).isExpanded() for c in ("math", "losses"))
+    assert palette.search.placeholderText() == "Search ops…"
+
+
+def test_typing_filters_entries_and_hides_empty_categories(
+    qtbot: QtBot, palette: PaletteWidget
+) -> None:
+    qtbot.keyClicks(palette.search, "TAN")
+    assert palette.visible_ops() == ["tanh"]
+    assert not palette.item_for("tanh").isHidden()
+    assert palette.item_for("relu").isHidden()
+    assert not palette.category_item("activations").isHidden()
+    assert palette.category_item("math").isHidden()
+    assert palette.category_item("losses").isHidden()
+
+    palette.search.clear()
+    qtbot.keyClicks(palette.search, "binary")  # a doc-only match
+    assert palette.visible_ops() == ["bce"]
+    palette.search.clear()
+    assert sorted(palette.visible_ops()) == sorted(REGISTRY)
+    assert not any(palette.category_item(c).isHidden() for c in ("math", "losses"))
+
+    qtbot.keyClicks(palette.search, "zzz")
+    assert palette.visible_ops() == []
+    assert all(palette.category_item(c).isHidden() for c in ("math", "data", "layers"))
+
+
+def test_matching_is_shared_and_ranks_names_first() -> None:
+    assert match_rank(REGISTRY["tanh"], "tanh") == 0
+    assert match_rank(REGISTRY["tanh"], "hyperbolic") is not None
+    assert match_rank(REGISTRY["relu"], "tan") is None
+    names = [s.name for s in search_ops("relu")]
+    assert names[:2] == ["relu", "leaky_relu"]
+    assert [s.name for s in search_ops("squared error")] == ["mse"]
+
+
+def test_drag_mime_data_carries_the_op_name(qtbot: QtBot, palette: PaletteWidget) -> None:
+    qtbot.mouseClick(
+        palette.tree.viewport(), Qt.MouseButton.LeftButton, pos=_item_centre(palette, "matmul")
+    )
+    assert palette.tree.currentItem() is palette.item_for("matmul")
+    assert palette.item_for("matmul").flags() & Qt.ItemFlag.ItemIsDragEnabled
+    assert not palette.category_item("math").flags() & Qt.ItemFlag.ItemIsDragEnabled
+    mime = palette.tree.mimeData(palette.tree.selectedItems())
+    assert mime.hasFormat(OP_MIME)
+    assert bytes(mime.data(OP_MIME)).decode() == "matmul"
+    assert palette.tree.mimeTypes() == [OP_MIME]
+
+
+def test_double_click_and_enter_activate(qtbot: QtBot, palette: PaletteWidget) -> None:
+    pos = _item_centre(palette, "sigmoid")
+    viewport = palette.tree.viewport()
+    with qtbot.waitSignal(palette.op_activated, timeout=1000) as blocker:
+        # a real double click is press, release, then the double-click press and release;
+        # QTest's mouseDClick sends only the second half, which item views ignore
+        qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=pos)
+        qtbot.mouseDClick(viewport, Qt.MouseButton.LeftButton, pos=pos)
+    assert blocker.args == ["sigmoid"]
+
+    palette.tree.setCurrentItem(palette.item_for("mse"))
+    with qtbot.waitSignal(palette.op_activated, timeout=1000) as blocker:
+        qtbot.keyClick(palette.tree, Qt.Key.Key_Return)
+    assert blocker.args == ["mse"]
+
+    qtbot.keyClicks(palette.search, "dense")
+    with qtbot.waitSignal(palette.op_activated, timeout=1000) as blocker:
+        qtbot.keyClick(palette.search, Qt.Key.Key_Return)
+    assert blocker.args == ["dense"]
+
+
+def test_category_rows_do_not_activate(qtbot: QtBot, palette: PaletteWidget) -> None:
+    with qtbot.assertNotEmitted(palette.op_activated):
+        palette.tree.setCurrentItem(palette.category_item("math"))
+        qtbot.keyClick(palette.tree, Qt.Key.Key_Return)
+
+
+def test_render(qtbot: QtBot, palette: PaletteWidget) -> None:
+    assert palette.grab().save("/tmp/palette.png")
