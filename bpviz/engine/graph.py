@@ -18,7 +18,7 @@ from bpviz.engine.attrs import attr_problem, attrs_problems
 from bpviz.engine.errors import GraphError
 from bpviz.engine.ops import REGISTRY, OpSpec
 
-ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$")
+ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}\Z")
 
 
 @dataclass

@@ -29,6 +29,7 @@ class ShapeOracle:
         self._dataset: Dataset | None = None
         self._shapes: dict[str, Shape] = {}
         self._version = -1
+        self._baseline: tuple[int, str | None] = (-1, None)
 
     def _probe_data(self) -> tuple[np.ndarray, np.ndarray] | None:
         spec = self.document.data
@@ -85,7 +86,16 @@ class ShapeOracle:
         _, error = self._run(trial)
         if error is None or error.node_id not in _downstream(trial, dst):
             return None
+        if self._baseline_error() == error.node_id:
+            return None  # that node fails already; this connection is not to blame
         return f"incompatible shapes: {error}"
+
+    def _baseline_error(self) -> str | None:
+        graph = self.document.graph
+        if self._baseline[0] != graph.version:
+            _, error = self._run(graph)
+            self._baseline = (graph.version, error.node_id if error else None)
+        return self._baseline[1]
 
 
 def _downstream(graph: Graph, node_id: str) -> set[str]:

@@ -84,6 +84,7 @@ CASES: dict[str, list[tuple[dict, list[np.ndarray], dict]]] = {
         ({}, [anyv(5, 1), anyv(5, 1)], {}),
         ({}, [anyv(5, 1), anyv(5)], {}),
         ({}, [anyv(), anyv()], {}),
+        ({}, [anyv(3, 2), anyv()], {}),
     ],
     "bce": [({}, [anyv(6, 1) * 3, rng.integers(0, 2, (6, 1)).astype(float)], {})],
     "hinge": [

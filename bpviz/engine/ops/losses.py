@@ -1,7 +1,7 @@
 """Losses: each takes `pred` and `target` and returns the mean over the examples.
 
 A target with as many elements as the prediction is reshaped to it, so (N,) targets never
-broadcast against (N, 1) predictions into an (N, N) matrix.
+broadcast against (N, 1) predictions into an (N, N) matrix; a scalar target applies to all.
 """
 
 from __future__ import annotations
@@ -9,11 +9,11 @@ from __future__ import annotations
 import numpy as np
 
 from bpviz.engine.ops.activations import sigmoid, softmax
-from bpviz.engine.ops.base import OpSpec, no_params_backward, register
+from bpviz.engine.ops.base import OpSpec, no_params_backward, register, unbroadcast
 
 
 def _match(p: np.ndarray, t: np.ndarray) -> np.ndarray:
-    if t.shape == p.shape:
+    if t.shape == p.shape or t.ndim == 0:
         return t
     if t.size == p.size:
         return t.reshape(p.shape)
@@ -30,7 +30,8 @@ def _loss(name: str, forward, backward, doc: str, formula: str, derivative: str)
     def bwd(g, xs, out, attrs):  # noqa: ANN001, ANN202
         p, t = xs
         gp, gt = backward(p, _match(p, t))
-        return g * gp, (g * gt).reshape(t.shape)
+        gt = g * gt
+        return g * gp, unbroadcast(gt, t.shape) if t.ndim == 0 else gt.reshape(t.shape)
 
     register(
         OpSpec(
