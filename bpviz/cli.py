@@ -38,10 +38,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     scene = load_scene(args.scene)
     out = scene.forward()
     scene.backward()
-    rows = {nid: (scene.value(nid), scene.grad(nid)) for nid in scene.graph.topological_order()
-            if scene.session.executor.has_value(nid)}
+    rows = {
+        nid: (scene.value(nid), scene.grad(nid))
+        for nid in scene.graph.topological_order()
+        if scene.session.executor.has_value(nid)
+    }
     if args.json:
-        nodes = {nid: {"value": _json_value(v), "grad": _json_value(g)} for nid, (v, g) in rows.items()}
+        nodes = {
+            nid: {"value": _json_value(v), "grad": _json_value(g)} for nid, (v, g) in rows.items()
+        }
         print(json.dumps({"output": _json_value(out), "nodes": nodes}))
         return 0
     print(f"output {scene.graph.output} = {_fmt(out)}")
@@ -99,7 +104,13 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _write_history_csv(path: Path, h: dict[str, list]) -> None:
-    test = dict(zip(h["test_step"], zip(h["test_loss"], h["test_accuracy"] or [None] * len(h["test_step"]), strict=True), strict=True))
+    test = dict(
+        zip(
+            h["test_step"],
+            zip(h["test_loss"], h["test_accuracy"] or [None] * len(h["test_step"]), strict=True),
+            strict=True,
+        )
+    )
     try:
         with path.open("w", newline="") as f:
             w = csv.writer(f)
@@ -107,7 +118,15 @@ def _write_history_csv(path: Path, h: dict[str, list]) -> None:
             accs = h["accuracy"] or [None] * len(h["step"])
             for step, loss, acc in zip(h["step"], h["loss"], accs, strict=True):
                 tl, ta = test.get(step, (None, None))
-                w.writerow([step, loss, "" if acc is None else acc, "" if tl is None else tl, "" if ta is None else ta])
+                w.writerow(
+                    [
+                        step,
+                        loss,
+                        "" if acc is None else acc,
+                        "" if tl is None else tl,
+                        "" if ta is None else ta,
+                    ]
+                )
     except OSError as e:
         raise BpvizError(f"cannot write {path}: {e.strerror}") from None
 
@@ -120,12 +139,33 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     bad = [r for r in results if not r.ok]
     for r in results:
         mark = "ok  " if r.ok else "FAIL"
-        print(f"{mark} {r.node_id}.{r.name}: max abs error {r.max_abs_error:.2e}, max rel error {r.max_rel_error:.2e}")
+        errors = f"max abs error {r.max_abs_error:.2e}, max rel error {r.max_rel_error:.2e}"
+        print(f"{mark} {r.node_id}.{r.name}: {errors}")
     if bad:
         names = ", ".join(sorted({r.node_id for r in bad}))
         print(f"gradient check failed for: {names}")
         return 1
     print(f"all {len(results)} gradients agree with finite differences")
+    return 0
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected WIDTHxHEIGHT like 1400x900, got {text!r}"
+        ) from None
+    if not (200 <= w <= 8000 and 200 <= h <= 8000):
+        raise argparse.ArgumentTypeError(f"size {w}x{h} is outside 200..8000 pixels")
+    return w, h
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from bpviz.ui.app import render
+
+    render(args.scene, args.out, args.size)
+    print(f"wrote {args.out}")
     return 0
 
 
@@ -145,7 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"bpviz {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    e = sub.add_parser("eval", help="one forward and backward pass: every node's value and gradient")
+    e = sub.add_parser(
+        "eval", help="one forward and backward pass: every node's value and gradient"
+    )
     e.add_argument("scene")
     e.add_argument("--json", action="store_true", help="machine-readable output")
     e.set_defaults(func=cmd_eval)
@@ -158,9 +200,21 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--json", action="store_true", help="machine-readable output")
     t.set_defaults(func=cmd_train)
 
-    g = sub.add_parser("gradcheck", help="compare gradients with finite differences (exit 1 on failure)")
+    g = sub.add_parser(
+        "gradcheck", help="compare gradients with finite differences (exit 1 on failure)"
+    )
     g.add_argument("scene")
     g.set_defaults(func=cmd_gradcheck)
+
+    r = sub.add_parser(
+        "render", help="draw the window showing a scene into a PNG (no display needed)"
+    )
+    r.add_argument("scene")
+    r.add_argument("--out", required=True, metavar="FILE.png")
+    r.add_argument(
+        "--size", type=_size, default=(1400, 900), metavar="WxH", help="default 1400x900"
+    )
+    r.set_defaults(func=cmd_render)
 
     w = sub.add_parser("open", help="open a scene in the window (the default command)")
     w.add_argument("scene", nargs="?")
@@ -171,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    commands = {"eval", "train", "gradcheck", "open"}
+    commands = {"eval", "train", "gradcheck", "render", "open"}
     if not argv or (argv[0] not in commands and not argv[0].startswith("-")):
         argv = ["open", *argv]  # `bpviz` and `bpviz SCENE` open the window
     try:

@@ -16,9 +16,17 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+def _finite(v: Any) -> bool:
+    """A number that fits a float and is not NaN/Inf (10**400 is an int but no float)."""
+    try:
+        return math.isfinite(v)
+    except OverflowError:
+        return False
+
+
 def _tensor_problem(v: Any) -> str | None:
     if _is_number(v):
-        return None if math.isfinite(v) else "must be finite"
+        return None if _finite(v) else "must be a finite number"
     if not isinstance(v, list):
         return f"expected a number or nested list of numbers, got {type(v).__name__}"
     try:
@@ -30,16 +38,19 @@ def _tensor_problem(v: Any) -> str | None:
     return None
 
 
+MAX_INT = 1_000_000  # units, axes: anything larger is a typo that would exhaust memory
+
+
 def attr_problem(spec: AttrSpec, value: Any) -> str | None:
     """None if `value` suits `spec`, else a short description of what is wrong."""
     if value is None:
         return None if spec.optional else "is required"
     kind = spec.kind
     if kind == "float":
-        if not _is_number(value) or not math.isfinite(value):
-            return f"expected a number, got {value!r}"
+        if not _is_number(value) or not _finite(value):
+            return f"expected a finite number, got {value!r}"
     elif kind == "int":
-        if not isinstance(value, int) or isinstance(value, bool):
+        if not isinstance(value, int) or isinstance(value, bool) or abs(value) > MAX_INT:
             return f"expected an integer, got {value!r}"
     elif kind == "bool":
         if not isinstance(value, bool):
@@ -51,15 +62,15 @@ def attr_problem(spec: AttrSpec, value: Any) -> str | None:
         return _tensor_problem(value)
     elif kind == "shape":
         if not isinstance(value, list) or not all(
-            isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in value
+            isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= MAX_INT for n in value
         ):
             return f"expected a list of positive integers, got {value!r}"
     elif kind == "init":
         return check_init(value)
     elif kind == "axis":
-        ok_int = isinstance(value, int) and not isinstance(value, bool)
+        ok_int = isinstance(value, int) and not isinstance(value, bool) and abs(value) <= 64
         ok_list = isinstance(value, list) and all(
-            isinstance(n, int) and not isinstance(n, bool) for n in value
+            isinstance(n, int) and not isinstance(n, bool) and abs(n) <= 64 for n in value
         )
         if not (ok_int or ok_list):
             return f"expected an axis (integer) or list of axes, got {value!r}"

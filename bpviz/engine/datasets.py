@@ -69,6 +69,10 @@ def _number(spec: Spec, key: str, default: float, ok: Check, want: str, whole: b
     """Read a numeric spec key (``whole``: an integer); bools are refused: True == 1 hides typos."""
     value = spec.get(key, default)
     kind_ok = isinstance(value, numbers.Integral if whole else numbers.Real)
+    try:
+        kind_ok = kind_ok and math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        kind_ok = False
     if isinstance(value, bool) or not kind_ok or not ok(value):
         raise DatasetError(f"data.{key}: expected {want}, got {value!r}")
     return int(value) if whole else float(value)

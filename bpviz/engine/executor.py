@@ -198,7 +198,7 @@ class Executor:
     def _ensure_params(self, step: Step, input_shapes: tuple[tuple[int, ...], ...]) -> None:
         try:
             shapes = step.spec.param_shapes(input_shapes, step.attrs)
-        except ValueError as e:
+        except (ValueError, OverflowError) as e:
             raise ShapeError(step.node_id, str(e)) from None
         have = self.params.get(step.node_id, {})
         if all(name in have and have[name].shape == shape for name, shape in shapes.items()):
@@ -209,9 +209,12 @@ class Executor:
             raise ShapeError(
                 step.node_id, f"saved parameters have shapes {got}, the node needs {shapes}"
             )
-        self.params[step.node_id] = {
-            name: self._initial(step, name, shape) for name, shape in shapes.items()
-        }
+        try:
+            self.params[step.node_id] = {
+                name: self._initial(step, name, shape) for name, shape in shapes.items()
+            }
+        except (ValueError, OverflowError) as e:
+            raise ShapeError(step.node_id, f"cannot create its parameters: {e}") from None
 
     def _initial(self, step: Step, name: str, shape: tuple[int, ...]) -> np.ndarray:
         attrs = step.attrs
@@ -233,7 +236,7 @@ class Executor:
                 )
         except FloatingPointError as e:
             raise NonFiniteError(step.node_id, "forward", str(e)) from None
-        except (ValueError, IndexError, TypeError) as e:
+        except (ValueError, IndexError, TypeError, OverflowError) as e:
             raise ShapeError(step.node_id, str(e)) from None
         return np.asarray(out)
 
@@ -259,7 +262,7 @@ class Executor:
                         values[step.index] = params[step.node_id]["value"]
         except FloatingPointError as e:
             raise NonFiniteError(step.node_id, "forward", str(e)) from None
-        except (ValueError, IndexError, TypeError) as e:
+        except (ValueError, IndexError, TypeError, OverflowError) as e:
             raise ShapeError(step.node_id, str(e)) from None
         out = self._output_index(plan)
         result = values[out]

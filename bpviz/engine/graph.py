@@ -123,7 +123,8 @@ class Graph:
             raise GraphError(f"duplicate node id '{node_id}'")
         if op not in REGISTRY:
             raise GraphError(f"unknown op '{op}' (known: {', '.join(sorted(REGISTRY))})")
-        attrs = copy.deepcopy(dict(attrs or {}))
+        # None means "use the default", as in set_attr; a stored None would hide the default
+        attrs = {k: copy.deepcopy(v) for k, v in (attrs or {}).items() if v is not None}
         problems = attrs_problems(REGISTRY[op], attrs)
         if problems:
             name, problem = problems[0]

@@ -47,7 +47,7 @@ class TrainingConfig:
         return cfg
 
     def check(self, where: str = "training") -> None:
-        def num(key: str, lo: float, hi: float = float("inf"), lo_open: bool = False) -> None:
+        def num(key: str, lo: float, hi: float, lo_open: bool = False) -> None:
             v = getattr(self, key)
             if isinstance(v, bool) or not isinstance(v, (int, float)):
                 raise ConfigError(f"{where}.{key}: expected a number, got {v!r}")
@@ -57,15 +57,15 @@ class TrainingConfig:
         if self.optimizer not in OPTIMIZERS:
             names = ", ".join(OPTIMIZERS)
             raise ConfigError(f"{where}.optimizer: expected one of {names}, got {self.optimizer!r}")
-        num("lr", 0.0, lo_open=True)
+        num("lr", 0.0, 1e6, lo_open=True)
         num("momentum", 0.0, 1.0)
         num("beta1", 0.0, 1.0)
         num("beta2", 0.0, 1.0)
-        num("eps", 0.0, lo_open=True)
-        num("weight_decay", 0.0)
+        num("eps", 0.0, 1.0, lo_open=True)
+        num("weight_decay", 0.0, 1e6)
         for key, low in (("seed", 0), ("eval_every", 1)):
             v = getattr(self, key)
-            if isinstance(v, bool) or not isinstance(v, int) or v < low:
+            if isinstance(v, bool) or not isinstance(v, int) or not low <= v < 2**32:
                 raise ConfigError(f"{where}.{key}: expected an integer >= {low}, got {v!r}")
         b = self.batch_size
         if b is not None and (isinstance(b, bool) or not isinstance(b, int) or b < 1):

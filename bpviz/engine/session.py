@@ -108,3 +108,4 @@ class Session:
         )
         if state.get("optimizer"):
             self.trainer.optimizer.load_state_dict(state["optimizer"])
+            self.trainer.skip_batches(self.trainer.optimizer.t)

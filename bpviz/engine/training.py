@@ -97,6 +97,24 @@ class Trainer:
         self._cursor += size
         return ds.x_train[idx], ds.y_train[idx]
 
+    def skip_batches(self, steps: int) -> None:
+        """Put the minibatch sampler where it is after `steps` steps, so training resumed
+        from a saved scene draws exactly the batches an unbroken run would have drawn.
+
+        The order is a pure function of the seed and the number of batches drawn, so it is
+        rebuilt rather than saved: each epoch is one permutation, n // batch_size batches long.
+        """
+        ds, size = self.dataset, self.config.batch_size
+        if ds is None or size is None or steps <= 0 or size >= len(ds.x_train):
+            return
+        n = len(ds.x_train)
+        per_epoch = n // size
+        epochs = -(-steps // per_epoch)
+        for _ in range(epochs - 1):
+            self._rng.permutation(n)
+        self._order = self._rng.permutation(n)
+        self._cursor = (steps - (epochs - 1) * per_epoch) * size
+
     def step(self) -> StepResult:
         """One optimizer step; its loss is measured before the update, as frameworks report."""
         ex = self.executor

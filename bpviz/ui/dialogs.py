@@ -44,8 +44,7 @@ class Dialogs:
         answer = QMessageBox.question(
             self.parent,
             "Recover unsaved work?",
-            f"bpviz did not close normally. A recovery copy from {saved_at} exists.\n"
-            "Restore it?",
+            f"bpviz did not close normally. A recovery copy from {saved_at} exists.\nRestore it?",
         )
         return answer == QMessageBox.StandardButton.Yes
 

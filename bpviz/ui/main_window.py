@@ -9,7 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QPointF, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeySequence,
+)
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QWidget
 
 from bpviz.engine.errors import BpvizError
@@ -19,7 +26,7 @@ from bpviz.model.commands import RemoveNodes, SetOutput
 from bpviz.model.document import Document
 from bpviz.model.layout import auto_layout_command
 from bpviz.model.shapes import ShapeOracle
-from bpviz.scene import SceneError, load_scene, save_scene_dict, validate_scene_dict
+from bpviz.scene import load_scene, save_scene_dict, validate_scene_dict
 from bpviz.ui.canvas.scene import CanvasScene
 from bpviz.ui.canvas.view import CanvasView
 from bpviz.ui.dialogs import Dialogs
@@ -54,14 +61,18 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.view)
         self.search = NodeSearchPopup(self)
         self._search_pos = QPointF()
-        self.search.op_chosen.connect(lambda op: self.undo.push(self.canvas.add_node_command(op, self._search_pos)))
+        self.search.op_chosen.connect(
+            lambda op: self.undo.push(self.canvas.add_node_command(op, self._search_pos))
+        )
 
         self.palette = PaletteWidget()
         self.palette.op_activated.connect(self._add_at_centre)
         self.inspector = InspectorWidget()
         self.loss_plot = LossPlot()
         self.palette_dock = self._dock("Nodes", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.inspector_dock = self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.inspector_dock = self._dock(
+            "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
+        )
         self.plot_dock = self._dock("Loss", self.loss_plot, Qt.DockWidgetArea.BottomDockWidgetArea)
 
         self.zoom_label = QLabel("100 %")
@@ -116,22 +127,37 @@ class MainWindow(QMainWindow):
         self.act_cut = a("Cu&t", self.cut, K.Cut, "Cut the selected nodes")
         self.act_copy = a("&Copy", self.copy, K.Copy, "Copy the selected nodes as scene JSON")
         self.act_paste = a("&Paste", self.paste, K.Paste, "Paste nodes from the clipboard")
-        self.act_duplicate = a("&Duplicate", self.duplicate, "Ctrl+D", "Duplicate the selected nodes")
+        self.act_duplicate = a(
+            "&Duplicate", self.duplicate, "Ctrl+D", "Duplicate the selected nodes"
+        )
         self.act_delete = a("&Delete", self.delete_selected, K.Delete, "Delete the selected nodes")
         self.act_delete.setShortcuts([QKeySequence(K.Delete), QKeySequence("Backspace")])
         self.act_select_all = a("Select &All", self.select_all, K.SelectAll, "Select every node")
-        self.act_set_output = a("Set as &Output", self.set_output, "Ctrl+Shift+O",
-                                "Make the selected node the graph's output (the loss)")
-        self.act_find = a("&Add Node…", lambda: self.view._request_search(self.view.viewport().rect().center()),
-                          "Ctrl+K", "Search ops and add a node (Tab on the canvas)")
+        self.act_set_output = a(
+            "Set as &Output",
+            self.set_output,
+            "Ctrl+Shift+O",
+            "Make the selected node the graph's output (the loss)",
+        )
+        self.act_find = a(
+            "&Add Node…",
+            lambda: self.view._request_search(self.view.viewport().rect().center()),
+            "Ctrl+K",
+            "Search ops and add a node (Tab on the canvas)",
+        )
         self.act_fit = a("&Fit to View", self.view.fit_all, "F", "Show every node")
         self.act_zoom_in = a("Zoom &In", lambda: self.view.zoom_by(1.25), K.ZoomIn, "Zoom in")
         self.act_zoom_out = a("Zoom &Out", lambda: self.view.zoom_by(0.8), K.ZoomOut, "Zoom out")
         self.act_zoom_reset = a("&Actual Size", self._zoom_reset, "Ctrl+0", "Zoom to 100 %")
-        self.act_layout = a("Auto &Layout", self.auto_layout, "Ctrl+L", "Arrange nodes left to right")
-        self.act_snap = a("&Snap to Grid", self.canvas.set_snap, "Ctrl+G", "Snap moved nodes to the grid")
+        self.act_layout = a(
+            "Auto &Layout", self.auto_layout, "Ctrl+L", "Arrange nodes left to right"
+        )
+        self.act_snap = a("&Snap to Grid", lambda: None, "Ctrl+G", "Snap moved nodes to the grid")
         self.act_snap.setCheckable(True)
-        self.act_shortcuts = a("&Keyboard Shortcuts", self.show_shortcuts, K.HelpContents, "List shortcuts")
+        self.act_snap.toggled.connect(self.canvas.set_snap)
+        self.act_shortcuts = a(
+            "&Keyboard Shortcuts", self.show_shortcuts, K.HelpContents, "List shortcuts"
+        )
         self.act_about = a("&About bpviz", self.about, None, "About bpviz")
 
     def _build_menus(self) -> None:
@@ -152,14 +178,33 @@ class MainWindow(QMainWindow):
         file.addAction(self.act_quit)
 
         edit = bar.addMenu("&Edit")
-        for act in (self.act_undo, self.act_redo, None, self.act_cut, self.act_copy, self.act_paste,
-                    self.act_duplicate, self.act_delete, None, self.act_select_all, self.act_find,
-                    self.act_set_output):
+        for act in (
+            self.act_undo,
+            self.act_redo,
+            None,
+            self.act_cut,
+            self.act_copy,
+            self.act_paste,
+            self.act_duplicate,
+            self.act_delete,
+            None,
+            self.act_select_all,
+            self.act_find,
+            self.act_set_output,
+        ):
             edit.addSeparator() if act is None else edit.addAction(act)
 
         view = bar.addMenu("&View")
-        for act in (self.act_fit, self.act_zoom_in, self.act_zoom_out, self.act_zoom_reset, None,
-                    self.act_layout, self.act_snap, None):
+        for act in (
+            self.act_fit,
+            self.act_zoom_in,
+            self.act_zoom_out,
+            self.act_zoom_reset,
+            None,
+            self.act_layout,
+            self.act_snap,
+            None,
+        ):
             view.addSeparator() if act is None else view.addAction(act)
         for dock in (self.palette_dock, self.inspector_dock, self.plot_dock):
             view.addAction(dock.toggleViewAction())
@@ -170,17 +215,31 @@ class MainWindow(QMainWindow):
 
         tools = self.addToolBar("Main")
         tools.setObjectName("main_toolbar")
-        for act in (self.act_new, self.act_open, self.act_save, None, self.act_undo, self.act_redo,
-                    None, self.act_find, self.act_layout, self.act_fit):
+        for act in (
+            self.act_new,
+            self.act_open,
+            self.act_save,
+            None,
+            self.act_undo,
+            self.act_redo,
+            None,
+            self.act_find,
+            self.act_layout,
+            self.act_fit,
+        ):
             tools.addSeparator() if act is None else tools.addAction(act)
         self._update_recent_menu()
 
     # ---- document and title --------------------------------------------------------------
-    def set_document(self, document: Document, path: Path | None) -> None:
+    def set_document(
+        self, document: Document, path: Path | None, base_dir: Path | None = None
+    ) -> None:
+        """Show `document`; `base_dir` resolves its relative data paths (an example's folder)."""
         self.document = document
         self.path = path
         self.undo.set_document(document)
-        self.shapes = ShapeOracle(document, str(path.parent) if path else None)
+        base = base_dir or (path.parent if path else None)
+        self.shapes = ShapeOracle(document, str(base) if base else None)
         self.canvas.problem_checker = self.shapes.connection_problem
         self.canvas.set_document(document)
         self.inspector.set_document(document, self.undo)
@@ -240,17 +299,13 @@ class MainWindow(QMainWindow):
         if not self._confirm_discard():
             return False
         try:
-            scene = load_scene(path)
+            scene = load_scene(path, runnable=False)  # a half-built graph still opens
             document = Document.from_scene_dict(scene.to_dict())
         except BpvizError as e:
             self.dialogs.error("Could not open scene", str(e))
             return False
-        self.set_document(document, None if as_example else path)
-        if as_example:
-            self.shapes.base_dir = str(path.parent)
-            self.document.name = self.document.name or path.stem
-            self._update_title()
-        else:
+        self.set_document(document, None if as_example else path, base_dir=path.parent)
+        if not as_example:
             self._add_recent(path)
         self.recovery.clear()
         self.show_status(f"Opened {path.name}")
@@ -300,7 +355,7 @@ class MainWindow(QMainWindow):
             return False
         try:
             base = str(source.parent) if source else None
-            document = Document.from_scene_dict(validate_scene_dict(scene, base))
+            document = Document.from_scene_dict(validate_scene_dict(scene, base, runnable=False))
         except BpvizError as e:
             self.dialogs.error("Could not restore", str(e))
             return False
@@ -410,12 +465,18 @@ class MainWindow(QMainWindow):
     # ---- help ----------------------------------------------------------------------------
     def show_shortcuts(self) -> None:
         rows = [
-            (act.text().replace("&", "").rstrip("…"), act.shortcut().toString(QKeySequence.SequenceFormat.NativeText))
+            (
+                act.text().replace("&", "").rstrip("…"),
+                act.shortcut().toString(QKeySequence.SequenceFormat.NativeText),
+            )
             for act in self.actions()
             if not act.shortcut().isEmpty()
         ]
-        rows += [("Add node at cursor", "Tab or double-click"), ("Pan", "Middle-drag or Space+drag"),
-                 ("Zoom", "Mouse wheel")]
+        rows += [
+            ("Add node at cursor", "Tab or double-click"),
+            ("Pan", "Middle-drag or Space+drag"),
+            ("Zoom", "Mouse wheel"),
+        ]
         text = "\n".join(f"{name:<24} {keys}" for name, keys in rows)
         self.dialogs.info("Keyboard shortcuts", text)
 
@@ -448,7 +509,6 @@ class MainWindow(QMainWindow):
         if isinstance(state, QByteArray):
             self.restoreState(state)
         self.act_snap.setChecked(self.settings.value("snap", False, type=bool))
-        self.canvas.set_snap(self.act_snap.isChecked())
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._confirm_discard():

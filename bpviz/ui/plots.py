@@ -26,7 +26,9 @@ class LossPlot(QWidget):
         self.plot.setDownsampling(auto=True, mode="peak")
         self.train = self.plot.plot(name="train loss", pen=pg.mkPen(TRAIN_COLOUR, width=2))
         self.test = self.plot.plot(name="test loss", pen=pg.mkPen(TEST_COLOUR, width=2))
-        self.hint = pg.TextItem("Train the graph to see its loss here", color="#80868b", anchor=(0.5, 0.5))
+        self.hint = pg.TextItem(
+            "Train the graph to see its loss here", color="#80868b", anchor=(0.5, 0.5)
+        )
         self.plot.addItem(self.hint)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -35,8 +37,12 @@ class LossPlot(QWidget):
 
     def set_history(self, history: History) -> None:
         self.hint.setVisible(len(history) == 0)
-        self.train.setData(np.asarray(history.step, dtype=float), np.asarray(history.loss, dtype=float))
-        self.test.setData(np.asarray(history.test_step, dtype=float), np.asarray(history.test_loss, dtype=float))
+        self.train.setData(
+            np.asarray(history.step, dtype=float), np.asarray(history.loss, dtype=float)
+        )
+        self.test.setData(
+            np.asarray(history.test_step, dtype=float), np.asarray(history.test_loss, dtype=float)
+        )
 
     def clear(self) -> None:
         self.set_history(History())

@@ -25,9 +25,9 @@ def check_init(init: Any) -> str | None:
         )
     if isinstance(init, Mapping) and set(init) == {"uniform"}:
         r = init["uniform"]
-        if isinstance(r, (int, float)) and not isinstance(r, bool) and r >= 0:
+        if isinstance(r, (int, float)) and not isinstance(r, bool) and 0 <= r <= 1e6:
             return None
-        return f"uniform range must be a number >= 0, got {r!r}"
+        return f"uniform range must be a number from 0 to 1e6, got {r!r}"
     return f'expected one of {INIT_NAMES} or {{"uniform": R}}, got {init!r}'
 
 

@@ -54,7 +54,9 @@ def node_summary(node: Node) -> str:
         return f"dense {a.get('units', 1)}" + ("" if act == "none" else f" · {act}")
     if node.op in ("const", "param") and a.get("value") is not None:
         v = a["value"]
-        return f"{node.op} {v:g}" if isinstance(v, (int, float)) else f"{node.op} [{_shape_text(v)}]"
+        return (
+            f"{node.op} {v:g}" if isinstance(v, (int, float)) else f"{node.op} [{_shape_text(v)}]"
+        )
     if node.op == "pow":
         return f"pow ^{a.get('exponent', 2.0):g}"
     if node.op in ("sum", "mean") and a.get("axis") is not None:
@@ -149,11 +151,15 @@ class NodeItem(QGraphicsItem):
         return super().itemChange(change, value)
 
     # ---- painting ------------------------------------------------------------------------
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
         r = self._rect
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         selected = self.isSelected()
-        painter.setPen(QPen(SELECTED_COLOUR if selected else OUTLINE_COLOUR, 2.5 if selected else 1.0))
+        painter.setPen(
+            QPen(SELECTED_COLOUR if selected else OUTLINE_COLOUR, 2.5 if selected else 1.0)
+        )
         painter.setBrush(BODY_COLOUR)
         painter.drawRoundedRect(r, 6, 6)
 
@@ -165,13 +171,19 @@ class NodeItem(QGraphicsItem):
         painter.setPen(QColor("#ffffff"))
         painter.setFont(TITLE_FONT)
         title_rect = QRectF(8, 0, r.width() - 16, HEADER_HEIGHT)
-        title = QFontMetricsF(TITLE_FONT).elidedText(self.node_id, Qt.TextElideMode.ElideRight, r.width() * 0.45)
-        painter.drawText(title_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, title)
+        title = QFontMetricsF(TITLE_FONT).elidedText(
+            self.node_id, Qt.TextElideMode.ElideRight, r.width() * 0.45
+        )
+        painter.drawText(
+            title_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, title
+        )
         painter.setFont(SMALL_FONT)
         summary = QFontMetricsF(SMALL_FONT).elidedText(
             self.summary, Qt.TextElideMode.ElideRight, r.width() * 0.5
         )
-        painter.drawText(title_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, summary)
+        painter.drawText(
+            title_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, summary
+        )
 
         painter.setFont(SMALL_FONT)
         for i, port in enumerate(self.spec.inputs):
@@ -188,7 +200,12 @@ class NodeItem(QGraphicsItem):
         if self.is_output:
             painter.setPen(MUTED_TEXT)
             painter.drawText(
-                QRectF(r.width() / 2, y_out - ROW_HEIGHT / 2, r.width() / 2 - PORT_RADIUS - 5, ROW_HEIGHT),
+                QRectF(
+                    r.width() / 2,
+                    y_out - ROW_HEIGHT / 2,
+                    r.width() / 2 - PORT_RADIUS - 5,
+                    ROW_HEIGHT,
+                ),
                 Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
                 "output",
             )

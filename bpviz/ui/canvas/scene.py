@@ -24,7 +24,7 @@ from bpviz.model.commands import (
     ReplaceConnection,
 )
 from bpviz.model.document import Document
-from bpviz.ui.canvas.items import PORT_HIT_RADIUS, EdgeItem, NodeItem, WIRE_COLOUR, wire_path
+from bpviz.ui.canvas.items import PORT_HIT_RADIUS, WIRE_COLOUR, EdgeItem, NodeItem, wire_path
 
 Problem = Callable[[str, str, str], str | None]
 
@@ -36,7 +36,9 @@ class WireDrag:
     toward an output. `detached` is the existing edge picked up by its input end, if any.
     """
 
-    def __init__(self, scene: CanvasScene, fixed: tuple, start: QPointF, detached: EdgeItem | None = None) -> None:
+    def __init__(
+        self, scene: CanvasScene, fixed: tuple, start: QPointF, detached: EdgeItem | None = None
+    ) -> None:
         self.scene = scene
         self.fixed = fixed
         self.detached = detached
@@ -126,8 +128,15 @@ class CanvasScene(QGraphicsScene):
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
 
     # ---- document binding ----------------------------------------------------------------
-    _SIGNALS = ("node_added", "node_removed", "node_moved", "edge_added", "edge_removed",
-                "attr_changed", "output_changed")
+    _SIGNALS = (
+        "node_added",
+        "node_removed",
+        "node_moved",
+        "edge_added",
+        "edge_removed",
+        "attr_changed",
+        "output_changed",
+    )
 
     def set_document(self, document: Document) -> None:
         if self.document is not None:

@@ -1,0 +1,363 @@
+"""Loading, running and saving scenes: the pipeline from file text to a runnable `Scene`.
+
+text -> JSON -> migrate to the newest version -> structure (schema) -> meaning (validate)
+-> Graph -> Session (data, training) -> one forward pass (shapes) -> saved state restored.
+Each stage raises only `SceneError`; whatever else goes wrong becomes one too, so callers
+(the CLI, the window) need exactly one `except`.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bpviz.engine.errors import DatasetError, GraphError, NonFiniteError, ShapeError
+from bpviz.engine.gradcheck import GradCheck
+from bpviz.engine.graph import Graph
+from bpviz.engine.optim import ConfigError, TrainingConfig
+from bpviz.engine.session import Session
+from bpviz.engine.training import History, StepResult
+from bpviz.scene.errors import SceneError, describe, join_place
+from bpviz.scene.files import PathArg, decode, encode, read_bytes, rebase_data, write_atomic
+from bpviz.scene.migrate import CURRENT_VERSION, FORMAT, check_header, migrate
+from bpviz.scene.schema import SceneModel, check_structure
+from bpviz.scene.state import check_fits, normal_state, restore
+from bpviz.scene.validate import build_graph, check_graph, node_place, normal_nodes
+
+Pos = tuple[float, float]
+
+
+def _split(message: str, area: str) -> SceneError:
+    """Engine messages start with their own place (`training.lr: ...`); keep it as the place."""
+    head, sep, rest = message.partition(": ")
+    if sep and (head == area or head.startswith(area + ".")):
+        return SceneError(rest, head)
+    return SceneError(message, area)
+
+
+def _check_training(training: dict[str, Any] | None) -> None:
+    for key, value in (training or {}).items():
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**63:
+            raise SceneError(f"number too large: {describe(value)}", join_place(("training", key)))
+    try:
+        TrainingConfig.from_dict(training)
+    except ConfigError as e:
+        raise _split(str(e), "training") from None
+
+
+def _session(graph: Graph, scene: SceneModel, base_dir: PathArg | None) -> Session:
+    try:
+        return Session(graph, scene.data, scene.training, base_dir)
+    except DatasetError as e:
+        raise _split(str(e), "data") from None
+    except ConfigError as e:  # already checked; kept for safety
+        raise _split(str(e), "training") from None
+    except (ArithmeticError, ValueError, TypeError) as e:
+        raise SceneError(f"cannot make the dataset ({e})", "data") from None
+
+
+_ENGINE_SLIPS = (ArithmeticError, ValueError, TypeError, KeyError, IndexError)
+
+
+def _forward(session: Session, ids: Mapping[str, int], runnable: bool) -> None:
+    """One pass to find shapes that cannot combine. A NaN is not a file problem (the person
+    sees it when running), and a draft (`runnable=False`) may not run at all."""
+    try:
+        session.forward()
+    except NonFiniteError:
+        pass
+    except ShapeError as e:
+        if runnable:
+            raise _shape_error(e, ids) from None
+    except GraphError as e:
+        if runnable:
+            raise SceneError(f"cannot run: {e}", "nodes") from None
+    except (MemoryError, *_ENGINE_SLIPS) as e:
+        if runnable:
+            raise _slip_error(e, session, ids) from None
+
+
+def _slip_error(e: Exception, session: Session, ids: Mapping[str, int]) -> SceneError:
+    """A numpy error the executor did not turn into ShapeError (a size too large to allocate,
+    an axis too large for C): the culprit is the first node left without parameters, or
+    else the first without a value."""
+    ex = session.executor
+    steps = ex.plan.steps
+    culprit = next(
+        (
+            s.node_id
+            for s in steps
+            if s.spec.param_shapes is not None and s.node_id not in ex.params
+        ),
+        None,
+    ) or next((s.node_id for s in steps if not ex.has_value(s.node_id)), None)
+    if isinstance(e, MemoryError):
+        problem = "not enough memory to compute it (is a size too large?)"
+    else:
+        problem = f"cannot compute ({type(e).__name__}: {e})"
+    if culprit is None or culprit not in ids:
+        return SceneError(problem, "nodes")
+    return SceneError(problem, f"{node_place(ids[culprit])} (id '{culprit}')")
+
+
+def _shape_error(e: ShapeError, ids: Mapping[str, int]) -> SceneError:
+    message = str(e).removeprefix(f"node '{e.node_id}': ").strip()
+    if message.startswith("saved parameters"):
+        return SceneError(message, join_place(("state", "params", e.node_id)))
+    i = ids.get(e.node_id)
+    place = f"{node_place(i)} (id '{e.node_id}')" if i is not None else f"node '{e.node_id}'"
+    if "shape" in message.lower():
+        message = f"incompatible shapes: {message}"
+    return SceneError(message, place)
+
+
+@dataclass
+class _Checked:
+    normal: dict[str, Any]
+    graph: Graph
+    session: Session
+    state: dict[str, Any] | None
+
+
+def _check(raw: Any, base_dir: PathArg | None, runnable: bool) -> _Checked:
+    if isinstance(raw, (str, bytes, bytearray)):
+        raw = decode(raw)
+    elif isinstance(raw, Mapping) and not isinstance(raw, dict):
+        raw = dict(raw)
+    scene = check_structure(migrate(raw))
+    ids = check_graph(scene, complete=runnable)
+    nodes = normal_nodes(scene)
+    ops = {n["id"]: n["op"] for n in nodes}
+    state = normal_state(scene.state, ops) if scene.state is not None else None
+    _check_training(scene.training)
+    graph = build_graph(nodes, scene.output)
+    session = _session(graph, scene, base_dir)
+    _forward(session, ids, runnable)
+    if state is not None:
+        check_fits(session.executor.params, state, session.config.optimizer)
+        restore(session, state)
+        _forward(session, ids, runnable)  # values of the saved model, ready to show
+    normal: dict[str, Any] = {"format": FORMAT, "version": CURRENT_VERSION}
+    if scene.name is not None:
+        normal["name"] = scene.name
+    if scene.description is not None:
+        normal["description"] = scene.description
+    normal.update(output=scene.output, nodes=nodes)
+    normal.update(data=copy.deepcopy(scene.data), training=copy.deepcopy(scene.training))
+    normal["state"] = state
+    return _Checked(normal, graph, session, state)
+
+
+def _guarded(source: str, run: Callable[[], Any], doing: str = "loading") -> Any:
+    """Run a load stage; every failure leaves as one SceneError that starts with `source`."""
+    try:
+        return run()
+    except SceneError as e:
+        raise e.with_source(source) from e.__cause__
+    except RecursionError:
+        raise SceneError("nested too deeply", source=source) from None
+    except MemoryError:
+        raise SceneError("too large to load (out of memory)", source=source) from None
+    except Exception as e:  # a bug in a check must still not crash the caller
+        kind = type(e).__name__
+        raise SceneError(f"unexpected problem while {doing} ({kind}: {e})", source=source) from e
+
+
+class Scene:
+    """A loaded scene: its graph, a session that runs it, and what the editor shows.
+
+    `data` and `training` are the file's specs as written; `path` is where it was loaded
+    from or last saved to (None for text), and relative data paths resolve against `base_dir`.
+    """
+
+    def __init__(
+        self,
+        graph: Graph,
+        session: Session,
+        positions: dict[str, Pos],
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        data: dict[str, Any] | None = None,
+        training: dict[str, Any] | None = None,
+        path: Path | None = None,
+        base_dir: PathArg | None = None,
+        restored: bool = False,
+    ) -> None:
+        self.graph = graph
+        self.session = session
+        self.positions = positions
+        self.name = name
+        self.description = description
+        self.data = data
+        self.training = training
+        self.path = path
+        self.base_dir = base_dir
+        self._restored = restored
+
+    # ---- running -------------------------------------------------------------------------
+    def forward(self) -> np.ndarray:
+        return self.session.forward()
+
+    def backward(self) -> None:
+        self.session.backward()
+
+    def value(self, node_id: str) -> np.ndarray:
+        return self.session.value(node_id)
+
+    def grad(self, node_id: str) -> np.ndarray:
+        return self.session.grad(node_id)
+
+    def param(self, node_id: str, name: str = "value") -> np.ndarray:
+        return self.session.param(node_id, name)
+
+    def train(self, steps: int, on_step: Callable[[StepResult], None] | None = None) -> History:
+        return self.session.train(steps, on_step)
+
+    def gradcheck(self, **kwargs: Any) -> list[GradCheck]:
+        return self.session.gradcheck(**kwargs)
+
+    @property
+    def history(self) -> History:
+        """Steps trained since loading (numbering continues from a restored optimizer)."""
+        return self.session.history
+
+    @property
+    def has_state(self) -> bool:
+        """Learned numbers worth saving: restored from the file, or trained since loading.
+        Initial weights are not: the seed recreates them."""
+        return self._restored or self.session.trainer.step_count > 0
+
+    # ---- saving --------------------------------------------------------------------------
+    def node_dict(self, node_id: str) -> dict[str, Any]:
+        node = self.graph.node(node_id)
+        spec = node.spec
+        x, y = self.positions.get(node_id, (0.0, 0.0))
+        return {
+            "id": node.id,
+            "op": node.op,
+            "inputs": {p: node.inputs[p] for p in spec.inputs if p in node.inputs},
+            "attrs": {
+                k: copy.deepcopy(node.attrs[k]) for k in spec.attrs if node.attrs.get(k) is not None
+            },
+            "pos": [float(x), float(y)],
+        }
+
+    def state_dict(self) -> dict[str, Any]:
+        """The session's learned state, limited to nodes still in the graph."""
+        state = self.session.state_dict()
+        state["params"] = {k: v for k, v in state["params"].items() if k in self.graph}
+        slots = state["optimizer"].get("slots", {})
+        state["optimizer"]["slots"] = {k: v for k, v in slots.items() if k in self.graph}
+        return state
+
+    def to_dict(self, include_state: bool = True) -> dict[str, Any]:
+        """The file's dict; `state` only when asked for and there are learned numbers."""
+        d: dict[str, Any] = {"format": FORMAT, "version": CURRENT_VERSION}
+        if self.name is not None:
+            d["name"] = self.name
+        if self.description is not None:
+            d["description"] = self.description
+        d["output"] = self.graph.output
+        d["nodes"] = [self.node_dict(n.id) for n in self.graph]
+        d["data"] = copy.deepcopy(self.data)
+        d["training"] = copy.deepcopy(self.training)
+        if include_state and self.has_state and self.session.executor.params:
+            d["state"] = self.state_dict()
+        return d
+
+    def save(self, path: PathArg | None = None, include_state: bool = True) -> Path:
+        """Write atomically to `path` (default: where it came from); the scene then lives
+        there, and a relative data path is rewritten to keep pointing at the same file."""
+        if path is None and self.path is None:
+            raise SceneError("no file to save to; give a path")
+        target = Path(path) if path is not None else self.path
+        assert target is not None
+        d = self.to_dict(include_state)
+        d["data"] = rebase_data(d["data"], self.base_dir, target.parent)
+        try:
+            write_atomic(encode(d), target)
+        except SceneError as e:
+            raise e.with_source(os.fspath(target)) from e.__cause__
+        self.path, self.base_dir, self.data = target, target.parent, d["data"]
+        return target
+
+
+def _scene(checked: _Checked, path: Path | None, base_dir: PathArg | None) -> Scene:
+    n = checked.normal
+    return Scene(
+        checked.graph,
+        checked.session,
+        {node["id"]: (node["pos"][0], node["pos"][1]) for node in n["nodes"]},
+        name=n.get("name"),
+        description=n.get("description"),
+        data=n["data"],
+        training=n["training"],
+        path=path,
+        base_dir=base_dir,
+        restored=checked.state is not None,
+    )
+
+
+def parse_scene(
+    text_or_dict: str | bytes | Mapping[str, Any],
+    base_dir: PathArg | None = None,
+    source: str = "<scene>",
+    *,
+    runnable: bool = True,
+) -> Scene:
+    """A scene from JSON text or an already parsed dict.
+
+    `runnable=False` accepts an editing draft: unwired inputs, no output, shapes that do not
+    fit yet. Everything else (ids, ops, ports, references, cycles, attrs, data, training,
+    state) is checked all the same."""
+    checked = _guarded(source, lambda: _check(text_or_dict, base_dir, runnable))
+    return _scene(checked, None, base_dir)
+
+
+def load_scene(path: PathArg, *, runnable: bool = True) -> Scene:
+    """Open a scene file; errors start with the file name. CSV paths are relative to it."""
+    source = os.fspath(path)
+    base_dir = Path(path).parent
+    checked = _guarded(source, lambda: _check(read_bytes(path), base_dir, runnable))
+    return _scene(checked, Path(path), base_dir)
+
+
+def validate_scene_dict(
+    d: Mapping[str, Any],
+    base_dir: PathArg | None = None,
+    *,
+    source: str = "<scene>",
+    runnable: bool = True,
+) -> dict[str, Any]:
+    """Every load check on a dict (clipboard, recovery file); returns it normalised: every
+    key present, ports and attrs in the op's order, arrays as float lists, null attrs gone."""
+    if not isinstance(d, Mapping):
+        raise SceneError("expected a scene dict {...}", source=source)
+    return _guarded(source, lambda: _check(d, base_dir, runnable)).normal
+
+
+def save_scene_dict(
+    d: Mapping[str, Any], path: PathArg, *, base_dir: PathArg | None = None
+) -> None:
+    """Write a scene dict atomically as it is (an editing draft may not run yet), after
+    checking it is a scene at all. With `base_dir` (where the dict's relative data path was
+    meant from), a relative CSV path is rewritten for the new folder."""
+    source = os.fspath(path)
+
+    def run() -> None:
+        if not isinstance(d, Mapping):
+            raise SceneError("expected a scene dict {...}")
+        check_header(dict(d))
+        scene = dict(d)
+        if base_dir is not None and "data" in scene:
+            scene["data"] = rebase_data(scene["data"], base_dir, Path(path).parent)
+        write_atomic(encode(scene), path)
+
+    _guarded(source, run, "saving")

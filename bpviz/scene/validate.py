@@ -1,0 +1,185 @@
+"""What a well-typed scene must also mean: unique ids, known ops and ports, existing sources,
+no cycles, sensible attrs and an output; then the engine `Graph` built from it.
+
+Every check names the file place, so these run before `Graph` (whose own errors know node ids
+but not where in the file a node sits). The order is fixed so the same file always reports
+the same first problem.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import networkx as nx
+
+from bpviz.engine.attrs import attr_problem
+from bpviz.engine.errors import BpvizError
+from bpviz.engine.graph import ID_PATTERN, Graph
+from bpviz.engine.ops import REGISTRY, AttrSpec, OpSpec
+from bpviz.scene.errors import SceneError, describe, join_place
+from bpviz.scene.schema import NodeModel, SceneModel
+
+MAX_UNIFORM_RANGE = 1e300  # numpy's uniform(-R, R) overflows near 9e307
+
+
+def node_place(index: int, *rest: Any) -> str:
+    return join_place(("nodes", index, *rest))
+
+
+def check_ids(nodes: list[NodeModel]) -> dict[str, int]:
+    """Node id -> position in the file; refuses malformed and repeated ids."""
+    index: dict[str, int] = {}
+    for i, node in enumerate(nodes):
+        if not ID_PATTERN.fullmatch(node.id):
+            raise SceneError(
+                f"invalid id {describe(node.id)} (1 to 64 letters, digits, _ . -;"
+                " starting with a letter or _)",
+                node_place(i, "id"),
+            )
+        if node.id in index:
+            raise SceneError(
+                f"duplicate id '{node.id}' (already used by nodes[{index[node.id]}])",
+                node_place(i, "id"),
+            )
+        index[node.id] = i
+    return index
+
+
+def op_of(node: NodeModel, i: int) -> OpSpec:
+    spec = REGISTRY.get(node.op)
+    if spec is None:
+        known = ", ".join(sorted(REGISTRY))
+        raise SceneError(f"unknown op {describe(node.op)} (known: {known})", node_place(i, "op"))
+    return spec
+
+
+def _attr_problem(spec: AttrSpec, value: Any) -> str | None:
+    """The engine's check, made total: huge integers or odd nesting are problems, not crashes."""
+    try:
+        problem = attr_problem(spec, value)
+        if problem is None and spec.kind == "init" and isinstance(value, Mapping):
+            r = float(value["uniform"])
+            if not (math.isfinite(r) and r <= MAX_UNIFORM_RANGE):
+                limit = f"{MAX_UNIFORM_RANGE:g}"
+                return f"uniform range must be a finite number up to {limit}, got {describe(r)}"
+    except (OverflowError, ValueError, TypeError, RecursionError):
+        return f"not a usable value: {describe(value)}"
+    return problem
+
+
+def check_attrs(node: NodeModel, spec: OpSpec, i: int) -> None:
+    """Unknown names, then each attr in the op's order; null means 'the default' unless the
+    attr is required."""
+    for name in node.attrs:
+        if name not in spec.attrs:
+            known = ", ".join(spec.attrs) or "none"
+            raise SceneError(
+                f"op '{spec.name}' has no attribute '{name}' (attributes: {known})",
+                node_place(i, "attrs", name),
+            )
+    for name, attr in spec.attrs.items():
+        problem = _attr_problem(attr, node.attrs.get(name, attr.default))
+        if problem:
+            raise SceneError(problem, node_place(i, "attrs", name))
+
+
+def check_inputs(node: NodeModel, spec: OpSpec, i: int, ids: Mapping[str, int], complete: bool):
+    """Every wired port exists and its source is a node; with `complete`, every port is wired."""
+    for port, src in node.inputs.items():
+        if port not in spec.inputs:
+            ports = ", ".join(spec.inputs)
+            has = f"inputs: {ports}" if ports else "it has no inputs"
+            raise SceneError(
+                f"op '{spec.name}' has no input '{port}' ({has})", node_place(i, "inputs", port)
+            )
+        if src not in ids:
+            raise SceneError(f"no node '{src}'", node_place(i, "inputs", port))
+    if complete:
+        for port in spec.inputs:
+            if port not in node.inputs:
+                raise SceneError(
+                    f"missing input '{port}' of op '{spec.name}'", node_place(i, "inputs")
+                )
+
+
+def check_acyclic(nodes: list[NodeModel], ids: Mapping[str, int]) -> None:
+    """Names every node of one cycle, starting from the one listed first in the file."""
+    g = nx.DiGraph()
+    g.add_nodes_from(ids)
+    for node in nodes:
+        g.add_edges_from((src, node.id) for src in node.inputs.values())
+    try:
+        edges = nx.find_cycle(g)
+    except nx.NetworkXNoCycle:
+        return
+    ring = [u for u, _ in edges]
+    start = min(range(len(ring)), key=lambda k: ids[ring[k]])
+    ring = ring[start:] + ring[:start]
+    first = nodes[ids[ring[0]]]
+    port = next(p for p, src in first.inputs.items() if src == ring[-1])
+    path = " -> ".join(f"'{n}'" for n in [*ring, ring[0]])
+    raise SceneError(f"cycle {path}", node_place(ids[first.id], "inputs", port))
+
+
+def check_output(scene: SceneModel, ids: Mapping[str, int], complete: bool) -> None:
+    if scene.output is None:
+        if complete and scene.nodes:
+            raise SceneError("required: the id of the node whose value is the result", "output")
+    elif scene.output not in ids:
+        raise SceneError(f"no node {describe(scene.output)}", "output")
+
+
+def check_graph(scene: SceneModel, complete: bool) -> dict[str, int]:
+    """All meaning checks on nodes and output; returns node id -> file index."""
+    ids = check_ids(scene.nodes)
+    for i, node in enumerate(scene.nodes):
+        spec = op_of(node, i)
+        check_attrs(node, spec, i)
+        check_inputs(node, spec, i, ids, complete)
+    check_acyclic(scene.nodes, ids)
+    check_output(scene, ids, complete)
+    return ids
+
+
+def normal_nodes(scene: SceneModel) -> list[dict[str, Any]]:
+    """Node dicts with every key present, ports and attrs in the op's order, null attrs
+    dropped (null means the default, as in the editor)."""
+    out = []
+    for node in scene.nodes:
+        spec = REGISTRY[node.op]
+        attrs = node.attrs
+        out.append(
+            {
+                "id": node.id,
+                "op": node.op,
+                "inputs": {p: node.inputs[p] for p in spec.inputs if p in node.inputs},
+                "attrs": {
+                    k: copy.deepcopy(attrs[k]) for k in spec.attrs if attrs.get(k) is not None
+                },
+                "pos": [float(node.pos[0]), float(node.pos[1])],
+            }
+        )
+    return out
+
+
+def build_graph(nodes: list[dict[str, Any]], output: str | None) -> Graph:
+    """The engine graph for checked, normalised nodes (nodes first, then wires: a file may
+    list a node before its sources)."""
+    graph = Graph()
+    place = "output"
+    try:
+        for i, node in enumerate(nodes):
+            place = node_place(i)
+            graph.add_node(node["id"], node["op"], node["attrs"])
+        for i, node in enumerate(nodes):
+            for port, src in node["inputs"].items():
+                place = node_place(i, "inputs", port)
+                graph.connect(src, node["id"], port)
+        place = "output"
+        graph.set_output(output)
+    except BpvizError as e:  # the checks above should make this unreachable
+        raise SceneError(str(e), place) from e
+    return graph

@@ -1,0 +1,147 @@
+"""The command line: exit codes, output shapes, and one-line errors instead of tracebacks."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bpviz import load_scene
+from bpviz.cli import main
+
+SCENES = Path(__file__).resolve().parents[2] / "scenes"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_eval_json_has_every_node_value_and_gradient(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "eval", str(SCENES / "chain_rule.json"), "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["output"] == pytest.approx(-8.0)
+    assert set(data["nodes"]) == {"a", "b", "c", "e", "d", "f", "L"}
+    assert data["nodes"]["a"] == {"value": 2.0, "grad": pytest.approx(6.0)}
+
+
+def test_eval_json_writes_arrays_as_nested_lists(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "eval", str(SCENES / "moons.json"), "--json")
+    assert code == 0
+    x = json.loads(out)["nodes"]["x"]
+    assert len(x["value"]) == 80 and len(x["value"][0]) == 2
+    assert len(x["grad"]) == 80
+
+
+def test_eval_text_lists_nodes(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "eval", str(SCENES / "neuron.json"))
+    assert code == 0
+    assert out.startswith("output o = 0.707107")
+    assert any(line.split()[:2] == ["w1", "param"] for line in out.splitlines())
+
+
+def test_train_json_csv_and_save(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    src = tmp_path / "xor.json"
+    shutil.copy(SCENES / "xor.json", src)
+    out_scene, loss_csv = tmp_path / "trained.json", tmp_path / "loss.csv"
+    code, out, _ = run(
+        capsys,
+        "train",
+        str(src),
+        "--steps",
+        "500",
+        "--save",
+        str(out_scene),
+        "--csv",
+        str(loss_csv),
+        "--json",
+    )
+    assert code == 0
+    result = json.loads(out)
+    assert result["steps"] == 500 and result["accuracy"] == 1.0 and result["loss"] < 0.01
+    rows = list(csv.DictReader(loss_csv.open()))
+    assert len(rows) == 500 and rows[0]["step"] == "1"
+    assert float(rows[-1]["loss"]) < float(rows[0]["loss"])
+    trained = load_scene(out_scene)
+    assert float(trained.forward()) == pytest.approx(result["loss"], rel=1e-9)
+
+
+def test_train_text_reports_accuracy(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "train", str(SCENES / "exam.json"), "--steps", "50")
+    assert code == 0
+    assert out.startswith("trained 50 steps: loss ") and "accuracy" in out
+
+
+def test_gradcheck_passes_on_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    for name in ("neuron", "xor", "sine"):
+        code, out, _ = run(capsys, "gradcheck", str(SCENES / f"{name}.json"))
+        assert code == 0, out
+        assert "agree" in out
+
+
+def test_gradcheck_exits_1_and_names_the_node(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bpviz.engine.ops import REGISTRY
+
+    spec = REGISTRY["tanh"]
+    wrong = type(spec)(**{**spec.__dict__, "backward": lambda g, xs, out, a, p: ((g * 2.0,), None)})
+    monkeypatch.setitem(REGISTRY, "tanh", wrong)
+    code, out, _ = run(capsys, "gradcheck", str(SCENES / "neuron.json"))
+    assert code == 1
+    assert "FAIL" in out and "gradient check failed for:" in out and "w1" in out.splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "not valid JSON"),
+        ('{"format": "something-else", "version": 1}', "format"),
+        (None, "No such file"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, content: str | None, message: str
+) -> None:
+    path = tmp_path / "bad.json"
+    if content is not None:
+        path.write_text(content)
+    for verb in (["eval"], ["train", "--steps", "3"], ["gradcheck"]):
+        code, out, err = run(capsys, verb[0], str(path), *verb[1:])
+        assert code == 2
+        assert err.count("\n") == 1 and err.startswith("bpviz: error: ") and message in err
+        assert "Traceback" not in err
+
+
+def test_nonfinite_training_exits_2_naming_the_node(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    scene = json.loads((SCENES / "sine.json").read_text())
+    scene["training"]["lr"] = 1e5
+    scene["training"]["optimizer"] = "sgd"
+    path = tmp_path / "explode.json"
+    path.write_text(json.dumps(scene))
+    code, _, err = run(capsys, "train", str(path), "--steps", "50")
+    assert code == 2 and "non-finite" in err and "node '" in err
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "train", str(SCENES / "xor.json"))[0] == 2  # --steps missing
+    assert run(capsys, "train", str(SCENES / "xor.json"), "--steps", "-1")[0] == 2
+
+
+def test_module_entry_point_runs() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bpviz", "eval", str(SCENES / "chain_rule.json"), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0 and json.loads(result.stdout)["output"] == -8.0

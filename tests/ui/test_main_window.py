@@ -1,0 +1,308 @@
+"""The main window end to end: files, recovery, editing shortcuts, palette drops."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPointF, QSettings, Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from bpviz.examples import example_paths
+from bpviz.ui.main_window import MainWindow
+from bpviz.ui.recovery import Recovery
+
+SCENES = Path(__file__).resolve().parents[2] / "scenes"
+
+
+class FakeDialogs:
+    """Answers the window's questions without modal dialogs, and records them."""
+
+    def __init__(self) -> None:
+        self.errors: list[tuple[str, str]] = []
+        self.asked: list[str] = []
+        self.save_answer = "discard"
+        self.restore_answer = True
+        self.next_save_path: Path | None = None
+        self.next_open_path: Path | None = None
+
+    def open_path(self, start: str = "") -> Path | None:
+        return self.next_open_path
+
+    def save_path(self, start: str = "") -> Path | None:
+        return self.next_save_path
+
+    def ask_save_changes(self, name: str) -> str:
+        self.asked.append(name)
+        return self.save_answer
+
+    def ask_restore(self, saved_at: str) -> bool:
+        self.asked.append("restore")
+        return self.restore_answer
+
+    def error(self, title: str, message: str) -> None:
+        self.errors.append((title, message))
+
+    def info(self, title: str, message: str) -> None:
+        pass
+
+
+def make_window(qtbot, tmp_path: Path) -> MainWindow:  # noqa: ANN001
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings=settings, recovery=Recovery(tmp_path / "recovery"))
+    window.dialogs = FakeDialogs()
+    qtbot.addWidget(window)
+    window.resize(1200, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+@pytest.fixture
+def window(qtbot, tmp_path: Path) -> MainWindow:  # noqa: ANN001
+    w = make_window(qtbot, tmp_path)
+    yield w
+    w.undo.qstack.setClean()
+
+
+@pytest.fixture
+def xor_file(tmp_path: Path) -> Path:
+    path = tmp_path / "xor.json"
+    shutil.copy(SCENES / "xor.json", path)
+    return path
+
+
+def test_first_launch_shows_the_default_example(window: MainWindow) -> None:
+    window.open_default()
+    assert "o" in window.document.nodes and len(window.canvas.node_items) == len(
+        window.document.nodes
+    )
+    assert not window.is_modified()
+
+
+def test_examples_menu_lists_every_scene(window: MainWindow) -> None:
+    names = [a.statusTip() for a in window.examples_menu.actions()]
+    assert names == [str(p) for p in example_paths()]
+    window.examples_menu.actions()[0].trigger()
+    assert len(window.document.nodes) > 0
+
+
+def test_save_then_open_in_a_new_window_gives_the_same_document(
+    window: MainWindow,
+    xor_file: Path,
+    qtbot,
+    tmp_path: Path,  # noqa: ANN001
+) -> None:
+    assert window.open_file(xor_file)
+    window.canvas.select(["hidden"])
+    window.delete_selected()
+    assert window.is_modified() and window.windowTitle().startswith("xor.json[*]")
+    out = tmp_path / "out" / "saved.json"
+    out.parent.mkdir()
+    window.dialogs.next_save_path = out
+    assert window.save_as()
+    assert not window.is_modified()
+    saved = window.document.to_scene_dict()
+    other = make_window(qtbot, tmp_path / "second")
+    assert other.open_file(out)
+    assert other.document.to_scene_dict() == saved
+    assert str(out.resolve()) in window.recent_files()
+
+
+def test_corrupt_file_shows_the_error_and_keeps_the_document(
+    window: MainWindow, xor_file: Path, tmp_path: Path
+) -> None:
+    window.open_file(xor_file)
+    before = window.document.to_scene_dict()
+    bad = tmp_path / "bad.json"
+    scene = {
+        "format": "bpviz-scene",
+        "version": 1,
+        "output": "y",
+        "nodes": [{"id": "y", "op": "nope"}],
+    }
+    bad.write_text(json.dumps(scene))
+    assert not window.open_file(bad)
+    assert window.dialogs.errors and "nodes[0].op" in window.dialogs.errors[0][1]
+    assert window.document.to_scene_dict() == before
+    assert window.path == xor_file
+
+
+def test_unsaved_changes_are_asked_about(window: MainWindow, xor_file: Path) -> None:
+    window.open_file(xor_file)
+    window.select_all()
+    window.delete_selected()
+    window.dialogs.save_answer = "cancel"
+    window.new_file()
+    assert window.dialogs.asked == ["xor.json"]
+    assert len(window.document.nodes) == 0 and window.path == xor_file
+    window.dialogs.save_answer = "discard"
+    window.new_file()
+    assert window.path is None and not window.is_modified()
+
+
+def test_close_with_changes_can_be_cancelled(window: MainWindow, xor_file: Path) -> None:
+    window.open_file(xor_file)
+    window.select_all()
+    window.delete_selected()
+    window.dialogs.save_answer = "cancel"
+    assert not window.close()
+    assert window.isVisible()
+
+
+def test_recovery_is_offered_after_a_crash(
+    window: MainWindow, xor_file: Path, qtbot, tmp_path: Path
+) -> None:  # noqa: ANN001
+    window.open_file(xor_file)
+    window.canvas.select(["t"])
+    window.delete_selected()
+    edited = window.document.to_scene_dict()
+    window.autosave()
+    assert window.recovery.exists()
+    # simulated crash: the window is gone without closeEvent; a new one starts
+    second = MainWindow(
+        settings=QSettings(str(tmp_path / "s2.ini"), QSettings.Format.IniFormat),
+        recovery=Recovery(tmp_path / "recovery"),
+    )
+    second.dialogs = FakeDialogs()
+    qtbot.addWidget(second)
+    assert second.offer_recovery()
+    assert second.dialogs.asked == ["restore"]
+    assert second.document.to_scene_dict() == edited
+    assert second.is_modified() and second.path == xor_file
+    second.undo.qstack.setClean()
+
+
+def test_clean_close_removes_the_recovery_copy(window: MainWindow, xor_file: Path) -> None:
+    window.open_file(xor_file)
+    window.select_all()
+    window.delete_selected()
+    window.autosave()
+    window.dialogs.save_answer = "discard"
+    assert window.close()
+    assert not window.recovery.exists()
+
+
+def test_delete_key_and_undo(window: MainWindow, xor_file: Path, qtbot) -> None:  # noqa: ANN001
+    window.open_file(xor_file)
+    before = window.document.to_scene_dict()
+    window.canvas.select(["logit"])
+    window.view.setFocus()
+    qtbot.keyClick(window.view, Qt.Key.Key_Delete)
+    assert "logit" not in window.document.nodes
+    assert window.act_undo.text() == "&Undo Delete logit"
+    qtbot.keyClick(window.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.document.to_scene_dict() == before
+
+
+def test_copy_paste_through_the_clipboard_and_undo(window: MainWindow, xor_file: Path) -> None:
+    window.open_file(xor_file)
+    before = window.document.to_scene_dict()
+    window.canvas.select(["hidden", "logit"])
+    window.act_copy.trigger()
+    assert json.loads(QGuiApplication.clipboard().text())["nodes"]
+    window.act_paste.trigger()
+    new = window.canvas.selected_ids()
+    assert len(new) == 2 and set(new).isdisjoint({"hidden", "logit"})
+    assert window.document.node(new[1]).inputs == {"x": new[0]}
+    window.undo.undo()
+    assert window.document.to_scene_dict() == before
+
+
+def test_paste_of_plain_text_is_refused_politely(window: MainWindow, xor_file: Path) -> None:
+    window.open_file(xor_file)
+    QGuiApplication.clipboard().setText("hello")
+    window.act_paste.trigger()
+    assert "Nothing to paste" in window.statusBar().currentMessage()
+    assert not window.is_modified()
+
+
+def test_duplicate_and_cut(window: MainWindow, xor_file: Path) -> None:
+    window.open_file(xor_file)
+    window.canvas.select(["t"])
+    window.act_duplicate.trigger()
+    assert len(window.document.nodes) == 6
+    window.act_cut.trigger()
+    assert len(window.document.nodes) == 5
+
+
+def test_auto_layout_is_one_undoable_step(window: MainWindow, xor_file: Path) -> None:
+    window.open_file(xor_file)
+    before = window.document.to_scene_dict()
+    window.act_layout.trigger()
+    for e in window.document.edges():
+        assert window.document.pos(e.src)[0] < window.document.pos(e.dst)[0]
+    assert window.undo.qstack.count() == 1
+    window.undo.undo()
+    assert window.document.to_scene_dict() == before
+
+
+def test_palette_entry_dropped_on_the_canvas_adds_a_node(window: MainWindow) -> None:
+    tree = window.palette.tree
+    mime = tree.mimeData([window.palette.item_for("relu")])
+    vp = window.view.viewport()
+    target = vp.rect().center()
+    args = (
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(vp, QDragEnterEvent(target, *args))
+    QApplication.sendEvent(vp, QDropEvent(QPointF(target), *args))
+    assert "relu1" in window.document.nodes
+    item = window.canvas.node_items["relu1"]
+    assert item.sceneBoundingRect().contains(window.view.mapToScene(target))
+
+
+def test_tab_opens_search_and_enter_adds_the_node(window: MainWindow, qtbot) -> None:  # noqa: ANN001
+    window.view.setFocus()
+    qtbot.keyClick(window.view, Qt.Key.Key_Tab)
+    assert window.search.isVisible()
+    qtbot.keyClicks(window.search.edit, "sigm")
+    qtbot.keyClick(window.search.edit, Qt.Key.Key_Return)
+    assert "sigmoid1" in window.document.nodes
+
+
+def test_inspector_follows_selection_and_edits_attrs(window: MainWindow, xor_file: Path) -> None:
+    window.open_file(xor_file)
+    window.canvas.select(["hidden"])
+    assert window.inspector.node_id == "hidden"
+    window.canvas.select(["hidden", "logit"])
+    assert window.inspector.node_id is None
+
+
+def test_dropping_a_scene_file_on_the_window_opens_it(window: MainWindow, xor_file: Path) -> None:
+    from PySide6.QtCore import QMimeData, QUrl
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(xor_file))])
+    args = (
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    pos = window.rect().center()
+    QApplication.sendEvent(window, QDragEnterEvent(pos, *args))
+    QApplication.sendEvent(window, QDropEvent(QPointF(pos), *args))
+    assert window.path == xor_file
+
+
+def test_geometry_and_recent_files_persist(
+    window: MainWindow, xor_file: Path, qtbot, tmp_path: Path
+) -> None:  # noqa: ANN001
+    window.open_file(xor_file)
+    window.resize(760, 560)  # the offscreen screen is 800x600: stay inside it
+    size = window.size()
+    window.act_snap.setChecked(True)
+    window.close()
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    again = MainWindow(settings=settings, recovery=Recovery(tmp_path / "recovery"))
+    qtbot.addWidget(again)
+    assert again.size() == size
+    assert again.act_snap.isChecked() and again.canvas.snap
+    assert [a.text() for a in again.recent_menu.actions()] == ["xor.json"]
