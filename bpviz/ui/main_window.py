@@ -84,6 +84,11 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.setAcceptDrops(True)
         self.resize(1280, 800)
+        # side panels run full height; the plot sits under the canvas only
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.resizeDocks([self.palette_dock, self.inspector_dock], [210, 290], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.plot_dock], [190], Qt.Orientation.Vertical)
         self._restore_settings()
 
         self._autosave = QTimer(self)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from bpviz.engine.training import History
@@ -34,9 +35,17 @@ class LossPlot(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot)
         self.setMinimumHeight(140)
+        self.clear()
+
+    def sizeHint(self) -> QSize:
+        return QSize(600, 190)
 
     def set_history(self, history: History) -> None:
-        self.hint.setVisible(len(history) == 0)
+        empty = len(history) == 0
+        self.hint.setVisible(empty)
+        if empty:  # a tidy empty frame instead of pyqtgraph's default ±0.5 range
+            self.plot.setRange(xRange=(0, 100), yRange=(0, 1), padding=0)
+            self.hint.setPos(50, 0.5)
         self.train.setData(
             np.asarray(history.step, dtype=float), np.asarray(history.loss, dtype=float)
         )

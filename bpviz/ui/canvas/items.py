@@ -171,19 +171,13 @@ class NodeItem(QGraphicsItem):
         painter.setPen(QColor("#ffffff"))
         painter.setFont(TITLE_FONT)
         title_rect = QRectF(8, 0, r.width() - 16, HEADER_HEIGHT)
-        title = QFontMetricsF(TITLE_FONT).elidedText(
-            self.node_id, Qt.TextElideMode.ElideRight, r.width() * 0.45
-        )
-        painter.drawText(
-            title_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, title
-        )
+        title_metrics = QFontMetricsF(TITLE_FONT)
+        title = title_metrics.elidedText(self.node_id, Qt.TextElideMode.ElideRight, r.width() * 0.5)
+        painter.drawText(title_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, title)
         painter.setFont(SMALL_FONT)
-        summary = QFontMetricsF(SMALL_FONT).elidedText(
-            self.summary, Qt.TextElideMode.ElideRight, r.width() * 0.5
-        )
-        painter.drawText(
-            title_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, summary
-        )
+        room = title_rect.width() - title_metrics.horizontalAdvance(title) - 10
+        summary = QFontMetricsF(SMALL_FONT).elidedText(self.summary, Qt.TextElideMode.ElideRight, room)
+        painter.drawText(title_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, summary)
 
         painter.setFont(SMALL_FONT)
         for i, port in enumerate(self.spec.inputs):
