@@ -164,6 +164,7 @@ class NodeItem(QGraphicsItem):
         painter.drawRoundedRect(r, 6, 6)
 
         header = QPainterPath()
+        header.setFillRule(Qt.FillRule.WindingFill)  # the rect must add to the rounded top
         header.addRoundedRect(QRectF(r.x(), r.y(), r.width(), HEADER_HEIGHT), 6, 6)
         header.addRect(QRectF(r.x(), r.y() + HEADER_HEIGHT / 2, r.width(), HEADER_HEIGHT / 2))
         painter.fillPath(header.simplified(), self._colour)
