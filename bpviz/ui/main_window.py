@@ -87,7 +87,9 @@ class MainWindow(QMainWindow):
         # side panels run full height; the plot sits under the canvas only
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.resizeDocks([self.palette_dock, self.inspector_dock], [210, 290], Qt.Orientation.Horizontal)
+        self.resizeDocks(
+            [self.palette_dock, self.inspector_dock], [210, 290], Qt.Orientation.Horizontal
+        )
         self.resizeDocks([self.plot_dock], [190], Qt.Orientation.Vertical)
         self._restore_settings()
 

@@ -174,11 +174,17 @@ class NodeItem(QGraphicsItem):
         title_rect = QRectF(8, 0, r.width() - 16, HEADER_HEIGHT)
         title_metrics = QFontMetricsF(TITLE_FONT)
         title = title_metrics.elidedText(self.node_id, Qt.TextElideMode.ElideRight, r.width() * 0.5)
-        painter.drawText(title_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, title)
+        painter.drawText(
+            title_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, title
+        )
         painter.setFont(SMALL_FONT)
         room = title_rect.width() - title_metrics.horizontalAdvance(title) - 10
-        summary = QFontMetricsF(SMALL_FONT).elidedText(self.summary, Qt.TextElideMode.ElideRight, room)
-        painter.drawText(title_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, summary)
+        summary = QFontMetricsF(SMALL_FONT).elidedText(
+            self.summary, Qt.TextElideMode.ElideRight, room
+        )
+        painter.drawText(
+            title_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, summary
+        )
 
         painter.setFont(SMALL_FONT)
         for i, port in enumerate(self.spec.inputs):
