@@ -102,7 +102,7 @@ def torch_step(params: dict) -> Callable[[], float] | None:
         opt.zero_grad()
         loss.backward()
         opt.step()
-        return float(loss)
+        return float(loss.detach())
 
     return step
 

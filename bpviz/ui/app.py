@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 from bpviz.engine.errors import BpvizError
@@ -46,18 +47,19 @@ def render(scene: str, out: str, size: tuple[int, int] = (1400, 900)) -> None:
     from bpviz.ui.main_window import MainWindow
     from bpviz.ui.recovery import Recovery
 
-    settings = QSettings(str(Path(out).with_suffix(".ini")), QSettings.Format.IniFormat)
-    window = MainWindow(settings=settings, recovery=Recovery(Path(out).parent / ".bpviz-render"))
-    settings.clear()
-    window.resize(*size)
-    window.show()
-    if not window.open_file(Path(scene)):
-        raise BpvizError(f"cannot render {scene}")
-    app.processEvents()
-    window.view.fit_all()
-    app.processEvents()
-    if not window.grab().save(out):
+    with tempfile.TemporaryDirectory() as tmp:  # fresh settings: the picture is reproducible
+        settings = QSettings(str(Path(tmp) / "render.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(settings=settings, recovery=Recovery(Path(tmp)))
+        window.resize(*size)
+        window.show()
+        if not window.open_file(Path(scene)):
+            raise BpvizError(f"cannot render {scene}")
+        app.processEvents()
+        window.view.fit_all()
+        app.processEvents()
+        ok = window.grab().save(out)
+        window.undo.qstack.setClean()
+        window.close()
+        del settings
+    if not ok:
         raise BpvizError(f"cannot write {out}")
-    window.undo.qstack.setClean()
-    window.close()
-    Path(out).with_suffix(".ini").unlink(missing_ok=True)

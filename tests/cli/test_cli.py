@@ -145,3 +145,30 @@ def test_module_entry_point_runs() -> None:
         timeout=60,
     )
     assert result.returncode == 0 and json.loads(result.stdout)["output"] == -8.0
+
+
+def test_render_writes_a_png_of_the_requested_size(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "xor.png"
+    code, stdout, _ = run(
+        capsys, "render", str(SCENES / "xor.json"), "--out", str(out), "--size", "900x640"
+    )
+    assert code == 0 and out.exists()
+    from PySide6.QtGui import QImage
+
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (900, 640)
+    assert len({image.pixel(x, 300) for x in range(0, 900, 7)}) > 5  # not a blank picture
+    assert list(tmp_path.iterdir()) == [out]  # no settings or recovery files left behind
+
+
+def test_render_of_a_bad_scene_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("[]")
+    code, _, err = run(capsys, "render", str(bad), "--out", str(tmp_path / "x.png"))
+    assert code == 2 and err.startswith("bpviz: error: ")
+    code, _, err = run(
+        capsys, "render", str(SCENES / "xor.json"), "--out", "x.png", "--size", "big"
+    )
+    assert code == 2 and "WIDTHxHEIGHT" in err
