@@ -81,6 +81,11 @@ class Graph:
         rank = {nid: i for i, nid in enumerate(self.nodes)}
         return list(nx.lexicographical_topological_sort(self._nx, key=rank.__getitem__))
 
+    def ancestors(self, node_id: str) -> set[str]:
+        """Every node `node_id` depends on: the nodes a backward pass from it reaches."""
+        self.node(node_id)
+        return nx.ancestors(self._nx, node_id)
+
     def missing_inputs(self, node_id: str) -> list[str]:
         node = self.node(node_id)
         return [p for p in node.spec.inputs if p not in node.inputs]

@@ -119,10 +119,7 @@ class Trainer:
         """One optimizer step; its loss is measured before the update, as frameworks report."""
         ex = self.executor
         t = self.optimizer.t + 1
-        ds = self.dataset
-        test_loss = test_acc = None
-        if ds is not None and len(ds.x_test) and t % self.config.eval_every == 0:
-            test_loss, test_acc = self.evaluate(ds.x_test, ds.y_test)
+        test = self._test_metrics(t)
         batch = self.next_batch()
         if batch is not None:
             ex.set_data(*batch)
@@ -130,7 +127,23 @@ class Trainer:
         acc = self.current_accuracy()
         ex.backward()
         self.optimizer.step(ex.params, ex.param_grads)
-        return self._record(StepResult(t, loss, acc, test_loss, test_acc))
+        return self._record(StepResult(t, loss, acc, *test))
+
+    def apply_update(self, loss: float, acc: float | None) -> StepResult:
+        """The optimizer step after forward and backward passes run elsewhere (the window's
+        Forward, Backward and Update buttons), recorded in the history like `step`."""
+        ex = self.executor
+        grads = ex.param_grads
+        t = self.optimizer.t + 1
+        test = self._test_metrics(t)  # a test-set forward pass; the gradients stay as they were
+        self.optimizer.step(ex.params, grads)
+        return self._record(StepResult(t, loss, acc, *test))
+
+    def _test_metrics(self, t: int) -> tuple[float | None, float | None]:
+        ds = self.dataset
+        if ds is not None and len(ds.x_test) and t % self.config.eval_every == 0:
+            return self.evaluate(ds.x_test, ds.y_test)
+        return None, None
 
     def current_accuracy(self) -> float | None:
         """Accuracy of the values from the last forward pass; None for regression."""

@@ -6,8 +6,19 @@ and hit-tested by geometry (no child items), which keeps 500-node scenes light.
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QImage,
+    QPainter,
+    QPainterPath,
+    QPainterPathStroker,
+    QPen,
+)
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsPathItem,
@@ -17,11 +28,21 @@ from PySide6.QtWidgets import (
 
 from bpviz.engine.graph import Node
 from bpviz.engine.ops import REGISTRY
+from bpviz.ui.canvas.numbers import (
+    describe,
+    format_number,
+    heatmap,
+    is_scalar,
+    magnitude,
+    scalar_of,
+    sign_colour,
+)
 
 NODE_WIDTH = 160.0
 HEADER_HEIGHT = 26.0
 ROW_HEIGHT = 22.0
-FOOTER_HEIGHT = 8.0
+FOOTER_HEIGHT = 6.0
+NUMBERS_HEIGHT = 30.0  # the value | gradient strip under the ports
 PORT_RADIUS = 5.5
 PORT_HIT_RADIUS = 11.0
 GRID = 20.0
@@ -31,6 +52,9 @@ TITLE_FONT.setPointSizeF(9.5)
 TITLE_FONT.setBold(True)
 SMALL_FONT = QFont()
 SMALL_FONT.setPointSizeF(8.5)
+NUMBER_FONT = QFont()
+NUMBER_FONT.setPointSizeF(9.0)
+NUMBER_FONT.setBold(True)
 
 BODY_COLOUR = QColor("#ffffff")
 OUTLINE_COLOUR = QColor("#9aa0a6")
@@ -38,6 +62,14 @@ SELECTED_COLOUR = QColor("#1a73e8")
 TEXT_COLOUR = QColor("#202124")
 MUTED_TEXT = QColor("#5f6368")
 WIRE_COLOUR = QColor("#80868b")
+MARK_COLOURS = {
+    "active": QColor("#fbbc04"),
+    "error": QColor("#d93025"),
+    "check_ok": QColor("#188038"),
+    "check_bad": QColor("#d93025"),
+}
+FLAG_COLOURS = {"vanishing": QColor("#9334e6"), "exploding": QColor("#e37400")}
+STALE_VEIL = QColor(255, 255, 255, 150)  # numbers from before an edit: still there, faded
 PORT_STATES = {
     None: QColor("#ffffff"),
     "valid": QColor("#34a853"),
@@ -86,7 +118,16 @@ class NodeItem(QGraphicsItem):
         self.snap = False
         self._colour = QColor(self.spec.colour)
         rows = max(1, len(self.spec.inputs))
-        self._rect = QRectF(0, 0, NODE_WIDTH, HEADER_HEIGHT + rows * ROW_HEIGHT + FOOTER_HEIGHT)
+        self._rows = rows
+        height = HEADER_HEIGHT + rows * ROW_HEIGHT + NUMBERS_HEIGHT + FOOTER_HEIGHT
+        self._rect = QRectF(0, 0, NODE_WIDTH, height)
+        self.value: np.ndarray | None = None
+        self.grad: np.ndarray | None = None
+        self.stale = False
+        self.mark: str | None = None  # "active" (being computed), "error", "check_ok", "check_bad"
+        self.flag: str | None = None  # "vanishing" or "exploding" gradient
+        self._images: dict[str, QImage] = {}
+        self._doc_tip = f"{node.id}: {self.spec.title} — {self.spec.doc}"
         self.setFlags(
             QGraphicsItem.GraphicsItemFlag.ItemIsMovable
             | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
@@ -96,7 +137,7 @@ class NodeItem(QGraphicsItem):
         self.setAcceptHoverEvents(True)
         self.setZValue(1)
         self.setPos(*pos)
-        self.setToolTip(f"{node.id}: {self.spec.title} — {self.spec.doc}")
+        self.setToolTip(self._doc_tip)
 
     # ---- geometry ------------------------------------------------------------------------
     def boundingRect(self) -> QRectF:
@@ -131,6 +172,36 @@ class NodeItem(QGraphicsItem):
         self.summary = node_summary(node)
         self.update()
 
+    def set_numbers(
+        self, value: np.ndarray | None, grad: np.ndarray | None, stale: bool = False
+    ) -> None:
+        """What the value | gradient strip shows; arrays become heatmaps."""
+        self.value, self.grad, self.stale = value, grad, stale
+        self._images = {}
+        if value is not None and not is_scalar(value):
+            self._images["value"] = heatmap(value, diverging=False)
+        if grad is not None and not is_scalar(grad):
+            self._images["grad"] = heatmap(grad, diverging=True)
+        tip = [self._doc_tip]
+        if value is not None:
+            tip.append(f"value: {describe(value)}")
+        if grad is not None:
+            tip.append(f"gradient ∂L/∂{self.node_id}: {describe(grad)}")
+        if self.flag:
+            tip.append(f"{self.flag} gradient")
+        self.setToolTip("\n".join(tip))
+        self.update()
+
+    def set_mark(self, mark: str | None) -> None:
+        if mark != self.mark:
+            self.mark = mark
+            self.update()
+
+    def set_flag(self, flag: str | None) -> None:
+        if flag != self.flag:
+            self.flag = flag
+            self.update()
+
     def set_port_state(self, port: str, state: str | None) -> None:
         if self.port_state.get(port) != state:
             self.port_state[port] = state
@@ -157,9 +228,10 @@ class NodeItem(QGraphicsItem):
         r = self._rect
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         selected = self.isSelected()
-        painter.setPen(
-            QPen(SELECTED_COLOUR if selected else OUTLINE_COLOUR, 2.5 if selected else 1.0)
-        )
+        outline, width = (SELECTED_COLOUR, 2.5) if selected else (OUTLINE_COLOUR, 1.0)
+        if self.mark in MARK_COLOURS:
+            outline, width = MARK_COLOURS[self.mark], 3.5
+        painter.setPen(QPen(outline, width))
         painter.setBrush(BODY_COLOUR)
         painter.drawRoundedRect(r, 6, 6)
 
@@ -211,6 +283,57 @@ class NodeItem(QGraphicsItem):
                 "output",
             )
 
+        self._paint_numbers(painter)
+
+    def _paint_numbers(self, painter: QPainter) -> None:
+        r = self._rect
+        top = HEADER_HEIGHT + self._rows * ROW_HEIGHT
+        painter.setPen(QPen(QColor("#e0e3e7"), 1.0))
+        painter.drawLine(QPointF(6, top + 1), QPointF(r.width() - 6, top + 1))
+        half = (r.width() - 12) / 2
+        for i, (key, label, array) in enumerate(
+            (("value", "v", self.value), ("grad", "∇", self.grad))
+        ):
+            box = QRectF(6 + i * half, top + 4, half - 4, NUMBERS_HEIGHT - 6)
+            painter.setFont(SMALL_FONT)
+            painter.setPen(MUTED_TEXT)
+            painter.drawText(box, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, label)
+            inner = box.adjusted(12, 0, 0, 0)
+            if array is None:
+                painter.drawText(
+                    inner, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, "—"
+                )
+                continue
+            if key in self._images:
+                image = self._images[key]
+                cell = min(inner.width() / image.width(), inner.height() / image.height())
+                target = QRectF(
+                    inner.x(),
+                    inner.y() + (inner.height() - cell * image.height()) / 2,
+                    cell * image.width(),
+                    cell * image.height(),
+                )
+                painter.drawImage(target, image)
+                continue
+            x = scalar_of(array)
+            painter.setPen(sign_colour(array) if key == "grad" else TEXT_COLOUR)
+            painter.setFont(NUMBER_FONT)
+            painter.drawText(
+                inner, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, format_number(x)
+            )
+        if self.stale and (self.value is not None or self.grad is not None):
+            painter.fillRect(QRectF(1, top + 2, r.width() - 2, NUMBERS_HEIGHT - 2), STALE_VEIL)
+        if self.flag:
+            painter.setPen(QPen(FLAG_COLOURS[self.flag], 1))
+            painter.setBrush(FLAG_COLOURS[self.flag])
+            badge = QRectF(r.width() - 20, top + 6, 14, 14)
+            painter.drawEllipse(badge)
+            painter.setPen(QColor("#ffffff"))
+            painter.setFont(SMALL_FONT)
+            painter.drawText(
+                badge, Qt.AlignmentFlag.AlignCenter, "0" if self.flag == "vanishing" else "!"
+            )
+
     def _paint_port(self, painter: QPainter, centre: QPointF, state: str | None) -> None:
         painter.setPen(QPen(self._colour.darker(130), 1.5))
         painter.setBrush(QBrush(PORT_STATES[state]))
@@ -241,6 +364,27 @@ class EdgeItem(QGraphicsPathItem):
     @property
     def key(self) -> tuple[str, str, str]:
         return self.src.node_id, self.dst.node_id, self.port
+
+    def set_gradient(
+        self, grad: np.ndarray | None, largest: float, term: str | None = None
+    ) -> None:
+        """Colour by the sign of the gradient the wire carries, thickness by its size
+        relative to the largest on the canvas; no gradient: the plain grey wire."""
+        if grad is None:
+            self.setPen(QPen(WIRE_COLOUR, 2.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+            self.setToolTip("")
+            return
+        size = magnitude(grad)
+        share = min(size / largest, 1.0) if largest > 0 and np.isfinite(size) else 1.0
+        width = 1.5 + 5.5 * share**0.5
+        self.setPen(QPen(sign_colour(grad), width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+        self.setToolTip(term or f"gradient carried: {describe(grad)}")
+
+    def shape(self) -> QPainterPath:
+        """A band around the wire, so hovering near it shows its tooltip."""
+        stroker = QPainterPathStroker()
+        stroker.setWidth(max(self.pen().widthF(), 10.0))
+        return stroker.createStroke(self.path())
 
     def update_path(self) -> None:
         self.setPath(wire_path(self.src.output_anchor(), self.dst.input_anchor(self.port)))

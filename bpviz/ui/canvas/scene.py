@@ -24,6 +24,7 @@ from bpviz.model.commands import (
     ReplaceConnection,
 )
 from bpviz.model.document import Document
+from bpviz.ui.canvas.pulses import Pulses
 from bpviz.ui.canvas.items import PORT_HIT_RADIUS, WIRE_COLOUR, EdgeItem, NodeItem, wire_path
 
 Problem = Callable[[str, str, str], str | None]
@@ -126,6 +127,7 @@ class CanvasScene(QGraphicsScene):
         self._wire: WireDrag | None = None
         self._drag_start: dict[str, QPointF] = {}
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
+        self.pulses = Pulses(self)
 
     # ---- document binding ----------------------------------------------------------------
     _SIGNALS = (
@@ -143,6 +145,7 @@ class CanvasScene(QGraphicsScene):
             for name in self._SIGNALS:
                 getattr(self.document, name).disconnect(getattr(self, f"_on_{name}"))
         self._wire = None
+        self.pulses.stop_all()
         self.clear()
         self.node_items.clear()
         self.edge_items.clear()

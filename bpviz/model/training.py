@@ -1,0 +1,298 @@
+"""What the window's training controls do, without Qt: whole passes, one node at a time,
+optimizer steps, and the numbers the overlays show.
+
+Training state is not part of the document or of undo. The controller keeps a snapshot of
+every node's value and gradient and of the gradient each wire carries, and says through
+signals when they change, so overlays and plots redraw without asking the engine themselves.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+from psygnal import Signal
+
+from bpviz.engine.errors import BpvizError, GraphError
+from bpviz.engine.executor import BackwardStep, ForwardStep
+from bpviz.engine.session import Session
+from bpviz.engine.training import StepResult
+
+Edge = tuple[str, str, str]
+VANISHING, EXPLODING = 1e-6, 1e3
+PARAM_OPS = frozenset({"param", "dense"})
+
+
+class TrainingController:
+    """Drives a Session built on the document's own graph, so edits are seen at once."""
+
+    phase_changed = Signal()  # read .phase, .next_node, .grads_fresh
+    node_stepped = Signal(object)  # the ForwardStep or BackwardStep just taken
+    values_changed = Signal()
+    trained = Signal(object)  # a StepResult
+    history_reset = Signal()
+    failed = Signal(str, str)  # node id ("" when none), message
+
+    def __init__(self, document: Any, base_dir: str | os.PathLike | None = None) -> None:
+        self.document = document
+        self.data_error: str | None = None
+        try:
+            self.session = Session(document.graph, document.data, document.training, base_dir)
+        except BpvizError as e:  # e.g. a CSV file that moved: still let the graph be stepped
+            self.data_error = str(e)
+            self.session = Session(document.graph, None, document.training, base_dir)
+        if document.state:
+            try:
+                self.session.load_state_dict(document.state)
+            except (BpvizError, KeyError, TypeError, ValueError):
+                pass  # the scene validated it; a later edit may have made it stale
+        self.phase = "idle"  # idle forward forward_done backward backward_done updated stale error
+        self.next_node: str | None = None
+        self.error_node: str | None = None
+        self.values: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.contributions: dict[Edge, np.ndarray] = {}
+        self._steps: Iterator[ForwardStep | BackwardStep] | None = None
+        self._order: list[str] = []
+        self._loss: float | None = None
+        document.changed.connect(self._on_document_changed)
+        document.attr_changed.connect(self._on_attr_changed)
+
+    def close(self) -> None:
+        self.document.changed.disconnect(self._on_document_changed)
+        self.document.attr_changed.disconnect(self._on_attr_changed)
+
+    # ---- state ---------------------------------------------------------------------------
+    @property
+    def grads_fresh(self) -> bool:
+        return self.phase == "backward_done"
+
+    @property
+    def history(self):  # noqa: ANN201 - engine History
+        return self.session.history
+
+    def _set_phase(self, phase: str, next_node: str | None = None) -> None:
+        self.phase, self.next_node = phase, next_node
+        if phase != "error":
+            self.error_node = None
+        self.phase_changed.emit()
+
+    def _fail(self, error: BpvizError) -> None:
+        self._steps = None
+        self.error_node = getattr(error, "node_id", None)
+        self._set_phase("error")
+        self.failed.emit(self.error_node or "", str(error))
+
+    def _on_document_changed(self) -> None:
+        self._steps = None
+        if self.phase not in ("idle", "stale"):
+            self._set_phase("stale")
+
+    def _on_attr_changed(self, node_id: str, name: str, value: object) -> None:
+        if node_id in self.document.nodes and self.document.node(node_id).op in PARAM_OPS:
+            # new value, shape or init: the node's parameters are drawn again from its attrs
+            self.session.executor.params.pop(node_id, None)
+
+    # ---- reading the numbers -------------------------------------------------------------
+    def value(self, node_id: str) -> np.ndarray | None:
+        return self.values.get(node_id)
+
+    def grad(self, node_id: str) -> np.ndarray | None:
+        return self.grads.get(node_id)
+
+    def edge_grad(self, edge: Edge) -> np.ndarray | None:
+        return self.contributions.get(edge)
+
+    def gradient_flag(self, node_id: str) -> str | None:
+        """'vanishing' or 'exploding' for a node whose fresh gradient is suspicious."""
+        g = self.grads.get(node_id)
+        if g is None or not self.grads_fresh or g.size == 0:
+            return None
+        size = float(np.max(np.abs(g)))
+        if size < VANISHING:
+            return "vanishing"
+        return "exploding" if size > EXPLODING else None
+
+    def chain_term(self, edge: Edge) -> str | None:
+        """The chain-rule product an edge carries, numbers filled in, for a wire's tooltip."""
+        src, dst, port = edge
+        c, up = self.contributions.get(edge), self.grads.get(dst)
+        if c is None or up is None:
+            return None
+        head = f"∂L/∂{src} via {dst}.{port} = ∂L/∂{dst} × ∂{dst}/∂{src}"
+        if c.size == 1 and up.size == 1:
+            u, cv = float(up.reshape(-1)[0]), float(c.reshape(-1)[0])
+            local = f"{cv / u:.4g}" if u != 0 else "?"
+            return f"{head}\n= {u:.4g} × {local} = {cv:.4g}"
+        return f"{head}\nupstream {_describe(up)}; carried {_describe(c)}"
+
+    # ---- whole passes --------------------------------------------------------------------
+    def forward(self) -> bool:
+        try:
+            self._steps = None
+            self._loss = float(np.sum(self.session.forward()))
+        except BpvizError as e:
+            self._snapshot_values()
+            self._fail(e)
+            return False
+        self._snapshot_values()
+        self.grads, self.contributions = {}, {}
+        self._set_phase("forward_done")
+        self.values_changed.emit()
+        return True
+
+    def backward(self) -> bool:
+        if self.phase != "forward_done" and not self.forward():
+            return False
+        try:
+            for step in self.session.executor.backward_steps():
+                self._record_backward(step)
+        except BpvizError as e:
+            self._fail(e)
+            return False
+        self._set_phase("backward_done")
+        self.values_changed.emit()
+        return True
+
+    def update(self) -> StepResult | None:
+        if self.phase != "backward_done" and not self.backward():
+            return None
+        try:
+            result = self.session.trainer.apply_update(self._loss, self.session.accuracy())
+        except BpvizError as e:
+            self._fail(e)
+            return None
+        self._set_phase("updated")
+        self.trained.emit(result)
+        return result
+
+    def step(self) -> StepResult | None:
+        """Forward, backward and update: one optimizer step, shown in full."""
+        if self.phase != "backward_done" and not self.backward():
+            return None
+        return self.update()
+
+    def run_for(self, seconds: float, max_steps: int = 1_000_000) -> list[StepResult]:
+        """Optimizer steps for about `seconds` (one slice of Run mode); stops at an error."""
+        results: list[StepResult] = []
+        trainer = self.session.trainer
+        deadline = time.perf_counter() + seconds
+        try:
+            while len(results) < max_steps:
+                results.append(trainer.step())
+                if time.perf_counter() >= deadline:
+                    break
+        except BpvizError as e:
+            self._fail(e)
+        for r in results:
+            self.trained.emit(r)
+        if results and self.phase != "error":
+            self._set_phase("updated")
+        return results
+
+    def refresh(self) -> bool:
+        """Recompute what the overlays show (values, gradients, wires) for the current
+        parameters on the whole training set, e.g. after a slice of Run mode."""
+        return self.backward() if self.forward() else False
+
+    def reset(self, seed: int | None = None) -> None:
+        """New initial parameters (seeded), optimizer and history; nothing shown."""
+        self.session.trainer.reset(seed)
+        self._steps = None
+        self.values, self.grads, self.contributions = {}, {}, {}
+        self._set_phase("idle")
+        self.history_reset.emit()
+        self.values_changed.emit()
+
+    def check_gradients(self) -> dict[str, bool]:
+        """Node id -> whether its analytic gradient agrees with finite differences."""
+        results = self.session.gradcheck()
+        agree: dict[str, bool] = {}
+        for r in results:
+            agree[r.node_id] = agree.get(r.node_id, True) and r.ok
+        self.refresh()
+        return agree
+
+    def state_dict(self) -> dict[str, Any] | None:
+        """Learned parameters and optimizer state for saving, or None before any training."""
+        return self.session.state_dict() if self.session.executor.params else None
+
+    # ---- one node at a time --------------------------------------------------------------
+    def next_step(self) -> ForwardStep | BackwardStep | None:
+        """Advance the forward or the backward pass by one node, starting a pass if none is
+        under way: backward after a finished forward pass, otherwise a new forward pass."""
+        try:
+            if self._steps is None:
+                if self.phase == "forward_done":
+                    self._begin_backward()
+                else:
+                    self._begin_forward()
+            step = next(self._steps, None)
+        except BpvizError as e:
+            self._fail(e)
+            return None
+        backward = self.phase == "backward"
+        if step is None:  # nothing to compute (no output, or nothing reaches it)
+            self._steps = None
+            self._set_phase("backward_done" if backward else "forward_done")
+            return None
+        if backward:
+            self._record_backward(step)
+        else:
+            self.values[step.node_id] = np.asarray(step.value)
+        i = self._order.index(step.node_id)
+        if i + 1 < len(self._order):
+            self._set_phase(self.phase, self._order[i + 1])
+        else:  # that was the pass's last node
+            self._steps = None
+            if backward:
+                self._set_phase("backward_done")
+            else:
+                out = self.document.graph.output
+                self._loss = float(np.sum(self.values[out])) if out in self.values else None
+                self._set_phase("forward_done", out)
+        self.node_stepped.emit(step)
+        self.values_changed.emit()
+        return step
+
+    def _begin_forward(self) -> None:
+        s = self.session
+        if s.dataset is not None:
+            s.executor.set_data(s.dataset.x_train, s.dataset.y_train)
+        self.values, self.grads, self.contributions = {}, {}, {}
+        self._order = [st.node_id for st in s.executor.plan.steps]
+        self._steps = s.executor.forward_steps()
+        self._set_phase("forward", self._order[0] if self._order else None)
+
+    def _begin_backward(self) -> None:
+        graph = self.document.graph
+        if graph.output is None:
+            raise GraphError("the graph has no output node to differentiate")
+        needed = graph.ancestors(graph.output) | {graph.output}
+        order = [st.node_id for st in self.session.executor.plan.steps]
+        self._order = [n for n in reversed(order) if n in needed]
+        self.grads, self.contributions = {}, {}
+        self._steps = self.session.executor.backward_steps()
+        self._set_phase("backward", self._order[0] if self._order else None)
+
+    # ---- snapshots -----------------------------------------------------------------------
+    def _snapshot_values(self) -> None:
+        ex = self.session.executor
+        self.values = {n: ex.value(n) for n in self.document.nodes if ex.has_value(n)}
+
+    def _record_backward(self, step: BackwardStep) -> None:
+        self.grads[step.node_id] = np.asarray(step.grad)
+        for c in step.contributions:
+            self.contributions[(c.src, c.dst, c.port)] = np.asarray(c.grad)
+
+
+def _describe(a: np.ndarray) -> str:
+    a = np.asarray(a)
+    if a.size == 1:
+        return f"{float(a.reshape(-1)[0]):.4g}"
+    norm = float(np.linalg.norm(a))
+    return f"shape {a.shape}, norm {norm:.3g}" if math.isfinite(norm) else f"shape {a.shape}"
