@@ -148,6 +148,13 @@ class Executor:
             self._loaded.add(node_id)
         self._params_checked = False
 
+    def forget_params(self, node_id: str) -> None:
+        """Drop one node's parameters (its attrs changed); drawn again on the next forward."""
+        self.params.pop(node_id, None)
+        self.param_grads.pop(node_id, None)
+        self._loaded.discard(node_id)
+        self._params_checked = False
+
     def reset_params(self, seed: int | None = None) -> None:
         """Forget every parameter; they are drawn afresh (seeded) on the next forward pass."""
         if seed is not None:

@@ -8,6 +8,7 @@ signals when they change, so overlays and plots redraw without asking the engine
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
@@ -46,10 +47,9 @@ class TrainingController:
             self.data_error = str(e)
             self.session = Session(document.graph, None, document.training, base_dir)
         if document.state:
-            try:
+            # the scene validated it; a later edit may have made it stale
+            with contextlib.suppress(BpvizError, KeyError, TypeError, ValueError):
                 self.session.load_state_dict(document.state)
-            except (BpvizError, KeyError, TypeError, ValueError):
-                pass  # the scene validated it; a later edit may have made it stale
         self.phase = "idle"  # idle forward forward_done backward backward_done updated stale error
         self.next_node: str | None = None
         self.error_node: str | None = None
@@ -59,6 +59,7 @@ class TrainingController:
         self._steps: Iterator[ForwardStep | BackwardStep] | None = None
         self._order: list[str] = []
         self._loss: float | None = None
+        self._graph_version = document.graph.version
         document.changed.connect(self._on_document_changed)
         document.attr_changed.connect(self._on_attr_changed)
 
@@ -88,6 +89,10 @@ class TrainingController:
         self.failed.emit(self.error_node or "", str(error))
 
     def _on_document_changed(self) -> None:
+        version = self.document.graph.version
+        if version == self._graph_version:
+            return  # a node moved or the state block was replaced: the numbers still hold
+        self._graph_version = version
         self._steps = None
         if self.phase not in ("idle", "stale"):
             self._set_phase("stale")
@@ -95,7 +100,7 @@ class TrainingController:
     def _on_attr_changed(self, node_id: str, name: str, value: object) -> None:
         if node_id in self.document.nodes and self.document.node(node_id).op in PARAM_OPS:
             # new value, shape or init: the node's parameters are drawn again from its attrs
-            self.session.executor.params.pop(node_id, None)
+            self.session.executor.forget_params(node_id)
 
     # ---- reading the numbers -------------------------------------------------------------
     def value(self, node_id: str) -> np.ndarray | None:
@@ -218,8 +223,17 @@ class TrainingController:
         return agree
 
     def state_dict(self) -> dict[str, Any] | None:
-        """Learned parameters and optimizer state for saving, or None before any training."""
-        return self.session.state_dict() if self.session.executor.params else None
+        """Learned parameters and optimizer state for saving; None until the optimizer has
+        taken a step (freshly drawn weights are reproducible from the seed: no need to save)."""
+        if not self.session.executor.params or self.session.trainer.step_count == 0:
+            return None
+        state = self.session.state_dict()
+        # only nodes that still keep parameters: a deleted node's arrays make an unloadable file
+        keep = {n for n, node in self.document.nodes.items() if node.op in PARAM_OPS}
+        state["params"] = {n: a for n, a in state["params"].items() if n in keep}
+        slots = state["optimizer"].get("slots", {})
+        state["optimizer"]["slots"] = {n: s for n, s in slots.items() if n in keep}
+        return state
 
     # ---- one node at a time --------------------------------------------------------------
     def next_step(self) -> ForwardStep | BackwardStep | None:
@@ -243,7 +257,7 @@ class TrainingController:
         if backward:
             self._record_backward(step)
         else:
-            self.values[step.node_id] = np.asarray(step.value)
+            self.values[step.node_id] = np.array(step.value)  # a copy, as in _snapshot_values
         i = self._order.index(step.node_id)
         if i + 1 < len(self._order):
             self._set_phase(self.phase, self._order[i + 1])
@@ -282,7 +296,8 @@ class TrainingController:
     # ---- snapshots -----------------------------------------------------------------------
     def _snapshot_values(self) -> None:
         ex = self.session.executor
-        self.values = {n: ex.value(n) for n in self.document.nodes if ex.has_value(n)}
+        # copies: a param node's value is the parameter array the optimizer updates in place
+        self.values = {n: np.array(ex.value(n)) for n in self.document.nodes if ex.has_value(n)}
 
     def _record_backward(self, step: BackwardStep) -> None:
         self.grads[step.node_id] = np.asarray(step.grad)

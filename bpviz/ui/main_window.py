@@ -26,7 +26,9 @@ from bpviz.model.commands import RemoveNodes, SetOutput
 from bpviz.model.document import Document
 from bpviz.model.layout import auto_layout_command
 from bpviz.model.shapes import ShapeOracle
+from bpviz.model.training import TrainingController
 from bpviz.scene import load_scene, save_scene_dict, validate_scene_dict
+from bpviz.ui.boundary import BoundaryView
 from bpviz.ui.canvas.scene import CanvasScene
 from bpviz.ui.canvas.view import CanvasView
 from bpviz.ui.dialogs import Dialogs
@@ -35,6 +37,7 @@ from bpviz.ui.node_search import NodeSearchPopup
 from bpviz.ui.palette import PaletteWidget
 from bpviz.ui.plots import LossPlot
 from bpviz.ui.recovery import AUTOSAVE_MS, Recovery
+from bpviz.ui.training_ui import TrainingUI
 from bpviz.ui.undo import UndoStack
 
 MAX_RECENT = 10
@@ -69,11 +72,16 @@ class MainWindow(QMainWindow):
         self.palette.op_activated.connect(self._add_at_centre)
         self.inspector = InspectorWidget()
         self.loss_plot = LossPlot()
+        self.boundary = BoundaryView()
         self.palette_dock = self._dock("Nodes", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.inspector_dock = self._dock(
             "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
         )
         self.plot_dock = self._dock("Loss", self.loss_plot, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.boundary_dock = self._dock(
+            "Model output", self.boundary, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.training_ui = TrainingUI(self)
 
         self.zoom_label = QLabel("100 %")
         self.statusBar().addPermanentWidget(self.zoom_label)
@@ -213,8 +221,26 @@ class MainWindow(QMainWindow):
             None,
         ):
             view.addSeparator() if act is None else view.addAction(act)
-        for dock in (self.palette_dock, self.inspector_dock, self.plot_dock):
+        for dock in (self.palette_dock, self.inspector_dock, self.plot_dock, self.boundary_dock):
             view.addAction(dock.toggleViewAction())
+
+        train = bar.addMenu("&Train")
+        t = self.training_ui
+        for act in (
+            t.act_forward,
+            t.act_backward,
+            t.act_update,
+            t.act_step,
+            None,
+            t.act_next,
+            None,
+            t.act_run,
+            t.act_reset,
+            None,
+            t.act_check,
+            t.act_animate,
+        ):
+            train.addSeparator() if act is None else train.addAction(act)
 
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.act_shortcuts)
@@ -235,6 +261,20 @@ class MainWindow(QMainWindow):
             self.act_fit,
         ):
             tools.addSeparator() if act is None else tools.addAction(act)
+        training = self.addToolBar("Training")
+        training.setObjectName("training_toolbar")
+        for act in (
+            t.act_forward,
+            t.act_backward,
+            t.act_update,
+            t.act_step,
+            t.act_next,
+            None,
+            t.act_run,
+            t.act_reset,
+        ):
+            training.addSeparator() if act is None else training.addAction(act)
+        training.addWidget(t.speed_widget)
         self._update_recent_menu()
 
     # ---- document and title --------------------------------------------------------------
@@ -251,6 +291,7 @@ class MainWindow(QMainWindow):
         self.canvas.set_document(document)
         self.inspector.set_document(document, self.undo)
         self.inspector.show_node(None)
+        self.training_ui.set_controller(TrainingController(document, base))
         document.changed.connect(self._document_changed)
         self._update_title()
         QTimer.singleShot(0, self.view.fit_all)
@@ -330,7 +371,13 @@ class MainWindow(QMainWindow):
 
     def _write(self, path: Path) -> bool:
         try:
-            save_scene_dict(self.document.to_scene_dict(), path)
+            scene = self.document.to_scene_dict()
+            state = (
+                self.training_ui.controller.state_dict() if self.training_ui.controller else None
+            )
+            if state is not None:
+                scene["state"] = state  # learned weights and optimizer state travel with the file
+            save_scene_dict(scene, path)
         except (BpvizError, OSError) as e:
             self.dialogs.error("Could not save scene", str(e))
             return False
@@ -518,6 +565,7 @@ class MainWindow(QMainWindow):
         self.act_snap.setChecked(self.settings.value("snap", False, type=bool))
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.training_ui.pause()
         if not self._confirm_discard():
             event.ignore()
             return
@@ -525,5 +573,6 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window_state", self.saveState())
         self.settings.setValue("snap", self.act_snap.isChecked())
         self._autosave.stop()
+        self.training_ui.shutdown()
         self.recovery.clear()
         event.accept()

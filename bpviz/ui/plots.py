@@ -1,57 +1,265 @@
-"""The loss plot: training and test loss per step (and accuracy for classifiers)."""
+"""The loss plot: training and test loss per step, and accuracy for classifiers.
+
+Training can produce thousands of steps a second, so the live path is split in two: `append`
+only writes one point into growing numpy buffers (no copies of the history), and `refresh`,
+called by the window at display rate, hands views of those buffers to the curves. pyqtgraph then
+clips to the visible x range and peak-downsamples, so 100 000 points still draw quickly.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSize
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QToolButton, QVBoxLayout, QWidget
 
-from bpviz.engine.training import History
+from bpviz.engine.training import History, StepResult
 
 TRAIN_COLOUR = "#1a73e8"
 TEST_COLOUR = "#e8710a"
 ACCURACY_COLOUR = "#188038"
+HINT_TEXT = "Train the graph to see its loss here"
+_EMPTY_RANGE = ((0.0, 100.0), (0.0, 1.0))
+_MIN_CAPACITY = 1024
+
+
+class Series:
+    """x and y values in numpy buffers that double when full: O(1) amortised appends, and
+    reading is a view of the filled part (no copy). A curve may keep a view of the old
+    buffers after a grow; they are never written again, so what it shows stays valid."""
+
+    def __init__(self, x: np.ndarray | None = None, y: np.ndarray | None = None) -> None:
+        n = 0 if x is None else len(x)
+        capacity = max(_MIN_CAPACITY, 1 << max(n - 1, 0).bit_length())
+        self.x = np.empty(capacity)
+        self.y = np.empty(capacity)
+        self.n = n
+        if n:
+            self.x[:n] = x
+            self.y[:n] = y
+
+    def __len__(self) -> int:
+        return self.n
+
+    def append(self, x: float, y: float) -> None:
+        n = self.n
+        if n == len(self.x):
+            self.x = np.concatenate([self.x, np.empty(n)])
+            self.y = np.concatenate([self.y, np.empty(n)])
+        self.x[n] = x
+        self.y[n] = y
+        self.n = n + 1
+
+    def data(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.x[: self.n], self.y[: self.n]
+
+
+def _series(x: list, y: list) -> Series:
+    """A series from history lists; x is aligned to the end if y is shorter (never longer)."""
+    y_arr = np.asarray(y, dtype=float)
+    x_arr = np.asarray(x[len(x) - len(y_arr) :], dtype=float) if len(y_arr) else np.empty(0)
+    return Series(x_arr, y_arr)
 
 
 class LossPlot(QWidget):
+    """Loss curves (left axis, optionally log scale) and accuracy (right axis, 0–1)."""
+
+    log_scale_changed = Signal(bool)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         pg.setConfigOptions(antialias=True, background="w", foreground="#3c4043")
         self.plot = pg.PlotWidget()
-        self.plot.setLabel("bottom", "step")
-        self.plot.setLabel("left", "loss")
-        self.plot.showGrid(x=True, y=True, alpha=0.2)
-        self.plot.addLegend(offset=(-10, 10))
-        self.plot.setClipToView(True)
-        self.plot.setDownsampling(auto=True, mode="peak")
-        self.train = self.plot.plot(name="train loss", pen=pg.mkPen(TRAIN_COLOUR, width=2))
-        self.test = self.plot.plot(name="test loss", pen=pg.mkPen(TEST_COLOUR, width=2))
-        self.hint = pg.TextItem(
-            "Train the graph to see its loss here", color="#80868b", anchor=(0.5, 0.5)
+        item = self.plot.getPlotItem()
+        item.setLabel("bottom", "step")
+        item.setLabel("left", "loss")
+        item.getAxis("left").enableAutoSIPrefix(False)  # "loss (x0.001)" reads as a unit
+        item.showGrid(x=True, y=True, alpha=0.2)
+        item.setClipToView(True)
+        item.setDownsampling(auto=True, mode="peak")
+        # right middle: loss ends low and accuracy high, so that is where curves rarely are
+        self.legend = item.addLegend(colCount=2, brush=pg.mkBrush(255, 255, 255, 210))
+        self.legend.anchor(itemPos=(1, 0.5), parentPos=(1, 0.5), offset=(-10, 0))
+        self.train = self._curve(item, "train loss", pg.mkPen(TRAIN_COLOUR, width=2))
+        self.test = self._curve(item, "test loss", pg.mkPen(TEST_COLOUR, width=2))
+
+        # accuracy: its own view box sharing the x axis, drawn against the right axis
+        self.accuracy_view = pg.ViewBox(enableMouse=False)
+        item.scene().addItem(self.accuracy_view)
+        right = item.getAxis("right")
+        right.linkToView(self.accuracy_view)
+        right.setLabel("accuracy", color=ACCURACY_COLOUR)
+        right.setTicks([[(0.0, "0"), (0.5, "0.5"), (1.0, "1")], [(0.25, ""), (0.75, "")]])
+        right.setStyle(hideOverlappingLabels=False)
+        self.accuracy_view.setXLink(item)
+        self.accuracy_view.setYRange(0.0, 1.0, padding=0.05)
+        self.accuracy_view.disableAutoRange(pg.ViewBox.YAxis)
+        self.accuracy = self._curve(
+            None, "accuracy", pg.mkPen(ACCURACY_COLOUR, width=1.5, style=Qt.PenStyle.DashLine)
         )
-        self.plot.addItem(self.hint)
+        self.test_accuracy = self._curve(
+            None, "test accuracy", pg.mkPen(ACCURACY_COLOUR, width=1.5, style=Qt.PenStyle.DotLine)
+        )
+        for curve in (self.accuracy, self.test_accuracy):
+            self.accuracy_view.addItem(curve)
+        item.vb.sigResized.connect(self._align_accuracy_view)
+        self._accuracy_shown = True  # so that the first _show_accuracy(False) hides it
+
+        self.hint = pg.TextItem(HINT_TEXT, color="#80868b", anchor=(0.5, 0.5))
+        item.addItem(self.hint, ignoreBounds=True)
+
+        self.log_button = QToolButton(self.plot)
+        self.log_button.setText("log")
+        self.log_button.setCheckable(True)
+        self.log_button.setAutoRaise(True)
+        self.log_button.setToolTip("Logarithmic loss axis")
+        self.log_button.toggled.connect(self.set_log_scale)
+        item.ctrl.logYCheck.toggled.connect(self._log_mode_changed)  # also the context menu
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot)
         self.setMinimumHeight(140)
+        self._series: dict[str, Series] = {}
+        self._dirty = False
+        self._empty = True
         self.clear()
+
+    def _curve(self, item: pg.PlotItem | None, name: str, pen: object) -> pg.PlotDataItem:
+        curve = pg.PlotDataItem(name=name, pen=pen, skipFiniteCheck=True, connect="all")
+        if item is None:  # not managed by the PlotItem: set its drawing options directly
+            curve.setDownsampling(auto=True, method="peak")
+            curve.setClipToView(True)
+        else:
+            item.addItem(curve)
+        return curve
 
     def sizeHint(self) -> QSize:
         return QSize(600, 190)
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._place_log_button()
+
+    def _place_log_button(self) -> None:
+        """Bottom-left corner, under the loss axis, where the plot has no content."""
+        self.log_button.adjustSize()
+        self.log_button.move(2, self.plot.height() - self.log_button.height() - 2)
+
+    def _align_accuracy_view(self) -> None:
+        item = self.plot.getPlotItem()
+        self.accuracy_view.setGeometry(item.vb.sceneBoundingRect())
+        self.accuracy_view.linkedViewChanged(item.vb, self.accuracy_view.XAxis)
+
+    # ---- data ----------------------------------------------------------------------------
     def set_history(self, history: History) -> None:
-        empty = len(history) == 0
-        self.hint.setVisible(empty)
-        if empty:  # a tidy empty frame instead of pyqtgraph's default ±0.5 range
-            self.plot.setRange(xRange=(0, 100), yRange=(0, 1), padding=0)
-            self.hint.setPos(50, 0.5)
-        self.train.setData(
-            np.asarray(history.step, dtype=float), np.asarray(history.loss, dtype=float)
-        )
-        self.test.setData(
-            np.asarray(history.test_step, dtype=float), np.asarray(history.test_loss, dtype=float)
-        )
+        """Show a whole history at once (a new scene, a reset); the following `append`s
+        continue it."""
+        self._series = {
+            "train": _series(history.step, history.loss),
+            "test": _series(history.test_step, history.test_loss),
+            "accuracy": _series(history.step, history.accuracy),
+            "test_accuracy": _series(history.test_step, history.test_accuracy),
+        }
+        self._dirty = True
+        self.refresh()
 
     def clear(self) -> None:
         self.set_history(History())
+
+    def append(self, result: StepResult) -> None:
+        """Record one step; nothing is drawn until the next `refresh`."""
+        s = self._series
+        step = result.step
+        s["train"].append(step, result.loss)
+        if result.accuracy is not None:
+            s["accuracy"].append(step, result.accuracy)
+        if result.test_loss is not None:
+            s["test"].append(step, result.test_loss)
+        if result.test_accuracy is not None:
+            s["test_accuracy"].append(step, result.test_accuracy)
+        self._dirty = True
+
+    def refresh(self) -> None:
+        """Hand the points appended since the last refresh to the curves (cheap if none)."""
+        if not self._dirty:
+            return
+        self._dirty = False
+        for name, curve in self._curves().items():
+            curve.setData(*self._series[name].data())
+        empty = len(self._series["train"]) == 0
+        self.hint.setVisible(empty)
+        self.legend.setVisible(not empty)
+        if empty:
+            self._show_empty_frame()
+        elif self._empty:
+            self.plot.getPlotItem().enableAutoRange()
+        self._empty = empty
+        self._show_accuracy(len(self._series["accuracy"]) > 0)
+
+    def _curves(self) -> dict[str, pg.PlotDataItem]:
+        return {
+            "train": self.train,
+            "test": self.test,
+            "accuracy": self.accuracy,
+            "test_accuracy": self.test_accuracy,
+        }
+
+    def _show_empty_frame(self) -> None:
+        """A tidy empty frame instead of pyqtgraph's default ±0.5 range."""
+        (x0, x1), (y0, y1) = _EMPTY_RANGE
+        self.plot.getPlotItem().setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+        self.hint.setPos((x0 + x1) / 2, (y0 + y1) / 2)
+
+    def _show_accuracy(self, show: bool) -> None:
+        if show == self._accuracy_shown:
+            return
+        self._accuracy_shown = show
+        item = self.plot.getPlotItem()
+        item.showAxis("right", show)
+        self.accuracy_view.setVisible(show)
+        for curve in (self.accuracy, self.test_accuracy):
+            if show:
+                self.legend.addItem(curve, curve.name())
+            else:
+                self.legend.removeItem(curve)
+
+    # ---- reading back (tests, status) ------------------------------------------------------
+    def train_data(self) -> tuple[np.ndarray, np.ndarray]:
+        """Steps and training losses recorded so far (views; do not modify)."""
+        return self._series["train"].data()
+
+    def test_data(self) -> tuple[np.ndarray, np.ndarray]:
+        return self._series["test"].data()
+
+    def accuracy_data(self) -> tuple[np.ndarray, np.ndarray]:
+        return self._series["accuracy"].data()
+
+    def accuracy_shown(self) -> bool:
+        return self._accuracy_shown
+
+    # ---- log scale -----------------------------------------------------------------------
+    def log_scale(self) -> bool:
+        return self.log_button.isChecked()
+
+    def set_log_scale(self, on: bool) -> None:
+        """Logarithmic loss axis (accuracy stays linear). Zero losses leave gaps."""
+        self.plot.getPlotItem().setLogMode(y=bool(on))
+
+    def _log_mode_changed(self, on: bool) -> None:
+        """After pyqtgraph applied the mode: keep the button, the accuracy axis and the empty
+        frame in step, whichever way (button, method, context menu) it was changed."""
+        # log10 of a zero loss is NaN: let the path skip gaps instead of assuming all finite
+        for name in ("train", "test"):
+            curve = self._curves()[name]
+            curve.setSkipFiniteCheck(not on)
+            curve.setData(*self._series[name].data(), connect="finite" if on else "all")
+        self.plot.getAxis("right").setLogMode(False, False)
+        if self._empty:
+            self._show_empty_frame()
+        if self.log_button.isChecked() != on:
+            self.log_button.blockSignals(True)
+            self.log_button.setChecked(on)
+            self.log_button.blockSignals(False)
+        self.log_scale_changed.emit(on)

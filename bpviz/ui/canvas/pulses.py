@@ -30,7 +30,9 @@ class PulseItem(QGraphicsItem):
     def boundingRect(self) -> QRectF:
         return QRectF(-8, -8, 16, 16).united(self._label_rect)
 
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(QColor("#ffffff"), 2))
         painter.setBrush(self.colour)

@@ -24,8 +24,8 @@ from bpviz.model.commands import (
     ReplaceConnection,
 )
 from bpviz.model.document import Document
-from bpviz.ui.canvas.pulses import Pulses
 from bpviz.ui.canvas.items import PORT_HIT_RADIUS, WIRE_COLOUR, EdgeItem, NodeItem, wire_path
+from bpviz.ui.canvas.pulses import Pulses
 
 Problem = Callable[[str, str, str], str | None]
 

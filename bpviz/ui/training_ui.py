@@ -1,0 +1,408 @@
+"""The window's training controls: step buttons, Run/Pause, speed, and keeping the canvas
+overlays and plots in step with the TrainingController.
+
+Run mode trains in short time slices from a QTimer so the window stays responsive; overlays
+and plots are redrawn at most ~10 and ~30 times a second, not at step rate.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
+
+from bpviz.engine.executor import BackwardStep, ForwardStep
+from bpviz.model.training import TrainingController
+from bpviz.ui.canvas.numbers import format_number, magnitude, scalar_of, sign_colour
+from bpviz.ui.theme import GRAD_POSITIVE
+
+if TYPE_CHECKING:
+    from bpviz.ui.main_window import MainWindow
+
+TICK_MS = 16  # Run mode: one slice of training per tick
+SLICE_S = 0.010  # seconds of training per tick; the rest of the tick belongs to the UI
+OVERLAY_EVERY_S = 0.1
+PLOT_EVERY_S = 1 / 30
+# speed 1..10: steps per second in Run mode (10 = as fast as possible) and animation length
+RUN_RATES = (1, 2, 5, 10, 25, 50, 100, 250, 1000, None)
+ANIMATION_MS = (1400, 1200, 1000, 850, 700, 550, 420, 300, 200, 120)
+
+PHASE_TEXT = {
+    "idle": "Ready — press Forward, Next Node or Run",
+    "forward": "Forward pass: next node {next}",
+    "forward_done": "Forward pass done: values fresh, gradients not computed",
+    "backward": "Backward pass: next node {next}",
+    "backward_done": "Backward pass done: gradients fresh",
+    "updated": "Parameters updated: values and gradients are from before the update",
+    "stale": "The graph changed: values and gradients are stale",
+    "error": "Stopped: {error}",
+}
+
+
+class TrainingUI(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.controller: TrainingController | None = None
+        self.speed = 7
+        self.last_error = ""
+        self._check: dict[str, bool] = {}
+        self._partial: dict[str, np.ndarray] = {}
+        self._run_timer = QTimer(self)
+        self._run_timer.setInterval(TICK_MS)
+        self._run_timer.timeout.connect(self._tick)
+        self._last_overlay = self._last_plot = 0.0
+        self._overlay_dirty = False
+        self._build_actions()
+        self.status = QLabel()
+        window.statusBar().addWidget(self.status, 1)
+
+    # ---- actions -------------------------------------------------------------------------
+    def _action(self, text: str, slot, shortcut: str, tip: str) -> QAction:  # noqa: ANN001
+        act = QAction(text, self.window)
+        act.setShortcut(QKeySequence(shortcut))
+        act.setStatusTip(tip)
+        act.setToolTip(f"{tip} ({shortcut})")
+        act.triggered.connect(slot)
+        self.window.addAction(act)
+        return act
+
+    def _build_actions(self) -> None:
+        a = self._action
+        self.act_forward = a(
+            "&Forward", self.forward, "Ctrl+1", "Run the forward pass: every node's value"
+        )
+        self.act_backward = a(
+            "&Backward", self.backward, "Ctrl+2", "Run the backward pass: every gradient"
+        )
+        self.act_update = a(
+            "&Update", self.update, "Ctrl+3", "One optimizer step with the current gradients"
+        )
+        self.act_step = a("&Step", self.step, "Ctrl+Return", "Forward, backward and update")
+        self.act_next = a("&Next Node", self.next_node, "N", "Advance the pass by one node")
+        self.act_run = a("&Run", self.toggle_run, "F5", "Train continuously (F5 again pauses)")
+        self.act_run.setCheckable(True)
+        self.act_reset = a(
+            "Rese&t", self.reset, "Ctrl+Shift+R", "New initial parameters; clear the history"
+        )
+        self.act_check = a(
+            "&Check Gradients",
+            self.check_gradients,
+            "Ctrl+Shift+G",
+            "Compare every gradient with finite differences",
+        )
+        self.act_animate = a(
+            "&Animate Passes",
+            self.set_animations,
+            "Ctrl+Shift+A",
+            "Animate values and gradients travelling along the wires",
+        )
+        self.act_animate.setCheckable(True)
+        self.act_animate.setChecked(True)
+        self.speed_slider = QSlider(Qt.Orientation.Horizontal)
+        self.speed_slider.setRange(1, len(RUN_RATES))
+        self.speed_slider.setValue(self.speed)
+        self.speed_slider.setFixedWidth(110)
+        self.speed_slider.setToolTip("Speed of Run mode and of the animations")
+        self.speed_slider.valueChanged.connect(self.set_speed)
+        self.speed_widget = QWidget()
+        layout = QHBoxLayout(self.speed_widget)
+        layout.setContentsMargins(6, 0, 6, 0)
+        layout.addWidget(QLabel("Speed"))
+        layout.addWidget(self.speed_slider)
+
+    def actions(self) -> list[QAction]:
+        return [
+            self.act_forward,
+            self.act_backward,
+            self.act_update,
+            self.act_step,
+            self.act_next,
+            self.act_run,
+            self.act_reset,
+            self.act_check,
+            self.act_animate,
+        ]
+
+    # ---- binding -------------------------------------------------------------------------
+    def set_controller(self, controller: TrainingController) -> None:
+        self.pause()
+        if self.controller is not None:
+            for signal, slot in self._connections():
+                signal.disconnect(slot)
+            self.controller.close()
+        self.controller = controller
+        self._check = {}
+        for signal, slot in self._connections():
+            signal.connect(slot)
+        self.window.loss_plot.set_history(controller.history)
+        self._bind_boundary()
+        self._phase_changed()
+        self.sync_overlays()
+        if controller.data_error:
+            self.window.show_status(f"Data not loaded: {controller.data_error}")
+
+    def _connections(self) -> list:
+        c = self.controller
+        return [
+            (c.values_changed, self._values_changed),
+            (c.node_stepped, self._node_stepped),
+            (c.trained, self._trained),
+            (c.history_reset, self._history_reset),
+            (c.failed, self._failed),
+            (c.phase_changed, self._phase_changed),
+            (c.document.changed, self._document_changed),
+        ]
+
+    def _document_changed(self) -> None:
+        """An edit while running: pause before another step uses the changed graph."""
+        self._check = {}
+        self._partial = {}
+        self.window.canvas.pulses.stop_all()
+        if self.running:
+            self.pause("Training paused: the graph changed")
+        self._values_changed()
+
+    def _bind_boundary(self) -> None:
+        c = self.controller
+        graph = c.document.graph
+        out = graph.nodes.get(graph.output) if graph.output else None
+        pred = out.inputs.get("pred") if out is not None else None
+        self.window.boundary.set_session(c.session, pred)
+
+    # ---- commands ------------------------------------------------------------------------
+    def _before(self) -> TrainingController | None:
+        self._check = {}
+        self._partial = {}
+        return self.controller
+
+    def forward(self) -> None:
+        if (c := self._before()) is not None:
+            self.pause()
+            c.forward()
+
+    def backward(self) -> None:
+        if (c := self._before()) is not None:
+            self.pause()
+            c.backward()
+
+    def update(self) -> None:
+        if (c := self._before()) is not None:
+            self.pause()
+            if c.update() is not None:
+                self.refresh_views()
+
+    def step(self) -> None:
+        if (c := self._before()) is not None:
+            self.pause()
+            if c.step() is not None:
+                c.refresh()
+                self.refresh_views()
+
+    def next_node(self) -> None:
+        if (c := self._before()) is not None:
+            self.pause()
+            c.next_step()
+
+    def reset(self) -> None:
+        if (c := self._before()) is not None:
+            self.pause()
+            c.reset()
+            self.refresh_views()
+
+    def check_gradients(self) -> None:
+        if (c := self._before()) is None:
+            return
+        self.pause()
+        try:
+            self._check = c.check_gradients()
+        except Exception as e:  # noqa: BLE001 - any engine failure is reported, never raised
+            self.window.show_status(f"Gradient check failed to run: {e}")
+            return
+        bad = sorted(n for n, ok in self._check.items() if not ok)
+        self.window.show_status(
+            f"Gradients disagree at: {', '.join(bad)}"
+            if bad
+            else f"All {len(self._check)} checked gradients agree with finite differences"
+        )
+        self.sync_overlays()
+
+    def set_animations(self, on: bool) -> None:
+        self.window.canvas.pulses.enabled = on
+        if not on:
+            self.window.canvas.pulses.stop_all()
+
+    def set_speed(self, speed: int) -> None:
+        self.speed = speed
+        self.window.canvas.pulses.duration_ms = ANIMATION_MS[speed - 1]
+
+    # ---- Run mode ------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self._run_timer.isActive()
+
+    def toggle_run(self) -> None:
+        if self.running:
+            self.pause()
+        else:
+            self.run()
+
+    def run(self) -> None:
+        if self.controller is None or self.running:
+            return
+        self._check = {}
+        self.window.canvas.pulses.stop_all()
+        self._run_started = time.perf_counter()
+        self._run_steps = 0
+        self._run_timer.start()
+        self.act_run.setChecked(True)
+        self.act_run.setText("&Pause")
+        self._phase_changed()
+
+    def pause(self, reason: str = "") -> None:
+        if not self.running:
+            return
+        self._run_timer.stop()
+        self.act_run.setChecked(False)
+        self.act_run.setText("&Run")
+        if self.controller is not None and self.controller.phase != "error":
+            self.controller.refresh()
+        self.refresh_views()
+        self._phase_changed()
+        if reason:
+            self.window.show_status(reason)
+
+    def _tick(self) -> None:
+        c = self.controller
+        budget = 1_000_000
+        rate = RUN_RATES[self.speed - 1]
+        if rate is not None:  # throttle: only as many steps as the rate allows so far
+            due = int((time.perf_counter() - self._run_started) * rate) + 1
+            budget = max(0, due - self._run_steps)
+            if budget == 0:
+                return
+        results = c.run_for(SLICE_S, max_steps=budget)
+        self._run_steps += len(results)
+        if c.phase == "error":
+            return  # _failed has paused and said why
+        now = time.perf_counter()
+        if now - self._last_plot >= PLOT_EVERY_S:
+            self._last_plot = now
+            self.window.loss_plot.refresh()
+        if now - self._last_overlay >= OVERLAY_EVERY_S:
+            self._last_overlay = now
+            c.refresh()
+            self.window.boundary.refresh()
+
+    # ---- reacting to the controller ------------------------------------------------------
+    def _values_changed(self) -> None:
+        self.sync_overlays()
+
+    def _trained(self, result) -> None:  # noqa: ANN001
+        self.window.loss_plot.append(result)
+        if not self.running:
+            self.window.loss_plot.refresh()
+
+    def _history_reset(self) -> None:
+        self.window.loss_plot.set_history(self.controller.history)
+
+    def _failed(self, node_id: str, message: str) -> None:
+        self.last_error = message
+        self.pause()
+        self.window.canvas.pulses.stop_all()
+        self.window.show_status(f"Stopped: {message}")
+        self.sync_overlays()
+
+    def _phase_changed(self) -> None:
+        c = self.controller
+        if c is None:
+            return
+        if self.running:
+            h = c.history
+            text = (
+                f"Running — step {h.step[-1]}, loss {format_number(h.loss[-1])}"
+                if len(h)
+                else "Running…"
+            )
+        else:
+            text = PHASE_TEXT[c.phase].format(next=c.next_node or "—", error=self.last_error)
+            if len(c.history):
+                text += f"  ·  step {c.history.step[-1]}, loss {format_number(c.history.loss[-1])}"
+        self.status.setText(text)
+        self._mark_active()
+
+    def _mark_active(self) -> None:
+        c = self.controller
+        for node_id, item in self.window.canvas.node_items.items():
+            mark = None
+            if c.phase == "error" and node_id == c.error_node:
+                mark = "error"
+            elif node_id in self._check:
+                mark = "check_ok" if self._check[node_id] else "check_bad"
+            elif c.phase in ("forward", "backward", "forward_done") and node_id == c.next_node:
+                mark = "active"
+            item.set_mark(mark)
+
+    def _node_stepped(self, step: ForwardStep | BackwardStep) -> None:
+        canvas = self.window.canvas
+        if isinstance(step, ForwardStep):
+            for port, src, value in step.inputs:
+                edge = canvas.edge_items.get((src, step.node_id, port))
+                if edge is not None:
+                    label = format_number(scalar_of(value)) if value.size == 1 else f"{value.shape}"
+                    canvas.pulses.send(edge, label, GRAD_POSITIVE.darker(150), backward=False)
+            return
+        for c in step.contributions:
+            edge = canvas.edge_items.get((c.src, c.dst, c.port))
+            partial = self._partial.get(c.src)
+            self._partial[c.src] = c.grad if partial is None else partial + c.grad
+            if edge is not None:
+                label = (
+                    format_number(scalar_of(c.grad))
+                    if c.grad.size == 1
+                    else f"‖{magnitude(c.grad):.3g}‖"
+                )
+                canvas.pulses.send(edge, label, sign_colour(c.grad), backward=True)
+
+    def refresh_views(self) -> None:
+        self.window.loss_plot.refresh()
+        self.window.boundary.refresh()
+        self.sync_overlays()
+
+    def sync_overlays(self) -> None:
+        """Put the controller's numbers on every node and wire."""
+        c = self.controller
+        canvas = self.window.canvas
+        if c is None:
+            return
+        stale = c.phase in ("stale", "updated")
+        for node_id, item in canvas.node_items.items():
+            grad = c.grad(node_id)
+            partial = grad is None and node_id in self._partial
+            item.set_flag(c.gradient_flag(node_id))
+            item.set_numbers(
+                c.value(node_id),
+                self._partial[node_id] if partial else grad,
+                stale=stale or partial,
+            )
+        sizes = [magnitude(g) for g in c.contributions.values()]
+        finite = [s for s in sizes if np.isfinite(s)]
+        largest = max(finite, default=0.0)
+        for key, edge in canvas.edge_items.items():
+            g = c.edge_grad(key)
+            edge.set_gradient(g, largest, c.chain_term(key) if g is not None else None)
+        self._mark_active()
+
+    def shutdown(self) -> None:
+        """Closing: stop training and animations; nothing may fire into a dead window."""
+        self._run_timer.stop()
+        self.window.canvas.pulses.stop_all()
+        if self.controller is not None:
+            for signal, slot in self._connections():
+                signal.disconnect(slot)
+            self.controller.close()
+            self.controller = None

@@ -1,0 +1,240 @@
+"""Visual training in the real window: step buttons, fine stepping, Run, NaN, animations."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings, QVariantAnimation
+
+import bpviz
+from bpviz.model.commands import MoveNodes, SetAttr
+from bpviz.ui.main_window import MainWindow
+from bpviz.ui.recovery import Recovery
+from tests.ui.test_main_window import FakeDialogs
+
+SCENES = Path(__file__).resolve().parents[2] / "scenes"
+
+
+@pytest.fixture
+def window(qtbot, tmp_path: Path) -> MainWindow:  # noqa: ANN001
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(settings=settings, recovery=Recovery(tmp_path / "recovery"))
+    w.dialogs = FakeDialogs()
+    qtbot.addWidget(w)
+    w.resize(1200, 800)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.training_ui.pause()
+    w.undo.qstack.setClean()
+
+
+def open_scene(window: MainWindow, name: str, tmp_path: Path, edit=None) -> Path:  # noqa: ANN001
+    path = tmp_path / f"{name}.json"
+    if edit is None:
+        shutil.copy(SCENES / f"{name}.json", path)
+    else:
+        scene = json.loads((SCENES / f"{name}.json").read_text())
+        edit(scene)
+        path.write_text(json.dumps(scene))
+    if name == "exam":
+        shutil.copy(SCENES / "exam.csv", tmp_path / "exam.csv")
+    assert window.open_file(path)
+    return path
+
+
+def test_forward_and_backward_put_the_engines_numbers_on_the_nodes(
+    window: MainWindow, tmp_path: Path
+) -> None:
+    path = open_scene(window, "neuron", tmp_path)
+    window.training_ui.act_forward.trigger()
+    reference = bpviz.load_scene(path)
+    reference.forward()
+    reference.backward()
+    for node_id, item in window.canvas.node_items.items():
+        np.testing.assert_array_equal(item.value, reference.value(node_id))
+        assert item.grad is None
+    window.training_ui.act_backward.trigger()
+    for node_id, item in window.canvas.node_items.items():
+        np.testing.assert_array_equal(item.grad, reference.grad(node_id))
+    assert "gradients fresh" in window.training_ui.status.text()
+
+
+def test_wires_show_the_gradient_they_carry(window: MainWindow, tmp_path: Path) -> None:
+    open_scene(window, "neuron", tmp_path)
+    window.training_ui.act_backward.trigger()
+    edge = window.canvas.edge_items[("x1", "x1w1", "a")]
+    assert "∂L/∂x1 via x1w1.a" in edge.toolTip()
+    assert "= 0.5 × -3 = -1.5" in edge.toolTip()
+    width = {k: e.pen().widthF() for k, e in window.canvas.edge_items.items()}
+    carried = {k: abs(float(g)) for k, g in window.training_ui.controller.contributions.items()}
+    assert max(width, key=width.get) == max(carried, key=carried.get)  # thickest = largest |g|
+    negative = window.canvas.edge_items[("x1", "x1w1", "a")].pen().color()
+    positive = window.canvas.edge_items[("w1", "x1w1", "b")].pen().color()
+    assert negative != positive
+
+
+def test_next_node_visits_the_engines_order(window: MainWindow, tmp_path: Path, qtbot) -> None:  # noqa: ANN001
+    path = open_scene(window, "chain_rule", tmp_path)
+    c = window.training_ui.controller
+    order = [s.node_id for s in c.session.executor.plan.steps]
+    seen: list[str] = []
+    c.node_stepped.connect(lambda step: seen.append(step.node_id))
+    reference = bpviz.load_scene(path)
+    reference.forward()
+    reference.backward()
+    for i in range(len(order)):
+        window.training_ui.act_next.trigger()
+        node = seen[-1]
+        np.testing.assert_array_equal(window.canvas.node_items[node].value, reference.value(node))
+        expected_next = order[i + 1] if i + 1 < len(order) else "L"
+        assert window.canvas.node_items[expected_next].mark == "active"
+    assert seen == order
+    for _ in range(len(order)):
+        window.training_ui.act_next.trigger()
+    assert seen[len(order) :] == list(reversed(order))
+    for node in order:
+        np.testing.assert_array_equal(window.canvas.node_items[node].grad, reference.grad(node))
+
+
+def test_animations_finish_and_leave_no_timers(window: MainWindow, tmp_path: Path, qtbot) -> None:  # noqa: ANN001
+    open_scene(window, "chain_rule", tmp_path)
+    pulses = window.canvas.pulses
+    for _ in range(9):
+        window.training_ui.act_next.trigger()
+    assert pulses.running() > 0
+    qtbot.waitUntil(lambda: pulses.running() == 0, timeout=5000)
+    qtbot.wait(10)
+    animations = [a for a in pulses.findChildren(QVariantAnimation)]
+    assert all(a.state() != QVariantAnimation.State.Running for a in animations)
+    window.training_ui.act_animate.setChecked(False)
+    window.training_ui.act_animate.trigger()  # toggles back on, then off again below
+    window.training_ui.set_animations(False)
+    window.training_ui.act_next.trigger()
+    assert pulses.running() == 0
+
+
+def test_run_for_n_steps_plots_n_points_and_the_loss_falls(
+    window: MainWindow, tmp_path: Path, qtbot
+) -> None:  # noqa: ANN001
+    open_scene(window, "moons", tmp_path)
+    ui = window.training_ui
+    ui.speed_slider.setValue(ui.speed_slider.maximum())
+    ui.act_run.trigger()
+    assert ui.running
+    history = ui.controller.history
+    qtbot.waitUntil(lambda: len(history) >= 300, timeout=20000)
+    ui.act_run.trigger()
+    assert not ui.running
+    n = len(history)
+    xs, ys = window.loss_plot.train_data()
+    assert len(xs) == n and list(xs[:3]) == [1, 2, 3]
+    assert np.mean(ys[-20:]) < 0.5 * np.mean(ys[:20])
+    assert window.canvas.node_items["loss"].value is not None  # overlays refreshed on pause
+
+
+def test_nan_pauses_and_marks_the_node(window: MainWindow, tmp_path: Path, qtbot) -> None:  # noqa: ANN001
+    def explode(scene: dict) -> None:
+        scene["training"] = {"optimizer": "sgd", "lr": 1e5}
+
+    open_scene(window, "sine", tmp_path, explode)
+    ui = window.training_ui
+    ui.act_run.trigger()
+    qtbot.waitUntil(lambda: ui.controller.phase == "error", timeout=10000)
+    assert not ui.running
+    bad = ui.controller.error_node
+    assert bad in window.canvas.node_items
+    assert window.canvas.node_items[bad].mark == "error"
+    assert "non-finite" in window.statusBar().currentMessage()
+    assert f"'{bad}'" in window.statusBar().currentMessage()
+
+
+def test_editing_during_run_pauses_first(window: MainWindow, tmp_path: Path, qtbot) -> None:  # noqa: ANN001
+    open_scene(window, "moons", tmp_path)
+    ui = window.training_ui
+    ui.act_run.trigger()
+    qtbot.waitUntil(lambda: len(ui.controller.history) > 5, timeout=10000)
+    window.undo.push(MoveNodes({"x": (10.0, 10.0)}))
+    assert not ui.running
+    assert "paused" in window.statusBar().currentMessage().lower()
+
+
+def test_closing_during_run_is_safe(window: MainWindow, tmp_path: Path, qtbot) -> None:  # noqa: ANN001
+    open_scene(window, "moons", tmp_path)
+    ui = window.training_ui
+    ui.act_run.trigger()
+    qtbot.waitUntil(lambda: len(ui.controller.history) > 5, timeout=10000)
+    assert window.close()
+    assert not ui.running and ui.controller is None
+    qtbot.wait(50)  # any stray timer would fire into the closed window here
+
+
+def test_check_gradients_colours_the_nodes(window: MainWindow, tmp_path: Path) -> None:
+    open_scene(window, "xor", tmp_path)
+    window.training_ui.act_check.trigger()
+    marks = {n: i.mark for n, i in window.canvas.node_items.items()}
+    assert marks["hidden"] == "check_ok" and marks["logit"] == "check_ok"
+    assert "agree" in window.statusBar().currentMessage()
+
+
+def test_editing_a_param_in_the_inspector_changes_the_next_forward(
+    window: MainWindow, tmp_path: Path
+) -> None:
+    open_scene(window, "neuron", tmp_path)
+    window.training_ui.act_forward.trigger()
+    window.undo.push(SetAttr("b", "value", 0.0))
+    assert window.canvas.node_items["o"].stale
+    window.training_ui.act_forward.trigger()
+    assert float(window.canvas.node_items["o"].value) == pytest.approx(np.tanh(-6.0))
+
+
+def test_step_and_reset(window: MainWindow, tmp_path: Path) -> None:
+    open_scene(window, "xor", tmp_path)
+    ui = window.training_ui
+    before = ui.controller.session.executor.params
+    ui.act_step.trigger()
+    ui.act_step.trigger()
+    assert len(ui.controller.history) == 2
+    assert window.loss_plot.train_data()[0].tolist() == [1, 2]
+    ui.act_reset.trigger()
+    assert len(ui.controller.history) == 0 and len(window.loss_plot.train_data()[0]) == 0
+    assert before is ui.controller.session.executor.params
+
+
+def test_vanishing_gradients_are_marked(window: MainWindow, tmp_path: Path) -> None:
+    nodes = [{"id": "w", "op": "param", "attrs": {"value": 8.0}, "pos": [0, 0]}]
+    for i in range(8):
+        nodes.append(
+            {
+                "id": f"s{i}",
+                "op": "sigmoid",
+                "inputs": {"x": nodes[-1]["id"]},
+                "pos": [200 * (i + 1), 0],
+            }
+        )
+    path = tmp_path / "deep.json"
+    path.write_text(
+        json.dumps({"format": "bpviz-scene", "version": 1, "output": "s7", "nodes": nodes})
+    )
+    window.open_file(path)
+    window.training_ui.act_backward.trigger()
+    assert window.canvas.node_items["w"].flag == "vanishing"
+    assert window.canvas.node_items["s7"].flag is None
+
+
+def test_saved_file_keeps_the_learned_weights(window: MainWindow, tmp_path: Path) -> None:
+    open_scene(window, "xor", tmp_path)
+    ui = window.training_ui
+    for _ in range(5):
+        ui.act_step.trigger()
+    learned = ui.controller.session.executor.params["hidden"]["W"].copy()
+    out = tmp_path / "trained.json"
+    window.dialogs.next_save_path = out
+    assert window.save_as()
+    reloaded = bpviz.load_scene(out)
+    reloaded.forward()
+    np.testing.assert_array_equal(reloaded.session.param("hidden", "W"), learned)
