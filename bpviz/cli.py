@@ -164,7 +164,9 @@ def _size(text: str) -> tuple[int, int]:
 def cmd_render(args: argparse.Namespace) -> int:
     from bpviz.ui.app import render
 
-    render(args.scene, args.out, args.size)
+    if args.steps < 0:
+        raise BpvizError(f"--steps must be >= 0, got {args.steps}")
+    render(args.scene, args.out, args.size, args.steps)
     print(f"wrote {args.out}")
     return 0
 
@@ -214,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--size", type=_size, default=(1400, 900), metavar="WxH", help="default 1400x900"
     )
+    r.add_argument("--steps", type=int, default=0, help="train this many steps first")
     r.set_defaults(func=cmd_render)
 
     w = sub.add_parser("open", help="open a scene in the window (the default command)")

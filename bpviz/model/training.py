@@ -26,6 +26,7 @@ from bpviz.engine.training import StepResult
 Edge = tuple[str, str, str]
 VANISHING, EXPLODING = 1e-6, 1e3
 PARAM_OPS = frozenset({"param", "dense"})
+DATA_OPS = frozenset({"input", "target", "const"})
 
 
 class TrainingController:
@@ -117,6 +118,8 @@ class TrainingController:
         g = self.grads.get(node_id)
         if g is None or not self.grads_fresh or g.size == 0:
             return None
+        if self.document.node(node_id).op in DATA_OPS:
+            return None  # data is not trained: a small gradient there is no vanishing problem
         size = float(np.max(np.abs(g)))
         if size < VANISHING:
             return "vanishing"

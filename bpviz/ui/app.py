@@ -35,8 +35,9 @@ def run(scene: str | None = None) -> int:
     return app.exec()
 
 
-def render(scene: str, out: str, size: tuple[int, int] = (1400, 900)) -> None:
-    """Draw the window showing `scene` into a PNG without a display."""
+def render(scene: str, out: str, size: tuple[int, int] = (1400, 900), steps: int = 0) -> None:
+    """Draw the window showing `scene` into a PNG without a display, after `steps` training
+    steps, with every node's value and gradient, the loss plot and the model's output."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from bpviz.scene import load_scene
 
@@ -54,6 +55,12 @@ def render(scene: str, out: str, size: tuple[int, int] = (1400, 900)) -> None:
         window.show()
         if not window.open_file(Path(scene)):
             raise BpvizError(f"cannot render {scene}")
+        controller = window.training_ui.controller
+        if steps:
+            controller.session.train(steps)
+            window.loss_plot.set_history(controller.history)
+        controller.refresh()
+        window.training_ui.refresh_views()
         app.processEvents()
         window.view.fit_all()
         app.processEvents()

@@ -15,7 +15,8 @@ from PySide6.QtGui import QPainter, QShowEvent
 from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
 
 from bpviz.engine.datasets import Dataset
-from bpviz.engine.errors import BpvizError
+from bpviz.engine.errors import BpvizError, GraphError
+from bpviz.engine.executor import Executor
 from bpviz.engine.session import Session
 
 GRID = 80  # cells per side of the decision grid
@@ -241,7 +242,7 @@ class BoundaryView(QWidget):
             self._show_hint("The output is not a loss with a prediction input.")
             return
         try:
-            values = np.asarray(s.predict(self._points, self.pred_node_id), dtype=float)
+            values = np.asarray(self._predict(s, self._points, self.pred_node_id), dtype=float)
         except BpvizError as e:
             self._show_hint(f"Cannot compute '{self.pred_node_id}': {e}")
             return
@@ -265,6 +266,25 @@ class BoundaryView(QWidget):
             self.image.setImage(self._colours(self._values), autoLevels=False)
             self.image.setRect(self._rect)  # after setImage: the scale needs the image size
         self._show(self._kind)
+
+    @staticmethod
+    def _predict(session: Session, x: np.ndarray, node_id: str) -> np.ndarray:
+        """What `session.predict(x, node_id)` returns, computed without touching the session.
+
+        `Session.predict` runs on the session's own executor: it overwrites the values that
+        the controller's Update step reads its accuracy from, and it draws the parameters of
+        a model that was never run, which then get saved with the scene. A throwaway
+        executor reading the same parameters (a copy of the dict, so anything it has to
+        draw stays here) gives the same numbers with neither side effect; it costs ~0.1 ms.
+        """
+        live = session.executor
+        ex = Executor(session.graph, seed=live.seed)
+        ex.params = dict(live.params)
+        ex.set_data(x, np.zeros(len(x)))
+        for step in ex.forward_steps():
+            if step.node_id == node_id:
+                return step.value
+        raise GraphError(f"node '{node_id}' cannot be computed")
 
     def _colours(self, grid: np.ndarray) -> np.ndarray:
         """RGB image of the grid's predictions, read the way the output node makes them."""

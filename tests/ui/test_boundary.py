@@ -91,6 +91,20 @@ def test_colours_follow_the_sign_and_points_their_class(qtbot, moons) -> None:  
     assert_one_colour_per_class(ds.y_train, view.train_points.data["brush"], 2)
 
 
+def test_refreshing_leaves_the_session_as_it_was(qtbot) -> None:  # noqa: ANN001
+    scene = trained("moons", 20)
+    session = scene.session
+    session.forward()
+    accuracy = session.accuracy()
+    view = shown_view(qtbot, scene)
+    view.refresh()
+    assert session.accuracy() == accuracy  # the values of the last forward pass are intact
+    session.executor.reset_params()
+    view.refresh()
+    assert view.mode == "boundary"
+    assert session.executor.params == {}  # an unrun model gets no parameters from the view
+
+
 def test_refresh_follows_training_without_moving_the_view(qtbot) -> None:  # noqa: ANN001
     scene = trained("moons", 5)
     view = shown_view(qtbot, scene)

@@ -306,13 +306,10 @@ class NodeItem(QGraphicsItem):
                 continue
             if key in self._images:
                 image = self._images[key]
-                cell = min(inner.width() / image.width(), inner.height() / image.height())
-                target = QRectF(
-                    inner.x(),
-                    inner.y() + (inner.height() - cell * image.height()) / 2,
-                    cell * image.width(),
-                    cell * image.height(),
-                )
+                # fill the box: a (batch, features) matrix reads as a strip of cells
+                target = inner.adjusted(0, 2, -4, -2)
+                painter.setPen(QPen(QColor("#c4c7c5"), 1))
+                painter.drawRect(target)
                 painter.drawImage(target, image)
                 continue
             x = scalar_of(array)
