@@ -132,6 +132,7 @@ class BoundaryView(QWidget):
         self._axes: tuple[np.ndarray, np.ndarray] | None = None
         self._values: np.ndarray | None = None
         self._rect = QRectF()
+        self._executor: Executor | None = None
         self._stale = False
         self._show_hint("No scene loaded.")
 
@@ -143,6 +144,7 @@ class BoundaryView(QWidget):
         """Show `pred_node_id`'s values of `session` (usually the loss node's `pred` input)."""
         self.session = session
         self.pred_node_id = pred_node_id
+        self._executor = None
         self._bind_data(session.dataset if session is not None else None)
         self.refresh()
 
@@ -235,8 +237,8 @@ class BoundaryView(QWidget):
             self._show_hint("This scene has no training data.")
             return
         if self._kind == "none":
-            what = "classes" if ds.task != "regression" else "targets"
-            self._show_hint(f"The data has {ds.n_features} input features and {what}.")
+            n = ds.n_features
+            self._show_hint(f"The {ds.task} data has {n} input feature{'s' * (n != 1)}.")
             return
         if self.pred_node_id is None:
             self._show_hint("The output is not a loss with a prediction input.")
@@ -267,20 +269,23 @@ class BoundaryView(QWidget):
             self.image.setRect(self._rect)  # after setImage: the scale needs the image size
         self._show(self._kind)
 
-    @staticmethod
-    def _predict(session: Session, x: np.ndarray, node_id: str) -> np.ndarray:
+    def _predict(self, session: Session, x: np.ndarray, node_id: str) -> np.ndarray:
         """What `session.predict(x, node_id)` returns, computed without touching the session.
 
         `Session.predict` runs on the session's own executor: it overwrites the values that
         the controller's Update step reads its accuracy from, and it draws the parameters of
-        a model that was never run, which then get saved with the scene. A throwaway
-        executor reading the same parameters (a copy of the dict, so anything it has to
-        draw stays here) gives the same numbers with neither side effect; it costs ~0.1 ms.
+        a model that was never run, which then get saved with the scene. A private executor
+        reading the same parameters (a copy of the dict, so anything it has to draw stays
+        here) gives the same numbers with neither side effect. It is kept between refreshes
+        because its previous values spare it a shape-finding pass.
         """
         live = session.executor
-        ex = Executor(session.graph, seed=live.seed)
+        ex = self._executor
+        if ex is None or ex.graph is not session.graph:
+            ex = self._executor = Executor(session.graph, seed=live.seed)
+        ex.seed = live.seed
         ex.params = dict(live.params)
-        ex.set_data(x, np.zeros(len(x)))
+        ex.set_data(x, np.zeros(len(x)))  # new targets: the parameters are checked again
         for step in ex.forward_steps():
             if step.node_id == node_id:
                 return step.value

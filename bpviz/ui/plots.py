@@ -62,6 +62,14 @@ def _series(x: list, y: list) -> Series:
     return Series(x_arr, y_arr)
 
 
+def _round_up(x: float) -> float:
+    """The next 1-2-5 number at or above x (10, 20, 50, 100, ...)."""
+    if x <= 0:
+        return 1.0
+    base = 10.0 ** np.floor(np.log10(x))
+    return float(next(m * base for m in (1, 2, 5, 10) if m * base >= x))
+
+
 class LossPlot(QWidget):
     """Loss curves (left axis, optionally log scale) and accuracy (right axis, 0–1)."""
 
@@ -193,10 +201,29 @@ class LossPlot(QWidget):
         self.legend.setVisible(not empty)
         if empty:
             self._show_empty_frame()
-        elif self._empty:
-            self.plot.getPlotItem().enableAutoRange()
+        else:
+            self._grow_range()
         self._empty = empty
         self._show_accuracy(len(self._series["accuracy"]) > 0)
+
+    def _grow_range(self) -> None:
+        """Live ranges that only grow, in round steps: the axes then keep their cached
+        pictures between refreshes, which is most of what a repaint costs."""
+        item = self.plot.getPlotItem()
+        if self.log_scale():
+            self._range = None
+            item.enableAutoRange()
+            return
+        xs, ys = self._series["train"].data()
+        _, ts = self._series["test"].data()
+        finite = np.concatenate([ys[np.isfinite(ys)], ts[np.isfinite(ts)]])
+        x_hi = _round_up(max(float(xs[-1]), 10.0) * 1.1)
+        y_hi = _round_up(float(finite.max()) * 1.05) if finite.size else 1.0
+        y_lo = min(0.0, float(finite.min())) if finite.size else 0.0
+        if (x_hi, y_lo, y_hi) != getattr(self, "_range", None):
+            self._range = (x_hi, y_lo, y_hi)
+            item.disableAutoRange()
+            item.setRange(xRange=(0, x_hi), yRange=(y_lo, y_hi), padding=0)
 
     def _curves(self) -> dict[str, pg.PlotDataItem]:
         return {

@@ -23,10 +23,13 @@ from bpviz.ui.theme import GRAD_POSITIVE
 if TYPE_CHECKING:
     from bpviz.ui.main_window import MainWindow
 
-TICK_MS = 16  # Run mode: one slice of training per tick
-SLICE_S = 0.010  # seconds of training per tick; the rest of the tick belongs to the UI
-OVERLAY_EVERY_S = 0.1
-PLOT_EVERY_S = 1 / 30
+TICK_MS = 10  # Run mode: one slice of training per tick
+SLICE_S = 0.008  # seconds of training per tick; the rest belongs to input and painting
+# Redrawing is what costs (a plot repaint is ~15 ms): do it a few times a second, staggered
+# so that no two heavy redraws land in one tick.
+OVERLAY_EVERY_S = 0.4
+PLOT_EVERY_S = 0.4
+BOUNDARY_EVERY_S = 0.8
 # speed 1..10: steps per second in Run mode (10 = as fast as possible) and animation length
 RUN_RATES = (1, 2, 5, 10, 25, 50, 100, 250, 1000, None)
 ANIMATION_MS = (1400, 1200, 1000, 850, 700, 550, 420, 300, 200, 120)
@@ -55,7 +58,7 @@ class TrainingUI(QObject):
         self._run_timer = QTimer(self)
         self._run_timer.setInterval(TICK_MS)
         self._run_timer.timeout.connect(self._tick)
-        self._last_overlay = self._last_plot = 0.0
+        self._last_overlay = self._last_plot = self._last_boundary = 0.0
         self._overlay_dirty = False
         self._build_actions()
         self.status = QLabel()
@@ -277,6 +280,10 @@ class TrainingUI(QObject):
             self.window.show_status(reason)
 
     def _tick(self) -> None:
+        """One slice of Run mode: either train for SLICE_S or redraw one view, never both,
+        so no tick keeps the event loop longer than a frame."""
+        if self._redraw_one_view():
+            return
         c = self.controller
         budget = 1_000_000
         rate = RUN_RATES[self.speed - 1]
@@ -287,16 +294,25 @@ class TrainingUI(QObject):
                 return
         results = c.run_for(SLICE_S, max_steps=budget)
         self._run_steps += len(results)
-        if c.phase == "error":
-            return  # _failed has paused and said why
+
+    def _redraw_one_view(self) -> bool:
         now = time.perf_counter()
+        c = self.controller
+        if c.phase == "error":
+            return True  # _failed has paused and said why
         if now - self._last_plot >= PLOT_EVERY_S:
             self._last_plot = now
             self.window.loss_plot.refresh()
-        if now - self._last_overlay >= OVERLAY_EVERY_S:
+            self._phase_changed()
+        elif now - self._last_overlay >= OVERLAY_EVERY_S:
             self._last_overlay = now
             c.refresh()
+        elif now - self._last_boundary >= BOUNDARY_EVERY_S:
+            self._last_boundary = now
             self.window.boundary.refresh()
+        else:
+            return False
+        return True
 
     # ---- reacting to the controller ------------------------------------------------------
     def _values_changed(self) -> None:

@@ -22,6 +22,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsPathItem,
+    QGraphicsSceneHoverEvent,
     QStyleOptionGraphicsItem,
     QWidget,
 )
@@ -182,15 +183,20 @@ class NodeItem(QGraphicsItem):
             self._images["value"] = heatmap(value, diverging=False)
         if grad is not None and not is_scalar(grad):
             self._images["grad"] = heatmap(grad, diverging=True)
+        self.update()
+
+    def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        """Tooltip text is built when the mouse arrives: formatting every array at every
+        refresh would cost more than drawing them."""
         tip = [self._doc_tip]
-        if value is not None:
-            tip.append(f"value: {describe(value)}")
-        if grad is not None:
-            tip.append(f"gradient ∂L/∂{self.node_id}: {describe(grad)}")
+        if self.value is not None:
+            tip.append(f"value: {describe(self.value)}")
+        if self.grad is not None:
+            tip.append(f"gradient ∂L/∂{self.node_id}: {describe(self.grad)}")
         if self.flag:
             tip.append(f"{self.flag} gradient")
         self.setToolTip("\n".join(tip))
-        self.update()
+        super().hoverEnterEvent(event)
 
     def set_mark(self, mark: str | None) -> None:
         if mark != self.mark:
