@@ -62,7 +62,8 @@ class TrainingUI(QObject):
         self._overlay_dirty = False
         self._build_actions()
         self.status = QLabel()
-        window.statusBar().addWidget(self.status, 1)
+        # permanent: the pass and next node stay readable while other messages come and go
+        window.statusBar().addPermanentWidget(self.status)
 
     # ---- actions -------------------------------------------------------------------------
     def _action(self, text: str, slot, shortcut: str, tip: str) -> QAction:  # noqa: ANN001

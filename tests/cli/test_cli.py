@@ -172,3 +172,17 @@ def test_render_of_a_bad_scene_exits_2(capsys: pytest.CaptureFixture[str], tmp_p
         capsys, "render", str(SCENES / "xor.json"), "--out", "x.png", "--size", "big"
     )
     assert code == 2 and "WIDTHxHEIGHT" in err
+
+
+def test_render_after_training_shows_the_trained_model(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "moons.png"
+    code, _, _ = run(
+        capsys, "render", str(SCENES / "moons.json"), "--steps", "20", "--out", str(out)
+    )
+    assert code == 0 and out.exists()
+    assert (
+        run(capsys, "render", str(SCENES / "moons.json"), "--steps", "-2", "--out", str(out))[0]
+        == 2
+    )
