@@ -282,12 +282,8 @@ class Executor:
     def backward(self) -> None:
         """Reverse-mode pass from the output; gradients add up where a value fans out."""
         plan = self.plan
-        out = self._output_index(plan)
+        out, grads = self._seed_gradients(plan)
         values = self._values
-        if values[out] is None:
-            raise GraphError("run forward before backward")
-        grads: list[np.ndarray | None] = [None] * len(plan.steps)
-        grads[out] = np.ones_like(values[out], dtype=np.float64)
         param_grads: dict[str, dict[str, np.ndarray]] = {}
         params = self.params
         step = None
@@ -318,6 +314,16 @@ class Executor:
         # raises at the op that first makes an Inf or NaN from finite numbers.
         self._grads = grads
         self.param_grads = param_grads
+
+    def _seed_gradients(self, plan: Plan) -> tuple[int, list[np.ndarray | None]]:
+        """The output's index and a gradient list holding dOutput/dOutput = 1 (ones for a
+        non-scalar output, i.e. the gradient of its sum)."""
+        out = self._output_index(plan)
+        if self._values[out] is None:
+            raise GraphError("run forward before backward")
+        grads: list[np.ndarray | None] = [None] * len(plan.steps)
+        grads[out] = np.ones_like(self._values[out], dtype=np.float64)
+        return out, grads
 
     def _output_index(self, plan: Plan) -> int:
         if self.graph.output is None:
@@ -356,12 +362,8 @@ class Executor:
     def backward_steps(self) -> Iterator[BackwardStep]:
         """The backward pass one node at a time, in reverse topological order."""
         plan = self.plan
-        out = self._output_index(plan)
+        out, grads = self._seed_gradients(plan)
         values = self._values
-        if values[out] is None:
-            raise GraphError("run forward before backward")
-        grads: list[np.ndarray | None] = [None] * len(plan.steps)
-        grads[out] = np.ones_like(values[out], dtype=np.float64)
         self._grads = grads
         self.param_grads = {}
         for step in reversed(plan.steps[: out + 1]):

@@ -8,26 +8,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, QVariantAnimation
+from PySide6.QtCore import QVariantAnimation
 
 import bpviz
 from bpviz.model.commands import MoveNodes, SetAttr
 from bpviz.ui.main_window import MainWindow
-from bpviz.ui.recovery import Recovery
-from tests.ui.test_main_window import FakeDialogs
+from tests.ui.test_main_window import make_window
 
 SCENES = Path(__file__).resolve().parents[2] / "scenes"
 
 
 @pytest.fixture
 def window(qtbot, tmp_path: Path) -> MainWindow:  # noqa: ANN001
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(settings=settings, recovery=Recovery(tmp_path / "recovery"))
-    w.dialogs = FakeDialogs()
-    qtbot.addWidget(w)
-    w.resize(1200, 800)
-    w.show()
-    qtbot.waitExposed(w)
+    w = make_window(qtbot, tmp_path)
     yield w
     w.training_ui.pause()
     w.undo.qstack.setClean()
