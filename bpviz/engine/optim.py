@@ -126,14 +126,27 @@ class Optimizer:
                 v_hat = v / (1.0 - cfg.beta2**self.t)
                 p -= cfg.lr * m_hat / (np.sqrt(v_hat) + cfg.eps)
 
-    def state_dict(self) -> dict[str, Any]:
-        return {
-            "step": self.t,
-            "slots": {
-                nid: {name: {k: a.tolist() for k, a in slot.items()} for name, slot in ps.items()}
-                for nid, ps in self.slots.items()
-            },
-        }
+    def state_dict(self, params: ParamTree | None = None) -> dict[str, Any]:
+        """Step count and slots as plain data. Given the current `params`, slots that no
+        longer match a parameter (deleted node, changed shape) are left out: the optimizer
+        would start them afresh anyway, and a file must not carry arrays that cannot load."""
+
+        def fits(nid: str, name: str, slot: dict[str, np.ndarray]) -> bool:
+            if params is None:
+                return True
+            p = params.get(nid, {}).get(name)
+            return p is not None and p.shape == slot["m"].shape
+
+        slots: dict[str, Any] = {}
+        for nid, ps in self.slots.items():
+            kept = {
+                n: {k: a.tolist() for k, a in sl.items()}
+                for n, sl in ps.items()
+                if fits(nid, n, sl)
+            }
+            if kept:
+                slots[nid] = kept
+        return {"step": self.t, "slots": slots}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         self.t = int(state.get("step", 0))

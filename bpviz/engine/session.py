@@ -95,7 +95,7 @@ class Session:
                 nid: {name: a.tolist() for name, a in arrays.items()}
                 for nid, arrays in self.executor.params.items()
             },
-            "optimizer": self.trainer.optimizer.state_dict(),
+            "optimizer": self.trainer.optimizer.state_dict(self.executor.params),
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:

@@ -180,10 +180,11 @@ class Trainer:
         return self.history
 
     def reset(self, seed: int | None = None) -> None:
-        """Re-initialise parameters and optimizer; clear the history."""
+        """Re-initialise parameters and optimizer; clear the history. A new `seed` reseeds
+        both the initial weights and the minibatch order."""
         self.executor.reset_params(seed)
         self.optimizer = Optimizer(self.config)
         self.history = History()
-        self._rng = np.random.default_rng(self.config.seed)
+        self._rng = np.random.default_rng(self.config.seed if seed is None else seed)
         self._order = None
         self._cursor = 0

@@ -63,10 +63,12 @@ class TrainingController:
         self._graph_version = document.graph.version
         document.changed.connect(self._on_document_changed)
         document.attr_changed.connect(self._on_attr_changed)
+        document.node_removed.connect(self.session.executor.forget_params)
 
     def close(self) -> None:
         self.document.changed.disconnect(self._on_document_changed)
         self.document.attr_changed.disconnect(self._on_attr_changed)
+        self.document.node_removed.disconnect(self.session.executor.forget_params)
 
     # ---- state ---------------------------------------------------------------------------
     @property
@@ -230,13 +232,13 @@ class TrainingController:
         taken a step (freshly drawn weights are reproducible from the seed: no need to save)."""
         if not self.session.executor.params or self.session.trainer.step_count == 0:
             return None
-        state = self.session.state_dict()
-        # only nodes that still keep parameters: a deleted node's arrays make an unloadable file
-        keep = {n for n, node in self.document.nodes.items() if node.op in PARAM_OPS}
-        state["params"] = {n: a for n, a in state["params"].items() if n in keep}
-        slots = state["optimizer"].get("slots", {})
-        state["optimizer"]["slots"] = {n: s for n, s in slots.items() if n in keep}
-        return state
+        with contextlib.suppress(BpvizError):
+            # an edit may have changed a layer's shape: a pass redraws just the misfits,
+            # so no saved array has a shape the graph would refuse when loading
+            self.session.forward()
+        # deleted nodes' arrays were forgotten on removal, and the optimizer leaves out slots
+        # that no longer fit, so every saved array belongs to the graph as it is now
+        return self.session.state_dict()
 
     # ---- one node at a time --------------------------------------------------------------
     def next_step(self) -> ForwardStep | BackwardStep | None:

@@ -773,3 +773,25 @@ def test_check_gradients_reports_the_node_that_disagrees(make_ctl) -> None:
     ctl = make_ctl(scene)
     assert ctl.check_gradients() == {"p": False, "q": True}
     assert ctl.phase == "backward_done"
+
+
+def test_removed_node_forgets_its_parameters_and_saved_shapes_fit() -> None:
+    from bpviz.engine.graph import Graph  # noqa: F401 - keeps this test self-contained
+    from bpviz.model.commands import AddNode, RemoveNodes, SetAttr
+    from bpviz.scene import load_scene, parse_scene
+
+    doc = Document.from_scene_dict(load_scene(SCENES / "xor.json").to_dict())
+    c = TrainingController(doc, SCENES)
+    for _ in range(3):
+        c.step()
+    SetAttr("hidden", "units", 3).redo(doc)
+    state = c.state_dict()
+    scene = doc.to_scene_dict() | {"state": state}
+    assert np.shape(state["params"]["hidden"]["W"]) == (2, 3)
+    parse_scene(scene, base_dir=SCENES)  # loads: every saved shape fits
+    learned = c.session.executor.params["logit"]["W"].copy()
+    RemoveNodes(["logit"]).redo(doc)
+    AddNode("logit", "param", {"value": [[1.0], [2.0], [3.0]]}).redo(doc)
+    assert "logit" not in c.session.executor.params or not np.array_equal(
+        c.session.executor.params["logit"].get("value"), learned
+    )
