@@ -33,6 +33,7 @@ class Session:
         self.config = TrainingConfig.from_dict(training)
         self.executor = Executor(graph, seed=self.config.seed)
         self.trainer = Trainer(self.executor, self.dataset, self.config)
+        self._probe: Executor | None = None  # predict's own executor
 
     # ---- passes over the whole training set ---------------------------------------------
     def _use_training_set(self) -> None:
@@ -72,16 +73,22 @@ class Session:
         return gradcheck(self.executor, **kwargs)
 
     def predict(self, x: np.ndarray, node_id: str) -> np.ndarray:
-        """The value of `node_id` for inputs `x` (targets zero); for decision boundaries."""
-        ex = self.executor
+        """The value of `node_id` for inputs `x` (targets zero); for decision boundaries.
+
+        Runs on a private executor reading a copy of the parameter dict, so it neither
+        overwrites the values of the last training pass nor draws parameters into the
+        session (which would then be saved)."""
+        live = self.executor
+        ex = self._probe
+        if ex is None:
+            ex = self._probe = Executor(self.graph, seed=live.seed)
+        ex.seed = live.seed
+        ex.params = dict(live.params)
         ex.set_data(x, np.zeros(len(x)))
-        try:
-            for step in ex.forward_steps():
-                if step.node_id == node_id:
-                    return np.array(step.value)
-            raise GraphError(f"node '{node_id}' cannot be computed")
-        finally:
-            self._use_training_set()
+        for step in ex.forward_steps():
+            if step.node_id == node_id:
+                return np.array(step.value)
+        raise GraphError(f"node '{node_id}' cannot be computed")
 
     @property
     def history(self) -> History:

@@ -15,8 +15,7 @@ from PySide6.QtGui import QPainter, QShowEvent
 from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
 
 from bpviz.engine.datasets import Dataset
-from bpviz.engine.errors import BpvizError, GraphError
-from bpviz.engine.executor import Executor
+from bpviz.engine.errors import BpvizError
 from bpviz.engine.session import Session
 
 GRID = 80  # cells per side of the decision grid
@@ -132,7 +131,6 @@ class BoundaryView(QWidget):
         self._axes: tuple[np.ndarray, np.ndarray] | None = None
         self._values: np.ndarray | None = None
         self._rect = QRectF()
-        self._executor: Executor | None = None
         self._stale = False
         self._show_hint("No scene loaded.")
 
@@ -144,7 +142,6 @@ class BoundaryView(QWidget):
         """Show `pred_node_id`'s values of `session` (usually the loss node's `pred` input)."""
         self.session = session
         self.pred_node_id = pred_node_id
-        self._executor = None
         self._bind_data(session.dataset if session is not None else None)
         self.refresh()
 
@@ -244,7 +241,7 @@ class BoundaryView(QWidget):
             self._show_hint("The output is not a loss with a prediction input.")
             return
         try:
-            values = np.asarray(self._predict(s, self._points, self.pred_node_id), dtype=float)
+            values = np.asarray(s.predict(self._points, self.pred_node_id), dtype=float)
         except BpvizError as e:
             self._show_hint(f"Cannot compute '{self.pred_node_id}': {e}")
             return
@@ -268,28 +265,6 @@ class BoundaryView(QWidget):
             self.image.setImage(self._colours(self._values), autoLevels=False)
             self.image.setRect(self._rect)  # after setImage: the scale needs the image size
         self._show(self._kind)
-
-    def _predict(self, session: Session, x: np.ndarray, node_id: str) -> np.ndarray:
-        """What `session.predict(x, node_id)` returns, computed without touching the session.
-
-        `Session.predict` runs on the session's own executor: it overwrites the values that
-        the controller's Update step reads its accuracy from, and it draws the parameters of
-        a model that was never run, which then get saved with the scene. A private executor
-        reading the same parameters (a copy of the dict, so anything it has to draw stays
-        here) gives the same numbers with neither side effect. It is kept between refreshes
-        because its previous values spare it a shape-finding pass.
-        """
-        live = session.executor
-        ex = self._executor
-        if ex is None or ex.graph is not session.graph:
-            ex = self._executor = Executor(session.graph, seed=live.seed)
-        ex.seed = live.seed
-        ex.params = dict(live.params)
-        ex.set_data(x, np.zeros(len(x)))  # new targets: the parameters are checked again
-        for step in ex.forward_steps():
-            if step.node_id == node_id:
-                return step.value
-        raise GraphError(f"node '{node_id}' cannot be computed")
 
     def _colours(self, grid: np.ndarray) -> np.ndarray:
         """RGB image of the grid's predictions, read the way the output node makes them."""
