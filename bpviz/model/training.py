@@ -240,6 +240,12 @@ class TrainingController:
         # that no longer fit, so every saved array belongs to the graph as it is now
         return self.session.state_dict()
 
+    def reset_pass(self) -> None:
+        """Forget a pass under way, so the next `next_step` starts a fresh forward pass."""
+        self._steps = None
+        if self.phase in ("forward", "forward_done", "backward", "backward_done"):
+            self._set_phase("idle")
+
     # ---- one node at a time --------------------------------------------------------------
     def next_step(self) -> ForwardStep | BackwardStep | None:
         """Advance the forward or the backward pass by one node, starting a pass if none is

@@ -21,6 +21,10 @@ def _application():  # noqa: ANN202
 
 def run(scene: str | None = None) -> int:
     """Open the window (with SCENE, the crash-recovery copy, or the default example)."""
+    if scene is not None:
+        from bpviz.scene import load_scene
+
+        load_scene(scene, runnable=False)  # a bad path fails on the command line, as elsewhere
     app = _application()
     from bpviz.ui.main_window import MainWindow
 

@@ -27,6 +27,14 @@ class Dialogs:
         p = Path(path)
         return p if p.suffix else p.with_suffix(".json")
 
+    def export_path(self, title: str, start: str, filter_: str) -> Path | None:
+        path, _ = QFileDialog.getSaveFileName(self.parent, title, start, filter_)
+        return Path(path) if path else None
+
+    def directory(self, title: str) -> Path | None:
+        path = QFileDialog.getExistingDirectory(self.parent, title)
+        return Path(path) if path else None
+
     def ask_save_changes(self, name: str) -> str:
         """'save', 'discard' or 'cancel'."""
         box = QMessageBox(self.parent)

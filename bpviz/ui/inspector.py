@@ -1,10 +1,13 @@
-"""The inspector: the selected node's op, id, attributes (editable) and shapes (read-only).
+"""The inspector: the selected node's op, id, formula, attributes (editable) and shapes.
 
 Each attribute gets an editor chosen by its `AttrSpec.kind`. A finished edit is parsed and
 checked with the engine's `attr_problem` before anything is pushed, so a bad value only marks
 the field (red border and the reason under it) and never reaches the document. Good edits go
 through the undo stack as `SetAttr`; the inspector then follows the document's signals, so
 undo and redo show up here too.
+
+The Formula section shows the op's forward formula and local derivative from the registry,
+with the numbers filled in once the window passes the current values (`set_numbers`).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
 import shiboken6
 from PySide6.QtCore import QRegularExpression, Qt, Signal
 from PySide6.QtGui import QRegularExpressionValidator
@@ -33,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from bpviz.engine.attrs import attr_problem
+from bpviz.engine.formulas import explain
 from bpviz.engine.ops import AttrSpec
 from bpviz.model.commands import SetAttr
 from bpviz.model.document import Document
@@ -238,6 +243,9 @@ class InspectorWidget(QWidget):
         self.fields: dict[str, AttrField] = {}
         self._shape_labels: dict[str, QLabel] = {}
         self._disconnect: Callable[[], None] = lambda: None
+        self._numbers: tuple[
+            Mapping[str, np.ndarray] | None, np.ndarray | None, Mapping[str, np.ndarray] | None
+        ] = (None, None, None)
 
         self.empty = QLabel("Select a node to see and edit its attributes.", self)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -253,11 +261,12 @@ class InspectorWidget(QWidget):
         self.category.setStyleSheet(_MUTED)
         self.doc_label = QLabel()
         self.doc_label.setWordWrap(True)
-        self.formula = QLabel()
+        self.formula_box = QGroupBox("Formula")
+        self.formula = QLabel(self.formula_box)
         self.formula.setWordWrap(True)
         self.formula.setFont(ui_font(FONT_SMALL))
-        self.formula.setStyleSheet(_MUTED)
         self.formula.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        QVBoxLayout(self.formula_box).addWidget(self.formula)
         self.id_label = QLabel()
         self.id_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
@@ -286,8 +295,8 @@ class InspectorWidget(QWidget):
         column.setSpacing(6)
         column.addLayout(header)
         column.addWidget(self.doc_label)
-        column.addWidget(self.formula)
         column.addLayout(id_form)
+        column.addWidget(self.formula_box)
         column.addWidget(self.attrs_box)
         column.addWidget(self.shapes_box)
         column.addStretch(1)
@@ -363,6 +372,27 @@ class InspectorWidget(QWidget):
             shape = output_shape if port == _OUTPUT else inputs.get(port)
             label.setText(format_shape(tuple(shape) if shape is not None else None))
 
+    def set_numbers(
+        self,
+        inputs: Mapping[str, Any] | None,
+        output: Any | None,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        """The shown node's current input values by port, its output value and (for ops that
+        own parameters) its parameters, to fill the formula's numbers in. None or a missing
+        port: unknown, the formula is shown without numbers. Showing another node forgets
+        them."""
+        self._numbers = (
+            None if inputs is None else {p: np.asarray(v) for p, v in inputs.items()},
+            None if output is None else np.asarray(output),
+            None if params is None else {k: np.asarray(v) for k, v in params.items()},
+        )
+        self._show_formula()
+
+    def formula_text(self) -> str:
+        """What the Formula section shows (plain text)."""
+        return self.formula.text() if self.formula_box.isVisibleTo(self) else ""
+
     # ---- building ------------------------------------------------------------------------
     def _clear_rows(self) -> None:
         for form in (self.attrs_form, self.shapes_form):
@@ -380,9 +410,8 @@ class InspectorWidget(QWidget):
         self.title.setText(spec.title)
         self.category.setText(f"{spec.category} · op '{spec.name}'")
         self.doc_label.setText(spec.doc)
-        lines = [s for s in (spec.formula, spec.derivative) if s]
-        self.formula.setText("\n".join(lines))
-        self.formula.setVisible(bool(lines))
+        self._numbers = (None, None, None)
+        self._show_formula()
 
         for name, attr in spec.attrs.items():
             field = AttrField(name, attr)
@@ -424,6 +453,22 @@ class InspectorWidget(QWidget):
             if label is not None and label.widget() is not None:
                 label.widget().setText(f"in {port} ← {src}" if src else f"in {port} (open)")
 
+    def _show_formula(self) -> None:
+        doc, node_id = self._doc, self._node_id
+        if doc is None or node_id is None or node_id not in doc:
+            return
+        node = doc.node(node_id)
+        inputs, output, params = self._numbers
+        try:
+            text = explain(node.spec, node.attrs, inputs, output, params).text
+        except Exception:  # noqa: BLE001 - a formula must never break the inspector
+            spec = node.spec
+            text = "\n".join(s for s in (spec.formula, spec.derivative) if s)
+        if not text and node.spec.derivative:
+            text = node.spec.derivative
+        self.formula.setText(text)
+        self.formula_box.setVisible(bool(text))
+
     # ---- edits and document signals ------------------------------------------------------
     def _commit(self, name: str, value: Any) -> None:
         doc, undo, node_id = self._doc, self._undo, self._node_id
@@ -456,6 +501,8 @@ class InspectorWidget(QWidget):
             return
         if node_id == self._node_id and name in self.fields and self._doc is not None:
             self.fields[name].set_value(self._doc.node(node_id).attrs.get(name))
+            self._numbers = (None, None, None)  # computed with the old value: stale now
+            self._show_formula()
 
     def _on_node_removed(self, node_id: str) -> None:
         if shiboken6.isValid(self) and node_id == self._node_id:

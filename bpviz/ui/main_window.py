@@ -20,6 +20,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QWidget
 
 from bpviz.engine.errors import BpvizError
+from bpviz.engine.formulas import explain
 from bpviz.examples import example_paths
 from bpviz.model.clipboard import copy_nodes, duplicate_command, paste_command
 from bpviz.model.commands import RemoveNodes, SetOutput
@@ -32,7 +33,16 @@ from bpviz.ui.boundary import BoundaryView
 from bpviz.ui.canvas.scene import CanvasScene
 from bpviz.ui.canvas.view import CanvasView
 from bpviz.ui.dialogs import Dialogs
+from bpviz.ui.exports import (
+    clean_frames,
+    copy_image_to_clipboard,
+    export_png,
+    export_svg,
+    one_pass,
+    record_backward_frames,
+)
 from bpviz.ui.inspector import InspectorWidget
+from bpviz.ui.landscape import LandscapeView
 from bpviz.ui.node_search import NodeSearchPopup
 from bpviz.ui.palette import PaletteWidget
 from bpviz.ui.plots import LossPlot
@@ -58,6 +68,7 @@ class MainWindow(QMainWindow):
 
         self.canvas = CanvasScene(self.undo.push, self)
         self.canvas.status.connect(self.show_status)
+        self.canvas.explain_node = self.explain_node
         self.canvas.selectionChanged.connect(self._selection_changed)
         self.view = CanvasView(self.canvas, self)
         self.view.search_requested.connect(self._open_search)
@@ -73,6 +84,7 @@ class MainWindow(QMainWindow):
         self.inspector = InspectorWidget()
         self.loss_plot = LossPlot()
         self.boundary = BoundaryView()
+        self.landscape = LandscapeView()
         self.palette_dock = self._dock("Nodes", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.inspector_dock = self._dock(
             "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
@@ -81,6 +93,11 @@ class MainWindow(QMainWindow):
         self.boundary_dock = self._dock(
             "Model output", self.boundary, Qt.DockWidgetArea.RightDockWidgetArea
         )
+        self.landscape_dock = self._dock(
+            "Loss landscape", self.landscape, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.tabifyDockWidget(self.boundary_dock, self.landscape_dock)
+        self.boundary_dock.raise_()
         self.training_ui = TrainingUI(self)
 
         self.zoom_label = QLabel("100 %")
@@ -135,6 +152,21 @@ class MainWindow(QMainWindow):
         self.act_save = a("&Save", self.save, K.Save, "Save the scene")
         self.act_save_as = a("Save &As…", self.save_as, K.SaveAs, "Save the scene under a new name")
         self.act_quit = a("&Quit", self.close, K.Quit, "Quit bpviz")
+        self.act_export_png = a(
+            "Canvas as &PNG…", self.export_png, None, "Save the graph as a picture"
+        )
+        self.act_export_svg = a(
+            "Canvas as &SVG…", self.export_svg, None, "Save the graph as a vector drawing"
+        )
+        self.act_record = a(
+            "&Record a Training Step…",
+            self.record_step,
+            None,
+            "Save one forward and backward pass as numbered PNG frames, for slides",
+        )
+        self.act_copy_plot = a(
+            "Copy Loss &Plot", self.copy_plot, None, "Copy the loss plot as an image"
+        )
         self.act_undo = self.undo.qstack.createUndoAction(self, "&Undo")
         self.act_undo.setShortcut(K.Undo)
         self.act_redo = self.undo.qstack.createRedoAction(self, "&Redo")
@@ -189,6 +221,9 @@ class MainWindow(QMainWindow):
         file.addSeparator()
         for act in (self.act_save, self.act_save_as):
             file.addAction(act)
+        export = file.addMenu("E&xport")
+        for act in (self.act_export_png, self.act_export_svg, self.act_record, self.act_copy_plot):
+            export.addAction(act)
         file.addSeparator()
         file.addAction(self.act_quit)
 
@@ -221,7 +256,13 @@ class MainWindow(QMainWindow):
             None,
         ):
             view.addSeparator() if act is None else view.addAction(act)
-        for dock in (self.palette_dock, self.inspector_dock, self.plot_dock, self.boundary_dock):
+        for dock in (
+            self.palette_dock,
+            self.inspector_dock,
+            self.plot_dock,
+            self.boundary_dock,
+            self.landscape_dock,
+        ):
             view.addAction(dock.toggleViewAction())
 
         train = bar.addMenu("&Train")
@@ -419,6 +460,57 @@ class MainWindow(QMainWindow):
         self._update_title()
         return True
 
+    # ---- exports -------------------------------------------------------------------------
+    def export_png(self) -> None:
+        path = self.dialogs.export_path(
+            "Export canvas as PNG", f"{self.display_name()}.png", "PNG images (*.png)"
+        )
+        if path is not None:
+            self._export(lambda: export_png(self.canvas, path), path)
+
+    def export_svg(self) -> None:
+        path = self.dialogs.export_path(
+            "Export canvas as SVG", f"{self.display_name()}.svg", "SVG drawings (*.svg)"
+        )
+        if path is not None:
+            self._export(lambda: export_svg(self.canvas, path), path)
+
+    def record_step(self) -> None:
+        """One forward and one backward pass, node by node, as frame_000.png, frame_001.png…"""
+        directory = self.dialogs.directory("Folder for the frames")
+        c = self.training_ui.controller
+        if directory is None or c is None:
+            return
+        self.training_ui.pause()
+        c.reset_pass()
+        pulses, self.canvas.pulses.enabled = self.canvas.pulses.enabled, False
+        try:
+            clean_frames(directory)
+            frames = record_backward_frames(
+                one_pass(c.next_step, lambda: c.phase in ("backward_done", "error")),
+                self.view.grab,
+                directory,
+                size=(1280, 720),
+            )
+        except OSError as e:
+            self.dialogs.error("Could not record", str(e))
+            return
+        finally:
+            self.canvas.pulses.enabled = pulses
+        self.show_status(f"Recorded {len(frames)} frames in {directory}")
+
+    def _export(self, write, path: Path) -> None:  # noqa: ANN001
+        try:
+            write()
+        except OSError as e:
+            self.dialogs.error("Could not export", str(e))
+            return
+        self.show_status(f"Exported {path.name}")
+
+    def copy_plot(self) -> None:
+        copy_image_to_clipboard(self.loss_plot)
+        self.show_status("Copied the loss plot to the clipboard")
+
     # ---- recent files --------------------------------------------------------------------
     def recent_files(self) -> list[str]:
         value = self.settings.value("recent_files", [])
@@ -515,6 +607,35 @@ class MainWindow(QMainWindow):
             self.inspector.set_shapes(
                 {port: shapes.get(src) for port, src in node.inputs.items()}, shapes.get(node_id)
             )
+            self.show_numbers_in_inspector()
+
+    def explain_node(self, node_id: str) -> str | None:
+        """Formula and local derivatives with the current numbers (node tooltips)."""
+        c = self.training_ui.controller
+        if node_id not in self.document.nodes:
+            return None
+        node = self.document.node(node_id)
+        if c is None:
+            return explain(node.spec, node.attrs, None, None).text
+        inputs = {p: c.value(src) for p, src in node.inputs.items()}
+        params = c.session.executor.params.get(node_id)
+        return explain(node.spec, node.attrs, inputs, c.value(node_id), params).text
+
+    def show_numbers_in_inspector(self) -> None:
+        """The formula with the current numbers filled in, for the node being inspected."""
+        c = self.training_ui.controller
+        node_id = self.inspector.node_id
+        if node_id is None or node_id not in self.document.nodes:
+            return
+        if c is None:
+            self.inspector.set_numbers(None, None)
+            return
+        node = self.document.node(node_id)
+        self.inspector.set_numbers(
+            {p: c.value(src) for p, src in node.inputs.items()},
+            c.value(node_id),
+            c.session.executor.params.get(node_id),
+        )
 
     # ---- help ----------------------------------------------------------------------------
     def show_shortcuts(self) -> None:

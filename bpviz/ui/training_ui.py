@@ -144,6 +144,7 @@ class TrainingUI(QObject):
         for signal, slot in self._connections():
             signal.connect(slot)
         self.window.loss_plot.set_history(controller.history)
+        self.window.landscape.set_controller(controller)
         self._bind_boundary()
         self._phase_changed()
         self.sync_overlays()
@@ -413,6 +414,7 @@ class TrainingUI(QObject):
             g = c.edge_grad(key)
             edge.set_gradient(g, largest, c.chain_term(key) if g is not None else None)
         self._mark_active()
+        self.window.show_numbers_in_inspector()
 
     def shutdown(self) -> None:
         """Closing: stop training and animations; nothing may fire into a dead window."""
@@ -423,3 +425,4 @@ class TrainingUI(QObject):
                 signal.disconnect(slot)
             self.controller.close()
             self.controller = None
+        self.window.landscape.set_controller(None)

@@ -28,12 +28,20 @@ class FakeDialogs:
         self.restore_answer = True
         self.next_save_path: Path | None = None
         self.next_open_path: Path | None = None
+        self.next_export_path: Path | None = None
+        self.next_directory: Path | None = None
 
     def open_path(self, start: str = "") -> Path | None:
         return self.next_open_path
 
     def save_path(self, start: str = "") -> Path | None:
         return self.next_save_path
+
+    def export_path(self, title: str, start: str, filter_: str) -> Path | None:
+        return self.next_export_path
+
+    def directory(self, title: str) -> Path | None:
+        return self.next_directory
 
     def ask_save_changes(self, name: str) -> str:
         self.asked.append(name)

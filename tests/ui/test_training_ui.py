@@ -231,3 +231,40 @@ def test_saved_file_keeps_the_learned_weights(window: MainWindow, tmp_path: Path
     reloaded = bpviz.load_scene(out)
     reloaded.forward()
     np.testing.assert_array_equal(reloaded.session.param("hidden", "W"), learned)
+
+
+def test_exports_from_the_file_menu(window: MainWindow, tmp_path: Path) -> None:
+    from PySide6.QtGui import QGuiApplication, QImage
+
+    open_scene(window, "neuron", tmp_path)
+    window.dialogs.next_export_path = tmp_path / "graph.png"
+    window.act_export_png.trigger()
+    assert not QImage(str(tmp_path / "graph.png")).isNull()
+    window.dialogs.next_export_path = tmp_path / "graph.svg"
+    window.act_export_svg.trigger()
+    assert (tmp_path / "graph.svg").read_text().lstrip().startswith("<?xml")
+    window.act_copy_plot.trigger()
+    assert not QGuiApplication.clipboard().image().isNull()
+
+
+def test_recording_a_training_step_writes_one_frame_per_node(
+    window: MainWindow, tmp_path: Path
+) -> None:
+    open_scene(window, "chain_rule", tmp_path)
+    frames = tmp_path / "frames"
+    window.dialogs.next_directory = frames
+    window.act_record.trigger()
+    files = sorted(frames.glob("frame_*.png"))
+    assert len(files) == 14  # 7 nodes forward, 7 backward
+    assert window.training_ui.controller.phase == "backward_done"
+
+
+def test_inspector_and_tooltips_show_the_formula_with_numbers(
+    window: MainWindow, tmp_path: Path
+) -> None:
+    open_scene(window, "neuron", tmp_path)
+    window.training_ui.act_backward.trigger()
+    window.canvas.select(["o"])
+    text = window.inspector.formula_text()
+    assert "tanh(0.8814) = 0.7071" in text and "= 0.5" in text
+    assert "tanh(0.8814)" in window.explain_node("o")

@@ -102,6 +102,6 @@ register(
         },
         param_shapes=_param_shapes,
         formula="y = θ",
-        derivative="∂L/∂θ accumulates from every use",
+        derivative="dy/dθ = 1 (∂L/∂θ sums the gradients of every use)",
     )
 )

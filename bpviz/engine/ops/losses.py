@@ -62,15 +62,15 @@ _loss(
     lambda p, t: (2.0 * (p - t) / _n(p), -2.0 * (p - t) / _n(p)),
     "Mean squared error, for regression.",
     "L = mean((p − t)²)",
-    "∂L/∂p = 2(p − t)/n",
+    "∂L/∂p = 2(p − t)/n; ∂L/∂t = −2(p − t)/n",
 )
 _loss(
     "bce",
     lambda p, t: _mean(np.maximum(p, 0.0) - p * t + np.log1p(np.exp(-np.abs(p)))),
     lambda p, t: ((sigmoid(p) - t) / _n(p), -p / _n(p)),
     "Binary cross-entropy on logits (applies the sigmoid itself); targets 0 or 1.",
-    "L = mean(log(1 + eᵖ) − t·p)",
-    "∂L/∂p = (σ(p) − t)/n",
+    "L = mean(log(1 + e^p) − t·p)",
+    "∂L/∂p = (σ(p) − t)/n; ∂L/∂t = −p/n",
 )
 
 
@@ -85,7 +85,7 @@ _loss(
     _hinge_backward,
     "Hinge loss, mean of relu(1 − t·p); targets −1 or +1.",
     "L = mean(max(0, 1 − t·p))",
-    "∂L/∂p = −t/n where t·p < 1, else 0",
+    "∂L/∂p = −t/n if t·p < 1 else 0; ∂L/∂t = −p/n if t·p < 1 else 0",
 )
 
 
@@ -129,6 +129,6 @@ register(
         category="losses",
         doc="Softmax cross-entropy on logits (N, K) against integer labels (N,).",
         formula="L = −mean(log softmax(p)[t])",
-        derivative="∂L/∂p = (softmax(p) − onehot(t))/N; labels get no gradient",
+        derivative="∂L/∂p = (softmax(p) − onehot(t))/N; ∂L/∂t = 0 (labels get no gradient)",
     )
 )

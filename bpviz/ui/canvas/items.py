@@ -189,6 +189,10 @@ class NodeItem(QGraphicsItem):
         """Tooltip text is built when the mouse arrives: formatting every array at every
         refresh would cost more than drawing them."""
         tip = [self._doc_tip]
+        scene = self.scene()
+        explain = getattr(scene, "explain_node", None)
+        if explain is not None and (text := explain(self.node_id)):
+            tip.append(text)
         if self.value is not None:
             tip.append(f"value: {describe(self.value)}")
         if self.grad is not None:

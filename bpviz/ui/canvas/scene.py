@@ -123,6 +123,8 @@ class CanvasScene(QGraphicsScene):
         self.node_items: dict[str, NodeItem] = {}
         self.edge_items: dict[tuple[str, str, str], EdgeItem] = {}
         self.problem_checker: Problem | None = None
+        # node id -> its formula with the current numbers, for the node's tooltip
+        self.explain_node: Callable[[str], str | None] | None = None
         self.snap = False
         self._wire: WireDrag | None = None
         self._drag_start: dict[str, QPointF] = {}

@@ -1,0 +1,243 @@
+"""Pictures for slides: the canvas as PNG or SVG, one pass as numbered PNG frames, any widget
+(the loss plot) on the clipboard.
+
+The scene is rendered, not the view, so an export shows every item at a chosen resolution on a
+plain background, without the view's grid, scroll position or zoom. Frames are grabbed from
+the view instead, because they should look exactly like what the person watches.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPixmap
+from PySide6.QtSvg import QSvgGenerator
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QWidget
+
+MARGIN = 24.0
+BACKGROUND = QColor("white")
+FRAME_PATTERN = "frame_{:03d}.png"
+_HINTS = (
+    QPainter.RenderHint.Antialiasing
+    | QPainter.RenderHint.TextAntialiasing
+    | QPainter.RenderHint.SmoothPixmapTransform
+)
+
+
+def scene_source_rect(scene: QGraphicsScene, margin: float = MARGIN) -> QRectF:
+    """The items' bounding rect plus a margin (a small blank rect for an empty scene)."""
+    rect = scene.itemsBoundingRect()
+    if rect.isEmpty():
+        rect = QRectF(0.0, 0.0, 200.0, 100.0)
+    return rect.adjusted(-margin, -margin, margin, margin)
+
+
+@contextmanager
+def uncached(scene: QGraphicsScene) -> Iterator[None]:
+    """Turn item caches off while rendering: a cached item paints a screen-resolution
+    pixmap, which would be blurry at scale 2 and a raster <image> inside an SVG."""
+    no_cache = QGraphicsItem.CacheMode.NoCache
+    cached = [(item, item.cacheMode()) for item in scene.items() if item.cacheMode() != no_cache]
+    for item, _ in cached:
+        item.setCacheMode(no_cache)
+    try:
+        yield
+    finally:
+        for item, mode in cached:
+            item.setCacheMode(mode)
+
+
+def _target_size(source: QRectF, width: int | None, scale: float) -> QSize:
+    if width is not None:
+        if width < 1:
+            raise ValueError(f"width must be at least 1 pixel, got {width}")
+        return QSize(int(width), max(1, round(width * source.height() / source.width())))
+    if scale <= 0:
+        raise ValueError(f"scale must be positive, got {scale}")
+    return QSize(max(1, round(source.width() * scale)), max(1, round(source.height() * scale)))
+
+
+def render_scene(
+    scene: QGraphicsScene,
+    width: int | None = None,
+    scale: float = 2.0,
+    margin: float = MARGIN,
+    background: QColor = BACKGROUND,
+) -> QImage:
+    """The whole scene as an image `width` pixels wide (height keeps the aspect), or at
+    `scale` pixels per scene unit when no width is given."""
+    source = scene_source_rect(scene, margin)
+    size = _target_size(source, width, scale)
+    image = QImage(size, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(background)
+    painter = QPainter(image)
+    try:
+        painter.setRenderHints(_HINTS)
+        with uncached(scene):
+            scene.render(
+                painter, QRectF(image.rect()), source, Qt.AspectRatioMode.IgnoreAspectRatio
+            )
+    finally:
+        painter.end()
+    return image
+
+
+def export_png(
+    scene: QGraphicsScene,
+    path: str | Path,
+    width: int | None = None,
+    scale: float = 2.0,
+    margin: float = MARGIN,
+    background: QColor = BACKGROUND,
+) -> Path:
+    """Write the scene as a PNG (see `render_scene` for the size); OSError if it cannot."""
+    path = Path(path)
+    image = render_scene(scene, width, scale, margin, background)
+    if not image.save(str(path), "PNG"):
+        raise OSError(f"could not write PNG to {path}")
+    return path
+
+
+def export_svg(
+    scene: QGraphicsScene,
+    path: str | Path,
+    margin: float = MARGIN,
+    background: QColor = BACKGROUND,
+    title: str = "bpviz graph",
+) -> Path:
+    """Write the scene as an SVG, one SVG unit per scene unit."""
+    path = Path(path)
+    source = scene_source_rect(scene, margin)
+    size = QSize(max(1, round(source.width())), max(1, round(source.height())))
+    generator = QSvgGenerator()
+    generator.setFileName(str(path))
+    generator.setSize(size)
+    generator.setResolution(96)  # CSS pixels: the mm width the file states maps back to `size`
+    generator.setViewBox(QRect(0, 0, size.width(), size.height()))
+    generator.setTitle(title)
+    generator.setDescription("Exported from bpviz")
+    painter = QPainter()
+    if not painter.begin(generator):
+        raise OSError(f"could not write SVG to {path}")
+    try:
+        painter.setRenderHints(_HINTS)
+        painter.fillRect(QRectF(0, 0, size.width(), size.height()), background)
+        target = QRectF(0, 0, size.width(), size.height())
+        with uncached(scene):
+            scene.render(painter, target, source, Qt.AspectRatioMode.IgnoreAspectRatio)
+    finally:
+        painter.end()
+    if not path.is_file() or path.stat().st_size == 0:
+        raise OSError(f"could not write SVG to {path}")
+    return path
+
+
+# ---- one pass as frames ---------------------------------------------------------------------
+def one_pass(step: Callable[[], object | None], done: Callable[[], bool]) -> Callable[[], bool]:
+    """An `advance` for `record_backward_frames`: calls `step()` once per frame and stops after
+    the step that makes `done()` true, or when `step()` returns None (nothing to do, error).
+
+    For the window: ``one_pass(controller.next_step,
+    lambda: controller.phase == "backward_done")`` walks one forward and one backward pass.
+    """
+    finished = False
+
+    def advance() -> bool:
+        nonlocal finished
+        if finished or step() is None:
+            return False
+        finished = done()
+        return True
+
+    return advance
+
+
+def fit_image(image: QImage, size: tuple[int, int], background: QColor = BACKGROUND) -> QImage:
+    """`image` scaled to fit `size` (w, h), keeping its aspect, centred on the background."""
+    w, h = size
+    if image.width() == w and image.height() == h:
+        return image
+    scaled = image.scaled(
+        w, h, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+    )
+    out = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
+    out.fill(background)
+    painter = QPainter(out)
+    try:
+        painter.drawImage((w - scaled.width()) // 2, (h - scaled.height()) // 2, scaled)
+    finally:
+        painter.end()
+    return out
+
+
+def record_backward_frames(
+    advance: Callable[[], bool],
+    grab: Callable[[], QImage | QPixmap],
+    directory: str | Path,
+    size: tuple[int, int] | None = None,
+    settle: Callable[[], None] | None = None,
+    max_frames: int = 10_000,
+) -> list[Path]:
+    """Call `advance()` until it returns False, saving `grab()` after each successful call as
+    frame_000.png, frame_001.png … in `directory` (created if needed). Every frame is `size`
+    (w, h) pixels, default the first grab's size. `settle()` runs before each grab (default:
+    process pending events so the canvas has repainted)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    settle = settle or QCoreApplication.processEvents
+    frames: list[Path] = []
+    while len(frames) < max_frames and advance():
+        settle()
+        grabbed = grab()
+        image = grabbed.toImage() if isinstance(grabbed, QPixmap) else grabbed
+        if size is None:
+            size = (image.width(), image.height())
+        path = directory / FRAME_PATTERN.format(len(frames))
+        if not fit_image(image, size).save(str(path), "PNG"):
+            raise OSError(f"could not write frame {path}")
+        frames.append(path)
+    return frames
+
+
+def gif_available() -> bool:
+    """Whether `write_gif` can work: it needs Pillow, which bpviz does not require."""
+    return importlib.util.find_spec("PIL") is not None
+
+
+def write_gif(frames: Sequence[str | Path], path: str | Path, frame_ms: int = 400) -> Path:
+    """Join PNG frames into a looping GIF. RuntimeError when Pillow is not installed (the
+    numbered PNG sequence is then the result to use)."""
+    if not gif_available():
+        raise RuntimeError("writing a GIF needs Pillow (pip install pillow); use the PNG frames")
+    if not frames:
+        raise ValueError("no frames to write")
+    from PIL import Image  # optional dependency, imported only when asked for
+
+    images = [Image.open(f).convert("RGB") for f in frames]
+    path = Path(path)
+    images[0].save(
+        path, save_all=True, append_images=images[1:], duration=frame_ms, loop=0, optimize=True
+    )
+    return path
+
+
+def clean_frames(directory: str | Path) -> None:
+    """Delete an earlier recording's frames so a new one does not mix with them."""
+    for old in _frame_files(Path(directory)):
+        old.unlink()
+
+
+def _frame_files(directory: Path) -> Iterable[Path]:
+    return sorted(directory.glob("frame_[0-9][0-9][0-9]*.png"))
+
+
+# ---- clipboard ------------------------------------------------------------------------------
+def copy_image_to_clipboard(widget: QWidget) -> QImage:
+    """Put a picture of `widget` (e.g. the loss plot) on the clipboard; returns it."""
+    image = widget.grab().toImage()
+    QGuiApplication.clipboard().setImage(image)
+    return image
