@@ -43,6 +43,7 @@ from bpviz.ui.exports import (
 )
 from bpviz.ui.inspector import InspectorWidget
 from bpviz.ui.landscape import LandscapeView
+from bpviz.ui.learn_panel import LearnPanel
 from bpviz.ui.node_search import NodeSearchPopup
 from bpviz.ui.palette import PaletteWidget
 from bpviz.ui.plots import LossPlot
@@ -99,6 +100,10 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.boundary_dock, self.landscape_dock)
         self.boundary_dock.raise_()
         self.training_ui = TrainingUI(self)
+        self.learn = LearnPanel(self)
+        self.learn_dock = self._dock("Learn", self.learn, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.inspector_dock, self.learn_dock)
+        self.inspector_dock.raise_()
 
         self.zoom_label = QLabel("100 %")
         self.statusBar().addPermanentWidget(self.zoom_label)
@@ -205,6 +210,9 @@ class MainWindow(QMainWindow):
         self.act_shortcuts = a(
             "&Keyboard Shortcuts", self.show_shortcuts, K.HelpContents, "List shortcuts"
         )
+        self.act_lessons = a(
+            "&Lessons", self.show_lessons, "Ctrl+Shift+L", "Guided lessons on backpropagation"
+        )
         self.act_about = a("&About bpviz", self.about, None, "About bpviz")
 
     def _build_menus(self) -> None:
@@ -284,6 +292,7 @@ class MainWindow(QMainWindow):
             train.addSeparator() if act is None else train.addAction(act)
 
         help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.act_lessons)
         help_menu.addAction(self.act_shortcuts)
         help_menu.addAction(self.act_about)
 
@@ -302,7 +311,7 @@ class MainWindow(QMainWindow):
             self.act_fit,
         ):
             tools.addSeparator() if act is None else tools.addAction(act)
-        training = self.addToolBar("Training")
+        training = self.training_toolbar = self.addToolBar("Training")
         training.setObjectName("training_toolbar")
         for act in (
             t.act_forward,
@@ -370,6 +379,7 @@ class MainWindow(QMainWindow):
         path = next((p for p in example_paths() if p.name == DEFAULT_EXAMPLE), None)
         if path is not None:
             self.open_file(path, as_example=True)
+            self.show_lessons()  # first launch: the lessons are one click away
 
     def new_file(self) -> None:
         if self._confirm_discard():
@@ -638,6 +648,10 @@ class MainWindow(QMainWindow):
         )
 
     # ---- help ----------------------------------------------------------------------------
+    def show_lessons(self) -> None:
+        self.learn_dock.show()
+        self.learn_dock.raise_()
+
     def show_shortcuts(self) -> None:
         rows = [
             (
