@@ -30,6 +30,17 @@ class History:
     def __len__(self) -> int:
         return len(self.step)
 
+    def record(self, r: StepResult) -> None:
+        self.step.append(r.step)
+        self.loss.append(r.loss)
+        if r.accuracy is not None:
+            self.accuracy.append(r.accuracy)
+        if r.test_loss is not None:
+            self.test_step.append(r.step)
+            self.test_loss.append(r.test_loss)
+            if r.test_accuracy is not None:
+                self.test_accuracy.append(r.test_accuracy)
+
     def to_dict(self) -> dict[str, list]:
         return {k: list(v) for k, v in self.__dict__.items()}
 
@@ -154,16 +165,7 @@ class Trainer:
         return accuracy(op, ex.raw_value(pred), ex.raw_value(target))
 
     def _record(self, r: StepResult) -> StepResult:
-        h = self.history
-        h.step.append(r.step)
-        h.loss.append(r.loss)
-        if r.accuracy is not None:
-            h.accuracy.append(r.accuracy)
-        if r.test_loss is not None:
-            h.test_step.append(r.step)
-            h.test_loss.append(r.test_loss)
-            if r.test_accuracy is not None:
-                h.test_accuracy.append(r.test_accuracy)
+        self.history.record(r)
         return r
 
     def evaluate(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:

@@ -163,21 +163,17 @@ class Disconnect(_StructuralCommand):
         doc.connect(self.src, self.dst, self.port)
 
 
-class ReplaceConnection(Command):
-    """Drop a wire onto an input: whatever fed it is disconnected and src connected, one step."""
+class _PlannedCommand(Command):
+    """A command whose child steps depend on the document at the time it is done (which
+    edges a node has, what fed a port); they are planned in `redo` and undone exactly."""
 
-    def __init__(self, src: str, dst: str, port: str) -> None:
-        self.text = f"Reconnect {dst}.{port} to {src}"
-        self.src, self.dst, self.port = src, dst, port
-        self._steps: Compound | None = None
+    _steps: Compound | None = None
+
+    def _plan(self, doc: Document) -> list[Command]:
+        raise NotImplementedError
 
     def redo(self, doc: Document) -> None:
-        steps: list[Command] = []
-        old_src = doc.node(self.dst).inputs.get(self.port)
-        if old_src is not None:
-            steps.append(Disconnect(old_src, self.dst, self.port))
-        steps.append(Connect(self.src, self.dst, self.port))
-        plan = Compound(self.text, steps)
+        plan = Compound(self.text, self._plan(doc))
         plan.redo(doc)
         self._steps = plan
 
@@ -186,29 +182,36 @@ class ReplaceConnection(Command):
         self._steps.undo(doc)
 
 
-class RemoveNodes(Command):
+class ReplaceConnection(_PlannedCommand):
+    """Drop a wire onto an input: whatever fed it is disconnected and src connected, one step."""
+
+    def __init__(self, src: str, dst: str, port: str) -> None:
+        self.text = f"Reconnect {dst}.{port} to {src}"
+        self.src, self.dst, self.port = src, dst, port
+
+    def _plan(self, doc: Document) -> list[Command]:
+        steps: list[Command] = []
+        old_src = doc.node(self.dst).inputs.get(self.port)
+        if old_src is not None:
+            steps.append(Disconnect(old_src, self.dst, self.port))
+        return [*steps, Connect(self.src, self.dst, self.port)]
+
+
+class RemoveNodes(_PlannedCommand):
     """Delete nodes with all their edges (and the output mark) as one step."""
 
     def __init__(self, node_ids: Iterable[str]) -> None:
         self.node_ids = list(dict.fromkeys(node_ids))
         self.text = _label("Delete", self.node_ids)
-        self._steps: Compound | None = None
 
-    def redo(self, doc: Document) -> None:
+    def _plan(self, doc: Document) -> list[Command]:
         for node_id in self.node_ids:
             doc.node(node_id)  # all or nothing: check every id before removing any
         steps: list[Command] = []
         if doc.output in self.node_ids:
             steps.append(SetOutput(None))
         steps += [Disconnect(e.src, e.dst, e.port) for e in doc.edges_of(self.node_ids)]
-        steps += [_RemoveUnconnectedNode(node_id) for node_id in self.node_ids]
-        plan = Compound(self.text, steps)
-        plan.redo(doc)
-        self._steps = plan
-
-    def undo(self, doc: Document) -> None:
-        assert self._steps is not None, "undo before redo"
-        self._steps.undo(doc)
+        return steps + [_RemoveUnconnectedNode(node_id) for node_id in self.node_ids]
 
 
 class MoveNodes(Command):

@@ -44,15 +44,7 @@ def results(n: int, classify: bool = True, every: int = 5) -> list[StepResult]:
 def as_history(rs: list[StepResult]) -> History:
     h = History()
     for r in rs:
-        h.step.append(r.step)
-        h.loss.append(r.loss)
-        if r.accuracy is not None:
-            h.accuracy.append(r.accuracy)
-        if r.test_loss is not None:
-            h.test_step.append(r.step)
-            h.test_loss.append(r.test_loss)
-            if r.test_accuracy is not None:
-                h.test_accuracy.append(r.test_accuracy)
+        h.record(r)
     return h
 
 
