@@ -198,10 +198,10 @@ class TrainingController:
                     break
         except BpvizError as e:
             self._fail(e)
+        if results and self.phase != "error":
+            self._set_phase("updated")  # before announcing: listeners must see stale values
         for r in results:
             self.trained.emit(r)
-        if results and self.phase != "error":
-            self._set_phase("updated")
         return results
 
     def refresh(self) -> bool:

@@ -17,7 +17,7 @@ from PySide6.QtGui import (
     QGuiApplication,
     QKeySequence,
 )
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QWidget
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QVBoxLayout, QWidget
 
 from bpviz.engine.errors import BpvizError
 from bpviz.engine.formulas import explain
@@ -48,6 +48,7 @@ from bpviz.ui.node_search import NodeSearchPopup
 from bpviz.ui.palette import PaletteWidget
 from bpviz.ui.plots import LossPlot
 from bpviz.ui.recovery import AUTOSAVE_MS, Recovery
+from bpviz.ui.timeline import TimelineWidget
 from bpviz.ui.training_ui import TrainingUI
 from bpviz.ui.undo import UndoStack
 
@@ -90,7 +91,13 @@ class MainWindow(QMainWindow):
         self.inspector_dock = self._dock(
             "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
         )
-        self.plot_dock = self._dock("Loss", self.loss_plot, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.timeline = TimelineWidget()
+        plot_panel = QWidget()
+        plot_layout = QVBoxLayout(plot_panel)
+        plot_layout.setContentsMargins(0, 0, 0, 0)
+        plot_layout.addWidget(self.loss_plot, 1)
+        plot_layout.addWidget(self.timeline)
+        self.plot_dock = self._dock("Loss", plot_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.boundary_dock = self._dock(
             "Model output", self.boundary, Qt.DockWidgetArea.RightDockWidgetArea
         )

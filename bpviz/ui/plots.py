@@ -225,6 +225,17 @@ class LossPlot(QWidget):
             item.disableAutoRange()
             item.setRange(xRange=(0, x_hi), yRange=(y_lo, y_hi), padding=0)
 
+    def set_marker(self, step: int | None) -> None:
+        """A vertical line at `step` (the moment the timeline shows), or none."""
+        if getattr(self, "_marker", None) is None:
+            self._marker = pg.InfiniteLine(
+                angle=90, pen=pg.mkPen("#5f6368", width=1.5, style=Qt.PenStyle.DashLine)
+            )
+            self.plot.addItem(self._marker)
+        self._marker.setVisible(step is not None)
+        if step is not None:
+            self._marker.setPos(step)
+
     def _curves(self) -> dict[str, pg.PlotDataItem]:
         return {
             "train": self.train,

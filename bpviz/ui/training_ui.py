@@ -16,6 +16,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
 
 from bpviz.engine.executor import BackwardStep, ForwardStep
+from bpviz.model.snapshots import SnapshotStore
 from bpviz.model.training import TrainingController
 from bpviz.ui.canvas.numbers import format_number, magnitude, scalar_of, sign_colour
 from bpviz.ui.theme import GRAD_POSITIVE
@@ -59,6 +60,12 @@ class TrainingUI(QObject):
         self._run_timer.setInterval(TICK_MS)
         self._run_timer.timeout.connect(self._tick)
         self._last_overlay = self._last_plot = self._last_boundary = 0.0
+        self.snapshots = SnapshotStore()
+        self._detach_snapshots = None
+        self._scrubbed = None  # the Snapshot the timeline shows, or None for the live state
+        window.timeline.set_store(self.snapshots)
+        window.timeline.scrubbed.connect(self._show_snapshot)
+        window.timeline.returned_to_latest.connect(lambda: self._show_snapshot(None))
         self._overlay_dirty = False
         self._build_actions()
         self.status = QLabel()
@@ -141,6 +148,11 @@ class TrainingUI(QObject):
             self.controller.close()
         self.controller = controller
         self._check = {}
+        if self._detach_snapshots is not None:
+            self._detach_snapshots()
+        self.snapshots.clear()
+        self._detach_snapshots = self.snapshots.attach(controller)
+        self.window.timeline.go_latest()
         for signal, slot in self._connections():
             signal.connect(slot)
         self.window.loss_plot.set_history(controller.history)
@@ -183,6 +195,8 @@ class TrainingUI(QObject):
     def _before(self) -> TrainingController | None:
         self._check = {}
         self._partial = {}
+        if self._scrubbed is not None:  # acting resumes from the latest state
+            self.window.timeline.go_latest()
         return self.controller
 
     def forward(self) -> None:
@@ -259,6 +273,8 @@ class TrainingUI(QObject):
     def run(self) -> None:
         if self.controller is None or self.running:
             return
+        if self._scrubbed is not None:
+            self.window.timeline.go_latest()
         self._check = {}
         self.window.canvas.pulses.stop_all()
         self._run_started = time.perf_counter()
@@ -305,6 +321,7 @@ class TrainingUI(QObject):
         if now - self._last_plot >= PLOT_EVERY_S:
             self._last_plot = now
             self.window.loss_plot.refresh()
+            self.window.timeline.refresh()
             self._phase_changed()
         elif now - self._last_overlay >= OVERLAY_EVERY_S:
             self._last_overlay = now
@@ -386,7 +403,14 @@ class TrainingUI(QObject):
                 )
                 canvas.pulses.send(edge, label, sign_colour(c.grad), backward=True)
 
+    def _show_snapshot(self, snapshot) -> None:  # noqa: ANN001 - a Snapshot or None
+        """Scrubbing: overlays and the loss plot show that moment; None: the live state."""
+        self._scrubbed = snapshot
+        self.window.loss_plot.set_marker(None if snapshot is None else snapshot.step)
+        self.sync_overlays()
+
     def refresh_views(self) -> None:
+        self.window.timeline.refresh()
         self.window.loss_plot.refresh()
         self.window.boundary.refresh()
         self.sync_overlays()
@@ -396,6 +420,9 @@ class TrainingUI(QObject):
         c = self.controller
         canvas = self.window.canvas
         if c is None:
+            return
+        if self._scrubbed is not None:
+            self._show_scrubbed(self._scrubbed)
             return
         stale = c.phase in ("stale", "updated")
         for node_id, item in canvas.node_items.items():
@@ -416,6 +443,17 @@ class TrainingUI(QObject):
         self._mark_active()
         self.window.show_numbers_in_inspector()
 
+    def _show_scrubbed(self, snap) -> None:  # noqa: ANN001 - a Snapshot
+        """A moment from the timeline: its stored numbers, nothing live."""
+        canvas = self.window.canvas
+        values, grads, edges = snap.values or {}, snap.grads or {}, snap.contributions or {}
+        for node_id, item in canvas.node_items.items():
+            item.set_flag(None)
+            item.set_numbers(values.get(node_id), grads.get(node_id), stale=not snap.full)
+        largest = max((m for m in map(magnitude, edges.values()) if np.isfinite(m)), default=0.0)
+        for key, edge in canvas.edge_items.items():
+            edge.set_gradient(edges.get(key), largest)
+
     def shutdown(self) -> None:
         """Closing: stop training and animations; nothing may fire into a dead window."""
         self._run_timer.stop()
@@ -425,4 +463,7 @@ class TrainingUI(QObject):
                 signal.disconnect(slot)
             self.controller.close()
             self.controller = None
+        if self._detach_snapshots is not None:
+            self._detach_snapshots()
+            self._detach_snapshots = None
         self.window.landscape.set_controller(None)

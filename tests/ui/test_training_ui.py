@@ -268,3 +268,23 @@ def test_inspector_and_tooltips_show_the_formula_with_numbers(
     text = window.inspector.formula_text()
     assert "tanh(0.8814) = 0.7071" in text and "= 0.5" in text
     assert "tanh(0.8814)" in window.explain_node("o")
+
+
+def test_scrubbing_shows_the_stored_numbers_and_training_resumes_from_latest(
+    window: MainWindow, tmp_path: Path
+) -> None:
+    open_scene(window, "xor", tmp_path)
+    ui = window.training_ui
+    for _ in range(6):
+        ui.act_step.trigger()
+    kept = ui.snapshots.steps()
+    assert kept[-1] == 6
+    window.timeline.scrub_to(kept[1])
+    snap = ui.snapshots.materialize(ui.snapshots.get(kept[1]), ui.controller)
+    item = window.canvas.node_items["hidden"]
+    np.testing.assert_array_equal(item.value, snap.values["hidden"])
+    np.testing.assert_array_equal(item.grad, snap.grads["hidden"])
+    assert window.loss_plot._marker.isVisible() and window.loss_plot._marker.value() == kept[1]
+    ui.act_step.trigger()  # acting returns to the latest state and trains on from there
+    assert len(ui.controller.history) == 7 and window.timeline.following
+    assert not window.loss_plot._marker.isVisible()
