@@ -137,15 +137,23 @@ class Executor:
         """The batch that `input` and `target` nodes produce on the next forward pass."""
         if x is self._x and y is self._y:
             return
+        same_features = x is not None and self._x is not None and x.shape[1:] == self._x.shape[1:]
         self._x, self._y = x, y
         self._sources = {}
-        self._params_checked = False
+        if not same_features:  # parameter shapes follow the features, not the batch size
+            self._params_checked = False
 
     def load_params(self, params: Mapping[str, Mapping[str, np.ndarray]]) -> None:
         """Use saved parameters; a shape that no longer fits raises ShapeError on next forward."""
         for node_id, arrays in params.items():
             self.params[node_id] = {k: np.array(v, dtype=np.float64) for k, v in arrays.items()}
             self._loaded.add(node_id)
+        self._params_checked = False
+
+    def use_params(self, params: dict[str, dict[str, np.ndarray]]) -> None:
+        """Read parameters from `params` (e.g. a copy, to evaluate without side effects);
+        they are checked against the graph on the next pass."""
+        self.params = params
         self._params_checked = False
 
     def forget_params(self, node_id: str) -> None:

@@ -83,7 +83,7 @@ class Session:
         if ex is None:
             ex = self._probe = Executor(self.graph, seed=live.seed)
         ex.seed = live.seed
-        ex.params = dict(live.params)
+        ex.use_params(dict(live.params))
         ex.set_data(x, np.zeros(len(x)))
         for step in ex.forward_steps():
             if step.node_id == node_id:

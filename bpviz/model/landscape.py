@@ -79,7 +79,7 @@ def scratch_executor(session: Session) -> Executor:
     seed), so nothing here changes the session."""
     src = session.executor
     ex = Executor(session.graph, seed=src.seed)
-    ex.params = _copy(src.params)
+    ex.use_params(_copy(src.params))
     if session.dataset is not None:
         ex.set_data(session.dataset.x_train, session.dataset.y_train)
     return ex
@@ -157,7 +157,7 @@ class Landscape:
         if n < 2:
             raise ValueError("the grid needs at least 2 points per side")
         ex = scratch_executor(session)
-        ex.params = _copy(current_params(session))
+        ex.use_params(_copy(current_params(session)))
         for ref in (a, b):
             if not ref.exists_in(ex.params):
                 raise ValueError(f"no parameter entry {ref.label}")

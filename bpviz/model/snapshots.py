@@ -219,7 +219,7 @@ class SnapshotStore:
         if live is None or not hasattr(live, "graph"):
             return
         ex = Executor(live.graph, seed=live.seed)
-        ex.params = _copy_params(snap.params)
+        ex.use_params(_copy_params(snap.params))
         dataset = getattr(session, "dataset", None)
         if dataset is not None:
             ex.set_data(dataset.x_train, dataset.y_train)

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from bpviz.engine.session import Session
 from bpviz.model.landscape import GRID, Landscape, ParamRef, resolve, scalar_params
 
-SLICE_SECONDS = 0.012  # grid work per timer tick
+SLICE_SECONDS = 0.004  # grid work per timer tick: well inside one frame
 REDRAW_MS = 50  # the path is redrawn at most this often while training
 FOLLOW_SECONDS = 1.5  # an outdated grid is recomputed around the new point at most this often
 CONTOURS = 8  # contour levels, evenly spaced over the colour range
@@ -204,8 +204,11 @@ class LandscapeView(QWidget):
         self._labels = []
         self.refresh()
 
-    def _on_trained(self, _result: object = None) -> None:
-        self.record_point()
+    def _on_trained(self, result: object = None) -> None:
+        # Run mode announces a slice's steps after it ran: only the last one's point is current
+        step = getattr(result, "step", None)
+        if step is None or self.session is None or step == self.session.trainer.step_count:
+            self.record_point()
 
     def on_trained(self) -> None:
         """For a window that drives a bare session: call after each training step."""

@@ -24,8 +24,8 @@ from bpviz.ui.theme import GRAD_POSITIVE
 if TYPE_CHECKING:
     from bpviz.ui.main_window import MainWindow
 
-TICK_MS = 10  # Run mode: one slice of training per tick
-SLICE_S = 0.008  # seconds of training per tick; the rest belongs to input and painting
+TICK_MS = 8  # Run mode: one slice of training per tick
+SLICE_S = 0.006  # seconds of training per tick; the rest belongs to input and painting
 # Redrawing is what costs (a plot repaint is ~15 ms): do it a few times a second, staggered
 # so that no two heavy redraws land in one tick.
 OVERLAY_EVERY_S = 0.4
