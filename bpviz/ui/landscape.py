@@ -374,12 +374,27 @@ class LandscapeView(QWidget):
         stamp = (s.graph.version, s.trainer.step_count, L.point(s))
         return stamp != self._grid_stamp
 
+    def show_moment(self, params: dict | None) -> None:
+        """Put the current-point marker where `params` (a timeline snapshot's) place it;
+        None returns to the live point."""
+        self._moment = params
+        self._draw_path()
+
     def _draw_path(self) -> None:
         path = np.array(self.landscape.path, dtype=float).reshape(-1, 2)
         self.path_shadow.setData(path[:, 0], path[:, 1], connect="finite")
         self.path_curve.setData(path[:, 0], path[:, 1], connect="finite")
         self.start_marker.setData(path[:1, 0], path[:1, 1])
-        p = self.landscape.point(self.session) if self.session is not None else None
+        moment, L = getattr(self, "_moment", None), self.landscape
+        if (
+            moment is not None
+            and L.a is not None
+            and L.a.exists_in(moment)
+            and L.b.exists_in(moment)
+        ):
+            p = (L.a.get(moment), L.b.get(moment))
+        else:
+            p = self.landscape.point(self.session) if self.session is not None else None
         if p is None and len(path):
             p = tuple(path[-1])
         self.point_marker.setData([p[0]] if p else [], [p[1]] if p else [])

@@ -407,6 +407,7 @@ class TrainingUI(QObject):
         """Scrubbing: overlays and the loss plot show that moment; None: the live state."""
         self._scrubbed = snapshot
         self.window.loss_plot.set_marker(None if snapshot is None else snapshot.step)
+        self.window.landscape.show_moment(None if snapshot is None else snapshot.params)
         self.sync_overlays()
 
     def refresh_views(self) -> None:

@@ -285,6 +285,11 @@ def test_scrubbing_shows_the_stored_numbers_and_training_resumes_from_latest(
     np.testing.assert_array_equal(item.value, snap.values["hidden"])
     np.testing.assert_array_equal(item.grad, snap.grads["hidden"])
     assert window.loss_plot._marker.isVisible() and window.loss_plot._marker.value() == kept[1]
+    window.landscape_dock.raise_()
+    window.landscape.refresh()
+    a = window.landscape.landscape.a
+    marker_x = window.landscape.point_marker.getData()[0]
+    assert a is not None and list(marker_x) == [a.get(snap.params)]  # the landscape shows it too
     ui.act_step.trigger()  # acting returns to the latest state and trains on from there
     assert len(ui.controller.history) == 7 and window.timeline.following
     assert not window.loss_plot._marker.isVisible()
