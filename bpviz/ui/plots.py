@@ -70,6 +70,9 @@ def _round_up(x: float) -> float:
     return float(next(m * base for m in (1, 2, 5, 10) if m * base >= x))
 
 
+FEW_POINTS = 30
+
+
 class LossPlot(QWidget):
     """Loss curves (left axis, optionally log scale) and accuracy (right axis, 0–1)."""
 
@@ -195,7 +198,17 @@ class LossPlot(QWidget):
             return
         self._dirty = False
         for name, curve in self._curves().items():
-            curve.setData(*self._series[name].data())
+            x, y = self._series[name].data()
+            # a handful of steps (Step pressed by hand) shows as dots: one point draws no line
+            dots = name in ("train", "test") and 0 < len(x) <= FEW_POINTS
+            curve.setData(
+                x,
+                y,
+                symbol="o" if dots else None,
+                symbolSize=5,
+                symbolBrush=curve.opts["pen"].color(),
+                symbolPen=None,
+            )
         empty = len(self._series["train"]) == 0
         self.hint.setVisible(empty)
         self.legend.setVisible(not empty)
