@@ -1,0 +1,222 @@
+"""Write a scene's graph as a readable numpy script: forward and backward, one block per node.
+
+Partial: sources, elementwise math/activations, matmul, dense and the four losses (NUMPY_OPS).
+Anything else raises ExportError naming the node and its op.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bpviz.engine.errors import BpvizError
+
+# op -> (forward template, {port: backward template}); g is the upstream gradient, y the output
+NUMPY_OPS: dict[str, tuple[str, dict[str, str]]] = {
+    "add": ("{a} + {b}", {"a": "g", "b": "g"}),
+    "sub": ("{a} - {b}", {"a": "g", "b": "-g"}),
+    "mul": ("{a} * {b}", {"a": "g * {b}", "b": "g * {a}"}),
+    "div": ("{a} / {b}", {"a": "g / {b}", "b": "-g * {y} / {b}"}),
+    "neg": ("-{x}", {"x": "-g"}),
+    "exp": ("np.exp({x})", {"x": "g * {y}"}),
+    "log": ("np.log({x})", {"x": "g / {x}"}),
+    "tanh": ("np.tanh({x})", {"x": "g * (1 - {y} ** 2)"}),
+    "sigmoid": ("1 / (1 + np.exp(-{x}))", {"x": "g * {y} * (1 - {y})"}),
+    "relu": ("np.maximum({x}, 0.0)", {"x": "g * ({x} > 0)"}),
+    "mse": (
+        "np.mean((_t({pred}, {target}) - {pred}) ** 2)",
+        {
+            "pred": "g * 2 * ({pred} - _t({pred}, {target})) / {pred}.size",
+            "target": "_back(g * -2 * ({pred} - _t({pred}, {target})) / {pred}.size, {target})",
+        },
+    ),
+    "bce": (
+        "np.mean(np.maximum({pred}, 0) - {pred} * _t({pred}, {target})"
+        " + np.log1p(np.exp(-np.abs({pred}))))",
+        {
+            "pred": "g * (1 / (1 + np.exp(-{pred})) - _t({pred}, {target})) / {pred}.size",
+            "target": "_back(g * -{pred} / {pred}.size, {target})",
+        },
+    ),
+    "hinge": (
+        "np.mean(np.maximum(1 - _t({pred}, {target}) * {pred}, 0))",
+        {
+            "pred": "g * (_t({pred}, {target}) * {pred} < 1) * -_t({pred}, {target}) / {pred}.size",
+            "target": "_back(g * (_t({pred}, {target}) * {pred} < 1) * -{pred} / {pred}.size,"
+            " {target})",
+        },
+    ),
+    "cross_entropy": (
+        "_ce({pred}, {target})",
+        {"pred": "g * _ce_grad({pred}, {target})", "target": "np.zeros({target}.shape)"},
+    ),
+    "matmul": (
+        "{a} @ {b}",
+        {"a": "g @ np.swapaxes({b}, -1, -2)", "b": "np.swapaxes({a}, -1, -2) @ g"},
+    ),
+}
+SOURCES = ("const", "input", "target", "param")
+
+
+class ExportError(BpvizError):
+    """A node the chosen target cannot express; names the node and op."""
+
+    def __init__(self, node_id: str, op: str, target: str) -> None:
+        super().__init__(f"node '{node_id}': op '{op}' cannot be exported to {target}")
+        self.node_id, self.op = node_id, op
+
+
+def _ident(node_id: str) -> str:
+    name = re.sub(r"\W", "_", node_id)
+    if not name.isidentifier() or keyword.iskeyword(name):
+        name = "n_" + name
+    return name
+
+
+def _literal(a: Any) -> str:
+    return repr(np.asarray(a, dtype=float).tolist())
+
+
+ACT = {
+    "none": ("{z}", "1.0"),
+    "tanh": ("np.tanh({z})", "(1 - {y} ** 2)"),
+    "sigmoid": ("1 / (1 + np.exp(-{z}))", "{y} * (1 - {y})"),
+    "relu": ("np.maximum({z}, 0.0)", "({y} > 0)"),
+}
+
+
+def _dense(node: Any, names: dict[str, str], p: dict[str, Any], fwd: list, bwd: list) -> None:
+    v, x = names[node.id], names[node.inputs["x"]]
+    act = node.attrs.get("activation", "none")
+    if act not in ACT:
+        raise ExportError(node.id, f"dense(activation={act})", "numpy")
+    f, d = ACT[act]
+    fwd.append(f"    # {node.id}: dense  (y = {act}(x @ W + b))")
+    fwd.append(f"    P['{v}.W'] = np.array({_literal(p['W'])})")
+    fwd.append(f"    P['{v}.b'] = np.array({_literal(p['b'])})")
+    z = f"v['{x}'] @ P['{v}.W'] + P['{v}.b']"
+    fwd.append(f"    v['{v}'] = " + f.format(z=f"({z})"))
+    block = [
+        f"    # {node.id}: dense — delta = g * act'(z); dW = x^T delta; db = sum delta",
+        f"    delta = grads['{v}'] * " + d.format(y=f"v['{v}']"),
+        f"    xx = np.atleast_2d(v['{x}'])",
+        f"    pgrads['{v}.W'] = xx.T @ np.atleast_2d(delta)",
+        f"    pgrads['{v}.b'] = np.atleast_2d(delta).sum(axis=0)",
+        f"    grads['{x}'] = grads.get('{x}', 0.0) + delta @ P['{v}.W'].T",
+    ]
+    bwd[:0] = block
+
+
+def numpy_source(scene: Any) -> str:
+    graph = scene.graph
+    params = scene.session.executor.params
+    scene.session.forward()  # sources take the scene's data (input x, encoded target)
+    order = graph.topological_order()
+    names = {nid: _ident(nid) for nid in order}
+    fwd, bwd = [], []
+    for nid in order:
+        node = graph.node(nid)
+        v = names[nid]
+        if node.op in SOURCES:
+            value = params[nid]["value"] if node.op == "param" else scene.session.value(nid)
+            fwd.append(f"    # {nid}: {node.op}")
+            fwd.append(f"    v['{v}'] = np.array({_literal(value)})")
+            continue
+        if node.op == "dense":
+            _dense(node, names, params[nid], fwd, bwd)
+            continue
+        if node.op not in NUMPY_OPS:
+            raise ExportError(nid, node.op, "numpy")
+        tmpl, grads = NUMPY_OPS[node.op]
+        args = {p: f"v['{names[s]}']" for p, s in node.inputs.items()}
+        fwd.append(f"    # {nid}: {node.op}  ({tmpl.format(**node.inputs)})")
+        fwd.append(f"    v['{v}'] = " + tmpl.format(**args))
+        block = [f"    # {nid}: {node.op} — chain rule into its inputs", f"    g = grads['{v}']"]
+        for port, src in node.inputs.items():
+            expr = grads[port].format(y=f"v['{v}']", **args)
+            s = names[src]
+            block.append(
+                f"    grads['{s}'] = grads.get('{s}', 0.0) + _unbroadcast({expr}, v['{s}'].shape)"
+            )
+        bwd[:0] = block
+    out = names[graph.output or order[-1]]
+    return f'''"""Exported from bpviz: explicit forward and backward, one block per node."""
+
+import numpy as np
+
+OUTPUT = {out!r}
+
+
+def _unbroadcast(g, shape):
+    g = np.broadcast_to(g, np.broadcast_shapes(np.shape(g), shape)) * 1.0
+    while g.ndim > len(shape):
+        g = g.sum(axis=0)
+    for i, n in enumerate(shape):
+        if n == 1 and g.shape[i] != 1:
+            g = g.sum(axis=i, keepdims=True)
+    return g
+
+
+P = {{}}  # parameters of layers, keyed "node.name"
+pgrads = {{}}  # their gradients, filled by backward()
+
+
+def _t(p, t):
+    """A target with as many entries as the prediction takes its shape; a scalar broadcasts."""
+    return t.reshape(p.shape) if t.ndim and t.size == p.size else t
+
+
+def _back(g, t):
+    return g.reshape(t.shape) if t.ndim else np.sum(g)
+
+
+def _log_softmax(z):
+    zs = z - z.max(axis=-1, keepdims=True)
+    return zs - np.log(np.exp(zs).sum(axis=-1, keepdims=True))
+
+
+def _ce(z, t):
+    """Mean of -log softmax(z)[label]."""
+    labels = t.astype(np.int64)[..., None]
+    return -np.take_along_axis(_log_softmax(z), labels, axis=-1).mean()
+
+
+def _ce_grad(z, t):
+    """(softmax(z) - onehot(t)) / N."""
+    labels = t.astype(np.int64)
+    grad = np.exp(_log_softmax(z))
+    idx = labels[..., None]
+    np.put_along_axis(grad, idx, np.take_along_axis(grad, idx, -1) - 1, -1)
+    return grad / max(labels.size, 1)
+
+
+def forward():
+    v = {{}}
+{chr(10).join(fwd)}
+    return v
+
+
+def backward(v):
+    grads = {{OUTPUT: np.ones_like(v[OUTPUT])}}
+{chr(10).join(bwd)}
+    for name, value in v.items():  # nodes the output does not depend on get a zero gradient
+        grads.setdefault(name, np.zeros_like(value))
+    return grads
+
+
+if __name__ == "__main__":
+    values = forward()
+    print(values[OUTPUT])
+'''
+
+
+def export_scene(scene: Any, target: str, out: Path) -> list[Path]:
+    if target != "numpy":
+        raise BpvizError(f"export target '{target}' is not implemented yet (only 'numpy')")
+    out = Path(out)
+    out.write_text(numpy_source(scene), encoding="utf-8")
+    return [out]
