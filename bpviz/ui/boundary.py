@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtCore import QRectF, QSize
 from PySide6.QtGui import QPainter, QShowEvent
-from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
+from PySide6.QtWidgets import QStackedLayout, QWidget
 
 from bpviz.engine.datasets import Dataset
 from bpviz.engine.errors import BpvizError
 from bpviz.engine.session import Session
+from bpviz.ui.theme import hint_label
 
 GRID = 80  # cells per side of the decision grid
 CURVE_POINTS = 200  # samples of a 1-D regression curve
@@ -112,10 +113,7 @@ class BoundaryView(QWidget):
             item.addItem(it)
         item.getViewBox().disableAutoRange()
 
-        self.hint = QLabel()
-        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.hint.setWordWrap(True)
-        self.hint.setStyleSheet("color: #80868b; background: white; padding: 12px;")
+        self.hint = hint_label()
         self._stack = QStackedLayout(self)
         self._stack.setContentsMargins(0, 0, 0, 0)
         self._stack.addWidget(self.plot)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, QSize, Qt, QTimer
+from PySide6.QtCore import QRectF, QSize, QTimer
 from PySide6.QtGui import QPainter, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from bpviz.engine.session import Session
 from bpviz.model.landscape import GRID, Landscape, ParamRef, resolve, scalar_params
+from bpviz.ui.theme import hint_label
 
 SLICE_SECONDS = 0.004  # grid work per timer tick: well inside one frame
 REDRAW_MS = 50  # the path is redrawn at most this often while training
@@ -155,10 +156,7 @@ class LandscapeView(QWidget):
         column.addLayout(choosers)
         column.addWidget(self.plot, 1)
         column.addWidget(self.status)
-        self.hint = QLabel()
-        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.hint.setWordWrap(True)
-        self.hint.setStyleSheet("color: #80868b; background: white; padding: 12px;")
+        self.hint = hint_label()
         self._stack = QStackedLayout(self)
         self._stack.setContentsMargins(0, 0, 0, 0)
         self._stack.addWidget(page)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import QLabel
 
 from bpviz.engine.ops import CATEGORY_COLOURS, REGISTRY
 
@@ -133,3 +134,12 @@ def ui_font(size: float = FONT_NORMAL, bold: bool = False) -> QFont:
     f.setPointSizeF(size)
     f.setBold(bold)
     return f
+
+
+def hint_label() -> QLabel:
+    """The grey, centred sentence a view shows in place of a plot it cannot draw."""
+    label = QLabel()
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setWordWrap(True)
+    label.setStyleSheet("color: #80868b; background: white; padding: 12px;")
+    return label
