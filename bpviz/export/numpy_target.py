@@ -1,19 +1,14 @@
 """Write a scene's graph as a readable numpy script: forward and backward, one block per node.
 
-Partial: sources, elementwise math/activations, matmul, dense and the four losses (NUMPY_OPS).
-Anything else raises ExportError naming the node and its op.
+Ops without a template in NUMPY_OPS (or a writer below) raise ExportError naming node and op.
 """
 
 from __future__ import annotations
 
-import keyword
-import re
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from bpviz.engine.errors import BpvizError
+from bpviz.export.common import SOURCES, ExportError, Snapshot, literal, unique_identifiers
 
 # op -> (forward template, {port: backward template}); g is the upstream gradient, y the output
 NUMPY_OPS: dict[str, tuple[str, dict[str, str]]] = {
@@ -59,28 +54,6 @@ NUMPY_OPS: dict[str, tuple[str, dict[str, str]]] = {
         {"a": "g @ np.swapaxes({b}, -1, -2)", "b": "np.swapaxes({a}, -1, -2) @ g"},
     ),
 }
-SOURCES = ("const", "input", "target", "param")
-
-
-class ExportError(BpvizError):
-    """A node the chosen target cannot express; names the node and op."""
-
-    def __init__(self, node_id: str, op: str, target: str) -> None:
-        super().__init__(f"node '{node_id}': op '{op}' cannot be exported to {target}")
-        self.node_id, self.op = node_id, op
-
-
-def _ident(node_id: str) -> str:
-    name = re.sub(r"\W", "_", node_id)
-    if not name.isidentifier() or keyword.iskeyword(name):
-        name = "n_" + name
-    return name
-
-
-def _literal(a: Any) -> str:
-    return repr(np.asarray(a, dtype=float).tolist())
-
-
 ACT = {
     "none": ("{z}", "1.0"),
     "tanh": ("np.tanh({z})", "(1 - {y} ** 2)"),
@@ -96,8 +69,8 @@ def _dense(node: Any, names: dict[str, str], p: dict[str, Any], fwd: list, bwd: 
         raise ExportError(node.id, f"dense(activation={act})", "numpy")
     f, d = ACT[act]
     fwd.append(f"    # {node.id}: dense  (y = {act}(x @ W + b))")
-    fwd.append(f"    P['{v}.W'] = np.array({_literal(p['W'])})")
-    fwd.append(f"    P['{v}.b'] = np.array({_literal(p['b'])})")
+    fwd.append(f"    P['{v}.W'] = np.array({literal(p['W'])})")
+    fwd.append(f"    P['{v}.b'] = np.array({literal(p['b'])})")
     z = f"v['{x}'] @ P['{v}.W'] + P['{v}.b']"
     fwd.append(f"    v['{v}'] = " + f.format(z=f"({z})"))
     block = [
@@ -111,23 +84,20 @@ def _dense(node: Any, names: dict[str, str], p: dict[str, Any], fwd: list, bwd: 
     bwd[:0] = block
 
 
-def numpy_source(scene: Any) -> str:
-    graph = scene.graph
-    params = scene.session.executor.params
-    scene.session.forward()  # sources take the scene's data (input x, encoded target)
-    order = graph.topological_order()
-    names = {nid: _ident(nid) for nid in order}
+def numpy_source(snap: Snapshot) -> str:
+    order = snap.order
+    names = unique_identifiers(order)
     fwd, bwd = [], []
     for nid in order:
-        node = graph.node(nid)
+        node = snap.node(nid)
         v = names[nid]
         if node.op in SOURCES:
-            value = params[nid]["value"] if node.op == "param" else scene.session.value(nid)
+            value = snap.params[nid]["value"] if node.op == "param" else snap.values[nid]
             fwd.append(f"    # {nid}: {node.op}")
-            fwd.append(f"    v['{v}'] = np.array({_literal(value)})")
+            fwd.append(f"    v['{v}'] = np.array({literal(value)})")
             continue
         if node.op == "dense":
-            _dense(node, names, params[nid], fwd, bwd)
+            _dense(node, names, snap.params[nid], fwd, bwd)
             continue
         if node.op not in NUMPY_OPS:
             raise ExportError(nid, node.op, "numpy")
@@ -143,7 +113,7 @@ def numpy_source(scene: Any) -> str:
                 f"    grads['{s}'] = grads.get('{s}', 0.0) + _unbroadcast({expr}, v['{s}'].shape)"
             )
         bwd[:0] = block
-    out = names[graph.output or order[-1]]
+    out = names[snap.output]
     return f'''"""Exported from bpviz: explicit forward and backward, one block per node."""
 
 import numpy as np
@@ -214,9 +184,6 @@ if __name__ == "__main__":
 '''
 
 
-def export_scene(scene: Any, target: str, out: Path) -> list[Path]:
-    if target != "numpy":
-        raise BpvizError(f"export target '{target}' is not implemented yet (only 'numpy')")
-    out = Path(out)
-    out.write_text(numpy_source(scene), encoding="utf-8")
+def write_numpy(snap: Snapshot, out: Path) -> list[Path]:
+    out.write_text(numpy_source(snap), encoding="utf-8")
     return [out]
