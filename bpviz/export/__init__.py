@@ -7,6 +7,7 @@ Every target computes what bpviz computes; a node a target cannot express raises
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +16,38 @@ from bpviz.export.common import ExportError, Snapshot, snapshot
 from bpviz.export.numpy_target import write_numpy
 
 Writer = Callable[[Snapshot, Path], list[Path]]
-TARGETS: dict[str, Writer] = {"numpy": write_numpy}
 
-__all__ = ["TARGETS", "ExportError", "export_scene"]
+
+@dataclass(frozen=True)
+class Target:
+    """One export format: how menus and file dialogs name it, and the function that writes it."""
+
+    name: str
+    label: str  # "PyTorch script"
+    suffix: str  # ".py"
+    write: Writer
+    tip: str
+
+
+TARGETS: dict[str, Target] = {
+    t.name: t
+    for t in (
+        Target(
+            "numpy",
+            "NumPy script",
+            ".py",
+            write_numpy,
+            "A script with the forward and backward pass written out node by node",
+        ),
+    )
+}
+
+__all__ = ["TARGETS", "ExportError", "Target", "export_scene"]
 
 
 def export_scene(scene: Any, target: str, out: Path | str) -> list[Path]:
     """Write `scene` for `target` to `out` (plus any sidecar files); return every path written."""
-    writer = TARGETS.get(target)
-    if writer is None:
+    spec = TARGETS.get(target)
+    if spec is None:
         raise BpvizError(f"unknown export target '{target}' (use one of: {', '.join(TARGETS)})")
-    return writer(snapshot(scene), Path(out))
+    return spec.write(snapshot(scene), Path(out))
