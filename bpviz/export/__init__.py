@@ -14,6 +14,7 @@ from typing import Any
 from bpviz.engine.errors import BpvizError
 from bpviz.export.common import ExportError, Snapshot, snapshot
 from bpviz.export.numpy_target import write_numpy
+from bpviz.export.torch_target import write_torch
 
 Writer = Callable[[Snapshot, Path], list[Path]]
 
@@ -32,6 +33,13 @@ class Target:
 TARGETS: dict[str, Target] = {
     t.name: t
     for t in (
+        Target(
+            "torch",
+            "PyTorch script",
+            ".py",
+            write_torch,
+            "An nn.Module mirroring the graph, with its weights, data and optimizer (+ .npz)",
+        ),
         Target(
             "numpy",
             "NumPy script",

@@ -6,7 +6,9 @@ through commands pushed on the undo stack.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QByteArray, QPointF, QSettings, Qt, QTimer
 from PySide6.QtGui import (
@@ -22,13 +24,20 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QVBoxLayout, QWi
 from bpviz.engine.errors import BpvizError
 from bpviz.engine.formulas import explain
 from bpviz.examples import example_paths
+from bpviz.export import TARGETS, Target, export_scene
 from bpviz.model.clipboard import copy_nodes, duplicate_command, paste_command
 from bpviz.model.commands import RemoveNodes, SetOutput
 from bpviz.model.document import Document
 from bpviz.model.layout import auto_layout_command
 from bpviz.model.shapes import ShapeOracle
 from bpviz.model.training import TrainingController
-from bpviz.scene import load_scene, save_scene_dict, validate_scene_dict
+from bpviz.scene import (
+    Scene,
+    load_scene,
+    parse_scene,
+    save_scene_dict,
+    validate_scene_dict,
+)
 from bpviz.ui.boundary import BoundaryView
 from bpviz.ui.canvas.scene import CanvasScene
 from bpviz.ui.canvas.view import CanvasView
@@ -179,6 +188,16 @@ class MainWindow(QMainWindow):
         self.act_copy_plot = a(
             "Copy Loss &Plot", self.copy_plot, None, "Copy the loss plot as an image"
         )
+        # one per target, from the registry: targets added there appear here unchanged
+        self.act_export_code = {
+            name: a(
+                f"{menu_label(target.label)}…",
+                lambda _=False, t=target: self.export_code(t),
+                None,
+                target.tip,
+            )
+            for name, target in TARGETS.items()
+        }
         self.act_undo = self.undo.qstack.createUndoAction(self, "&Undo")
         self.act_undo.setShortcut(K.Undo)
         self.act_redo = self.undo.qstack.createRedoAction(self, "&Redo")
@@ -236,8 +255,11 @@ class MainWindow(QMainWindow):
         file.addSeparator()
         for act in (self.act_save, self.act_save_as):
             file.addAction(act)
-        export = file.addMenu("E&xport")
+        export = self.export_menu = file.addMenu("E&xport")
         for act in (self.act_export_png, self.act_export_svg, self.act_record, self.act_copy_plot):
+            export.addAction(act)
+        export.addSeparator()
+        for act in self.act_export_code.values():
             export.addAction(act)
         file.addSeparator()
         file.addAction(self.act_quit)
@@ -427,15 +449,19 @@ class MainWindow(QMainWindow):
         path = self.dialogs.save_path(start)
         return path is not None and self._write(path)
 
+    def scene_dict(self) -> dict[str, Any]:
+        """The document as Save writes it: the learned weights and optimizer state the window
+        holds travel with it, not just the ones the file was opened with."""
+        scene = self.document.to_scene_dict()
+        c = self.training_ui.controller
+        state = c.state_dict() if c else None
+        if state is not None:
+            scene["state"] = state
+        return scene
+
     def _write(self, path: Path) -> bool:
         try:
-            scene = self.document.to_scene_dict()
-            state = (
-                self.training_ui.controller.state_dict() if self.training_ui.controller else None
-            )
-            if state is not None:
-                scene["state"] = state  # learned weights and optimizer state travel with the file
-            save_scene_dict(scene, path)
+            save_scene_dict(self.scene_dict(), path)
         except (BpvizError, OSError) as e:
             self.dialogs.error("Could not save scene", str(e))
             return False
@@ -480,17 +506,41 @@ class MainWindow(QMainWindow):
     # ---- exports -------------------------------------------------------------------------
     def export_png(self) -> None:
         path = self.dialogs.export_path(
-            "Export canvas as PNG", f"{self.display_name()}.png", "PNG images (*.png)"
+            "Export canvas as PNG", self._export_start(".png"), "PNG images (*.png)"
         )
         if path is not None:
-            self._export(lambda: export_png(self.canvas, path), path)
+            self._export(lambda: export_png(self.canvas, path))
 
     def export_svg(self) -> None:
         path = self.dialogs.export_path(
-            "Export canvas as SVG", f"{self.display_name()}.svg", "SVG drawings (*.svg)"
+            "Export canvas as SVG", self._export_start(".svg"), "SVG drawings (*.svg)"
         )
         if path is not None:
-            self._export(lambda: export_svg(self.canvas, path), path)
+            self._export(lambda: export_svg(self.canvas, path))
+
+    def _export_start(self, suffix: str) -> str:
+        """The name an export dialog suggests: the scene's, beside its file (xor.json -> xor.py)."""
+        stem = self.display_name().removesuffix(".json")
+        return str(Path(self.path.parent if self.path else "", stem + suffix))
+
+    def export_code(self, target: Target) -> None:
+        """The graph with the weights trained so far, as code for `target` (File › Export)."""
+        path = self.dialogs.export_path(
+            f"Export as {target.label}",
+            self._export_start(target.suffix),
+            f"{target.label} (*{target.suffix});;All files (*)",
+        )
+        if path is None:
+            return
+        if not path.suffix:
+            path = path.with_suffix(target.suffix)
+        self.training_ui.pause()  # the weights must hold still while they are copied
+        self._export(lambda: export_scene(self._runnable_scene(), target.name, path))
+
+    def _runnable_scene(self) -> Scene:
+        """A fresh Scene of the document as it is now, so an export never touches the window's
+        own session; relative data paths resolve where the window resolves them."""
+        return parse_scene(self.scene_dict(), self.shapes.base_dir, source=self.display_name())
 
     def record_step(self) -> None:
         """One forward and one backward pass, node by node, as frame_000.png, frame_001.png…"""
@@ -516,13 +566,15 @@ class MainWindow(QMainWindow):
             self.canvas.pulses.enabled = pulses
         self.show_status(f"Recorded {len(frames)} frames in {directory}")
 
-    def _export(self, write, path: Path) -> None:  # noqa: ANN001
+    def _export(self, write: Callable[[], Path | list[Path]]) -> None:
+        """Run `write`; a failure is shown (no traceback) and the document stays as it was."""
         try:
-            write()
-        except OSError as e:
+            written = write()
+        except (BpvizError, OSError) as e:
             self.dialogs.error("Could not export", str(e))
             return
-        self.show_status(f"Exported {path.name}")
+        paths = written if isinstance(written, list) else [written]
+        self.show_status(f"Exported {and_list([p.name for p in paths])}")
 
     def copy_plot(self) -> None:
         copy_image_to_clipboard(self.loss_plot)
@@ -718,3 +770,16 @@ class MainWindow(QMainWindow):
         self.training_ui.shutdown()
         self.recovery.clear()
         event.accept()
+
+
+def menu_label(label: str) -> str:
+    """'NumPy script' -> 'NumPy Script': menu capitalisation that keeps 'NumPy' and 'ONNX'."""
+    words = label.replace("&", "&&").split()
+    return " ".join(w[:1].upper() + w[1:] for w in words)
+
+
+def and_list(names: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c': file names for a status message."""
+    if len(names) < 2:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
