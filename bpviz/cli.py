@@ -171,6 +171,20 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from bpviz.export import TARGETS, export_scene
+    from bpviz.scene import load_scene
+
+    scene = load_scene(args.scene)
+    out = Path(args.out or Path(args.scene).stem + TARGETS[args.to].suffix)
+    try:
+        written = export_scene(scene, args.to, out)
+    except OSError as e:
+        raise BpvizError(f"cannot write {e.filename or out}: {e.strerror}") from None
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
 def cmd_window(args: argparse.Namespace) -> int:
     try:
         from bpviz.ui.app import run
@@ -219,6 +233,16 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--steps", type=int, default=0, help="train this many steps first")
     r.set_defaults(func=cmd_render)
 
+    from bpviz.export import TARGETS
+
+    x = sub.add_parser(
+        "export", help="write the graph as code: a PyTorch module, a numpy script or ONNX"
+    )
+    x.add_argument("scene")
+    x.add_argument("--to", required=True, choices=list(TARGETS), help="what to write")
+    x.add_argument("--out", metavar="FILE", help="default: the scene's name, in this folder")
+    x.set_defaults(func=cmd_export)
+
     w = sub.add_parser("open", help="open a scene in the window (the default command)")
     w.add_argument("scene", nargs="?")
     w.set_defaults(func=cmd_window)
@@ -228,7 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    commands = {"eval", "train", "gradcheck", "render", "open"}
+    commands = {"eval", "train", "gradcheck", "render", "export", "open"}
     if not argv or (argv[0] not in commands and not argv[0].startswith("-")):
         argv = ["open", *argv]  # `bpviz` and `bpviz SCENE` open the window
     try:
@@ -243,6 +267,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("bpviz: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -186,3 +186,28 @@ def test_render_after_training_shows_the_trained_model(
         run(capsys, "render", str(SCENES / "moons.json"), "--steps", "-2", "--out", str(out))[0]
         == 2
     )
+
+
+def test_export_writes_each_target(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "xor_np.py"
+    assert main(["export", str(SCENES / "xor.json"), "--to", "numpy", "--out", str(out)]) == 0
+    assert capsys.readouterr().out.strip() == f"wrote {out}"
+    run = subprocess.run([sys.executable, str(out)], capture_output=True, text=True, check=True)
+    assert float(run.stdout) == pytest.approx(float(load_scene(SCENES / "xor.json").forward()))
+    monkeypatch.chdir(tmp_path)  # without --out: the scene's name in the working folder
+    assert main(["export", str(SCENES / "xor.json"), "--to", "torch"]) == 0
+    assert capsys.readouterr().out.strip() == "wrote xor.py, xor.npz"
+    assert (tmp_path / "xor.npz").exists()
+
+
+def test_export_errors_exit_2_with_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["export", str(SCENES / "xor.json"), "--to", "keras"]) == 2
+    assert "invalid choice: 'keras'" in capsys.readouterr().err
+    missing = tmp_path / "no" / "such" / "dir" / "x.py"
+    assert main(["export", str(SCENES / "xor.json"), "--to", "numpy", "--out", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("bpviz: error: cannot write") and err.count("\n") == 1
