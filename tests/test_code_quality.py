@@ -27,3 +27,17 @@ def test_ruff_is_clean() -> None:
 def test_layers_only_import_downward() -> None:
     result = subprocess.run([_tool("lint-imports")], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_package_is_installed() -> None:
+    """pyproject lists packages by hand (the scenes folder maps to bpviz.scenes), so a new
+    subpackage missing from the list would be left out of a built wheel."""
+    import tomllib
+
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    found = {
+        ".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "bpviz").rglob("__init__.py")
+    }
+    assert listed == found | {"bpviz.scenes"}
