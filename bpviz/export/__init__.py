@@ -14,6 +14,7 @@ from typing import Any
 from bpviz.engine.errors import BpvizError
 from bpviz.export.common import ExportError, Snapshot, snapshot
 from bpviz.export.numpy_target import write_numpy
+from bpviz.export.onnx_target import write_onnx
 from bpviz.export.torch_target import write_torch
 
 Writer = Callable[[Snapshot, Path], list[Path]]
@@ -46,6 +47,13 @@ TARGETS: dict[str, Target] = {
             ".py",
             write_numpy,
             "A script with the forward and backward pass written out node by node",
+        ),
+        Target(
+            "onnx",
+            "ONNX model",
+            ".onnx",
+            write_onnx,
+            "The forward graph for inference, weights included: for onnxruntime or Netron",
         ),
     )
 }
