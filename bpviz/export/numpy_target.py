@@ -5,12 +5,17 @@ Ops without a template in NUMPY_OPS (or a writer below) raise ExportError naming
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from bpviz.engine.ops import REGISTRY
 from bpviz.export.common import SOURCES, ExportError, Snapshot, literal, unique_identifiers
 
-# op -> (forward template, {port: backward template}); g is the upstream gradient, y the output
+# op -> (forward template, {port: backward template}); g is the upstream gradient, y the output,
+# {port} an input's value and {attr} an attribute written as a literal (see _attr_source)
 NUMPY_OPS: dict[str, tuple[str, dict[str, str]]] = {
     "add": ("{a} + {b}", {"a": "g", "b": "g"}),
     "sub": ("{a} - {b}", {"a": "g", "b": "-g"}),
@@ -20,7 +25,7 @@ NUMPY_OPS: dict[str, tuple[str, dict[str, str]]] = {
     "exp": ("np.exp({x})", {"x": "g * {y}"}),
     "log": ("np.log({x})", {"x": "g / {x}"}),
     "tanh": ("np.tanh({x})", {"x": "g * (1 - {y} ** 2)"}),
-    "sigmoid": ("1 / (1 + np.exp(-{x}))", {"x": "g * {y} * (1 - {y})"}),
+    "sigmoid": ("_sigmoid({x})", {"x": "g * {y} * (1 - {y})"}),
     "relu": ("np.maximum({x}, 0.0)", {"x": "g * ({x} > 0)"}),
     "mse": (
         "np.mean((_t({pred}, {target}) - {pred}) ** 2)",
@@ -33,7 +38,7 @@ NUMPY_OPS: dict[str, tuple[str, dict[str, str]]] = {
         "np.mean(np.maximum({pred}, 0) - {pred} * _t({pred}, {target})"
         " + np.log1p(np.exp(-np.abs({pred}))))",
         {
-            "pred": "g * (1 / (1 + np.exp(-{pred})) - _t({pred}, {target})) / {pred}.size",
+            "pred": "g * (_sigmoid({pred}) - _t({pred}, {target})) / {pred}.size",
             "target": "_back(g * -{pred} / {pred}.size, {target})",
         },
     ),
@@ -51,13 +56,24 @@ NUMPY_OPS: dict[str, tuple[str, dict[str, str]]] = {
     ),
     "matmul": (
         "{a} @ {b}",
-        {"a": "g @ np.swapaxes({b}, -1, -2)", "b": "np.swapaxes({a}, -1, -2) @ g"},
+        {"a": "_matmul_grad_a(g, {a}, {b})", "b": "_matmul_grad_b(g, {a}, {b})"},
+    ),
+    "pow": (
+        "np.power({x}, {exponent})",
+        {"x": "g * ({exponent} * np.power({x}, {exponent} - 1.0))"},
+    ),
+    "sum": ("np.sum({x}, axis={axis})", {"x": "_unreduce(g, {x}, {axis})"}),
+    "mean": ("np.mean({x}, axis={axis})", {"x": "_unreduce(g, {x}, {axis}) / _count({x}, {axis})"}),
+    "softmax": ("_softmax({x})", {"x": "{y} * (g - (g * {y}).sum(axis=-1, keepdims=True))"}),
+    "leaky_relu": (
+        "np.where({x} > 0, {x}, {alpha} * {x})",
+        {"x": "g * np.where({x} > 0, 1.0, {alpha})"},
     ),
 }
 ACT = {
     "none": ("{z}", "1.0"),
     "tanh": ("np.tanh({z})", "(1 - {y} ** 2)"),
-    "sigmoid": ("1 / (1 + np.exp(-{z}))", "{y} * (1 - {y})"),
+    "sigmoid": ("_sigmoid({z})", "{y} * (1 - {y})"),
     "relu": ("np.maximum({z}, 0.0)", "({y} > 0)"),
 }
 
@@ -84,6 +100,20 @@ def _dense(node: Any, names: dict[str, str], p: dict[str, Any], fwd: list, bwd: 
     bwd[:0] = block
 
 
+def _attr_source(value: Any) -> str:
+    """An attribute as a Python literal, so the script stays standalone: numbers exactly (repr
+    round-trips), a list of axes as a tuple (numpy reads axis=() as "reduce nothing")."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(tuple(value)) if isinstance(value, list) else repr(value)
+
+
+def _rule(op: str, attrs: Mapping[str, Any]) -> str:
+    """The op's local derivative as the registry states it, with this node's attributes."""
+    derivative = REGISTRY[op].derivative
+    return derivative.format(**attrs) if derivative else "chain rule into its inputs"
+
+
 def numpy_source(snap: Snapshot) -> str:
     order = snap.order
     names = unique_identifiers(order)
@@ -102,12 +132,14 @@ def numpy_source(snap: Snapshot) -> str:
         if node.op not in NUMPY_OPS:
             raise ExportError(nid, node.op, "numpy")
         tmpl, grads = NUMPY_OPS[node.op]
+        attrs = {k: a.default for k, a in REGISTRY[node.op].attrs.items()} | node.attrs
+        lits = {k: _attr_source(a) for k, a in attrs.items()}
         args = {p: f"v['{names[s]}']" for p, s in node.inputs.items()}
-        fwd.append(f"    # {nid}: {node.op}  ({tmpl.format(**node.inputs)})")
-        fwd.append(f"    v['{v}'] = " + tmpl.format(**args))
-        block = [f"    # {nid}: {node.op} — chain rule into its inputs", f"    g = grads['{v}']"]
+        fwd.append(f"    # {nid}: {node.op}  ({tmpl.format(**node.inputs, **lits)})")
+        fwd.append(f"    v['{v}'] = " + tmpl.format(**args, **lits))
+        block = [f"    # {nid}: {node.op} — {_rule(node.op, attrs)}", f"    g = grads['{v}']"]
         for port, src in node.inputs.items():
-            expr = grads[port].format(y=f"v['{v}']", **args)
+            expr = grads[port].format(y=f"v['{v}']", **args, **lits)
             s = names[src]
             block.append(
                 f"    grads['{s}'] = grads.get('{s}', 0.0) + _unbroadcast({expr}, v['{s}'].shape)"
@@ -144,6 +176,55 @@ def _back(g, t):
     return g.reshape(t.shape) if t.ndim else np.sum(g)
 
 
+def _unreduce(g, x, axis):
+    """Put back the axes a sum or mean removed, so g spreads over every entry of x it read."""
+    if axis is not None:
+        axes = (axis,) if isinstance(axis, int) else axis
+        g = np.expand_dims(g, axes)
+    return np.broadcast_to(g, x.shape)
+
+
+def _count(x, axis):
+    """How many entries of x each output of a mean averages (1 for axis=(): no reduction)."""
+    axes = range(x.ndim) if axis is None else (axis,) if isinstance(axis, int) else axis
+    return float(np.prod([x.shape[a] for a in axes])) or 1.0
+
+
+def _sigmoid(x):
+    """1 / (1 + exp(-x)), computed from exp(-|x|) so it cannot overflow."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _softmax(x):
+    """exp(x) / sum exp(x) along the last axis, shifted by the max so exp cannot overflow."""
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _as_matrices(g, a, b):
+    """Promote vectors as @ does: a vector a is the row (1, n), a vector b the column (n, 1);
+    g gains the same axes, so the matrix rules apply unchanged."""
+    g = np.asarray(g)
+    if b.ndim == 1:
+        b, g = b[:, None], g[..., None]
+    if a.ndim == 1:
+        a, g = a[None, :], g[..., None, :]
+    return g, a, b
+
+
+def _matmul_grad_a(g, a, b):
+    """dL/da = g @ b^T, summed over broadcast batches and reshaped back to a."""
+    g2, a2, b2 = _as_matrices(g, a, b)
+    return _unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(np.shape(a))
+
+
+def _matmul_grad_b(g, a, b):
+    """dL/db = a^T @ g, summed over broadcast batches and reshaped back to b."""
+    g2, a2, b2 = _as_matrices(g, a, b)
+    return _unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(np.shape(b))
+
+
 def _log_softmax(z):
     zs = z - z.max(axis=-1, keepdims=True)
     return zs - np.log(np.exp(zs).sum(axis=-1, keepdims=True))
@@ -158,7 +239,7 @@ def _ce(z, t):
 def _ce_grad(z, t):
     """(softmax(z) - onehot(t)) / N."""
     labels = t.astype(np.int64)
-    grad = np.exp(_log_softmax(z))
+    grad = _softmax(z)
     idx = labels[..., None]
     np.put_along_axis(grad, idx, np.take_along_axis(grad, idx, -1) - 1, -1)
     return grad / max(labels.size, 1)

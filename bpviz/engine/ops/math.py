@@ -186,7 +186,7 @@ def _reduction(name: str, fn, scale, doc: str, formula: str, derivative: str) ->
             backward=no_params_backward(backward),
             category="math",
             doc=doc,
-            attrs={"axis": AttrSpec("axis", None, doc="axis or list of axes; empty = all")},
+            attrs={"axis": AttrSpec("axis", None, doc="axis or list of axes; unset: all")},
             formula=formula,
             derivative=derivative,
         )
