@@ -28,3 +28,14 @@ def document() -> Document:
     doc.connect("y", "loss", "target")
     doc.set_output("loss")
     return doc
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):  # noqa: ANN001, ANN201
+    """A shown main window with fake dialogs and its own settings; paused and clean after."""
+    from tests.ui.test_main_window import make_window
+
+    w = make_window(qtbot, tmp_path)
+    yield w
+    w.training_ui.pause()
+    w.undo.qstack.setClean()

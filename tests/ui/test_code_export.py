@@ -19,16 +19,7 @@ from PySide6.QtWidgets import QMenu
 
 from bpviz.export import TARGETS, numpy_target
 from bpviz.ui.main_window import MainWindow, and_list, menu_label
-from tests.ui.test_main_window import make_window
 from tests.ui.test_training_ui import open_scene
-
-
-@pytest.fixture
-def window(qtbot, tmp_path: Path) -> MainWindow:  # noqa: ANN001
-    w = make_window(qtbot, tmp_path)
-    yield w
-    w.training_ui.pause()
-    w.undo.qstack.setClean()
 
 
 def _file_menu(window: MainWindow) -> QMenu:

@@ -11,7 +11,6 @@ from bpviz.examples import examples_dir
 from bpviz.model.commands import SetAttr
 from bpviz.model.lessons import LessonError, lesson_paths, load_lesson
 from bpviz.ui.main_window import MainWindow
-from tests.ui.test_main_window import make_window
 
 LESSONS = lesson_paths(examples_dir())
 
@@ -21,14 +20,6 @@ def test_there_are_at_least_six_lessons_and_all_load() -> None:
     for path in LESSONS:
         lesson = load_lesson(path)
         assert lesson.pages and lesson.scene.is_file()
-
-
-@pytest.fixture
-def window(qtbot, tmp_path: Path) -> MainWindow:  # noqa: ANN001
-    w = make_window(qtbot, tmp_path)
-    yield w
-    w.training_ui.pause()
-    w.undo.qstack.setClean()
 
 
 def do_request(window: MainWindow, wait: dict) -> None:

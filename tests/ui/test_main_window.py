@@ -70,13 +70,6 @@ def make_window(qtbot, tmp_path: Path) -> MainWindow:  # noqa: ANN001
 
 
 @pytest.fixture
-def window(qtbot, tmp_path: Path) -> MainWindow:  # noqa: ANN001
-    w = make_window(qtbot, tmp_path)
-    yield w
-    w.undo.qstack.setClean()
-
-
-@pytest.fixture
 def xor_file(tmp_path: Path) -> Path:
     path = tmp_path / "xor.json"
     shutil.copy(SCENES / "xor.json", path)

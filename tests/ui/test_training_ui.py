@@ -13,17 +13,8 @@ from PySide6.QtCore import QVariantAnimation
 import bpviz
 from bpviz.model.commands import MoveNodes, SetAttr
 from bpviz.ui.main_window import MainWindow
-from tests.ui.test_main_window import make_window
 
 SCENES = Path(__file__).resolve().parents[2] / "scenes"
-
-
-@pytest.fixture
-def window(qtbot, tmp_path: Path) -> MainWindow:  # noqa: ANN001
-    w = make_window(qtbot, tmp_path)
-    yield w
-    w.training_ui.pause()
-    w.undo.qstack.setClean()
 
 
 def open_scene(window: MainWindow, name: str, tmp_path: Path, edit=None) -> Path:  # noqa: ANN001
