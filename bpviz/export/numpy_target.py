@@ -114,46 +114,10 @@ def _rule(op: str, attrs: Mapping[str, Any]) -> str:
     return derivative.format(**attrs) if derivative else "chain rule into its inputs"
 
 
-def numpy_source(snap: Snapshot) -> str:
-    order = snap.order
-    names = unique_identifiers(order)
-    fwd, bwd = [], []
-    for nid in order:
-        node = snap.node(nid)
-        v = names[nid]
-        if node.op in SOURCES:
-            value = snap.params[nid]["value"] if node.op == "param" else snap.values[nid]
-            fwd.append(f"    # {nid}: {node.op}")
-            fwd.append(f"    v['{v}'] = np.array({literal(value)})")
-            continue
-        if node.op == "dense":
-            _dense(node, names, snap.params[nid], fwd, bwd)
-            continue
-        if node.op not in NUMPY_OPS:
-            raise ExportError(nid, node.op, "numpy")
-        tmpl, grads = NUMPY_OPS[node.op]
-        attrs = {k: a.default for k, a in REGISTRY[node.op].attrs.items()} | node.attrs
-        lits = {k: _attr_source(a) for k, a in attrs.items()}
-        args = {p: f"v['{names[s]}']" for p, s in node.inputs.items()}
-        fwd.append(f"    # {nid}: {node.op}  ({tmpl.format(**node.inputs, **lits)})")
-        fwd.append(f"    v['{v}'] = " + tmpl.format(**args, **lits))
-        block = [f"    # {nid}: {node.op} — {_rule(node.op, attrs)}", f"    g = grads['{v}']"]
-        for port, src in node.inputs.items():
-            expr = grads[port].format(y=f"v['{v}']", **args, **lits)
-            s = names[src]
-            block.append(
-                f"    grads['{s}'] = grads.get('{s}', 0.0) + _unbroadcast({expr}, v['{s}'].shape)"
-            )
-        bwd[:0] = block
-    out = names[snap.output]
-    return f'''"""Exported from bpviz: explicit forward and backward, one block per node."""
-
-import numpy as np
-
-OUTPUT = {out!r}
-
-
+# functions the generated code may call; a script carries only those it uses
+HELPER_SOURCE = '''
 def _unbroadcast(g, shape):
+    """Sum g back to an input's shape: a broadcast input gets the sum over its copies."""
     g = np.broadcast_to(g, np.broadcast_shapes(np.shape(g), shape)) * 1.0
     while g.ndim > len(shape):
         g = g.sum(axis=0)
@@ -161,10 +125,6 @@ def _unbroadcast(g, shape):
         if n == 1 and g.shape[i] != 1:
             g = g.sum(axis=i, keepdims=True)
     return g
-
-
-P = {{}}  # parameters of layers, keyed "node.name"
-pgrads = {{}}  # their gradients, filled by backward()
 
 
 def _t(p, t):
@@ -243,6 +203,72 @@ def _ce_grad(z, t):
     idx = labels[..., None]
     np.put_along_axis(grad, idx, np.take_along_axis(grad, idx, -1) - 1, -1)
     return grad / max(labels.size, 1)
+'''
+HELPERS = {
+    chunk.split("(", 1)[0]: "def " + chunk.rstrip() for chunk in HELPER_SOURCE.split("\ndef ")[1:]
+}
+
+
+def _helpers_for(code: str) -> str:
+    """The HELPERS `code` calls, and the ones those call, in HELPERS' order."""
+    used: set[str] = set()
+    pending = code
+    while True:
+        new = {n for n in HELPERS if n not in used and f"{n}(" in pending}
+        if not new:
+            break
+        used |= new
+        pending = "\n".join(HELPERS[n] for n in new)
+    return "\n\n\n".join(HELPERS[n] for n in HELPERS if n in used)
+
+
+def numpy_source(snap: Snapshot, script_name: str = "script.py") -> str:
+    order = snap.order
+    names = unique_identifiers(order)
+    fwd, bwd = [], []
+    for nid in order:
+        node = snap.node(nid)
+        v = names[nid]
+        if node.op in SOURCES:
+            value = snap.params[nid]["value"] if node.op == "param" else snap.values[nid]
+            fwd.append(f"    # {nid}: {node.op}")
+            fwd.append(f"    v['{v}'] = np.array({literal(value)})")
+            continue
+        if node.op == "dense":
+            _dense(node, names, snap.params[nid], fwd, bwd)
+            continue
+        if node.op not in NUMPY_OPS:
+            raise ExportError(nid, node.op, "numpy")
+        tmpl, grads = NUMPY_OPS[node.op]
+        attrs = {k: a.default for k, a in REGISTRY[node.op].attrs.items()} | node.attrs
+        lits = {k: _attr_source(a) for k, a in attrs.items()}
+        args = {p: f"v['{names[s]}']" for p, s in node.inputs.items()}
+        fwd.append(f"    # {nid}: {node.op}  ({tmpl.format(**node.inputs, **lits)})")
+        fwd.append(f"    v['{v}'] = " + tmpl.format(**args, **lits))
+        block = [f"    # {nid}: {node.op} — {_rule(node.op, attrs)}", f"    g = grads['{v}']"]
+        for port, src in node.inputs.items():
+            expr = grads[port].format(y=f"v['{v}']", **args, **lits)
+            s = names[src]
+            block.append(
+                f"    grads['{s}'] = grads.get('{s}', 0.0) + _unbroadcast({expr}, v['{s}'].shape)"
+            )
+        bwd[:0] = block
+    out = names[snap.output]
+    helpers = _helpers_for("\n".join(fwd + bwd))
+    return f'''"""{snap.name}: exported from bpviz as plain numpy.
+
+forward() computes every node's value and backward() every node's gradient, one block per
+node: the chain rule written out. `python {script_name}` prints the output.
+"""
+
+import numpy as np
+
+OUTPUT = {out!r}
+P = {{}}  # parameters of layers, keyed "node.name"
+pgrads = {{}}  # their gradients, filled by backward()
+
+
+{helpers}
 
 
 def forward():
@@ -266,5 +292,5 @@ if __name__ == "__main__":
 
 
 def write_numpy(snap: Snapshot, out: Path) -> list[Path]:
-    out.write_text(numpy_source(snap), encoding="utf-8")
+    out.write_text(numpy_source(snap, out.name), encoding="utf-8")
     return [out]
