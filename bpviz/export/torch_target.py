@@ -282,6 +282,11 @@ def scene_data(split="train"):
     return tuple(torch.from_numpy(arrays[f"data/{{split}}/{{a}}"]) for a in {arg_names})
 
 
+def scene_loss(model, split="train"):
+    """The graph's output (the loss, for a training graph) on the scene's data."""
+    return model(*scene_data(split))
+
+
 def make_optimizer(model):
     """The scene's optimizer, carrying on with bpviz's state (moments and step count)."""
     if not PARAMETERS:
@@ -348,7 +353,7 @@ if __name__ == "__main__":
         for step, loss in enumerate(train(model, args.train), start=STEP + 1):
             print(f"step {{step}}: loss {{loss:.6g}}")
     with torch.no_grad():
-        out = model(*scene_data())
+        out = scene_loss(model)
     print(out.item() if out.dim() == 0 else out.numpy())
 '''
     return text, w.arrays

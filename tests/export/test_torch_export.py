@@ -41,7 +41,7 @@ def _check_forward_and_grads(scene, module: ModuleType) -> None:  # noqa: ANN001
     expected = session.forward()
     session.backward()
     model = module.Model()
-    out = model(*module.scene_data())
+    out = module.scene_loss(model)
     assert out.dtype == torch.float64
     np.testing.assert_allclose(out.detach().numpy(), expected, rtol=0, atol=1e-9)
     if out.requires_grad:  # a graph without parameters has no gradient to compare
