@@ -13,7 +13,7 @@ from bpviz.engine.errors import GraphError
 from bpviz.engine.executor import Executor
 from bpviz.engine.gradcheck import GradCheck, gradcheck
 from bpviz.engine.graph import Graph
-from bpviz.engine.optim import TrainingConfig
+from bpviz.engine.optim import ParamTree, TrainingConfig
 from bpviz.engine.training import History, StepResult, Trainer
 
 
@@ -72,8 +72,9 @@ class Session:
         self._use_training_set()
         return gradcheck(self.executor, **kwargs)
 
-    def predict(self, x: np.ndarray, node_id: str) -> np.ndarray:
+    def predict(self, x: np.ndarray, node_id: str, params: ParamTree | None = None) -> np.ndarray:
         """The value of `node_id` for inputs `x` (targets zero); for decision boundaries.
+        `params` (e.g. an earlier step's) replaces the current parameters for this call.
 
         Runs on a private executor reading a copy of the parameter dict, so it neither
         overwrites the values of the last training pass nor draws parameters into the
@@ -83,7 +84,7 @@ class Session:
         if ex is None:
             ex = self._probe = Executor(self.graph, seed=live.seed)
         ex.seed = live.seed
-        ex.use_params(dict(live.params))
+        ex.use_params(dict(live.params if params is None else params))
         ex.set_data(x, np.zeros(len(x)))
         for step in ex.forward_steps():
             if step.node_id == node_id:

@@ -128,6 +128,7 @@ class BoundaryView(QWidget):
         self._points: np.ndarray | None = None  # the inputs that are evaluated
         self._axes: tuple[np.ndarray, np.ndarray] | None = None
         self._values: np.ndarray | None = None
+        self._moment: dict | None = None  # parameters of a scrubbed step; None: the live ones
         self._rect = QRectF()
         self._stale = False
         self._show_hint("No scene loaded.")
@@ -140,6 +141,7 @@ class BoundaryView(QWidget):
         """Show `pred_node_id`'s values of `session` (usually the loss node's `pred` input)."""
         self.session = session
         self.pred_node_id = pred_node_id
+        self._moment = None
         self._bind_data(session.dataset if session is not None else None)
         self.refresh()
 
@@ -213,6 +215,12 @@ class BoundaryView(QWidget):
             points.setData(x=x[:, 0], y=pos_y, brush=brushes, pen=outline, size=size + grow)
 
     # ---- evaluation ----------------------------------------------------------------------
+    def show_moment(self, params: dict | None) -> None:
+        """Predict with `params` (a timeline snapshot's) until called with None: the view
+        shows the model as it was at the scrubbed step."""
+        self._moment = params
+        self.refresh()
+
     def refresh(self) -> None:
         """Evaluate the model on the grid (or curve) with the current parameters.
 
@@ -239,7 +247,9 @@ class BoundaryView(QWidget):
             self._show_hint("The output is not a loss with a prediction input.")
             return
         try:
-            values = np.asarray(s.predict(self._points, self.pred_node_id), dtype=float)
+            values = np.asarray(
+                s.predict(self._points, self.pred_node_id, self._moment), dtype=float
+            )
         except BpvizError as e:
             self._show_hint(f"Cannot compute '{self.pred_node_id}': {e}")
             return

@@ -407,7 +407,9 @@ class TrainingUI(QObject):
         """Scrubbing: overlays and the loss plot show that moment; None: the live state."""
         self._scrubbed = snapshot
         self.window.loss_plot.set_marker(None if snapshot is None else snapshot.step)
-        self.window.landscape.show_moment(None if snapshot is None else snapshot.params)
+        params = None if snapshot is None else snapshot.params
+        self.window.landscape.show_moment(params)
+        self.window.boundary.show_moment(params)
         self.sync_overlays()
 
     def refresh_views(self) -> None:

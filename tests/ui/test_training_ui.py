@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QVariantAnimation
+from PySide6.QtCore import Qt, QVariantAnimation
 
 import bpviz
 from bpviz.model.commands import MoveNodes, SetAttr
@@ -284,3 +284,29 @@ def test_scrubbing_shows_the_stored_numbers_and_training_resumes_from_latest(
     ui.act_step.trigger()  # acting returns to the latest state and trains on from there
     assert len(ui.controller.history) == 7 and window.timeline.following
     assert not window.loss_plot._marker.isVisible()
+
+
+def test_the_model_output_view_follows_the_timeline(
+    qtbot,  # noqa: ANN001
+    window: MainWindow,
+    tmp_path: Path,
+) -> None:
+    """Scrubbing back redraws the decision boundary with that step's parameters."""
+    open_scene(window, "moons", tmp_path)
+    ui, boundary = window.training_ui, window.boundary
+    for _ in range(30):
+        ui.act_step.trigger()
+    boundary.refresh()
+    live = boundary.grid_values().copy()
+    window.timeline.slider.setFocus()
+    qtbot.keyClick(window.timeline.slider, Qt.Key.Key_Home)  # the first kept step
+    snap = ui.snapshots.get(ui.snapshots.steps()[0])
+    assert snap.step == 1
+    xs, ys = boundary.grid_axes()
+    gx, gy = np.meshgrid(xs, ys)
+    points = np.column_stack([gx.ravel(), gy.ravel()])
+    early = ui.controller.session.predict(points, boundary.pred_node_id, snap.params)
+    np.testing.assert_allclose(boundary.grid_values().ravel(), np.ravel(early))
+    assert not np.allclose(boundary.grid_values(), live)
+    qtbot.mouseClick(window.timeline.latest_button, Qt.MouseButton.LeftButton)
+    np.testing.assert_allclose(boundary.grid_values(), live)
