@@ -15,7 +15,9 @@ from typing import Any
 import numpy as np
 
 from bpviz.engine.errors import BpvizError
+from bpviz.engine.formulas import fill_attrs
 from bpviz.engine.graph import Graph, Node
+from bpviz.engine.ops import REGISTRY
 from bpviz.engine.optim import TrainingConfig
 
 SOURCES = ("const", "input", "target", "param")
@@ -52,6 +54,13 @@ def unique_identifiers(node_ids: Iterable[str], reserved: Iterable[str] = ()) ->
         taken.add(name)
         names[nid] = name
     return names
+
+
+def formula(node: Node, which: str = "formula") -> str:
+    """The op's formula (or "derivative") as the registry writes it, with the node's attrs:
+    the comments and doc strings of exported code read like the inspector."""
+    spec = REGISTRY[node.op]
+    return fill_attrs(getattr(spec, which), {**spec.default_attrs(), **node.attrs})
 
 
 def literal(a: Any) -> str:

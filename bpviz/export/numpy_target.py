@@ -5,14 +5,20 @@ Ops without a template in NUMPY_OPS (or a writer below) raise ExportError naming
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from bpviz.engine.ops import REGISTRY
-from bpviz.export.common import SOURCES, ExportError, Snapshot, literal, unique_identifiers
+from bpviz.export.common import (
+    SOURCES,
+    ExportError,
+    Snapshot,
+    formula,
+    literal,
+    unique_identifiers,
+)
 
 # op -> (forward template, {port: backward template}); g is the upstream gradient, y the output,
 # {port} an input's value and {attr} an attribute written as a literal (see _attr_source)
@@ -106,12 +112,6 @@ def _attr_source(value: Any) -> str:
     if isinstance(value, np.generic):
         value = value.item()
     return repr(tuple(value)) if isinstance(value, list) else repr(value)
-
-
-def _rule(op: str, attrs: Mapping[str, Any]) -> str:
-    """The op's local derivative as the registry states it, with this node's attributes."""
-    derivative = REGISTRY[op].derivative
-    return derivative.format(**attrs) if derivative else "chain rule into its inputs"
 
 
 # functions the generated code may call; a script carries only those it uses
@@ -245,7 +245,10 @@ def numpy_source(snap: Snapshot, script_name: str = "script.py") -> str:
         args = {p: f"v['{names[s]}']" for p, s in node.inputs.items()}
         fwd.append(f"    # {nid}: {node.op}  ({tmpl.format(**node.inputs, **lits)})")
         fwd.append(f"    v['{v}'] = " + tmpl.format(**args, **lits))
-        block = [f"    # {nid}: {node.op} — {_rule(node.op, attrs)}", f"    g = grads['{v}']"]
+        block = [
+            f"    # {nid}: {node.op} — {formula(node, 'derivative') or 'chain rule'}",
+            f"    g = grads['{v}']",
+        ]
         for port, src in node.inputs.items():
             expr = grads[port].format(y=f"v['{v}']", **args, **lits)
             s = names[src]

@@ -17,7 +17,7 @@ import numpy as np
 from bpviz.engine.errors import BpvizError
 from bpviz.engine.graph import Node
 from bpviz.engine.ops import REGISTRY
-from bpviz.export.common import ExportError, Snapshot
+from bpviz.export.common import ExportError, Snapshot, formula
 
 OPSET = 18  # ReduceSum and ReduceMean both take their axes as an input from 18 on
 IR_VERSION = 8  # the oldest IR that carries opset 18, so older runtimes load the file too
@@ -172,26 +172,6 @@ ONNX_OPS: dict[str, Emitter] = {
     ),
     "cross_entropy": _cross_entropy,
 }
-
-
-class _Keep(dict):
-    """format_map that leaves placeholders it has no attr for as they are."""
-
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
-def formula(node: Node) -> str:
-    """The op's formula with the node's attrs filled in, e.g. `y = x^2.0`."""
-    spec = REGISTRY[node.op]
-    attrs = _Keep({**spec.default_attrs(), **node.attrs})
-    if "value" in attrs and np.size(attrs["value"]) > 6:
-        attrs["value"] = f"array of shape {list(np.shape(attrs['value']))}"
-    try:
-        text = spec.formula.format_map(attrs)
-    except (ValueError, IndexError, AttributeError):
-        return spec.formula
-    return text.replace("none(x @ W + b)", "x @ W + b")
 
 
 def exported_output(snap: Snapshot) -> str:

@@ -16,8 +16,14 @@ from typing import Any
 import numpy as np
 
 from bpviz.engine.graph import Node
-from bpviz.engine.ops import REGISTRY
-from bpviz.export.common import SOURCES, ExportError, Snapshot, literal, unique_identifiers
+from bpviz.export.common import (
+    SOURCES,
+    ExportError,
+    Snapshot,
+    formula,
+    literal,
+    unique_identifiers,
+)
 
 # nn.Module's own attributes, which a parameter named after a node must not replace
 _MODULE_WORDS = """
@@ -105,8 +111,7 @@ class _Writer:
     def node(self, node: Node) -> None:
         v = self.names[node.id]
         a = {port: self.names[src] for port, src in node.inputs.items()}
-        spec = REGISTRY[node.op]
-        note = _formula(spec.formula, node.attrs) if node.op not in SOURCES else node.op
+        note = node.op if node.op in SOURCES else formula(node)
         if node.op == "param":
             value = self.snap.params[node.id]["value"]
             self.init.append(f"self.{v} = nn.Parameter(torch.zeros({value.shape!r}))")
@@ -121,7 +126,6 @@ class _Writer:
             self.params[f"{node.id}.W"] = (f"{v}.weight", True)  # nn.Linear keeps W transposed
             self.params[f"{node.id}.b"] = (f"{v}.bias", False)
             expr = ACTIVATION[act].format(f"self.{v}({a['x']})")
-            note = "y = x @ W + b" if act == "none" else f"y = {act}(x @ W + b)"
         elif node.op in ("input", "target") and self.has_data:
             encoding = node.attrs.get("encoding", "column")
             expr = "inputs" if node.op == "input" else ENCODING[encoding]
@@ -160,14 +164,6 @@ def match(pred, target):
         return target.reshape(pred.shape)
     return target.expand_as(pred) if target.dim() == 0 else target
 '''
-
-
-def _formula(formula: str, attrs: dict[str, Any]) -> str:
-    """The op's formula with its attrs filled in, e.g. `y = x^3.0`."""
-    try:
-        return formula.format(**attrs)
-    except (KeyError, IndexError, ValueError):
-        return formula
 
 
 def _q(text: str) -> str:

@@ -93,7 +93,7 @@ def test_loss_is_left_out_and_names_follow_the_scene(tmp_path: Path) -> None:
     }
     docs = {n.name: n.doc_string for n in model.graph.node}
     assert docs["hidden"] == "bpviz dense 'hidden': y = sigmoid(x @ W + b)"
-    assert docs["logit"] == "bpviz dense 'logit': y = x @ W + b"
+    assert docs["logit"] == "bpviz dense 'logit': y = (x @ W + b)"  # as the inspector says
 
 
 # ---- seeded random graphs -------------------------------------------------------------------
