@@ -66,6 +66,7 @@ class TrainingUI(QObject):
         window.timeline.set_store(self.snapshots)
         window.timeline.scrubbed.connect(self._show_snapshot)
         window.timeline.returned_to_latest.connect(lambda: self._show_snapshot(None))
+        window.canvas.value_dragged.connect(self.replay_passes)
         self._overlay_dirty = False
         self._build_actions()
         self.status = QLabel()
@@ -198,6 +199,17 @@ class TrainingUI(QObject):
         if self._scrubbed is not None:  # acting resumes from the latest state
             self.window.timeline.go_latest()
         return self.controller
+
+    def replay_passes(self, node_id: str = "") -> None:
+        """Redo the passes whose numbers are on show (after a value was dragged on the
+        canvas), so the output and, if shown, the gradients follow the drag live."""
+        c = self.controller
+        if c is None:
+            return
+        if c.grads:
+            self.backward()
+        elif c.values:
+            self.forward()
 
     def forward(self) -> None:
         if (c := self._before()) is not None:

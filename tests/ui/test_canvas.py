@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from bpviz.model.document import Document
@@ -214,3 +214,40 @@ def test_document_edits_update_items(canvas: Canvas) -> None:
     assert ("y", "loss", "target") not in canvas.scene.edge_items
     canvas.doc.remove_node("y")
     assert "y" not in canvas.scene.node_items
+
+
+def test_only_single_numbers_of_params_and_consts_can_be_dragged(canvas: Canvas) -> None:
+    """An array param or an input is not scrubbed: pressing on its value moves the node."""
+    canvas.doc.add_node("c", "const", {"value": 2.0}, (0, 300))
+    assert canvas.scene.node_items["c"].draggable_value() == 2.0  # from its attr, before a pass
+    assert canvas.scene.node_items["p1"].draggable_value() is None  # drawn later, shape [2, 3]
+    assert canvas.scene.node_items["x"].draggable_value() is None  # data, not a parameter
+    item = canvas.scene.node_items["p1"]
+    before = item.pos()
+    start = canvas.at(item.mapToScene(item.value_box().center()))
+    canvas.drag(start, start + QPoint(40, 0))
+    assert item.pos() != before and canvas.undo.qstack.undoText().startswith("Move")
+
+
+def test_dragging_a_const_value_with_shift_is_finer(canvas: Canvas) -> None:
+    canvas.doc.add_node("c", "const", {"value": 2.0}, (0, 300))
+    item = canvas.scene.node_items["c"]
+    canvas.view.centerOn(item)
+    start = canvas.at(item.mapToScene(item.value_box().center()))
+    vp = canvas.view.viewport()
+    shift = Qt.KeyboardModifier.ShiftModifier
+    end = start + QPoint(-30, 0)
+    canvas.qtbot.mousePress(vp, LEFT, shift, start)
+    move = QMouseEvent(  # QTest's moves carry no modifiers: send one holding Shift
+        QEvent.Type.MouseMove,
+        QPointF(end),
+        QPointF(vp.mapToGlobal(end)),
+        Qt.MouseButton.NoButton,
+        LEFT,
+        shift,
+    )
+    QApplication.sendEvent(vp, move)
+    canvas.qtbot.mouseRelease(vp, LEFT, shift, end)
+    assert canvas.doc.node("c").attrs["value"] == pytest.approx(1.97)
+    canvas.undo.undo()
+    assert canvas.doc.node("c").attrs["value"] == 2.0

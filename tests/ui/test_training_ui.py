@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt, QVariantAnimation
+from PySide6.QtCore import QPoint, Qt, QVariantAnimation
 
 import bpviz
 from bpviz.model.commands import MoveNodes, SetAttr
@@ -310,3 +310,41 @@ def test_the_model_output_view_follows_the_timeline(
     assert not np.allclose(boundary.grid_values(), live)
     qtbot.mouseClick(window.timeline.latest_button, Qt.MouseButton.LeftButton)
     np.testing.assert_allclose(boundary.grid_values(), live)
+
+
+def test_dragging_a_value_sideways_changes_it_live_in_one_undo_step(
+    qtbot,  # noqa: ANN001
+    window: MainWindow,
+    tmp_path: Path,
+) -> None:
+    open_scene(window, "neuron", tmp_path)
+    ui = window.training_ui
+    ui.act_backward.trigger()  # values and gradients on show: the drag keeps both current
+    item = window.canvas.node_items["w1"]
+    assert item.draggable_value() == -3.0
+    position = item.pos()
+    window.view.centerOn(item)
+    start = window.view.mapFromScene(item.mapToScene(item.value_box().center()))
+    vp = window.view.viewport()
+    undo_count = window.undo.qstack.count()
+
+    def output_for(w1: float) -> float:  # o = tanh(x1·w1 + x2·w2 + b), x1 = 2, x2 = 0
+        return float(np.tanh(2.0 * w1 + 6.881373587019543))
+
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=start)
+    for dx in (10, 20, 30):  # 0.01 per pixel
+        qtbot.mouseMove(vp, start + QPoint(dx, 0))
+    assert float(ui.controller.value("o")) == pytest.approx(output_for(-2.7))  # live
+    assert ui.controller.grad("w1") is not None
+    qtbot.mouseMove(vp, start + QPoint(50, 0))
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=start + QPoint(50, 0))
+
+    assert window.document.node("w1").attrs["value"] == pytest.approx(-2.5)
+    assert float(ui.controller.value("o")) == pytest.approx(output_for(-2.5))
+    assert float(ui.controller.grad("w1")) == pytest.approx(2.0 * (1 - output_for(-2.5) ** 2))
+    assert item.pos() == position  # the node did not move
+    assert window.canvas.selected_ids() == ["w1"]
+    assert window.undo.qstack.count() == undo_count + 1
+    assert window.undo.qstack.undoText() == "Change value of w1"
+    window.undo.undo()
+    assert window.document.node("w1").attrs["value"] == -3.0

@@ -105,6 +105,9 @@ def _shape_text(value: object) -> str:
     return "×".join(map(str, dims))
 
 
+DRAGGABLE_OPS = ("param", "const")  # their value can be dragged sideways on the canvas
+
+
 class NodeItem(QGraphicsItem):
     """A node: coloured header with its id and op, input ports left, output port right."""
 
@@ -128,6 +131,7 @@ class NodeItem(QGraphicsItem):
         self.mark: str | None = None  # "active" (being computed), "error", "check_ok", "check_bad"
         self.flag: str | None = None  # "vanishing" or "exploding" gradient
         self._images: dict[str, QImage] = {}
+        self._attr_value = node.attrs.get("value")
         self._doc_tip = f"{node.id}: {self.spec.title} — {self.spec.doc}"
         self.setFlags(
             QGraphicsItem.GraphicsItemFlag.ItemIsMovable
@@ -171,7 +175,31 @@ class NodeItem(QGraphicsItem):
     # ---- state the scene sets ------------------------------------------------------------
     def refresh(self, node: Node) -> None:
         self.summary = node_summary(node)
+        self._attr_value = node.attrs.get("value")
         self.update()
+
+    def value_box(self) -> QRectF:
+        """Where the value (v) is drawn, in item coordinates."""
+        top = HEADER_HEIGHT + self._rows * ROW_HEIGHT
+        return QRectF(6, top + 4, (self._rect.width() - 12) / 2 - 4, NUMBERS_HEIGHT - 6)
+
+    def draggable_value(self) -> float | None:
+        """The number a drag on the value starts from: a scalar param's or const's value as
+        shown (or as set, before any pass); None when the value is not one number."""
+        if self.spec.name not in DRAGGABLE_OPS:
+            return None
+        if self.value is not None:
+            return float(scalar_of(self.value)) if is_scalar(self.value) else None
+        v = self._attr_value
+        return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+    def hoverMoveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        """A sideways-arrows cursor over a value that can be dragged."""
+        over = self.value_box().contains(event.pos()) and self.draggable_value() is not None
+        if over:
+            self.setCursor(Qt.CursorShape.SizeHorCursor)
+        else:
+            self.unsetCursor()
 
     def set_numbers(
         self, value: np.ndarray | None, grad: np.ndarray | None, stale: bool = False
@@ -195,6 +223,8 @@ class NodeItem(QGraphicsItem):
             tip.append(text)
         if self.value is not None:
             tip.append(f"value: {describe(self.value)}")
+        if self.draggable_value() is not None:
+            tip.append("Drag the value sideways to change it (Shift: finer, Ctrl: coarser)")
         if self.grad is not None:
             tip.append(f"gradient ∂L/∂{self.node_id}: {describe(self.grad)}")
         if self.flag:

@@ -26,6 +26,7 @@ from bpviz.model.commands import (
 from bpviz.model.document import Document
 from bpviz.ui.canvas.items import PORT_HIT_RADIUS, WIRE_COLOUR, EdgeItem, NodeItem, wire_path
 from bpviz.ui.canvas.pulses import Pulses
+from bpviz.ui.canvas.value_drag import ValueDrag
 
 Problem = Callable[[str, str, str], str | None]
 
@@ -115,6 +116,7 @@ class WireDrag:
 
 class CanvasScene(QGraphicsScene):
     status = Signal(str)  # a message for the status bar (reasons for refusals)
+    value_dragged = Signal(str)  # a node's value changed by dragging it (live, and at the end)
 
     def __init__(self, push: Callable[[Command], bool], parent: object = None) -> None:
         super().__init__(parent)
@@ -127,6 +129,7 @@ class CanvasScene(QGraphicsScene):
         self.explain_node: Callable[[str], str | None] | None = None
         self.snap = False
         self._wire: WireDrag | None = None
+        self._value_drag: ValueDrag | None = None
         self._drag_start: dict[str, QPointF] = {}
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self.pulses = Pulses(self)
@@ -147,6 +150,7 @@ class CanvasScene(QGraphicsScene):
             for name in self._SIGNALS:
                 getattr(self.document, name).disconnect(getattr(self, f"_on_{name}"))
         self._wire = None
+        self._value_drag = None
         self.pulses.stop_all()
         self.clear()
         self.node_items.clear()
@@ -242,6 +246,14 @@ class CanvasScene(QGraphicsScene):
                     return item, hit[1]
         return None
 
+    def _draggable_value_at(self, pos: QPointF) -> NodeItem | None:
+        """The topmost node under pos, if pos is on a value that can be dragged."""
+        for item in self.items(pos):
+            if isinstance(item, NodeItem):
+                on_value = item.value_box().contains(item.mapFromScene(pos))
+                return item if on_value and item.draggable_value() is not None else None
+        return None
+
     # ---- gestures ------------------------------------------------------------------------
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton and self.document is not None:
@@ -262,6 +274,13 @@ class CanvasScene(QGraphicsScene):
                     self._wire = WireDrag(self, ("in", node.node_id, port), pos)
                 event.accept()
                 return
+            item = self._draggable_value_at(pos)
+            if item is not None:
+                x = float(event.screenPos().x())  # screen pixels: the same feel at any zoom
+                self._value_drag = ValueDrag(self, item.node_id, item.draggable_value(), x)
+                self.select([item.node_id])  # the inspector shows the number as it changes
+                event.accept()
+                return
         super().mousePressEvent(event)
         if event.button() == Qt.MouseButton.LeftButton:
             self._drag_start = {
@@ -273,6 +292,10 @@ class CanvasScene(QGraphicsScene):
             self._wire.move(event.scenePos())
             event.accept()
             return
+        if self._value_drag is not None:
+            self._value_drag.move(float(event.screenPos().x()), event.modifiers())
+            event.accept()
+            return
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
@@ -281,6 +304,14 @@ class CanvasScene(QGraphicsScene):
             command = wire.finish()
             if command is not None:
                 self.push(command)
+            event.accept()
+            return
+        if self._value_drag is not None and event.button() == Qt.MouseButton.LeftButton:
+            drag, self._value_drag = self._value_drag, None
+            command = drag.finish()
+            if command is not None:
+                self.push(command)
+                self.value_dragged.emit(drag.node_id)
             event.accept()
             return
         super().mouseReleaseEvent(event)
