@@ -1,5 +1,5 @@
-"""Pictures for slides: the canvas as PNG or SVG, one pass as numbered PNG frames, any widget
-(the loss plot) on the clipboard.
+"""Pictures for slides: the canvas as PNG or SVG, one pass as numbered PNG frames or an
+animated GIF, any widget (the loss plot) on the clipboard.
 
 The scene is rendered, not the view, so an export shows every item at a chosen resolution on a
 plain background, without the view's grid, scroll position or zoom. Frames are grabbed from
@@ -8,11 +8,11 @@ the view instead, because they should look exactly like what the person watches.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from PIL import Image
 from PySide6.QtCore import QCoreApplication, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPixmap
 from PySide6.QtSvg import QSvgGenerator
@@ -203,24 +203,18 @@ def record_backward_frames(
     return frames
 
 
-def gif_available() -> bool:
-    """Whether `write_gif` can work: it needs Pillow, which bpviz does not require."""
-    return importlib.util.find_spec("PIL") is not None
-
-
-def write_gif(frames: Sequence[str | Path], path: str | Path, frame_ms: int = 400) -> Path:
-    """Join PNG frames into a looping GIF. RuntimeError when Pillow is not installed (the
-    numbered PNG sequence is then the result to use)."""
-    if not gif_available():
-        raise RuntimeError("writing a GIF needs Pillow (pip install pillow); use the PNG frames")
+def write_gif(
+    frames: Sequence[str | Path], path: str | Path, frame_ms: int = 600, hold_ms: int = 2500
+) -> Path:
+    """Join PNG frames into a looping GIF; the last frame (the finished pass) is held longer
+    so a viewer can read it before the loop starts again."""
     if not frames:
         raise ValueError("no frames to write")
-    from PIL import Image  # optional dependency, imported only when asked for
-
     images = [Image.open(f).convert("RGB") for f in frames]
+    durations = [frame_ms] * (len(images) - 1) + [hold_ms]
     path = Path(path)
     images[0].save(
-        path, save_all=True, append_images=images[1:], duration=frame_ms, loop=0, optimize=True
+        path, save_all=True, append_images=images[1:], duration=durations, loop=0, optimize=True
     )
     return path
 

@@ -6,6 +6,7 @@ through commands pushed on the undo stack.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,7 @@ from bpviz.ui.exports import (
     export_svg,
     one_pass,
     record_backward_frames,
+    write_gif,
 )
 from bpviz.ui.inspector import InspectorWidget
 from bpviz.ui.landscape import LandscapeView
@@ -185,6 +187,12 @@ class MainWindow(QMainWindow):
             None,
             "Save one forward and backward pass as numbered PNG frames, for slides",
         )
+        self.act_record_gif = a(
+            "Record a Training Step as &GIF…",
+            self.record_step_gif,
+            None,
+            "Save one forward and backward pass as a looping animated GIF",
+        )
         self.act_copy_plot = a(
             "Copy Loss &Plot", self.copy_plot, None, "Copy the loss plot as an image"
         )
@@ -256,7 +264,13 @@ class MainWindow(QMainWindow):
         for act in (self.act_save, self.act_save_as):
             file.addAction(act)
         export = self.export_menu = file.addMenu("E&xport")
-        for act in (self.act_export_png, self.act_export_svg, self.act_record, self.act_copy_plot):
+        for act in (
+            self.act_export_png,
+            self.act_export_svg,
+            self.act_record,
+            self.act_record_gif,
+            self.act_copy_plot,
+        ):
             export.addAction(act)
         export.addSeparator()
         for act in self.act_export_code.values():
@@ -545,15 +559,36 @@ class MainWindow(QMainWindow):
     def record_step(self) -> None:
         """One forward and one backward pass, node by node, as frame_000.png, frame_001.png…"""
         directory = self.dialogs.directory("Folder for the frames")
-        c = self.training_ui.controller
-        if directory is None or c is None:
+        if directory is None:
             return
+        frames = self._record_pass(directory)
+        if frames is not None:
+            self.show_status(f"Recorded {len(frames)} frames in {directory}")
+
+    def record_step_gif(self) -> None:
+        """The same pass as one looping animated GIF, for slides and chat."""
+        path = self.dialogs.export_path(
+            "Record a training step as GIF", self._export_start(".gif"), "GIF animations (*.gif)"
+        )
+        if path is None:
+            return
+        with tempfile.TemporaryDirectory() as tmp:
+            frames = self._record_pass(Path(tmp))
+            if frames:
+                self._export(lambda: write_gif(frames, path))
+
+    def _record_pass(self, directory: Path) -> list[Path] | None:
+        """Walk one forward and one backward pass, saving the canvas after every node (pulses
+        off: a frame shows where a pass stands, not a wire in motion); None on failure."""
+        c = self.training_ui.controller
+        if c is None:
+            return None
         self.training_ui.pause()
         c.reset_pass()
         pulses, self.canvas.pulses.enabled = self.canvas.pulses.enabled, False
         try:
             clean_frames(directory)
-            frames = record_backward_frames(
+            return record_backward_frames(
                 one_pass(c.next_step, lambda: c.phase in ("backward_done", "error")),
                 self.view.grab,
                 directory,
@@ -561,10 +596,9 @@ class MainWindow(QMainWindow):
             )
         except OSError as e:
             self.dialogs.error("Could not record", str(e))
-            return
+            return None
         finally:
             self.canvas.pulses.enabled = pulses
-        self.show_status(f"Recorded {len(frames)} frames in {directory}")
 
     def _export(self, write: Callable[[], Path | list[Path]]) -> None:
         """Run `write`; a failure is shown (no traceback) and the document stays as it was."""

@@ -21,11 +21,9 @@ from bpviz.ui.exports import (
     copy_image_to_clipboard,
     export_png,
     export_svg,
-    gif_available,
     one_pass,
     record_backward_frames,
     render_scene,
-    write_gif,
 )
 from bpviz.ui.undo import UndoStack
 
@@ -170,13 +168,6 @@ def test_one_pass_walks_forward_then_backward_once(qtbot, neuron_doc, tmp_path) 
     forward = len(neuron_doc.nodes)
     assert forward < steps <= 2 * forward
     assert not advance()  # over: a second pass needs a new one_pass
-
-
-def test_gif_needs_pillow(tmp_path) -> None:  # noqa: ANN001
-    if gif_available():
-        pytest.skip("Pillow is installed here")
-    with pytest.raises(RuntimeError, match="Pillow"):
-        write_gif([tmp_path / "frame_000.png"], tmp_path / "pass.gif")
 
 
 def test_clipboard_holds_an_image_of_the_widget(qtbot) -> None:  # noqa: ANN001

@@ -250,6 +250,20 @@ def test_recording_a_training_step_writes_one_frame_per_node(
     assert window.training_ui.controller.phase == "backward_done"
 
 
+def test_recording_a_training_step_as_a_gif(window: MainWindow, tmp_path: Path) -> None:
+    from PIL import Image
+
+    open_scene(window, "chain_rule", tmp_path)
+    window.dialogs.next_export_path = tmp_path / "pass.gif"
+    window.act_record_gif.trigger()
+    with Image.open(tmp_path / "pass.gif") as gif:
+        assert gif.is_animated and gif.n_frames == 14 and gif.size == (1280, 720)
+        assert gif.info["loop"] == 0
+        gif.seek(13)
+        assert gif.info["duration"] == 2500  # the finished pass is held
+    assert window.statusBar().currentMessage() == "Exported pass.gif"
+
+
 def test_inspector_and_tooltips_show_the_formula_with_numbers(
     window: MainWindow, tmp_path: Path
 ) -> None:
