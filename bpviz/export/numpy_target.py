@@ -90,7 +90,7 @@ def _dense(node: Any, names: dict[str, str], p: dict[str, Any], fwd: list, bwd: 
     if act not in ACT:
         raise ExportError(node.id, f"dense(activation={act})", "numpy")
     f, d = ACT[act]
-    fwd.append(f"    # {node.id}: dense  (y = {act}(x @ W + b))")
+    fwd.append(f"    # {node.id}: dense  ({formula(node)})")
     fwd.append(f"    P['{v}.W'] = np.array({literal(p['W'])})")
     fwd.append(f"    P['{v}.b'] = np.array({literal(p['b'])})")
     z = f"v['{x}'] @ P['{v}.W'] + P['{v}.b']"

@@ -6,8 +6,6 @@ through commands pushed on the undo stack.
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +23,6 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QVBoxLayout, QWi
 from bpviz.engine.errors import BpvizError
 from bpviz.engine.formulas import explain
 from bpviz.examples import example_paths
-from bpviz.export import TARGETS, Target, export_scene
 from bpviz.model.clipboard import copy_nodes, duplicate_command, paste_command
 from bpviz.model.commands import RemoveNodes, SetOutput
 from bpviz.model.document import Document
@@ -33,9 +30,7 @@ from bpviz.model.layout import auto_layout_command
 from bpviz.model.shapes import ShapeOracle
 from bpviz.model.training import TrainingController
 from bpviz.scene import (
-    Scene,
     load_scene,
-    parse_scene,
     save_scene_dict,
     validate_scene_dict,
 )
@@ -43,15 +38,7 @@ from bpviz.ui.boundary import BoundaryView
 from bpviz.ui.canvas.scene import CanvasScene
 from bpviz.ui.canvas.view import CanvasView
 from bpviz.ui.dialogs import Dialogs
-from bpviz.ui.exports import (
-    clean_frames,
-    copy_image_to_clipboard,
-    export_png,
-    export_svg,
-    one_pass,
-    record_backward_frames,
-    write_gif,
-)
+from bpviz.ui.export_menu import ExportMenu
 from bpviz.ui.inspector import InspectorWidget
 from bpviz.ui.landscape import LandscapeView
 from bpviz.ui.learn_panel import LearnPanel
@@ -175,37 +162,7 @@ class MainWindow(QMainWindow):
         self.act_save = a("&Save", self.save, K.Save, "Save the scene")
         self.act_save_as = a("Save &As…", self.save_as, K.SaveAs, "Save the scene under a new name")
         self.act_quit = a("&Quit", self.close, K.Quit, "Quit bpviz")
-        self.act_export_png = a(
-            "Canvas as &PNG…", self.export_png, None, "Save the graph as a picture"
-        )
-        self.act_export_svg = a(
-            "Canvas as &SVG…", self.export_svg, None, "Save the graph as a vector drawing"
-        )
-        self.act_record = a(
-            "&Record a Training Step…",
-            self.record_step,
-            None,
-            "Save one forward and backward pass as numbered PNG frames, for slides",
-        )
-        self.act_record_gif = a(
-            "Record a Training Step as &GIF…",
-            self.record_step_gif,
-            None,
-            "Save one forward and backward pass as a looping animated GIF",
-        )
-        self.act_copy_plot = a(
-            "Copy Loss &Plot", self.copy_plot, None, "Copy the loss plot as an image"
-        )
-        # one per target, from the registry: targets added there appear here unchanged
-        self.act_export_code = {
-            name: a(
-                f"{menu_label(target.label)}…",
-                lambda _=False, t=target: self.export_code(t),
-                None,
-                target.tip,
-            )
-            for name, target in TARGETS.items()
-        }
+        self.exports = ExportMenu(self)
         self.act_undo = self.undo.qstack.createUndoAction(self, "&Undo")
         self.act_undo.setShortcut(K.Undo)
         self.act_redo = self.undo.qstack.createRedoAction(self, "&Redo")
@@ -263,18 +220,8 @@ class MainWindow(QMainWindow):
         file.addSeparator()
         for act in (self.act_save, self.act_save_as):
             file.addAction(act)
-        export = self.export_menu = file.addMenu("E&xport")
-        for act in (
-            self.act_export_png,
-            self.act_export_svg,
-            self.act_record,
-            self.act_record_gif,
-            self.act_copy_plot,
-        ):
-            export.addAction(act)
-        export.addSeparator()
-        for act in self.act_export_code.values():
-            export.addAction(act)
+        self.export_menu = file.addMenu("E&xport")
+        self.exports.fill(self.export_menu)
         file.addSeparator()
         file.addAction(self.act_quit)
 
@@ -517,103 +464,6 @@ class MainWindow(QMainWindow):
         self._update_title()
         return True
 
-    # ---- exports -------------------------------------------------------------------------
-    def export_png(self) -> None:
-        path = self.dialogs.export_path(
-            "Export canvas as PNG", self._export_start(".png"), "PNG images (*.png)"
-        )
-        if path is not None:
-            self._export(lambda: export_png(self.canvas, path))
-
-    def export_svg(self) -> None:
-        path = self.dialogs.export_path(
-            "Export canvas as SVG", self._export_start(".svg"), "SVG drawings (*.svg)"
-        )
-        if path is not None:
-            self._export(lambda: export_svg(self.canvas, path))
-
-    def _export_start(self, suffix: str) -> str:
-        """The name an export dialog suggests: the scene's, beside its file (xor.json -> xor.py)."""
-        stem = self.display_name().removesuffix(".json")
-        return str(Path(self.path.parent if self.path else "", stem + suffix))
-
-    def export_code(self, target: Target) -> None:
-        """The graph with the weights trained so far, as code for `target` (File › Export)."""
-        path = self.dialogs.export_path(
-            f"Export as {target.label}",
-            self._export_start(target.suffix),
-            f"{target.label} (*{target.suffix});;All files (*)",
-        )
-        if path is None:
-            return
-        if not path.suffix:
-            path = path.with_suffix(target.suffix)
-        self.training_ui.pause()  # the weights must hold still while they are copied
-        self._export(lambda: export_scene(self._runnable_scene(), target.name, path))
-
-    def _runnable_scene(self) -> Scene:
-        """A fresh Scene of the document as it is now, so an export never touches the window's
-        own session; relative data paths resolve where the window resolves them."""
-        return parse_scene(self.scene_dict(), self.shapes.base_dir, source=self.display_name())
-
-    def record_step(self) -> None:
-        """One forward and one backward pass, node by node, as frame_000.png, frame_001.png…"""
-        directory = self.dialogs.directory("Folder for the frames")
-        if directory is None:
-            return
-        frames = self._record_pass(directory)
-        if frames is not None:
-            self.show_status(f"Recorded {len(frames)} frames in {directory}")
-
-    def record_step_gif(self) -> None:
-        """The same pass as one looping animated GIF, for slides and chat."""
-        path = self.dialogs.export_path(
-            "Record a training step as GIF", self._export_start(".gif"), "GIF animations (*.gif)"
-        )
-        if path is None:
-            return
-        with tempfile.TemporaryDirectory() as tmp:
-            frames = self._record_pass(Path(tmp))
-            if frames:
-                self._export(lambda: write_gif(frames, path))
-
-    def _record_pass(self, directory: Path) -> list[Path] | None:
-        """Walk one forward and one backward pass, saving the canvas after every node (pulses
-        off: a frame shows where a pass stands, not a wire in motion); None on failure."""
-        c = self.training_ui.controller
-        if c is None:
-            return None
-        self.training_ui.pause()
-        c.reset_pass()
-        pulses, self.canvas.pulses.enabled = self.canvas.pulses.enabled, False
-        try:
-            clean_frames(directory)
-            return record_backward_frames(
-                one_pass(c.next_step, lambda: c.phase in ("backward_done", "error")),
-                self.view.grab,
-                directory,
-                size=(1280, 720),
-            )
-        except OSError as e:
-            self.dialogs.error("Could not record", str(e))
-            return None
-        finally:
-            self.canvas.pulses.enabled = pulses
-
-    def _export(self, write: Callable[[], Path | list[Path]]) -> None:
-        """Run `write`; a failure is shown (no traceback) and the document stays as it was."""
-        try:
-            written = write()
-        except (BpvizError, OSError) as e:
-            self.dialogs.error("Could not export", str(e))
-            return
-        paths = written if isinstance(written, list) else [written]
-        self.show_status(f"Exported {and_list([p.name for p in paths])}")
-
-    def copy_plot(self) -> None:
-        copy_image_to_clipboard(self.loss_plot)
-        self.show_status("Copied the loss plot to the clipboard")
-
     # ---- recent files --------------------------------------------------------------------
     def recent_files(self) -> list[str]:
         value = self.settings.value("recent_files", [])
@@ -804,16 +654,3 @@ class MainWindow(QMainWindow):
         self.training_ui.shutdown()
         self.recovery.clear()
         event.accept()
-
-
-def menu_label(label: str) -> str:
-    """'NumPy script' -> 'NumPy Script': menu capitalisation that keeps 'NumPy' and 'ONNX'."""
-    words = label.replace("&", "&&").split()
-    return " ".join(w[:1].upper() + w[1:] for w in words)
-
-
-def and_list(names: list[str]) -> str:
-    """'a', 'a and b', 'a, b and c': file names for a status message."""
-    if len(names) < 2:
-        return "".join(names)
-    return f"{', '.join(names[:-1])} and {names[-1]}"

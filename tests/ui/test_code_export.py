@@ -18,7 +18,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMenu
 
 from bpviz.export import TARGETS, numpy_target
-from bpviz.ui.main_window import MainWindow, and_list, menu_label
+from bpviz.ui.export_menu import and_list, menu_label
+from bpviz.ui.main_window import MainWindow
 from tests.ui.test_training_ui import open_scene
 
 
@@ -47,7 +48,7 @@ def export_through_menu(qtbot, window: MainWindow, target: str) -> None:  # noqa
     export = window.export_menu
     _click_menu_item(qtbot, file, export.menuAction())
     qtbot.waitUntil(export.isVisible, timeout=2000)
-    _click_menu_item(qtbot, export, window.act_export_code[target])
+    _click_menu_item(qtbot, export, window.exports.act_code[target])
     qtbot.waitUntil(lambda: not file.isVisible(), timeout=2000)  # the click closed the menus
 
 
@@ -103,7 +104,7 @@ def test_export_during_run_pauses_and_exports_the_paused_weights(
     qtbot.waitUntil(lambda: len(ui.controller.history) >= 20, timeout=10000)
     out = tmp_path / "running.py"
     window.dialogs.next_export_path = out
-    window.act_export_code["numpy"].trigger()
+    window.exports.act_code["numpy"].trigger()
     assert not ui.running
     params = ui.controller.session.executor.params
     learned = {k: a.copy() for k, a in params["hidden"].items()}
@@ -158,7 +159,7 @@ def test_cancelling_the_file_dialog_does_nothing(
 def test_every_target_has_an_item_in_the_export_menu(window: MainWindow, name: str) -> None:
     target = TARGETS[name]
     actions = window.export_menu.actions()
-    act = window.act_export_code[name]
+    act = window.exports.act_code[name]
     assert act in actions
     assert any(a.isSeparator() for a in actions[: actions.index(act)])  # set apart from images
     assert act.text() == f"{menu_label(target.label)}…"

@@ -229,12 +229,12 @@ def test_exports_from_the_file_menu(window: MainWindow, tmp_path: Path) -> None:
 
     open_scene(window, "neuron", tmp_path)
     window.dialogs.next_export_path = tmp_path / "graph.png"
-    window.act_export_png.trigger()
+    window.exports.act_png.trigger()
     assert not QImage(str(tmp_path / "graph.png")).isNull()
     window.dialogs.next_export_path = tmp_path / "graph.svg"
-    window.act_export_svg.trigger()
+    window.exports.act_svg.trigger()
     assert (tmp_path / "graph.svg").read_text().lstrip().startswith("<?xml")
-    window.act_copy_plot.trigger()
+    window.exports.act_copy_plot.trigger()
     assert not QGuiApplication.clipboard().image().isNull()
 
 
@@ -244,7 +244,7 @@ def test_recording_a_training_step_writes_one_frame_per_node(
     open_scene(window, "chain_rule", tmp_path)
     frames = tmp_path / "frames"
     window.dialogs.next_directory = frames
-    window.act_record.trigger()
+    window.exports.act_record.trigger()
     files = sorted(frames.glob("frame_*.png"))
     assert len(files) == 14  # 7 nodes forward, 7 backward
     assert window.training_ui.controller.phase == "backward_done"
@@ -255,7 +255,7 @@ def test_recording_a_training_step_as_a_gif(window: MainWindow, tmp_path: Path) 
 
     open_scene(window, "chain_rule", tmp_path)
     window.dialogs.next_export_path = tmp_path / "pass.gif"
-    window.act_record_gif.trigger()
+    window.exports.act_record_gif.trigger()
     with Image.open(tmp_path / "pass.gif") as gif:
         assert gif.is_animated and gif.n_frames == 14 and gif.size == (1280, 720)
         assert gif.info["loop"] == 0

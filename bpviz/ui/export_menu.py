@@ -1,0 +1,191 @@
+"""File › Export: the open scene as pictures, a recorded pass, or code for other tools.
+
+Every action writes files from the window's current state; a failure is shown in one dialog
+(no traceback) and never changes the document.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QMenu
+
+from bpviz.engine.errors import BpvizError
+from bpviz.export import TARGETS, Target, export_scene
+from bpviz.scene import Scene, parse_scene
+from bpviz.ui.exports import (
+    clean_frames,
+    copy_image_to_clipboard,
+    export_png,
+    export_svg,
+    one_pass,
+    record_backward_frames,
+    write_gif,
+)
+
+if TYPE_CHECKING:
+    from bpviz.ui.main_window import MainWindow
+
+
+class ExportMenu:
+    """The Export submenu's actions and what they do."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+        a = window._action
+        self.act_png = a("Canvas as &PNG…", self.export_png, None, "Save the graph as a picture")
+        self.act_svg = a(
+            "Canvas as &SVG…", self.export_svg, None, "Save the graph as a vector drawing"
+        )
+        self.act_record = a(
+            "&Record a Training Step…",
+            self.record_step,
+            None,
+            "Save one forward and backward pass as numbered PNG frames, for slides",
+        )
+        self.act_record_gif = a(
+            "Record a Training Step as &GIF…",
+            self.record_step_gif,
+            None,
+            "Save one forward and backward pass as a looping animated GIF",
+        )
+        self.act_copy_plot = a(
+            "Copy Loss &Plot", self.copy_plot, None, "Copy the loss plot as an image"
+        )
+        # one per target, from the registry: targets added there appear here unchanged
+        self.act_code = {
+            name: a(
+                f"{menu_label(target.label)}…",
+                lambda _=False, t=target: self.export_code(t),
+                None,
+                target.tip,
+            )
+            for name, target in TARGETS.items()
+        }
+
+    def fill(self, menu: QMenu) -> None:
+        for act in (
+            self.act_png,
+            self.act_svg,
+            self.act_record,
+            self.act_record_gif,
+            self.act_copy_plot,
+        ):
+            menu.addAction(act)
+        menu.addSeparator()
+        for act in self.act_code.values():
+            menu.addAction(act)
+
+    def export_png(self) -> None:
+        path = self.window.dialogs.export_path(
+            "Export canvas as PNG", self._export_start(".png"), "PNG images (*.png)"
+        )
+        if path is not None:
+            self._export(lambda: export_png(self.window.canvas, path))
+
+    def export_svg(self) -> None:
+        path = self.window.dialogs.export_path(
+            "Export canvas as SVG", self._export_start(".svg"), "SVG drawings (*.svg)"
+        )
+        if path is not None:
+            self._export(lambda: export_svg(self.window.canvas, path))
+
+    def _export_start(self, suffix: str) -> str:
+        """The name an export dialog suggests: the scene's, beside its file (xor.json -> xor.py)."""
+        stem = self.window.display_name().removesuffix(".json")
+        return str(Path(self.window.path.parent if self.window.path else "", stem + suffix))
+
+    def export_code(self, target: Target) -> None:
+        """The graph with the weights trained so far, as code for `target` (File › Export)."""
+        path = self.window.dialogs.export_path(
+            f"Export as {target.label}",
+            self._export_start(target.suffix),
+            f"{target.label} (*{target.suffix});;All files (*)",
+        )
+        if path is None:
+            return
+        if not path.suffix:
+            path = path.with_suffix(target.suffix)
+        self.window.training_ui.pause()  # the weights must hold still while they are copied
+        self._export(lambda: export_scene(self._runnable_scene(), target.name, path))
+
+    def _runnable_scene(self) -> Scene:
+        """A fresh Scene of the document as it is now, so an export never touches the window's
+        own session; relative data paths resolve where the window resolves them."""
+        return parse_scene(
+            self.window.scene_dict(), self.window.shapes.base_dir, source=self.window.display_name()
+        )
+
+    def record_step(self) -> None:
+        """One forward and one backward pass, node by node, as frame_000.png, frame_001.png…"""
+        directory = self.window.dialogs.directory("Folder for the frames")
+        if directory is None:
+            return
+        frames = self._record_pass(directory)
+        if frames is not None:
+            self.window.show_status(f"Recorded {len(frames)} frames in {directory}")
+
+    def record_step_gif(self) -> None:
+        """The same pass as one looping animated GIF, for slides and chat."""
+        path = self.window.dialogs.export_path(
+            "Record a training step as GIF", self._export_start(".gif"), "GIF animations (*.gif)"
+        )
+        if path is None:
+            return
+        with tempfile.TemporaryDirectory() as tmp:
+            frames = self._record_pass(Path(tmp))
+            if frames:
+                self._export(lambda: write_gif(frames, path))
+
+    def _record_pass(self, directory: Path) -> list[Path] | None:
+        """Walk one forward and one backward pass, saving the canvas after every node (pulses
+        off: a frame shows where a pass stands, not a wire in motion); None on failure."""
+        c = self.window.training_ui.controller
+        if c is None:
+            return None
+        self.window.training_ui.pause()
+        c.reset_pass()
+        pulses, self.window.canvas.pulses.enabled = self.window.canvas.pulses.enabled, False
+        try:
+            clean_frames(directory)
+            return record_backward_frames(
+                one_pass(c.next_step, lambda: c.phase in ("backward_done", "error")),
+                self.window.view.grab,
+                directory,
+                size=(1280, 720),
+            )
+        except OSError as e:
+            self.window.dialogs.error("Could not record", str(e))
+            return None
+        finally:
+            self.window.canvas.pulses.enabled = pulses
+
+    def _export(self, write: Callable[[], Path | list[Path]]) -> None:
+        """Run `write`; a failure is shown (no traceback) and the document stays as it was."""
+        try:
+            written = write()
+        except (BpvizError, OSError) as e:
+            self.window.dialogs.error("Could not export", str(e))
+            return
+        paths = written if isinstance(written, list) else [written]
+        self.window.show_status(f"Exported {and_list([p.name for p in paths])}")
+
+    def copy_plot(self) -> None:
+        copy_image_to_clipboard(self.window.loss_plot)
+        self.window.show_status("Copied the loss plot to the clipboard")
+
+
+def menu_label(label: str) -> str:
+    """'NumPy script' -> 'NumPy Script': menu capitalisation that keeps 'NumPy' and 'ONNX'."""
+    words = label.replace("&", "&&").split()
+    return " ".join(w[:1].upper() + w[1:] for w in words)
+
+
+def and_list(names: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c': file names for a status message."""
+    if len(names) < 2:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
