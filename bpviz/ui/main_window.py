@@ -608,6 +608,7 @@ class MainWindow(QMainWindow):
             ("Add node at cursor", "Tab or double-click"),
             ("Pan", "Middle-drag or Space+drag"),
             ("Zoom", "Mouse wheel"),
+            ("Change a number", "Drag a param's value sideways (Shift finer, Ctrl coarser)"),
         ]
         text = "\n".join(f"{name:<24} {keys}" for name, keys in rows)
         self.dialogs.info("Keyboard shortcuts", text)
