@@ -445,8 +445,13 @@ def test_refresh_after_run_shows_the_trained_parameters(make_ctl) -> None:
     ctl.run_for(30.0, max_steps=10)
     assert ctl.refresh() is True
     assert ctl.phase == "backward_done"
-    ref = engine("xor")
-    ref.train(10)
+    assert_grads_match_engine(ctl, "xor", steps=10)
+
+
+def assert_grads_match_engine(ctl, name: str, steps: int = 0) -> None:  # noqa: ANN001
+    """The controller's gradients equal a headless engine's after `steps` training steps."""
+    ref = engine(name)
+    ref.train(steps)
     ref.forward()
     ref.backward()
     for nid in ctl.grads:
@@ -719,11 +724,7 @@ def test_check_gradients_agree_on_xor_and_leave_fresh_numbers(make_ctl) -> None:
     assert agree and all(agree.values()), agree
     assert {"hidden", "logit"} <= set(agree)
     assert ctl.phase == "backward_done"
-    ref = engine("xor")
-    ref.forward()
-    ref.backward()
-    for nid in ctl.grads:
-        np.testing.assert_array_equal(ctl.grads[nid], ref.grad(nid), err_msg=nid)
+    assert_grads_match_engine(ctl, "xor")
 
 
 def test_state_dict_is_none_before_training_and_has_params_after(make_ctl) -> None:
