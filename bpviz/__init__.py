@@ -1,9 +1,45 @@
 """bpviz: see backpropagation happen."""
 
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from bpviz.engine.errors import BpvizError
 
 __version__ = "0.1.0"
-__all__ = ["BpvizError", "load_scene", "__version__"]
+__all__ = [
+    "BpvizError",
+    "Value",
+    "__version__",
+    "from_torch",
+    "load_scene",
+    "save",
+    "show",
+    "to_scene",
+]
+
+# Loaded on first use, so `import bpviz` stays light: no Qt, torch or onnx until needed.
+_LAZY = {
+    "Value": "bpviz.interop.value",
+    "to_scene": "bpviz.interop.trace",
+    "save": "bpviz.interop.trace",
+    "from_torch": "bpviz.interop.torch_import",
+    "show": "bpviz.viewer",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'bpviz' has no attribute '{name}'")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 def load_scene(path):  # noqa: ANN001, ANN201 - thin re-export, documented in scene.document
