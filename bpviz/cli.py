@@ -185,6 +185,18 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    """An ONNX model as a scene file; nothing is written when the model cannot be imported."""
+    from bpviz.interop.onnx_import import import_onnx
+    from bpviz.scene import save_scene_dict
+
+    scene = import_onnx(args.model)
+    out = Path(args.out or Path(args.model).stem + ".json")
+    save_scene_dict(scene, out)
+    print(f"wrote {out}")
+    return 0
+
+
 def cmd_window(args: argparse.Namespace) -> int:
     try:
         from bpviz.ui.app import run
@@ -243,6 +255,11 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--out", metavar="FILE", help="default: the scene's name, in this folder")
     x.set_defaults(func=cmd_export)
 
+    i = sub.add_parser("import", help="read an ONNX model as a scene file")
+    i.add_argument("model", metavar="MODEL.onnx")
+    i.add_argument("--out", metavar="SCENE.json", help="default: the model's name, in this folder")
+    i.set_defaults(func=cmd_import)
+
     w = sub.add_parser("open", help="open a scene in the window (the default command)")
     w.add_argument("scene", nargs="?")
     w.set_defaults(func=cmd_window)
@@ -252,7 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    commands = {"eval", "train", "gradcheck", "render", "export", "open"}
+    commands = {"eval", "train", "gradcheck", "render", "export", "import", "open"}
     if not argv or (argv[0] not in commands and not argv[0].startswith("-")):
         argv = ["open", *argv]  # `bpviz` and `bpviz SCENE` open the window
     try:

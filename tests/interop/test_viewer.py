@@ -105,3 +105,17 @@ def test_bad_arguments_fail_before_any_window(windows: list, tmp_path: Path) -> 
     with pytest.raises(BpvizError, match="nodes"):
         show({"format": "bpviz-scene", "version": 1, "output": None})
     assert windows == []
+
+
+def test_onnx_model_opens_as_a_new_scene(windows: list, monkeypatch, tmp_path: Path) -> None:  # noqa: ANN001
+    onnx = pytest.importorskip("onnx")
+    import numpy as np
+
+    from tests.interop.onnx_models import mlp
+
+    onnx.save(mlp(np.random.default_rng(1)), tmp_path / "mlp.onnx")
+    ipython_with_loop(monkeypatch, "qt")
+    w = show(tmp_path / "mlp.onnx")
+    assert shown(w) == [("fc1_Gemm", "dense"), ("fc2_MatMul", "dense"), ("fc3_Gemm", "dense"),
+                        ("x", "input")]
+    assert w.path is None  # Save asks where: the model file is not a scene
