@@ -49,6 +49,8 @@ def render(scene: str, out: str, size: tuple[int, int] = (1400, 900), steps: int
     app = _application()
     from PySide6.QtCore import QSettings
 
+    from bpviz.engine.files import write_atomic
+    from bpviz.ui.exports import png_bytes
     from bpviz.ui.main_window import MainWindow
     from bpviz.ui.recovery import Recovery
 
@@ -68,9 +70,8 @@ def render(scene: str, out: str, size: tuple[int, int] = (1400, 900), steps: int
         app.processEvents()
         window.view.fit_all()
         app.processEvents()
-        ok = window.grab().save(out)
+        image = png_bytes(window.grab())
         window.undo.qstack.setClean()
         window.close()
         del settings
-    if not ok:
-        raise BpvizError(f"cannot write {out}")
+    write_atomic(out, image)
