@@ -39,11 +39,12 @@ _WRITE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
 class FileProblem(BpvizError):
     """A file that cannot be read or written; the message names the file and the reason."""
 
-    def __init__(self, path: PathArg, verb: str, reason: str) -> None:
+    def __init__(self, path: PathArg, verb: str, reason: str, errno: int | None = None) -> None:
         super().__init__(f"cannot {verb} {os.fspath(path)}: {reason}")
         self.path = os.fspath(path)
         self.verb = verb
         self.reason = reason
+        self.errno = errno  # the OSError's, when one was the cause
 
 
 def kind_of(mode: int) -> str:
@@ -63,7 +64,7 @@ def open_regular(path: PathArg, max_bytes: int | None = None) -> IO[bytes]:
     try:
         fd = os.open(path, flags)
     except OSError as e:
-        raise FileProblem(path, "read", reason_of(e)) from None
+        raise FileProblem(path, "read", reason_of(e), e.errno) from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
