@@ -218,7 +218,23 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _no_display() -> bool:
+    """On X11/Wayland systems without a display Qt aborts the process; say so instead."""
+    if sys.platform in ("win32", "darwin") or os.environ.get("QT_QPA_PLATFORM"):
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def cmd_window(args: argparse.Namespace) -> int:
+    if _no_display():
+        if args.scene is not None:
+            from bpviz.scene import load_scene
+
+            load_scene(args.scene, runnable=False)  # a bad file is reported first, as ever
+        raise BpvizError(
+            "no display to open the window on (DISPLAY is not set); `bpviz render` draws"
+            " the window into a PNG without one"
+        )
     try:
         from bpviz.ui.app import run
     except ImportError as e:
@@ -325,15 +341,37 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # ---- running ---------------------------------------------------------------------------------
+class _Interrupts:
+    """Remembers a Ctrl-C even when a library turns the KeyboardInterrupt into another error
+    (numpy's import reports one as an ImportError)."""
+
+    seen = False
+
+    @classmethod
+    def handler(cls, signum: int, frame: Any) -> None:
+        cls.seen = True
+        raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command. Whatever happens, at most one line reaches stderr."""
+    _Interrupts.seen = False
     try:
-        return _main(argv)
+        old = signal.signal(signal.SIGINT, _Interrupts.handler)
+    except ValueError:  # not the main thread: keep Python's own handler
+        old = None
+    try:
+        code = _main(argv)
+        if not _Interrupts.seen:
+            return code
     except KeyboardInterrupt:
-        if argv is None:  # a real process: a second Ctrl-C must not interrupt the goodbye
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-        print("bpviz: interrupted", file=sys.stderr)
-        return 130
+        pass
+    finally:
+        if old is not None:
+            # a real process: a second Ctrl-C must not interrupt the goodbye
+            signal.signal(signal.SIGINT, signal.SIG_IGN if argv is None else old)
+    print("bpviz: interrupted", file=sys.stderr)
+    return 130
 
 
 def _main(argv: Sequence[str] | None) -> int:
@@ -372,6 +410,8 @@ def _main(argv: Sequence[str] | None) -> int:
 
 
 def _error(message: str) -> int:
+    if _Interrupts.seen:  # the error is what the interrupt turned into; main says so
+        return 130
     print(f"bpviz: error: {one_line(message)}", file=sys.stderr)
     return 2
 
