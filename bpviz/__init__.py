@@ -1,11 +1,14 @@
-"""bpviz: see backpropagation happen."""
+"""bpviz: see backpropagation happen.
+
+Nothing is imported here eagerly: `python -m bpviz` imports this package before the command
+line's interrupt guard exists, so it must take no time at all. The names below load on first
+use, so `import bpviz` stays light: no Qt, torch or onnx until needed.
+"""
 
 from __future__ import annotations
 
 import importlib
 from typing import Any
-
-from bpviz.engine.errors import BpvizError
 
 __version__ = "0.1.0"
 __all__ = [
@@ -19,8 +22,8 @@ __all__ = [
     "to_scene",
 ]
 
-# Loaded on first use, so `import bpviz` stays light: no Qt, torch or onnx until needed.
 _LAZY = {
+    "BpvizError": "bpviz.engine.errors",
     "Value": "bpviz.interop.value",
     "to_scene": "bpviz.interop.trace",
     "save": "bpviz.interop.trace",
@@ -29,10 +32,17 @@ _LAZY = {
 }
 
 
+def load_scene(path):  # noqa: ANN001, ANN201 - thin re-export, documented in scene.document
+    """Load a scene file; see :func:`bpviz.scene.load_scene`."""
+    from bpviz.scene import load_scene as _load
+
+    return _load(path)
+
+
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
-        raise AttributeError(f"module 'bpviz' has no attribute '{name}'")
+        raise AttributeError(f"module 'bpviz' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
@@ -40,10 +50,3 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
-
-
-def load_scene(path):  # noqa: ANN001, ANN201 - thin re-export, documented in scene.document
-    """Load a scene file; see :func:`bpviz.scene.load_scene`."""
-    from bpviz.scene import load_scene as _load
-
-    return _load(path)
