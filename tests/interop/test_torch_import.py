@@ -98,8 +98,8 @@ def test_custom_forward_equals_torch() -> None:
 
 def test_float32_module_is_read_in_float64() -> None:
     torch.manual_seed(2)
-    m = nn.Sequential(nn.Linear(3, 2), nn.Tanh())
-    x = torch.randn(4, 3)
+    m = nn.Sequential(nn.Linear(3, 2), nn.Tanh()).float()  # whatever the default dtype
+    x = torch.randn(4, 3, dtype=torch.float32)
     scene = from_torch(m, x)
     assert m[0].weight.dtype == torch.float32  # the caller's module is left alone
     np.testing.assert_allclose(run(scene), expected(m, x.double()), rtol=1e-9, atol=1e-12)
