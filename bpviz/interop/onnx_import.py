@@ -187,6 +187,46 @@ def _reduce(op: str) -> Importer:
     return imp
 
 
+def _last_axis(g: _Graph, name: str, axis: int) -> None:
+    """bpviz's column and concat work on the last axis only."""
+    rank = g.rank(name)
+    if not (axis == -1 or (rank is not None and axis == rank - 1)):
+        raise _Unsupported(f"only the last axis (axis {axis} of a rank-{rank} input)")
+
+
+def _concat(g: _Graph, node: Any, attrs: dict[str, Any]) -> str:
+    """Concat of n inputs along the last axis: n − 1 concat nodes, left to right."""
+    _last_axis(g, node.input[0], int(attrs.get("axis", 0)))
+    ids = [g.x(name) for name in node.input]
+    out = ids[0]
+    for k, nid in enumerate(ids[1:], start=1):
+        part = "" if k == len(ids) - 1 else str(k)
+        out = g.emit(node, "concat", {"a": out, "b": nid}, part=part)
+    return out
+
+
+def _slice(g: _Graph, node: Any, attrs: dict[str, Any]) -> str:
+    """Slice of one column along the last axis, x[..., i:i+1], is bpviz's column."""
+    if len(node.input) > 1:  # opset 10+: starts, ends, axes, steps as inputs
+        given = [g.const(n) if n else None for n in node.input[1:]]
+        if any(v is None for n, v in zip(node.input[1:], given, strict=True) if n):
+            raise _Unsupported("starts, ends, axes and steps must be fixed in the model")
+        starts, ends, axes, steps = (*given, None, None)[:4]
+    else:
+        starts, ends = attrs.get("starts"), attrs.get("ends")
+        axes, steps = attrs.get("axes"), None
+    flat = [None if v is None else [int(a) for a in np.reshape(v, -1)] for v in
+            (starts, ends, axes, steps)]
+    starts, ends, axes, steps = flat
+    if len(starts) != 1 or (steps is not None and steps != [1]):
+        raise _Unsupported("only one column, x[..., i:i+1]")
+    _last_axis(g, node.input[0], axes[0] if axes else 0)
+    i = starts[0]
+    if i < 0 or ends[0] != i + 1:
+        raise _Unsupported(f"only one column, x[..., i:i+1] (got {i}:{ends[0]})")
+    return g.emit(node, "column", {"x": g.x(node.input[0])}, {"index": i})
+
+
 def _bias(c: np.ndarray | None, units: int) -> np.ndarray | None:
     """`c` as a (units,) bias if it broadcasts like one over a (batch, units) result."""
     if c is None:
@@ -315,6 +355,8 @@ ONNX_IMPORTS: dict[str, Importer] = {
     "ReduceMean": _reduce("mean"),
     "Identity": _alias,
     "Flatten": _flatten,
+    "Concat": _concat,
+    "Slice": _slice,
     "Constant": _constant,
 }
 """ONNX op type -> how it becomes scene nodes (the import direction of docs/interop.md)."""

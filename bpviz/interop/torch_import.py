@@ -122,6 +122,63 @@ def _reduce(op: str) -> Handler:
     return handle
 
 
+def _last_dim(t: _Trace, x: Any, dim: int) -> None:
+    rank = t.rank(x)
+    if rank is None or dim % max(rank, 1) != rank - 1:
+        raise _Unsupported(f"only the last dimension (dim={dim} of a rank-{rank} input)")
+
+
+def _cat(t: _Trace, node: Any, args: Sequence[Any], kwargs: dict[str, Any]) -> str:
+    """torch.cat along the last dimension: one concat node per joined tensor."""
+    _no_extra(kwargs, ("dim",))
+    parts = list(args[0])
+    dim = args[1] if len(args) > 1 else kwargs.get("dim", 0)
+    _last_dim(t, parts[0], dim)
+    out = t.x(parts[0], node)
+    for k, part in enumerate(parts[1:], start=1):
+        inputs = {"a": out, "b": t.x(part, node)}
+        if k == len(parts) - 1:
+            out = t.emit(node, "concat", inputs)
+        else:
+            out = t.b.add(t.b.ids.take(f"{node.name}.{k}", "n"), "concat", inputs)
+    return out
+
+
+def _index_text(index: tuple[Any, ...]) -> str:
+    """An index as it was written: (Ellipsis, slice(1, 2)) -> `..., 1:2`."""
+
+    def one(i: Any) -> str:
+        if i is Ellipsis:
+            return "..."
+        if isinstance(i, slice):
+            text = f"{'' if i.start is None else i.start}:{'' if i.stop is None else i.stop}"
+            return text + ("" if i.step is None else f":{i.step}")
+        return getattr(i, "name", repr(i))
+
+    return ", ".join(one(i) for i in index)
+
+
+def _getitem(t: _Trace, node: Any, args: Sequence[Any], kwargs: dict[str, Any]) -> str:
+    """Indexing that takes one column, x[..., i:i+1] or x[:, i:i+1], is bpviz's column."""
+    x, index = args
+    rank = t.rank(x)
+    index = index if isinstance(index, tuple) else (index,)
+    *lead, last = index
+    whole = slice(None)
+    ok = (
+        isinstance(last, slice)
+        and isinstance(last.start, int)
+        and last.start >= 0
+        and last.stop == last.start + 1
+        and last.step in (None, 1)
+        and all(i is Ellipsis or i == whole for i in lead)
+        and (Ellipsis in lead or (rank is not None and len(index) == rank))
+    )
+    if not ok:
+        raise _Unsupported(f"only one column, x[..., i:i+1] (got x[{_index_text(index)}])")
+    return t.emit(node, "column", {"x": t.x(x, node)}, {"index": last.start})
+
+
 def _alias(t: _Trace, node: Any, args: Sequence[Any], kwargs: dict[str, Any]) -> str:
     return t.x(args[0], node)
 
@@ -195,6 +252,8 @@ TORCH_IMPORTS: dict[str, Handler] = {
     "sigmoid": _unary("sigmoid"),
     "leaky_relu": _leaky_relu,
     "softmax": _softmax,
+    "cat": _cat,
+    "getitem": _getitem,
 }
 """What each traced call becomes (the import direction of docs/interop.md)."""
 
@@ -215,6 +274,7 @@ def _functions(torch: Any) -> dict[Any, str]:
         operator.add: "add", operator.sub: "sub", operator.mul: "mul",
         operator.truediv: "div", operator.matmul: "matmul", operator.neg: "neg",
         operator.pow: "pow", f.relu: "relu", f.leaky_relu: "leaky_relu", f.softmax: "softmax",
+        operator.getitem: "getitem", torch.cat: "cat", torch.concat: "cat",
     }  # fmt: skip
     for name in (
         "add", "sub", "mul", "div", "true_divide", "matmul", "neg", "exp", "log", "pow",

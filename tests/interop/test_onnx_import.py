@@ -20,7 +20,7 @@ X = RNG.standard_normal((5, 3))
 SUPPORTED = [
     *("Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Neg", "Exp", "Log", "Pow", "Relu"),
     *("LeakyRelu", "Tanh", "Sigmoid", "Softmax", "ReduceSum", "ReduceMean", "Identity"),
-    "Flatten",
+    "Flatten", "Concat", "Slice",
 ]
 
 
@@ -89,6 +89,13 @@ CASES = [
     ("flatten", [node("Flatten", ["x"], "f"), node("Exp", ["f"])], {}, 18, ["input", "exp"], None),
     ("constant", [constant("k", np.array([[2.0, -1.0, 0.5]])), node("Mul", ["x", "k"])],
      {}, 18, ["input", "const", "mul"], None),
+    ("concat", [node("Neg", ["x"], "n"), node("Concat", ["x", "c", "n"], axis=-1)],
+     {"c": RNG.standard_normal((5, 2))}, 18, ["input", "neg", "param", "concat", "concat"], [5, 3]),
+    ("slice-column",
+     [node("Slice", ["x", "s", "e", "a"])],
+     {"s": np.array([1]), "e": np.array([2]), "a": np.array([-1])}, 18, ["input", "column"], None),
+    ("slice-column-opset9", [node("Slice", ["x"], starts=[2], ends=[3], axes=[1])], {}, 9,
+     ["input", "column"], None),
 ]
 
 
@@ -180,8 +187,15 @@ def test_unsupported_ops_are_named_and_nothing_is_written(
         ([node("Flatten", ["x"], "y", "f", axis=0)], {}, 18,
          "node 'f' (Flatten): unsupported: only Flatten(axis=1) of a 2-D input"
          " (got rank 2, axis 0)"),
+        ([node("Concat", ["x", "x"], "y", "cat", axis=0)], {}, 18,
+         "node 'cat' (Concat): unsupported: only the last axis (axis 0 of a rank-2 input)"),
+        ([node("Slice", ["x", "s", "e"], "y", "sl")], {"s": np.array([0]), "e": np.array([2])},
+         18, "node 'sl' (Slice): unsupported: only the last axis (axis 0 of a rank-2 input)"),
     ],
-    ids=["keepdims", "softmax-axis", "pow-computed", "gemm-transposed-computed", "flatten-axis"],
+    ids=[
+        "keepdims", "softmax-axis", "pow-computed", "gemm-transposed-computed", "flatten-axis",
+        "concat-axis", "slice-two-columns",
+    ],
 )
 def test_unsupported_uses_name_node_and_op(nodes, inits, opset, message) -> None:  # noqa: ANN001
     with pytest.raises(BpvizError) as e:

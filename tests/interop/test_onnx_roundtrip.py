@@ -66,7 +66,9 @@ def test_every_importable_op_round_trips() -> None:
         ("sg", "sigmoid", {"x": "q"}, {}),
         ("a", "add", {"a": "r", "b": "sg"}, {}),
         ("sm", "softmax", {"x": "a"}, {}),
-        ("su", "sum", {"x": "sm"}, {"axis": 0}),
+        ("c1", "column", {"x": "sm"}, {"index": 1}),
+        ("cc", "concat", {"a": "sm", "b": "c1"}, {}),
+        ("su", "sum", {"x": "cc"}, {"axis": 0}),
         ("me", "mean", {"x": "su"}, {}),
     ]
     d = {

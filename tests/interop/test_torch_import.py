@@ -80,7 +80,8 @@ class Custom(nn.Module):
         r = torch.matmul(q, self.v) @ self.v
         s = 3 / (1 + r.pow(2)) - F.sigmoid(-z) + torch.tanh(z).sub(x.mean())
         t = F.softmax(s, dim=1) + F.leaky_relu(s, 0.05).div(2) + s.exp().neg()
-        return t.sum(dim=0).mean() + torch.sum(t) * t.sum()
+        u = torch.cat([t, t[:, 1:2], x[..., 0:1]], dim=-1)
+        return u.sum(dim=0).mean() + torch.sum(t) * t.sum()
 
 
 def test_custom_forward_equals_torch() -> None:
@@ -90,6 +91,7 @@ def test_custom_forward_equals_torch() -> None:
     scene = from_torch(m, x)
     ops = [n["op"] for n in scene["nodes"]]
     assert ops.count("dense") == 2 and "matmul" in ops and "softmax" in ops
+    assert (ops.count("column"), ops.count("concat")) == (2, 2)
     out_layer = next(n for n in scene["nodes"] if n["id"] == "out")
     assert out_layer["attrs"] == {"units": 2, "activation": "relu"}  # F.relu folded in
     assert scene["state"]["params"]["out"]["b"] == [0.0, 0.0]  # bias=False
@@ -136,6 +138,16 @@ def test_unsupported_calls_are_named_together() -> None:
     )
 
 
+class RowSlice(nn.Module):
+    def forward(self, x):  # noqa: ANN001, ANN201
+        return x[0:1]
+
+
+class CatRows(nn.Module):
+    def forward(self, x):  # noqa: ANN001, ANN201
+        return torch.cat([x, x])
+
+
 class KeepDim(nn.Module):
     def forward(self, x):  # noqa: ANN001, ANN201
         return x / x.sum(dim=1, keepdim=True)
@@ -173,8 +185,15 @@ class Branches(nn.Module):
         (Branches(), "torch.fx cannot trace Branches: symbolically traced variables cannot be"
          " used as inputs to control flow"),
         ("not a module", "from_torch wants a torch.nn.Module, got str"),
+        (RowSlice(), "'getitem' (_operator.getitem): unsupported only one column,"
+         " x[..., i:i+1] (got x[0:1])"),
+        (CatRows(), "'cat' (torch.cat): unsupported only the last dimension"
+         " (dim=0 of a rank-2 input)"),
     ],
-    ids=["keepdim", "softmax-dim", "pow-tensor", "two-inputs", "control-flow", "not-module"],
+    ids=[
+        "keepdim", "softmax-dim", "pow-tensor", "two-inputs", "control-flow", "not-module",
+        "row-slice", "cat-rows",
+    ],
 )
 def test_cases_that_cannot_be_imported_name_themselves(module: Any, message: str) -> None:
     with pytest.raises(BpvizError) as e:
