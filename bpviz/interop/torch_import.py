@@ -112,11 +112,13 @@ def _softmax(t: _Trace, node: Any, args: Sequence[Any], kwargs: dict[str, Any]) 
 
 def _reduce(op: str) -> Handler:
     def handle(t: _Trace, node: Any, args: Sequence[Any], kwargs: dict[str, Any]) -> str:
-        if (args[2] if len(args) > 2 else kwargs.get("keepdim", False)) is not False:
-            raise _Unsupported("keepdim=True (bpviz reductions drop the reduced axes)")
         _no_extra(kwargs, ("dim", "keepdim"))
         dim = args[1] if len(args) > 1 else kwargs.get("dim")
-        attrs = {} if dim is None else {"axis": dim if isinstance(dim, int) else list(dim)}
+        attrs: dict[str, Any] = {} if dim is None else {
+            "axis": dim if isinstance(dim, int) else list(dim)
+        }
+        if args[2] if len(args) > 2 else kwargs.get("keepdim", False):
+            attrs["keepdims"] = True
         return t.emit(node, op, {"x": t.x(args[0], node)}, attrs)
 
     return handle

@@ -138,6 +138,22 @@ def test_unsupported_calls_are_named_together() -> None:
     )
 
 
+class KeepDim(nn.Module):
+    def forward(self, x):  # noqa: ANN001, ANN201
+        return x / x.sum(dim=1, keepdim=True) - x.mean(keepdim=True, dim=(0, 1))
+
+
+def test_keepdim_reductions() -> None:
+    x = torch.rand(4, 3, dtype=torch.float64) + 0.5
+    scene = from_torch(KeepDim(), x)
+    reductions = [(n["op"], n["attrs"]) for n in scene["nodes"] if n["op"] in ("sum", "mean")]
+    assert reductions == [
+        ("sum", {"axis": 1, "keepdims": True}),
+        ("mean", {"axis": [0, 1], "keepdims": True}),
+    ]
+    np.testing.assert_allclose(run(scene), expected(KeepDim(), x), rtol=1e-9)
+
+
 class RowSlice(nn.Module):
     def forward(self, x):  # noqa: ANN001, ANN201
         return x[0:1]
@@ -148,9 +164,6 @@ class CatRows(nn.Module):
         return torch.cat([x, x])
 
 
-class KeepDim(nn.Module):
-    def forward(self, x):  # noqa: ANN001, ANN201
-        return x / x.sum(dim=1, keepdim=True)
 
 
 class SoftmaxFirst(nn.Module):
@@ -176,8 +189,6 @@ class Branches(nn.Module):
 @pytest.mark.parametrize(
     ("module", "message"),
     [
-        (KeepDim(), "'sum_1' (Tensor.sum): unsupported keepdim=True"
-         " (bpviz reductions drop the reduced axes)"),
         (SoftmaxFirst(), "'softmax' (torch.softmax): unsupported only the last dimension"
          " (dim=0 of a rank-2 input)"),
         (PowTensor(), "'pow_1' (_operator.pow): unsupported the exponent must be a number"),
@@ -191,7 +202,7 @@ class Branches(nn.Module):
          " (dim=0 of a rank-2 input)"),
     ],
     ids=[
-        "keepdim", "softmax-dim", "pow-tensor", "two-inputs", "control-flow", "not-module",
+        "softmax-dim", "pow-tensor", "two-inputs", "control-flow", "not-module",
         "row-slice", "cat-rows",
     ],
 )
