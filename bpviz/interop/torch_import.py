@@ -307,7 +307,8 @@ def _describe(t: _Trace, node: Any) -> str:
     if node.op == "call_method":
         return f"Tensor.{node.target}"
     fn = node.target
-    return f"{getattr(fn, '__module__', None) or 'builtins'}.{getattr(fn, '__name__', fn)}"
+    module = (getattr(fn, "__module__", None) or "builtins").removeprefix("_")  # _operator
+    return f"{module}.{getattr(fn, '__name__', fn)}"
 
 
 def _import_torch() -> Any:
@@ -386,6 +387,6 @@ def from_torch(module: Any, example_input: Any, name: str | None = None) -> dict
             try:
                 t.value[node] = TORCH_IMPORTS[_key(t, node)](t, node, node.args, dict(node.kwargs))
             except _Unsupported as e:
-                what = f"'{node.name}' ({_describe(t, node)})"
-                raise InteropError(f"{what}: unsupported {e}") from None
+                what = f"node '{node.name}' ({_describe(t, node)})"
+                raise InteropError(f"{what}: unsupported: {e}") from None
     return t.b.scene(t.value[output], name or type(module).__name__)

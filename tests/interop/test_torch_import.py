@@ -189,16 +189,16 @@ class Branches(nn.Module):
 @pytest.mark.parametrize(
     ("module", "message"),
     [
-        (SoftmaxFirst(), "'softmax' (torch.softmax): unsupported only the last dimension"
+        (SoftmaxFirst(), "node 'softmax' (torch.softmax): unsupported: only the last dimension"
          " (dim=0 of a rank-2 input)"),
-        (PowTensor(), "'pow_1' (_operator.pow): unsupported the exponent must be a number"),
+        (PowTensor(), "node 'pow_1' (operator.pow): unsupported: the exponent must be a number"),
         (TwoInputs(), "forward takes 2 inputs (x, y); bpviz takes one"),
         (Branches(), "torch.fx cannot trace Branches: symbolically traced variables cannot be"
          " used as inputs to control flow"),
         ("not a module", "from_torch wants a torch.nn.Module, got str"),
-        (RowSlice(), "'getitem' (_operator.getitem): unsupported only one column,"
+        (RowSlice(), "node 'getitem' (operator.getitem): unsupported: only one column,"
          " x[..., i:i+1] (got x[0:1])"),
-        (CatRows(), "'cat' (torch.cat): unsupported only the last dimension"
+        (CatRows(), "node 'cat' (torch.cat): unsupported: only the last dimension"
          " (dim=0 of a rank-2 input)"),
     ],
     ids=[
