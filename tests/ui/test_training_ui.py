@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt, QVariantAnimation
 
 import bpviz
+from bpviz.engine.ops import REGISTRY
 from bpviz.model.commands import MoveNodes, SetAttr
 from bpviz.ui.main_window import MainWindow
 
@@ -57,9 +59,17 @@ def test_wires_show_the_gradient_they_carry(window: MainWindow, tmp_path: Path) 
     width = {k: e.pen().widthF() for k, e in window.canvas.edge_items.items()}
     carried = {k: abs(float(g)) for k, g in window.training_ui.controller.contributions.items()}
     assert max(width, key=width.get) == max(carried, key=carried.get)  # thickest = largest |g|
-    negative = window.canvas.edge_items[("x1", "x1w1", "a")].pen().color()
-    positive = window.canvas.edge_items[("w1", "x1w1", "b")].pen().color()
-    assert negative != positive
+    # the theme's documented pair (ColorBrewer RdBu ends): blue positive, red negative
+    assert window.canvas.edge_items[("x1", "x1w1", "a")].pen().color().name() == "#b2182b"
+    assert window.canvas.edge_items[("w1", "x1w1", "b")].pen().color().name() == "#2166ac"
+    # every wire by the sign of what it carries (a zero gradient is the muted grey)
+    carried = window.training_ui.controller.contributions
+    assert sorted(carried) == sorted(window.canvas.edge_items)
+    expected = {k: "#2166ac" if s > 0 else "#b2182b" if s < 0 else "#80868b"
+                for k, s in ((k, float(np.sum(g))) for k, g in carried.items())}  # fmt: skip
+    shown = {k: e.pen().color().name() for k, e in window.canvas.edge_items.items()}
+    assert shown == expected
+    assert sorted(shown.values()) == ["#2166ac"] * 7 + ["#80868b", "#b2182b"]
 
 
 def test_next_node_visits_the_engines_order(window: MainWindow, tmp_path: Path, qtbot) -> None:  # noqa: ANN001
@@ -161,8 +171,36 @@ def test_check_gradients_colours_the_nodes(window: MainWindow, tmp_path: Path) -
     open_scene(window, "xor", tmp_path)
     window.registry["check"].trigger()
     marks = {n: i.mark for n, i in window.canvas.node_items.items()}
-    assert marks["hidden"] == "check_ok" and marks["logit"] == "check_ok"
-    assert "agree" in window.statusBar().currentMessage()
+    # checked: the parameters (dense layers) and the data; the loss has none of its own
+    assert marks == {"x": "check_ok", "t": "check_ok", "hidden": "check_ok",
+                     "logit": "check_ok", "loss": None}  # fmt: skip
+    assert window.statusBar().currentMessage() == (
+        "All 4 checked gradients agree with finite differences"
+    )
+
+
+def test_check_gradients_marks_exactly_the_nodes_whose_gradient_is_wrong(
+    window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """neuron with x2*w2 as x2-w2, and `sub` given a backward that doubles its gradients:
+    only x2 and w2 get a wrong gradient."""
+    sub = REGISTRY["sub"]
+
+    def doubled(*args):  # noqa: ANN002, ANN202
+        in_grads, p_grads = sub.backward(*args)
+        return [2.0 * g for g in in_grads], p_grads
+
+    monkeypatch.setitem(REGISTRY, "sub", dataclasses.replace(sub, backward=doubled))
+
+    def x2_minus_w2(scene: dict) -> None:
+        next(n for n in scene["nodes"] if n["id"] == "x2w2")["op"] = "sub"
+
+    open_scene(window, "neuron", tmp_path, edit=x2_minus_w2)
+    window.registry["check"].trigger()
+    marks = {n: i.mark for n, i in window.canvas.node_items.items() if i.mark is not None}
+    assert marks == {"x1": "check_ok", "w1": "check_ok", "x2": "check_bad",
+                     "w2": "check_bad", "b": "check_ok"}  # fmt: skip
+    assert window.statusBar().currentMessage() == "Gradients disagree at: w2, x2"
 
 
 def test_editing_a_param_in_the_inspector_changes_the_next_forward(
@@ -278,25 +316,37 @@ def test_inspector_and_tooltips_show_the_formula_with_numbers(
 def test_scrubbing_shows_the_stored_numbers_and_training_resumes_from_latest(
     window: MainWindow, tmp_path: Path
 ) -> None:
-    open_scene(window, "xor", tmp_path)
+    path = open_scene(window, "xor", tmp_path)
     ui = window.training_ui
-    for _ in range(6):
-        window.registry["step"].trigger()
+    for _ in range(3):
+        window.registry["step"].trigger()  # fresh numbers after each step: full snapshots
+    # as Run mode trains: one slice of 3 steps, announced after it ran, so only the last
+    # step's parameters are kept, without values or gradients
+    ui.controller.run_for(30.0, max_steps=3)
+    ui.controller.run_for(30.0, max_steps=2)
+    window.timeline.refresh()  # as Run mode's redraw does
     kept = ui.snapshots.steps()
-    assert kept[-1] == 6
-    window.timeline.scrub_to(kept[1])
-    snap = ui.snapshots.materialize(ui.snapshots.get(kept[1]), ui.controller)
-    item = window.canvas.node_items["hidden"]
-    np.testing.assert_array_equal(item.value, snap.values["hidden"])
-    np.testing.assert_array_equal(item.grad, snap.grads["hidden"])
-    assert window.loss_plot._marker.isVisible() and window.loss_plot._marker.value() == kept[1]
+    assert kept == [1, 2, 3, 6, 8]
+    assert [ui.snapshots.get(k).full for k in kept] == [True, True, True, False, False]
+    for step in (2, 6):  # one stored, one recomputed from that step's parameters
+        window.timeline.scrub_to(step)
+        reference = bpviz.load_scene(path)  # a headless run with the same seed
+        reference.train(step)
+        reference.forward()
+        reference.backward()
+        for node_id, item in window.canvas.node_items.items():
+            np.testing.assert_allclose(item.value, reference.value(node_id), err_msg=node_id)
+            if node_id != "t":  # integer class labels have no gradient
+                np.testing.assert_allclose(item.grad, reference.grad(node_id), err_msg=node_id)
+    snap = ui.snapshots.get(6)
+    assert window.loss_plot._marker.isVisible() and window.loss_plot._marker.value() == 6
     window.landscape_dock.raise_()
     window.landscape.refresh()
     a = window.landscape.landscape.a
     marker_x = window.landscape.point_marker.getData()[0]
     assert a is not None and list(marker_x) == [a.get(snap.params)]  # the landscape shows it too
     window.registry["step"].trigger()  # acting returns to the latest state and trains on from there
-    assert len(ui.controller.history) == 7 and window.timeline.following
+    assert len(ui.controller.history) == 9 and window.timeline.following
     assert not window.loss_plot._marker.isVisible()
 
 
