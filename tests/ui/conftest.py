@@ -9,10 +9,15 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from pathlib import Path  # noqa: E402
 
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtCore import QSettings, Qt  # noqa: E402
+from PySide6.QtGui import QImage  # noqa: E402
+from PySide6.QtWidgets import QLineEdit, QSpinBox, QWidget  # noqa: E402
+from pytestqt.qtbot import QtBot  # noqa: E402
 
 from bpviz.model.document import Document  # noqa: E402
+from bpviz.ui.inspector import InspectorWidget  # noqa: E402
 from bpviz.ui.main_window import MainWindow  # noqa: E402
 from bpviz.ui.recovery import Recovery  # noqa: E402
 
@@ -97,3 +102,30 @@ def window(qtbot, tmp_path):  # noqa: ANN001, ANN201
     yield w
     w.training_ui.pause()
     w.undo.qstack.setClean()
+
+
+def retype(qtbot: QtBot, widget: QLineEdit | QSpinBox, text: str) -> None:
+    """Select everything, type `text`, press Enter: as a person edits a field."""
+    qtbot.keyClick(widget, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(widget, Qt.Key.Key_Delete)
+    if text:
+        qtbot.keyClicks(widget, text)
+    qtbot.keyClick(widget, Qt.Key.Key_Return)
+
+
+def attr_editor(inspector: InspectorWidget, name: str):  # noqa: ANN202
+    """The editor widget of attr `name` in the inspector."""
+    return inspector.fields[name].editor
+
+
+def grab_to(widget: QWidget, path: Path) -> QImage:
+    """Save what `widget` shows as a PNG at `path` and read it back from the file."""
+    assert widget.grab().save(str(path))
+    return QImage(str(path))
+
+
+def colours_in(image: QImage) -> set[str]:
+    """Every colour in `image`, as '#rrggbb' (alpha ignored)."""
+    rgb = image.convertToFormat(QImage.Format.Format_RGB32)
+    pixels = np.frombuffer(rgb.constBits(), np.uint32, rgb.sizeInBytes() // 4)
+    return {f"#{p & 0xFFFFFF:06x}" for p in np.unique(pixels)}

@@ -10,9 +10,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QToolButton
 
 from bpviz.examples import examples_dir
-from bpviz.model.commands import SetAttr
 from bpviz.model.lessons import LessonError, lesson_paths, load_lesson
 from bpviz.ui.main_window import MainWindow
+from tests.ui.conftest import attr_editor, retype
 
 LESSONS = lesson_paths(examples_dir())
 
@@ -48,7 +48,7 @@ def lit_controls(window: MainWindow) -> list[str]:
     return lit
 
 
-def do_request(window: MainWindow, wait: dict) -> None:
+def do_request(window: MainWindow, wait: dict, qtbot) -> None:  # noqa: ANN001
     ui, registry = window.training_ui, window.registry
     if "action" in wait:
         registry[wait["action"]].trigger()
@@ -61,7 +61,9 @@ def do_request(window: MainWindow, wait: dict) -> None:
             registry["next_node"].trigger()
     elif "attr" in wait:
         node, name = wait["attr"]
-        window.undo.push(SetAttr(node, name, 1.0))
+        window.canvas.select([node])
+        retype(qtbot, attr_editor(window.inspector, name), "1.0")
+        assert window.document.node(node).attrs[name] == 1.0
     elif "steps" in wait:
         for _ in range(wait["steps"]):
             registry["step"].trigger()
@@ -89,7 +91,7 @@ def test_walk_every_lesson(window: MainWindow, qtbot, index: int) -> None:  # no
         assert lit_controls(window) == ([name] if kind == "control" else []), f"page {i}"
         if page.wait_for:
             assert "Your turn" in panel.request.text()
-            do_request(window, page.wait_for)
+            do_request(window, page.wait_for, qtbot)
             assert progress.done, f"page {i}: {page.wait_for} was not recognised"
             if i < len(pages) - 1:
                 qtbot.waitUntil(lambda i=i: progress.index == i + 1, timeout=3000)

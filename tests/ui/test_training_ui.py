@@ -9,12 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt, QVariantAnimation
+from PySide6.QtCore import QCoreApplication, QEvent, QPoint, Qt, QVariantAnimation
 
 import bpviz
 from bpviz.engine.ops import REGISTRY
-from bpviz.model.commands import MoveNodes, SetAttr
+from bpviz.model.commands import MoveNodes
+from bpviz.ui.canvas.pulses import PulseItem
 from bpviz.ui.main_window import MainWindow
+from tests.ui.conftest import attr_editor, retype
 
 SCENES = Path(__file__).resolve().parents[2] / "scenes"
 
@@ -96,15 +98,24 @@ def test_next_node_visits_the_engines_order(window: MainWindow, tmp_path: Path, 
 
 
 def test_animations_finish_and_leave_no_timers(window: MainWindow, tmp_path: Path, qtbot) -> None:  # noqa: ANN001
-    open_scene(window, "chain_rule", tmp_path)
+    open_scene(window, "chain_rule", tmp_path)  # 7 nodes, 6 wires, output L = d * f
     pulses = window.canvas.pulses
-    for _ in range(9):
+
+    def animations() -> list[QVariantAnimation]:
+        return pulses.findChildren(QVariantAnimation)
+
+    def pulse_items() -> list[PulseItem]:
+        return [i for i in window.canvas.items() if isinstance(i, PulseItem)]
+
+    for _ in range(7):  # the whole forward pass: one value along each wire
         window.registry["next_node"].trigger()
-    assert pulses.running() > 0
+    assert pulses.running() == 6 and len(pulse_items()) == 6
+    assert [a.state() for a in animations()] == [QVariantAnimation.State.Running] * 6
+    window.registry["next_node"].trigger()  # backward starts at L: a gradient to d and to f
+    assert pulses.running() == 8 and len(pulse_items()) == 8
     qtbot.waitUntil(lambda: pulses.running() == 0, timeout=5000)
-    qtbot.wait(10)
-    animations = [a for a in pulses.findChildren(QVariantAnimation)]
-    assert all(a.state() != QVariantAnimation.State.Running for a in animations)
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    assert animations() == [] and pulse_items() == []
     window.registry["animate"].setChecked(False)
     window.registry["animate"].trigger()  # toggles back on, then off again below
     window.training_ui.set_animations(False)
@@ -204,11 +215,14 @@ def test_check_gradients_marks_exactly_the_nodes_whose_gradient_is_wrong(
 
 
 def test_editing_a_param_in_the_inspector_changes_the_next_forward(
-    window: MainWindow, tmp_path: Path
+    window: MainWindow, tmp_path: Path, qtbot  # noqa: ANN001
 ) -> None:
     open_scene(window, "neuron", tmp_path)
     window.registry["forward"].trigger()
-    window.undo.push(SetAttr("b", "value", 0.0))
+    window.canvas.select(["b"])
+    retype(qtbot, attr_editor(window.inspector, "value"), "0")
+    assert window.document.node("b").attrs["value"] == 0.0
+    assert window.undo.qstack.undoText() == "Change value of b"
     assert window.canvas.node_items["o"].stale
     window.registry["forward"].trigger()
     assert float(window.canvas.node_items["o"].value) == pytest.approx(np.tanh(-6.0))
