@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from bpviz.engine.files import write_atomic
 from bpviz.engine.ops import REGISTRY
 from bpviz.export.common import (
     SOURCES,
@@ -74,6 +75,14 @@ NUMPY_OPS: dict[str, tuple[str, dict[str, str]]] = {
     "leaky_relu": (
         "np.where({x} > 0, {x}, {alpha} * {x})",
         {"x": "g * np.where({x} > 0, 1.0, {alpha})"},
+    ),
+    "column": (
+        "{x}[..., {index}:{index} + 1]",
+        {"x": "np.where(np.arange({x}.shape[-1]) == {index}, g, 0.0)"},
+    ),
+    "concat": (
+        "np.concatenate([{a}, {b}], axis=-1)",
+        {"a": "g[..., :{a}.shape[-1]]", "b": "g[..., {a}.shape[-1]:]"},
     ),
 }
 ACT = {
@@ -295,5 +304,5 @@ if __name__ == "__main__":
 
 
 def write_numpy(snap: Snapshot, out: Path) -> list[Path]:
-    out.write_text(numpy_source(snap, out.name), encoding="utf-8")
+    write_atomic(out, numpy_source(snap, out.name))
     return [out]

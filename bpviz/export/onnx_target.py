@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from bpviz.engine.errors import BpvizError
+from bpviz.engine.files import write_atomic
 from bpviz.engine.graph import Node
 from bpviz.engine.ops import REGISTRY
 from bpviz.export.common import ExportError, Snapshot, formula
@@ -164,6 +165,14 @@ ONNX_OPS: dict[str, Emitter] = {
     "relu": lambda e, x: e("Relu", x),
     "leaky_relu": lambda e, x: e("LeakyRelu", x, alpha=float(e.attrs.get("alpha", 0.01))),
     "softmax": lambda e, x: e("Softmax", x, axis=-1),
+    "column": lambda e, x: e(
+        "Slice",
+        x,
+        e.const("start", [int(e.attrs["index"])], np.int64),
+        e.const("end", [int(e.attrs["index"]) + 1], np.int64),
+        e.const("axis", [-1], np.int64),
+    ),
+    "concat": lambda e, a, b: e("Concat", a, b, axis=-1),
     "dense": _dense,
     "mse": lambda e, p, t: _mean(e, e("Mul", d := e("Sub", p, _match(e, p, t)), d)),
     "bce": _bce,
@@ -333,5 +342,5 @@ def onnx_model(snap: Snapshot) -> Any:
 def write_onnx(snap: Snapshot, out: Path) -> list[Path]:
     """Write the model to `out`; nothing is written when an op cannot be exported."""
     model = onnx_model(snap)
-    Path(out).write_bytes(model.SerializeToString())
+    write_atomic(out, model.SerializeToString())
     return [out]

@@ -165,7 +165,7 @@ class ExportMenu:
                 directory,
                 size=(1280, 720),
             )
-        except OSError as e:
+        except (BpvizError, OSError) as e:
             self.dialogs.error("Could not record", str(e))
             return None
         finally:
