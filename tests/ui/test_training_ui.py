@@ -317,14 +317,19 @@ def test_recording_a_training_step_as_a_gif(window: MainWindow, tmp_path: Path) 
 
 
 def test_inspector_and_tooltips_show_the_formula_with_numbers(
-    window: MainWindow, tmp_path: Path
+    window: MainWindow, tmp_path: Path, qtbot  # noqa: ANN001
 ) -> None:
     open_scene(window, "neuron", tmp_path)
     window.registry["backward"].trigger()
     window.canvas.select(["o"])
     text = window.inspector.formula_text()
     assert "tanh(0.8814) = 0.7071" in text and "= 0.5" in text
-    assert "tanh(0.8814)" in window.canvas.explain("o")
+    item = window.canvas.node_items["o"]
+    window.view.centerOn(item)
+    viewport = window.view.viewport()
+    qtbot.mouseMove(viewport, QPoint(2, 2))
+    qtbot.mouseMove(viewport, window.view.mapFromScene(item.sceneBoundingRect().center()))
+    assert "tanh(0.8814) = 0.7071" in item.toolTip()  # built when the mouse arrives
 
 
 def test_scrubbing_shows_the_stored_numbers_and_training_resumes_from_latest(
