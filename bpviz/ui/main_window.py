@@ -2,8 +2,13 @@
 
 Canvas in the centre, palette left, inspector and lessons right, loss plot below. The parts
 do the work and each gets only the collaborators it needs: `files` (DocumentFiles), `edits`
-(CanvasEdits), `training_ui` (TrainingUI), `export_menu` (ExportMenu), `learn` (LearnPanel);
-their actions live in one registry, `actions`, from which the menus and toolbars are built.
+(CanvasEdits), `training_ui` (TrainingUI), `export_menu` (ExportMenu), `learn` (LearnPanel).
+Their actions live in one registry, `registry`, from which the menus and toolbars are built.
+
+A new panel: construct it in `__init__` with the objects it uses (never the window) and give
+it a dock in `_lay_out_docks` with `add_dock`. A new action: the part that owns the slot
+registers an `ActionSpec` (`registry.add`), and its name goes into one of the menu or
+toolbar tuples below.
 """
 
 from __future__ import annotations
@@ -66,6 +71,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings("bpviz", "bpviz")
         self.dialogs = dialogs or Dialogs(self)
         self.registry = ActionRegistry(self)
+        self._listed_docks: list[QDockWidget] = []
         self.undo = UndoStack(Document(), self)
         self.undo.failed.connect(self.show_status)
         self.shapes = ShapeOracle(self.undo.document)
@@ -148,12 +154,17 @@ class MainWindow(QMainWindow):
         self.files.show(Document(), None)
 
     # ---- construction --------------------------------------------------------------------
-    def add_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
-        """A dockable panel; View lists it (object name from the title, for saved layouts)."""
+    def add_dock(
+        self, title: str, widget: QWidget, area: Qt.DockWidgetArea, listed: bool = True
+    ) -> QDockWidget:
+        """A dockable panel; `listed` ones get a show/hide entry in the View menu. The object
+        name comes from the title, so saved layouts find it again."""
         dock = QDockWidget(title, self)
         dock.setObjectName(f"{title.lower()}_dock")
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
+        if listed:
+            self._listed_docks.append(dock)
         return dock
 
     def _lay_out_docks(self) -> None:
@@ -169,7 +180,7 @@ class MainWindow(QMainWindow):
         self.landscape_dock = self.add_dock("Loss landscape", self.landscape, RIGHT)
         self.tabifyDockWidget(self.boundary_dock, self.landscape_dock)
         self.boundary_dock.raise_()
-        self.learn_dock = self.add_dock("Learn", self.learn, RIGHT)
+        self.learn_dock = self.add_dock("Learn", self.learn, RIGHT, listed=False)  # Help › Lessons
         self.tabifyDockWidget(self.inspector_dock, self.learn_dock)
         self.inspector_dock.raise_()
 
@@ -194,13 +205,7 @@ class MainWindow(QMainWindow):
         fill(bar.addMenu("&Edit"), EDIT_MENU)
         view = bar.addMenu("&View")
         fill(view, VIEW_MENU)
-        for dock in (
-            self.palette_dock,
-            self.inspector_dock,
-            self.plot_dock,
-            self.boundary_dock,
-            self.landscape_dock,
-        ):
+        for dock in self._listed_docks:
             view.addAction(dock.toggleViewAction())
         fill(bar.addMenu("&Train"), TRAIN_MENU)
         fill(bar.addMenu("&Help"), HELP_MENU)
