@@ -283,7 +283,9 @@ class CanvasScene(QGraphicsScene):
             item = self._draggable_value_at(pos)
             if item is not None:
                 x = float(event.screenPos().x())  # screen pixels: the same feel at any zoom
-                self._value_drag = ValueDrag(self, item.node_id, item.draggable_value(), x)
+                self._value_drag = ValueDrag(
+                    self.document, item.node_id, item.draggable_value(), x, self.value_dragged.emit
+                )
                 self.select([item.node_id])  # the inspector shows the number as it changes
                 event.accept()
                 return
