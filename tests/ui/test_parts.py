@@ -48,6 +48,43 @@ def test_the_check_sees_an_import_for_type_hints(tmp_path: Path) -> None:
     assert "bpviz.ui.main_window" in imported_modules(module)
 
 
+def import_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One circle of imports in `graph` (module -> modules it imports), or None."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    for start in sorted(graph):
+        if start in state:
+            continue
+        state[start] = 1
+        path, stack = [start], [iter(sorted(graph[start]))]
+        while stack:
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                state[path.pop()] = 2
+                stack.pop()
+            elif state.get(nxt) == 1:
+                return path[path.index(nxt) :] + [nxt]
+            elif nxt not in state:
+                state[nxt] = 1
+                path.append(nxt)
+                stack.append(iter(sorted(graph.get(nxt, ()))))
+    return None
+
+
+def test_ui_modules_import_each_other_without_circles() -> None:
+    modules = {
+        "bpviz.ui." + ".".join(p.relative_to(UI).with_suffix("").parts): p
+        for p in UI.rglob("*.py")
+    }
+    graph = {m: imported_modules(p) & modules.keys() - {m} for m, p in modules.items()}
+    assert import_cycle(graph) is None
+
+
+def test_the_circle_check_finds_a_circle() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert import_cycle(graph) == ["a", "b", "c", "a"]
+    assert import_cycle({"a": {"b"}, "b": set()}) is None
+
+
 @pytest.fixture
 def host(qtbot: QtBot) -> QWidget:
     widget = QWidget()
