@@ -37,7 +37,7 @@ class CanvasEdits(QObject):
         view: CanvasView,
         undo: UndoStack,
         show_status: Callable[[str], None],
-        actions: ActionRegistry,
+        registry: ActionRegistry,
         popup_parent: QWidget,
     ) -> None:
         super().__init__(popup_parent)
@@ -52,12 +52,12 @@ class CanvasEdits(QObject):
         )
         view.search_requested.connect(self._open_search)
 
-        undo_action = actions.adopt("undo", undo.qstack.createUndoAction(self, "&Undo"))
+        undo_action = registry.adopt("undo", undo.qstack.createUndoAction(self, "&Undo"))
         undo_action.setShortcut(K.Undo)
-        redo_action = actions.adopt("redo", undo.qstack.createRedoAction(self, "&Redo"))
+        redo_action = registry.adopt("redo", undo.qstack.createRedoAction(self, "&Redo"))
         redo_action.setShortcut(K.Redo)
         A = ActionSpec
-        actions.add_all([
+        registry.add_all([
             A("cut", "Cu&t", self.cut, K.Cut, "Cut the selected nodes"),
             A("copy", "&Copy", self.copy, K.Copy, "Copy the selected nodes as scene JSON"),
             A("paste", "&Paste", self.paste, K.Paste, "Paste nodes from the clipboard"),
@@ -80,7 +80,7 @@ class CanvasEdits(QObject):
             A("snap", "&Snap to Grid", lambda: None, "Ctrl+G", "Snap moved nodes to the grid",
               checkable=True),
         ])  # fmt: skip
-        actions["snap"].toggled.connect(canvas.set_snap)
+        registry["snap"].toggled.connect(canvas.set_snap)
 
     def add_at_centre(self, op: str) -> None:
         centre = self.view.mapToScene(self.view.viewport().rect().center())

@@ -44,7 +44,7 @@ class ExportMenu:
         loss_plot: QWidget,
         dialogs: Dialogs,
         show_status: Callable[[str], None],
-        actions: ActionRegistry,
+        registry: ActionRegistry,
     ) -> None:
         self.files = files
         self.training = training
@@ -78,10 +78,10 @@ class ExportMenu:
             for name, target in TARGETS.items()
         ]
         self.menu = QMenu("E&xport")
-        for act in actions.add_all(specs):
+        for act in registry.add_all(specs):
             self.menu.addAction(act)
         self.menu.addSeparator()
-        for act in actions.add_all(code):
+        for act in registry.add_all(code):
             self.menu.addAction(act)
 
     def export_png(self) -> None:

@@ -46,7 +46,7 @@ class DocumentFiles(QObject):
         show_document: Callable[[Document, Path | None], None],
         learned_state: Callable[[], dict[str, Any] | None],
         show_status: Callable[[str], None],
-        actions: ActionRegistry,
+        registry: ActionRegistry,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -66,7 +66,7 @@ class DocumentFiles(QObject):
             act.setStatusTip(str(path))
             act.triggered.connect(lambda _=False, p=path: self.open_file(p, as_example=True))
         undo.qstack.cleanChanged.connect(self.title_changed)
-        actions.add_all(
+        registry.add_all(
             [
                 ActionSpec("new", "&New", self.new_file, K.New, "Start an empty scene"),
                 ActionSpec(

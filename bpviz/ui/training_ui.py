@@ -70,14 +70,13 @@ class TrainingUI(QObject):
         self,
         canvas: CanvasScene,
         views: TrainingViews,
-        actions: ActionRegistry,
+        registry: ActionRegistry,
         show_status: Callable[[str], None],
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.canvas = canvas
         self.views = views
-        self.actions = actions
         self.show_status = show_status
         self.controller: TrainingController | None = None
         self.speed = 7
@@ -95,8 +94,8 @@ class TrainingUI(QObject):
         views.timeline.scrubbed.connect(self._show_snapshot)
         views.timeline.returned_to_latest.connect(lambda: self._show_snapshot(None))
         canvas.value_dragged.connect(self.replay_passes)
-        actions.add_all(self._action_specs())
-        self.act_run = actions["run"]
+        registry.add_all(self._action_specs())
+        self.act_run = registry["run"]
         self._build_speed_widget()
         # for the status bar's permanent side: the pass and next node stay readable while
         # other messages come and go
