@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from bpviz.engine.errors import BpvizError, DatasetError, GraphError, NonFiniteError, ShapeError
+from bpviz.engine.files import FileProblem
 from bpviz.engine.gradcheck import GradCheck
 from bpviz.engine.graph import Graph
 from bpviz.engine.optim import ConfigError, TrainingConfig
@@ -236,6 +237,8 @@ class Scene:
             yield
         except SceneError as e:
             raise e.with_source(source) from e.__cause__
+        except FileProblem:
+            raise  # names its own file
         except BpvizError as e:
             raise SceneError(str(e), source=source) from e
         except MemoryError:
@@ -325,9 +328,10 @@ class Scene:
         d = self.to_dict(include_state)
         d["data"] = rebase_data(d["data"], self.base_dir, target.parent)
         try:
-            write_atomic(encode(d), target)
+            text = encode(d)
         except SceneError as e:
             raise e.with_source(os.fspath(target)) from e.__cause__
+        write_atomic(text, target)  # its errors name the file: "cannot write PATH: reason"
         self.path, self.base_dir, self.data = target, target.parent, d["data"]
         return target
 
@@ -394,13 +398,13 @@ def save_scene_dict(
     meant from), a relative CSV path is rewritten for the new folder."""
     source = os.fspath(path)
 
-    def run() -> None:
+    def run() -> str:
         if not isinstance(d, Mapping):
             raise SceneError("expected a scene dict {...}")
         check_header(dict(d))
         scene = dict(d)
         if base_dir is not None and "data" in scene:
             scene["data"] = rebase_data(scene["data"], base_dir, Path(path).parent)
-        write_atomic(encode(scene), path)
+        return encode(scene)
 
-    _guarded(source, run, "saving")
+    write_atomic(_guarded(source, run, "saving"), path)

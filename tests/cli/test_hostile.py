@@ -378,3 +378,64 @@ def test_hostile_files_stay_small_in_memory(what: str, tmp_path: Path) -> None:
     code, err, peak = _peak_rss_mib(argv)
     assert code == 2 and err.count("\n") == 1 and err.startswith("bpviz: error: "), err
     assert peak < 1536, f"peak memory {peak:.0f} MiB"
+
+
+# ---- a full disk -----------------------------------------------------------------------------
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 256 KiB file system (tmpfs; needs root and mount), so writes really run out of space."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    try:
+        mounted = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk)],
+            capture_output=True,
+            timeout=20,
+        )
+    except (OSError, subprocess.TimeoutExpired) as e:
+        pytest.skip(f"cannot mount a small file system here: {e}")
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small file system here: {mounted.stderr.decode().strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], capture_output=True, timeout=20)
+
+
+def _fill(disk: Path, leave: int) -> None:
+    """Fill the disk until about `leave` bytes are free."""
+    free = shutil.disk_usage(disk).free
+    with (disk / "filler").open("wb") as fh:
+        fh.write(b"\0" * max(0, free - leave))
+
+
+FULL_DISK = [
+    ("save", lambda d: ["--save", str(d / "old")], SCENES / "spiral.json"),
+    ("csv", lambda d: ["--csv", str(d / "old")], SCENES / "xor.json"),
+    ("export-numpy", lambda d: ["--to", "numpy", "--out", str(d / "old")], SCENES / "spiral.json"),
+    ("export-torch", lambda d: ["--to", "torch", "--out", str(d / "old")], SCENES / "spiral.json"),
+    ("export-onnx", lambda d: ["--to", "onnx", "--out", str(d / "old")], SCENES / "spiral.json"),
+    ("render", lambda d: ["--out", str(d / "old")], SCENES / "xor.json"),
+]
+
+
+@pytest.mark.parametrize(("what", "target", "source"), FULL_DISK, ids=[c[0] for c in FULL_DISK])
+def test_full_disk_keeps_the_old_file_whole(
+    what: str,
+    target: Callable[[Path], list[str]],
+    source: Path,
+    small_disk: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    old = b"the old file, which must survive\n" * 100
+    (small_disk / "old").write_bytes(old)
+    _fill(small_disk, leave=8 * 1024)
+    verb = what.split("-")[0]
+    steps = ["--steps", "300"] if verb in ("save", "csv") else []
+    verb = "train" if verb in ("save", "csv") else verb
+    code = main([verb, str(source), *steps, *target(small_disk)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1, err
+    assert re.match(r"bpviz: error: cannot write \S*old\S*: No space left on device$", err), err
+    assert (small_disk / "old").read_bytes() == old
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler", "old"]
