@@ -371,14 +371,15 @@ class TrainingUI(QObject):
         if self.running:
             h = c.history
             text = (
-                f"Running — step {h.step[-1]}, loss {format_number(h.loss[-1])}"
+                f"Running — step {h.step[-1]}, training-set loss {format_number(h.loss[-1])}"
                 if len(h)
                 else "Running…"
             )
         else:
             text = PHASE_TEXT[c.phase].format(next=c.next_node or "—", error=self.last_error)
             if len(c.history):
-                text += f"  ·  step {c.history.step[-1]}, loss {format_number(c.history.loss[-1])}"
+                loss = format_number(c.history.loss[-1])
+                text += f"  ·  step {c.history.step[-1]}, training-set loss after it {loss}"
         self.status.setText(text)
         self._mark_active()
 
