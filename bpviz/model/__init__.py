@@ -19,6 +19,8 @@ from bpviz.model.commands import (
     ReplaceConnection,
     SetAttr,
     SetOutput,
+    SetParams,
+    set_weight_command,
 )
 from bpviz.model.document import Document, Pos
 from bpviz.model.layout import auto_layout_command, auto_layout_positions
@@ -38,9 +40,11 @@ __all__ = [
     "ReplaceConnection",
     "SetAttr",
     "SetOutput",
+    "SetParams",
     "auto_layout_command",
     "auto_layout_positions",
     "copy_nodes",
     "duplicate_command",
     "paste_command",
+    "set_weight_command",
 ]

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
 from psygnal import Signal
 
 from bpviz.engine.attrs import attr_problem
@@ -23,6 +24,8 @@ from bpviz.engine.graph import Edge, Graph, Node
 from bpviz.scene import codec
 
 Pos = tuple[float, float]
+LEARNED_ARRAYS: dict[str, tuple[str, ...]] = {"dense": ("W", "b")}
+"""Ops whose learned arrays are not attrs, so they are edited with `set_params`."""
 
 
 def as_pos(pos: Any) -> Pos:
@@ -52,6 +55,7 @@ class Document:
     attr_changed = Signal(str, str, object)
     output_changed = Signal(object)
     state_changed = Signal(object)
+    params_set = Signal(str, object)  # node id, {array name: new array}
     changed = Signal()
 
     def __init__(self, name: str | None = None, description: str | None = None) -> None:
@@ -232,6 +236,36 @@ class Document:
         """Replace the learned-state block (undo puts back what an edit dropped)."""
         self._state = state
         self.state_changed.emit(state)
+        self.changed.emit()
+
+    def set_params(self, node_id: str, arrays: Mapping[str, Any]) -> None:
+        """Give a layer's learned arrays new values (a dragged weight; a layer's weights put
+        back). The training session listens and uses them; a learned-state block that holds
+        this node is updated too, so saving keeps the edit."""
+        node = self._graph.node(node_id)
+        names = LEARNED_ARRAYS.get(node.op)
+        if names is None:
+            raise GraphError(f"node '{node_id}': a {node.op} has no learned arrays to set")
+        clean: dict[str, np.ndarray] = {}
+        for name, value in arrays.items():
+            if name not in names:
+                raise GraphError(
+                    f"node '{node_id}': a {node.op} has no array '{name}' "
+                    f"(it has {', '.join(names)})"
+                )
+            try:
+                a = np.array(value, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise GraphError(f"node '{node_id}': {name} must be numbers") from None
+            if not np.isfinite(a).all():
+                raise GraphError(f"node '{node_id}': {name} must be finite")
+            clean[name] = a
+        held = (self._state or {}).get("params") or {}
+        if node_id in held:
+            state = copy.deepcopy(self._state)
+            state["params"][node_id].update({k: a.tolist() for k, a in clean.items()})
+            self._state = state
+        self.params_set.emit(node_id, {k: a.copy() for k, a in clean.items()})
         self.changed.emit()
 
     def _structure_changed(self) -> None:
