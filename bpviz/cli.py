@@ -65,14 +65,32 @@ def _warn(message: str) -> None:
     print(f"bpviz: warning: {one_line(message)}", file=sys.stderr)
 
 
+MAX_STEPS = 1_000_000_000
+
+
 def _steps(text: str) -> int:
     try:
         n = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {n}")
+    if not 0 <= n <= MAX_STEPS:
+        raise argparse.ArgumentTypeError(f"must be from 0 to {MAX_STEPS}, got {n}")
     return n
+
+
+def _distinct(scene: str, **outputs: str | os.PathLike[str] | None) -> None:
+    """Refuse two outputs naming one file, or an output that would replace the scene read
+    (except --save, whose point may be to update the scene in place)."""
+    seen: dict[str, str] = {}
+    for flag, path in outputs.items():
+        if path is None:
+            continue
+        real = os.path.realpath(path)
+        if flag != "save" and real == os.path.realpath(scene):
+            raise UsageError(f"--{flag} {path} would replace the scene being read")
+        if real in seen:
+            raise UsageError(f"--{seen[real]} and --{flag} name the same file, {path}")
+        seen[real] = flag
 
 
 # ---- verbs -----------------------------------------------------------------------------------
@@ -115,8 +133,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     from bpviz.scene import load_scene
     from bpviz.scene.files import check_writable
 
+    _distinct(args.scene, csv=args.csv, save=args.save)
     for target in (args.csv, args.save):
-        if target:
+        if target is not None:
             check_writable(target)  # before minutes of training, not after
     scene = load_scene(args.scene)
     scene.check_trainable()
@@ -192,6 +211,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     from bpviz.scene import load_scene
     from bpviz.scene.files import check_writable
 
+    _distinct(args.scene, out=args.out)
     check_writable(args.out)
     if args.steps:
         load_scene(args.scene).check_trainable()
@@ -207,10 +227,17 @@ def cmd_export(args: argparse.Namespace) -> int:
     from bpviz.scene import load_scene
     from bpviz.scene.files import check_writable
 
-    out = Path(args.out or Path(args.scene).stem + TARGETS[args.to].suffix)
+    out = Path(args.scene).stem + TARGETS[args.to].suffix if args.out is None else args.out
+    sidecar = Path(out).with_suffix(".npz") if args.to == "torch" else None
+    if sidecar is not None and os.path.realpath(sidecar) == os.path.realpath(out):
+        raise UsageError(
+            f"--out {out}: the torch export writes its arrays to {sidecar}; end it in .py"
+        )
+    _distinct(args.scene, out=out, npz=sidecar)
     check_writable(out)
-    if args.to == "torch":
-        check_writable(out.with_suffix(".npz"))
+    if sidecar is not None:
+        check_writable(sidecar)
+    out = Path(out)
     scene = load_scene(args.scene)
     with scene.running():
         written = export_scene(scene, args.to, out)
@@ -262,7 +289,9 @@ def _add_train(sub: Sub) -> None:
         description=f"Train as the scene's training block says. {LOSS_MEANING}",
     )
     t.add_argument("scene")
-    t.add_argument("--steps", type=_steps, required=True, help="optimizer steps to take")
+    t.add_argument(
+        "--steps", type=_steps, required=True, help=f"optimizer steps to take (0 to {MAX_STEPS})"
+    )
     t.add_argument("--save", metavar="OUT", help="save the scene with learned weights")
     t.add_argument(
         "--csv",

@@ -105,6 +105,11 @@ def _size(n: int) -> str:
 def check_writable(path: PathArg) -> Path:
     """The real target for `path` (symlinks followed), or FileProblem if bpviz would refuse
     to write it: an existing non-regular file, a read-only file, or a missing folder."""
+    text = os.fspath(path)
+    if not text:
+        raise FileProblem("''", "write", "no file name given")
+    if text.endswith(("/", os.sep)):
+        raise FileProblem(path, "write", "that names a folder, not a file")
     target = Path(os.path.realpath(path))
     try:
         info = os.stat(target)

@@ -181,12 +181,21 @@ CASES: list[Case] = [
     Case("csv-data-one-long-line", lambda f: ["eval", str(put(f, "c.json", _csv_scene(str(_sparse(f / "z.csv", 300 << 20)))))], r"z\.csv, line 1: longer than 1048576 characters"),
     # -- the command line itself
     Case("usage-steps-text", lambda f: ["train", ok(f), "--steps", "many"], r"argument --steps: expected a whole number, got 'many'"),
-    Case("usage-steps-negative", lambda f: ["train", ok(f), "--steps", "-1"], r"argument --steps: must be >= 0, got -1"),
+    Case("usage-steps-negative", lambda f: ["train", ok(f), "--steps", "-1"], r"argument --steps: must be from 0 to 1000000000, got -1"),
     Case("usage-steps-missing", lambda f: ["train", ok(f)], r"the following arguments are required: --steps"),
     Case("usage-unknown-flag", lambda f: ["eval", ok(f), "--frobnicate"], r"unrecognized arguments: --frobnicate"),
     Case("usage-bad-target", lambda f: ["export", ok(f), "--to", "keras"], r"invalid choice: 'keras'"),
     Case("usage-bad-size", lambda f: ["render", ok(f), "--out", "x.png", "--size", "1x1"], r"outside 200\.\.8000"),
     Case("usage-no-scene", lambda f: ["eval"], r"required: scene"),
+    Case("usage-steps-too-many", lambda f: ["train", ok(f), "--steps", "9" * 30], r"argument --steps: must be from 0 to 1000000000, got 9{30}"),
+    # -- outputs that would overwrite each other or the scene being read
+    Case("csv-same-as-save", lambda f: ["train", ok(f), "--steps", "1", "--csv", str(f / "o"), "--save", str(f / "o")], r"--csv and --save name the same file"),
+    Case("csv-is-the-scene", lambda f: ["train", ok(f), "--steps", "1", "--csv", str(f / "ok.json")], r"--csv \S*ok\.json would replace the scene being read"),
+    Case("export-out-is-the-scene", lambda f: ["export", ok(f), "--to", "numpy", "--out", str(f / "ok.json")], r"would replace the scene being read"),
+    Case("render-out-is-the-scene", lambda f: ["render", ok(f), "--out", str(link(f, "l.png", f / "ok.json"))], r"would replace the scene being read"),
+    Case("export-torch-out-npz", lambda f: ["export", ok(f), "--to", "torch", "--out", str(f / "m.npz")], r"writes its arrays to \S*m\.npz; end it in \.py"),
+    Case("out-trailing-slash", lambda f: ["export", ok(f), "--to", "numpy", "--out", str(f / "sub") + "/"], r"sub/: that names a folder, not a file"),
+    Case("out-empty", lambda f: ["export", ok(f), "--to", "numpy", "--out", ""], r"cannot write '': no file name given"),
 ]
 
 
