@@ -11,6 +11,7 @@ place before numpy, the scene package or Qt load. A verb is one `cmd_*` function
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -59,6 +60,35 @@ def _json_value(a: Any) -> Any:
 
     a = np.asarray(a)
     return a.item() if a.ndim == 0 else a.tolist()
+
+
+class OutputError(BpvizError):
+    """Standard output cannot be written (a full disk, a closed descriptor)."""
+
+
+def _say(text: str) -> None:
+    """One line of results on stdout; a failure to write it is bpviz's one error line."""
+    if sys.stdout is None:  # started with stdout closed: nobody is reading
+        return
+    try:
+        print(text)
+    except BrokenPipeError:
+        raise
+    except OSError as e:
+        _silence_stdout()
+        raise OutputError(f"cannot write the output: {e.strerror or e}") from None
+
+
+def _flush() -> None:
+    if sys.stdout is None:
+        return
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as e:
+        _silence_stdout()
+        raise OutputError(f"cannot write the output: {e.strerror or e}") from None
 
 
 def _warn(message: str) -> None:
@@ -110,14 +140,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
         nodes = {
             nid: {"value": _json_value(v), "grad": _json_value(g)} for nid, (v, g) in rows.items()
         }
-        print(json.dumps({"output": _json_value(out), "nodes": nodes}))
+        _say(json.dumps({"output": _json_value(out), "nodes": nodes}))
         return 0
-    print(f"output {scene.graph.output} = {_fmt(out)}")
+    _say(f"output {scene.graph.output} = {_fmt(out)}")
     width = max((len(n) for n in rows), default=4)
     ops = {n.id: n.op for n in scene.graph}
-    print(f"{'node':<{width}}  {'op':<13} {'value':<30} grad")
+    _say(f"{'node':<{width}}  {'op':<13} {'value':<30} grad")
     for nid, (v, g) in rows.items():
-        print(f"{nid:<{width}}  {ops[nid]:<13} {_fmt(v):<30} {_fmt(g)}")
+        _say(f"{nid:<{width}}  {ops[nid]:<13} {_fmt(v):<30} {_fmt(g)}")
     return 0
 
 
@@ -164,14 +194,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         scene.save(args.save)
     steps = len(history)
     if args.json:
-        print(json.dumps({"loss": loss, "accuracy": acc, "steps": steps}))
+        _say(json.dumps({"loss": loss, "accuracy": acc, "steps": steps}))
     else:
         line = f"trained {steps} step{'' if steps == 1 else 's'}: loss {loss:.6g}"
         if acc is not None:
             line += f", accuracy {acc:.1%}"
-        print(line)
+        _say(line)
         if args.save:
-            print(f"saved {args.save}")
+            _say(f"saved {args.save}")
     return 0
 
 
@@ -185,13 +215,13 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     for r in results:
         mark = "ok  " if r.ok else "FAIL"
         errors = f"max abs error {r.max_abs_error:.2e}, max rel error {r.max_rel_error:.2e}"
-        print(f"{mark} {r.node_id}.{r.name}: {errors}")
+        _say(f"{mark} {r.node_id}.{r.name}: {errors}")
     if bad:
         names = ", ".join(sorted({r.node_id for r in bad}))
-        print(f"gradient check failed for: {names}")
+        _say(f"gradient check failed for: {names}")
         return 1
     n = len(results)
-    print(f"all {n} gradient{'' if n == 1 else 's'} agree with finite differences")
+    _say(f"all {n} gradient{'' if n == 1 else 's'} agree with finite differences")
     return 0
 
 
@@ -218,7 +248,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     from bpviz.ui.app import render
 
     render(args.scene, args.out, args.size, args.steps)
-    print(f"wrote {args.out}")
+    _say(f"wrote {args.out}")
     return 0
 
 
@@ -241,7 +271,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     scene = load_scene(args.scene)
     with scene.running():
         written = export_scene(scene, args.to, out)
-    print("wrote " + ", ".join(str(p) for p in written))
+    _say("wrote " + ", ".join(str(p) for p in written))
     return 0
 
 
@@ -421,7 +451,7 @@ def _main(argv: Sequence[str] | None) -> int:
             if not hasattr(args, "func"):
                 raise UsageError("expected a command (see: bpviz --help)")
             code = args.func(args)
-            sys.stdout.flush()
+            _flush()
             return code
         except BpvizError as e:
             return _error(str(e))
@@ -452,6 +482,8 @@ def _silence_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError, AttributeError):
         pass
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives until the process ends
 
 
 if __name__ == "__main__":

@@ -448,3 +448,39 @@ def test_full_disk_keeps_the_old_file_whole(
     assert re.match(r"bpviz: error: cannot write \S*old\S*: No space left on device$", err), err
     assert (small_disk / "old").read_bytes() == old
     assert sorted(p.name for p in small_disk.iterdir()) == ["filler", "old"]
+
+
+# ---- standard output that cannot be written ----------------------------------------------------
+@pytest.mark.parametrize("where", ["full", "closed", "pipe-closed-early"])
+def test_unwritable_stdout_is_one_line(where: str) -> None:
+    if where == "full" and not Path("/dev/full").exists():
+        pytest.skip("this platform has no /dev/full")
+    argv = [sys.executable, "-m", "bpviz", "eval", str(SCENES / "spiral.json")]
+    cwd = Path(__file__).resolve().parents[2]
+    if where == "pipe-closed-early":  # --json: far more than a pipe buffer holds
+        proc = subprocess.Popen([*argv, "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd)
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.read(10)
+        proc.stdout.close()  # like `| head -c 10`
+        err = proc.stderr.read().decode()
+        assert (proc.wait(timeout=HANG_SECONDS), err) == (0, "")
+        return
+    with open("/dev/full" if where == "full" else os.devnull, "w") as sink:
+        result = subprocess.run(
+            argv,
+            stdout=sink if where == "full" else subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=cwd,
+            timeout=60,
+            close_fds=True,
+            pass_fds=(),
+            preexec_fn=(lambda: os.close(1)) if where == "closed" else None,
+        )
+    if where == "full":
+        assert (result.returncode, result.stderr) == (
+            2,
+            "bpviz: error: cannot write the output: No space left on device\n",
+        )
+    else:  # nobody reads a closed stdout: the command still runs and says nothing
+        assert (result.returncode, result.stderr) == (0, "")
