@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bpviz import __version__
-from bpviz.engine.errors import BpvizError, one_line
+from bpviz.engine.errors import BpvizError, one_line, plural
 
 LOSS_MEANING = (
     "Every reported loss and accuracy is measured on the whole training set with the "
@@ -196,7 +196,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.json:
         _say(json.dumps({"loss": loss, "accuracy": acc, "steps": steps}))
     else:
-        line = f"trained {steps} step{'' if steps == 1 else 's'}: loss {loss:.6g}"
+        line = f"trained {plural(steps, 'step')}: loss {loss:.6g}"
         if acc is not None:
             line += f", accuracy {acc:.1%}"
         _say(line)
@@ -221,7 +221,11 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
         _say(f"gradient check failed for: {names}")
         return 1
     n = len(results)
-    _say(f"all {n} gradient{'' if n == 1 else 's'} agree with finite differences")
+    _say(
+        "the 1 gradient agrees with finite differences"
+        if n == 1
+        else f"all {n} gradients agree with finite differences"
+    )
     return 0
 
 

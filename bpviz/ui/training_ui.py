@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
 
+from bpviz.engine.errors import plural
 from bpviz.engine.executor import BackwardStep, ForwardStep
 from bpviz.model.snapshots import SnapshotStore
 from bpviz.model.training import TrainingController
@@ -258,7 +259,7 @@ class TrainingUI(QObject):
         self.window.show_status(
             f"Gradients disagree at: {', '.join(bad)}"
             if bad
-            else f"All {len(self._check)} checked gradients agree with finite differences"
+            else f"All {plural(len(self._check), 'checked gradient')} agree with finite differences"
         )
         self.sync_overlays()
 

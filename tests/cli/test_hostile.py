@@ -307,9 +307,17 @@ def test_nothing_trainable_trains_with_one_warning_line(
     assert out == "trained 3 steps: loss 4\n"
 
 
-def test_one_step_is_singular(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_counts_of_one_are_singular(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["train", str(put(tmp_path, "s.json", scalar())), "--steps", "1"])
     assert code == 0 and capsys.readouterr().out.startswith("trained 1 step: loss ")
+    one = scene("y", [node("w", "param", value=0.5), node("y", "tanh", {"x": "w"})])
+    assert main(["gradcheck", str(put(tmp_path, "g.json", one))]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "the 1 gradient agrees with finite differences"
+    )
+    put(tmp_path, "d.csv", "a,b,y\n1,2,0\n3\n")
+    assert main(["eval", str(put(tmp_path, "c.json", _csv_scene(str(tmp_path / "d.csv"))))]) == 2
+    assert capsys.readouterr().err.endswith("d.csv, line 3: 1 field, expected 3\n")
 
 
 def test_restored_minibatch_position_is_reached_at_once(
