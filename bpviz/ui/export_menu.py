@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QMenu, QWidget
 
-from bpviz.engine.errors import BpvizError
+from bpviz.engine.errors import BpvizError, plural
 from bpviz.export import TARGETS, Target, export_scene
 from bpviz.scene import Scene, parse_scene
 from bpviz.ui.actions import ActionRegistry, ActionSpec
@@ -134,7 +134,7 @@ class ExportMenu:
             return
         frames = self._record_pass(directory)
         if frames is not None:
-            self.show_status(f"Recorded {len(frames)} frames in {directory}")
+            self.show_status(f"Recorded {plural(len(frames), 'frame')} in {directory}")
 
     def record_step_gif(self) -> None:
         """The same pass as one looping animated GIF, for slides and chat."""
