@@ -34,10 +34,12 @@ _KINDS: dict[str, tuple[tuple[str, ...], float]] = {
     "csv": (("path", "target", "features", "task"), 0.0),
 }
 DATASET_KINDS: tuple[str, ...] = tuple(_KINDS)
+KIND_KEYS: dict[str, tuple[str, ...]] = {k: keys for k, (keys, _) in _KINDS.items()}
+DEFAULT_NOISE: dict[str, float] = {k: noise for k, (_, noise) in _KINDS.items() if k != "csv"}
 TASKS: tuple[str, ...] = ("binary", "multiclass", "regression")
 MAX_POINTS = 1_000_000  # a typo like n=10**9 should be an error, not a frozen window
 MAX_AUTO_CLASSES = 10
-_COMMON_KEYS = ("kind", "seed", "test_fraction")
+_COMMON_KEYS = ("kind", "seed", "test_fraction", "transforms")  # transforms: engine/transforms
 
 Spec = Mapping[str, Any]
 PathArg = str | os.PathLike[str]

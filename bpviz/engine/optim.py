@@ -83,6 +83,14 @@ class Optimizer:
         self.t = 0
         self.slots: dict[str, dict[str, dict[str, np.ndarray]]] = {}
 
+    def configure(self, config: TrainingConfig) -> None:
+        """Use new settings from the next step on. Another optimizer kind starts with empty
+        slots (a momentum buffer is not Adam's first moment), as a new PyTorch optimizer
+        would; the step count goes on (it numbers the history)."""
+        if config.optimizer != self.config.optimizer:
+            self.slots = {}
+        self.config = config
+
     def step(self, params: ParamTree, grads: ParamTree) -> None:
         """One update. Overflow raises NonFiniteError naming the parameter's node, leaving
         the parameters updated so far as they are (the trainer stops there)."""

@@ -80,6 +80,11 @@ class Trainer:
         self._order: np.ndarray | None = None
         self._cursor = 0
 
+    def set_config(self, config: TrainingConfig) -> None:
+        """New settings from the next step on; weights, step count and history stay."""
+        self.config = config
+        self.optimizer.configure(config)
+
     @property
     def step_count(self) -> int:
         return self.optimizer.t

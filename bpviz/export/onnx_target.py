@@ -81,7 +81,24 @@ def _param(e: _Emit) -> str:
 
 
 def _input(e: _Emit) -> str:
-    return e("Identity", INPUTS) if e.model.has_data else e.source()
+    """The features; with data.transforms, computed in the graph from the raw features."""
+    if not e.model.has_data:
+        return e.source()
+    features = e.model.snap.features
+    if not features:
+        return e("Identity", INPUTS)
+    columns = []
+    for k, f in enumerate(features):
+        a = e("Gather", INPUTS, e.const(f"col{k}", [f.i], np.int64), axis=1)  # (N, 1)
+        if f.kind == "square":
+            a = e("Mul", a, a)
+        elif f.kind == "product":
+            b = e("Gather", INPUTS, e.const(f"col{k}b", [f.j], np.int64), axis=1)
+            a = e("Mul", a, b)
+        elif f.kind in ("sin", "cos"):
+            a = e(f.kind.capitalize(), a)
+        columns.append(a)
+    return e("Concat", *columns, axis=1)
 
 
 def _target(e: _Emit) -> str:
@@ -266,6 +283,8 @@ class _Model:
         if INPUTS in used:
             features = self.snap.x.shape[1]
             doc = f"double [N, {features}], the features, one row per example"
+            if self.snap.features:
+                doc += " (raw: the scene's transforms are applied inside the model)"
             inputs.append(make(INPUTS, double, ["N", features], doc))
         if TARGETS in used:
             doc = "double [N], the raw targets (0/1 or class labels, or numbers), one per row"

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from bpviz.engine.graph import Node
+from bpviz.engine.transforms import source as features_source
 from bpviz.export.common import (
     SOURCES,
     ExportError,
@@ -39,7 +40,9 @@ set_submodule share_memory state_dict to to_empty train training type xpu zero_g
 """
 MODULE_NAMES = frozenset(_MODULE_WORDS.split())
 # names the generated forward() uses itself
-SCRIPT_NAMES = frozenset({"self", "inputs", "targets", "torch", "nn", "F", "np", "match"})
+SCRIPT_NAMES = frozenset(
+    {"self", "inputs", "targets", "torch", "nn", "F", "np", "match", "features"}
+)
 
 ACTIVATION = {"none": "{}", "tanh": "torch.tanh({})", "sigmoid": "torch.sigmoid({})"}
 ACTIVATION["relu"] = "torch.relu({})"
@@ -130,6 +133,8 @@ class _Writer:
             encoding = node.attrs.get("encoding", "column")
             expr = "inputs" if node.op == "input" else ENCODING[encoding]
             note = "the features" if node.op == "input" else f"the targets, {encoding} encoding"
+            if node.op == "input" and self.snap.features:
+                expr, note = "features(inputs)", "the features after the scene's transforms"
         elif node.op in ("const", "input", "target"):
             value = self.snap.values[node.id]
             self.init.append(f'self.register_buffer("{v}", torch.tensor({literal(value)}))')
@@ -154,6 +159,18 @@ class _Writer:
             if x is not None and y is not None:
                 self.arrays[f"data/{split}/inputs"] = x
                 self.arrays[f"data/{split}/targets"] = np.asarray(y, dtype=np.float64)
+
+
+def _features_function(snap: Snapshot) -> str:
+    """`features(x)`: the scene's data.transforms, so Model takes the raw features."""
+    if not snap.features:
+        return ""
+    return f'''
+
+def features(x):
+    """The scene's feature transforms of raw features x (N, F), as bpviz applies them."""
+    return {features_source(snap.features, "torch")}
+'''
 
 
 MATCH = '''
@@ -237,7 +254,7 @@ SEED = {c.seed!r}  # seeds the minibatch order exactly as bpviz does
 
 # bpviz parameter -> (parameter of Model, stored transposed?): nn.Linear keeps W as (out, in)
 PARAMETERS = {params}
-{MATCH if "match(" in forward else ""}
+{MATCH if "match(" in forward else ""}{_features_function(snap)}
 
 class Model(nn.Module):
     """The graph {_q(snap.name)}: one line of forward() per node, in bpviz's order.

@@ -12,13 +12,15 @@ from typing import Any
 
 import numpy as np
 
-from bpviz.engine.datasets import Dataset, make_dataset
+from bpviz.engine.datasets import Dataset
 from bpviz.engine.errors import BpvizError, GraphError, NonFiniteError, ShapeError
 from bpviz.engine.executor import Executor
 from bpviz.engine.graph import Graph
+from bpviz.engine.session import load_data
 
 Shape = tuple[int, ...]
 PROBE_ROWS = 2
+NO_DATA = "this scene has no data: choose a dataset in the Data panel"
 
 
 class ShapeOracle:
@@ -37,7 +39,7 @@ class ShapeOracle:
         if key != self._data_key:
             self._data_key = key
             try:
-                self._dataset = make_dataset(spec, self.base_dir) if spec else None
+                self._dataset = load_data(spec, self.base_dir)[2]  # after data.transforms
             except BpvizError:
                 self._dataset = None
         ds = self._dataset
@@ -88,6 +90,8 @@ class ShapeOracle:
             return None
         if self._baseline_error() == error.node_id:
             return None  # that node fails already; this connection is not to blame
+        if self._probe_data() is None and _reads_dataless_input(trial, error.node_id):
+            return NO_DATA  # the input's stand-in value is not the fault: data is missing
         return f"incompatible shapes: {error}"
 
     def _baseline_error(self) -> str | None:
@@ -96,6 +100,14 @@ class ShapeOracle:
             _, error = self._run(graph)
             self._baseline = (graph.version, error.node_id if error else None)
         return self._baseline[1]
+
+
+def _reads_dataless_input(graph: Graph, node_id: str) -> bool:
+    """Whether `node_id` depends on an input node that has no value of its own to offer."""
+    return any(
+        graph.nodes[n].op == "input" and graph.nodes[n].attrs.get("value") is None
+        for n in graph.ancestors(node_id)
+    )
 
 
 def _downstream(graph: Graph, node_id: str) -> set[str]:

@@ -286,8 +286,8 @@ class TrainingController:
 
     def _begin_forward(self) -> None:
         s = self.session
-        if s.dataset is not None:
-            s.executor.set_data(s.dataset.x_train, s.dataset.y_train)
+        if s.network_data is not None:
+            s.executor.set_data(s.network_data.x_train, s.network_data.y_train)
         self.values, self.grads, self.contributions = {}, {}, {}
         self._order = [st.node_id for st in s.executor.plan.steps]
         self._steps = s.executor.forward_steps()
