@@ -85,7 +85,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
-    loss = float(scene.forward())
+    loss = scene.session.objective()  # with the l1/l2 penalty, as the history records it
     acc = scene.session.accuracy()
     if args.csv:
         _write_history_csv(Path(args.csv), history.to_dict())

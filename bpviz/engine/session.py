@@ -86,6 +86,11 @@ class Session:
     def backward(self) -> None:
         self.executor.backward()
 
+    def objective(self) -> float:
+        """The training loss as the history records it: the output summed over the training
+        set, plus the weight penalty of training.l1 and l2."""
+        return float(np.sum(self.forward())) + self.trainer.penalty()
+
     def value(self, node_id: str) -> np.ndarray:
         return self.executor.value(node_id)
 

@@ -12,6 +12,7 @@ from bpviz.engine.datasets import Dataset
 from bpviz.engine.errors import GraphError
 from bpviz.engine.executor import Executor
 from bpviz.engine.optim import Optimizer, TrainingConfig
+from bpviz.engine.regularize import penalty, with_penalty_grads
 
 CLASSIFICATION_LOSSES = frozenset({"bce", "hinge", "cross_entropy"})
 
@@ -139,17 +140,28 @@ class Trainer:
         batch = self.next_batch()
         if batch is not None:
             ex.set_data(*batch)
-        loss = float(ex.forward())
+        loss = float(ex.forward()) + self.penalty()
         acc = self.current_accuracy()
         ex.backward()
-        self.optimizer.step(ex.params, ex.param_grads)
+        self.optimizer.step(ex.params, self._update_grads())
         return self._record(StepResult(t, loss, acc, *test))
+
+    def penalty(self) -> float:
+        """training.l1 and l2's penalty on the current weights (0 when both are off)."""
+        c = self.config
+        return penalty(self.executor.graph, self.executor.params, c.l1, c.l2)
+
+    def _update_grads(self) -> dict[str, dict[str, np.ndarray]]:
+        ex, c = self.executor, self.config
+        return with_penalty_grads(ex.graph, ex.params, ex.param_grads, c.l1, c.l2)
 
     def apply_update(self, loss: float, acc: float | None) -> StepResult:
         """The optimizer step after forward and backward passes run elsewhere (the window's
-        Forward, Backward and Update buttons), recorded in the history like `step`."""
+        Forward, Backward and Update buttons), recorded in the history like `step`. `loss`
+        is the graph's output; the weight penalty is added here, as in `step`."""
         ex = self.executor
-        grads = ex.param_grads
+        loss += self.penalty()
+        grads = self._update_grads()
         t = self.optimizer.t + 1
         test = self._test_metrics(t)  # a test-set forward pass; the gradients stay as they were
         self.optimizer.step(ex.params, grads)
@@ -174,10 +186,11 @@ class Trainer:
         return r
 
     def evaluate(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
-        """Loss and accuracy of the current parameters on other data (e.g. the test set)."""
+        """Loss (with the weight penalty, like the training loss it is plotted against) and
+        accuracy of the current parameters on other data (e.g. the test set)."""
         ex = self.executor
         ex.set_data(x, y)
-        return float(ex.forward()), self.current_accuracy()
+        return float(ex.forward()) + self.penalty(), self.current_accuracy()
 
     def train(self, steps: int, on_step: Callable[[StepResult], None] | None = None) -> History:
         for _ in range(steps):
