@@ -21,7 +21,18 @@ from bpviz.model.commands import (
     SetOutput,
 )
 from bpviz.model.document import SCENE_FORMAT, SCENE_VERSION, Document, Pos
+from bpviz.model.edits import InsertLayerAfter, SpliceNode, change_units, splice_problem
 from bpviz.model.layout import auto_layout_command, auto_layout_positions
+from bpviz.model.settings import (
+    Effect,
+    SetData,
+    SetDataValue,
+    SetTraining,
+    SetTrainingValue,
+    data_effect,
+    training_effect,
+    training_key_effect,
+)
 
 __all__ = [
     "SCENE_FORMAT",
@@ -33,16 +44,28 @@ __all__ = [
     "Connect",
     "Disconnect",
     "Document",
+    "Effect",
+    "InsertLayerAfter",
     "MoveNodes",
     "PasteNodes",
     "Pos",
     "RemoveNodes",
     "ReplaceConnection",
     "SetAttr",
+    "SetData",
+    "SetDataValue",
     "SetOutput",
+    "SetTraining",
+    "SetTrainingValue",
+    "SpliceNode",
     "auto_layout_command",
     "auto_layout_positions",
+    "change_units",
+    "data_effect",
     "copy_nodes",
     "duplicate_command",
     "paste_command",
+    "splice_problem",
+    "training_effect",
+    "training_key_effect",
 ]

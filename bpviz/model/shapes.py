@@ -30,8 +30,13 @@ class ShapeOracle:
         self._data_key: str | None = None
         self._dataset: Dataset | None = None
         self._shapes: dict[str, Shape] = {}
-        self._version = -1
-        self._baseline: tuple[int, str | None] = (-1, None)
+        self._version: tuple[int, str | None] = (-1, None)  # graph version, data key
+        self._baseline: tuple[tuple[int, str | None], str | None] = ((-1, None), None)
+
+    def _key(self) -> tuple[int, str]:
+        """What the shapes depend on: the graph's version and the data spec."""
+        data = json.dumps(self.document.data, sort_keys=True, default=str)
+        return self.document.graph.version, data
 
     def _probe_data(self) -> tuple[np.ndarray, np.ndarray] | None:
         spec = self.document.data
@@ -63,12 +68,13 @@ class ShapeOracle:
     def shapes(self) -> dict[str, Shape]:
         """Shape of every node that can be computed now (recomputed after each edit)."""
         graph = self.document.graph
-        if graph.version != self._version:
+        key = self._key()
+        if key != self._version:
             ex, _ = self._run(graph)
             self._shapes = {
                 nid: tuple(np.shape(ex.value(nid))) for nid in graph.nodes if ex.has_value(nid)
             }
-            self._version = graph.version
+            self._version = key
         return self._shapes
 
     def connection_problem(self, src: str, dst: str, port: str) -> str | None:
@@ -95,10 +101,10 @@ class ShapeOracle:
         return f"incompatible shapes: {error}"
 
     def _baseline_error(self) -> str | None:
-        graph = self.document.graph
-        if self._baseline[0] != graph.version:
-            _, error = self._run(graph)
-            self._baseline = (graph.version, error.node_id if error else None)
+        key = self._key()
+        if self._baseline[0] != key:
+            _, error = self._run(self.document.graph)
+            self._baseline = (key, error.node_id if error else None)
         return self._baseline[1]
 
 

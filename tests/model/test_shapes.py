@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bpviz.model import Document
+from bpviz.model import Document, SetData, SetDataValue
 from bpviz.model.shapes import NO_DATA, ShapeOracle
 
 
@@ -10,7 +10,8 @@ def _doc(data: dict | None) -> Document:
     doc = Document()
     doc.add_node("x", "input")
     doc.add_node("h", "dense", {"units": 3})
-    doc._data = data  # noqa: SLF001 - the data commands are tested in test_settings
+    if data is not None:
+        SetData(data).redo(doc)
     return doc
 
 
@@ -31,7 +32,10 @@ def test_input_with_data_connects() -> None:
 def test_transforms_set_the_probe_width() -> None:
     doc = _doc({"kind": "moons", "n": 20, "transforms": ["x1^2", "x2^2", "x1*x2"]})
     doc.connect("x", "h", "x")
-    assert ShapeOracle(doc).shapes()["x"] == (2, 3)
+    oracle = ShapeOracle(doc)
+    assert oracle.shapes()["x"] == (2, 3)
+    SetDataValue("transforms", ["x1"]).redo(doc)  # same graph, other data: shapes follow
+    assert oracle.shapes()["x"] == (2, 1)
 
 
 def test_a_shape_clash_elsewhere_still_says_shapes() -> None:
