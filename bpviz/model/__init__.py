@@ -33,6 +33,7 @@ from bpviz.model.settings import (
     training_effect,
     training_key_effect,
 )
+from bpviz.model.templates import Template, template, templates
 
 __all__ = [
     "SCENE_FORMAT",
@@ -58,6 +59,7 @@ __all__ = [
     "SetTraining",
     "SetTrainingValue",
     "SpliceNode",
+    "Template",
     "auto_layout_command",
     "auto_layout_positions",
     "change_units",
@@ -66,6 +68,8 @@ __all__ = [
     "duplicate_command",
     "paste_command",
     "splice_problem",
+    "template",
+    "templates",
     "training_effect",
     "training_key_effect",
 ]
