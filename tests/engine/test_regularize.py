@@ -42,18 +42,21 @@ def test_penalties_by_hand() -> None:
     # l2 = 0.2: 0.2 · ½ (2.25 + 4 + 0 + 0.25 + 1) = 0.75
     t = _trainer(lr=1.0, l1=0.1, l2=0.2)
     r = t.step()
-    assert r.loss == pytest.approx(2.25, abs=1e-15)
+    assert r.batch_loss == pytest.approx(2.25, abs=1e-15)
     # gradients: data w: 1, 1, 1; W: 1, 2; b: 1
     # penalty w: 0.1·sign + 0.2·w = 0.4, −0.5, 0 (sign 0 = 0); W: 0.1·(1, −1) + 0.2·(0.5, −1)
     p = t.executor.params
     np.testing.assert_allclose(p["w"]["value"], [0.1, -2.5, -1.0], rtol=0, atol=1e-15)
     np.testing.assert_allclose(p["d"]["W"], [[-0.7], [-2.7]], rtol=0, atol=1e-15)
     np.testing.assert_allclose(p["d"]["b"], [2.0], rtol=0, atol=1e-15)  # no penalty on b
+    # the recorded loss is measured after the update: (−0.7 − 5.4 + 2) + (0.1 − 2.5 − 1) = −7.5
+    # + 0.1 · (0.1 + 2.5 + 1 + 0.7 + 2.7) + 0.2 · ½ (0.01 + 6.25 + 1 + 0.49 + 7.29) = −5.296
+    assert r.loss == pytest.approx(-5.296, abs=1e-14)
 
 
 def test_no_penalty_by_default() -> None:
     t = _trainer(lr=1.0)
-    assert t.step().loss == pytest.approx(1.0, abs=1e-15)
+    assert t.step().batch_loss == pytest.approx(1.0, abs=1e-15)
     np.testing.assert_allclose(t.executor.params["w"]["value"], [0.5, -3.0, -1.0])
 
 
