@@ -443,3 +443,27 @@ def _freeze(
         a.setflags(write=False)
         arrays.append(a)
     return Dataset(task, *arrays, n_classes=n_classes, feature_names=names)
+
+
+def preview_csv(path: PathArg, rows: int = 5) -> tuple[list[str], list[list[str]]]:
+    """The header and the first `rows` data rows as text, for a file picker's preview;
+    reads no further than that. DatasetError names the file (and line) when it cannot."""
+    name = os.fspath(path)
+    try:
+        with _open_text(path, name) as fh:
+            found = _rows(csv.reader(_lines(fh, name)), name)
+            first = next(found, None)
+            if first is None:
+                raise DatasetError(f"{name}: file is empty")
+            columns = _header(first[1], name)
+            data: list[list[str]] = []
+            for _, row in found:
+                if len(data) >= rows:
+                    break
+                if not _blank(row):
+                    data.append(row)
+            return columns, data
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{name}: not a UTF-8 text file ({exc.reason})") from None
+    except OSError as exc:
+        raise DatasetError(f"{name}: cannot read file ({exc.strerror or exc})") from None
