@@ -22,9 +22,9 @@ from bpviz.model.commands import (
 )
 from bpviz.model.document import SCENE_FORMAT, SCENE_VERSION, Document, Pos
 from bpviz.model.edits import InsertLayerAfter, SpliceNode, change_units, splice_problem
+from bpviz.model.effects import Effect
 from bpviz.model.layout import auto_layout_command, auto_layout_positions
 from bpviz.model.settings import (
-    Effect,
     SetData,
     SetDataValue,
     SetTraining,

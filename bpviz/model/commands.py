@@ -15,6 +15,7 @@ from typing import Any
 
 from bpviz.engine.errors import GraphError
 from bpviz.model.document import Document, Pos, as_pos
+from bpviz.model.effects import Effect
 
 
 def plural(count: int, noun: str) -> str:
@@ -28,9 +29,11 @@ def _label(verb: str, ids: Sequence[str]) -> str:
 
 
 class Command:
-    """One step on the undo stack; `text` is its Edit-menu label ("Undo Add tanh")."""
+    """One step on the undo stack; `text` is its Edit-menu label ("Undo Add tanh");
+    `effect` what it does to learned state (model/effects.py), known once it has run."""
 
     text: str = ""
+    effect: Effect = Effect.REDRAW
 
     def redo(self, doc: Document) -> None:
         raise NotImplementedError
@@ -74,6 +77,10 @@ class Compound(Command):
     def __init__(self, text: str, children: Iterable[Command]) -> None:
         self.text = text
         self.children: list[Command] = list(children)
+
+    @property
+    def effect(self) -> Effect:  # type: ignore[override]
+        return Effect.strongest(c.effect for c in self.children)
 
     def redo(self, doc: Document) -> None:
         done: list[Command] = []
@@ -169,6 +176,10 @@ class _PlannedCommand(Command):
 
     _steps: Compound | None = None
 
+    @property
+    def effect(self) -> Effect:  # type: ignore[override]
+        return self._steps.effect if self._steps is not None else Effect.REDRAW
+
     def _plan(self, doc: Document) -> list[Command]:
         raise NotImplementedError
 
@@ -221,6 +232,8 @@ class MoveNodes(Command):
     otherwise the positions before `redo` are recorded.
     """
 
+    effect = Effect.NONE
+
     def __init__(
         self,
         new: Mapping[str, Pos],
@@ -268,6 +281,8 @@ class SetAttr(_StructuralCommand):
 
 
 class SetOutput(Command):
+    effect = Effect.KEEP  # another node is minimised from the next step; weights stay
+
     def __init__(self, node_id: str | None) -> None:
         self.text = "Clear output" if node_id is None else f"Set output to {node_id}"
         self.node_id = node_id

@@ -15,29 +15,12 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Mapping
-from enum import Enum
 from typing import Any
 
 from bpviz.engine.optim import TrainingConfig
 from bpviz.model.commands import Command
 from bpviz.model.document import Document
-
-
-class Effect(Enum):
-    """What an edit does to learned state (weights, optimizer state, loss history)."""
-
-    NONE = "none"  # no number changes (e.g. moving a node)
-    KEEP = "keep"  # applies from the next step; weights, optimizer state and history stay
-    REDRAW = "redraw"  # a graph edit: the edited nodes' parameters (and any that no longer
-    #                    fit) are drawn again, the others are kept
-    RESET = "reset"  # data, transforms or seed: every parameter, the optimizer and the
-    #                  history start afresh
-
-    @property
-    def restarts(self) -> bool:
-        """Whether learned numbers are lost, so Run should pause and the person be told."""
-        return self in (Effect.REDRAW, Effect.RESET)
-
+from bpviz.model.effects import Effect
 
 # training keys whose change restarts training: the seed draws the initial weights
 RESET_TRAINING_KEYS = frozenset({"seed"})

@@ -84,3 +84,34 @@ def test_units_step_up_and_down_but_not_below_one(mlp_doc: Document) -> None:
     assert change_units(mlp_doc, "out", -1).value == 1
     with pytest.raises(GraphError, match="node 'x' is a input, not a dense layer"):
         change_units(mlp_doc, "x", 1)
+
+
+def test_every_command_says_what_it_does_to_learned_state(mlp_doc: Document) -> None:
+    from bpviz.model import (
+        AddNode,
+        Compound,
+        Effect,
+        MoveNodes,
+        RemoveNodes,
+        SetData,
+        SetOutput,
+        SetTrainingValue,
+    )
+
+    cases = [
+        (MoveNodes({"h": (5.0, 5.0)}), Effect.NONE),
+        (SetOutput("out"), Effect.KEEP),
+        (SetTrainingValue("lr", 0.3), Effect.KEEP),
+        (AddNode("n1", "tanh"), Effect.REDRAW),
+        (RemoveNodes(["n1"]), Effect.REDRAW),
+        (InsertLayerAfter("h"), Effect.REDRAW),
+        (SetData({"kind": "moons", "n": 20}), Effect.RESET),
+        (
+            Compound("two", [MoveNodes({"h": (0.0, 0.0)}), SetTrainingValue("seed", 3)]),
+            Effect.RESET,
+        ),
+    ]
+    for cmd, effect in cases:
+        cmd.redo(mlp_doc)
+        assert cmd.effect is effect, cmd
+        assert cmd.effect.restarts is (effect in (Effect.REDRAW, Effect.RESET))
