@@ -85,16 +85,22 @@ def lr_factor(schedule: Mapping[str, Any] | None, k: int) -> float:
     return 0.5 * (1.0 + math.cos(math.pi * min(k, n) / n))
 
 
+def _show(value: Any) -> str:
+    """A value for a message, cut short (a 400-digit integer helps nobody)."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def schedule_problem(schedule: Any, where: str = "training.schedule") -> str | None:
     """Why `schedule` is not a valid schedule (a message naming the key), or None."""
     if schedule is None:
         return None
     shapes = '{"kind": "step", "every": N, "factor": F} or {"kind": "cosine", "steps": N}'
     if not isinstance(schedule, Mapping):
-        return f"{where}: expected null, {shapes}, got {schedule!r}"
+        return f"{where}: expected null, {shapes}, got {_show(schedule)}"
     kind = schedule.get("kind")
     if kind not in SCHEDULES:
-        got = "missing" if kind is None else f"got {kind!r}"
+        got = "missing" if kind is None else f"got {_show(kind)}"
         return f"{where}.kind: expected 'step' or 'cosine', {got}"
     allowed = ("kind", *SCHEDULES[kind])
     for key in schedule:
@@ -104,8 +110,8 @@ def schedule_problem(schedule: Any, where: str = "training.schedule") -> str | N
         value = schedule.get(key)
         if key == "factor":
             ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-            if not ok or not math.isfinite(value) or not 0 < value <= 1:
-                return f"{where}.factor: expected a number in (0, 1], got {value!r}"
+            if not ok or not 0 < value <= 1:  # (0, 1] is finite; a huge int compares fine
+                return f"{where}.factor: expected a number in (0, 1], got {_show(value)}"
         elif isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < MAX_STEPS:
-            return f"{where}.{key}: expected an integer >= 1, got {value!r}"
+            return f"{where}.{key}: expected an integer >= 1, got {_show(value)}"
     return None

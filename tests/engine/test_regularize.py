@@ -158,6 +158,18 @@ BAD = [
         "training.schedule.factor: expected a number in (0, 1], got 0",
     ),
     (
+        {"schedule": {"kind": "step", "every": 2, "factor": 10**400}},
+        "training.schedule.factor: expected a number in (0, 1], got 1" + "0" * 36 + "...",
+    ),
+    (
+        {"schedule": {"kind": "step", "every": 2, "factor": float("nan")}},
+        "training.schedule.factor: expected a number in (0, 1], got nan",
+    ),
+    (
+        {"schedule": {"kind": "cosine", "steps": 10**30}},
+        "training.schedule.steps: expected an integer >= 1, got 1000000000000000000000000000000",
+    ),
+    (
         {"schedule": {"kind": "cosine", "steps": True}},
         "training.schedule.steps: expected an integer >= 1, got True",
     ),
