@@ -55,7 +55,7 @@ class _SettingsCommand(Command):
 
     effect: Effect = Effect.NONE
     _old: dict[str, Any] | None = None
-    _saved: tuple[dict[str, Any] | None, dict[str, Any] | None] = (None, None)
+    _saved: tuple[dict[str, Any] | None, dict[str, Any] | None] | None = None
 
     def _new(self, doc: Document) -> dict[str, Any] | None:
         raise NotImplementedError
@@ -73,14 +73,14 @@ class _SettingsCommand(Command):
         old = copy.deepcopy(self._current(doc))
         new = self._new(doc)
         effect = self._effect(old, new)
-        # the file's block and the live learned state: both come back on undo
-        saved = (copy.deepcopy(doc.state), doc.learned_state())
+        # a reset loses the file's block and the live learned state: both come back on undo
+        saved = (copy.deepcopy(doc.state), doc.learned_state()) if effect is Effect.RESET else None
         self._set(doc, new, keep_state=effect is not Effect.RESET)
         self._old, self._saved, self.effect = old, saved, effect
 
     def undo(self, doc: Document) -> None:
         self._set(doc, self._old, keep_state=self.effect is not Effect.RESET)
-        if self.effect is Effect.RESET and self._saved != (None, None):
+        if self._saved is not None and self._saved != (None, None):
             doc.restore_state(*self._saved)
 
 
