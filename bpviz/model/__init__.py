@@ -19,6 +19,8 @@ from bpviz.model.commands import (
     ReplaceConnection,
     SetAttr,
     SetOutput,
+    SetParams,
+    set_weight_command,
 )
 from bpviz.model.document import SCENE_FORMAT, SCENE_VERSION, Document, Pos
 from bpviz.model.edits import InsertLayerAfter, SpliceNode, change_units, splice_problem
@@ -60,6 +62,7 @@ __all__ = [
     "SetTrainingValue",
     "SpliceNode",
     "Template",
+    "SetParams",
     "auto_layout_command",
     "auto_layout_positions",
     "change_units",
@@ -72,4 +75,5 @@ __all__ = [
     "templates",
     "training_effect",
     "training_key_effect",
+    "set_weight_command",
 ]

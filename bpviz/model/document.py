@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
 from psygnal import Signal
 
 from bpviz.engine.attrs import attr_problem
@@ -28,6 +29,8 @@ SCENE_FORMAT = "bpviz-scene"
 SCENE_VERSION = 1
 
 Pos = tuple[float, float]
+LEARNED_ARRAYS: dict[str, tuple[str, ...]] = {"dense": ("W", "b")}
+"""Ops whose learned arrays are not attrs, so they are edited with `set_params`."""
 
 
 def as_pos(pos: Any) -> Pos:
@@ -60,6 +63,7 @@ class Document:
     data_changed = Signal(object)  # the new `data` dict (a copy) or None
     training_changed = Signal(object)  # the new `training` dict (a copy) or None
     state_restored = Signal(object)  # undo put back learned state a settings edit reset
+    params_set = Signal(str, object)  # node id, {array name: new array}
     changed = Signal()
 
     def __init__(self, name: str | None = None, description: str | None = None) -> None:
@@ -297,6 +301,36 @@ class Document:
         if self._state is not None:
             self._state = None
             self.state_changed.emit(None)
+
+    def set_params(self, node_id: str, arrays: Mapping[str, Any]) -> None:
+        """Give a layer's learned arrays new values (a dragged weight; a layer's weights put
+        back). The training session listens and uses them; a learned-state block that holds
+        this node is updated too, so saving keeps the edit."""
+        node = self._graph.node(node_id)
+        names = LEARNED_ARRAYS.get(node.op)
+        if names is None:
+            raise GraphError(f"node '{node_id}': a {node.op} has no learned arrays to set")
+        clean: dict[str, np.ndarray] = {}
+        for name, value in arrays.items():
+            if name not in names:
+                raise GraphError(
+                    f"node '{node_id}': a {node.op} has no array '{name}' "
+                    f"(it has {', '.join(names)})"
+                )
+            try:
+                a = np.array(value, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise GraphError(f"node '{node_id}': {name} must be numbers") from None
+            if not np.isfinite(a).all():
+                raise GraphError(f"node '{node_id}': {name} must be finite")
+            clean[name] = a
+        held = (self._state or {}).get("params") or {}
+        if node_id in held:
+            state = copy.deepcopy(self._state)
+            state["params"][node_id].update({k: a.tolist() for k, a in clean.items()})
+            self._state = state
+        self.params_set.emit(node_id, {k: a.copy() for k, a in clean.items()})
+        self.changed.emit()
 
     def _structure_changed(self) -> None:
         if self._state is not None:

@@ -221,6 +221,13 @@ class Scene:
     def param(self, node_id: str, name: str = "value") -> np.ndarray:
         return self.session.param(node_id, name)
 
+    def predict(self, x: Any, node: str | None = None) -> np.ndarray:
+        """Evaluate `node` for new raw input rows `x` (N × F) with the current parameters,
+        data transforms applied; by default the model's prediction (the node feeding the
+        loss's `pred` port, or the output when it is not a loss). The training pass's values
+        are left as they were."""
+        return self.session.predict(x, node)
+
     def train(self, steps: int, on_step: Callable[[StepResult], None] | None = None) -> History:
         return self.session.train(steps, on_step)
 
