@@ -88,18 +88,25 @@ def _input(e: _Emit) -> str:
     features = e.model.snap.features
     if not features:
         return e("Identity", INPUTS)
+
+    def column(i: int, suffix: str) -> str:  # x[:, i:i+1], as the column op exports
+        start, end = (
+            e.const(f"{suffix}start", [i], np.int64),
+            e.const(f"{suffix}end", [i + 1], np.int64),
+        )
+        return e("Slice", INPUTS, start, end, e.const(f"{suffix}axis", [-1], np.int64))
+
     columns = []
     for k, f in enumerate(features):
-        a = e("Gather", INPUTS, e.const(f"col{k}", [f.i], np.int64), axis=1)  # (N, 1)
+        a = column(f.i, f"f{k}")  # (N, 1)
         if f.kind == "square":
             a = e("Mul", a, a)
         elif f.kind == "product":
-            b = e("Gather", INPUTS, e.const(f"col{k}b", [f.j], np.int64), axis=1)
-            a = e("Mul", a, b)
+            a = e("Mul", a, column(f.j, f"f{k}b"))
         elif f.kind in ("sin", "cos"):
             a = e(f.kind.capitalize(), a)
         columns.append(a)
-    return e("Concat", *columns, axis=1)
+    return e("Concat", *columns, axis=-1)
 
 
 def _target(e: _Emit) -> str:

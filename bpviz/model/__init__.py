@@ -22,7 +22,7 @@ from bpviz.model.commands import (
     SetParams,
     set_weight_command,
 )
-from bpviz.model.document import SCENE_FORMAT, SCENE_VERSION, Document, Pos
+from bpviz.model.document import Document, Pos
 from bpviz.model.edits import InsertLayerAfter, SpliceNode, change_units, splice_problem
 from bpviz.model.effects import Effect
 from bpviz.model.layout import auto_layout_command, auto_layout_positions
@@ -38,8 +38,6 @@ from bpviz.model.settings import (
 from bpviz.model.templates import Template, template, templates
 
 __all__ = [
-    "SCENE_FORMAT",
-    "SCENE_VERSION",
     "AddNode",
     "ClipboardError",
     "Command",

@@ -11,7 +11,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from bpviz.model.document import SCENE_FORMAT, SCENE_VERSION
+from bpviz.scene.codec import CURRENT_VERSION, FORMAT
 
 
 @dataclass(frozen=True)
@@ -30,8 +30,8 @@ def _node(node_id: str, op: str, x: float, y: float, inputs: Any = None, **attrs
 
 def _scene(name: str, description: str, output: str | None, nodes: list, data: Any, training: Any):  # noqa: ANN202
     return {
-        "format": SCENE_FORMAT,
-        "version": SCENE_VERSION,
+        "format": FORMAT,
+        "version": CURRENT_VERSION,
         "name": name,
         "description": description,
         "output": output,
