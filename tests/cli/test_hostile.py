@@ -506,3 +506,21 @@ def test_unwritable_stdout_is_one_line(where: str) -> None:
         )
     else:  # nobody reads a closed stdout: the command still runs and says nothing
         assert (result.returncode, result.stderr) == (0, "")
+
+
+def test_render_prints_nothing_but_its_result_even_without_a_display(tmp_path: Path) -> None:
+    """Qt's own messages ("This plugin does not support propagateSizeHints()") stay off
+    stderr, and no display is needed whatever QT_QPA_PLATFORM and DISPLAY say."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["QT_QPA_PLATFORM"] = ""
+    out = tmp_path / "x.png"
+    result = subprocess.run(
+        [sys.executable, "-m", "bpviz", "render", str(SCENES / "xor.json"), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert (result.returncode, result.stderr, result.stdout) == (0, "", f"wrote {out}\n")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
