@@ -279,6 +279,19 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    """An ONNX model as a scene file; nothing is written when the model cannot be imported."""
+    from bpviz.interop.onnx_import import import_onnx
+    from bpviz.scene import save_scene_dict
+    from bpviz.scene.files import check_writable
+
+    out = Path(args.out or Path(args.model).stem + ".json")
+    check_writable(out)
+    save_scene_dict(import_onnx(args.model), out)
+    print(f"wrote {out}")
+    return 0
+
+
 def _no_display() -> bool:
     """On X11/Wayland systems without a display Qt aborts the process; say so instead."""
     if sys.platform in ("win32", "darwin") or os.environ.get("QT_QPA_PLATFORM"):
@@ -374,6 +387,13 @@ def _add_export(sub: Sub) -> None:
     x.set_defaults(func=cmd_export)
 
 
+def _add_import(sub: Sub) -> None:
+    i = sub.add_parser("import", help="read an ONNX model as a scene file")
+    i.add_argument("model", metavar="MODEL.onnx")
+    i.add_argument("--out", metavar="SCENE.json", help="default: the model's name, in this folder")
+    i.set_defaults(func=cmd_import)
+
+
 def _add_open(sub: Sub) -> None:
     w = sub.add_parser("open", help="open a scene in the window (the default command)")
     w.add_argument("scene", nargs="?")
@@ -386,6 +406,7 @@ VERBS: tuple[Callable[[Sub], None], ...] = (
     _add_gradcheck,
     _add_render,
     _add_export,
+    _add_import,
     _add_open,
 )
 
