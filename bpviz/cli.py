@@ -285,10 +285,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     from bpviz.scene import save_scene_dict
     from bpviz.scene.files import check_writable
 
-    out = Path(args.out or Path(args.model).stem + ".json")
+    out = Path(args.model).stem + ".json" if args.out is None else args.out
+    _distinct(args.model, out=out)
     check_writable(out)
     save_scene_dict(import_onnx(args.model), out)
-    print(f"wrote {out}")
+    _say(f"wrote {out}")
     return 0
 
 
