@@ -132,6 +132,7 @@ CASES: list[Case] = [
     Case("scene-link-to-fifo", lambda f: ["eval", str(link(f, "l.json", fifo(f, "p")))], r"l\.json: .*a FIFO"),
     Case("scene-link-to-zero", lambda f: ["export", str(link(f, "z.json", "/dev/zero")), "--to", "numpy", "--out", str(f / "o.py")], r"z\.json: .*character device"),
     Case("scene-too-large", lambda f: ["eval", str(_sparse(f / "big.json", MAX_SCENE_BYTES + 1))], r"big\.json: cannot read file \(256 MiB, over the 256 MiB limit"),
+    Case("scene-too-many-items", lambda f: ["eval", str(put(f, "many.json", b"[" + b"0," * 10_000_000 + b"0]"))], r"many\.json: too large: 10,000,001 or more items in its lists and objects, over the 10,000,000 limit"),
     Case("scene-empty", lambda f: ["eval", str(put(f, "e.json", ""))], r"e\.json: empty"),
     Case("scene-not-utf8", lambda f: ["eval", str(put(f, "b.json", b"\xff\xfe{}"))], r"not UTF-8"),
     Case("scene-nested", lambda f: ["eval", str(put(f, "n.json", "[" * 200_000))], r"n\.json: .*nested too deeply"),
