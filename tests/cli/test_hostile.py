@@ -238,13 +238,19 @@ def _csv_scene(path: str) -> dict[str, Any]:
 
 
 # ---- running a case --------------------------------------------------------------------------
-def _files(folder: Path) -> dict[str, bytes | str]:
-    """Every entry under `folder`: regular files by content, anything else by its kind."""
-    out: dict[str, bytes | str] = {}
+def _files(folder: Path) -> dict[str, Any]:
+    """Every entry under `folder`: regular files by content (huge sparse ones by inode, size
+    and modification time: any write changes one of them), anything else by its kind."""
+    out: dict[str, Any] = {}
     for path in sorted(folder.rglob("*")):
-        mode = path.lstat().st_mode
+        info = path.lstat()
         key = str(path.relative_to(folder))
-        out[key] = path.read_bytes() if stat.S_ISREG(mode) else stat.filemode(mode)
+        if not stat.S_ISREG(info.st_mode):
+            out[key] = stat.filemode(info.st_mode)
+        elif info.st_size > 1 << 20:
+            out[key] = (info.st_ino, info.st_size, info.st_mtime_ns)
+        else:
+            out[key] = path.read_bytes()
     return out
 
 
