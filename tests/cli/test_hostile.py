@@ -155,6 +155,8 @@ CASES: list[Case] = [
     Case("bce-signs", lambda f: ["eval", str(put(f, "b.json", classifier("bce", "signs")))], r"encoding 'signs' does not fit the bce loss 'loss': use 'column' or 'labels'"),
     Case("cross-entropy-column", lambda f: ["eval", str(put(f, "c.json", classifier("cross_entropy", "column")))], r"use 'labels'"),
     Case("log-zero-names-file-and-node", lambda f: ["eval", str(put(f, "z.json", _log_zero()))], r"^\S*z\.json: non-finite value .* node 'lg' during forward"),
+    Case("train-explodes-names-file-and-node", lambda f: ["train", str(put(f, "x.json", {**scalar(), "training": {"lr": 1e5}})), "--steps", "50"], r"^\S*x\.json: non-finite .* node '\w+'"),
+    Case("render-steps-explodes-names-file-and-node", lambda f: ["render", str(put(f, "x.json", {**scalar(), "training": {"lr": 1e5}})), "--steps", "50", "--out", str(f / "x.png")], r"^\S*x\.json: non-finite .* node '\w+'"),
     Case("log-zero-train", lambda f: ["train", str(put(f, "z.json", _log_zero())), "--steps", "2"], r"z\.json: .*node 'lg'"),
     # -- what is written: never a non-regular file, never a read-only one, never half
     Case("save-dev-null", lambda f: (needs_root(), ["train", ok(f), "--steps", "1", "--save", "/dev/null"])[1], r"cannot write /dev/null: it is a character device"),
