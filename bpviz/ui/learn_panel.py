@@ -178,10 +178,10 @@ class LearnPanel(QWidget):
         if p is None or probe is None or p.done:
             return
         self._advance.stop()
-        for _ in range(probe.times):
+        if probe.times > 1:  # many steps at once: views redrawn at the end, not per step
+            self.training.steps(probe.times)
+        else:
             self.registry[probe.run].trigger()
-            if self.training.controller.phase == "error":
-                break
         controller = self.training.controller
         read = controller.grad if probe.quantity == "grad" else controller.value
         try:

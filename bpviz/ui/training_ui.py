@@ -83,6 +83,7 @@ class TrainingUI(QObject):
         self.speed = 7
         self.last_error = ""
         self._check: dict[str, bool] = {}
+        self._batch = False  # steps() is under way: the loss plot redraws once at its end
         self._partial: dict[str, np.ndarray] = {}
         self._run_timer = QTimer(self)
         self._run_timer.setInterval(TICK_MS)
@@ -232,6 +233,21 @@ class TrainingUI(QObject):
                 c.refresh()
                 self.refresh_views()
 
+    def steps(self, n: int) -> None:
+        """`n` optimizer steps at once (a lesson's probe), with the views redrawn once at the
+        end rather than per step, as Run does."""
+        if (c := self._before()) is None:
+            return
+        self.pause()
+        self._batch = True
+        try:
+            c.run_for(float("inf"), max_steps=n)
+        finally:
+            self._batch = False
+        if c.phase != "error" and c.refresh():
+            self.views.loss_plot.refresh()
+            self.refresh_views()
+
     def next_node(self) -> None:
         if (c := self._before()) is not None:
             self.pause()
@@ -349,7 +365,7 @@ class TrainingUI(QObject):
 
     def _trained(self, result) -> None:  # noqa: ANN001
         self.views.loss_plot.append(result)
-        if not self.running:
+        if not self.running and not self._batch:
             self.views.loss_plot.refresh()
 
     def _history_reset(self) -> None:
