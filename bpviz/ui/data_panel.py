@@ -240,11 +240,14 @@ class DataPanel(QWidget):
         raw = ", ".join(f"x{i + 1}" for i in range(min(f, 4))) + (", …" if f > 4 else "")
         self.transforms_edit.setPlaceholderText(f"raw features: {raw}")
 
-    @staticmethod
-    def transforms(data: Mapping[str, Any] | None) -> list[str]:
-        """The features the input node gets, as expressions (absent: x1…xF)."""
+    def raw(self, data: Mapping[str, Any] | None) -> list[str]:
+        """The raw features x1…xF of `data`."""
+        return [f"x{i + 1}" for i in range(raw_features(data, len(self.csv.columns)))]
+
+    def transforms(self, data: Mapping[str, Any] | None) -> list[str]:
+        """The features the input node gets, as expressions (absent: the raw ones)."""
         listed = (data or {}).get("transforms")
-        return list(listed) if listed else [f"x{i + 1}" for i in range(raw_features(data))]
+        return list(listed) if listed else self.raw(data)
 
     # ---- edits --------------------------------------------------------------------------
     def _push(self, command: SetData) -> bool:
@@ -289,7 +292,7 @@ class DataPanel(QWidget):
             self._write_transforms(new)
 
     def _write_transforms(self, new: list[str]) -> None:
-        raw = [f"x{i + 1}" for i in range(raw_features(self.document.data, len(self.csv.columns)))]
+        raw = self.raw(self.document.data)
         self._push(SetDataValue("transforms", None if not new or new == raw else new))
 
     def _choose_file(self) -> None:

@@ -197,6 +197,7 @@ class TrainingPanel(QWidget):
             form.addRow(*self.rows[key])
         form.addRow("Batch size", self.batch)
         form.addRow("Seed", self.seed)
+        form.addRow("Test loss every", self.eval_every)
         reg = QGroupBox("Regularization")
         form = QFormLayout(reg)
         form.addRow("Weight decay", self._entry("weight_decay", "Added to every gradient "
@@ -211,7 +212,6 @@ class TrainingPanel(QWidget):
         self.rows["steps"] = (QLabel("Over N steps"), self.steps)
         for key in ("every", "factor", "steps"):
             form.addRow(*self.rows[key])
-        form.addRow("Test loss every", self.eval_every)
 
         body = QWidget()
         layout = QVBoxLayout(body)

@@ -199,6 +199,10 @@ def test_csv_file_preview_columns_and_task(window: MainWindow, tmp_path: Path, q
     assert p.csv.detected_label.text() == "detected: binary"
     assert p.csv.target.currentText() == "label"
     assert p.csv.ticked_features() == ["height", "weight"]
+    # two feature columns: the usual 2-D transforms, x1 and x2 being the raw columns
+    assert [e for e, box in p.checks.items() if box.isChecked()] == ["x1", "x2"]
+    click(qtbot, p.checks["x1*x2"])
+    assert window.document.data["transforms"] == ["x1", "x2", "x1*x2"]
     # the task: regression by choice
     qtbot.keyClick(p.csv.task, Qt.Key.Key_End)  # the last choice, as the keyboard picks it
     assert window.document.data["task"] == "regression"
