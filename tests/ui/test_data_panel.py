@@ -268,3 +268,15 @@ def test_a_data_edit_during_run_pauses_and_starts_from_fresh_weights(
     for nid, arrays in fresh.session.executor.params.items():
         for name, a in arrays.items():
             assert np.array_equal(got[nid][name], a)
+
+
+def test_a_csv_with_every_other_column_as_feature_offers_its_transforms(
+    window: MainWindow, tmp_path: Path, qtbot
+) -> None:  # noqa: ANN001
+    open_scene(window, "exam", tmp_path)  # features left out: every column but the target
+    p = panel(window)
+    assert [e for e, box in p.checks.items() if box.isChecked()] == ["x1", "x2"]
+    click(qtbot, p.checks["x2^2"])
+    assert window.document.data["transforms"] == ["x1", "x2", "x2^2"]
+    click(qtbot, p.checks["x2^2"])
+    assert "transforms" not in window.document.data
