@@ -8,6 +8,7 @@ leaves the document as it was and says why in the panel.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -227,6 +228,11 @@ class DataPanel(QWidget):
             self.spins[s.key], self._settings[s.key] = box, s
             self.numbers.addRow(s.label, box)
         self._form_kind = kind
+        c = self.csv
+        order = [*self.strip.buttons.values(), *self.spins.values(), c.choose_button, c.target,
+                 c.features, c.task, *self.checks.values(), self.transforms_edit]  # fmt: skip
+        for a, b in itertools.pairwise(order):  # Tab walks the panel top to bottom
+            QWidget.setTabOrder(a, b)
 
     def _show_transforms(self, data: Mapping[str, Any] | None) -> None:
         f = raw_features(data, len(self.csv.columns))

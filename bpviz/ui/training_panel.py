@@ -9,6 +9,7 @@ anything back. A refused value leaves the document as it was and says why in the
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -226,6 +227,12 @@ class TrainingPanel(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
+        e = self.entries
+        order = [self.optimizer, self.lr_slider, e["lr"], e["momentum"], e["beta1"], e["beta2"],
+                 e["eps"], self.batch, self.seed, self.eval_every, e["weight_decay"], e["l1"],
+                 e["l2"], self.schedule, self.every, e["factor"], self.steps]  # fmt: skip
+        for a, b in itertools.pairwise(order):  # Tab walks the form top to bottom
+            QWidget.setTabOrder(a, b)
 
     # ---- the document ---------------------------------------------------------------------
     def set_document(self, document: Document) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QApplication
 
 from bpviz.engine.datasets import make_dataset
 from bpviz.scene import load_scene
@@ -280,3 +281,20 @@ def test_a_csv_with_every_other_column_as_feature_offers_its_transforms(
     assert window.document.data["transforms"] == ["x1", "x2", "x2^2"]
     click(qtbot, p.checks["x2^2"])
     assert "transforms" not in window.document.data
+
+
+def test_tab_walks_from_the_kinds_to_the_numbers_to_the_features(
+    window: MainWindow, tmp_path: Path, qtbot
+) -> None:  # noqa: ANN001
+    open_scene(window, "moons", tmp_path)
+    p = panel(window)
+    click(qtbot, p.strip.buttons["circles"])  # the number fields are made for circles
+    qtbot.waitUntil(p.spins["factor"].isVisible)  # new fields show once the layout ran
+    want = [p.strip.buttons["csv"], *(p.spins[k] for k in ("n", "noise", "test_fraction",
+            "seed", "factor")), *p.checks.values(), p.transforms_edit]  # fmt: skip
+    p.strip.buttons["sine"].setFocus()
+    walked = []
+    for _ in want:
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        walked.append(QApplication.focusWidget())
+    assert walked == want

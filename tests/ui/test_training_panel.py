@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QApplication
 
 from bpviz.scene import load_scene
 from bpviz.ui.main_window import MainWindow
@@ -193,3 +194,24 @@ def test_a_new_seed_pauses_run_and_starts_from_its_fresh_weights(
     assert fresh.training["seed"] == 9
     fresh.forward()
     assert same(params(window), fresh.session.executor.params)
+
+
+def test_tab_walks_the_visible_controls_top_to_bottom(
+    window: MainWindow, tmp_path: Path, qtbot
+) -> None:  # noqa: ANN001
+    open_scene(window, "moons", tmp_path)
+    p = panel(window)
+    pick(qtbot, p.optimizer, "adam")
+    e = p.entries
+    want = [p.lr_slider, e["lr"], e["beta1"], e["beta2"], e["eps"], p.batch, p.seed,
+            p.eval_every, e["weight_decay"], e["l1"], e["l2"], p.schedule]  # fmt: skip
+    p.optimizer.setFocus()
+    walked = []
+    for _ in want:
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        focus = QApplication.focusWidget()
+        walked.append(
+            focus.parent() if focus.parent() in (p.batch, p.seed, p.eval_every) else focus
+        )
+    assert walked == want
+    assert all(w.toolTip() for w in [p.optimizer, *want, p.every, p.steps, e["factor"]])
