@@ -47,9 +47,8 @@ class CanvasEdits(QObject):
         self.show_status = show_status
         self.search = NodeSearchPopup(popup_parent)
         self._search_pos = QPointF()
-        self.search.op_chosen.connect(
-            lambda op: self.undo.push(self.canvas.add_node_command(op, self._search_pos))
-        )
+        # a node picked where a wire runs goes into that wire, as a dropped one does
+        self.search.op_chosen.connect(lambda op: self.canvas.splices.drop(op, self._search_pos))
         view.search_requested.connect(self._open_search)
 
         undo_action = registry.adopt("undo", undo.qstack.createUndoAction(self, "&Undo"))

@@ -196,7 +196,9 @@ class MainWindow(QMainWindow):
     def _build_menus_and_toolbars(self) -> None:
         bar, fill = self.menuBar(), self.registry.fill
         file = bar.addMenu("&File")
-        fill(file, ("new", "open"))
+        fill(file, ("new",))
+        file.addMenu(self.files.templates_menu)
+        fill(file, ("open",))
         file.addMenu(self.files.recent_menu)
         file.addMenu(self.files.examples_menu)
         fill(file, (SEP, "save", "save_as"))
@@ -226,6 +228,7 @@ class MainWindow(QMainWindow):
         """Point every part at `document` (DocumentFiles calls this for each new one)."""
         self.shapes = ShapeOracle(document, str(base_dir) if base_dir else None)
         self.canvas.problem_checker = self.shapes.connection_problem
+        self.canvas.splices.checker = self.shapes.splice_problem
         self.canvas.set_document(document)
         self.inspector.set_document(document, self.undo)
         self.inspector.show_node(None)

@@ -172,7 +172,14 @@ class TrainingUI(QObject):
             (c.failed, self._failed),
             (c.phase_changed, self._phase_changed),
             (c.document.changed, self._document_changed),
+            (c.restarted, self._restarted),
         ]
+
+    def _restarted(self, reason: str) -> None:
+        """An edit made the learned state meaningless (other data, transforms, seed): the
+        controller has started afresh; stop Run and say why."""
+        self.pause()
+        self.show_status(reason)
 
     def _document_changed(self) -> None:
         """An edit while running: pause before another step uses the changed graph."""

@@ -26,6 +26,7 @@ from bpviz.model.commands import (
 from bpviz.model.document import Document
 from bpviz.ui.canvas.items import PORT_HIT_RADIUS, WIRE_COLOUR, EdgeItem, NodeItem, wire_path
 from bpviz.ui.canvas.pulses import Pulses
+from bpviz.ui.canvas.splice import SpliceDrops
 from bpviz.ui.canvas.value_drag import ValueDrag
 
 Problem = Callable[[str, str, str], str | None]
@@ -139,6 +140,7 @@ class CanvasScene(QGraphicsScene):
         self._drag_start: dict[str, QPointF] = {}
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self.pulses = Pulses(self)
+        self.splices = SpliceDrops(self)  # a node dropped onto a wire goes into it
 
     # ---- document binding ----------------------------------------------------------------
     _SIGNALS = (
@@ -158,6 +160,7 @@ class CanvasScene(QGraphicsScene):
         self._wire = None
         self._value_drag = None
         self.pulses.stop_all()
+        self.splices.clear()
         self.clear()
         self.node_items.clear()
         self.edge_items.clear()
