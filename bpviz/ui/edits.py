@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QWidget
 from bpviz.engine.errors import BpvizError
 from bpviz.model.clipboard import copy_nodes, duplicate_command, paste_command
 from bpviz.model.commands import RemoveNodes, SetOutput
+from bpviz.model.edits import InsertLayerAfter
 from bpviz.model.layout import auto_layout_command
 from bpviz.ui.actions import ActionRegistry, ActionSpec
 from bpviz.ui.canvas.scene import CanvasScene
@@ -20,6 +21,7 @@ from bpviz.ui.node_search import NodeSearchPopup
 from bpviz.ui.undo import UndoStack
 
 K = QKeySequence.StandardKey
+INSERT_LAYER_KEY = "Ctrl+Shift+I"
 
 
 def _nodes(n: int) -> str:
@@ -28,8 +30,8 @@ def _nodes(n: int) -> str:
 
 class CanvasEdits(QObject):
     """Registers undo, redo, cut, copy, paste, duplicate, delete, select_all, find,
-    set_output, fit, zoom_in, zoom_out, zoom_reset, layout and snap (checkable); owns the
-    node search popup (Tab or Ctrl+K)."""
+    set_output, insert_layer (also in a node's context menu), fit, zoom_in, zoom_out,
+    zoom_reset, layout and snap (checkable); owns the node search popup (Tab or Ctrl+K)."""
 
     def __init__(
         self,
@@ -67,6 +69,9 @@ class CanvasEdits(QObject):
             A("select_all", "Select &All", self.select_all, K.SelectAll, "Select every node"),
             A("set_output", "Set as &Output", self.set_output, "Ctrl+Shift+O",
               "Make the selected node the graph's output (the loss)"),
+            A("insert_layer", "Insert &Layer After", lambda: self.insert_layer_after(),
+              INSERT_LAYER_KEY,
+              "Add a dense layer after the selected node, taking over its outgoing wires"),
             A("find", "&Add Node…",
               lambda: view._request_search(view.viewport().rect().center()),
               "Ctrl+K", "Search ops and add a node (Tab on the canvas)"),
@@ -80,6 +85,29 @@ class CanvasEdits(QObject):
               checkable=True),
         ])  # fmt: skip
         registry["snap"].toggled.connect(canvas.set_snap)
+        canvas.node_menus.append(self._node_menu)
+
+    def _node_menu(self, node_id: str) -> list:
+        """This part's entries in a node's context menu (scene.MenuEntries)."""
+        key = QKeySequence(INSERT_LAYER_KEY).toString(QKeySequence.SequenceFormat.NativeText)
+        return [(f"Insert Layer After\t{key}", lambda: self.insert_layer_after(node_id), None)]
+
+    def insert_layer_after(self, node_id: str | None = None) -> None:
+        """A dense layer after `node_id` (default: the one selected node), then selected."""
+        if node_id is None:
+            ids = self.canvas.selected_ids()
+            if len(ids) != 1:
+                self.show_status("Select one node to insert a layer after it")
+                return
+            node_id = ids[0]
+        command = InsertLayerAfter(node_id)
+        if self.undo.push(command):
+            self.canvas.select([command.layer_id])
+            layer = self.undo.document.node(command.layer_id).attrs
+            self.show_status(
+                f"Inserted {command.layer_id} after {node_id}: {layer['units']} units, "
+                f"{layer['activation']}"
+            )
 
     def add_at_centre(self, op: str) -> None:
         centre = self.view.mapToScene(self.view.viewport().rect().center())

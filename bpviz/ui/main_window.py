@@ -51,7 +51,7 @@ BOTTOM = Qt.DockWidgetArea.BottomDockWidgetArea
 
 # menus and toolbars by action name (see each part's docstring for the names it registers)
 EDIT_MENU = ("undo", "redo", SEP, "cut", "copy", "paste", "duplicate", "delete", SEP,
-             "select_all", "find", "set_output")  # fmt: skip
+             "select_all", "find", "set_output", "insert_layer")  # fmt: skip
 VIEW_MENU = ("fit", "zoom_in", "zoom_out", "zoom_reset", SEP, "layout", "snap", SEP)
 TRAIN_MENU = ("forward", "backward", "update", "step", SEP, "next_node", SEP, "run", "reset",
               SEP, "check", "animate")  # fmt: skip
