@@ -10,6 +10,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 SCENE_FILTER = "bpviz scenes (*.json);;All files (*)"
+CSV_FILTER = "CSV tables (*.csv);;All files (*)"
 
 
 class Dialogs:
@@ -18,6 +19,11 @@ class Dialogs:
 
     def open_path(self, start: str = "") -> Path | None:
         path, _ = QFileDialog.getOpenFileName(self.parent, "Open scene", start, SCENE_FILTER)
+        return Path(path) if path else None
+
+    def csv_path(self, start: str = "") -> Path | None:
+        """A CSV file to train on (the Data panel)."""
+        path, _ = QFileDialog.getOpenFileName(self.parent, "Choose a CSV file", start, CSV_FILTER)
         return Path(path) if path else None
 
     def save_path(self, start: str = "") -> Path | None:

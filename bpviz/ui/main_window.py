@@ -28,6 +28,7 @@ from bpviz.ui.actions import ActionRegistry, ActionSpec
 from bpviz.ui.boundary import BoundaryView
 from bpviz.ui.canvas.scene import CanvasScene
 from bpviz.ui.canvas.view import CanvasView
+from bpviz.ui.data_panel import DataPanel
 from bpviz.ui.dialogs import Dialogs
 from bpviz.ui.edits import CanvasEdits
 from bpviz.ui.export_menu import ExportMenu
@@ -56,7 +57,8 @@ VIEW_MENU = ("fit", "zoom_in", "zoom_out", "zoom_reset", SEP, "layout", "snap", 
 TRAIN_MENU = ("forward", "backward", "update", "step", SEP, "next_node", SEP, "run", "reset",
               SEP, "check", "animate")  # fmt: skip
 HELP_MENU = ("lessons", "shortcuts", "about")
-MAIN_TOOLBAR = ("new", "open", "save", SEP, "undo", "redo", SEP, "find", "layout", "fit")
+MAIN_TOOLBAR = ("new", "open", "save", SEP, "undo", "redo", SEP, "find", "layout", "fit", SEP,
+                "data_panel")  # fmt: skip
 TRAINING_TOOLBAR = ("forward", "backward", "update", "step", "next_node", SEP, "run", "reset")
 
 
@@ -89,6 +91,7 @@ class MainWindow(QMainWindow):
         self.landscape = LandscapeView()
         self.inspector = InspectorWidget()
         self.palette = PaletteWidget()
+        self.data_panel = DataPanel(self.undo, self.dialogs.csv_path)
 
         self.files = DocumentFiles(
             self.undo,
@@ -128,6 +131,9 @@ class MainWindow(QMainWindow):
                 ActionSpec("lessons", "&Lessons", self.show_lessons, "Ctrl+Shift+L",
                            "Guided lessons on backpropagation"),
                 ActionSpec("about", "&About bpviz", self.about, None, "About bpviz"),
+                ActionSpec("data_panel", "&Data", lambda: self.show_dock(self.data_dock),
+                           "Ctrl+Shift+D", "Choose the dataset, its size and noise, and the "
+                           "input features"),
             ]
         )  # fmt: skip
         self.training_toolbar = QToolBar("Training")
@@ -180,6 +186,8 @@ class MainWindow(QMainWindow):
         self.landscape_dock = self.add_dock("Loss landscape", self.landscape, RIGHT)
         self.tabifyDockWidget(self.boundary_dock, self.landscape_dock)
         self.boundary_dock.raise_()
+        self.data_dock = self.add_dock("Data", self.data_panel, RIGHT)
+        self.tabifyDockWidget(self.inspector_dock, self.data_dock)
         self.learn_dock = self.add_dock("Learn", self.learn, RIGHT, listed=False)  # Help › Lessons
         self.tabifyDockWidget(self.inspector_dock, self.learn_dock)
         self.inspector_dock.raise_()
@@ -192,6 +200,10 @@ class MainWindow(QMainWindow):
             [self.palette_dock, self.inspector_dock], [210, 290], Qt.Orientation.Horizontal
         )
         self.resizeDocks([self.plot_dock], [190], Qt.Orientation.Vertical)
+        # the settings panels above the model output get the larger share of the side
+        self.resizeDocks(
+            [self.inspector_dock, self.boundary_dock], [430, 330], Qt.Orientation.Vertical
+        )
 
     def _build_menus_and_toolbars(self) -> None:
         bar, fill = self.menuBar(), self.registry.fill
@@ -232,6 +244,7 @@ class MainWindow(QMainWindow):
         self.canvas.set_document(document)
         self.inspector.set_document(document, self.undo)
         self.inspector.show_node(None)
+        self.data_panel.set_document(document, base_dir)
         self.training_ui.set_controller(TrainingController(document, base_dir))
         document.changed.connect(self._selection_changed)
         QTimer.singleShot(0, self.view.fit_all)
@@ -273,10 +286,14 @@ class MainWindow(QMainWindow):
             return
         self.inspector.set_numbers(*node_numbers(c, node_id))
 
+    def show_dock(self, dock: QDockWidget) -> None:
+        """Bring a panel to the front (the toolbar's one click to it)."""
+        dock.show()
+        dock.raise_()
+
     # ---- help ----------------------------------------------------------------------------
     def show_lessons(self) -> None:
-        self.learn_dock.show()
-        self.learn_dock.raise_()
+        self.show_dock(self.learn_dock)
 
     def show_shortcuts(self) -> None:
         rows = [
