@@ -4,11 +4,25 @@ edited in place (a node dropped onto a wire goes into it)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QCursor
+from PySide6.QtWidgets import QToolBar
 
 from bpviz.ui.main_window import MainWindow
-from tests.ui.gestures import choose_from_menu_bar, drag_op_onto_canvas, leave_drag, wire_middle
+from tests.ui.gestures import (
+    choose_from_menu_bar,
+    click_menu_item,
+    drag_op_onto_canvas,
+    in_port,
+    leave_drag,
+    mouse_drag,
+    on_view,
+    out_port,
+    wire_middle,
+)
+
+LEFT = Qt.MouseButton.LeftButton
+TRAIN_TIMEOUT_MS = 180_000  # two shared cores: generous; Run usually needs a few seconds
 
 CLASSIFIER = "Classifier for 2-D data"
 
@@ -30,6 +44,110 @@ CLASSIFIER_EDGES = {
     ("out", "loss", "pred"),
     ("y", "loss", "target"),
 }
+
+
+def toolbar_click(qtbot, window: MainWindow, toolbar: QToolBar, action: str) -> None:  # noqa: ANN001
+    button = toolbar.widgetForAction(window.registry[action])
+    assert button is not None and button.isVisible(), f"no {action} button on {toolbar}"
+    qtbot.mouseClick(button, LEFT)
+
+
+def pick_dataset(qtbot, window: MainWindow, kind: str) -> None:  # noqa: ANN001
+    """One click on the toolbar's Data button, one on the kind's picture in the panel."""
+    toolbar_click(qtbot, window, window.findChild(QToolBar, "main_toolbar"), "data_panel")
+    button = window.data_panel.strip.buttons[kind]
+    qtbot.waitUntil(button.isVisible, timeout=3000)
+    qtbot.mouseClick(button, LEFT)
+    assert window.document.data["kind"] == kind
+
+
+def train_until(qtbot, window: MainWindow, accuracy: float) -> float:  # noqa: ANN001
+    """Wait while Run trains until the training-set accuracy reaches `accuracy`; pause."""
+    history = window.training_ui.controller.history
+    assert window.training_ui.running
+    qtbot.waitUntil(
+        lambda: bool(history.accuracy) and history.accuracy[-1] >= accuracy,
+        timeout=TRAIN_TIMEOUT_MS,
+    )
+    window.view.setFocus()
+    qtbot.keyClick(window.view, Qt.Key.Key_F5)  # F5 again pauses
+    assert not window.training_ui.running
+    return history.accuracy[-1]
+
+
+# ---- (a) a template, circles, Run ----------------------------------------------------------
+def test_a_classifier_template_on_circles_runs_to_95_percent(
+    window: MainWindow,
+    qtbot,  # noqa: ANN001
+) -> None:
+    new_from_template(qtbot, window, CLASSIFIER)
+    pick_dataset(qtbot, window, "moons")
+    pick_dataset(qtbot, window, "circles")
+    assert window.document.data == {"kind": "circles", "n": 200}
+    toolbar_click(qtbot, window, window.training_toolbar, "run")
+    assert train_until(qtbot, window, 0.95) >= 0.95
+
+
+# ---- (b) an empty document built with the mouse ---------------------------------------------
+def test_b_an_empty_document_wired_by_hand_learns_moons_to_95_percent(
+    window: MainWindow,
+    qtbot,  # noqa: ANN001
+) -> None:
+    new_from_template(qtbot, window, "Empty")
+    assert len(window.document) == 0
+    window.view.setFocus()
+    for _ in range(2):  # zoom out for room (Ctrl+-)
+        qtbot.keyClick(window.view, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
+    vp = window.view.viewport().rect()
+    left, top, step = vp.left() + 90, vp.top() + vp.height() // 3, 150
+    spots = {
+        "input": QPoint(left, top),
+        "dense": QPoint(left + step, top),
+        "target": QPoint(left + 2 * step, top + 150),
+        "bce": QPoint(left + 3 * step, top + 60),
+    }
+    for op in ("input", "dense"):
+        drag_op_onto_canvas(window, op, spots[op])
+    drag_op_onto_canvas(window, "dense", spots["dense"] + QPoint(step, 0))
+    for op in ("target", "bce"):
+        drag_op_onto_canvas(window, op, spots[op])
+    assert list(window.document.nodes) == ["input1", "dense1", "dense2", "target1", "bce1"]
+
+    for src, dst, port in (
+        ("input1", "dense1", "x"),
+        ("dense1", "dense2", "x"),
+        ("dense2", "bce1", "pred"),
+        ("target1", "bce1", "target"),
+    ):
+        mouse_drag(qtbot, window, out_port(window, src), in_port(window, dst, port))
+    assert edges(window) == {
+        ("input1", "dense1", "x"),
+        ("dense1", "dense2", "x"),
+        ("dense2", "bce1", "pred"),
+        ("target1", "bce1", "target"),
+    }
+    # the hidden layer: 8 tanh units, on its header
+    controls = window.canvas.header_controls["dense1"]
+    plus = on_view(window, controls.scene_centre("plus"))
+    for _ in range(7):
+        qtbot.mouseClick(window.view.viewport(), LEFT, pos=plus)
+    qtbot.mouseClick(window.view.viewport(), LEFT,
+                     pos=on_view(window, controls.scene_centre("activation")))  # fmt: skip
+    qtbot.waitUntil(lambda: controls.menu is not None and controls.menu.isVisible(), timeout=3000)
+    menu = controls.menu
+    click_menu_item(menu, next(a for a in menu.actions() if a.text() == "tanh"))
+    assert window.document.node("dense1").attrs == {"units": 8, "activation": "tanh"}
+    # the loss is what training minimises: select it, Set as Output (Ctrl+Shift+O)
+    title = window.canvas.node_items["bce1"].mapToScene(QPointF(20, 13))
+    qtbot.mouseClick(window.view.viewport(), LEFT, pos=on_view(window, title))
+    qtbot.keyClick(window.view, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier
+                   | Qt.KeyboardModifier.ShiftModifier)  # fmt: skip
+    assert window.document.output == "bce1"
+
+    pick_dataset(qtbot, window, "moons")
+    window.view.setFocus()
+    qtbot.keyClick(window.view, Qt.Key.Key_F5)
+    assert train_until(qtbot, window, 0.95) >= 0.95
 
 
 # ---- (f) a node dropped onto a wire goes into it ------------------------------------------
