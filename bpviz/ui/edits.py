@@ -111,7 +111,7 @@ class CanvasEdits(QObject):
 
     def add_at_centre(self, op: str) -> None:
         centre = self.view.mapToScene(self.view.viewport().rect().center())
-        self.undo.push(self.canvas.add_node_command(op, centre))
+        self.canvas.splices.drop(op, centre, splice=False)
 
     def _open_search(self, global_pos, scene_pos: QPointF) -> None:  # noqa: ANN001
         self._search_pos = scene_pos

@@ -219,3 +219,27 @@ def test_connecting_an_input_in_a_scene_without_data_names_the_data_panel(
         "Can't connect: this scene has no data: choose a dataset in the Data panel"
     )
     assert edges(window) == set()
+
+
+# ---- the first loss is the output ----------------------------------------------------------
+def test_the_first_loss_dropped_becomes_the_output_in_the_same_undo_step(
+    window: MainWindow,
+    qtbot,  # noqa: ANN001
+) -> None:
+    new_from_template(qtbot, window, "Empty")
+    centre = window.view.viewport().rect().center()
+    drag_op_onto_canvas(window, "mse", centre)
+    assert window.document.output == "mse1"
+    assert window.undo.qstack.count() == 1
+    drag_op_onto_canvas(window, "bce", centre + QPoint(0, 150))  # one output is enough
+    assert window.document.output == "mse1"
+    window.undo.undo()
+    window.undo.undo()
+    assert window.document.output is None and len(window.document) == 0
+    tree, item = window.palette.tree, window.palette.item_for("hinge")
+    tree.scrollToItem(item)
+    spot = tree.visualItemRect(item).center()
+    qtbot.mouseClick(tree.viewport(), LEFT, pos=spot)  # a double click's first half
+    qtbot.mouseDClick(tree.viewport(), LEFT, pos=spot)
+    assert list(window.document.nodes) == ["hinge1"]  # a double-click adds at the centre
+    assert window.document.output == "hinge1"

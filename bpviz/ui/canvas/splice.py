@@ -4,7 +4,8 @@ While a palette entry is dragged over the canvas, the wire under the cursor is o
 blue when the node fits there, red and dashed when it does not (the status bar says why).
 On drop the node goes into that wire as one undo step (`SpliceNode`), or is just added when
 no wire is under the cursor or its ports or shapes do not fit. The Tab search uses the same
-rule at the point where it was opened.
+rule at the point where it was opened. A loss put into a graph that has no output yet
+becomes its output in the same step: training needs one, and a newcomer would not know.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
 from bpviz.engine.graph import Edge
 from bpviz.engine.ops import REGISTRY
-from bpviz.model.commands import AddNode, Command
+from bpviz.model.commands import AddNode, Command, Compound, SetOutput
 from bpviz.model.document import Document
 from bpviz.model.edits import SpliceNode, splice_problem
 from bpviz.ui.canvas.items import EdgeItem
@@ -114,24 +115,37 @@ class SpliceDrops:
         self.target, self.problem, self._checked = None, None, None
 
     # ---- the drop ------------------------------------------------------------------------
-    def drop(self, op: str, pos: QPointF) -> bool:
-        """Add `op` at `pos`, into the wire there when it fits; one undo step either way."""
+    def drop(self, op: str, pos: QPointF, splice: bool = True) -> bool:
+        """Add `op` at `pos`, into the wire there when it fits (and `splice`); one undo step."""
         self.clear()
-        command, message = self.command(op, pos)
+        command, message = self.command(op, pos, splice)
         done = self.scene.push(command)
         if done and message:
             self.scene.status.emit(message)
         return done
 
-    def command(self, op: str, pos: QPointF) -> tuple[Command, str | None]:
+    def command(self, op: str, pos: QPointF, splice: bool = True) -> tuple[Command, str | None]:
         """The command a drop of `op` at `pos` means, and what to tell the person."""
         add: AddNode = self.scene.add_node_command(op, pos)
-        edge = self.wire_at(pos)
+        edge = self.wire_at(pos) if splice else None
         if edge is None:
-            return add, None
+            return self._with_output(add, op, add.node_id, None)
         src, dst, port = edge.key
         problem = self.why_not(op, edge)
         if problem:
-            return add, f"Added {add.node_id} beside the wire {src} → {dst}.{port}: {problem}"
-        splice = SpliceNode(add.node_id, op, Edge(src, dst, port), add.attrs, add.pos)
-        return splice, f"Inserted {add.node_id} into {src} → {dst}.{port}"
+            message = f"Added {add.node_id} beside the wire {src} → {dst}.{port}: {problem}"
+            return self._with_output(add, op, add.node_id, message)
+        command = SpliceNode(add.node_id, op, Edge(src, dst, port), add.attrs, add.pos)
+        message = f"Inserted {add.node_id} into {src} → {dst}.{port}"
+        return self._with_output(command, op, add.node_id, message)
+
+    def _with_output(
+        self, command: Command, op: str, node_id: str, message: str | None
+    ) -> tuple[Command, str | None]:
+        """A loss in a graph without an output becomes the output, in the same step."""
+        if REGISTRY[op].category != "losses" or self.scene.document.output is not None:
+            return command, message
+        said = f"{node_id} is the output: training minimises it"
+        return Compound(command.text, [command, SetOutput(node_id)]), (
+            f"{message}; {said}" if message else said
+        )
