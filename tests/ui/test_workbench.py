@@ -165,6 +165,15 @@ def test_f_dropping_a_palette_node_on_a_wire_splices_it_in_one_undo_step(
         ("sigmoid1", "h2", "x"),
     }
     assert "Inserted sigmoid1 into h1 → h2.x" in messages
+    # the template's columns are 200 apart: h2 and everything after it move right to make room
+    pos = window.document.pos
+    assert pos("sigmoid1")[0] >= pos("h1")[0] + 160 + 40
+    shift = pos("h2")[0] - 400
+    assert shift >= pos("sigmoid1")[0] + 160 + 40 - 400 > 0
+    assert [pos(n) for n in ("x", "h1", "h2", "out", "y", "loss")] == [
+        (0, 100), (200, 100), (400 + shift, 100), (600 + shift, 100), (600, 250),
+        (800 + shift, 150),
+    ]  # fmt: skip
     assert window.canvas.splices.target is None  # the outline went with the drop
     assert window.undo.qstack.count() == 1
     window.undo.undo()

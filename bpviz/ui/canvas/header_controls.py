@@ -8,7 +8,7 @@ summary; the node keeps that room free (`NodeItem.header_reserve`).
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen
+from PySide6.QtGui import QActionGroup, QColor, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsSceneHoverEvent,
@@ -143,9 +143,11 @@ class DenseControls(QGraphicsItem):
         """The activation menu (not modal: the canvas keeps running while it is open)."""
         menu = QMenu()
         menu.setToolTipsVisible(True)
+        group = QActionGroup(menu)  # one of them: shown as radio buttons
         for name in activations():
             action = menu.addAction(name)
             action.setCheckable(True)
+            action.setActionGroup(group)
             action.setChecked(name == self.activation)
             action.triggered.connect(lambda _=False, a=name: self._set_activation(a))
         menu.aboutToHide.connect(lambda: setattr(self, "menu", None))

@@ -19,10 +19,10 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
 from bpviz.engine.graph import Edge
 from bpviz.engine.ops import REGISTRY
-from bpviz.model.commands import AddNode, Command, Compound, SetOutput
+from bpviz.model.commands import AddNode, Command, Compound, MoveNodes, SetOutput
 from bpviz.model.document import Document
 from bpviz.model.edits import SpliceNode, splice_problem
-from bpviz.ui.canvas.items import EdgeItem
+from bpviz.ui.canvas.items import NODE_WIDTH, EdgeItem
 
 
 class Canvas(Protocol):
@@ -30,6 +30,7 @@ class Canvas(Protocol):
 
     document: Document
     status: object  # Signal(str)
+    node_items: dict  # node id -> NodeItem
 
     def push(self, command: Command) -> bool: ...
     def add_node_command(self, op: str, scene_pos: QPointF) -> AddNode: ...
@@ -43,6 +44,7 @@ SpliceCheck = Callable[[str, dict, str, str, str, str], str | None]
 FITS_COLOUR = QColor("#1a73e8")
 REFUSED_COLOUR = QColor("#d93025")
 WIRE_REACH = 8.0  # how far from a wire (scene units) the cursor still counts as on it
+ROOM = 40.0  # the gap a spliced node keeps from its neighbours
 
 
 class SpliceDrops:
@@ -135,9 +137,33 @@ class SpliceDrops:
         if problem:
             message = f"Added {add.node_id} beside the wire {src} → {dst}.{port}: {problem}"
             return self._with_output(add, op, add.node_id, message)
-        command = SpliceNode(add.node_id, op, Edge(src, dst, port), add.attrs, add.pos)
+        pos, moves = self._make_room(add.pos, src, dst)
+        command: Command = SpliceNode(add.node_id, op, Edge(src, dst, port), add.attrs, pos)
+        if moves is not None:
+            command = Compound(command.text, [command, moves])
         message = f"Inserted {add.node_id} into {src} → {dst}.{port}"
         return self._with_output(command, op, add.node_id, message)
+
+    def _make_room(
+        self, pos: tuple[float, float], src: str, dst: str
+    ) -> tuple[tuple[float, float], MoveNodes | None]:
+        """Where the spliced node goes (clear of `src`) and the move that shifts `dst` and
+        everything after it right when the node would cover them, as node editors do."""
+        items = self.scene.node_items
+        src_right = items[src].pos().x() + items[src].shape().boundingRect().width()
+        x = max(pos[0], src_right + ROOM)
+        shift = x + NODE_WIDTH + ROOM - items[dst].pos().x()
+        if shift <= 0:
+            return (x, pos[1]), None
+        doc = self.scene.document
+        after, todo = {dst}, [dst]
+        while todo:  # dst and its descendants, iteratively
+            for edge in doc.consumers(todo.pop()):
+                if edge.dst not in after:
+                    after.add(edge.dst)
+                    todo.append(edge.dst)
+        new = {n: (doc.pos(n)[0] + shift, doc.pos(n)[1]) for n in doc.nodes if n in after}
+        return (x, pos[1]), MoveNodes(new, text="Make room")
 
     def _with_output(
         self, command: Command, op: str, node_id: str, message: str | None
