@@ -113,6 +113,7 @@ class CsvForm(QWidget):
         self.preview.setToolTip(f"The first {PREVIEW_ROWS} rows of the file")
         self.preview.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.preview.verticalHeader().setVisible(False)
+        self.preview.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.preview.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.preview.setMaximumHeight(150)
         self.preview.setFocusPolicy(Qt.FocusPolicy.NoFocus)

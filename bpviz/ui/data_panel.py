@@ -8,6 +8,7 @@ leaves the document as it was and says why in the panel.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -227,6 +228,11 @@ class DataPanel(QWidget):
             self.spins[s.key], self._settings[s.key] = box, s
             self.numbers.addRow(s.label, box)
         self._form_kind = kind
+        c = self.csv
+        order = [*self.strip.buttons.values(), *self.spins.values(), c.choose_button, c.target,
+                 c.features, c.task, *self.checks.values(), self.transforms_edit]  # fmt: skip
+        for a, b in itertools.pairwise(order):  # Tab walks the panel top to bottom
+            QWidget.setTabOrder(a, b)
 
     def _show_transforms(self, data: Mapping[str, Any] | None) -> None:
         f = raw_features(data, len(self.csv.columns))
@@ -240,11 +246,14 @@ class DataPanel(QWidget):
         raw = ", ".join(f"x{i + 1}" for i in range(min(f, 4))) + (", …" if f > 4 else "")
         self.transforms_edit.setPlaceholderText(f"raw features: {raw}")
 
-    @staticmethod
-    def transforms(data: Mapping[str, Any] | None) -> list[str]:
-        """The features the input node gets, as expressions (absent: x1…xF)."""
+    def raw(self, data: Mapping[str, Any] | None) -> list[str]:
+        """The raw features x1…xF of `data`."""
+        return [f"x{i + 1}" for i in range(raw_features(data, len(self.csv.columns)))]
+
+    def transforms(self, data: Mapping[str, Any] | None) -> list[str]:
+        """The features the input node gets, as expressions (absent: the raw ones)."""
         listed = (data or {}).get("transforms")
-        return list(listed) if listed else [f"x{i + 1}" for i in range(raw_features(data))]
+        return list(listed) if listed else self.raw(data)
 
     # ---- edits --------------------------------------------------------------------------
     def _push(self, command: SetData) -> bool:
@@ -289,7 +298,7 @@ class DataPanel(QWidget):
             self._write_transforms(new)
 
     def _write_transforms(self, new: list[str]) -> None:
-        raw = [f"x{i + 1}" for i in range(raw_features(self.document.data, len(self.csv.columns)))]
+        raw = self.raw(self.document.data)
         self._push(SetDataValue("transforms", None if not new or new == raw else new))
 
     def _choose_file(self) -> None:

@@ -42,6 +42,7 @@ from bpviz.ui.palette import PaletteWidget
 from bpviz.ui.plots import LossPlot
 from bpviz.ui.recovery import Recovery
 from bpviz.ui.timeline import TimelineWidget
+from bpviz.ui.training_panel import TrainingPanel
 from bpviz.ui.training_ui import TrainingUI, TrainingViews
 from bpviz.ui.undo import UndoStack
 
@@ -59,7 +60,7 @@ TRAIN_MENU = ("forward", "backward", "update", "step", SEP, "next_node", SEP, "r
               SEP, "check", "animate")  # fmt: skip
 HELP_MENU = ("lessons", "shortcuts", "about")
 MAIN_TOOLBAR = ("new", "open", "save", SEP, "undo", "redo", SEP, "find", "layout", "fit", SEP,
-                "data_panel")  # fmt: skip
+                "data_panel", "training_panel")  # fmt: skip
 TRAINING_TOOLBAR = ("forward", "backward", "update", "step", "next_node", SEP, "run", "reset")
 
 
@@ -93,6 +94,7 @@ class MainWindow(QMainWindow):
         self.inspector = InspectorWidget()
         self.palette = PaletteWidget()
         self.data_panel = DataPanel(self.undo, self.dialogs.csv_path)
+        self.training_panel = TrainingPanel(self.undo)
 
         self.files = DocumentFiles(
             self.undo,
@@ -135,6 +137,9 @@ class MainWindow(QMainWindow):
                 ActionSpec("data_panel", "&Data", lambda: self.show_dock(self.data_dock),
                            "Ctrl+Shift+D", "Choose the dataset, its size and noise, and the "
                            "input features"),
+                ActionSpec("training_panel", "&Training", lambda: self.show_dock(
+                           self.training_dock), "Ctrl+Shift+T", "Choose the optimizer, "
+                           "learning rate, batch size, penalties and schedule"),
             ]
         )  # fmt: skip
         self.training_toolbar = QToolBar("Training")
@@ -189,6 +194,8 @@ class MainWindow(QMainWindow):
         self.boundary_dock.raise_()
         self.data_dock = self.add_dock("Data", self.data_panel, RIGHT)
         self.tabifyDockWidget(self.inspector_dock, self.data_dock)
+        self.training_dock = self.add_dock("Training", self.training_panel, RIGHT)
+        self.tabifyDockWidget(self.data_dock, self.training_dock)
         self.learn_dock = self.add_dock("Learn", self.learn, RIGHT, listed=False)  # Help › Lessons
         self.tabifyDockWidget(self.inspector_dock, self.learn_dock)
         self.inspector_dock.raise_()
@@ -246,6 +253,7 @@ class MainWindow(QMainWindow):
         self.inspector.set_document(document, self.undo)
         self.inspector.show_node(None)
         self.data_panel.set_document(document, base_dir)
+        self.training_panel.set_document(document)
         self.training_ui.set_controller(TrainingController(document, base_dir))
         document.changed.connect(self._selection_changed)
         QTimer.singleShot(0, self.view.fit_all)

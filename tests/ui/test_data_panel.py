@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QApplication
 
 from bpviz.engine.datasets import make_dataset
 from bpviz.scene import load_scene
@@ -199,6 +200,10 @@ def test_csv_file_preview_columns_and_task(window: MainWindow, tmp_path: Path, q
     assert p.csv.detected_label.text() == "detected: binary"
     assert p.csv.target.currentText() == "label"
     assert p.csv.ticked_features() == ["height", "weight"]
+    # two feature columns: the usual 2-D transforms, x1 and x2 being the raw columns
+    assert [e for e, box in p.checks.items() if box.isChecked()] == ["x1", "x2"]
+    click(qtbot, p.checks["x1*x2"])
+    assert window.document.data["transforms"] == ["x1", "x2", "x1*x2"]
     # the task: regression by choice
     qtbot.keyClick(p.csv.task, Qt.Key.Key_End)  # the last choice, as the keyboard picks it
     assert window.document.data["task"] == "regression"
@@ -264,3 +269,32 @@ def test_a_data_edit_during_run_pauses_and_starts_from_fresh_weights(
     for nid, arrays in fresh.session.executor.params.items():
         for name, a in arrays.items():
             assert np.array_equal(got[nid][name], a)
+
+
+def test_a_csv_with_every_other_column_as_feature_offers_its_transforms(
+    window: MainWindow, tmp_path: Path, qtbot
+) -> None:  # noqa: ANN001
+    open_scene(window, "exam", tmp_path)  # features left out: every column but the target
+    p = panel(window)
+    assert [e for e, box in p.checks.items() if box.isChecked()] == ["x1", "x2"]
+    click(qtbot, p.checks["x2^2"])
+    assert window.document.data["transforms"] == ["x1", "x2", "x2^2"]
+    click(qtbot, p.checks["x2^2"])
+    assert "transforms" not in window.document.data
+
+
+def test_tab_walks_from_the_kinds_to_the_numbers_to_the_features(
+    window: MainWindow, tmp_path: Path, qtbot
+) -> None:  # noqa: ANN001
+    open_scene(window, "moons", tmp_path)
+    p = panel(window)
+    click(qtbot, p.strip.buttons["circles"])  # the number fields are made for circles
+    qtbot.waitUntil(p.spins["factor"].isVisible)  # new fields show once the layout ran
+    want = [p.strip.buttons["csv"], *(p.spins[k] for k in ("n", "noise", "test_fraction",
+            "seed", "factor")), *p.checks.values(), p.transforms_edit]  # fmt: skip
+    p.strip.buttons["sine"].setFocus()
+    walked = []
+    for _ in want:
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        walked.append(QApplication.focusWidget())
+    assert walked == want
