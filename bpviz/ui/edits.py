@@ -11,10 +11,11 @@ from PySide6.QtWidgets import QWidget
 
 from bpviz.engine.errors import BpvizError
 from bpviz.model.clipboard import copy_nodes, duplicate_command, paste_command
-from bpviz.model.commands import RemoveNodes, SetOutput
+from bpviz.model.commands import Compound, RemoveNodes, SetOutput
 from bpviz.model.edits import InsertLayerAfter
 from bpviz.model.layout import auto_layout_command
 from bpviz.ui.actions import ActionRegistry, ActionSpec
+from bpviz.ui.canvas.header_controls import width_of_new
 from bpviz.ui.canvas.scene import CanvasScene
 from bpviz.ui.canvas.view import CanvasView
 from bpviz.ui.node_search import NodeSearchPopup
@@ -100,12 +101,20 @@ class CanvasEdits(QObject):
                 self.show_status("Select one node to insert a layer after it")
                 return
             node_id = ids[0]
-        command = InsertLayerAfter(node_id)
+        doc = self.undo.document
+        if node_id not in doc.nodes:
+            return
+        heads = sorted({e.dst for e in doc.consumers(node_id)})
+        new_id = doc.unique_id("dense")
+        width = width_of_new(new_id, "dense")
+        x, moves = self.canvas.splices.room_after(node_id, float("-inf"), heads, width)
+        insert = InsertLayerAfter(node_id, new_id, pos=(x, doc.pos(node_id)[1]))
+        command = insert if moves is None else Compound(insert.text, [insert, moves])
         if self.undo.push(command):
-            self.canvas.select([command.layer_id])
-            layer = self.undo.document.node(command.layer_id).attrs
+            self.canvas.select([insert.layer_id])
+            layer = doc.node(insert.layer_id).attrs
             self.show_status(
-                f"Inserted {command.layer_id} after {node_id}: {layer['units']} units, "
+                f"Inserted {insert.layer_id} after {node_id}: {layer['units']} units, "
                 f"{layer['activation']}"
             )
 

@@ -37,8 +37,10 @@ def test_templates_are_listed_with_their_descriptions_as_tooltips(window: MainWi
     menu = window.files.templates_menu
     names = [a.text() for a in menu.actions()]
     assert names == [CLASSIFIER, "Regressor for 1-D data", "Scalar expression", "Empty"]
-    assert menu.actions()[0].toolTip().startswith(
-        "Two tanh layers of 8 units and a binary cross-entropy loss, on circles"
+    assert (
+        menu.actions()[0]
+        .toolTip()
+        .startswith("Two tanh layers of 8 units and a binary cross-entropy loss, on circles")
     )
     assert menu.toolTipsVisible()
 
@@ -165,6 +167,20 @@ def test_insert_layer_after_by_shortcut_copies_the_layer_and_takes_its_wires(
         ("dense1", "out", "x"),
     }
     assert window.canvas.selected_ids() == ["dense1"]
+    # in h2's row, 40 right of it; out and the loss after it move right to leave 40 after it
+    pos, items = window.document.pos, window.canvas.node_items
+
+    def right(node_id: str) -> float:
+        return (
+            items[node_id].mapToScene(items[node_id].shape().boundingRect()).boundingRect().right()
+        )
+
+    assert pos("dense1") == (right("h2") + 40, 100)
+    assert pos("out")[0] == right("dense1") + 40
+    shift = pos("out")[0] - 600
+    assert [pos(n) for n in ("x", "h1", "h2", "out", "y", "loss")] == [
+        (0, 100), (200, 100), (400, 100), (600 + shift, 100), (600, 250), (800 + shift, 150)
+    ]  # fmt: skip
     assert window.undo.qstack.count() == 1
     window.undo.undo()
     assert window.document.to_scene_dict() == before

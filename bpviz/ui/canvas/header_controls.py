@@ -22,7 +22,7 @@ from bpviz.engine.graph import Node
 from bpviz.engine.ops import REGISTRY
 from bpviz.model.commands import SetAttr
 from bpviz.model.edits import change_units
-from bpviz.ui.canvas.items import HEADER_HEIGHT, SMALL_FONT, NodeItem
+from bpviz.ui.canvas.items import HEADER_HEIGHT, SMALL_FONT, NodeItem, node_width
 
 BUTTON = 14.0  # a square − or + button
 GAP = 3.0
@@ -39,6 +39,29 @@ def activations() -> tuple[str, ...]:
     return REGISTRY["dense"].attrs["activation"].choices
 
 
+def _widths() -> tuple[float, float]:
+    """The units number's and the activation button's widths."""
+    metrics = QFontMetricsF(SMALL_FONT)
+    units = metrics.horizontalAdvance("000") + 4
+    act = max(metrics.horizontalAdvance(a + ARROW) for a in activations()) + 8
+    return units, act
+
+
+def controls_width() -> float:
+    units, act = _widths()
+    return 2 * BUTTON + units + GAP + act
+
+
+def header_reserve() -> float:
+    """The header room the controls take, with their margin."""
+    return controls_width() + 6
+
+
+def width_of_new(node_id: str, op: str) -> float:
+    """How wide a node about to be added will be (to make room for it)."""
+    return node_width(node_id, header_reserve() if op in HEADER_OPS else 0.0)
+
+
 class DenseControls(QGraphicsItem):
     """[−] units [+] [activation ▾] on a dense node's header."""
 
@@ -48,12 +71,9 @@ class DenseControls(QGraphicsItem):
         self.units, self.activation = 1, "none"
         self.menu: QMenu | None = None  # the activation menu while it is open
         self._hover: str | None = None
-        metrics = QFontMetricsF(SMALL_FONT)
-        self._units_w = metrics.horizontalAdvance("000") + 4
-        self._act_w = max(metrics.horizontalAdvance(a + ARROW) for a in activations()) + 8
-        width = 2 * BUTTON + self._units_w + GAP + self._act_w
-        self._rect = QRectF(0, 0, width, HEIGHT)
-        node_item.reserve_header(width + 6)
+        self._units_w, self._act_w = _widths()
+        self._rect = QRectF(0, 0, controls_width(), HEIGHT)
+        node_item.reserve_header(header_reserve())
         self.setAcceptHoverEvents(True)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.refresh(node)

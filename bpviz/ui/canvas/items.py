@@ -80,6 +80,17 @@ PORT_STATES = {
 }
 
 
+def node_width(node_id: str, header_reserve: float = 0.0) -> float:
+    """A node's width: NODE_WIDTH, or wider (in steps of 10) when controls on its header
+    leave too little room for its id."""
+    if not header_reserve:
+        return NODE_WIDTH
+    title = QFontMetricsF(TITLE_FONT).horizontalAdvance(node_id)
+    return float(
+        min(HEADER_MAX_WIDTH, max(NODE_WIDTH, 10 * np.ceil((18 + title + header_reserve) / 10)))
+    )
+
+
 def node_summary(node: Node) -> str:
     """A short line under the title, e.g. 'dense 16 · relu' or 'const 2.5'."""
     a = node.attrs
@@ -168,8 +179,7 @@ class NodeItem(QGraphicsItem):
         """Keep `width` on the header's right for child controls (a dense layer's ± and
         activation) instead of the summary; the node widens so its id still fits."""
         self.header_reserve = width
-        title = QFontMetricsF(TITLE_FONT).horizontalAdvance(self.node_id)
-        need = min(HEADER_MAX_WIDTH, max(NODE_WIDTH, 10 * np.ceil((18 + title + width) / 10)))
+        need = node_width(self.node_id, width)
         if need != self._rect.width():
             self.prepareGeometryChange()
             self._rect.setWidth(need)

@@ -22,7 +22,8 @@ from bpviz.engine.ops import REGISTRY
 from bpviz.model.commands import AddNode, Command, Compound, MoveNodes, SetOutput
 from bpviz.model.document import Document
 from bpviz.model.edits import SpliceNode, splice_problem
-from bpviz.ui.canvas.items import NODE_WIDTH, EdgeItem
+from bpviz.ui.canvas.header_controls import width_of_new
+from bpviz.ui.canvas.items import EdgeItem
 
 
 class Canvas(Protocol):
@@ -137,33 +138,37 @@ class SpliceDrops:
         if problem:
             message = f"Added {add.node_id} beside the wire {src} → {dst}.{port}: {problem}"
             return self._with_output(add, op, add.node_id, message)
-        pos, moves = self._make_room(add.pos, src, dst)
-        command: Command = SpliceNode(add.node_id, op, Edge(src, dst, port), add.attrs, pos)
+        x, moves = self.room_after(src, add.pos[0], [dst], width_of_new(add.node_id, op))
+        command: Command = SpliceNode(
+            add.node_id, op, Edge(src, dst, port), add.attrs, (x, add.pos[1])
+        )
         if moves is not None:
             command = Compound(command.text, [command, moves])
         message = f"Inserted {add.node_id} into {src} → {dst}.{port}"
         return self._with_output(command, op, add.node_id, message)
 
-    def _make_room(
-        self, pos: tuple[float, float], src: str, dst: str
-    ) -> tuple[tuple[float, float], MoveNodes | None]:
-        """Where the spliced node goes (clear of `src`) and the move that shifts `dst` and
-        everything after it right when the node would cover them, as node editors do."""
+    def room_after(
+        self, src: str, x: float, heads: list[str], width: float
+    ) -> tuple[float, MoveNodes | None]:
+        """Where a node `width` wide put after `src` goes (at `x` or further right, clear of
+        `src`), and the move that shifts `heads` and everything after them right when the
+        node would cover them, as node editors do (None: there is room)."""
         items = self.scene.node_items
-        src_right = items[src].pos().x() + items[src].shape().boundingRect().width()
-        x = max(pos[0], src_right + ROOM)
-        shift = x + NODE_WIDTH + ROOM - items[dst].pos().x()
+        x = max(x, items[src].pos().x() + items[src].shape().boundingRect().width() + ROOM)
+        if not heads:
+            return x, None
+        shift = x + width + ROOM - min(items[h].pos().x() for h in heads)
         if shift <= 0:
-            return (x, pos[1]), None
+            return x, None
         doc = self.scene.document
-        after, todo = {dst}, [dst]
-        while todo:  # dst and its descendants, iteratively
+        after, todo = set(heads), list(heads)
+        while todo:  # the heads and their descendants, iteratively
             for edge in doc.consumers(todo.pop()):
                 if edge.dst not in after:
                     after.add(edge.dst)
                     todo.append(edge.dst)
         new = {n: (doc.pos(n)[0] + shift, doc.pos(n)[1]) for n in doc.nodes if n in after}
-        return (x, pos[1]), MoveNodes(new, text="Make room")
+        return x, MoveNodes(new, text="Make room")
 
     def _with_output(
         self, command: Command, op: str, node_id: str, message: str | None
