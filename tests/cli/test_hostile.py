@@ -124,6 +124,7 @@ def ok(f: Path) -> str:
 CASES: list[Case] = [
     # -- what is read as SCENE: only regular files, with a size cap
     Case("scene-missing", lambda f: ["eval", str(f / "nope.json")], r"nope\.json: cannot read file \(No such file"),
+    Case("scene-empty-name", lambda f: ["eval", ""], r"^'': cannot read file \(No such file or directory\)"),
     Case("scene-folder", lambda f: ["eval", str(f)], r"cannot read file \(a folder, not a regular file\)"),
     Case("scene-fifo", lambda f: ["eval", str(fifo(f, "s.json"))], r"s\.json: cannot read file \(a FIFO"),
     Case("scene-fifo-train", lambda f: ["train", str(fifo(f, "s.json")), "--steps", "1"], r"a FIFO"),
