@@ -1,7 +1,7 @@
 """The open document's file: open, save, autosave, crash recovery and recent files.
 
-Every way a document arrives (new, open, an example, a restored recovery copy) goes through
-`show`, which hands it to the window's `show_document` to put on screen.
+Every way a document arrives (new, a template, open, an example, a restored recovery copy)
+goes through `show`, which hands it to the window's `show_document` to put on screen.
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ from PySide6.QtWidgets import QMenu
 
 from bpviz.engine.errors import BpvizError
 from bpviz.examples import example_paths
+from bpviz.interop.files import load_any
 from bpviz.model.document import Document
-from bpviz.scene import load_scene, save_scene_dict, validate_scene_dict
+from bpviz.model.templates import template, templates
+from bpviz.scene import save_scene_dict, validate_scene_dict
 from bpviz.ui.actions import ActionRegistry, ActionSpec
 from bpviz.ui.dialogs import Dialogs
 from bpviz.ui.recovery import AUTOSAVE_MS, Recovery
@@ -28,7 +30,8 @@ K = QKeySequence.StandardKey
 
 
 class DocumentFiles(QObject):
-    """Registers new, open, save, save_as; fills File › Open Recent and File › Examples.
+    """Registers new, open, save, save_as; fills File › New from Template, File › Open Recent
+    and File › Examples.
 
     `show_document(document, base_dir)` puts a document on screen (base_dir resolves its
     relative data paths); `learned_state()` is the weights and optimizer state to save with
@@ -61,6 +64,13 @@ class DocumentFiles(QObject):
         self.base_dir: Path | None = None
         self.recent_menu = QMenu("Open &Recent")
         self.examples_menu = QMenu("&Examples")
+        self.templates_menu = QMenu("New from &Template")
+        self.templates_menu.setToolTipsVisible(True)
+        for t in templates():
+            act = self.templates_menu.addAction(t.name)
+            act.setToolTip(t.description)
+            act.setStatusTip(t.description)
+            act.triggered.connect(lambda _=False, name=t.name: self.new_from_template(name))
         for path in example_paths():
             act = self.examples_menu.addAction(path.stem.replace("_", " ").capitalize())
             act.setStatusTip(str(path))
@@ -121,6 +131,13 @@ class DocumentFiles(QObject):
             self.show(Document(), None)
             self.recovery.clear()
 
+    def new_from_template(self, name: str) -> None:
+        """A ready scene, data bound, unsaved and unmodified like New: Run works at once."""
+        if self.confirm_discard():
+            self.show(Document.from_scene_dict(template(name)), None)
+            self.recovery.clear()
+            self.show_status(f"New {name}: press Run (F5) to train it")
+
     def open_file_dialog(self) -> None:
         start = str(self.path.parent) if self.path else ""
         path = self.dialogs.open_path(start)
@@ -133,12 +150,13 @@ class DocumentFiles(QObject):
         if not self.confirm_discard():
             return False
         try:
-            scene = load_scene(path, runnable=False)  # a half-built graph still opens
-            document = Document.from_scene_dict(scene.to_dict())
+            # a half-built graph still opens; an ONNX model opens as a new, unsaved scene
+            document = Document.from_scene_dict(load_any(path, runnable=False))
         except BpvizError as e:
             self.dialogs.error("Could not open scene", str(e))
             return False
-        self.show(document, None if as_example else path, base_dir=path.parent)
+        imported = path.suffix.lower() != ".json"
+        self.show(document, None if as_example or imported else path, base_dir=path.parent)
         if not as_example:
             self._add_recent(path)
         self.recovery.clear()
