@@ -109,7 +109,9 @@ def _steps(text: str) -> int:
     return n
 
 
-def _distinct(scene: str, **outputs: str | os.PathLike[str] | None) -> None:
+def _distinct(
+    scene: str, *, what: str = "scene", **outputs: str | os.PathLike[str] | None
+) -> None:
     """Refuse two outputs naming one file, or an output that would replace the scene read
     (except --save, whose point may be to update the scene in place)."""
     seen: dict[str, str] = {}
@@ -118,7 +120,7 @@ def _distinct(scene: str, **outputs: str | os.PathLike[str] | None) -> None:
             continue
         real = os.path.realpath(path)
         if flag != "save" and real == os.path.realpath(scene):
-            raise UsageError(f"--{flag} {path} would replace the scene being read")
+            raise UsageError(f"--{flag} {path} would replace the {what} being read")
         if real in seen:
             raise UsageError(f"--{seen[real]} and --{flag} name the same file, {path}")
         seen[real] = flag
@@ -293,7 +295,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from bpviz.scene.files import check_writable
 
     out = Path(args.model).stem + ".json" if args.out is None else args.out
-    _distinct(args.model, out=out)
+    _distinct(args.model, what="model", out=out)
     check_writable(out)
     save_scene_dict(import_onnx(args.model), out)
     _say(f"wrote {out}")
