@@ -271,13 +271,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     from bpviz.scene.files import check_writable
 
     out = Path(args.scene).stem + TARGETS[args.to].suffix if args.out is None else args.out
+    check_writable(out)  # first: a folder such as / has no name to give the sidecar
     sidecar = Path(out).with_suffix(".npz") if args.to == "torch" else None
     if sidecar is not None and os.path.realpath(sidecar) == os.path.realpath(out):
         raise UsageError(
             f"--out {out}: the torch export writes its arrays to {sidecar}; end it in .py"
         )
     _distinct(args.scene, out=out, npz=sidecar)
-    check_writable(out)
     if sidecar is not None:
         check_writable(sidecar)
     out = Path(out)

@@ -172,6 +172,7 @@ CASES: list[Case] = [
     Case("csv-folder", lambda f: ["train", ok(f), "--steps", "1", "--csv", str(f)], r"a folder"),
     Case("export-dev-null", lambda f: (needs_root(), ["export", ok(f), "--to", "onnx", "--out", "/dev/null"])[1], r"cannot write /dev/null"),
     Case("export-folder", lambda f: ["export", ok(f), "--to", "numpy", "--out", str(f)], r"a folder"),
+    Case("export-root", lambda f: ["export", ok(f), "--to", "torch", "--out", "/"], r"cannot write /: that names a folder"),
     Case("export-fifo", lambda f: ["export", ok(f), "--to", "numpy", "--out", str(fifo(f, "x.py"))], r"FIFO"),
     Case("export-read-only", lambda f: ["export", ok(f), "--to", "numpy", "--out", str(read_only(f, "x.py"))], r"x\.py: the file is read-only"),
     Case("export-read-only-sidecar", lambda f: (read_only(f, "m.npz"), ["export", ok(f), "--to", "torch", "--out", str(f / "m.py")])[1], r"m\.npz: the file is read-only"),
