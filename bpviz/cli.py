@@ -20,16 +20,42 @@ from bpviz.engine.errors import BpvizError
 
 
 def _fmt(a: np.ndarray) -> str:
+    """A scalar, or an array's first entries and its shape: one short cell per array
+    (`--json` has every number)."""
     a = np.asarray(a)
     if a.ndim == 0:
         return f"{float(a):.6g}"
-    body = np.array2string(a, precision=4, threshold=8, edgeitems=2, max_line_width=60)
-    return f"{' '.join(body.split())}  shape {a.shape}"
+    flat = [f"{float(v):.4g}" for v in a.reshape(-1)[:4]]
+    if a.size > 4:
+        flat[-1:] = ["…", f"{float(a.reshape(-1)[-1]):.4g}"]
+    return f"[{' '.join(flat)}] {a.shape}"
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 step', '2 steps'."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _json_value(a: np.ndarray) -> Any:
     a = np.asarray(a)
     return a.item() if a.ndim == 0 else a.tolist()
+
+
+def _eval_rows(scene: Any) -> list[tuple[str, str, np.ndarray, np.ndarray]]:
+    """(name, op, value, gradient) for every computed node in pass order, each followed by
+    its own parameters that are not the node's value (a dense layer's W and b)."""
+    executor = scene.session.executor
+    rows = []
+    for nid in scene.graph.topological_order():
+        if not executor.has_value(nid):
+            continue
+        op = scene.graph.node(nid).op
+        rows.append((nid, op, scene.value(nid), scene.grad(nid)))
+        grads = executor.param_grads.get(nid, {})
+        for name, value in executor.params.get(nid, {}).items():
+            if name != "value" and name in grads:
+                rows.append((f"{nid}.{name}", f"{op} {name}", value, grads[name]))
+    return rows
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -38,23 +64,30 @@ def cmd_eval(args: argparse.Namespace) -> int:
     scene = load_scene(args.scene)
     out = scene.forward()
     scene.backward()
-    rows = {
-        nid: (scene.value(nid), scene.grad(nid))
-        for nid in scene.graph.topological_order()
-        if scene.session.executor.has_value(nid)
-    }
+    rows = _eval_rows(scene)
     if args.json:
         nodes = {
-            nid: {"value": _json_value(v), "grad": _json_value(g)} for nid, (v, g) in rows.items()
+            name: {"value": _json_value(v), "grad": _json_value(g)}
+            for name, _, v, g in rows
+            if "." not in name
         }
-        print(json.dumps({"output": _json_value(out), "nodes": nodes}))
+        params: dict[str, dict[str, Any]] = {}
+        for name, _, v, g in rows:
+            if "." in name:
+                nid, param = name.rsplit(".", 1)
+                params.setdefault(nid, {})[param] = {
+                    "value": _json_value(v),
+                    "grad": _json_value(g),
+                }
+        print(json.dumps({"output": _json_value(out), "nodes": nodes, "params": params}))
         return 0
     print(f"output {scene.graph.output} = {_fmt(out)}")
-    width = max((len(n) for n in rows), default=4)
-    ops = {n.id: n.op for n in scene.graph}
-    print(f"{'node':<{width}}  {'op':<13} {'value':<30} grad")
-    for nid, (v, g) in rows.items():
-        print(f"{nid:<{width}}  {ops[nid]:<13} {_fmt(v):<30} {_fmt(g)}")
+    table = [("node", "op", "value", "gradient")]
+    table += [(name, op, _fmt(v), _fmt(g)) for name, op, v, g in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(3)]
+    for row in table:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        print("  ".join([*cells, row[3]]))
     return 0
 
 
@@ -94,7 +127,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"loss": loss, "accuracy": acc, "steps": len(history)}))
     else:
-        line = f"trained {len(history)} steps: loss {loss:.6g}"
+        line = f"trained {_count(len(history), 'step')}: loss {loss:.6g}"
         if acc is not None:
             line += f", accuracy {acc:.1%}"
         print(line)
@@ -145,7 +178,10 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
         names = ", ".join(sorted({r.node_id for r in bad}))
         print(f"gradient check failed for: {names}")
         return 1
-    print(f"all {len(results)} gradients agree with finite differences")
+    if len(results) == 1:
+        print("the gradient agrees with finite differences")
+    else:
+        print(f"all {len(results)} gradients agree with finite differences")
     return 0
 
 
@@ -156,8 +192,8 @@ def _size(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(
             f"expected WIDTHxHEIGHT like 1400x900, got {text!r}"
         ) from None
-    if not (200 <= w <= 8000 and 200 <= h <= 8000):
-        raise argparse.ArgumentTypeError(f"size {w}x{h} is outside 200..8000 pixels")
+    if not (320 <= w <= 8000 and 240 <= h <= 8000):
+        raise argparse.ArgumentTypeError(f"size {w}x{h} is outside 320x240..8000x8000 pixels")
     return w, h
 
 
@@ -193,6 +229,9 @@ def cmd_window(args: argparse.Namespace) -> int:
     return run(args.scene)
 
 
+SCENE_HELP = "a bpviz scene file (.json), e.g. scenes/moons.json"
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="bpviz",
@@ -204,12 +243,18 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser(
         "eval", help="one forward and backward pass: every node's value and gradient"
     )
-    e.add_argument("scene")
+    e.add_argument("scene", help=SCENE_HELP)
     e.add_argument("--json", action="store_true", help="machine-readable output")
     e.set_defaults(func=cmd_eval)
 
-    t = sub.add_parser("train", help="train as the scene's training block says")
-    t.add_argument("scene")
+    t = sub.add_parser(
+        "train",
+        help="train as the scene's training block says",
+        description="Train as the scene's training block says (optimizer, learning rate, "
+        "batch size, seed), then print the loss (the output node's value) after the last "
+        "step and, for classifiers, the accuracy.",
+    )
+    t.add_argument("scene", help=SCENE_HELP)
     t.add_argument("--steps", type=int, required=True, help="optimizer steps to take")
     t.add_argument("--save", metavar="OUT", help="save the scene with learned weights")
     t.add_argument("--csv", metavar="LOSS.csv", help="write the loss history as CSV")
@@ -219,16 +264,20 @@ def build_parser() -> argparse.ArgumentParser:
     g = sub.add_parser(
         "gradcheck", help="compare gradients with finite differences (exit 1 on failure)"
     )
-    g.add_argument("scene")
+    g.add_argument("scene", help=SCENE_HELP)
     g.set_defaults(func=cmd_gradcheck)
 
     r = sub.add_parser(
         "render", help="draw the window showing a scene into a PNG (no display needed)"
     )
-    r.add_argument("scene")
-    r.add_argument("--out", required=True, metavar="FILE.png")
+    r.add_argument("scene", help=SCENE_HELP)
+    r.add_argument("--out", required=True, metavar="FILE.png", help="the PNG to write")
     r.add_argument(
-        "--size", type=_size, default=(1400, 900), metavar="WxH", help="default 1400x900"
+        "--size",
+        type=_size,
+        default=(1400, 900),
+        metavar="WxH",
+        help="image size in pixels, from 320x240 up (default 1400x900)",
     )
     r.add_argument("--steps", type=int, default=0, help="train this many steps first")
     r.set_defaults(func=cmd_render)
@@ -238,13 +287,13 @@ def build_parser() -> argparse.ArgumentParser:
     x = sub.add_parser(
         "export", help="write the graph as code: a PyTorch module, a numpy script or ONNX"
     )
-    x.add_argument("scene")
+    x.add_argument("scene", help=SCENE_HELP)
     x.add_argument("--to", required=True, choices=list(TARGETS), help="what to write")
     x.add_argument("--out", metavar="FILE", help="default: the scene's name, in this folder")
     x.set_defaults(func=cmd_export)
 
     w = sub.add_parser("open", help="open a scene in the window (the default command)")
-    w.add_argument("scene", nargs="?")
+    w.add_argument("scene", nargs="?", help=SCENE_HELP + " (default: an example)")
     w.set_defaults(func=cmd_window)
     return p
 

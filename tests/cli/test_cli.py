@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bpviz import load_scene
@@ -211,3 +212,49 @@ def test_export_errors_exit_2_with_one_line(
     assert main(["export", str(SCENES / "xor.json"), "--to", "numpy", "--out", str(missing)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("bpviz: error: cannot write") and err.count("\n") == 1
+
+
+def test_eval_shows_dense_weights_and_bias_gradients(capsys: pytest.CaptureFixture[str]) -> None:
+    """A dense layer's W and b get rows of their own; the score layer has no activation, so
+    its b gradient is the batch sum of the node's gradient and W's is h2ᵀ · grad(score)."""
+    code, out, _ = run(capsys, "eval", str(SCENES / "moons.json"), "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert set(data["params"]) == {"h1", "h2", "score"}
+    assert set(data["params"]["score"]) == {"W", "b"}
+    g_score = np.array(data["nodes"]["score"]["grad"])
+    h2 = np.array(data["nodes"]["h2"]["value"])
+    assert np.allclose(data["params"]["score"]["b"]["grad"], g_score.sum(axis=0), atol=1e-12)
+    assert np.allclose(data["params"]["score"]["W"]["grad"], h2.T @ g_score, atol=1e-12)
+
+    code, out, _ = run(capsys, "eval", str(SCENES / "moons.json"))
+    lines = out.splitlines()
+    names = [line.split()[0] for line in lines[2:]]
+    assert names[:4] == ["x", "h1", "h1.W", "h1.b"]
+    assert names[-4:] == ["score.W", "score.b", "t", "loss"]
+    header = lines[1]
+    for line in lines[2:]:  # every column starts where its heading does
+        for heading in ("op", "value", "gradient"):
+            col = header.index(heading)
+            assert line[col - 2 : col] == "  " and line[col] != " ", (heading, line)
+
+
+def test_counts_read_as_english(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, _ = run(capsys, "train", str(SCENES / "xor.json"), "--steps", "1")
+    assert code == 0 and out.startswith("trained 1 step: loss ")
+    one = tmp_path / "one.json"
+    one.write_text(
+        json.dumps(
+            {
+                "format": "bpviz-scene",
+                "version": 1,
+                "output": "t",
+                "nodes": [
+                    {"id": "w", "op": "param", "attrs": {"value": 0.5}},
+                    {"id": "t", "op": "tanh", "inputs": {"x": "w"}},
+                ],
+            }
+        )
+    )
+    code, out, _ = run(capsys, "gradcheck", str(one))
+    assert code == 0 and out.splitlines()[-1] == "the gradient agrees with finite differences"
