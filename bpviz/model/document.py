@@ -245,12 +245,17 @@ class Document:
     # ---- scene dicts ---------------------------------------------------------------------
     @classmethod
     def from_scene_dict(cls, scene: Mapping[str, Any]) -> Document:
-        """Build from a validated version-1 scene dict (the scene package checks files)."""
+        """Build from a validated version-1 scene dict (the scene package checks files).
+
+        `pos` is optional in a file: if any node has none, the whole graph is laid out left
+        to right, so no node hides under another."""
         doc = cls(scene.get("name"), scene.get("description"))
         entries = scene.get("nodes") or []
+        unplaced = False
         for entry in entries:
             doc._graph.add_node(entry["id"], entry["op"], _without_none(entry.get("attrs")))
-            doc._pos[entry["id"]] = as_pos(entry.get("pos", (0.0, 0.0)))
+            unplaced = unplaced or entry.get("pos") is None
+            doc._pos[entry["id"]] = as_pos(entry.get("pos") or (0.0, 0.0))
         for entry in entries:
             for port, src in (entry.get("inputs") or {}).items():
                 doc._graph.connect(src, entry["id"], port)
@@ -258,6 +263,10 @@ class Document:
         doc._data = copy.deepcopy(scene.get("data"))
         doc._training = copy.deepcopy(scene.get("training"))
         doc._state = copy.deepcopy(scene.get("state"))
+        if unplaced:
+            from bpviz.model.layout import auto_layout_positions  # layout builds on Document
+
+            doc._pos.update(auto_layout_positions(doc))
         return doc
 
     def to_scene_dict(self) -> dict[str, Any]:

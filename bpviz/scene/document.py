@@ -238,16 +238,18 @@ class Scene:
     def node_dict(self, node_id: str) -> dict[str, Any]:
         node = self.graph.node(node_id)
         spec = node.spec
-        x, y = self.positions.get(node_id, (0.0, 0.0))
-        return {
+        d = {
             "id": node.id,
             "op": node.op,
             "inputs": {p: node.inputs[p] for p in spec.inputs if p in node.inputs},
             "attrs": {
                 k: copy.deepcopy(node.attrs[k]) for k in spec.attrs if node.attrs.get(k) is not None
             },
-            "pos": [float(x), float(y)],
         }
+        if node_id in self.positions:  # a file without positions is laid out when opened
+            x, y = self.positions[node_id]
+            d["pos"] = [float(x), float(y)]
+        return d
 
     def state_dict(self) -> dict[str, Any]:
         """The session's learned state, limited to nodes still in the graph."""
@@ -294,7 +296,7 @@ def _scene(checked: _Checked, path: Path | None, base_dir: PathArg | None) -> Sc
     return Scene(
         checked.graph,
         checked.session,
-        {node["id"]: (node["pos"][0], node["pos"][1]) for node in n["nodes"]},
+        {node["id"]: (node["pos"][0], node["pos"][1]) for node in n["nodes"] if "pos" in node},
         name=n.get("name"),
         description=n.get("description"),
         data=n["data"],

@@ -145,23 +145,22 @@ def check_graph(scene: SceneModel, complete: bool) -> dict[str, int]:
 
 
 def normal_nodes(scene: SceneModel) -> list[dict[str, Any]]:
-    """Node dicts with every key present, ports and attrs in the op's order, null attrs
-    dropped (null means the default, as in the editor)."""
+    """Node dicts with every key present (but `pos`, kept only where the file has one),
+    ports and attrs in the op's order, null attrs dropped (null means the default, as in
+    the editor)."""
     out = []
     for node in scene.nodes:
         spec = REGISTRY[node.op]
         attrs = node.attrs
-        out.append(
-            {
-                "id": node.id,
-                "op": node.op,
-                "inputs": {p: node.inputs[p] for p in spec.inputs if p in node.inputs},
-                "attrs": {
-                    k: copy.deepcopy(attrs[k]) for k in spec.attrs if attrs.get(k) is not None
-                },
-                "pos": [float(node.pos[0]), float(node.pos[1])],
-            }
-        )
+        entry = {
+            "id": node.id,
+            "op": node.op,
+            "inputs": {p: node.inputs[p] for p in spec.inputs if p in node.inputs},
+            "attrs": {k: copy.deepcopy(attrs[k]) for k in spec.attrs if attrs.get(k) is not None},
+        }
+        if node.pos is not None:
+            entry["pos"] = [float(node.pos[0]), float(node.pos[1])]
+        out.append(entry)
     return out
 
 
