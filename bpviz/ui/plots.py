@@ -103,6 +103,8 @@ class LossPlot(QWidget):
         right.setLabel("accuracy", color=ACCURACY_COLOUR)
         right.setTicks([[(0.0, "0"), (0.5, "0.5"), (1.0, "1")], [(0.25, ""), (0.75, "")]])
         right.setStyle(hideOverlappingLabels=False)
+        # an axis drawing grid lines clips its labels to the plot: the "1" at the top would go
+        right.setGrid(False)
         self.accuracy_view.setXLink(item)
         self.accuracy_view.setYRange(0.0, 1.0, padding=0.05)
         self.accuracy_view.disableAutoRange(pg.ViewBox.YAxis)

@@ -30,20 +30,24 @@ from PySide6.QtWidgets import (
 from bpviz.engine.graph import Node
 from bpviz.engine.ops import REGISTRY
 from bpviz.ui.canvas.numbers import (
+    color_scale,
     describe,
-    format_number,
+    fit_number,
     heatmap,
     is_scalar,
     magnitude,
     scalar_of,
+    scale_text,
     sign_colour,
 )
 
-NODE_WIDTH = 160.0
+NODE_WIDTH = 160.0  # the narrowest node; a long id or summary widens its node
+MAX_NODE_WIDTH = 320.0  # beyond this the header is elided (ids may have 64 characters)
 HEADER_HEIGHT = 26.0
 ROW_HEIGHT = 22.0
 FOOTER_HEIGHT = 6.0
 NUMBERS_HEIGHT = 30.0  # the value | gradient strip under the ports
+SCALE_HEIGHT = 12.0  # under a heatmap: the numbers its colours run between
 PORT_RADIUS = 5.5
 PORT_HIT_RADIUS = 11.0
 GRID = 20.0
@@ -53,6 +57,8 @@ TITLE_FONT.setPointSizeF(9.5)
 TITLE_FONT.setBold(True)
 SMALL_FONT = QFont()
 SMALL_FONT.setPointSizeF(8.5)
+SCALE_FONT = QFont()
+SCALE_FONT.setPointSizeF(7.0)
 NUMBER_FONT = QFont()
 NUMBER_FONT.setPointSizeF(9.0)
 NUMBER_FONT.setBold(True)
@@ -70,6 +76,7 @@ MARK_COLOURS = {
     "check_bad": QColor("#d93025"),
 }
 FLAG_COLOURS = {"vanishing": QColor("#9334e6"), "exploding": QColor("#e37400")}
+HEAT_NEUTRAL = QColor("#e8eaed")  # a zero gradient: a light grey cell, not white on white
 STALE_VEIL = QColor(255, 255, 255, 150)  # numbers from before an edit: still there, faded
 PORT_STATES = {
     None: QColor("#ffffff"),
@@ -123,14 +130,14 @@ class NodeItem(QGraphicsItem):
         self._colour = QColor(self.spec.colour)
         rows = max(1, len(self.spec.inputs))
         self._rows = rows
-        height = HEADER_HEIGHT + rows * ROW_HEIGHT + NUMBERS_HEIGHT + FOOTER_HEIGHT
-        self._rect = QRectF(0, 0, NODE_WIDTH, height)
+        self._rect = QRectF(0, 0, self._header_width(), self._height(False))
         self.value: np.ndarray | None = None
         self.grad: np.ndarray | None = None
         self.stale = False
         self.mark: str | None = None  # "active" (being computed), "error", "check_ok", "check_bad"
         self.flag: str | None = None  # "vanishing" or "exploding" gradient
         self._images: dict[str, QImage] = {}
+        self._scales: dict[str, str] = {}
         self._attr_value = node.attrs.get("value")
         self._doc_tip = f"{node.id}: {self.spec.title} — {self.spec.doc}"
         self.setFlags(
@@ -145,6 +152,26 @@ class NodeItem(QGraphicsItem):
         self.setToolTip(self._doc_tip)
 
     # ---- geometry ------------------------------------------------------------------------
+    def _header_width(self) -> float:
+        """Wide enough for the id and the summary side by side, in steps of 10."""
+        title = QFontMetricsF(TITLE_FONT).horizontalAdvance(self.node_id)
+        summary = QFontMetricsF(SMALL_FONT).horizontalAdvance(self.summary)
+        need = 8 + title + 12 + summary + 8
+        return min(MAX_NODE_WIDTH, max(NODE_WIDTH, 10 * np.ceil(need / 10)))
+
+    def _height(self, scales: bool) -> float:
+        rows = HEADER_HEIGHT + self._rows * ROW_HEIGHT + NUMBERS_HEIGHT + FOOTER_HEIGHT
+        return rows + (SCALE_HEIGHT if scales else 0.0)
+
+    def _resize(self) -> None:
+        """New width or height (summary or heatmaps changed); wires follow the output port."""
+        rect = QRectF(0, 0, self._header_width(), self._height(bool(self._images)))
+        if rect != self._rect:
+            self.prepareGeometryChange()
+            self._rect = rect
+            for edge in self.edges:
+                edge.update_path()
+
     def boundingRect(self) -> QRectF:
         pad = PORT_RADIUS + 2
         return self._rect.adjusted(-pad, -pad, pad, pad)
@@ -160,7 +187,7 @@ class NodeItem(QGraphicsItem):
         return self.mapToScene(QPointF(0, HEADER_HEIGHT + (i + 0.5) * ROW_HEIGHT))
 
     def output_anchor(self) -> QPointF:
-        return self.mapToScene(QPointF(NODE_WIDTH, HEADER_HEIGHT + 0.5 * ROW_HEIGHT))
+        return self.mapToScene(QPointF(self._rect.width(), HEADER_HEIGHT + 0.5 * ROW_HEIGHT))
 
     def port_at(self, scene_pos: QPointF) -> tuple[str, str] | None:
         """('in', port) or ('out', '') if scene_pos is on a port, else None."""
@@ -176,6 +203,7 @@ class NodeItem(QGraphicsItem):
     def refresh(self, node: Node) -> None:
         self.summary = node_summary(node)
         self._attr_value = node.attrs.get("value")
+        self._resize()
         self.update()
 
     def value_box(self) -> QRectF:
@@ -207,11 +235,24 @@ class NodeItem(QGraphicsItem):
         """What the value | gradient strip shows; arrays become heatmaps."""
         self.value, self.grad, self.stale = value, grad, stale
         self._images = {}
-        if value is not None and not is_scalar(value):
-            self._images["value"] = heatmap(value, diverging=False)
-        if grad is not None and not is_scalar(grad):
-            self._images["grad"] = heatmap(grad, diverging=True)
+        self._scales = {}
+        for key, array, diverging in (("value", value, False), ("grad", grad, True)):
+            if array is not None and not is_scalar(array):
+                self._images[key] = heatmap(array, diverging, HEAT_NEUTRAL)
+                self._scales[key] = scale_text(*color_scale(array, diverging), diverging)
+        self._resize()
         self.update()
+
+    def shown_text(self, key: str) -> str | None:
+        """What the value ("value") or gradient ("grad") box shows as text: a number fitted
+        to its box, or an array's colour scale; None before the first pass."""
+        array = self.value if key == "value" else self.grad
+        if array is None:
+            return None
+        if key in self._images:
+            return self._scales[key]
+        room = self.value_box().width() - 12
+        return fit_number(scalar_of(array), room, QFontMetricsF(NUMBER_FONT).horizontalAdvance)
 
     def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
         """Tooltip text is built when the mouse arrives: formatting every array at every
@@ -285,7 +326,9 @@ class NodeItem(QGraphicsItem):
         painter.setFont(TITLE_FONT)
         title_rect = QRectF(8, 0, r.width() - 16, HEADER_HEIGHT)
         title_metrics = QFontMetricsF(TITLE_FONT)
-        title = title_metrics.elidedText(self.node_id, Qt.TextElideMode.ElideRight, r.width() * 0.5)
+        title = title_metrics.elidedText(
+            self.node_id, Qt.TextElideMode.ElideRight, max(r.width() * 0.5, r.width() - 110)
+        )
         painter.drawText(
             title_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, title
         )
@@ -331,35 +374,38 @@ class NodeItem(QGraphicsItem):
         painter.setPen(QPen(QColor("#e0e3e7"), 1.0))
         painter.drawLine(QPointF(6, top + 1), QPointF(r.width() - 6, top + 1))
         half = (r.width() - 12) / 2
+        left = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
         for i, (key, label, array) in enumerate(
             (("value", "v", self.value), ("grad", "∇", self.grad))
         ):
             box = QRectF(6 + i * half, top + 4, half - 4, NUMBERS_HEIGHT - 6)
             painter.setFont(SMALL_FONT)
             painter.setPen(MUTED_TEXT)
-            painter.drawText(box, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, label)
+            painter.drawText(box, left, label)
             inner = box.adjusted(12, 0, 0, 0)
             if array is None:
-                painter.drawText(
-                    inner, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, "—"
-                )
+                painter.drawText(inner, left, "—")
                 continue
             if key in self._images:
-                image = self._images[key]
                 # fill the box: a (batch, features) matrix reads as a strip of cells
                 target = inner.adjusted(0, 2, -4, -2)
                 painter.setPen(QPen(QColor("#c4c7c5"), 1))
                 painter.drawRect(target)
-                painter.drawImage(target, image)
+                painter.drawImage(target, self._images[key])
+                # and say what the colours mean: the scale, or that it is all zero
+                painter.setFont(SCALE_FONT)
+                painter.setPen(MUTED_TEXT)
+                below = QRectF(inner.left(), box.bottom(), inner.width(), SCALE_HEIGHT)
+                painter.drawText(
+                    below, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft, self._scales[key]
+                )
                 continue
-            x = scalar_of(array)
             painter.setPen(sign_colour(array) if key == "grad" else TEXT_COLOUR)
             painter.setFont(NUMBER_FONT)
-            painter.drawText(
-                inner, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, format_number(x)
-            )
+            painter.drawText(inner, left, self.shown_text(key) or "")
         if self.stale and (self.value is not None or self.grad is not None):
-            painter.fillRect(QRectF(1, top + 2, r.width() - 2, NUMBERS_HEIGHT - 2), STALE_VEIL)
+            veil = NUMBERS_HEIGHT - 2 + (SCALE_HEIGHT if self._images else 0.0)
+            painter.fillRect(QRectF(1, top + 2, r.width() - 2, veil), STALE_VEIL)
         if self.flag:
             painter.setPen(QPen(FLAG_COLOURS[self.flag], 1))
             painter.setBrush(FLAG_COLOURS[self.flag])
