@@ -202,7 +202,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     if args.steps < 0:
         raise BpvizError(f"--steps must be >= 0, got {args.steps}")
-    render(args.scene, args.out, args.size, args.steps)
+    render(args.scene, args.out, args.size, args.steps, args.theme)
     print(f"wrote {args.out}")
     return 0
 
@@ -280,6 +280,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="image size in pixels, from 320x240 up (default 1400x900)",
     )
     r.add_argument("--steps", type=int, default=0, help="train this many steps first")
+    r.add_argument(
+        "--theme",
+        choices=["light", "dark", "system"],
+        default="light",
+        help="colours to draw in (default light)",
+    )
     r.set_defaults(func=cmd_render)
 
     from bpviz.export import TARGETS

@@ -3,20 +3,66 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from bpviz.engine.errors import BpvizError
 
+HEADLESS_PLATFORMS = {"offscreen", "minimal", "vnc"}  # Qt platforms that need no display
+NO_DISPLAY = (
+    "no usable display for the window ({why}); set QT_QPA_PLATFORM=offscreen to run "
+    "without one, or draw the window into a PNG with `bpviz render SCENE.json --out FILE.png`"
+)
 
-def _application():  # noqa: ANN202
+
+def display_problem() -> str | None:
+    """Why Qt could not open a window here, or None. Qt aborts the whole process when its
+    platform plugin fails, so on X11/Wayland systems a throwaway process tries first."""
+    platform = os.environ.get("QT_QPA_PLATFORM", "").split(":")[0]
+    if platform in HEADLESS_PLATFORMS or not sys.platform.startswith(("linux", "freebsd")):
+        return None
+    if not platform and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return "neither DISPLAY nor WAYLAND_DISPLAY is set"
+    probe = "from PySide6.QtWidgets import QApplication; QApplication([])"
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60
+        )
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"starting Qt failed: {e}"
+    if result.returncode == 0:
+        return None
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    plugin = next((line for line in lines if "platform plugin" in line), None)
+    return (plugin or (lines[0] if lines else f"Qt exited with {result.returncode}")).strip()
+
+
+def _application(theme: str = "system"):  # noqa: ANN202
+    """The QApplication with bpviz's name, icon and `theme` ("system", "light", "dark")."""
     from PySide6.QtWidgets import QApplication
+
+    from bpviz.ui.assets import app_icon
+    from bpviz.ui.theme import apply_theme
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("bpviz")
     app.setOrganizationName("bpviz")
+    app.setDesktopFileName("bpviz")  # matches resources/bpviz.desktop
+    app.setWindowIcon(app_icon())
+    apply_theme(theme)
     return app
+
+
+def saved_theme() -> str:
+    """The theme chosen in View › Theme last time ("system" if none or unknown)."""
+    from PySide6.QtCore import QSettings
+
+    from bpviz.ui.theme import THEME_CHOICES
+
+    value = QSettings("bpviz", "bpviz").value("theme", "system")
+    return value if value in THEME_CHOICES else "system"
 
 
 def run(scene: str | None = None) -> int:
@@ -25,7 +71,13 @@ def run(scene: str | None = None) -> int:
         from bpviz.scene import load_scene
 
         load_scene(scene, runnable=False)  # a bad path fails on the command line, as elsewhere
-    app = _application()
+    problem = display_problem()
+    if problem is not None:
+        raise BpvizError(NO_DISPLAY.format(why=problem))
+    from bpviz.ui.theme import follow_system_scheme
+
+    app = _application(saved_theme())
+    follow_system_scheme()
     from bpviz.ui.main_window import MainWindow
 
     window = MainWindow()
@@ -39,14 +91,20 @@ def run(scene: str | None = None) -> int:
     return app.exec()
 
 
-def render(scene: str, out: str, size: tuple[int, int] = (1400, 900), steps: int = 0) -> None:
+def render(
+    scene: str,
+    out: str,
+    size: tuple[int, int] = (1400, 900),
+    steps: int = 0,
+    theme: str = "light",
+) -> None:
     """Draw the window showing `scene` into a PNG without a display, after `steps` training
     steps, with every node's value and gradient, the loss plot and the model's output."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from bpviz.scene import load_scene
 
     load_scene(scene)  # a bad file fails here with its SceneError, before any window exists
-    app = _application()
+    app = _application(theme)
     from PySide6.QtCore import QSettings
 
     from bpviz.ui.main_window import MainWindow

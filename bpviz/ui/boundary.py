@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QStackedLayout, QWidget
 from bpviz.engine.datasets import Dataset
 from bpviz.engine.errors import BpvizError
 from bpviz.engine.session import Session
-from bpviz.ui.theme import hint_label
+from bpviz.ui.theme import Theme, current_theme, hint_label, style_plot
 
 GRID = 80  # cells per side of the decision grid
 CURVE_POINTS = 200  # samples of a 1-D regression curve
@@ -97,7 +97,8 @@ class BoundaryView(QWidget):
     def __init__(self, parent: QWidget | None = None, grid: int = GRID) -> None:
         super().__init__(parent)
         self.grid = grid
-        self.plot = pg.PlotWidget(background="w")
+        self.plot = pg.PlotWidget()
+        style_plot(self.plot, current_theme())
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
         self.plot.setToolTip("● training points   ▲ test points")
@@ -132,6 +133,10 @@ class BoundaryView(QWidget):
         self._rect = QRectF()
         self._stale = False
         self._show_hint("No scene loaded.")
+
+    def theme_changed(self, theme: Theme) -> None:
+        """The plot's background and axes in the theme's colours (called by `apply_theme`)."""
+        style_plot(self.plot, theme)
 
     def sizeHint(self) -> QSize:
         return QSize(300, 280)

@@ -40,6 +40,7 @@ from bpviz.ui.canvas.numbers import (
     scale_text,
     sign_colour,
 )
+from bpviz.ui.theme import LIGHT, Theme, current_theme
 
 NODE_WIDTH = 160.0  # the narrowest node; a long id or summary widens its node
 MAX_NODE_WIDTH = 320.0  # beyond this the header is elided (ids may have 64 characters)
@@ -63,12 +64,7 @@ NUMBER_FONT = QFont()
 NUMBER_FONT.setPointSizeF(9.0)
 NUMBER_FONT.setBold(True)
 
-BODY_COLOUR = QColor("#ffffff")
-OUTLINE_COLOUR = QColor("#9aa0a6")
-SELECTED_COLOUR = QColor("#1a73e8")
-TEXT_COLOUR = QColor("#202124")
-MUTED_TEXT = QColor("#5f6368")
-WIRE_COLOUR = QColor("#80868b")
+WIRE_COLOUR = QColor(LIGHT.wire)  # the same in both themes
 MARK_COLOURS = {
     "active": QColor("#fbbc04"),
     "error": QColor("#d93025"),
@@ -76,10 +72,7 @@ MARK_COLOURS = {
     "check_bad": QColor("#d93025"),
 }
 FLAG_COLOURS = {"vanishing": QColor("#9334e6"), "exploding": QColor("#e37400")}
-HEAT_NEUTRAL = QColor("#e8eaed")  # a zero gradient: a light grey cell, not white on white
-STALE_VEIL = QColor(255, 255, 255, 150)  # numbers from before an edit: still there, faded
-PORT_STATES = {
-    None: QColor("#ffffff"),
+PORT_STATES = {  # None: the node's body colour
     "valid": QColor("#34a853"),
     "invalid": QColor("#ea4335"),
     "source": QColor("#fbbc04"),
@@ -236,9 +229,10 @@ class NodeItem(QGraphicsItem):
         self.value, self.grad, self.stale = value, grad, stale
         self._images = {}
         self._scales = {}
+        theme = current_theme()
         for key, array, diverging in (("value", value, False), ("grad", grad, True)):
             if array is not None and not is_scalar(array):
-                self._images[key] = heatmap(array, diverging, HEAT_NEUTRAL)
+                self._images[key] = heatmap(array, diverging, QColor(theme.heat_neutral))
                 self._scales[key] = scale_text(*color_scale(array, diverging), diverging)
         self._resize()
         self.update()
@@ -307,13 +301,16 @@ class NodeItem(QGraphicsItem):
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
         r = self._rect
+        theme = current_theme()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         selected = self.isSelected()
-        outline, width = (SELECTED_COLOUR, 2.5) if selected else (OUTLINE_COLOUR, 1.0)
+        outline, width = (
+            (QColor(theme.selected), 2.5) if selected else (QColor(theme.node_outline), 1.0)
+        )
         if self.mark in MARK_COLOURS:
             outline, width = MARK_COLOURS[self.mark], 3.5
         painter.setPen(QPen(outline, width))
-        painter.setBrush(BODY_COLOUR)
+        painter.setBrush(QColor(theme.node_body))
         painter.drawRoundedRect(r, 6, 6)
 
         header = QPainterPath()
@@ -345,7 +342,7 @@ class NodeItem(QGraphicsItem):
         for i, port in enumerate(self.spec.inputs):
             y = HEADER_HEIGHT + (i + 0.5) * ROW_HEIGHT
             self._paint_port(painter, QPointF(0, y), self.port_state.get(port))
-            painter.setPen(TEXT_COLOUR)
+            painter.setPen(QColor(theme.text))
             painter.drawText(
                 QRectF(PORT_RADIUS + 5, y - ROW_HEIGHT / 2, r.width() / 2, ROW_HEIGHT),
                 Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
@@ -354,7 +351,7 @@ class NodeItem(QGraphicsItem):
         y_out = HEADER_HEIGHT + 0.5 * ROW_HEIGHT
         self._paint_port(painter, QPointF(r.width(), y_out), self.port_state.get(""))
         if self.is_output:
-            painter.setPen(MUTED_TEXT)
+            painter.setPen(QColor(theme.muted))
             painter.drawText(
                 QRectF(
                     r.width() / 2,
@@ -366,12 +363,13 @@ class NodeItem(QGraphicsItem):
                 "output",
             )
 
-        self._paint_numbers(painter)
+        self._paint_numbers(painter, theme)
 
-    def _paint_numbers(self, painter: QPainter) -> None:
+    def _paint_numbers(self, painter: QPainter, theme: Theme) -> None:
         r = self._rect
         top = HEADER_HEIGHT + self._rows * ROW_HEIGHT
-        painter.setPen(QPen(QColor("#e0e3e7"), 1.0))
+        muted = QColor(theme.muted)
+        painter.setPen(QPen(QColor(theme.divider), 1.0))
         painter.drawLine(QPointF(6, top + 1), QPointF(r.width() - 6, top + 1))
         half = (r.width() - 12) / 2
         left = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
@@ -380,7 +378,7 @@ class NodeItem(QGraphicsItem):
         ):
             box = QRectF(6 + i * half, top + 4, half - 4, NUMBERS_HEIGHT - 6)
             painter.setFont(SMALL_FONT)
-            painter.setPen(MUTED_TEXT)
+            painter.setPen(muted)
             painter.drawText(box, left, label)
             inner = box.adjusted(12, 0, 0, 0)
             if array is None:
@@ -389,23 +387,23 @@ class NodeItem(QGraphicsItem):
             if key in self._images:
                 # fill the box: a (batch, features) matrix reads as a strip of cells
                 target = inner.adjusted(0, 2, -4, -2)
-                painter.setPen(QPen(QColor("#c4c7c5"), 1))
+                painter.setPen(QPen(QColor(theme.cell_border), 1))
                 painter.drawRect(target)
                 painter.drawImage(target, self._images[key])
                 # and say what the colours mean: the scale, or that it is all zero
                 painter.setFont(SCALE_FONT)
-                painter.setPen(MUTED_TEXT)
+                painter.setPen(muted)
                 below = QRectF(inner.left(), box.bottom(), inner.width(), SCALE_HEIGHT)
                 painter.drawText(
                     below, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft, self._scales[key]
                 )
                 continue
-            painter.setPen(sign_colour(array) if key == "grad" else TEXT_COLOUR)
+            painter.setPen(sign_colour(array) if key == "grad" else QColor(theme.text))
             painter.setFont(NUMBER_FONT)
             painter.drawText(inner, left, self.shown_text(key) or "")
         if self.stale and (self.value is not None or self.grad is not None):
             veil = NUMBERS_HEIGHT - 2 + (SCALE_HEIGHT if self._images else 0.0)
-            painter.fillRect(QRectF(1, top + 2, r.width() - 2, veil), STALE_VEIL)
+            painter.fillRect(QRectF(1, top + 2, r.width() - 2, veil), theme.stale_veil)
         if self.flag:
             painter.setPen(QPen(FLAG_COLOURS[self.flag], 1))
             painter.setBrush(FLAG_COLOURS[self.flag])
@@ -419,7 +417,8 @@ class NodeItem(QGraphicsItem):
 
     def _paint_port(self, painter: QPainter, centre: QPointF, state: str | None) -> None:
         painter.setPen(QPen(self._colour.darker(130), 1.5))
-        painter.setBrush(QBrush(PORT_STATES[state]))
+        fill = PORT_STATES[state] if state else QColor(current_theme().node_body)
+        painter.setBrush(QBrush(fill))
         radius = PORT_RADIUS + (1.5 if state else 0.0)
         painter.drawEllipse(centre, radius, radius)
 
@@ -438,6 +437,7 @@ class EdgeItem(QGraphicsPathItem):
     def __init__(self, src: NodeItem, dst: NodeItem, port: str) -> None:
         super().__init__()
         self.src, self.dst, self.port = src, dst, port
+        self._shown: tuple[np.ndarray | None, float, str | None] = (None, 0.0, None)
         self.setPen(QPen(WIRE_COLOUR, 2.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
         self.setZValue(0)
         src.edges.append(self)
@@ -453,6 +453,7 @@ class EdgeItem(QGraphicsPathItem):
     ) -> None:
         """Colour by the sign of the gradient the wire carries, thickness by its size
         relative to the largest on the canvas; no gradient: the plain grey wire."""
+        self._shown = (grad, largest, term)
         if grad is None:
             self.setPen(QPen(WIRE_COLOUR, 2.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
             self.setToolTip("")
@@ -462,6 +463,10 @@ class EdgeItem(QGraphicsPathItem):
         width = 1.5 + 5.5 * share**0.5
         self.setPen(QPen(sign_colour(grad), width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
         self.setToolTip(term or f"gradient carried: {describe(grad)}")
+
+    def recolour(self) -> None:
+        """Show the same gradient again, in the current theme's colours."""
+        self.set_gradient(*self._shown)
 
     def shape(self) -> QPainterPath:
         """A band around the wire, so hovering near it shows its tooltip."""

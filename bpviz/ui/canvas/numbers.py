@@ -9,12 +9,9 @@ from collections.abc import Callable
 import numpy as np
 from PySide6.QtGui import QColor, QImage
 
-from bpviz.ui.theme import GRAD_NEGATIVE, GRAD_POSITIVE
+from bpviz.ui.theme import current_theme
 
 MAX_CELLS = 24  # heatmaps show at most 24x24 cells; larger arrays are subsampled
-_WHITE = np.array([255, 255, 255], dtype=float)
-_POS = np.array(GRAD_POSITIVE.getRgb()[:3], dtype=float)
-_NEG = np.array(GRAD_NEGATIVE.getRgb()[:3], dtype=float)
 # a short viridis-like ramp for values (dark purple -> teal -> yellow), readable in grey too
 _RAMP = np.array([[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]], float)
 
@@ -124,15 +121,17 @@ def scale_text(lo: float, hi: float, diverging: bool) -> str:
 
 def heatmap(a: np.ndarray, diverging: bool, neutral: QColor | None = None) -> QImage:
     """One pixel per (folded) entry; the item scales it up without smoothing. Diverging maps
-    run from red through `neutral` (a zero gradient; default white) to blue."""
+    run from the theme's red through `neutral` (a zero gradient; default white) to its blue."""
     m = as_matrix(a, peaks=diverging)
     finite = np.isfinite(m)
     rgb = np.empty(m.shape + (3,))
     if diverging:
-        mid = _WHITE if neutral is None else np.array(neutral.getRgb()[:3], dtype=float)
+        theme = current_theme()
+        pos, neg = (_rgb(QColor(c)) for c in (theme.grad_positive, theme.grad_negative))
+        mid = np.full(3, 255.0) if neutral is None else _rgb(neutral)
         scale = float(np.max(np.abs(m[finite]))) if finite.any() else 1.0
         t = np.clip(np.where(finite, m, 0.0) / (scale or 1.0), -1.0, 1.0)[..., None]
-        rgb = np.where(t >= 0, mid + (_POS - mid) * t, mid + (_NEG - mid) * -t)
+        rgb = np.where(t >= 0, mid + (pos - mid) * t, mid + (neg - mid) * -t)
     else:
         lo = float(m[finite].min()) if finite.any() else 0.0
         hi = float(m[finite].max()) if finite.any() else 1.0
@@ -147,11 +146,17 @@ def heatmap(a: np.ndarray, diverging: bool, neutral: QColor | None = None) -> QI
     return image.copy()  # own the pixels: `data` is freed when this returns
 
 
+def _rgb(colour: QColor) -> np.ndarray:
+    return np.array(colour.getRgb()[:3], dtype=float)
+
+
 def sign_colour(g: np.ndarray) -> QColor:
+    """The theme's blue for a positive (summed) gradient, red for negative, grey for zero."""
     total = float(np.sum(g))
+    theme = current_theme()
     if total > 0:
-        return GRAD_POSITIVE
-    return GRAD_NEGATIVE if total < 0 else QColor("#80868b")
+        return QColor(theme.grad_positive)
+    return QColor(theme.grad_negative if total < 0 else theme.wire)
 
 
 def magnitude(a: np.ndarray) -> float:

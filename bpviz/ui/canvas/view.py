@@ -22,11 +22,9 @@ from bpviz.engine.ops import REGISTRY
 from bpviz.ui.canvas.items import GRID
 from bpviz.ui.canvas.scene import CanvasScene
 from bpviz.ui.palette import OP_MIME
+from bpviz.ui.theme import Theme, current_theme
 
 MIN_SCALE, MAX_SCALE = 0.1, 4.0
-BACKGROUND = QColor("#f6f7f9")
-GRID_MINOR = QColor("#e8eaed")
-GRID_MAJOR = QColor("#d5d8dc")
 
 
 class CanvasView(QGraphicsView):
@@ -168,9 +166,16 @@ class CanvasView(QGraphicsView):
             self.canvas.push(self.canvas.add_node_command(op, pos))
             event.acceptProposedAction()
 
-    # ---- background ----------------------------------------------------------------------
+    # ---- theme and background ------------------------------------------------------------
+    def theme_changed(self, theme: Theme) -> None:
+        """Called by `apply_theme`: items repaint (and rebuild their heatmaps) in its colours."""
+        self.canvas.refresh_theme()
+        self.viewport().update()
+
+
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
-        painter.fillRect(rect, BACKGROUND)
+        theme = current_theme()
+        painter.fillRect(rect, QColor(theme.canvas))
         if self.zoom() < 0.35:
             return  # a dense grid at low zoom is noise and costs frame time
         left = math.floor(rect.left() / GRID) * GRID
@@ -184,8 +189,8 @@ class CanvasView(QGraphicsView):
         while y < rect.bottom():
             (major if round(y / GRID) % 5 == 0 else minor).append((y, False))
             y += GRID
-        for colour, lines in ((GRID_MINOR, minor), (GRID_MAJOR, major)):
-            painter.setPen(QPen(colour, 0))
+        for colour, lines in ((theme.grid_minor, minor), (theme.grid_major, major)):
+            painter.setPen(QPen(QColor(colour), 0))
             for v, vertical in lines:
                 if vertical:
                     painter.drawLine(QPointF(v, rect.top()), QPointF(v, rect.bottom()))
