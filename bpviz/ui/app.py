@@ -23,8 +23,6 @@ def display_problem() -> str | None:
     platform = os.environ.get("QT_QPA_PLATFORM", "").split(":")[0]
     if platform in HEADLESS_PLATFORMS or not sys.platform.startswith(("linux", "freebsd")):
         return None
-    if not platform and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        return "neither DISPLAY nor WAYLAND_DISPLAY is set"
     probe = "from PySide6.QtWidgets import QApplication; QApplication([])"
     try:
         result = subprocess.run(
@@ -100,13 +98,19 @@ def render(
 ) -> None:
     """Draw the window showing `scene` into a PNG without a display, after `steps` training
     steps, with every node's value and gradient, the loss plot and the model's output."""
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"  # never a display, whatever the shell says
     from bpviz.scene import load_scene
 
     load_scene(scene)  # a bad file fails here with its SceneError, before any window exists
-    app = _application(theme)
-    from PySide6.QtCore import QSettings
+    from PySide6.QtCore import QSettings, qInstallMessageHandler
 
+    # Qt's own chatter ("This plugin does not support propagateSizeHints()") is not bpviz's
+    # to print: the command line's stderr carries bpviz's line only
+    qInstallMessageHandler(lambda mode, context, message: None)
+    app = _application(theme)
+
+    from bpviz.engine.files import write_atomic
+    from bpviz.ui.exports import png_bytes
     from bpviz.ui.main_window import MainWindow
     from bpviz.ui.recovery import Recovery
 
@@ -126,9 +130,8 @@ def render(
         app.processEvents()
         window.view.fit_all()
         app.processEvents()
-        ok = window.grab().save(out)
+        image = png_bytes(window.grab())
         window.undo.qstack.setClean()
         window.close()
         del settings
-    if not ok:
-        raise BpvizError(f"cannot write {out}")
+    write_atomic(out, image)
