@@ -258,3 +258,30 @@ def test_counts_read_as_english(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     )
     code, out, _ = run(capsys, "gradcheck", str(one))
     assert code == 0 and out.splitlines()[-1] == "the gradient agrees with finite differences"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X11/Wayland only")
+@pytest.mark.parametrize("display", [None, ":97"], ids=["unset", "no-server"])
+def test_no_usable_display_is_one_line_and_exit_2(display: str | None, tmp_path: Path) -> None:
+    """Plain `bpviz` where Qt cannot open a window: not Qt's abort (134), but one line that
+    says how to go on."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY")}
+    env.pop("DISPLAY", None)
+    if display is not None:
+        env["DISPLAY"] = display  # nothing listens there
+    env["HOME"] = str(tmp_path)  # no recovery file or settings of the person running tests
+    result = subprocess.run(
+        [sys.executable, "-m", "bpviz"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("bpviz: error: no "), lines
+    assert "QT_QPA_PLATFORM=offscreen" in lines[0] and "bpviz render" in lines[0]
+    assert result.stdout == ""
