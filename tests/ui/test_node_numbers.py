@@ -102,3 +102,15 @@ def test_scale_text() -> None:
     assert scale_text(-0.0016, 0.0016, True) == "±0.0016"
     assert scale_text(-3.4e-5, 1e5, False) == "−3.4e−5…1.0e5"
     assert scale_text(2.0, 2.0, False) == "2"
+
+
+@pytest.mark.parametrize(
+    "values",
+    [[0.024, 0.088], [-0.00123, 0.0456], [-12345.6, 98765.4], [1e-9, 3e-9], [-1e-4, 5e-4]],
+)
+def test_a_colour_scale_always_fits_its_box(qtbot, values: list[float]) -> None:  # noqa: ANN001
+    item = NodeItem(_node("logit", "dense", {"units": 2}), (0, 0))
+    item.set_numbers(np.array([values]), np.array([values]))
+    for key in ("value", "grad"):
+        width = QFontMetricsF(items.SCALE_FONT).horizontalAdvance(item.shown_text(key))
+        assert width <= item.value_box().width(), (key, item.shown_text(key))

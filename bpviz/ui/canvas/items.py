@@ -33,11 +33,11 @@ from bpviz.ui.canvas.numbers import (
     color_scale,
     describe,
     fit_number,
+    fit_scale,
     heatmap,
     is_scalar,
     magnitude,
     scalar_of,
-    scale_text,
     sign_colour,
 )
 from bpviz.ui.theme import LIGHT, Theme, current_theme
@@ -233,7 +233,10 @@ class NodeItem(QGraphicsItem):
         for key, array, diverging in (("value", value, False), ("grad", grad, True)):
             if array is not None and not is_scalar(array):
                 self._images[key] = heatmap(array, diverging, QColor(theme.heat_neutral))
-                self._scales[key] = scale_text(*color_scale(array, diverging), diverging)
+                room = self.value_box().width()  # the line under the label is free too
+                width_of = QFontMetricsF(SCALE_FONT).horizontalAdvance
+                lo, hi = color_scale(array, diverging)
+                self._scales[key] = fit_scale(lo, hi, diverging, room, width_of)
         self._resize()
         self.update()
 
@@ -393,7 +396,7 @@ class NodeItem(QGraphicsItem):
                 # and say what the colours mean: the scale, or that it is all zero
                 painter.setFont(SCALE_FONT)
                 painter.setPen(muted)
-                below = QRectF(inner.left(), box.bottom(), inner.width(), SCALE_HEIGHT)
+                below = QRectF(box.left(), box.bottom(), box.width(), SCALE_HEIGHT)
                 painter.drawText(
                     below, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft, self._scales[key]
                 )

@@ -107,16 +107,32 @@ def color_scale(a: np.ndarray, diverging: bool) -> tuple[float, float]:
     return float(finite.min()), float(finite.max())
 
 
-def scale_text(lo: float, hi: float, diverging: bool) -> str:
-    """The colour scale in words: '±1.3e−2', '0' for an all-zero gradient, '0…2.4'."""
+def scale_text(
+    lo: float, hi: float, diverging: bool, digits: int = 2, compact: bool = False
+) -> str:
+    """The colour scale in words: '±0.013', '0' for an all-zero gradient, '0…2.4'."""
 
     def short(x: float) -> str:
-        text = f"{x:.2g}"
-        return compact_number(x, 2) if "e" in text else text.replace("-", "−")
+        text = f"{x:.{digits}g}"
+        if x and (compact or "e" in text):
+            return compact_number(x, digits)
+        return text.replace("-", "−")
 
     if diverging:
         return "0" if hi == 0 else f"±{short(hi)}"
     return short(lo) if lo == hi else f"{short(lo)}…{short(hi)}"
+
+
+def fit_scale(
+    lo: float, hi: float, diverging: bool, room: float, width_of: Callable[[str], float]
+) -> str:
+    """`scale_text` with two significant digits, else one, else in compact notation: the
+    first that is at most `room` wide (the last in any case)."""
+    for digits, compact in ((2, False), (1, False), (1, True)):
+        text = scale_text(lo, hi, diverging, digits, compact)
+        if width_of(text) <= room:
+            break
+    return text
 
 
 def heatmap(a: np.ndarray, diverging: bool, neutral: QColor | None = None) -> QImage:
