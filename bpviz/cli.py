@@ -225,7 +225,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     check_writable(args.out)
     if args.steps:
         load_scene(args.scene).check_trainable()
-    from bpviz.ui.app import render
+    from bpviz.ui.render import render
 
     render(args.scene, args.out, args.size, args.steps, args.theme)
     print(f"wrote {args.out}")

@@ -1,11 +1,11 @@
-"""Starting the window, and rendering it offscreen to a PNG (`bpviz render`)."""
+"""Starting the window: the application with its name, icon and theme, after checking that
+Qt can open a window here at all."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from bpviz.engine.errors import BpvizError
@@ -87,51 +87,3 @@ def run(scene: str | None = None) -> int:
     elif not restored:
         window.open_default()
     return app.exec()
-
-
-def render(
-    scene: str,
-    out: str,
-    size: tuple[int, int] = (1400, 900),
-    steps: int = 0,
-    theme: str = "light",
-) -> None:
-    """Draw the window showing `scene` into a PNG without a display, after `steps` training
-    steps, with every node's value and gradient, the loss plot and the model's output."""
-    os.environ["QT_QPA_PLATFORM"] = "offscreen"  # never a display, whatever the shell says
-    from bpviz.scene import load_scene
-
-    load_scene(scene)  # a bad file fails here with its SceneError, before any window exists
-    from PySide6.QtCore import QSettings, qInstallMessageHandler
-
-    # Qt's own chatter ("This plugin does not support propagateSizeHints()") is not bpviz's
-    # to print: the command line's stderr carries bpviz's line only
-    qInstallMessageHandler(lambda mode, context, message: None)
-    app = _application(theme)
-
-    from bpviz.engine.files import write_atomic
-    from bpviz.ui.exports import png_bytes
-    from bpviz.ui.main_window import MainWindow
-    from bpviz.ui.recovery import Recovery
-
-    with tempfile.TemporaryDirectory() as tmp:  # fresh settings: the picture is reproducible
-        settings = QSettings(str(Path(tmp) / "render.ini"), QSettings.Format.IniFormat)
-        window = MainWindow(settings=settings, recovery=Recovery(Path(tmp)))
-        window.resize(*size)
-        window.show()
-        if not window.open_file(Path(scene)):
-            raise BpvizError(f"cannot render {scene}")
-        controller = window.training_ui.controller
-        if steps:
-            controller.session.train(steps)
-            window.loss_plot.set_history(controller.history)
-        controller.refresh()
-        window.training_ui.refresh_views()
-        app.processEvents()
-        window.view.fit_all()
-        app.processEvents()
-        image = png_bytes(window.grab())
-        window.undo.qstack.setClean()
-        window.close()
-        del settings
-    write_atomic(out, image)
