@@ -58,8 +58,9 @@ def saved_theme() -> str:
     from PySide6.QtCore import QSettings
 
     from bpviz.ui.theme import THEME_CHOICES
+    from bpviz.ui.theme_menu import SETTINGS_KEY
 
-    value = QSettings("bpviz", "bpviz").value("theme", "system")
+    value = QSettings("bpviz", "bpviz").value(SETTINGS_KEY, "system")
     return value if value in THEME_CHOICES else "system"
 
 

@@ -106,3 +106,26 @@ def test_system_choice_follows_the_desktop(themed, monkeypatch) -> None:  # noqa
 def test_unknown_theme_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown theme 'blue'"):
         theme.resolve_theme("blue")
+
+
+def test_theme_menu_applies_and_remembers(themed, qtbot, tmp_path) -> None:  # noqa: ANN001
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QMenuBar
+
+    from bpviz.ui.theme_menu import ThemeMenu
+
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    bar = QMenuBar()
+    qtbot.addWidget(bar)
+    menu = ThemeMenu(settings, bar)
+    bar.addMenu(menu)
+    assert [a.text() for a in menu.actions()] == ["Follow &System", "&Light", "&Dark"]
+    menu.popup(bar.mapToGlobal(bar.rect().bottomLeft()))
+    qtbot.waitExposed(menu)
+    dark = menu.actionGeometry(menu.actions_by_choice["dark"]).center()
+    qtbot.mouseClick(menu, Qt.MouseButton.LeftButton, pos=dark)
+    assert current_theme() is DARK and settings.value("theme") == "dark"
+    assert menu.actions_by_choice["dark"].isChecked()
+    assert not menu.actions_by_choice["light"].isChecked()
+    menu.actions_by_choice["light"].trigger()
+    assert current_theme() is LIGHT and settings.value("theme") == "light"
