@@ -4,6 +4,7 @@ Qt can open a window here at all."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -26,15 +27,29 @@ def display_problem() -> str | None:
     probe = "from PySide6.QtWidgets import QApplication; QApplication([])"
     try:
         result = subprocess.run(
-            [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60
+            [sys.executable, "-c", probe],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "QT_DEBUG_PLUGINS": "1"},  # says which library is missing
         )
     except (OSError, subprocess.TimeoutExpired) as e:
         return f"starting Qt failed: {e}"
-    if result.returncode == 0:
-        return None
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    plugin = next((line for line in lines if "platform plugin" in line), None)
-    return (plugin or (lines[0] if lines else f"Qt exited with {result.returncode}")).strip()
+    return None if result.returncode == 0 else qt_failure(result.stderr, result.returncode)
+
+
+def qt_failure(stderr: str, code: int) -> str:
+    """The cause in Qt's output: a missing system library (Qt's own hint names
+    libxcb-cursor0 whatever is missing), no display server, or Qt's first complaint."""
+    missing = re.search(r"(lib[\w.+-]+\.so[\d.]*): cannot open shared object file", stderr)
+    if missing:
+        return f"Qt's window plugin needs {missing.group(1)}, which is not installed"
+    cannot = re.search(r"could not connect to display ?(\S*)", stderr)
+    if cannot:
+        return f"cannot connect to display {cannot.group(1) or os.environ.get('DISPLAY', '')}"
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    complaint = [line for line in lines if not line.startswith("qt.core.")]
+    return complaint[0] if complaint else f"Qt exited with {code}"
 
 
 def _application(theme: str = "system"):  # noqa: ANN202

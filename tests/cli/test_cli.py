@@ -285,3 +285,23 @@ def test_no_usable_display_is_one_line_and_exit_2(display: str | None, tmp_path:
     assert len(lines) == 1 and lines[0].startswith("bpviz: error: no "), lines
     assert "QT_QPA_PLATFORM=offscreen" in lines[0] and "bpviz render" in lines[0]
     assert result.stdout == ""
+
+
+def test_qt_failure_names_the_real_cause() -> None:
+    """Qt's own hint names libxcb-cursor0 whatever library is missing; bpviz reads the loader's
+    message instead (these are Qt 6.11's words)."""
+    from bpviz.ui.app import qt_failure
+
+    missing = (
+        'qt.core.library: "/x/libqxcb.so" cannot load: Cannot load library /x/libqxcb.so: '
+        "libxcb-icccm.so.4: cannot open shared object file: No such file or directory\n"
+        "qt.qpa.plugin: From 6.5.0, xcb-cursor0 or libxcb-cursor0 is needed to load the Qt "
+        "xcb platform plugin.\n"
+    )
+    assert qt_failure(missing, 134) == (
+        "Qt's window plugin needs libxcb-icccm.so.4, which is not installed"
+    )
+    no_server = "qt.qpa.xcb: could not connect to display :97\nqt.qpa.plugin: Could not load\n"
+    assert qt_failure(no_server, 134) == "cannot connect to display :97"
+    assert qt_failure("qt.core.x: noise\nSomething else broke\n", 1) == "Something else broke"
+    assert qt_failure("", 134) == "Qt exited with 134"
