@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -72,24 +72,73 @@ class Session:
         self._use_training_set()
         return gradcheck(self.executor, **kwargs)
 
-    def predict(self, x: np.ndarray, node_id: str, params: ParamTree | None = None) -> np.ndarray:
-        """The value of `node_id` for inputs `x` (targets zero); for decision boundaries.
-        `params` (e.g. an earlier step's) replaces the current parameters for this call.
+    def prediction_node(self) -> str | None:
+        """The node whose value is the model's prediction: what feeds the loss's `pred` port,
+        or the output itself when it is not a loss."""
+        out = self.graph.output
+        if out is None:
+            return None
+        node = self.graph.nodes[out]
+        if node.spec.category == "losses":
+            return node.inputs.get("pred")
+        return out
+
+    def model_inputs(self, x: Any) -> np.ndarray:
+        """Raw input rows (N × F, the data's own features) as the input node receives them.
+        The one place that maps raw features to model inputs, so every view agrees."""
+        try:
+            rows = np.array(x, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise GraphError("predict: X must be numbers, one row per example") from None
+        if rows.ndim == 1:
+            rows = rows[:, None]
+        if rows.ndim != 2:
+            raise GraphError(f"predict: X must be rows × features, got shape {rows.shape}")
+        if self.dataset is not None and rows.shape[1] != self.dataset.n_features:
+            raise GraphError(
+                f"predict: X has {rows.shape[1]} feature(s) per row, "
+                f"the data has {self.dataset.n_features}"
+            )
+        return rows
+
+    def predict(
+        self, x: np.ndarray, node_id: str | None = None, params: ParamTree | None = None
+    ) -> np.ndarray:
+        """The value of `node_id` (default: the prediction) for raw input rows `x` with the
+        current parameters (targets zero). `params` (e.g. an earlier step's) replaces the
+        current parameters for this call."""
+        if node_id is None:
+            node_id = self.prediction_node()
+            if node_id is None:
+                raise GraphError("predict: the graph has no output to predict with")
+        return self.predict_many(x, (node_id,), params)[node_id]
+
+    def predict_many(
+        self, x: np.ndarray, node_ids: Sequence[str], params: ParamTree | None = None
+    ) -> dict[str, np.ndarray]:
+        """Several nodes' values from one pass over `x` (neuron maps of every layer at once).
 
         Runs on a private executor reading a copy of the parameter dict, so it neither
         overwrites the values of the last training pass nor draws parameters into the
         session (which would then be saved)."""
+        for node_id in node_ids:
+            self.graph.node(node_id)
+        rows = self.model_inputs(x)
         live = self.executor
         ex = self._probe
         if ex is None:
             ex = self._probe = Executor(self.graph, seed=live.seed)
         ex.seed = live.seed
         ex.use_params(dict(live.params if params is None else params))
-        ex.set_data(x, np.zeros(len(x)))
+        ex.set_data(rows, np.zeros(len(rows)))
+        wanted, found = set(node_ids), {}
         for step in ex.forward_steps():
-            if step.node_id == node_id:
-                return np.array(step.value)
-        raise GraphError(f"node '{node_id}' cannot be computed")
+            if step.node_id in wanted:
+                found[step.node_id] = np.array(step.value)
+                if len(found) == len(wanted):
+                    return found
+        missing = next(n for n in node_ids if n not in found)
+        raise GraphError(f"node '{missing}' cannot be computed")
 
     @property
     def history(self) -> History:

@@ -76,6 +76,14 @@ NUMPY_OPS: dict[str, tuple[str, dict[str, str]]] = {
         "np.where({x} > 0, {x}, {alpha} * {x})",
         {"x": "g * np.where({x} > 0, 1.0, {alpha})"},
     ),
+    "column": (
+        "{x}[..., {index}:{index} + 1]",
+        {"x": "np.where(np.arange({x}.shape[-1]) == {index}, g, 0.0)"},
+    ),
+    "concat": (
+        "np.concatenate([{a}, {b}], axis=-1)",
+        {"a": "g[..., :{a}.shape[-1]]", "b": "g[..., {a}.shape[-1]:]"},
+    ),
 }
 ACT = {
     "none": ("{z}", "1.0"),

@@ -86,6 +86,9 @@ TORCH_OPS: dict[str, Callable[[dict[str, str], dict[str, Any]], str]] = {
     "relu": _simple("torch.relu({x})"),
     "leaky_relu": lambda a, attrs: f"F.leaky_relu({a['x']}, {float(attrs.get('alpha', 0.01))!r})",
     "softmax": _simple("torch.softmax({x}, dim=-1)"),
+    "column": lambda a, attrs: f"{a['x']}[..., {int(attrs.get('index', 0))}:"
+    f"{int(attrs.get('index', 0)) + 1}]",
+    "concat": _simple("torch.cat([{a}, {b}], dim=-1)"),
     "mse": _simple("F.mse_loss({pred}, match({pred}, {target}))"),
     "bce": _simple("F.binary_cross_entropy_with_logits({pred}, match({pred}, {target}))"),
     "hinge": _simple("torch.relu(1 - match({pred}, {target}) * {pred}).mean()"),

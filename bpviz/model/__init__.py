@@ -19,13 +19,13 @@ from bpviz.model.commands import (
     ReplaceConnection,
     SetAttr,
     SetOutput,
+    SetParams,
+    set_weight_command,
 )
-from bpviz.model.document import SCENE_FORMAT, SCENE_VERSION, Document, Pos
+from bpviz.model.document import Document, Pos
 from bpviz.model.layout import auto_layout_command, auto_layout_positions
 
 __all__ = [
-    "SCENE_FORMAT",
-    "SCENE_VERSION",
     "AddNode",
     "ClipboardError",
     "Command",
@@ -40,9 +40,11 @@ __all__ = [
     "ReplaceConnection",
     "SetAttr",
     "SetOutput",
+    "SetParams",
     "auto_layout_command",
     "auto_layout_positions",
     "copy_nodes",
     "duplicate_command",
     "paste_command",
+    "set_weight_command",
 ]

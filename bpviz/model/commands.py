@@ -13,13 +13,12 @@ import copy
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from bpviz.engine.errors import GraphError
+import numpy as np
+
+from bpviz.engine.errors import GraphError, plural
 from bpviz.model.document import Document, Pos, as_pos
 
-
-def plural(count: int, noun: str) -> str:
-    """'1 node', '3 nodes': labels read naturally in the Edit menu."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+__all__ = ["plural"]  # with the commands below; labels read naturally in the Edit menu
 
 
 def _label(verb: str, ids: Sequence[str]) -> str:
@@ -280,3 +279,44 @@ class SetOutput(Command):
 
     def undo(self, doc: Document) -> None:
         doc.set_output(self._old)
+
+
+class SetParams(Command):
+    """Replace learned arrays of a layer: `new` on redo, `old` (what they were) on undo.
+
+    The arrays live in the training session, not in the document, so the caller, which
+    reads them there, passes the old ones in."""
+
+    def __init__(
+        self,
+        node_id: str,
+        new: Mapping[str, Any],
+        old: Mapping[str, Any],
+        text: str | None = None,
+    ) -> None:
+        self.node_id = node_id
+        self.new = {k: np.array(v, dtype=np.float64) for k, v in new.items()}
+        self.old = {k: np.array(v, dtype=np.float64) for k, v in old.items()}
+        if set(self.new) != set(self.old):
+            raise GraphError(f"node '{node_id}': new and old arrays differ in names")
+        self.text = text or f"Set {', '.join(self.new)} of {node_id}"
+
+    def redo(self, doc: Document) -> None:
+        doc.set_params(self.node_id, self.new)
+
+    def undo(self, doc: Document) -> None:
+        doc.set_params(self.node_id, self.old)
+
+
+def set_weight_command(
+    node_id: str, name: str, index: tuple[int, ...], value: float, current: Any
+) -> SetParams:
+    """One entry of a layer's array (dragging a weight): one undo step."""
+    old = np.array(current, dtype=np.float64)
+    new = old.copy()
+    try:
+        new[index] = value
+    except IndexError:
+        raise GraphError(f"node '{node_id}': {name} has no entry {list(index)}") from None
+    label = f"{node_id}.{name}[{','.join(map(str, index))}]"
+    return SetParams(node_id, {name: new}, {name: old}, text=f"Set {label}")

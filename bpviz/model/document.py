@@ -15,16 +15,17 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
 from psygnal import Signal
 
 from bpviz.engine.attrs import attr_problem
 from bpviz.engine.errors import GraphError
 from bpviz.engine.graph import Edge, Graph, Node
-
-SCENE_FORMAT = "bpviz-scene"
-SCENE_VERSION = 1
+from bpviz.scene import codec
 
 Pos = tuple[float, float]
+LEARNED_ARRAYS: dict[str, tuple[str, ...]] = {"dense": ("W", "b")}
+"""Ops whose learned arrays are not attrs, so they are edited with `set_params`."""
 
 
 def as_pos(pos: Any) -> Pos:
@@ -54,6 +55,7 @@ class Document:
     attr_changed = Signal(str, str, object)
     output_changed = Signal(object)
     state_changed = Signal(object)
+    params_set = Signal(str, object)  # node id, {array name: new array}
     changed = Signal()
 
     def __init__(self, name: str | None = None, description: str | None = None) -> None:
@@ -236,6 +238,36 @@ class Document:
         self.state_changed.emit(state)
         self.changed.emit()
 
+    def set_params(self, node_id: str, arrays: Mapping[str, Any]) -> None:
+        """Give a layer's learned arrays new values (a dragged weight; a layer's weights put
+        back). The training session listens and uses them; a learned-state block that holds
+        this node is updated too, so saving keeps the edit."""
+        node = self._graph.node(node_id)
+        names = LEARNED_ARRAYS.get(node.op)
+        if names is None:
+            raise GraphError(f"node '{node_id}': a {node.op} has no learned arrays to set")
+        clean: dict[str, np.ndarray] = {}
+        for name, value in arrays.items():
+            if name not in names:
+                raise GraphError(
+                    f"node '{node_id}': a {node.op} has no array '{name}' "
+                    f"(it has {', '.join(names)})"
+                )
+            try:
+                a = np.array(value, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise GraphError(f"node '{node_id}': {name} must be numbers") from None
+            if not np.isfinite(a).all():
+                raise GraphError(f"node '{node_id}': {name} must be finite")
+            clean[name] = a
+        held = (self._state or {}).get("params") or {}
+        if node_id in held:
+            state = copy.deepcopy(self._state)
+            state["params"][node_id].update({k: a.tolist() for k, a in clean.items()})
+            self._state = state
+        self.params_set.emit(node_id, {k: a.copy() for k, a in clean.items()})
+        self.changed.emit()
+
     def _structure_changed(self) -> None:
         if self._state is not None:
             self._state = None
@@ -245,21 +277,15 @@ class Document:
     # ---- scene dicts ---------------------------------------------------------------------
     @classmethod
     def from_scene_dict(cls, scene: Mapping[str, Any]) -> Document:
-        """Build from a validated version-1 scene dict (the scene package checks files).
+        """Build from a validated scene dict (the scene package checks files).
 
         `pos` is optional in a file: if any node has none, the whole graph is laid out left
         to right, so no node hides under another."""
         doc = cls(scene.get("name"), scene.get("description"))
         entries = scene.get("nodes") or []
-        unplaced = False
-        for entry in entries:
-            doc._graph.add_node(entry["id"], entry["op"], _without_none(entry.get("attrs")))
-            unplaced = unplaced or entry.get("pos") is None
-            doc._pos[entry["id"]] = as_pos(entry.get("pos") or (0.0, 0.0))
-        for entry in entries:
-            for port, src in (entry.get("inputs") or {}).items():
-                doc._graph.connect(src, entry["id"], port)
-        doc._graph.set_output(scene.get("output"))
+        codec.build_graph(entries, scene.get("output"), doc._graph)
+        doc._pos = {entry["id"]: as_pos(entry.get("pos") or (0.0, 0.0)) for entry in entries}
+        unplaced = any(entry.get("pos") is None for entry in entries)
         doc._data = copy.deepcopy(scene.get("data"))
         doc._training = copy.deepcopy(scene.get("training"))
         doc._state = copy.deepcopy(scene.get("state"))
@@ -270,32 +296,17 @@ class Document:
         return doc
 
     def to_scene_dict(self) -> dict[str, Any]:
-        """A version-1 scene dict; ports and attrs in the op's order so output is deterministic."""
-        scene: dict[str, Any] = {"format": SCENE_FORMAT, "version": SCENE_VERSION}
-        if self._name is not None:
-            scene["name"] = self._name
-        if self._description is not None:
-            scene["description"] = self._description
-        scene["output"] = self._graph.output
-        scene["nodes"] = [self.node_dict(node_id) for node_id in self._graph.nodes]
-        scene["data"] = copy.deepcopy(self._data)
-        scene["training"] = copy.deepcopy(self._training)
-        scene["state"] = copy.deepcopy(self._state)
-        return scene
+        """The scene dict, as the codec lays it out (deterministic: the op's port order)."""
+        return codec.scene_dict(
+            name=self._name,
+            description=self._description,
+            output=self._graph.output,
+            nodes=[self.node_dict(node_id) for node_id in self._graph.nodes],
+            data=self._data,
+            training=self._training,
+            state=copy.deepcopy(self._state),
+        )
 
     def node_dict(self, node_id: str) -> dict[str, Any]:
         """One node as written in a scene file."""
-        node = self._graph.node(node_id)
-        spec = node.spec
-        x, y = self._pos[node_id]
-        return {
-            "id": node.id,
-            "op": node.op,
-            "inputs": {p: node.inputs[p] for p in spec.inputs if p in node.inputs},
-            "attrs": {k: copy.deepcopy(node.attrs[k]) for k in spec.attrs if k in node.attrs},
-            "pos": [x, y],
-        }
-
-
-def _without_none(attrs: Mapping[str, Any] | None) -> dict[str, Any]:
-    return {k: v for k, v in (attrs or {}).items() if v is not None}
+        return codec.node_dict(self._graph.node(node_id), self._pos[node_id])

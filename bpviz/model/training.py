@@ -61,14 +61,17 @@ class TrainingController:
         self._order: list[str] = []
         self._loss: float | None = None
         self._graph_version = document.graph.version
+        self._params_edited = False  # weights set by hand: worth saving before any step
         document.changed.connect(self._on_document_changed)
         document.attr_changed.connect(self._on_attr_changed)
         document.node_removed.connect(self.session.executor.forget_params)
+        document.params_set.connect(self._on_params_set)
 
     def close(self) -> None:
         self.document.changed.disconnect(self._on_document_changed)
         self.document.attr_changed.disconnect(self._on_attr_changed)
         self.document.node_removed.disconnect(self.session.executor.forget_params)
+        self.document.params_set.disconnect(self._on_params_set)
 
     # ---- state ---------------------------------------------------------------------------
     @property
@@ -104,6 +107,18 @@ class TrainingController:
         if node_id in self.document.nodes and self.document.node(node_id).op in PARAM_OPS:
             # new value, shape or init: the node's parameters are drawn again from its attrs
             self.session.executor.forget_params(node_id)
+
+    def _on_params_set(self, node_id: str, arrays: dict[str, np.ndarray]) -> None:
+        """Use a layer's arrays as set on the document (in place where the shape fits, so
+        the optimizer's slots stay paired with them); the shown numbers are then stale."""
+        held = self.session.executor.params.setdefault(node_id, {})
+        for name, a in arrays.items():
+            if name in held and held[name].shape == a.shape:
+                held[name][...] = a
+            else:
+                held[name] = np.array(a)
+        self.session.executor.use_params(self.session.executor.params)  # shapes checked again
+        self._params_edited = True
 
     # ---- reading the numbers -------------------------------------------------------------
     def value(self, node_id: str) -> np.ndarray | None:
@@ -212,6 +227,7 @@ class TrainingController:
     def reset(self, seed: int | None = None) -> None:
         """New initial parameters (seeded), optimizer and history; nothing shown."""
         self.session.trainer.reset(seed)
+        self._params_edited = False
         self._steps = None
         self.values, self.grads, self.contributions = {}, {}, {}
         self._set_phase("idle")
@@ -229,8 +245,11 @@ class TrainingController:
 
     def state_dict(self) -> dict[str, Any] | None:
         """Learned parameters and optimizer state for saving; None until the optimizer has
-        taken a step (freshly drawn weights are reproducible from the seed: no need to save)."""
-        if not self.session.executor.params or self.session.trainer.step_count == 0:
+        taken a step or a weight was set by hand (freshly drawn weights are reproducible from
+        the seed: no need to save)."""
+        if not self.session.executor.params:
+            return None
+        if self.session.trainer.step_count == 0 and not self._params_edited:
             return None
         with contextlib.suppress(BpvizError):
             # an edit may have changed a layer's shape: a pass redraws just the misfits,

@@ -257,7 +257,7 @@ def test_counts_read_as_english(capsys: pytest.CaptureFixture[str], tmp_path: Pa
         )
     )
     code, out, _ = run(capsys, "gradcheck", str(one))
-    assert code == 0 and out.splitlines()[-1] == "the gradient agrees with finite differences"
+    assert code == 0 and out.splitlines()[-1] == "the 1 gradient agrees with finite differences"
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X11/Wayland only")

@@ -80,6 +80,8 @@ CASES: dict[str, list[tuple[dict, list[np.ndarray], dict]]] = {
             {"W": np.array([[1.0, -1.0]]), "b": np.zeros(2)},
         ),
     ],
+    "column": [({"index": 1}, [anyv(4, 3)], {}), ({"index": 0}, [anyv(2)], {})],
+    "concat": [({}, [anyv(3, 1), anyv(3, 2)], {}), ({}, [anyv(2), anyv(1)], {})],
     "mse": [
         ({}, [anyv(5, 1), anyv(5, 1)], {}),
         ({}, [anyv(5, 1), anyv(5)], {}),

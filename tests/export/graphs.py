@@ -43,6 +43,7 @@ def random_scene(seed: int) -> dict[str, Any]:
     for _ in range(8):
         step = str(rng.choice(STEPS))
         prev = STEP_BUILDERS[step](b, prev, str(rng.choice(partners)), positive)
+    prev = _columns(b, prev, "", positive)  # after the drawn steps: their draws stay as they were
     return {
         "format": "bpviz-scene",
         "version": 1,
@@ -104,6 +105,12 @@ def _reduce(op: str, axis: Any):  # noqa: ANN202
         return b.add("add", {"a": x, "b": reduced})
 
     return build
+
+
+def _columns(b: _Builder, x: str, other: str, pos: str) -> str:
+    """x's columns in another order: column 2, then columns 0 and 1 joined."""
+    cols = [b.add("column", {"x": x}, index=i) for i in (2, 0, 1)]
+    return b.add("concat", {"a": cols[0], "b": b.add("concat", {"a": cols[1], "b": cols[2]})})
 
 
 STEP_BUILDERS = {

@@ -228,6 +228,20 @@ def _loss(op: str) -> Step:
     return step
 
 
+def _column(b: _Graph, h: str) -> str:
+    """One column of h: a (3, 1) that broadcasts back over it."""
+    return b.add("column", {"index": int(b.rng.integers(3))}, x=h)
+
+
+def _concat(b: _Graph, h: str) -> str:
+    """h's columns reordered: a column of h beside a (3, 2) source, or the other way round."""
+    col = b.add("column", {"index": int(b.rng.integers(3))}, x=h)
+    other = b.source((3, 2))
+    return b.add("concat", a=col, b=other) if b.rng.random() < 0.5 else b.add(
+        "concat", a=other, b=col
+    )
+
+
 AXES: list[int | list[int] | None] = [None, 0, -1, [0, 1], [1, -2], []]
 STEPS: list[Step] = [
     *(_binary(op) for op in ("add", "sub", "mul")),
@@ -244,6 +258,8 @@ STEPS: list[Step] = [
     _matmul,
     *(_matmul_vector(side) for side in ("left", "right", "both")),
     _dense,
+    _column,
+    _concat,
     *(_loss(op) for op in ("mse", "bce", "hinge", "cross_entropy")),
 ]
 

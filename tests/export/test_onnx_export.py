@@ -165,6 +165,14 @@ def _blocks(c: _Chain) -> dict[str, Any]:
         "dense": lambda: c.unary(
             "dense", units=3, activation=str(rng.choice(["none", "tanh", "sigmoid", "relu"]))
         ),
+        "column": lambda: c.binary(
+            "concat",
+            c.unary("column", index=int(rng.integers(3))),
+            c.const(_const(rng, (4, 2), -1.0, 1.0)),
+        ),
+        "concat": lambda: c.binary(
+            "concat", c.const(_const(rng, (4, 2), -1.0, 1.0)), c.unary("column", index=2)
+        ),
         "mse": lambda: c.loss_inside("mse", _target_for(rng, "column"), "target"),
         "bce": lambda: c.loss_inside("bce", _target_for(rng, "column")),
         "hinge": lambda: c.loss_inside("hinge", _target_for(rng, "signs"), "input"),
