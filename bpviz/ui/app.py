@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from bpviz.engine.errors import BpvizError
 
@@ -68,6 +69,14 @@ def _application(theme: str = "system"):  # noqa: ANN202
     return app
 
 
+def new_window(settings: Any = None, recovery: Any = None) -> Any:
+    """A main window (with its own QSettings and Recovery, e.g. fresh ones for `bpviz
+    render`); the entry points here are the only code that knows the main window."""
+    from bpviz.ui.main_window import MainWindow
+
+    return MainWindow(settings=settings, recovery=recovery)
+
+
 def saved_theme() -> str:
     """The theme chosen in View › Theme last time ("system" if none or unknown)."""
     from PySide6.QtCore import QSettings
@@ -96,9 +105,9 @@ def run(scene: str | None = None) -> int:
 
     window = MainWindow()
     window.show()
-    restored = window.recovery.exists() and window.offer_recovery()
+    restored = window.files.recovery.exists() and window.files.offer_recovery()
     if scene is not None:
-        if not window.open_file(Path(scene)):
+        if not window.files.open_file(Path(scene)):
             return 2
     elif not restored:
         window.open_default()

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bpviz.engine.errors import BpvizError
-from bpviz.ui.app import _application
+from bpviz.ui.app import _application, new_window
 
 
 def render(
@@ -49,17 +49,16 @@ def rendered_window(scene: str, size: tuple[int, int], steps: int = 0) -> Iterat
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from bpviz.ui.main_window import MainWindow
     from bpviz.ui.recovery import Recovery
     from bpviz.ui.training_ui import SLICE_S
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = QSettings(str(Path(tmp) / "render.ini"), QSettings.Format.IniFormat)
-        window = MainWindow(settings=settings, recovery=Recovery(Path(tmp)))
+        window = new_window(settings, Recovery(Path(tmp)))
         try:
             window.show()
             _lay_out(window, size)
-            if not window.open_file(Path(scene)):
+            if not window.files.open_file(Path(scene)):
                 raise BpvizError(f"cannot render {scene}")
             controller = window.training_ui.controller
             done = 0
