@@ -14,6 +14,7 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPen,
+    QResizeEvent,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QGraphicsView, QWidget
@@ -46,12 +47,14 @@ class CanvasView(QGraphicsView):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._pan_from: QPoint | None = None
         self._space_down = False
+        self.keep_fitted = False  # refit on resize, until the person zooms or pans
 
     # ---- zoom and pan --------------------------------------------------------------------
     def zoom(self) -> float:
         return self.transform().m11()
 
     def zoom_by(self, factor: float) -> None:
+        self.keep_fitted = False
         target = min(MAX_SCALE, max(MIN_SCALE, self.zoom() * factor))
         factor = target / self.zoom()
         if not math.isclose(factor, 1.0):
@@ -61,6 +64,23 @@ class CanvasView(QGraphicsView):
     def wheelEvent(self, event: QWheelEvent) -> None:
         self.zoom_by(1.0015 ** event.angleDelta().y())
         event.accept()
+
+    def actual_size(self) -> None:
+        """100 % (Ctrl+0)."""
+        self.keep_fitted = False
+        self.resetTransform()
+        self.zoom_changed.emit(1.0)
+
+    def fit_new(self) -> None:
+        """A document just opened: fit it, and keep fitting while the window settles into its
+        size (docks laid out, geometry restored) until the person zooms or pans."""
+        self.keep_fitted = True
+        self.fit_all()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.keep_fitted:
+            self.fit_all()
 
     def fit_all(self) -> None:
         """Show every node (F)."""
@@ -84,6 +104,7 @@ class CanvasView(QGraphicsView):
             event.button() == Qt.MouseButton.LeftButton and self._space_down
         )
         if panning:
+            self.keep_fitted = False
             self._pan_from = event.position().toPoint()
             self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
             event.accept()
