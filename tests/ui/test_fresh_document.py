@@ -61,6 +61,19 @@ def test_an_opened_graph_is_fitted_and_stays_fitted_until_the_view_is_moved(wind
     assert window.view.zoom() == zoomed
 
 
+def test_fitting_on_resize_ends_when_the_window_has_settled(window, qtbot) -> None:  # noqa: ANN001
+    from bpviz.ui.canvas.view import SETTLE_MS
+
+    assert window.files.open_file(SCENES / "moons.json")
+    assert window.view.keep_fitted
+    qtbot.wait(SETTLE_MS + 100)
+    assert not window.view.keep_fitted
+    zoom = window.view.zoom()
+    window.resize(1500, 950)
+    qtbot.wait(10)
+    assert window.view.zoom() == zoom  # later resizes leave the view alone
+
+
 def test_zoom_label_says_zoom(window, qtbot) -> None:  # noqa: ANN001
     assert window.files.open_file(SCENES / "xor.json")
     qtbot.keyClick(window.view, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)

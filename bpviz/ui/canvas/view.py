@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QDragEnterEvent,
@@ -26,6 +26,7 @@ from bpviz.ui.palette import OP_MIME
 from bpviz.ui.theme import Theme, current_theme
 
 MIN_SCALE, MAX_SCALE = 0.1, 4.0
+SETTLE_MS = 1500  # after opening, resizes refit the graph this long (the window settling)
 
 
 class CanvasView(QGraphicsView):
@@ -47,7 +48,9 @@ class CanvasView(QGraphicsView):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._pan_from: QPoint | None = None
         self._space_down = False
-        self.keep_fitted = False  # refit on resize, until the person zooms or pans
+        self.keep_fitted = False  # refit on resize: just after a document opened
+        self._settled = QTimer(self, singleShot=True, interval=SETTLE_MS)
+        self._settled.timeout.connect(lambda: setattr(self, "keep_fitted", False))
 
     # ---- zoom and pan --------------------------------------------------------------------
     def zoom(self) -> float:
@@ -72,10 +75,12 @@ class CanvasView(QGraphicsView):
         self.zoom_changed.emit(1.0)
 
     def fit_new(self) -> None:
-        """A document just opened: fit it, and keep fitting while the window settles into its
-        size (docks laid out, geometry restored) until the person zooms or pans."""
+        """A document just opened: fit it, and fit again while the window settles into its
+        size (shown, docks laid out, geometry restored) — for a moment, or until the person
+        clicks, zooms or pans."""
         self.keep_fitted = True
         self.fit_all()
+        self._settled.start()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -100,6 +105,7 @@ class CanvasView(QGraphicsView):
         self.zoom_changed.emit(self.zoom())
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
+        self.keep_fitted = False
         panning = event.button() == Qt.MouseButton.MiddleButton or (
             event.button() == Qt.MouseButton.LeftButton and self._space_down
         )
