@@ -61,11 +61,15 @@ def rendered_window(scene: str, size: tuple[int, int], steps: int = 0) -> Iterat
             if not window.files.open_file(Path(scene)):
                 raise BpvizError(f"cannot render {scene}")
             controller = window.training_ui.controller
+            failures: list[str] = []
+            controller.failed.connect(lambda node, message: failures.append(message))
             done = 0
             while done < steps:  # as Run does: every step announced, so the loss plot, the
                 # timeline's snapshots and the landscape's path record it as in the window
                 results = controller.run_for(SLICE_S, max_steps=steps - done)
-                if not results or controller.phase == "error":
+                if failures:  # e.g. a value that became infinite: no picture, the reason
+                    raise BpvizError(failures[0])
+                if not results:
                     break
                 done += len(results)
             controller.refresh()
