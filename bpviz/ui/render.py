@@ -30,14 +30,16 @@ def render(
 
     # Qt's own chatter ("This plugin does not support propagateSizeHints()") is not bpviz's
     # to print: the command line's stderr carries bpviz's line only
-    qInstallMessageHandler(lambda mode, context, message: None)
-    _application(theme)
-
+    previous = qInstallMessageHandler(lambda mode, context, message: None)
     from bpviz.engine.files import write_atomic
     from bpviz.ui.exports import png_bytes
 
-    with rendered_window(scene, size, steps) as window:
-        image = png_bytes(_exactly(window.grab(), size))
+    try:
+        _application(theme)
+        with rendered_window(scene, size, steps) as window:
+            image = png_bytes(_exactly(window.grab(), size))
+    finally:
+        qInstallMessageHandler(previous)
     write_atomic(out, image)
 
 

@@ -43,7 +43,7 @@ from bpviz.ui.canvas.numbers import (
 from bpviz.ui.theme import LIGHT, Theme, current_theme
 
 NODE_WIDTH = 160.0  # the narrowest node; a long id or summary widens its node
-MAX_NODE_WIDTH = 320.0  # beyond this the header is elided (ids may have 64 characters)
+HEADER_MAX_WIDTH = 320.0  # beyond this the header is elided (ids may have 64 characters)
 HEADER_HEIGHT = 26.0
 ROW_HEIGHT = 22.0
 FOOTER_HEIGHT = 6.0
@@ -77,6 +77,17 @@ PORT_STATES = {  # None: the node's body colour
     "invalid": QColor("#ea4335"),
     "source": QColor("#fbbc04"),
 }
+
+
+def node_width(node_id: str, header_reserve: float = 0.0) -> float:
+    """A node's width: NODE_WIDTH, or wider (in steps of 10) when controls on its header
+    leave too little room for its id."""
+    if not header_reserve:
+        return NODE_WIDTH
+    title = QFontMetricsF(TITLE_FONT).horizontalAdvance(node_id)
+    return float(
+        min(HEADER_MAX_WIDTH, max(NODE_WIDTH, 10 * np.ceil((18 + title + header_reserve) / 10)))
+    )
 
 
 def node_summary(node: Node) -> str:
@@ -123,6 +134,7 @@ class NodeItem(QGraphicsItem):
         self._colour = QColor(self.spec.colour)
         rows = max(1, len(self.spec.inputs))
         self._rows = rows
+        self.header_reserve = 0.0  # room kept on the header's right for child controls
         self._rect = QRectF(0, 0, self._header_width(), self._height(False))
         self.value: np.ndarray | None = None
         self.grad: np.ndarray | None = None
@@ -146,11 +158,14 @@ class NodeItem(QGraphicsItem):
 
     # ---- geometry ------------------------------------------------------------------------
     def _header_width(self) -> float:
-        """Wide enough for the id and the summary side by side, in steps of 10."""
+        """Wide enough for the id and the summary side by side (or the id and the header's
+        controls), in steps of 10."""
+        if self.header_reserve:
+            return node_width(self.node_id, self.header_reserve)
         title = QFontMetricsF(TITLE_FONT).horizontalAdvance(self.node_id)
         summary = QFontMetricsF(SMALL_FONT).horizontalAdvance(self.summary)
         need = 8 + title + 12 + summary + 8
-        return min(MAX_NODE_WIDTH, max(NODE_WIDTH, 10 * np.ceil(need / 10)))
+        return min(HEADER_MAX_WIDTH, max(NODE_WIDTH, 10 * np.ceil(need / 10)))
 
     def _height(self, scales: bool) -> float:
         rows = HEADER_HEIGHT + self._rows * ROW_HEIGHT + NUMBERS_HEIGHT + FOOTER_HEIGHT
@@ -181,6 +196,12 @@ class NodeItem(QGraphicsItem):
 
     def output_anchor(self) -> QPointF:
         return self.mapToScene(QPointF(self._rect.width(), HEADER_HEIGHT + 0.5 * ROW_HEIGHT))
+
+    def reserve_header(self, width: float) -> None:
+        """Keep `width` on the header's right for child controls (a dense layer's ± and
+        activation) instead of the summary; the node widens so its id still fits."""
+        self.header_reserve = width
+        self._resize()
 
     def port_at(self, scene_pos: QPointF) -> tuple[str, str] | None:
         """('in', port) or ('out', '') if scene_pos is on a port, else None."""
@@ -325,22 +346,20 @@ class NodeItem(QGraphicsItem):
         painter.setFont(TITLE_FONT)
         title_rect = QRectF(8, 0, r.width() - 16, HEADER_HEIGHT)
         title_metrics = QFontMetricsF(TITLE_FONT)
-        title = title_metrics.elidedText(
-            self.node_id, Qt.TextElideMode.ElideRight, max(r.width() * 0.5, r.width() - 110)
-        )
+        if self.header_reserve:
+            room = r.width() - self.header_reserve - 18
+        else:  # the node was made wide enough for the id and the summary side by side
+            summary_width = QFontMetricsF(SMALL_FONT).horizontalAdvance(self.summary)
+            room = max(r.width() * 0.5, title_rect.width() - summary_width - 12)
+        title = title_metrics.elidedText(self.node_id, Qt.TextElideMode.ElideRight, room)
         painter.drawText(
             title_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, title
         )
-        painter.setFont(SMALL_FONT)
-        room = title_rect.width() - title_metrics.horizontalAdvance(title) - 10
-        summary = QFontMetricsF(SMALL_FONT).elidedText(
-            self.summary, Qt.TextElideMode.ElideRight, room
-        )
-        painter.drawText(
-            title_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, summary
-        )
+        if not self.header_reserve:
+            self._paint_summary(painter, title_rect, title_metrics.horizontalAdvance(title))
 
         painter.setFont(SMALL_FONT)
+
         for i, port in enumerate(self.spec.inputs):
             y = HEADER_HEIGHT + (i + 0.5) * ROW_HEIGHT
             self._paint_port(painter, QPointF(0, y), self.port_state.get(port))
@@ -366,6 +385,16 @@ class NodeItem(QGraphicsItem):
             )
 
         self._paint_numbers(painter, theme)
+
+    def _paint_summary(self, painter: QPainter, title_rect: QRectF, title_width: float) -> None:
+        painter.setFont(SMALL_FONT)
+        room = title_rect.width() - title_width - 10
+        summary = QFontMetricsF(SMALL_FONT).elidedText(
+            self.summary, Qt.TextElideMode.ElideRight, room
+        )
+        painter.drawText(
+            title_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, summary
+        )
 
     def _paint_numbers(self, painter: QPainter, theme: Theme) -> None:
         r = self._rect
