@@ -93,14 +93,20 @@ def _lay_out(window, size: tuple[int, int]) -> None:  # noqa: ANN001 - a MainWin
     Smaller sizes put those away first, then whatever still keeps the window from shrinking
     to `size`."""
     from PySide6.QtCore import Qt
-    from PySide6.QtWidgets import QApplication, QTabBar
+    from PySide6.QtWidgets import QApplication, QDockWidget, QTabBar
 
     w, h = size
+    views = (window.boundary_dock, window.landscape_dock)
+    docks = window.findChildren(QDockWidget)
+
+    def area(where: Qt.DockWidgetArea) -> tuple:
+        return tuple(d for d in docks if window.dockWidgetArea(d) == where and d not in views)
+
     ladder = [
-        (w < 1100, (window.palette_dock,)),
-        (w < 900 or h < 560, (window.inspector_dock, window.learn_dock)),
-        (w < 640 or h < 420, (window.boundary_dock, window.landscape_dock)),
-        (h < 330, (window.plot_dock,)),
+        (w < 1100, area(Qt.DockWidgetArea.LeftDockWidgetArea)),  # the op palette
+        (w < 900 or h < 560, area(Qt.DockWidgetArea.RightDockWidgetArea)),  # inspector & co
+        (w < 640 or h < 420, views),  # model output, loss landscape
+        (h < 330, area(Qt.DockWidgetArea.BottomDockWidgetArea)),  # the loss plot
     ]
     removed: list = []
 
