@@ -152,6 +152,7 @@ class TrainingUI(QObject):
             self._detach_snapshots()
         self.snapshots.clear()
         self._detach_snapshots = self.snapshots.attach(controller)
+        self.views.timeline.refresh()  # the previous document's steps are gone
         self.views.timeline.go_latest()
         for signal, slot in self._connections():
             signal.connect(slot)

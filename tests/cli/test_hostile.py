@@ -190,7 +190,7 @@ CASES: list[Case] = [
     Case("usage-steps-missing", lambda f: ["train", ok(f)], r"the following arguments are required: --steps"),
     Case("usage-unknown-flag", lambda f: ["eval", ok(f), "--frobnicate"], r"unrecognized arguments: --frobnicate"),
     Case("usage-bad-target", lambda f: ["export", ok(f), "--to", "keras"], r"invalid choice: 'keras'"),
-    Case("usage-bad-size", lambda f: ["render", ok(f), "--out", "x.png", "--size", "1x1"], r"outside 200\.\.8000"),
+    Case("usage-bad-size", lambda f: ["render", ok(f), "--out", "x.png", "--size", "1x1"], r"outside 320x240\.\.8000x8000"),
     Case("usage-no-scene", lambda f: ["eval"], r"required: scene"),
     Case("usage-steps-too-many", lambda f: ["train", ok(f), "--steps", "9" * 30], r"argument --steps: must be from 0 to 1000000000, got 9{30}"),
     # -- outputs that would overwrite each other or the scene being read
