@@ -65,12 +65,18 @@ def test_model_output_shows_the_new_data_before_training(
     window: MainWindow, tmp_path: Path, qtbot
 ) -> None:  # noqa: ANN001
     open_scene(window, "moons", tmp_path)
+    for _ in range(20):
+        qtbot.keyClick(window.view, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    window.boundary.refresh()
+    trained = window.boundary.grid_values().copy()
     click(qtbot, panel(window).strip.buttons["xor"])
     expected = make_dataset({"kind": "xor", "n": 100, "seed": 1, "test_fraction": 0.2})
     shown = window.boundary.train_points.getData()
     assert np.array_equal(shown[0], expected.x_train[:, 0])
     assert np.array_equal(shown[1], expected.x_train[:, 1])
     assert len(window.training_ui.controller.history) == 0
+    window.registry["undo"].trigger()  # the moons and what was learned on them come back
+    assert np.array_equal(window.boundary.grid_values(), trained)
 
 
 def test_typing_a_number_is_one_command_per_committed_edit(
