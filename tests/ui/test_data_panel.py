@@ -304,3 +304,17 @@ def test_tab_walks_from_the_kinds_to_the_numbers_to_the_features(
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
         walked.append(QApplication.focusWidget())
     assert walked == want
+
+
+def test_a_new_document_shows_the_chosen_data_before_there_is_a_model(
+    window: MainWindow, qtbot
+) -> None:  # noqa: ANN001
+    qtbot.keyClick(window.view, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    p = panel(window)
+    assert p.none_label.isVisible() and not p.numbers_box.isVisible()
+    click(qtbot, p.strip.buttons["moons"])
+    assert window.document.data == {"kind": "moons"}
+    assert window.boundary.mode == "data"  # the points, no prediction to draw yet
+    expected = make_dataset({"kind": "moons"})
+    assert np.array_equal(window.boundary.train_points.getData()[0], expected.x_train[:, 0])
+    assert not window.boundary.image.isVisible()
