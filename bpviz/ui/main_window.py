@@ -38,7 +38,7 @@ from bpviz.ui.export_menu import ExportMenu
 from bpviz.ui.files import DocumentFiles
 from bpviz.ui.inspector import InspectorWidget
 from bpviz.ui.landscape import LandscapeView
-from bpviz.ui.learn_panel import LearnPanel
+from bpviz.ui.learn_panel import ANSWERS_FILE, LearnPanel
 from bpviz.ui.node_numbers import explain_node, node_numbers
 from bpviz.ui.palette import PaletteWidget
 from bpviz.ui.plots import LossPlot
@@ -56,7 +56,7 @@ BOTTOM = Qt.DockWidgetArea.BottomDockWidgetArea
 
 # menus and toolbars by action name (see each part's docstring for the names it registers)
 EDIT_MENU = ("undo", "redo", SEP, "cut", "copy", "paste", "duplicate", "delete", SEP,
-             "select_all", "find", "set_output")  # fmt: skip
+             "select_all", "find", "set_output", "insert_layer")  # fmt: skip
 VIEW_MENU = ("fit", "zoom_in", "zoom_out", "zoom_reset", SEP, "layout", "snap", SEP)
 TRAIN_MENU = ("forward", "backward", "update", "step", SEP, "next_node", SEP, "run", "reset",
               SEP, "check", "animate")  # fmt: skip
@@ -154,6 +154,8 @@ class MainWindow(QMainWindow):
             self.training_toolbar,
             self.show_status,
             self,
+            answers=self.files.recovery.path.parent / ANSWERS_FILE,
+            push=self.undo.push,
         )
         self._lay_out_docks()
         self._build_menus_and_toolbars()
@@ -218,7 +220,9 @@ class MainWindow(QMainWindow):
     def _build_menus_and_toolbars(self) -> None:
         bar, fill = self.menuBar(), self.registry.fill
         file = bar.addMenu("&File")
-        fill(file, ("new", "open"))
+        fill(file, ("new",))
+        file.addMenu(self.files.templates_menu)
+        fill(file, ("open",))
         file.addMenu(self.files.recent_menu)
         file.addMenu(self.files.examples_menu)
         fill(file, (SEP, "save", "save_as"))
@@ -248,6 +252,7 @@ class MainWindow(QMainWindow):
         """Point every part at `document` (DocumentFiles calls this for each new one)."""
         self.shapes = ShapeOracle(document, str(base_dir) if base_dir else None)
         self.canvas.problem_checker = self.shapes.connection_problem
+        self.canvas.splices.checker = self.shapes.splice_problem
         self.canvas.set_document(document)
         self.inspector.set_document(document, self.undo)
         self.inspector.show_node(None)

@@ -135,7 +135,7 @@ def test_the_window_menus_come_from_the_registry(window: MainWindow) -> None:
     assert list(titles) == ["&File", "&Edit", "&View", "&Train", "&Help"]
     edit = [a for a in titles["&Edit"].actions() if not a.isSeparator()]
     names = ["undo", "redo", "cut", "copy", "paste", "duplicate", "delete", "select_all",
-             "find", "set_output"]  # fmt: skip
+             "find", "set_output", "insert_layer"]  # fmt: skip
     assert edit == [window.registry[n] for n in names]
     train = [a for a in titles["&Train"].actions() if not a.isSeparator()]
     names = ["forward", "backward", "update", "step", "next_node", "run", "reset", "check",

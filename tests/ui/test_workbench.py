@@ -1,5 +1,7 @@
 """The window as a workbench, driven by mouse and keyboard only (no document calls build
-anything): pick data and features, set training, train, save and reopen, undo and redo."""
+anything): a network from a template or an empty document, data and features picked, training
+set, trained to a stated accuracy, saved and reopened, undone and redone, and edited in place
+(a node dropped onto a wire goes into it)."""
 
 from __future__ import annotations
 
@@ -8,10 +10,23 @@ import shutil
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QCursor
+from PySide6.QtWidgets import QToolBar
 
 from bpviz.ui.main_window import MainWindow
 from tests.ui.conftest import SCENES, retype
+from tests.ui.gestures import (
+    choose_from_menu_bar,
+    click_menu_item,
+    drag_op_onto_canvas,
+    in_port,
+    leave_drag,
+    mouse_drag,
+    on_view,
+    out_port,
+    wire_middle,
+)
 from tests.ui.test_training_panel import params, pick, same
 
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -164,3 +179,253 @@ def test_undo_then_redo_of_every_panel_edit_gives_the_same_saved_scene(
         qtbot.keyClick(window.view, Qt.Key.Key_Y, CTRL)  # Redo
         assert save_with_keys(window, qtbot, tmp_path / "r.json") == after[i], f"redo to {i}"
     assert window.undo.qstack.count() == len(edits)
+
+
+LEFT = Qt.MouseButton.LeftButton
+TRAIN_TIMEOUT_MS = 180_000  # two shared cores: generous; Run usually needs a few seconds
+
+CLASSIFIER = "Classifier for 2-D data"
+
+
+def new_from_template(qtbot, window: MainWindow, name: str) -> None:  # noqa: ANN001
+    choose_from_menu_bar(qtbot, window, "File", "New from Template", name)
+    qtbot.waitUntil(lambda: window.document.name == name, timeout=3000)
+    window.view.fit_all()
+
+
+def edges(window: MainWindow) -> set[tuple[str, str, str]]:
+    return {(e.src, e.dst, e.port) for e in window.document.edges()}
+
+
+CLASSIFIER_EDGES = {
+    ("x", "h1", "x"),
+    ("h1", "h2", "x"),
+    ("h2", "out", "x"),
+    ("out", "loss", "pred"),
+    ("y", "loss", "target"),
+}
+
+
+def toolbar_click(qtbot, window: MainWindow, toolbar: QToolBar, action: str) -> None:  # noqa: ANN001
+    button = toolbar.widgetForAction(window.registry[action])
+    assert button is not None and button.isVisible(), f"no {action} button on {toolbar}"
+    qtbot.mouseClick(button, LEFT)
+
+
+def pick_dataset(qtbot, window: MainWindow, kind: str) -> None:  # noqa: ANN001
+    """One click on the toolbar's Data button, one on the kind's picture in the panel."""
+    toolbar_click(qtbot, window, window.findChild(QToolBar, "main_toolbar"), "data_panel")
+    button = window.data_panel.strip.buttons[kind]
+    qtbot.waitUntil(button.isVisible, timeout=3000)
+    qtbot.mouseClick(button, LEFT)
+    assert window.document.data["kind"] == kind
+
+
+def train_until(qtbot, window: MainWindow, accuracy: float) -> float:  # noqa: ANN001
+    """Wait while Run trains until the training-set accuracy reaches `accuracy`; pause."""
+    history = window.training_ui.controller.history
+    assert window.training_ui.running
+    qtbot.waitUntil(
+        lambda: bool(history.accuracy) and history.accuracy[-1] >= accuracy,
+        timeout=TRAIN_TIMEOUT_MS,
+    )
+    window.view.setFocus()
+    qtbot.keyClick(window.view, Qt.Key.Key_F5)  # F5 again pauses
+    assert not window.training_ui.running
+    return history.accuracy[-1]
+
+
+# ---- (a) a template, circles, Run ----------------------------------------------------------
+def test_a_classifier_template_on_circles_runs_to_95_percent(
+    window: MainWindow,
+    qtbot,  # noqa: ANN001
+) -> None:
+    new_from_template(qtbot, window, CLASSIFIER)
+    pick_dataset(qtbot, window, "moons")
+    pick_dataset(qtbot, window, "circles")
+    assert window.document.data == {"kind": "circles", "n": 200}
+    toolbar_click(qtbot, window, window.training_toolbar, "run")
+    assert train_until(qtbot, window, 0.95) >= 0.95
+
+
+# ---- (b) an empty document built with the mouse ---------------------------------------------
+def test_b_an_empty_document_wired_by_hand_learns_moons_to_95_percent(
+    window: MainWindow,
+    qtbot,  # noqa: ANN001
+) -> None:
+    new_from_template(qtbot, window, "Empty")
+    assert len(window.document) == 0
+    window.view.setFocus()
+    for _ in range(2):  # zoom out for room (Ctrl+-)
+        qtbot.keyClick(window.view, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
+    vp = window.view.viewport().rect()
+    left, top, step = vp.left() + 90, vp.top() + vp.height() // 3, 150
+    spots = {
+        "input": QPoint(left, top),
+        "dense": QPoint(left + step, top),
+        "target": QPoint(left + 2 * step, top + 150),
+        "bce": QPoint(left + 3 * step, top + 60),
+    }
+    for op in ("input", "dense"):
+        drag_op_onto_canvas(window, op, spots[op])
+    drag_op_onto_canvas(window, "dense", spots["dense"] + QPoint(step, 0))
+    messages: list[str] = []
+    window.statusBar().messageChanged.connect(messages.append)
+    for op in ("target", "bce"):
+        drag_op_onto_canvas(window, op, spots[op])
+    assert messages[-1] == "bce1 is the output: training minimises it"
+    assert list(window.document.nodes) == ["input1", "dense1", "dense2", "target1", "bce1"]
+
+    for src, dst, port in (
+        ("input1", "dense1", "x"),
+        ("dense1", "dense2", "x"),
+        ("dense2", "bce1", "pred"),
+        ("target1", "bce1", "target"),
+    ):
+        mouse_drag(qtbot, window, out_port(window, src), in_port(window, dst, port))
+    assert edges(window) == {
+        ("input1", "dense1", "x"),
+        ("dense1", "dense2", "x"),
+        ("dense2", "bce1", "pred"),
+        ("target1", "bce1", "target"),
+    }
+    # the hidden layer: 8 tanh units, on its header
+    controls = window.canvas.header_controls["dense1"]
+    plus = on_view(window, controls.scene_centre("plus"))
+    for _ in range(7):
+        qtbot.mouseClick(window.view.viewport(), LEFT, pos=plus)
+    qtbot.mouseClick(window.view.viewport(), LEFT,
+                     pos=on_view(window, controls.scene_centre("activation")))  # fmt: skip
+    qtbot.waitUntil(lambda: controls.menu is not None and controls.menu.isVisible(), timeout=3000)
+    menu = controls.menu
+    click_menu_item(menu, next(a for a in menu.actions() if a.text() == "tanh"))
+    assert window.document.node("dense1").attrs == {"units": 8, "activation": "tanh"}
+    assert window.document.output == "bce1"  # the first loss dropped is what training minimises
+
+    pick_dataset(qtbot, window, "moons")
+    window.view.setFocus()
+    qtbot.keyClick(window.view, Qt.Key.Key_F5)
+    assert train_until(qtbot, window, 0.95) >= 0.95
+
+
+# ---- (f) a node dropped onto a wire goes into it ------------------------------------------
+def test_f_dropping_a_palette_node_on_a_wire_splices_it_in_one_undo_step(
+    window: MainWindow,
+    qtbot,  # noqa: ANN001
+) -> None:
+    new_from_template(qtbot, window, CLASSIFIER)
+    before = window.document.to_scene_dict()
+    messages: list[str] = []
+    window.statusBar().messageChanged.connect(messages.append)
+    target = wire_middle(window, "h1", "h2", "x")
+    drag_op_onto_canvas(window, "sigmoid", target)
+
+    assert edges(window) == CLASSIFIER_EDGES - {("h1", "h2", "x")} | {
+        ("h1", "sigmoid1", "x"),
+        ("sigmoid1", "h2", "x"),
+    }
+    assert "Inserted sigmoid1 into h1 → h2.x" in messages
+    # the template's columns are 200 apart: h2 and everything after it move right to make room
+    pos, items = window.document.pos, window.canvas.node_items
+
+    def right(node_id: str) -> float:
+        return (
+            items[node_id].mapToScene(items[node_id].shape().boundingRect()).boundingRect().right()
+        )
+
+    assert pos("sigmoid1")[0] >= right("h1") + 40
+    assert pos("h2")[0] == right("sigmoid1") + 40
+    shift = pos("h2")[0] - 400
+    assert [pos(n) for n in ("x", "h1", "h2", "out", "y", "loss")] == [
+        (0, 100), (200, 100), (400 + shift, 100), (600 + shift, 100), (600, 250),
+        (800 + shift, 150),
+    ]  # fmt: skip
+    assert window.canvas.splices.target is None  # the outline went with the drop
+    assert window.undo.qstack.count() == 1
+    window.undo.undo()
+    assert window.document.to_scene_dict() == before
+    window.undo.redo()
+    assert ("sigmoid1", "h2", "x") in edges(window)
+
+
+def test_the_wire_under_a_dragged_node_is_outlined_blue_if_it_fits_red_if_not(
+    window: MainWindow,
+    qtbot,  # noqa: ANN001
+) -> None:
+    from PySide6.QtCore import QMimeData, QPointF
+    from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent
+    from PySide6.QtWidgets import QApplication
+
+    new_from_template(qtbot, window, CLASSIFIER)
+    vp = window.view.viewport()
+
+    def hover(op: str, pos: QPoint) -> None:
+        mime: QMimeData = window.palette.tree.mimeData([window.palette.item_for(op)])
+        args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                Qt.KeyboardModifier.NoModifier)  # fmt: skip
+        QApplication.sendEvent(vp, QDragEnterEvent(pos, *args))
+        QApplication.sendEvent(vp, QDragMoveEvent(pos, *args))
+
+    messages: list[str] = []
+    window.statusBar().messageChanged.connect(messages.append)
+    hover("tanh", wire_middle(window, "h2", "out", "x"))
+    splices = window.canvas.splices
+    assert splices.target.key == ("h2", "out", "x")
+    outline = splices._outline
+    assert outline.pen().color().name() == "#1a73e8"
+    assert outline.pen().style() == Qt.PenStyle.SolidLine
+    assert messages[-1] == "Drop to insert tanh into h2 → out.x"
+
+    hover("sum", wire_middle(window, "x", "h1", "x"))  # a scalar cannot feed a dense layer
+    assert splices.target.key == ("x", "h1", "x")
+    assert splices._outline.pen().color().name() == "#d93025"
+    assert splices._outline.pen().style() == Qt.PenStyle.DashLine
+    assert messages[-1].startswith("Won't splice into x → h1.x: incompatible shapes:")
+
+    hover("tanh", window.view.mapFromScene(QPointF(-400, -400)))  # off every wire
+    assert splices.target is None and splices._outline is None
+    hover("tanh", wire_middle(window, "h2", "out", "x"))
+    leave_drag(window)
+    assert splices.target is None and splices._outline is None
+    assert len(window.document) == 6  # hovering adds nothing
+
+
+def test_a_node_that_does_not_fit_the_wire_is_added_beside_it_with_the_reason(
+    window: MainWindow,
+    qtbot,  # noqa: ANN001
+) -> None:
+    new_from_template(qtbot, window, CLASSIFIER)
+    messages: list[str] = []
+    window.statusBar().messageChanged.connect(messages.append)
+    drag_op_onto_canvas(window, "sum", wire_middle(window, "x", "h1", "x"))
+    assert "sum1" in window.document.nodes
+    assert edges(window) == CLASSIFIER_EDGES
+    assert messages[-1].startswith("Added sum1 beside the wire x → h1.x: incompatible shapes: ")
+    assert "dense expects a vector or a (batch, features) matrix" in messages[-1]
+
+    drag_op_onto_canvas(window, "param", wire_middle(window, "h1", "h2", "x"))
+    assert "param1" in window.document.nodes
+    assert edges(window) == CLASSIFIER_EDGES
+    assert messages[-1] == (
+        "Added param1 beside the wire h1 → h2.x: 'param' has no input to take the wire"
+    )
+    assert window.undo.qstack.count() == 2
+
+
+def test_a_node_picked_with_tab_where_a_wire_runs_goes_into_it(
+    window: MainWindow,
+    qtbot,  # noqa: ANN001
+) -> None:
+    new_from_template(qtbot, window, CLASSIFIER)
+    vp = window.view.viewport()
+    spot = wire_middle(window, "h2", "out", "x")
+    QCursor.setPos(vp.mapToGlobal(spot))
+    qtbot.mouseMove(vp, spot)
+    window.view.setFocus()
+    qtbot.keyClick(window.view, Qt.Key.Key_Tab)
+    assert window.edits.search.isVisible()
+    qtbot.keyClicks(window.edits.search.edit, "relu")
+    qtbot.keyClick(window.edits.search.edit, Qt.Key.Key_Return)
+    assert {("h2", "relu1", "x"), ("relu1", "out", "x")} <= edges(window)
+    assert ("h2", "out", "x") not in edges(window)
+    assert window.undo.qstack.count() == 1
