@@ -34,20 +34,23 @@ def node_entry(
 ) -> NodeDict:
     """One node as a scene file writes it: every key present, ports and attrs in the op's
     order (so the text is deterministic), null attrs left out (null means the default),
-    attrs copied (so the dict never shares a list with a live graph), `pos` as two floats."""
+    attrs copied (so the dict never shares a list with a live graph), `pos` as two floats —
+    or no `pos` at all when it is None (a file without one is laid out when opened)."""
     spec = REGISTRY[op]
-    x, y = pos
-    return {
+    entry = {
         "id": node_id,
         "op": op,
         "inputs": {p: inputs[p] for p in spec.inputs if p in inputs},
         "attrs": {k: copy_value(attrs[k]) for k in spec.attrs if attrs.get(k) is not None},
-        "pos": [float(x), float(y)],
     }
+    if pos is not None:
+        x, y = pos
+        entry["pos"] = [float(x), float(y)]
+    return entry
 
 
 def node_dict(node: Node, pos: Any = (0.0, 0.0)) -> NodeDict:
-    """An engine graph node at `pos`, as a scene file writes it."""
+    """An engine graph node at `pos` (None: no position), as a scene file writes it."""
     return node_entry(node.id, node.op, node.inputs, node.attrs, pos)
 
 
@@ -80,8 +83,8 @@ def scene_dict(
 
 
 def positions(nodes: Iterable[NodeDict]) -> dict[str, tuple[float, float]]:
-    """Node id -> (x, y) of checked node dicts."""
-    return {n["id"]: (float(n["pos"][0]), float(n["pos"][1])) for n in nodes}
+    """Node id -> (x, y) of checked node dicts that have a position."""
+    return {n["id"]: (float(n["pos"][0]), float(n["pos"][1])) for n in nodes if "pos" in n}
 
 
 def build_graph(nodes: list[NodeDict], output: str | None, graph: Graph | None = None) -> Graph:

@@ -291,7 +291,8 @@ class Scene:
 
     # ---- saving --------------------------------------------------------------------------
     def node_dict(self, node_id: str) -> dict[str, Any]:
-        return codec.node_dict(self.graph.node(node_id), self.positions.get(node_id, (0.0, 0.0)))
+        # no position in the file: none written back (it is laid out when opened)
+        return codec.node_dict(self.graph.node(node_id), self.positions.get(node_id))
 
     def state_dict(self) -> dict[str, Any]:
         """The session's learned state, limited to nodes still in the graph."""

@@ -43,9 +43,6 @@ from bpviz.ui.training_ui import TrainingUI
 
 ADVANCE_MS = 700  # a moment to see the result before the next page
 ANSWERS_FILE = "lesson-answers.csv"
-HIGHLIGHT_STYLE = (
-    "QToolButton { background: #fde293; border: 2px solid #f9ab00; border-radius: 4px; }"
-)
 
 
 class LearnPanel(QWidget):
@@ -288,7 +285,7 @@ class LearnPanel(QWidget):
 
     def _highlight(self, target: dict[str, Any]) -> None:
         if self._highlighted is not None:
-            self._highlighted.setStyleSheet("")
+            _set_role(self._highlighted, None)
             self._highlighted = None
         node = target.get("node")
         if node in self.canvas.node_items:
@@ -298,5 +295,12 @@ class LearnPanel(QWidget):
         if control in self.registry:
             button = self.toolbar.widgetForAction(self.registry[control])
             if isinstance(button, QToolButton):
-                button.setStyleSheet(HIGHLIGHT_STYLE)
+                _set_role(button, "highlight")  # coloured by the theme's style sheet
                 self._highlighted = button
+
+
+def _set_role(widget: QWidget, role: str | None) -> None:
+    """A style-sheet role on `widget`; a changed property needs a re-polish to show."""
+    widget.setProperty("role", role)
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)

@@ -106,7 +106,7 @@ def lit_controls(window: MainWindow) -> list[str]:
     lit = []
     for name in window.registry.names():
         button = window.training_toolbar.widgetForAction(window.registry[name])
-        if isinstance(button, QToolButton) and button.styleSheet():
+        if isinstance(button, QToolButton) and button.property("role") == "highlight":
             lit.append(name)
     return lit
 

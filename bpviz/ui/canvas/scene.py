@@ -232,6 +232,13 @@ class CanvasScene(QGraphicsScene):
                 item.is_output = nid == node_id
                 item.update()
 
+    def refresh_theme(self) -> None:
+        """Repaint every node and wire in the current theme's colours (heatmaps included)."""
+        for item in self.node_items.values():
+            item.set_numbers(item.value, item.grad, item.stale)
+        for edge in self.edge_items.values():
+            edge.recolour()
+
     # ---- queries and actions for the window ----------------------------------------------
     def selected_ids(self) -> list[str]:
         """Selected node ids in document order."""
