@@ -93,6 +93,11 @@ class LearnPanel(QWidget):
         self.chooser = QComboBox()
         self.chooser.addItems([lesson.title for lesson in self.lessons])
         self.chooser.setToolTip("Choose a lesson")
+        # a long lesson title is elided, not allowed to widen the dock (and its neighbours)
+        self.chooser.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.chooser.setMinimumContentsLength(16)
         self.start_button = QPushButton("Start")
         self.start_button.clicked.connect(lambda: self.start(self.chooser.currentIndex()))
         self.title = QLabel()
