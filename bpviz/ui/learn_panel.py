@@ -69,6 +69,7 @@ class LearnPanel(QWidget):
         self.log = AnswerLog(answers) if answers is not None else None
         self.push = push
         self._trained_pages: set[int] = set()  # pages whose training settings were applied
+        self._applying = False  # a page's training settings are being applied
         self._asked: tuple[int, int] | None = None  # (progress, page) the probe box shows
         self.files = files
         self.training = training
@@ -226,6 +227,18 @@ class LearnPanel(QWidget):
         controller.phase_changed.connect(lambda: self.notify("phase", controller.phase))
         controller.trained.connect(lambda r: self.notify("steps", r.step))
         document.attr_changed.connect(lambda node, name, value: self.notify("attr", [node, name]))
+        seen = {"training": dict(document.training or {}), "data": dict(document.data or {})}
+
+        def changed(section: str, new: dict[str, Any] | None) -> None:
+            old, seen[section] = seen[section], dict(new or {})
+            if self._applying:
+                return  # the lesson's own edit is not the learner's
+            for key in sorted(set(old) | set(seen[section])):
+                if old.get(key) != seen[section].get(key):
+                    self.notify("setting", [section, key])
+
+        document.training_changed.connect(lambda t: changed("training", t))
+        document.data_changed.connect(lambda d: changed("data", d))
 
     # ---- display -------------------------------------------------------------------------
     def _show(self) -> None:
@@ -286,7 +299,11 @@ class LearnPanel(QWidget):
         self._trained_pages.add(p.index)
         if self.push is not None:
             new = {**(self.files.document.training or {}), **p.page.training}
-            self.push(SetTraining(new, "Lesson: change training"))
+            self._applying = True
+            try:
+                self.push(SetTraining(new, "Lesson: change training"))
+            finally:
+                self._applying = False
 
     def _highlight(self, target: dict[str, Any]) -> None:
         if self._highlighted is not None:

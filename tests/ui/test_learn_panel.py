@@ -45,8 +45,8 @@ HIGHLIGHTS = {
     "06_vanishing.lesson": [("node", "w"), ("node", "w"), ("control", "backward"), ("node", "s1"),
                             ("node", "s1")],
     "07_fitting_a_curve.lesson": [("node", "y"), ("node", "loss"), ("node", "k1"), ("node", "k3"),
-                                  ("node", "k5"), ("control", "step"), ("control", "run"),
-                                  ("node", "k5")],
+                                  ("node", "k5"), ("control", "step"), ("node", "k5"),
+                                  ("control", "run"), ("node", "k5")],
     "08_landscape.lesson": [("node", "L"), ("node", "w2"), ("node", "w2"), ("control", "step"),
                             ("control", "reset"), ("node", "L"), ("control", "reset"),
                             ("node", "w2"), ("control", "run")],
@@ -130,6 +130,12 @@ def do_request(window: MainWindow, wait: dict, qtbot) -> None:  # noqa: ANN001
     elif "steps" in wait:
         for _ in range(wait["steps"]):
             registry["step"].trigger()
+    elif "setting" in wait:
+        section, key = wait["setting"]
+        assert section == "training"  # typed into the Training panel as a learner would
+        window.show_dock(window.training_dock)
+        retype(qtbot, window.training_panel.entries[key], "0.01")
+        assert window.document.training[key] == 0.01
 
 
 def answer_probe(qtbot, box, answer: str | float) -> None:  # noqa: ANN001
@@ -293,13 +299,18 @@ def test_the_curve_lessons_high_learning_rate_diverges_with_a_message(
     panel.start([p.stem for p in LESSONS].index("07_fitting_a_curve.lesson"))
     for _ in range(6):
         click(qtbot, panel.next_button)
-    assert panel.progress.page.title == "A learning rate too high"
+    assert panel.progress.page.title == "Plain SGD"
     # arriving on the page applied its settings as one undoable edit
-    assert window.document.training == {"optimizer": "sgd", "lr": 0.01, "seed": 0}
+    assert window.document.training == {"optimizer": "sgd", "lr": 0.00001, "seed": 0}
     assert window.undo.qstack.undoText() == "Lesson: change training"
     click(qtbot, panel.back_button)
     click(qtbot, panel.next_button)  # shown again: not applied twice
     assert window.undo.qstack.count() == 1
+    assert panel.request.text() == "<b>Your turn:</b> change lr in the Training panel"
+    window.show_dock(window.training_dock)
+    retype(qtbot, window.training_panel.entries["lr"], "0.01")
+    assert window.document.training == {"optimizer": "sgd", "lr": 0.01, "seed": 0}
+    qtbot.waitUntil(lambda: panel.progress.page.title == "A learning rate too high", timeout=3000)
     controller = window.training_ui.controller
     for _ in range(200):
         window.registry["step"].trigger()
@@ -309,5 +320,6 @@ def test_the_curve_lessons_high_learning_rate_diverges_with_a_message(
     message = window.statusBar().currentMessage()
     assert message.startswith("Stopped: non-finite value (NaN or Inf) produced by node ")
     assert controller.error_node in window.document.nodes
+    window.registry["undo"].trigger()
     window.registry["undo"].trigger()
     assert window.document.training == {"optimizer": "adam", "lr": 0.05, "seed": 0}
