@@ -17,6 +17,7 @@ class GradCheck:
     max_abs_error: float
     max_rel_error: float
     ok: bool
+    entries: int = 0  # numbers checked, each costing two forward passes
 
 
 def _sample(size: int, limit: int, rng: np.random.Generator) -> np.ndarray:
@@ -67,9 +68,8 @@ def gradcheck(
             analytic = analytic_params.get(node_id, {}).get(name, np.zeros_like(p))
             idx = _sample(p.size, max_entries, rng)
             numeric = _numeric(ex, p, idx, eps)
-            results.append(
-                GradCheck(node_id, name, *_check(analytic.ravel()[idx], numeric, rtol, atol))
-            )
+            errors = _check(analytic.ravel()[idx], numeric, rtol, atol)
+            results.append(GradCheck(node_id, name, *errors, entries=len(idx)))
     for node_id in sources:
         if np.issubdtype(ex.value(node_id).dtype, np.integer):
             continue
@@ -78,7 +78,8 @@ def gradcheck(
         ex.source_override(node_id, value)
         numeric = _numeric(ex, value, idx, eps)
         analytic = analytic_sources[node_id].ravel()[idx]
-        results.append(GradCheck(node_id, "value", *_check(analytic, numeric, rtol, atol)))
+        errors = _check(analytic, numeric, rtol, atol)
+        results.append(GradCheck(node_id, "value", *errors, entries=len(idx)))
     ex.forward()
     ex.backward()
     return results

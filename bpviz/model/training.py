@@ -67,6 +67,7 @@ class TrainingController:
         self._graph_version = document.graph.version
         self._training = document.training
         self._params_edited = False  # weights set by hand: worth saving before any step
+        self.check_passes = 0  # forward passes the last gradient check took
         document.changed.connect(self._on_document_changed)
         document.attr_changed.connect(self._on_attr_changed)
         document.node_removed.connect(self.session.executor.forget_params)
@@ -297,6 +298,8 @@ class TrainingController:
     def check_gradients(self) -> dict[str, bool]:
         """Node id -> whether its analytic gradient agrees with finite differences."""
         results = self.session.gradcheck()
+        # central differences: two forward passes per number, where one backward pass did
+        self.check_passes = 2 * sum(r.entries for r in results)
         agree: dict[str, bool] = {}
         for r in results:
             agree[r.node_id] = agree.get(r.node_id, True) and r.ok
