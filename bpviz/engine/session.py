@@ -28,7 +28,6 @@ class Session:
         base_dir: str | os.PathLike | None = None,
     ) -> None:
         self.graph = graph
-        self.data_spec = dict(data) if data else None
         self.dataset: Dataset | None = make_dataset(data, base_dir) if data else None
         self.config = TrainingConfig.from_dict(training)
         self.executor = Executor(graph, seed=self.config.seed)
@@ -86,7 +85,7 @@ class Session:
         ex.seed = live.seed
         ex.use_params(dict(live.params if params is None else params))
         ex.set_data(x, np.zeros(len(x)))
-        for step in ex.forward_steps():
+        for step in ex.forward_nodes():
             if step.node_id == node_id:
                 return np.array(step.value)
         raise GraphError(f"node '{node_id}' cannot be computed")

@@ -136,7 +136,7 @@ class Trainer:
             ex.set_data(*batch)
         loss = float(ex.forward())
         acc = self.current_accuracy()
-        ex.backward()
+        ex.backward(params_only=True)
         self.optimizer.step(ex.params, ex.param_grads)
         return self._record(StepResult(t, loss, acc, *test))
 

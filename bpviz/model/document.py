@@ -251,9 +251,11 @@ class Document:
         for entry in entries:
             doc._graph.add_node(entry["id"], entry["op"], _without_none(entry.get("attrs")))
             doc._pos[entry["id"]] = as_pos(entry.get("pos", (0.0, 0.0)))
-        for entry in entries:
-            for port, src in (entry.get("inputs") or {}).items():
-                doc._graph.connect(src, entry["id"], port)
+        doc._graph.connect_all(
+            (src, entry["id"], port)
+            for entry in entries
+            for port, src in (entry.get("inputs") or {}).items()
+        )
         doc._graph.set_output(scene.get("output"))
         doc._data = copy.deepcopy(scene.get("data"))
         doc._training = copy.deepcopy(scene.get("training"))

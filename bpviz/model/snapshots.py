@@ -227,10 +227,10 @@ class SnapshotStore:
         grads: Arrays = {}
         contributions: dict[Edge, np.ndarray] = {}
         try:
-            for fs in ex.forward_steps():
+            for fs in ex.forward_nodes():
                 values[fs.node_id] = np.array(fs.value)
             if live.graph.output is not None:
-                for bs in ex.backward_steps():
+                for bs in ex.backward_nodes():
                     grads[bs.node_id] = np.array(bs.grad)
                     for c in bs.contributions:
                         contributions[(c.src, c.dst, c.port)] = np.array(c.grad)

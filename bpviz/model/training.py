@@ -19,21 +19,19 @@ import numpy as np
 from psygnal import Signal
 
 from bpviz.engine.errors import BpvizError, GraphError
-from bpviz.engine.executor import BackwardStep, ForwardStep
+from bpviz.engine.executor import NodeGrad, NodeValue
 from bpviz.engine.session import Session
 from bpviz.engine.training import StepResult
 
 Edge = tuple[str, str, str]
 VANISHING, EXPLODING = 1e-6, 1e3
-PARAM_OPS = frozenset({"param", "dense"})
-DATA_OPS = frozenset({"input", "target", "const"})
 
 
 class TrainingController:
     """Drives a Session built on the document's own graph, so edits are seen at once."""
 
     phase_changed = Signal()  # read .phase, .next_node, .grads_fresh
-    node_stepped = Signal(object)  # the ForwardStep or BackwardStep just taken
+    node_stepped = Signal(object)  # the NodeValue or NodeGrad just taken
     values_changed = Signal()
     trained = Signal(object)  # a StepResult
     history_reset = Signal()
@@ -57,7 +55,7 @@ class TrainingController:
         self.values: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
         self.contributions: dict[Edge, np.ndarray] = {}
-        self._steps: Iterator[ForwardStep | BackwardStep] | None = None
+        self._steps: Iterator[NodeValue | NodeGrad] | None = None
         self._order: list[str] = []
         self._loss: float | None = None
         self._graph_version = document.graph.version
@@ -101,7 +99,7 @@ class TrainingController:
             self._set_phase("stale")
 
     def _on_attr_changed(self, node_id: str, name: str, value: object) -> None:
-        if node_id in self.document.nodes and self.document.node(node_id).op in PARAM_OPS:
+        if node_id in self.document.nodes and self.document.node(node_id).spec.has_params:
             # new value, shape or init: the node's parameters are drawn again from its attrs
             self.session.executor.forget_params(node_id)
 
@@ -120,7 +118,7 @@ class TrainingController:
         g = self.grads.get(node_id)
         if g is None or not self.grads_fresh or g.size == 0:
             return None
-        if self.document.node(node_id).op in DATA_OPS:
+        if self.document.node(node_id).spec.is_data:
             return None  # data is not trained: a small gradient there is no vanishing problem
         size = float(np.max(np.abs(g)))
         if size < VANISHING:
@@ -159,7 +157,7 @@ class TrainingController:
         if self.phase != "forward_done" and not self.forward():
             return False
         try:
-            for step in self.session.executor.backward_steps():
+            for step in self.session.executor.backward_nodes():
                 self._record_backward(step)
         except BpvizError as e:
             self._fail(e)
@@ -247,7 +245,7 @@ class TrainingController:
             self._set_phase("idle")
 
     # ---- one node at a time --------------------------------------------------------------
-    def next_step(self) -> ForwardStep | BackwardStep | None:
+    def next_step(self) -> NodeValue | NodeGrad | None:
         """Advance the forward or the backward pass by one node, starting a pass if none is
         under way: backward after a finished forward pass, otherwise a new forward pass."""
         try:
@@ -289,8 +287,8 @@ class TrainingController:
         if s.dataset is not None:
             s.executor.set_data(s.dataset.x_train, s.dataset.y_train)
         self.values, self.grads, self.contributions = {}, {}, {}
-        self._order = [st.node_id for st in s.executor.plan.steps]
-        self._steps = s.executor.forward_steps()
+        self._order = [st.node_id for st in s.executor.plan.nodes]
+        self._steps = s.executor.forward_nodes()
         self._set_phase("forward", self._order[0] if self._order else None)
 
     def _begin_backward(self) -> None:
@@ -298,10 +296,10 @@ class TrainingController:
         if graph.output is None:
             raise GraphError("the graph has no output node to differentiate")
         needed = graph.ancestors(graph.output) | {graph.output}
-        order = [st.node_id for st in self.session.executor.plan.steps]
+        order = [st.node_id for st in self.session.executor.plan.nodes]
         self._order = [n for n in reversed(order) if n in needed]
         self.grads, self.contributions = {}, {}
-        self._steps = self.session.executor.backward_steps()
+        self._steps = self.session.executor.backward_nodes()
         self._set_phase("backward", self._order[0] if self._order else None)
 
     # ---- snapshots -----------------------------------------------------------------------
@@ -310,7 +308,7 @@ class TrainingController:
         # copies: a param node's value is the parameter array the optimizer updates in place
         self.values = {n: np.array(ex.value(n)) for n in self.document.nodes if ex.has_value(n)}
 
-    def _record_backward(self, step: BackwardStep) -> None:
+    def _record_backward(self, step: NodeGrad) -> None:
         self.grads[step.node_id] = np.asarray(step.grad)
         for c in step.contributions:
             self.contributions[(c.src, c.dst, c.port)] = np.asarray(c.grad)

@@ -63,6 +63,8 @@ def check_header(raw: Any) -> int:
 def migrate(raw: Any) -> dict[str, Any]:
     """A copy of `raw` upgraded to `CURRENT_VERSION` (the caller's dict is never changed)."""
     version = check_header(raw)
+    if version == CURRENT_VERSION:  # nothing to upgrade: later stages copy what they keep
+        return dict(raw)
     scene = copy.deepcopy(raw)
     while version < CURRENT_VERSION:
         step = MIGRATIONS[version]

@@ -13,11 +13,9 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-import networkx as nx
-
 from bpviz.engine.attrs import attr_problem
 from bpviz.engine.errors import BpvizError
-from bpviz.engine.graph import ID_PATTERN, Graph
+from bpviz.engine.graph import ID_PATTERN, Graph, find_cycle
 from bpviz.engine.ops import REGISTRY, AttrSpec, OpSpec
 from bpviz.scene.errors import SceneError, describe, join_place
 from bpviz.scene.schema import NodeModel, SceneModel
@@ -80,6 +78,8 @@ def check_attrs(node: NodeModel, spec: OpSpec, i: int) -> None:
                 f"op '{spec.name}' has no attribute '{name}' (attributes: {known})",
                 node_place(i, "attrs", name),
             )
+    if not node.attrs:
+        return  # every default is valid (tests/engine check each op's)
     for name, attr in spec.attrs.items():
         problem = _attr_problem(attr, node.attrs.get(name, attr.default))
         if problem:
@@ -106,16 +106,12 @@ def check_inputs(node: NodeModel, spec: OpSpec, i: int, ids: Mapping[str, int], 
 
 
 def check_acyclic(nodes: list[NodeModel], ids: Mapping[str, int]) -> None:
-    """Names every node of one cycle, starting from the one listed first in the file."""
-    g = nx.DiGraph()
-    g.add_nodes_from(ids)
-    for node in nodes:
-        g.add_edges_from((src, node.id) for src in node.inputs.values())
-    try:
-        edges = nx.find_cycle(g)
-    except nx.NetworkXNoCycle:
+    """Names every node of one cycle, starting from the one listed first in the file.
+
+    One linear pass over the whole graph; a cycle is looked for only when one exists."""
+    ring = find_cycle({node.id: node.inputs.values() for node in nodes})
+    if ring is None:
         return
-    ring = [u for u, _ in edges]
     start = min(range(len(ring)), key=lambda k: ids[ring[k]])
     ring = ring[start:] + ring[:start]
     first = nodes[ids[ring[0]]]
@@ -166,20 +162,16 @@ def normal_nodes(scene: SceneModel) -> list[dict[str, Any]]:
 
 
 def build_graph(nodes: list[dict[str, Any]], output: str | None) -> Graph:
-    """The engine graph for checked, normalised nodes (nodes first, then wires: a file may
-    list a node before its sources)."""
+    """The engine graph for checked, normalised nodes (nodes first, then every wire at once:
+    a file may list a node before its sources; acyclicity is checked once for all)."""
     graph = Graph()
-    place = "output"
     try:
-        for i, node in enumerate(nodes):
-            place = node_place(i)
-            graph.add_node(node["id"], node["op"], node["attrs"])
-        for i, node in enumerate(nodes):
-            for port, src in node["inputs"].items():
-                place = node_place(i, "inputs", port)
-                graph.connect(src, node["id"], port)
-        place = "output"
+        for node in nodes:
+            graph.add_checked_node(node["id"], node["op"], dict(node["attrs"]))
+        graph.connect_all(
+            (src, node["id"], port) for node in nodes for port, src in node["inputs"].items()
+        )
         graph.set_output(output)
     except BpvizError as e:  # the checks above should make this unreachable
-        raise SceneError(str(e), place) from e
+        raise SceneError(str(e), "nodes") from e
     return graph

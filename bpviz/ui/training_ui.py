@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
 
-from bpviz.engine.executor import BackwardStep, ForwardStep
+from bpviz.engine.executor import NodeGrad, NodeValue
 from bpviz.model.snapshots import SnapshotStore
 from bpviz.model.training import TrainingController
 from bpviz.ui.canvas.numbers import format_number, magnitude, scalar_of, sign_colour
@@ -394,9 +394,9 @@ class TrainingUI(QObject):
                 mark = "active"
             item.set_mark(mark)
 
-    def _node_stepped(self, step: ForwardStep | BackwardStep) -> None:
+    def _node_stepped(self, step: NodeValue | NodeGrad) -> None:
         canvas = self.window.canvas
-        if isinstance(step, ForwardStep):
+        if isinstance(step, NodeValue):
             for port, src, value in step.inputs:
                 edge = canvas.edge_items.get((src, step.node_id, port))
                 if edge is not None:
