@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import NamedTuple
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -16,16 +15,146 @@ from bpviz.engine.optim import Optimizer, TrainingConfig
 CLASSIFICATION_LOSSES = frozenset({"bce", "hinge", "cross_entropy"})
 
 
-@dataclass
-class History:
-    """Per-step records. Test figures exist only for steps where they were evaluated."""
+class Column:
+    """One number per recorded step in a numpy buffer grown by half when full: 8 bytes a
+    number (12 at worst, just after growing) instead of a Python float in a list (32), so a
+    long Run stays small. Reads like a list (index, slice, iterate, compare with a list);
+    `array()` is a view of the filled part for plotting."""
 
-    step: list[int] = field(default_factory=list)
-    loss: list[float] = field(default_factory=list)
-    accuracy: list[float] = field(default_factory=list)
-    test_step: list[int] = field(default_factory=list)
-    test_loss: list[float] = field(default_factory=list)
-    test_accuracy: list[float] = field(default_factory=list)
+    __slots__ = ("_data", "_n")
+
+    def __init__(self, dtype: type = np.float64) -> None:
+        self._data = np.empty(16, dtype=dtype)
+        self._n = 0
+
+    def append(self, value: float) -> None:
+        n = self._n
+        if n == len(self._data):
+            grown = np.empty(n + n // 2, dtype=self._data.dtype)
+            grown[:n] = self._data
+            self._data = grown
+        self._data[n] = value
+        self._n = n + 1
+
+    def array(self) -> np.ndarray:
+        view = self._data[: self._n]
+        view.flags.writeable = False
+        return view
+
+    def tolist(self) -> list:
+        return self._data[: self._n].tolist()
+
+    @property
+    def nbytes(self) -> int:
+        return self._data.nbytes
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, index: int | slice) -> Any:
+        got = self._data[: self._n][index]
+        return got.tolist() if isinstance(index, slice) else got.item()
+
+    def __iter__(self) -> Iterator:
+        return iter(self.tolist())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (Column, StepColumn, list, tuple)):
+            return self.tolist() == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return np.array(self._data[: self._n], dtype=dtype)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.tolist()!r})"
+
+
+class StepColumn(Column):
+    """Step numbers: while they go up by a fixed stride (every step, or every test
+    evaluation) only the first and the stride are kept — no bytes per step at all."""
+
+    __slots__ = ("_first", "_stride")
+
+    def __init__(self) -> None:
+        super().__init__(np.int64)
+        self._data = np.empty(0, dtype=np.int64)
+        self._first: int | None = None
+        self._stride: int | None = None
+
+    def append(self, value: float) -> None:
+        step = int(value)
+        n = self._n
+        if self._first is not None and len(self._data) == 0:
+            if self._stride is None and step != self._first:
+                self._stride = step - self._first
+            if self._stride is not None and step == self._first + n * self._stride:
+                self._n = n + 1
+                return
+            self._data = np.empty(n + n // 2 + 1, dtype=np.int64)  # irregular: store them
+            self._data[:n] = self._progression(n)
+        elif self._first is None:
+            self._first = step
+            self._n = 1
+            return
+        super().append(step)
+
+    def _progression(self, n: int) -> np.ndarray:
+        return self._first + np.arange(n, dtype=np.int64) * (self._stride or 0)
+
+    def array(self) -> np.ndarray:
+        if len(self._data) == 0 and self._first is not None:
+            view = self._progression(self._n)
+            view.flags.writeable = False
+            return view
+        return super().array()
+
+    def tolist(self) -> list:
+        return self.array().tolist()
+
+    def __getitem__(self, index: int | slice) -> Any:
+        got = self.array()[index]
+        return got.tolist() if isinstance(index, slice) else got.item()
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return np.array(self.array(), dtype=dtype)
+
+
+def downsample(x: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
+    """At most about `max_points` points that draw the same curve: the lowest and highest
+    point of each of max_points / 2 runs of neighbours, in order, so spikes survive."""
+    n = len(y)
+    if n <= max_points or max_points < 4:
+        return x, y
+    k = -(-n // (max_points // 2))  # points per run
+    m = n - n % k
+    runs = y[:m].reshape(-1, k)
+    base = np.arange(0, m, k)
+    lo, hi = base + runs.argmin(axis=1), base + runs.argmax(axis=1)
+    idx = np.stack([np.minimum(lo, hi), np.maximum(lo, hi)], axis=1).reshape(-1)
+    if m < n:
+        tail = y[m:]
+        idx = np.concatenate([idx, np.sort(m + np.array([tail.argmin(), tail.argmax()]))])
+    return x[idx], y[idx]
+
+
+class History:
+    """Per-step records. Test figures exist only for steps where they were evaluated.
+
+    Columns are growable numpy buffers (see `Column`): about 8 bytes per step for the loss
+    and 8 for the accuracy, the step numbers free while they run consecutively."""
+
+    FIELDS = ("step", "loss", "accuracy", "test_step", "test_loss", "test_accuracy")
+
+    def __init__(self) -> None:
+        self.step = StepColumn()
+        self.loss = Column()
+        self.accuracy = Column()
+        self.test_step = StepColumn()
+        self.test_loss = Column()
+        self.test_accuracy = Column()
 
     def __len__(self) -> int:
         return len(self.step)
@@ -42,7 +171,20 @@ class History:
                 self.test_accuracy.append(r.test_accuracy)
 
     def to_dict(self) -> dict[str, list]:
-        return {k: list(v) for k, v in self.__dict__.items()}
+        return {k: getattr(self, k).tolist() for k in self.FIELDS}
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the columns' buffers."""
+        return sum(getattr(self, k).nbytes for k in self.FIELDS)
+
+    def downsampled(self, name: str, max_points: int = 4000) -> tuple[np.ndarray, np.ndarray]:
+        """(steps, values) of one column ("loss", "accuracy", "test_loss",
+        "test_accuracy") thinned for display to about `max_points` (see `downsample`)."""
+        y = getattr(self, name).array()
+        x = (self.test_step if name.startswith("test_") else self.step).array()
+        x = x[len(x) - len(y) :] if len(y) else x[:0]  # aligned to the end, as recorded
+        return downsample(x, y, max_points)
 
 
 class StepResult(NamedTuple):

@@ -161,3 +161,15 @@ def test_series_grows_without_changing_an_earlier_view() -> None:
     x, y = s.data()
     assert x.tolist() == list(range(1025)) and y[-1] == -1024
     assert np.shares_memory(x, s.x)  # a view, not a copy
+
+
+def test_a_long_run_keeps_the_plot_bounded_and_its_extremes() -> None:
+    from bpviz.ui.plots import MAX_POINTS
+
+    s = Series()
+    n = MAX_POINTS + 10
+    for i in range(n):
+        s.append(i, 100.0 if i == 4321 else 1.0 / (i + 1))
+    x, y = s.data()
+    assert MAX_POINTS // 2 <= len(s) < MAX_POINTS
+    assert x[-1] == n - 1 and y.max() == 100.0 and x[y.argmax()] == 4321
