@@ -8,7 +8,8 @@ node once computed: a whole pass runs it to the end, a stepwise pass (the window
 node") shows each node as it comes. Non-finite numbers follow one policy: numpy float errors
 are trapped while the kernel runs (`trap_float_errors`), naming the op that made them at no
 per-node cost, and every value or gradient handed out of a pass is checked, since a BLAS
-product makes Inf without raising.
+product makes Inf without raising. Graphs of plain numbers take a faster route through the
+same plan (`engine/scalar.py`) with the same results and, on any trouble, the same errors.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from bpviz.engine.errors import GraphError, NonFiniteError, ShapeError, trap_flo
 from bpviz.engine.graph import Graph
 from bpviz.engine.ops import OpSpec
 from bpviz.engine.ops.init import rng_for
+from bpviz.engine.scalar import ScalarProgram, compile_scalar
 
 _SHAPE_ERRORS = (ValueError, IndexError, TypeError, OverflowError)
 
@@ -40,6 +42,7 @@ class PlanNode(NamedTuple):
     ports: tuple[str, ...]
     input_index: tuple[int, ...]
     attrs: dict[str, Any]
+    has_params: bool  # the op owns parameters (read here, not through the spec, per pass)
     trains: bool
     wants: tuple[bool, ...] | None  # per input, whether its gradient matters to training;
     # None when every input's does
@@ -105,7 +108,15 @@ def build_plan(graph: Graph) -> Plan:
         trains = spec.has_params or any(wants)
         nodes.append(
             PlanNode(
-                len(nodes), node_id, spec, ports, idx, attrs, trains, None if all(wants) else wants
+                len(nodes),
+                node_id,
+                spec,
+                ports,
+                idx,
+                attrs,
+                spec.has_params,
+                trains,
+                None if all(wants) else wants,
             )
         )
     out = index.get(graph.output) if graph.output is not None else None
@@ -138,6 +149,8 @@ class Executor:
         self._grads: list[Any] = []
         self._all_grads = True  # the last backward pass computed every node's gradient
         self._params_checked = False
+        self._scalar: ScalarProgram | None | bool = None  # False: this plan has no float form
+        self._scalar_ran = False  # the last forward pass ran as floats
 
     # ---- set-up ---------------------------------------------------------------------------
     @property
@@ -148,6 +161,7 @@ class Executor:
             self._params_checked = False
             self._values = [None] * len(self._plan.nodes)
             self._grads = []
+            self._scalar = None
         return self._plan
 
     def set_data(self, x: np.ndarray | None, y: np.ndarray | None) -> None:
@@ -157,6 +171,7 @@ class Executor:
         same_features = x is not None and self._x is not None and x.shape[1:] == self._x.shape[1:]
         self._x, self._y = x, y
         self._sources = {}
+        self._scalar = None
         if not same_features:  # parameter shapes follow the features, not the batch size
             self._params_checked = False
 
@@ -166,12 +181,14 @@ class Executor:
             self.params[node_id] = {k: np.array(v, dtype=np.float64) for k, v in arrays.items()}
             self._loaded.add(node_id)
         self._params_checked = False
+        self._scalar = None
 
     def use_params(self, params: dict[str, dict[str, np.ndarray]]) -> None:
         """Read parameters from `params` (e.g. a copy, to evaluate without side effects);
         they are checked against the graph on the next pass."""
         self.params = params
         self._params_checked = False
+        self._scalar = None
 
     def forget_params(self, node_id: str) -> None:
         """Drop one node's parameters (its attrs changed); drawn again on the next forward."""
@@ -179,6 +196,7 @@ class Executor:
         self.param_grads.pop(node_id, None)
         self._loaded.discard(node_id)
         self._params_checked = False
+        self._scalar = None
 
     def reset_params(self, seed: int | None = None) -> None:
         """Forget every parameter; they are drawn afresh (seeded) on the next forward pass."""
@@ -188,6 +206,7 @@ class Executor:
         self.param_grads.clear()
         self._loaded.clear()
         self._params_checked = False
+        self._scalar = None
 
     def _fill_data(self, plan: Plan) -> None:
         """Put the value of every const, input and target node in place (made once per plan
@@ -237,24 +256,21 @@ class Executor:
         first pass after a change also makes every parameter fit its node's inputs."""
         self._fill_data(plan)
         self._grads = []
+        self._scalar_ran = False
         values, params = self._values, self.params
         check = not self._params_checked
         node = None
         try:
             for node in plan.nodes:
-                if node.spec.has_params:
-                    if check:
-                        self._ensure_params(node)
-                    if not node.input_index:  # a param node: its value is the array itself
-                        values[node.index] = params[node.node_id]["value"]
-                        yield node
-                        continue
-                if node.input_index:
+                idx = node.input_index
+                if node.has_params and check:
+                    self._ensure_params(node)
+                if idx:
                     values[node.index] = node.spec.forward(
-                        [values[j] for j in node.input_index],
-                        node.attrs,
-                        params.get(node.node_id),
+                        [values[j] for j in idx], node.attrs, params.get(node.node_id)
                     )
+                elif node.has_params:  # a param node: its value is the array itself
+                    values[node.index] = params[node.node_id]["value"]
                 yield node
         except FloatingPointError as e:
             raise NonFiniteError(node.node_id, "forward", str(e)) from None
@@ -280,7 +296,7 @@ class Executor:
                 if g is None or not (everything or node.trains):
                     continue
                 idx = node.input_index
-                if not idx and not node.spec.has_params:
+                if not idx and not node.has_params:
                     yield node, (), None
                     continue
                 xs = [values[j] for j in idx]
@@ -289,17 +305,20 @@ class Executor:
                     in_grads, p_grads = node.spec.backward(
                         g, xs, values[node.index], node.attrs, params.get(node.node_id)
                     )
+                    pairs = zip(idx, in_grads, strict=True)
                 else:
                     in_grads, p_grads = node.spec.backward(
                         g, xs, values[node.index], node.attrs, params.get(node.node_id), wants
                     )
+                    pairs = [
+                        (j, c) for j, c, w in zip(idx, in_grads, wants, strict=True) if w
+                    ]
                 if p_grads is not None:
                     param_grads[node.node_id] = p_grads
-                for k, (j, c) in enumerate(zip(idx, in_grads, strict=True)):
-                    if c is None or (wants is not None and not wants[k]):
-                        continue
-                    prev = grads[j]
-                    grads[j] = c if prev is None else prev + c
+                for j, c in pairs:
+                    if c is not None:
+                        prev = grads[j]
+                        grads[j] = c if prev is None else prev + c
                 yield node, in_grads, p_grads
         except FloatingPointError as e:
             raise NonFiniteError(node.node_id, "backward", str(e)) from None
@@ -308,6 +327,11 @@ class Executor:
     def forward(self) -> np.ndarray:
         """Compute every computable node; returns the output's value."""
         plan = self.plan
+        if self._scalar and self._params_checked:
+            result = self._scalar.forward(self)
+            if result is not None:
+                self._scalar_ran = True
+                return result
         with trap_float_errors():
             deque(self._forward_kernel(plan), maxlen=0)
         out = self._output_index(plan)
@@ -316,6 +340,8 @@ class Executor:
             # BLAS products do not raise float errors: find where the non-finite value began.
             bad = next((n for n in plan.nodes if not _all_finite(self._values[n.index])), None)
             raise NonFiniteError((bad or plan.nodes[out]).node_id, "forward")
+        if self._scalar is None:
+            self._scalar = compile_scalar(plan, self._values) or False
         return result
 
     def backward(self, params_only: bool = False) -> None:
@@ -324,6 +350,11 @@ class Executor:
         `params_only` (training steps) leaves out gradients that lead to no parameter, such
         as the data's: nothing reads them unless they are shown."""
         plan = self.plan
+        if self._scalar_ran:
+            if self._scalar and self._scalar.backward(self):
+                self._all_grads = True  # as floats, every gradient costs next to nothing
+                return
+            self._values_as_arrays()
         grads = self._seed_gradients(plan)
         self._grads = grads
         self._all_grads = not params_only
@@ -331,6 +362,11 @@ class Executor:
             deque(self._backward_kernel(plan, grads, not params_only), maxlen=0)
         # No per-gradient scan needed: with float errors trapped, numpy raises at the op
         # that first makes an Inf or NaN from finite numbers.
+
+    def _values_as_arrays(self) -> None:
+        """After a pass as floats, the numpy kernel's own kind of values (same numbers)."""
+        self._values[:] = [np.float64(v) if type(v) is float else v for v in self._values]
+        self._scalar_ran = False
 
     def _seed_gradients(self, plan: Plan) -> list[Any]:
         """A gradient list holding dOutput/dOutput = 1 at the output (ones for a non-scalar
@@ -377,6 +413,8 @@ class Executor:
         """The backward pass one node at a time, in reverse topological order, checking each
         gradient as it is handed out."""
         plan = self.plan
+        if self._scalar_ran:
+            self._values_as_arrays()
         grads = self._seed_gradients(plan)
         self._grads = grads
         self._all_grads = True
