@@ -13,6 +13,7 @@ import math
 import os
 import time
 from collections.abc import Iterator
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,21 @@ from bpviz.engine.session import Session
 from bpviz.engine.training import StepResult
 
 Edge = tuple[str, str, str]
+
+
+class Phase(StrEnum):
+    """Where the controller's numbers stand; equal to its plain string ("forward_done")."""
+
+    IDLE = "idle"  # nothing shown
+    FORWARD = "forward"  # a forward pass under way, node by node
+    FORWARD_DONE = "forward_done"
+    BACKWARD = "backward"
+    BACKWARD_DONE = "backward_done"  # values and gradients fresh
+    UPDATED = "updated"  # the optimizer moved the parameters: what is shown is older
+    STALE = "stale"  # the graph changed under the numbers
+    ERROR = "error"
+
+
 VANISHING, EXPLODING = 1e-6, 1e3
 
 
@@ -49,7 +65,7 @@ class TrainingController:
             # the scene validated it; a later edit may have made it stale
             with contextlib.suppress(BpvizError, KeyError, TypeError, ValueError):
                 self.session.load_state_dict(document.state)
-        self.phase = "idle"  # idle forward forward_done backward backward_done updated stale error
+        self.phase = Phase.IDLE
         self.next_node: str | None = None
         self.error_node: str | None = None
         self.values: dict[str, np.ndarray] = {}
@@ -71,22 +87,22 @@ class TrainingController:
     # ---- state ---------------------------------------------------------------------------
     @property
     def grads_fresh(self) -> bool:
-        return self.phase == "backward_done"
+        return self.phase == Phase.BACKWARD_DONE
 
     @property
     def history(self):  # noqa: ANN201 - engine History
         return self.session.history
 
-    def _set_phase(self, phase: str, next_node: str | None = None) -> None:
+    def _set_phase(self, phase: Phase, next_node: str | None = None) -> None:
         self.phase, self.next_node = phase, next_node
-        if phase != "error":
+        if phase != Phase.ERROR:
             self.error_node = None
         self.phase_changed.emit()
 
     def _fail(self, error: BpvizError) -> None:
         self._steps = None
         self.error_node = getattr(error, "node_id", None)
-        self._set_phase("error")
+        self._set_phase(Phase.ERROR)
         self.failed.emit(self.error_node or "", str(error))
 
     def _on_document_changed(self) -> None:
@@ -95,8 +111,8 @@ class TrainingController:
             return  # a node moved or the state block was replaced: the numbers still hold
         self._graph_version = version
         self._steps = None
-        if self.phase not in ("idle", "stale"):
-            self._set_phase("stale")
+        if self.phase not in (Phase.IDLE, Phase.STALE):
+            self._set_phase(Phase.STALE)
 
     def _on_attr_changed(self, node_id: str, name: str, value: object) -> None:
         if node_id in self.document.nodes and self.document.node(node_id).spec.has_params:
@@ -149,12 +165,12 @@ class TrainingController:
             return False
         self._snapshot_values()
         self.grads, self.contributions = {}, {}
-        self._set_phase("forward_done")
+        self._set_phase(Phase.FORWARD_DONE)
         self.values_changed.emit()
         return True
 
     def backward(self) -> bool:
-        if self.phase != "forward_done" and not self.forward():
+        if self.phase != Phase.FORWARD_DONE and not self.forward():
             return False
         try:
             for step in self.session.executor.backward_nodes():
@@ -162,25 +178,25 @@ class TrainingController:
         except BpvizError as e:
             self._fail(e)
             return False
-        self._set_phase("backward_done")
+        self._set_phase(Phase.BACKWARD_DONE)
         self.values_changed.emit()
         return True
 
     def update(self) -> StepResult | None:
-        if self.phase != "backward_done" and not self.backward():
+        if self.phase != Phase.BACKWARD_DONE and not self.backward():
             return None
         try:
             result = self.session.trainer.apply_update(self._loss, self.session.accuracy())
         except BpvizError as e:
             self._fail(e)
             return None
-        self._set_phase("updated")
+        self._set_phase(Phase.UPDATED)
         self.trained.emit(result)
         return result
 
     def step(self) -> StepResult | None:
         """Forward, backward and update: one optimizer step, shown in full."""
-        if self.phase != "backward_done" and not self.backward():
+        if self.phase != Phase.BACKWARD_DONE and not self.backward():
             return None
         return self.update()
 
@@ -196,8 +212,8 @@ class TrainingController:
                     break
         except BpvizError as e:
             self._fail(e)
-        if results and self.phase != "error":
-            self._set_phase("updated")  # before announcing: listeners must see stale values
+        if results and self.phase != Phase.ERROR:
+            self._set_phase(Phase.UPDATED)  # before announcing: listeners must see stale values
         for r in results:
             self.trained.emit(r)
         return results
@@ -212,7 +228,7 @@ class TrainingController:
         self.session.trainer.reset(seed)
         self._steps = None
         self.values, self.grads, self.contributions = {}, {}, {}
-        self._set_phase("idle")
+        self._set_phase(Phase.IDLE)
         self.history_reset.emit()
         self.values_changed.emit()
 
@@ -241,8 +257,8 @@ class TrainingController:
     def reset_pass(self) -> None:
         """Forget a pass under way, so the next `next_step` starts a fresh forward pass."""
         self._steps = None
-        if self.phase in ("forward", "forward_done", "backward", "backward_done"):
-            self._set_phase("idle")
+        if self.phase in (Phase.FORWARD, Phase.FORWARD_DONE, Phase.BACKWARD, Phase.BACKWARD_DONE):
+            self._set_phase(Phase.IDLE)
 
     # ---- one node at a time --------------------------------------------------------------
     def next_step(self) -> NodeValue | NodeGrad | None:
@@ -250,7 +266,7 @@ class TrainingController:
         under way: backward after a finished forward pass, otherwise a new forward pass."""
         try:
             if self._steps is None:
-                if self.phase == "forward_done":
+                if self.phase == Phase.FORWARD_DONE:
                     self._begin_backward()
                 else:
                     self._begin_forward()
@@ -258,10 +274,10 @@ class TrainingController:
         except BpvizError as e:
             self._fail(e)
             return None
-        backward = self.phase == "backward"
+        backward = self.phase == Phase.BACKWARD
         if step is None:  # nothing to compute (no output, or nothing reaches it)
             self._steps = None
-            self._set_phase("backward_done" if backward else "forward_done")
+            self._set_phase(Phase.BACKWARD_DONE if backward else Phase.FORWARD_DONE)
             return None
         if backward:
             self._record_backward(step)
@@ -273,11 +289,11 @@ class TrainingController:
         else:  # that was the pass's last node
             self._steps = None
             if backward:
-                self._set_phase("backward_done")
+                self._set_phase(Phase.BACKWARD_DONE)
             else:
                 out = self.document.graph.output
                 self._loss = float(np.sum(self.values[out])) if out in self.values else None
-                self._set_phase("forward_done", out)
+                self._set_phase(Phase.FORWARD_DONE, out)
         self.node_stepped.emit(step)
         self.values_changed.emit()
         return step
@@ -289,7 +305,7 @@ class TrainingController:
         self.values, self.grads, self.contributions = {}, {}, {}
         self._order = [st.node_id for st in s.executor.plan.nodes]
         self._steps = s.executor.forward_nodes()
-        self._set_phase("forward", self._order[0] if self._order else None)
+        self._set_phase(Phase.FORWARD, self._order[0] if self._order else None)
 
     def _begin_backward(self) -> None:
         graph = self.document.graph
@@ -300,7 +316,7 @@ class TrainingController:
         self._order = [n for n in reversed(order) if n in needed]
         self.grads, self.contributions = {}, {}
         self._steps = self.session.executor.backward_nodes()
-        self._set_phase("backward", self._order[0] if self._order else None)
+        self._set_phase(Phase.BACKWARD, self._order[0] if self._order else None)
 
     # ---- snapshots -----------------------------------------------------------------------
     def _snapshot_values(self) -> None:
