@@ -149,7 +149,9 @@ class Executor:
         self._grads: list[Any] = []
         self._all_grads = True  # the last backward pass computed every node's gradient
         self._params_checked = False
-        self._scalar: ScalarProgram | None | bool = None  # False: this plan has no float form
+        # the float route: None until a pass ran, 1 after one (compiled on the next), then a
+        # ScalarProgram or False (this plan has no float form)
+        self._scalar: ScalarProgram | int | None = None
         self._scalar_ran = False  # the last forward pass ran as floats
 
     # ---- set-up ---------------------------------------------------------------------------
@@ -327,7 +329,7 @@ class Executor:
     def forward(self) -> np.ndarray:
         """Compute every computable node; returns the output's value."""
         plan = self.plan
-        if self._scalar and self._params_checked:
+        if isinstance(self._scalar, ScalarProgram) and self._params_checked:
             result = self._scalar.forward(self)
             if result is not None:
                 self._scalar_ran = True
@@ -340,7 +342,9 @@ class Executor:
             # BLAS products do not raise float errors: find where the non-finite value began.
             bad = next((n for n in plan.nodes if not _all_finite(self._values[n.index])), None)
             raise NonFiniteError((bad or plan.nodes[out]).node_id, "forward")
-        if self._scalar is None:
+        if self._scalar is None:  # one-off passes (loading, a probe) never pay for compiling
+            self._scalar = 1
+        elif self._scalar == 1:
             self._scalar = compile_scalar(plan, self._values) or False
         return result
 
@@ -351,7 +355,7 @@ class Executor:
         as the data's: nothing reads them unless they are shown."""
         plan = self.plan
         if self._scalar_ran:
-            if self._scalar and self._scalar.backward(self):
+            if isinstance(self._scalar, ScalarProgram) and self._scalar.backward(self):
                 self._all_grads = True  # as floats, every gradient costs next to nothing
                 return
             self._values_as_arrays()
