@@ -49,7 +49,7 @@ def bpviz_step() -> tuple[Callable[[], float], dict]:
     trainer = Trainer(Executor(moons_graph()), ds, TrainingConfig(lr=LR))
     trainer.step()
     params = {k: {n: a.copy() for n, a in v.items()} for k, v in trainer.executor.params.items()}
-    return lambda: trainer.step().loss, params
+    return lambda: trainer.step(continuing=True).loss, params  # as in a training loop
 
 
 def numpy_step(params: dict) -> Callable[[], float]:
@@ -147,7 +147,7 @@ def bpviz_mlp_step() -> tuple[Callable[[], float], dict]:
     trainer = Trainer(ex, None, TrainingConfig(lr=MLP_LR))
     trainer.step()
     params = {k: {n: a.copy() for n, a in v.items()} for k, v in ex.params.items()}
-    return lambda: trainer.step().loss, params
+    return lambda: trainer.step(continuing=True).loss, params
 
 
 def numpy_mlp_step(params: dict) -> Callable[[], float]:
@@ -353,7 +353,10 @@ def main() -> None:
 
     bp_mlp, mlp_params = bpviz_mlp_step()
     hand_mlp = numpy_mlp_step(mlp_params)
-    assert abs(bp_mlp() - hand_mlp()) < 1e-12  # the same step from the same weights
+    # the same steps from the same weights: bpviz reports the loss after its update, the
+    # hand-written step the loss before its update, so step k+1's figure matches step k's
+    hand_mlp()
+    assert abs(bp_mlp() - hand_mlp()) < 1e-12
     bp_t, np_t, ratio = paired(bp_mlp, hand_mlp, max(args.steps // 100, 5))
     print("MLP 784-256-128-10 relu, softmax cross-entropy, sgd, batch 128")
     print(f"  hand-written numpy : {np_t:8.1f} us/step   1.00x")

@@ -10,14 +10,13 @@ checks acyclicity once for the whole graph.
 
 from __future__ import annotations
 
-import copy
 import heapq
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bpviz.engine.attrs import attr_problem, attrs_problems
+from bpviz.engine.attrs import attr_problem, attrs_problems, copy_value
 from bpviz.engine.errors import GraphError
 from bpviz.engine.ops import REGISTRY, OpSpec
 
@@ -218,7 +217,7 @@ class Graph:
         if op not in REGISTRY:
             raise GraphError(f"unknown op '{op}' (known: {', '.join(sorted(REGISTRY))})")
         # None means "use the default", as in set_attr; a stored None would hide the default
-        attrs = {k: copy.deepcopy(v) for k, v in (attrs or {}).items() if v is not None}
+        attrs = {k: copy_value(v) for k, v in (attrs or {}).items() if v is not None}
         problems = attrs_problems(REGISTRY[op], attrs)
         if problems:
             name, problem = problems[0]
@@ -326,7 +325,7 @@ class Graph:
         if value is None:
             node.attrs.pop(name, None)
         else:
-            node.attrs[name] = copy.deepcopy(value)
+            node.attrs[name] = copy_value(value)
         self.version += 1
 
     def set_output(self, node_id: str | None) -> None:
@@ -338,7 +337,7 @@ class Graph:
     def copy(self) -> Graph:
         other = Graph()
         for n in self.nodes.values():
-            other.nodes[n.id] = Node(n.id, n.op, dict(n.inputs), copy.deepcopy(n.attrs))
+            other.nodes[n.id] = Node(n.id, n.op, dict(n.inputs), copy_value(n.attrs))
         other._succ = {nid: dict(succ) for nid, succ in self._succ.items()}
         other.output = self.output
         return other

@@ -221,7 +221,10 @@ def _source(plan: Any) -> tuple[str, str]:
             continue
         fields = _names(node, v)
         fields.update(g=g(node.index), y=v(node.index))
-        for j, expr in zip(node.input_index, _BACKWARD[node.spec.name], strict=True):
+        rules = _BACKWARD[node.spec.name]
+        if node.spec.name == "pow" and fields["exponent"] == 0:
+            rules = ("{g} * 0.0",)  # x^0 is constant: slope 0, even at x = 0
+        for j, expr in zip(node.input_index, rules, strict=True):
             c = expr.format(**fields)
             if j in reached:
                 lines.append(f"    {g(j)} = {g(j)} + {c}")

@@ -11,62 +11,78 @@ from bpviz.engine.datasets import Dataset
 from bpviz.engine.errors import GraphError
 from bpviz.engine.executor import Executor
 from bpviz.engine.optim import Optimizer, TrainingConfig
+from bpviz.engine.regularize import penalty, with_penalty_grads
 
 CLASSIFICATION_LOSSES = frozenset({"bce", "hinge", "cross_entropy"})
 
 
-class Column:
-    """One number per recorded step in a numpy buffer grown by half when full: 8 bytes a
-    number (12 at worst, just after growing) instead of a Python float in a list (32), so a
-    long Run stays small. Reads like a list (index, slice, iterate, compare with a list);
-    `array()` is a view of the filled part for plotting."""
+LOSS_MEANING = (
+    "loss and accuracy: the whole training set, with the parameters after the step's update;"
+    " batch_loss: the batch the step's gradients came from, before the update;"
+    " test figures: the test set, after the update"
+)
 
-    __slots__ = ("_data", "_n")
+
+class Column:
+    """One number per recorded step, in numpy chunks of CHUNK numbers: 8 bytes a number (plus
+    one part-filled chunk) instead of a Python float in a list (32), and no copying as it
+    grows, so a long Run stays small. Reads like a list (index, slice, iterate, compare with
+    a list); `array()` gives the numbers as one read-only array for plotting."""
+
+    __slots__ = ("_chunks", "_dtype", "_n")
+    CHUNK = 8192
 
     def __init__(self, dtype: type = np.float64) -> None:
-        self._data = np.empty(16, dtype=dtype)
+        self._chunks: list[np.ndarray] = []
+        self._dtype = dtype
         self._n = 0
 
     def append(self, value: float) -> None:
         n = self._n
-        if n == len(self._data):
-            grown = np.empty(n + n // 2, dtype=self._data.dtype)
-            grown[:n] = self._data
-            self._data = grown
-        self._data[n] = value
+        k, i = divmod(n, self.CHUNK)
+        if k == len(self._chunks):
+            self._chunks.append(np.empty(self.CHUNK, dtype=self._dtype))
+        self._chunks[k][i] = value
         self._n = n + 1
 
     def array(self) -> np.ndarray:
-        view = self._data[: self._n]
-        view.flags.writeable = False
-        return view
+        if len(self._chunks) == 1:
+            a = self._chunks[0][: self._n]
+        else:
+            a = np.concatenate(self._chunks)[: self._n] if self._chunks else np.empty(0)
+        a.flags.writeable = False
+        return a
 
     def tolist(self) -> list:
-        return self._data[: self._n].tolist()
+        return self.array().tolist()
 
     @property
     def nbytes(self) -> int:
-        return self._data.nbytes
+        return sum(c.nbytes for c in self._chunks)
 
     def __len__(self) -> int:
         return self._n
 
     def __getitem__(self, index: int | slice) -> Any:
-        got = self._data[: self._n][index]
-        return got.tolist() if isinstance(index, slice) else got.item()
+        if isinstance(index, slice):
+            return self.array()[index].tolist()
+        if not -self._n <= index < self._n:
+            raise IndexError("history index out of range")
+        k, i = divmod(index % self._n, self.CHUNK)
+        return self._chunks[k][i].item()
 
     def __iter__(self) -> Iterator:
         return iter(self.tolist())
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, (Column, StepColumn, list, tuple)):
+        if isinstance(other, (Column, list, tuple)):
             return self.tolist() == list(other)
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return np.array(self._data[: self._n], dtype=dtype)
+        return np.array(self.array(), dtype=dtype)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.tolist()!r})"
@@ -76,50 +92,46 @@ class StepColumn(Column):
     """Step numbers: while they go up by a fixed stride (every step, or every test
     evaluation) only the first and the stride are kept — no bytes per step at all."""
 
-    __slots__ = ("_first", "_stride")
+    __slots__ = ("_first", "_stride", "_stored")
 
     def __init__(self) -> None:
         super().__init__(np.int64)
-        self._data = np.empty(0, dtype=np.int64)
         self._first: int | None = None
         self._stride: int | None = None
+        self._stored = False  # irregular steps: kept in chunks like any column
 
     def append(self, value: float) -> None:
         step = int(value)
         n = self._n
-        if self._first is not None and len(self._data) == 0:
-            if self._stride is None and step != self._first:
+        if not self._stored:
+            if self._first is None:
+                self._first, self._n = step, 1
+                return
+            if self._stride is None and n == 1 and step != self._first:
                 self._stride = step - self._first
             if self._stride is not None and step == self._first + n * self._stride:
                 self._n = n + 1
                 return
-            self._data = np.empty(n + n // 2 + 1, dtype=np.int64)  # irregular: store them
-            self._data[:n] = self._progression(n)
-        elif self._first is None:
-            self._first = step
-            self._n = 1
-            return
+            regular, self._n, self._stored = self._progression(n), 0, True
+            for v in regular:
+                super().append(int(v))
         super().append(step)
 
     def _progression(self, n: int) -> np.ndarray:
-        return self._first + np.arange(n, dtype=np.int64) * (self._stride or 0)
+        return (self._first or 0) + np.arange(n, dtype=np.int64) * (self._stride or 0)
 
     def array(self) -> np.ndarray:
-        if len(self._data) == 0 and self._first is not None:
-            view = self._progression(self._n)
-            view.flags.writeable = False
-            return view
-        return super().array()
-
-    def tolist(self) -> list:
-        return self.array().tolist()
+        if self._stored:
+            return super().array()
+        a = self._progression(self._n)
+        a.flags.writeable = False
+        return a
 
     def __getitem__(self, index: int | slice) -> Any:
+        if self._stored:
+            return super().__getitem__(index)
         got = self.array()[index]
         return got.tolist() if isinstance(index, slice) else got.item()
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return np.array(self.array(), dtype=dtype)
 
 
 def downsample(x: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
@@ -141,12 +153,23 @@ def downsample(x: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarra
 
 
 class History:
-    """Per-step records. Test figures exist only for steps where they were evaluated.
+    """Per-step records, with the meaning in LOSS_MEANING: `loss[k]` is the loss of the model
+    as step `step[k]` left it, on the whole training set, so the last entry is the figure the
+    CLI prints and the loss node shows. Test figures exist only for steps where they were
+    evaluated.
 
-    Columns are growable numpy buffers (see `Column`): about 8 bytes per step for the loss
-    and 8 for the accuracy, the step numbers free while they run consecutively."""
+    Columns are growable numpy buffers (see `Column`): 8 bytes per step for each figure,
+    the step numbers free while they run consecutively."""
 
-    FIELDS = ("step", "loss", "accuracy", "test_step", "test_loss", "test_accuracy")
+    FIELDS = (
+        "step",
+        "loss",
+        "accuracy",
+        "test_step",
+        "test_loss",
+        "test_accuracy",
+        "batch_loss",
+    )
 
     def __init__(self) -> None:
         self.step = StepColumn()
@@ -155,6 +178,7 @@ class History:
         self.test_step = StepColumn()
         self.test_loss = Column()
         self.test_accuracy = Column()
+        self.batch_loss = Column()
 
     def __len__(self) -> int:
         return len(self.step)
@@ -162,6 +186,7 @@ class History:
     def record(self, r: StepResult) -> None:
         self.step.append(r.step)
         self.loss.append(r.loss)
+        self.batch_loss.append(r.loss if r.batch_loss is None else r.batch_loss)
         if r.accuracy is not None:
             self.accuracy.append(r.accuracy)
         if r.test_loss is not None:
@@ -188,13 +213,15 @@ class History:
 
 
 class StepResult(NamedTuple):
-    """What one optimizer step measured (a tuple: cheap to make at every step)."""
+    """What one optimizer step measured (a tuple: cheap to make at every step); the meaning
+    of each figure is LOSS_MEANING."""
 
     step: int
     loss: float
     accuracy: float | None
     test_loss: float | None
     test_accuracy: float | None
+    batch_loss: float | None = None
 
 
 def accuracy(loss_op: str, pred: np.ndarray, target: np.ndarray) -> float | None:
@@ -218,9 +245,17 @@ class Trainer:
         self.config = config
         self.optimizer = Optimizer(config)
         self.history = History()
-        self._rng = np.random.default_rng(config.seed)
+        self._seed = config.seed
+        self._drawn = 0  # minibatches drawn so far
+        self._epoch: int | None = None  # the epoch whose order `_order` holds
         self._order: np.ndarray | None = None
-        self._cursor = 0
+        self._measured: tuple[int, float] | None = None  # (step, loss) of the last _measure
+
+    def set_config(self, config: TrainingConfig) -> None:
+        """New settings from the next step on; weights, step count and history stay."""
+        self.config = config
+        self.optimizer.configure(config)
+        self._measured = None  # measured under the old penalty: the next step measures anew
 
     @property
     def step_count(self) -> int:
@@ -234,63 +269,104 @@ class Trainer:
         node = graph.nodes[graph.output]
         return node.op, node.inputs.get("pred"), node.inputs.get("target")
 
+    def _full_batch(self) -> bool:
+        ds, size = self.dataset, self.config.batch_size
+        return ds is None or size is None or size >= len(ds.x_train)
+
+    def epoch_order(self, epoch: int) -> np.ndarray:
+        """The shuffled order of the training set in `epoch`: a pure function of the seed and
+        the epoch number, so any batch position is reached without replaying earlier epochs."""
+        assert self.dataset is not None
+        rng = np.random.default_rng((self._seed, epoch))
+        return rng.permutation(len(self.dataset.x_train))
+
     def next_batch(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """Full batch, or the next seeded minibatch (reshuffled every epoch)."""
+        """Full batch, or the next seeded minibatch (reshuffled every epoch; an epoch is
+        n // batch_size batches, the last few points of each shuffle wait for the next)."""
         ds = self.dataset
         if ds is None:
             return None
-        n = len(ds.x_train)
-        size = self.config.batch_size
-        if size is None or size >= n:
+        if self._full_batch():
             return ds.x_train, ds.y_train
-        if self._order is None or self._cursor + size > n:
-            self._order = self._rng.permutation(n)
-            self._cursor = 0
-        idx = self._order[self._cursor : self._cursor + size]
-        self._cursor += size
+        size = self.config.batch_size
+        assert size is not None
+        epoch, k = divmod(self._drawn, len(ds.x_train) // size)
+        if self._epoch != epoch or self._order is None:
+            self._order, self._epoch = self.epoch_order(epoch), epoch
+        idx = self._order[k * size : (k + 1) * size]
+        self._drawn += 1
         return ds.x_train[idx], ds.y_train[idx]
 
     def skip_batches(self, steps: int) -> None:
-        """Put the minibatch sampler where it is after `steps` steps, so training resumed
-        from a saved scene draws exactly the batches an unbroken run would have drawn.
+        """Put the minibatch sampler where it is after `steps` steps (O(1) in `steps`), so
+        training resumed from a saved scene draws exactly the batches an unbroken run would."""
+        self._drawn = max(0, int(steps))
 
-        The order is a pure function of the seed and the number of batches drawn, so it is
-        rebuilt rather than saved: each epoch is one permutation, n // batch_size batches long.
-        """
-        ds, size = self.dataset, self.config.batch_size
-        if ds is None or size is None or steps <= 0 or size >= len(ds.x_train):
-            return
-        n = len(ds.x_train)
-        per_epoch = n // size
-        epochs = -(-steps // per_epoch)
-        for _ in range(epochs - 1):
-            self._rng.permutation(n)
-        self._order = self._rng.permutation(n)
-        self._cursor = (steps - (epochs - 1) * per_epoch) * size
+    def _scalar(self, value: np.ndarray) -> float:
+        """The loss as a float; a non-scalar output cannot be minimised."""
+        a = np.asarray(value)
+        if a.ndim != 0:
+            out = self.executor.graph.output
+            raise GraphError(
+                f"output '{out}' has shape {a.shape}: training needs a scalar loss"
+                " (end the graph in a loss node, or sum or mean)"
+            )
+        return float(a)
 
-    def step(self) -> StepResult:
-        """One optimizer step; its loss is measured before the update, as frameworks report."""
+    def step(self, continuing: bool = False) -> StepResult:
+        """One optimizer step, measured after its update (LOSS_MEANING).
+
+        `continuing` promises that nothing ran on the executor since the previous `step`:
+        with the full training set as the batch, that step's measuring pass is then this
+        step's forward pass, and is not run again."""
         ex = self.executor
         t = self.optimizer.t + 1
-        test = self._test_metrics(t)
-        batch = self.next_batch()
-        if batch is not None:
-            ex.set_data(*batch)
-        loss = float(ex.forward())
-        acc = self.current_accuracy()
+        measured = self._measured
+        if continuing and self._full_batch() and measured is not None and measured[0] == t - 1:
+            batch_loss = measured[1]
+        else:
+            batch = self.next_batch()
+            if batch is not None:
+                ex.set_data(*batch)
+            batch_loss = self._scalar(ex.forward()) + self.penalty()
         ex.backward(params_only=True)
-        self.optimizer.step(ex.params, ex.param_grads)
-        return self._record(StepResult(t, loss, acc, *test))
+        self.optimizer.step(ex.params, self._update_grads())
+        return self._record(self._measure(t, batch_loss))
 
-    def apply_update(self, loss: float, acc: float | None) -> StepResult:
+    def penalty(self) -> float:
+        """training.l1 and l2's penalty on the current weights (0 when both are off)."""
+        c = self.config
+        return penalty(self.executor.graph, self.executor.params, c.l1, c.l2)
+
+    def _update_grads(self) -> dict[str, dict[str, np.ndarray]]:
+        """The graph's parameter gradients plus the weight penalty's."""
+        ex, c = self.executor, self.config
+        return with_penalty_grads(ex.graph, ex.params, ex.param_grads, c.l1, c.l2)
+
+    def apply_update(self, loss: float, acc: float | None = None) -> StepResult:
         """The optimizer step after forward and backward passes run elsewhere (the window's
-        Forward, Backward and Update buttons), recorded in the history like `step`."""
+        Forward, Backward and Update buttons) on the batch whose loss was `loss`; recorded
+        and measured like `step`. The executor is left holding the new parameters' values.
+        `loss` is the graph's output: the weight penalty is added here, as in `step`."""
         ex = self.executor
-        grads = ex.param_grads
+        loss += self.penalty()
+        grads = self._update_grads()
         t = self.optimizer.t + 1
-        test = self._test_metrics(t)  # a test-set forward pass; the gradients stay as they were
         self.optimizer.step(ex.params, grads)
-        return self._record(StepResult(t, loss, acc, *test))
+        return self._record(self._measure(t, loss))
+
+    def _measure(self, t: int, batch_loss: float) -> StepResult:
+        """Test figures, then the training set last, so the executor ends on the training
+        set's values with the new parameters: the loss node shows the recorded loss."""
+        test = self._test_metrics(t)
+        ds = self.dataset
+        if ds is None:
+            loss = self._scalar(self.executor.forward()) + self.penalty()
+            acc = self.current_accuracy()
+        else:
+            loss, acc = self.evaluate(ds.x_train, ds.y_train)
+        self._measured = (t, loss)
+        return StepResult(t, loss, acc, *test, batch_loss)
 
     def _test_metrics(self, t: int) -> tuple[float | None, float | None]:
         ds = self.dataset
@@ -311,14 +387,15 @@ class Trainer:
         return r
 
     def evaluate(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
-        """Loss and accuracy of the current parameters on other data (e.g. the test set)."""
+        """Loss (with the weight penalty, like the training loss it is plotted against) and
+        accuracy of the current parameters on other data (e.g. the test set)."""
         ex = self.executor
         ex.set_data(x, y)
-        return float(ex.forward()), self.current_accuracy()
+        return self._scalar(ex.forward()) + self.penalty(), self.current_accuracy()
 
     def train(self, steps: int, on_step: Callable[[StepResult], None] | None = None) -> History:
-        for _ in range(steps):
-            result = self.step()
+        for i in range(steps):
+            result = self.step(continuing=i > 0)
             if on_step is not None:
                 on_step(result)
         return self.history
@@ -329,6 +406,5 @@ class Trainer:
         self.executor.reset_params(seed)
         self.optimizer = Optimizer(self.config)
         self.history = History()
-        self._rng = np.random.default_rng(self.config.seed if seed is None else seed)
-        self._order = None
-        self._cursor = 0
+        self._seed = self.config.seed if seed is None else seed
+        self._drawn, self._epoch, self._order, self._measured = 0, None, None, None

@@ -10,7 +10,9 @@ from typing import Any
 
 import numpy as np
 
+from bpviz.engine.files import write_atomic
 from bpviz.engine.ops import REGISTRY
+from bpviz.engine.transforms import source as features_source
 from bpviz.export.common import (
     SOURCES,
     ExportError,
@@ -68,12 +70,26 @@ NUMPY_OPS: dict[str, tuple[str, dict[str, str]]] = {
         "np.power({x}, {exponent})",
         {"x": "g * ({exponent} * np.power({x}, {exponent} - 1.0))"},
     ),
-    "sum": ("np.sum({x}, axis={axis})", {"x": "_unreduce(g, {x}, {axis})"}),
-    "mean": ("np.mean({x}, axis={axis})", {"x": "_unreduce(g, {x}, {axis}) / _count({x}, {axis})"}),
+    "sum": (
+        "np.sum({x}, axis={axis}, keepdims={keepdims})",
+        {"x": "_unreduce(g, {x}, {axis}, {keepdims})"},
+    ),
+    "mean": (
+        "np.mean({x}, axis={axis}, keepdims={keepdims})",
+        {"x": "_unreduce(g, {x}, {axis}, {keepdims}) / _count({x}, {axis})"},
+    ),
     "softmax": ("_softmax({x})", {"x": "{y} * (g - (g * {y}).sum(axis=-1, keepdims=True))"}),
     "leaky_relu": (
         "np.where({x} > 0, {x}, {alpha} * {x})",
         {"x": "g * np.where({x} > 0, 1.0, {alpha})"},
+    ),
+    "column": (
+        "{x}[..., {index}:{index} + 1]",
+        {"x": "np.where(np.arange({x}.shape[-1]) == {index}, g, 0.0)"},
+    ),
+    "concat": (
+        "np.concatenate([{a}, {b}], axis=-1)",
+        {"a": "g[..., :{a}.shape[-1]]", "b": "g[..., {a}.shape[-1]:]"},
     ),
 }
 ACT = {
@@ -138,9 +154,9 @@ def _back(g, t):
     return g.reshape(t.shape) if t.ndim else np.sum(g)
 
 
-def _unreduce(g, x, axis):
+def _unreduce(g, x, axis, keepdims):
     """Put back the axes a sum or mean removed, so g spreads over every entry of x it read."""
-    if axis is not None:
+    if axis is not None and not keepdims:
         axes = (axis,) if isinstance(axis, int) else axis
         g = np.expand_dims(g, axes)
     return np.broadcast_to(g, x.shape)
@@ -232,6 +248,10 @@ def numpy_source(snap: Snapshot, script_name: str = "script.py") -> str:
     for nid in order:
         node = snap.node(nid)
         v = names[nid]
+        if node.op == "input" and snap.features and snap.x is not None:
+            fwd.append(f"    # {nid}: input, the raw features after the scene's transforms")
+            fwd.append(f"    v['{v}'] = features(np.array({literal(snap.x)}))")
+            continue
         if node.op in SOURCES:
             value = snap.params[nid]["value"] if node.op == "param" else snap.values[nid]
             fwd.append(f"    # {nid}: {node.op}")
@@ -262,6 +282,11 @@ def numpy_source(snap: Snapshot, script_name: str = "script.py") -> str:
     bwd = [line for block in reversed(blocks) for line in block]
     out = names[snap.output]
     helpers = _helpers_for("\n".join(fwd + bwd))
+    if snap.features:
+        feature_fn = f'''def features(x):
+    """The scene's feature transforms of raw features x (N, F), as bpviz applies them."""
+    return {features_source(snap.features, "np")}'''
+        helpers = "\n\n\n".join(h for h in (helpers, feature_fn) if h)
     return f'''"""{snap.name}: exported from bpviz as plain numpy.
 
 forward() computes every node's value and backward() every node's gradient, one block per
@@ -299,5 +324,5 @@ if __name__ == "__main__":
 
 
 def write_numpy(snap: Snapshot, out: Path) -> list[Path]:
-    out.write_text(numpy_source(snap, out.name), encoding="utf-8")
+    write_atomic(out, numpy_source(snap, out.name))
     return [out]

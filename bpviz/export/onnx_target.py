@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from bpviz.engine.errors import BpvizError
+from bpviz.engine.files import write_atomic
 from bpviz.engine.graph import Node
 from bpviz.engine.ops import REGISTRY
 from bpviz.export.common import ExportError, Snapshot, formula
@@ -81,7 +82,31 @@ def _param(e: _Emit) -> str:
 
 
 def _input(e: _Emit) -> str:
-    return e("Identity", INPUTS) if e.model.has_data else e.source()
+    """The features; with data.transforms, computed in the graph from the raw features."""
+    if not e.model.has_data:
+        return e.source()
+    features = e.model.snap.features
+    if not features:
+        return e("Identity", INPUTS)
+
+    def column(i: int, suffix: str) -> str:  # x[:, i:i+1], as the column op exports
+        start, end = (
+            e.const(f"{suffix}start", [i], np.int64),
+            e.const(f"{suffix}end", [i + 1], np.int64),
+        )
+        return e("Slice", INPUTS, start, end, e.const(f"{suffix}axis", [-1], np.int64))
+
+    columns = []
+    for k, f in enumerate(features):
+        a = column(f.i, f"f{k}")  # (N, 1)
+        if f.kind == "square":
+            a = e("Mul", a, a)
+        elif f.kind == "product":
+            a = e("Mul", a, column(f.j, f"f{k}b"))
+        elif f.kind in ("sin", "cos"):
+            a = e(f.kind.capitalize(), a)
+        columns.append(a)
+    return e("Concat", *columns, axis=-1)
 
 
 def _target(e: _Emit) -> str:
@@ -101,11 +126,11 @@ def _reduce(op_type: str) -> Emitter:
     """axis None reduces everything, an int or list those axes, [] nothing (numpy axis=())."""
 
     def emit(e: _Emit, x: str) -> str:
-        axis = e.attrs.get("axis")
+        axis, keep = e.attrs.get("axis"), int(bool(e.attrs.get("keepdims")))
         if axis is None:
-            return e(op_type, x, keepdims=0)
+            return e(op_type, x, keepdims=keep)
         axes = e.const("axes", [axis] if isinstance(axis, int) else list(axis), np.int64)
-        return e(op_type, x, axes, keepdims=0, noop_with_empty_axes=1)
+        return e(op_type, x, axes, keepdims=keep, noop_with_empty_axes=1)
 
     return emit
 
@@ -164,6 +189,14 @@ ONNX_OPS: dict[str, Emitter] = {
     "relu": lambda e, x: e("Relu", x),
     "leaky_relu": lambda e, x: e("LeakyRelu", x, alpha=float(e.attrs.get("alpha", 0.01))),
     "softmax": lambda e, x: e("Softmax", x, axis=-1),
+    "column": lambda e, x: e(
+        "Slice",
+        x,
+        e.const("start", [int(e.attrs["index"])], np.int64),
+        e.const("end", [int(e.attrs["index"]) + 1], np.int64),
+        e.const("axis", [-1], np.int64),
+    ),
+    "concat": lambda e, a, b: e("Concat", a, b, axis=-1),
     "dense": _dense,
     "mse": lambda e, p, t: _mean(e, e("Mul", d := e("Sub", p, _match(e, p, t)), d)),
     "bce": _bce,
@@ -266,6 +299,8 @@ class _Model:
         if INPUTS in used:
             features = self.snap.x.shape[1]
             doc = f"double [N, {features}], the features, one row per example"
+            if self.snap.features:
+                doc += " (raw: the scene's transforms are applied inside the model)"
             inputs.append(make(INPUTS, double, ["N", features], doc))
         if TARGETS in used:
             doc = "double [N], the raw targets (0/1 or class labels, or numbers), one per row"
@@ -333,5 +368,5 @@ def onnx_model(snap: Snapshot) -> Any:
 def write_onnx(snap: Snapshot, out: Path) -> list[Path]:
     """Write the model to `out`; nothing is written when an op cannot be exported."""
     model = onnx_model(snap)
-    Path(out).write_bytes(model.SerializeToString())
+    write_atomic(out, model.SerializeToString())
     return [out]

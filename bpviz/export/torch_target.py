@@ -15,7 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from bpviz.engine.files import atomic_writer, check_writable, write_atomic
 from bpviz.engine.graph import Node
+from bpviz.engine.regularize import is_weight
+from bpviz.engine.transforms import source as features_source
 from bpviz.export.common import (
     SOURCES,
     ExportError,
@@ -39,7 +42,9 @@ set_submodule share_memory state_dict to to_empty train training type xpu zero_g
 """
 MODULE_NAMES = frozenset(_MODULE_WORDS.split())
 # names the generated forward() uses itself
-SCRIPT_NAMES = frozenset({"self", "inputs", "targets", "torch", "nn", "F", "np", "match"})
+SCRIPT_NAMES = frozenset(
+    {"self", "inputs", "targets", "torch", "nn", "F", "np", "match", "features", "penalty"}
+)
 
 ACTIVATION = {"none": "{}", "tanh": "torch.tanh({})", "sigmoid": "torch.sigmoid({})"}
 ACTIVATION["relu"] = "torch.relu({})"
@@ -52,13 +57,14 @@ ENCODING = {
 
 def _reduce(method: str) -> Callable[[dict[str, str], dict[str, Any]], str]:
     def expr(a: dict[str, str], attrs: dict[str, Any]) -> str:
-        axis = attrs.get("axis")
+        axis, keep = attrs.get("axis"), bool(attrs.get("keepdims"))
         if axis is None:
-            return f"{a['x']}.{method}()"
+            whole = f"{a['x']}.{method}()"
+            return f"{whole}.reshape([1] * {a['x']}.dim())" if keep else whole
         if axis == []:
             return a["x"]  # an empty axis list reduces nothing
         dims = axis if isinstance(axis, int) else tuple(axis)
-        return f"{a['x']}.{method}(dim={dims!r})"
+        return f"{a['x']}.{method}(dim={dims!r}" + (", keepdim=True)" if keep else ")")
 
     return expr
 
@@ -85,6 +91,9 @@ TORCH_OPS: dict[str, Callable[[dict[str, str], dict[str, Any]], str]] = {
     "relu": _simple("torch.relu({x})"),
     "leaky_relu": lambda a, attrs: f"F.leaky_relu({a['x']}, {float(attrs.get('alpha', 0.01))!r})",
     "softmax": _simple("torch.softmax({x}, dim=-1)"),
+    "column": lambda a, attrs: f"{a['x']}[..., {int(attrs.get('index', 0))}:"
+    f"{int(attrs.get('index', 0)) + 1}]",
+    "concat": _simple("torch.cat([{a}, {b}], dim=-1)"),
     "mse": _simple("F.mse_loss({pred}, match({pred}, {target}))"),
     "bce": _simple("F.binary_cross_entropy_with_logits({pred}, match({pred}, {target}))"),
     "hinge": _simple("torch.relu(1 - match({pred}, {target}) * {pred}).mean()"),
@@ -130,6 +139,8 @@ class _Writer:
             encoding = node.attrs.get("encoding", "column")
             expr = "inputs" if node.op == "input" else ENCODING[encoding]
             note = "the features" if node.op == "input" else f"the targets, {encoding} encoding"
+            if node.op == "input" and self.snap.features:
+                expr, note = "features(inputs)", "the features after the scene's transforms"
         elif node.op in ("const", "input", "target"):
             value = self.snap.values[node.id]
             self.init.append(f'self.register_buffer("{v}", torch.tensor({literal(value)}))')
@@ -154,6 +165,18 @@ class _Writer:
             if x is not None and y is not None:
                 self.arrays[f"data/{split}/inputs"] = x
                 self.arrays[f"data/{split}/targets"] = np.asarray(y, dtype=np.float64)
+
+
+def _features_function(snap: Snapshot) -> str:
+    """`features(x)`: the scene's data.transforms, so Model takes the raw features."""
+    if not snap.features:
+        return ""
+    return f'''
+
+def features(x):
+    """The scene's feature transforms of raw features x (N, F), as bpviz applies them."""
+    return {features_source(snap.features, "torch")}
+'''
 
 
 MATCH = '''
@@ -189,6 +212,44 @@ def _optimizer(snap: Snapshot) -> str:
     return call if len(call) < 80 else call.replace("(", "(\n        ", 1)[:-1] + "\n    )"
 
 
+def _extras(snap: Snapshot, params: dict[str, tuple[str, bool]]) -> tuple[str, str, str]:
+    """Settings, functions and train() lines for training.l1/l2 and training.schedule, only
+    when the scene uses them (engine/regularize.py has the rules)."""
+    c = snap.config
+    start = int(snap.optimizer_state.get("start", 0))
+    settings = [f"START = {start}  # the step this optimizer took over: Adam's bias counts from it"]
+    functions, lines = [], []
+    if c.l1 or c.l2:
+        ops = {n.id: n.op for n in snap.nodes}
+        keys = [k for k in params if is_weight(ops[k.rpartition(".")[0]], k.rpartition(".")[2])]
+        settings.append(f"L1, L2 = {c.l1!r}, {c.l2!r}  # rates of l1·Σ|w| + l2·½Σw²")
+        settings.append(f"WEIGHTS = {keys!r}  # the penalised parameters: no dense bias")
+        functions.append('''
+
+def penalty(model):
+    """training.l1 and l2 over the weights, added to the loss as bpviz adds it."""
+    layout = bpviz_layout(model)
+    total = 0.0
+    for key in WEIGHTS:
+        w = layout[key]
+        total = total + L1 * w.abs().sum() + L2 * 0.5 * (w * w).sum()
+    return total
+''')
+        lines.append(" + penalty(model)")
+    if c.schedule:
+        settings.append(f"LR, SCHEDULE = {c.lr!r}, {c.schedule!r}")
+        functions.append('''
+
+def lr_factor(k):
+    """The learning rate's factor for the step after k steps (bpviz's training.schedule)."""
+    if SCHEDULE["kind"] == "step":
+        return SCHEDULE["factor"] ** (k // SCHEDULE["every"])
+    n = SCHEDULE["steps"]
+    return 0.5 * (1.0 + math.cos(math.pi * min(k, n) / n))
+''')
+    return "\n".join(settings), "".join(functions), "".join(lines)
+
+
 def torch_source(snap: Snapshot, arrays_name: str) -> tuple[str, dict[str, np.ndarray]]:
     """The script's text and the arrays for its sidecar file."""
     w = _Writer(snap)
@@ -210,6 +271,13 @@ def torch_source(snap: Snapshot, arrays_name: str) -> tuple[str, dict[str, np.nd
     c = snap.config
     step = int(snap.optimizer_state.get("step", 0))
     signature = ", ".join(["self", *w.args])
+    settings, functions, penalty_term = _extras(snap, w.params)
+    set_lr = (
+        "\n            for group in optimizer.param_groups:"
+        '\n                group["lr"] = LR * lr_factor(STEP + k)'
+        if c.schedule
+        else ""
+    )
     arg_names = f"({', '.join(map(_q, w.args))}{',' if len(w.args) == 1 else ''})"
     text = f'''"""{snap.name}: a PyTorch model exported from bpviz.
 
@@ -221,7 +289,7 @@ def torch_source(snap: Snapshot, arrays_name: str) -> tuple[str, dict[str, np.nd
 """
 
 import argparse
-from pathlib import Path
+{"import math" + chr(10) if c.schedule else ""}from pathlib import Path
 
 import numpy as np
 import torch
@@ -234,10 +302,11 @@ OPTIMIZER = {_q(c.optimizer)}
 STEP = {step}  # optimizer steps the scene has taken; training continues from here
 BATCH_SIZE = {c.batch_size!r}  # None: every step sees the whole training set
 SEED = {c.seed!r}  # seeds the minibatch order exactly as bpviz does
+{settings}
 
 # bpviz parameter -> (parameter of Model, stored transposed?): nn.Linear keeps W as (out, in)
 PARAMETERS = {params}
-{MATCH if "match(" in forward else ""}
+{MATCH if "match(" in forward else ""}{_features_function(snap)}
 
 class Model(nn.Module):
     """The graph {_q(snap.name)}: one line of forward() per node, in bpviz's order.
@@ -299,44 +368,47 @@ def make_optimizer(model):
         param = named[name]
         if OPTIMIZER == "momentum" and "m" in slot:
             optimizer.state[param] = {{"momentum_buffer": slot["m"]}}
-        elif OPTIMIZER == "adam" and STEP:  # bpviz corrects every moment's bias by its step
+        elif OPTIMIZER == "adam" and STEP - START:  # bpviz corrects each moment's bias by step
             zeros = torch.zeros_like(param)
             optimizer.state[param] = {{
-                "step": torch.tensor(float(STEP)),
+                "step": torch.tensor(float(STEP - START)),
                 "exp_avg": slot.get("m", zeros),
                 "exp_avg_sq": slot.get("v", zeros.clone()),
             }}
     return optimizer
-
+{functions}
 
 def batches(data, skip=STEP):
-    """bpviz's minibatches: a seeded permutation per epoch cut into n // BATCH_SIZE batches."""
+    """bpviz's minibatches: epoch e is the permutation np.random.default_rng((SEED, e)) draws,
+    cut into n // BATCH_SIZE batches; `skip` batches are passed over without replaying them."""
     n = len(data[0]) if data else 0
     if not data or BATCH_SIZE is None or BATCH_SIZE >= n:
         while True:
             yield data
-    rng = np.random.default_rng(SEED)
-    drawn = 0
+    per_epoch = n // BATCH_SIZE
+    epoch, k = divmod(skip, per_epoch)
     while True:
-        order = torch.from_numpy(rng.permutation(n))
-        for start in range(0, n - BATCH_SIZE + 1, BATCH_SIZE):
-            if drawn >= skip:
-                yield tuple(a[order[start : start + BATCH_SIZE]] for a in data)
-            drawn += 1
+        order = torch.from_numpy(np.random.default_rng((SEED, epoch)).permutation(n))
+        for start in range(k * BATCH_SIZE, per_epoch * BATCH_SIZE, BATCH_SIZE):
+            yield tuple(a[order[start : start + BATCH_SIZE]] for a in data)
+        epoch, k = epoch + 1, 0
 
 
 def train(model, steps, optimizer=None):
-    """Optimizer steps as bpviz takes them; each loss is measured before its update."""
+    """Optimizer steps as bpviz takes them. Each loss is the one bpviz records: the whole
+    training set's, measured after the step's update."""
     optimizer = optimizer or make_optimizer(model)
-    sampler = batches(scene_data())
+    data = scene_data()
+    sampler = batches(data)
     losses = []
-    for _ in range(steps):
-        loss = model(*next(sampler))
-        losses.append(loss.item())
-        if optimizer is not None:  # None: the graph has no parameters to train
+    for k in range(steps):
+        loss = model(*next(sampler)){penalty_term}
+        if optimizer is not None:  # None: the graph has no parameters to train{set_lr}
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+        with torch.no_grad():
+            losses.append((model(*data){penalty_term}).item())
     return losses
 
 
@@ -359,7 +431,9 @@ def write_torch(snap: Snapshot, out: Path) -> list[Path]:
     """`out` (the script) and the .npz beside it with the same stem."""
     sidecar = out.with_suffix(".npz")
     text, arrays = torch_source(snap, sidecar.name)
-    out.write_text(text, encoding="utf-8")
-    with sidecar.open("wb") as f:
+    check_writable(out)  # both refusals before either file is replaced
+    check_writable(sidecar)
+    with atomic_writer(sidecar) as f:
         np.savez(f, **arrays)
+    write_atomic(out, text)
     return [out, sidecar]

@@ -19,13 +19,25 @@ from bpviz.model.commands import (
     ReplaceConnection,
     SetAttr,
     SetOutput,
+    SetParams,
+    set_weight_command,
 )
-from bpviz.model.document import SCENE_FORMAT, SCENE_VERSION, Document, Pos
+from bpviz.model.document import Document, Pos
+from bpviz.model.edits import InsertLayerAfter, SpliceNode, change_units, splice_problem
+from bpviz.model.effects import Effect
 from bpviz.model.layout import auto_layout_command, auto_layout_positions
+from bpviz.model.settings import (
+    SetData,
+    SetDataValue,
+    SetTraining,
+    SetTrainingValue,
+    data_effect,
+    training_effect,
+    training_key_effect,
+)
+from bpviz.model.templates import Template, template, templates
 
 __all__ = [
-    "SCENE_FORMAT",
-    "SCENE_VERSION",
     "AddNode",
     "ClipboardError",
     "Command",
@@ -33,16 +45,33 @@ __all__ = [
     "Connect",
     "Disconnect",
     "Document",
+    "Effect",
+    "InsertLayerAfter",
     "MoveNodes",
     "PasteNodes",
     "Pos",
     "RemoveNodes",
     "ReplaceConnection",
     "SetAttr",
+    "SetData",
+    "SetDataValue",
     "SetOutput",
+    "SetTraining",
+    "SetTrainingValue",
+    "SpliceNode",
+    "Template",
+    "SetParams",
     "auto_layout_command",
     "auto_layout_positions",
+    "change_units",
+    "data_effect",
     "copy_nodes",
     "duplicate_command",
     "paste_command",
+    "splice_problem",
+    "template",
+    "templates",
+    "training_effect",
+    "training_key_effect",
+    "set_weight_command",
 ]

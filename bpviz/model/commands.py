@@ -13,13 +13,13 @@ import copy
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from bpviz.engine.errors import GraphError
+import numpy as np
+
+from bpviz.engine.errors import GraphError, plural
 from bpviz.model.document import Document, Pos, as_pos
+from bpviz.model.effects import Effect
 
-
-def plural(count: int, noun: str) -> str:
-    """'1 node', '3 nodes': labels read naturally in the Edit menu."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+__all__ = ["plural"]  # with the commands below; labels read naturally in the Edit menu
 
 
 def _label(verb: str, ids: Sequence[str]) -> str:
@@ -28,9 +28,11 @@ def _label(verb: str, ids: Sequence[str]) -> str:
 
 
 class Command:
-    """One step on the undo stack; `text` is its Edit-menu label ("Undo Add tanh")."""
+    """One step on the undo stack; `text` is its Edit-menu label ("Undo Add tanh");
+    `effect` what it does to learned state (model/effects.py), known once it has run."""
 
     text: str = ""
+    effect: Effect = Effect.REDRAW
 
     def redo(self, doc: Document) -> None:
         raise NotImplementedError
@@ -74,6 +76,10 @@ class Compound(Command):
     def __init__(self, text: str, children: Iterable[Command]) -> None:
         self.text = text
         self.children: list[Command] = list(children)
+
+    @property
+    def effect(self) -> Effect:  # type: ignore[override]
+        return Effect.strongest(c.effect for c in self.children)
 
     def redo(self, doc: Document) -> None:
         done: list[Command] = []
@@ -169,6 +175,10 @@ class _PlannedCommand(Command):
 
     _steps: Compound | None = None
 
+    @property
+    def effect(self) -> Effect:  # type: ignore[override]
+        return self._steps.effect if self._steps is not None else Effect.REDRAW
+
     def _plan(self, doc: Document) -> list[Command]:
         raise NotImplementedError
 
@@ -221,6 +231,8 @@ class MoveNodes(Command):
     otherwise the positions before `redo` are recorded.
     """
 
+    effect = Effect.NONE
+
     def __init__(
         self,
         new: Mapping[str, Pos],
@@ -268,6 +280,8 @@ class SetAttr(_StructuralCommand):
 
 
 class SetOutput(Command):
+    effect = Effect.KEEP  # another node is minimised from the next step; weights stay
+
     def __init__(self, node_id: str | None) -> None:
         self.text = "Clear output" if node_id is None else f"Set output to {node_id}"
         self.node_id = node_id
@@ -280,3 +294,46 @@ class SetOutput(Command):
 
     def undo(self, doc: Document) -> None:
         doc.set_output(self._old)
+
+
+class SetParams(Command):
+    """Replace learned arrays of a layer: `new` on redo, `old` (what they were) on undo.
+
+    The arrays live in the training session, not in the document, so the caller, which
+    reads them there, passes the old ones in."""
+
+    effect = Effect.KEEP  # the other weights, the optimizer state and the history stay
+
+    def __init__(
+        self,
+        node_id: str,
+        new: Mapping[str, Any],
+        old: Mapping[str, Any],
+        text: str | None = None,
+    ) -> None:
+        self.node_id = node_id
+        self.new = {k: np.array(v, dtype=np.float64) for k, v in new.items()}
+        self.old = {k: np.array(v, dtype=np.float64) for k, v in old.items()}
+        if set(self.new) != set(self.old):
+            raise GraphError(f"node '{node_id}': new and old arrays differ in names")
+        self.text = text or f"Set {', '.join(self.new)} of {node_id}"
+
+    def redo(self, doc: Document) -> None:
+        doc.set_params(self.node_id, self.new)
+
+    def undo(self, doc: Document) -> None:
+        doc.set_params(self.node_id, self.old)
+
+
+def set_weight_command(
+    node_id: str, name: str, index: tuple[int, ...], value: float, current: Any
+) -> SetParams:
+    """One entry of a layer's array (dragging a weight): one undo step."""
+    old = np.array(current, dtype=np.float64)
+    new = old.copy()
+    try:
+        new[index] = value
+    except IndexError:
+        raise GraphError(f"node '{node_id}': {name} has no entry {list(index)}") from None
+    label = f"{node_id}.{name}[{','.join(map(str, index))}]"
+    return SetParams(node_id, {name: new}, {name: old}, text=f"Set {label}")

@@ -10,21 +10,25 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
 from psygnal import Signal
 
 from bpviz.engine.attrs import attr_problem
 from bpviz.engine.errors import GraphError
 from bpviz.engine.graph import Edge, Graph, Node
-
-SCENE_FORMAT = "bpviz-scene"
-SCENE_VERSION = 1
+from bpviz.engine.optim import TrainingConfig
+from bpviz.engine.session import load_data
+from bpviz.scene import codec
 
 Pos = tuple[float, float]
+LEARNED_ARRAYS: dict[str, tuple[str, ...]] = {"dense": ("W", "b")}
+"""Ops whose learned arrays are not attrs, so they are edited with `set_params`."""
 
 
 def as_pos(pos: Any) -> Pos:
@@ -54,6 +58,10 @@ class Document:
     attr_changed = Signal(str, str, object)
     output_changed = Signal(object)
     state_changed = Signal(object)
+    data_changed = Signal(object)  # the new `data` dict (a copy) or None
+    training_changed = Signal(object)  # the new `training` dict (a copy) or None
+    state_restored = Signal(object)  # undo put back learned state a settings edit reset
+    params_set = Signal(str, object)  # node id, {array name: new array}
     changed = Signal()
 
     def __init__(self, name: str | None = None, description: str | None = None) -> None:
@@ -64,6 +72,10 @@ class Document:
         self._data: dict[str, Any] | None = None
         self._training: dict[str, Any] | None = None
         self._state: dict[str, Any] | None = None
+        # the trainer's live learned state (set by TrainingController), so an edit that
+        # resets training can keep what was learned for its undo
+        self.learned_state_provider: Callable[[], dict[str, Any] | None] | None = None
+        self.base_dir: str | None = None  # where relative data paths are read from (not saved)
 
     # ---- queries -------------------------------------------------------------------------
     @property
@@ -90,13 +102,25 @@ class Document:
 
     @property
     def data(self) -> dict[str, Any] | None:
-        """Opaque to the document: kept and written back unchanged."""
+        """The scene's `data` dict (read it; change it with `SetData`): kind, n, noise,
+        transforms… as written in the file. None: no data."""
         return self._data
 
     @property
     def training(self) -> dict[str, Any] | None:
-        """Opaque to the document: kept and written back unchanged."""
+        """The scene's `training` dict (read it; change it with `SetTraining`), only the keys
+        set; `training_config()` has every setting with its default filled in."""
         return self._training
+
+    def training_config(self) -> TrainingConfig:
+        """Every training setting, defaults included (the document's dict is checked)."""
+        return TrainingConfig.from_dict(self._training)
+
+    def learned_state(self) -> dict[str, Any] | None:
+        """What has been learned as it stands: the trainer's live state when one is attached
+        and has trained, else the state block the file brought."""
+        live = self.learned_state_provider() if self.learned_state_provider else None
+        return live if live is not None else copy.deepcopy(self._state)
 
     @property
     def state(self) -> dict[str, Any] | None:
@@ -236,6 +260,76 @@ class Document:
         self.state_changed.emit(state)
         self.changed.emit()
 
+    def set_data(
+        self, data: Mapping[str, Any] | None, base_dir: str | os.PathLike | None = None
+    ) -> None:
+        """Replace the `data` dict. It is loaded first (relative CSV paths from `base_dir`),
+        so a spec that cannot be used raises DatasetError and changes nothing. Learned
+        state no longer fits other data: it is dropped (the command keeps it for undo)."""
+        new = copy.deepcopy(dict(data)) if data is not None else None
+        load_data(new, self.base_dir if base_dir is None else base_dir)
+        self._data = new
+        self.data_changed.emit(copy.deepcopy(new))
+        self._drop_state()
+        self.changed.emit()
+
+    def set_training(self, training: Mapping[str, Any] | None, keep_state: bool = True) -> None:
+        """Replace the `training` dict; a bad setting raises ConfigError and changes nothing.
+        `keep_state=False` drops the learned-state block (an edit that restarts training)."""
+        new = copy.deepcopy(dict(training)) if training is not None else None
+        TrainingConfig.from_dict(new)
+        self._training = new
+        self.training_changed.emit(copy.deepcopy(new))
+        if not keep_state:
+            self._drop_state()
+        self.changed.emit()
+
+    def restore_state(
+        self, block: dict[str, Any] | None, learned: dict[str, Any] | None = None
+    ) -> None:
+        """Undo of an edit that restarted training: the file's state `block` comes back into
+        the document, and what had been `learned` (the trainer's live state, default the
+        block) into the trainer through `state_restored`."""
+        self._state = copy.deepcopy(block)
+        self.state_changed.emit(self._state)
+        self.state_restored.emit(copy.deepcopy(block if learned is None else learned))
+        self.changed.emit()
+
+    def _drop_state(self) -> None:
+        if self._state is not None:
+            self._state = None
+            self.state_changed.emit(None)
+
+    def set_params(self, node_id: str, arrays: Mapping[str, Any]) -> None:
+        """Give a layer's learned arrays new values (a dragged weight; a layer's weights put
+        back). The training session listens and uses them; a learned-state block that holds
+        this node is updated too, so saving keeps the edit."""
+        node = self._graph.node(node_id)
+        names = LEARNED_ARRAYS.get(node.op)
+        if names is None:
+            raise GraphError(f"node '{node_id}': a {node.op} has no learned arrays to set")
+        clean: dict[str, np.ndarray] = {}
+        for name, value in arrays.items():
+            if name not in names:
+                raise GraphError(
+                    f"node '{node_id}': a {node.op} has no array '{name}' "
+                    f"(it has {', '.join(names)})"
+                )
+            try:
+                a = np.array(value, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise GraphError(f"node '{node_id}': {name} must be numbers") from None
+            if not np.isfinite(a).all():
+                raise GraphError(f"node '{node_id}': {name} must be finite")
+            clean[name] = a
+        held = (self._state or {}).get("params") or {}
+        if node_id in held:
+            state = copy.deepcopy(self._state)
+            state["params"][node_id].update({k: a.tolist() for k, a in clean.items()})
+            self._state = state
+        self.params_set.emit(node_id, {k: a.copy() for k, a in clean.items()})
+        self.changed.emit()
+
     def _structure_changed(self) -> None:
         if self._state is not None:
             self._state = None
@@ -245,50 +339,28 @@ class Document:
     # ---- scene dicts ---------------------------------------------------------------------
     @classmethod
     def from_scene_dict(cls, scene: Mapping[str, Any]) -> Document:
-        """Build from a validated version-1 scene dict (the scene package checks files)."""
+        """Build from a validated scene dict (the scene package checks files)."""
         doc = cls(scene.get("name"), scene.get("description"))
         entries = scene.get("nodes") or []
-        for entry in entries:
-            doc._graph.add_node(entry["id"], entry["op"], _without_none(entry.get("attrs")))
-            doc._pos[entry["id"]] = as_pos(entry.get("pos", (0.0, 0.0)))
-        doc._graph.connect_all(
-            (src, entry["id"], port)
-            for entry in entries
-            for port, src in (entry.get("inputs") or {}).items()
-        )
-        doc._graph.set_output(scene.get("output"))
+        codec.build_graph(entries, scene.get("output"), doc._graph)
+        doc._pos = {entry["id"]: as_pos(entry.get("pos", (0.0, 0.0))) for entry in entries}
         doc._data = copy.deepcopy(scene.get("data"))
         doc._training = copy.deepcopy(scene.get("training"))
         doc._state = copy.deepcopy(scene.get("state"))
         return doc
 
     def to_scene_dict(self) -> dict[str, Any]:
-        """A version-1 scene dict; ports and attrs in the op's order so output is deterministic."""
-        scene: dict[str, Any] = {"format": SCENE_FORMAT, "version": SCENE_VERSION}
-        if self._name is not None:
-            scene["name"] = self._name
-        if self._description is not None:
-            scene["description"] = self._description
-        scene["output"] = self._graph.output
-        scene["nodes"] = [self.node_dict(node_id) for node_id in self._graph.nodes]
-        scene["data"] = copy.deepcopy(self._data)
-        scene["training"] = copy.deepcopy(self._training)
-        scene["state"] = copy.deepcopy(self._state)
-        return scene
+        """The scene dict, as the codec lays it out (deterministic: the op's port order)."""
+        return codec.scene_dict(
+            name=self._name,
+            description=self._description,
+            output=self._graph.output,
+            nodes=[self.node_dict(node_id) for node_id in self._graph.nodes],
+            data=self._data,
+            training=self._training,
+            state=copy.deepcopy(self._state),
+        )
 
     def node_dict(self, node_id: str) -> dict[str, Any]:
         """One node as written in a scene file."""
-        node = self._graph.node(node_id)
-        spec = node.spec
-        x, y = self._pos[node_id]
-        return {
-            "id": node.id,
-            "op": node.op,
-            "inputs": {p: node.inputs[p] for p in spec.inputs if p in node.inputs},
-            "attrs": {k: copy.deepcopy(node.attrs[k]) for k in spec.attrs if k in node.attrs},
-            "pos": [x, y],
-        }
-
-
-def _without_none(attrs: Mapping[str, Any] | None) -> dict[str, Any]:
-    return {k: v for k, v in (attrs or {}).items() if v is not None}
+        return codec.node_dict(self._graph.node(node_id), self._pos[node_id])

@@ -23,6 +23,7 @@ from bpviz.engine.errors import BpvizError, GraphError
 from bpviz.engine.executor import NodeGrad, NodeValue
 from bpviz.engine.session import Session
 from bpviz.engine.training import StepResult
+from bpviz.model.settings import Effect, training_effect
 
 Edge = tuple[str, str, str]
 
@@ -52,10 +53,13 @@ class TrainingController:
     trained = Signal(object)  # a StepResult
     history_reset = Signal()
     failed = Signal(str, str)  # node id ("" when none), message
+    restarted = Signal(str)  # a settings edit reset the learned state: why, for the status bar
 
     def __init__(self, document: Any, base_dir: str | os.PathLike | None = None) -> None:
         self.document = document
         self.data_error: str | None = None
+        if base_dir is not None and getattr(document, "base_dir", None) is None:
+            document.base_dir = os.fspath(base_dir)  # where the data panel's CSV paths start
         try:
             self.session = Session(document.graph, document.data, document.training, base_dir)
         except BpvizError as e:  # e.g. a CSV file that moved: still let the graph be stepped
@@ -75,14 +79,33 @@ class TrainingController:
         self._order: list[str] = []
         self._loss: float | None = None
         self._graph_version = document.graph.version
+        self._training = document.training
+        self._params_edited = False  # weights set by hand: worth saving before any step
         document.changed.connect(self._on_document_changed)
         document.attr_changed.connect(self._on_attr_changed)
         document.node_removed.connect(self.session.executor.forget_params)
+        document.params_set.connect(self._on_params_set)
+        for signal, slot in self._settings_slots():
+            signal.connect(slot)
+        document.learned_state_provider = self.state_dict
 
     def close(self) -> None:
         self.document.changed.disconnect(self._on_document_changed)
         self.document.attr_changed.disconnect(self._on_attr_changed)
         self.document.node_removed.disconnect(self.session.executor.forget_params)
+        self.document.params_set.disconnect(self._on_params_set)
+        for signal, slot in self._settings_slots():
+            signal.disconnect(slot)
+        if self.document.learned_state_provider == self.state_dict:
+            self.document.learned_state_provider = None
+
+    def _settings_slots(self) -> list[tuple[Any, Any]]:
+        d = self.document
+        return [
+            (d.data_changed, self._on_data_changed),
+            (d.training_changed, self._on_training_changed),
+            (d.state_restored, self._on_state_restored),
+        ]
 
     # ---- state ---------------------------------------------------------------------------
     @property
@@ -118,6 +141,56 @@ class TrainingController:
         if node_id in self.document.nodes and self.document.node(node_id).spec.has_params:
             # new value, shape or init: the node's parameters are drawn again from its attrs
             self.session.executor.forget_params(node_id)
+
+    def _on_data_changed(self, data: dict[str, Any] | None) -> None:
+        """Other data (or transforms): the weights describe something else; start afresh."""
+        try:
+            self.session.set_data(data)
+            self.data_error = None
+        except BpvizError as e:  # the document checked it; a CSV may have gone since
+            self.data_error = str(e)
+            self.session.set_data(None)
+        self._restart("Data changed: training starts afresh")
+
+    def _on_training_changed(self, training: dict[str, Any] | None) -> None:
+        """Settings apply from the next step; a new seed restarts training from its weights."""
+        effect = training_effect(self._training, training)
+        self._training = training
+        self.session.set_training(training, reset=effect is Effect.RESET)
+        if effect is Effect.RESET:
+            self._restart("Seed changed: training starts afresh")
+
+    def _on_state_restored(self, state: dict[str, Any] | None) -> None:
+        """Undo of a restarting edit: carry on from the weights learned before it."""
+        if state:
+            with contextlib.suppress(BpvizError, KeyError, TypeError, ValueError):
+                self.session.load_state_dict(state)
+                self._params_edited = bool(state.get("params"))  # saved again as it was
+        self._steps = None
+        self.values, self.grads, self.contributions = {}, {}, {}
+        self._set_phase("idle")
+        self.values_changed.emit()
+
+    def _restart(self, reason: str) -> None:
+        self._params_edited = False
+        self._steps = None
+        self.values, self.grads, self.contributions = {}, {}, {}
+        self._set_phase("idle")
+        self.history_reset.emit()
+        self.values_changed.emit()
+        self.restarted.emit(reason)
+
+    def _on_params_set(self, node_id: str, arrays: dict[str, np.ndarray]) -> None:
+        """Use a layer's arrays as set on the document (in place where the shape fits, so
+        the optimizer's slots stay paired with them); the shown numbers are then stale."""
+        held = self.session.executor.params.setdefault(node_id, {})
+        for name, a in arrays.items():
+            if name in held and held[name].shape == a.shape:
+                held[name][...] = a
+            else:
+                held[name] = np.array(a)
+        self.session.executor.use_params(self.session.executor.params)  # shapes checked again
+        self._params_edited = True
 
     # ---- reading the numbers -------------------------------------------------------------
     def value(self, node_id: str) -> np.ndarray | None:
@@ -207,7 +280,9 @@ class TrainingController:
         deadline = time.perf_counter() + seconds
         try:
             while len(results) < max_steps:
-                results.append(trainer.step())
+                # within a slice nothing else runs the executor: a full-batch step reuses
+                # the previous step's measuring pass as its forward pass
+                results.append(trainer.step(continuing=bool(results)))
                 if time.perf_counter() >= deadline:
                     break
         except BpvizError as e:
@@ -226,6 +301,7 @@ class TrainingController:
     def reset(self, seed: int | None = None) -> None:
         """New initial parameters (seeded), optimizer and history; nothing shown."""
         self.session.trainer.reset(seed)
+        self._params_edited = False
         self._steps = None
         self.values, self.grads, self.contributions = {}, {}, {}
         self._set_phase(Phase.IDLE)
@@ -243,8 +319,11 @@ class TrainingController:
 
     def state_dict(self) -> dict[str, Any] | None:
         """Learned parameters and optimizer state for saving; None until the optimizer has
-        taken a step (freshly drawn weights are reproducible from the seed: no need to save)."""
-        if not self.session.executor.params or self.session.trainer.step_count == 0:
+        taken a step or a weight was set by hand (freshly drawn weights are reproducible from
+        the seed: no need to save)."""
+        if not self.session.executor.params:
+            return None
+        if self.session.trainer.step_count == 0 and not self._params_edited:
             return None
         with contextlib.suppress(BpvizError):
             # an edit may have changed a layer's shape: a pass redraws just the misfits,
@@ -300,8 +379,8 @@ class TrainingController:
 
     def _begin_forward(self) -> None:
         s = self.session
-        if s.dataset is not None:
-            s.executor.set_data(s.dataset.x_train, s.dataset.y_train)
+        if s.network_data is not None:
+            s.executor.set_data(s.network_data.x_train, s.network_data.y_train)
         self.values, self.grads, self.contributions = {}, {}, {}
         self._order = [st.node_id for st in s.executor.plan.nodes]
         self._steps = s.executor.forward_nodes()

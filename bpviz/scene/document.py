@@ -9,7 +9,6 @@ Each stage raises only `SceneError`; whatever else goes wrong becomes one too, s
 from __future__ import annotations
 
 import contextlib
-import copy
 import gc
 import os
 from collections.abc import Callable, Iterator, Mapping
@@ -19,18 +18,21 @@ from typing import Any
 
 import numpy as np
 
-from bpviz.engine.errors import DatasetError, GraphError, NonFiniteError, ShapeError
+from bpviz.engine.errors import BpvizError, DatasetError, GraphError, NonFiniteError, ShapeError
+from bpviz.engine.files import FileProblem
 from bpviz.engine.gradcheck import GradCheck
 from bpviz.engine.graph import Graph
 from bpviz.engine.optim import ConfigError, TrainingConfig
 from bpviz.engine.session import Session
 from bpviz.engine.training import History, StepResult
+from bpviz.scene import codec
 from bpviz.scene.errors import SceneError, describe, join_place
 from bpviz.scene.files import PathArg, decode, encode, read_bytes, rebase_data, write_atomic
-from bpviz.scene.migrate import CURRENT_VERSION, FORMAT, check_header, migrate
+from bpviz.scene.migrate import check_header, migrate
+from bpviz.scene.needs import check_target_encodings, scalar_problem, training_warnings
 from bpviz.scene.schema import SceneModel, check_structure
 from bpviz.scene.state import check_fits, normal_state, restore
-from bpviz.scene.validate import build_graph, check_graph, node_place, normal_nodes
+from bpviz.scene.validate import check_graph, node_place, normal_nodes
 
 Pos = tuple[float, float]
 
@@ -134,25 +136,28 @@ def _check(raw: Any, base_dir: PathArg | None, runnable: bool) -> _Checked:
         raw = dict(raw)
     scene = check_structure(migrate(raw))
     ids = check_graph(scene, complete=runnable)
+    if runnable:
+        check_target_encodings(scene, ids)
     nodes = normal_nodes(scene)
     ops = {n["id"]: n["op"] for n in nodes}
     state = normal_state(scene.state, ops) if scene.state is not None else None
     _check_training(scene.training)
-    graph = build_graph(nodes, scene.output)
+    graph = codec.build_graph(nodes, scene.output, checked=True)
     session = _session(graph, scene, base_dir)
     _forward(session, ids, runnable)
     if state is not None:
         check_fits(session.executor.params, state, session.config.optimizer)
         restore(session, state)
         _forward(session, ids, runnable)  # values of the saved model, ready to show
-    normal: dict[str, Any] = {"format": FORMAT, "version": CURRENT_VERSION}
-    if scene.name is not None:
-        normal["name"] = scene.name
-    if scene.description is not None:
-        normal["description"] = scene.description
-    normal.update(output=scene.output, nodes=nodes)
-    normal.update(data=copy.deepcopy(scene.data), training=copy.deepcopy(scene.training))
-    normal["state"] = state
+    normal = codec.scene_dict(
+        name=scene.name,
+        description=scene.description,
+        output=scene.output,
+        nodes=nodes,
+        data=scene.data,
+        training=scene.training,
+        state=state,
+    )
     return _Checked(normal, graph, session, state)
 
 
@@ -234,11 +239,60 @@ class Scene:
     def param(self, node_id: str, name: str = "value") -> np.ndarray:
         return self.session.param(node_id, name)
 
+    def predict(self, x: Any, node: str | None = None) -> np.ndarray:
+        """Evaluate `node` for new raw input rows `x` (N × F) with the current parameters,
+        data transforms applied; by default the model's prediction (the node feeding the
+        loss's `pred` port, or the output when it is not a loss). The training pass's values
+        are left as they were."""
+        return self.session.predict(x, node)
+
     def train(self, steps: int, on_step: Callable[[StepResult], None] | None = None) -> History:
         return self.session.train(steps, on_step)
 
     def gradcheck(self, **kwargs: Any) -> list[GradCheck]:
         return self.session.gradcheck(**kwargs)
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[None]:
+        """Errors raised while computing (a NaN from log(0), a non-scalar loss, a full disk)
+        come out as one SceneError that names this scene's file as well as the node."""
+        source = os.fspath(self.path) if self.path is not None else "<scene>"
+        try:
+            yield
+        except SceneError as e:
+            raise e.with_source(source) from e.__cause__
+        except FileProblem:
+            raise  # names its own file
+        except BpvizError as e:
+            raise SceneError(str(e), source=source) from e
+        except MemoryError:
+            raise SceneError("not enough memory to compute it", source=source) from None
+        except (ArithmeticError, ValueError, TypeError, IndexError) as e:
+            problem = f"cannot compute ({type(e).__name__}: {e})"
+            raise SceneError(problem, source=source) from e
+
+    def check_trainable(self) -> None:
+        """SceneError unless the output is a scalar loss (one forward pass finds its shape)."""
+        with self.running():
+            self.forward()
+            problem = scalar_problem(self.session)
+            if problem:
+                raise SceneError(problem, "output")
+
+    def training_warnings(self) -> list[str]:
+        """Reasons training would change nothing, e.g. no node with parameters."""
+        return training_warnings(self.session)
+
+    def metrics(self) -> tuple[float, float | None]:
+        """Loss and accuracy of the current parameters on the whole training set: the
+        figures every report of a trained scene gives (see LOSS_MEANING). The loss carries
+        the training.l1/l2 weight penalty, as the history's does."""
+        with self.running():
+            out = self.forward()
+            problem = scalar_problem(self.session)
+            if problem:
+                raise SceneError(problem, "output")
+            return float(out) + self.session.trainer.penalty(), self.session.accuracy()
 
     @property
     def history(self) -> History:
@@ -253,18 +307,7 @@ class Scene:
 
     # ---- saving --------------------------------------------------------------------------
     def node_dict(self, node_id: str) -> dict[str, Any]:
-        node = self.graph.node(node_id)
-        spec = node.spec
-        x, y = self.positions.get(node_id, (0.0, 0.0))
-        return {
-            "id": node.id,
-            "op": node.op,
-            "inputs": {p: node.inputs[p] for p in spec.inputs if p in node.inputs},
-            "attrs": {
-                k: copy.deepcopy(node.attrs[k]) for k in spec.attrs if node.attrs.get(k) is not None
-            },
-            "pos": [float(x), float(y)],
-        }
+        return codec.node_dict(self.graph.node(node_id), self.positions.get(node_id, (0.0, 0.0)))
 
     def state_dict(self) -> dict[str, Any]:
         """The session's learned state, limited to nodes still in the graph."""
@@ -276,18 +319,17 @@ class Scene:
 
     def to_dict(self, include_state: bool = True) -> dict[str, Any]:
         """The file's dict; `state` only when asked for and there are learned numbers."""
-        d: dict[str, Any] = {"format": FORMAT, "version": CURRENT_VERSION}
-        if self.name is not None:
-            d["name"] = self.name
-        if self.description is not None:
-            d["description"] = self.description
-        d["output"] = self.graph.output
-        d["nodes"] = [self.node_dict(n.id) for n in self.graph]
-        d["data"] = copy.deepcopy(self.data)
-        d["training"] = copy.deepcopy(self.training)
-        if include_state and self.has_state and self.session.executor.params:
-            d["state"] = self.state_dict()
-        return d
+        keep = include_state and self.has_state and bool(self.session.executor.params)
+        return codec.scene_dict(
+            name=self.name,
+            description=self.description,
+            output=self.graph.output,
+            nodes=[self.node_dict(n.id) for n in self.graph],
+            data=self.data,
+            training=self.training,
+            state=self.state_dict() if keep else None,
+            with_state=keep,
+        )
 
     def save(self, path: PathArg | None = None, include_state: bool = True) -> Path:
         """Write atomically to `path` (default: where it came from); the scene then lives
@@ -299,9 +341,10 @@ class Scene:
         d = self.to_dict(include_state)
         d["data"] = rebase_data(d["data"], self.base_dir, target.parent)
         try:
-            write_atomic(encode(d), target)
+            text = encode(d)
         except SceneError as e:
             raise e.with_source(os.fspath(target)) from e.__cause__
+        write_atomic(text, target)  # its errors name the file: "cannot write PATH: reason"
         self.path, self.base_dir, self.data = target, target.parent, d["data"]
         return target
 
@@ -311,7 +354,7 @@ def _scene(checked: _Checked, path: Path | None, base_dir: PathArg | None) -> Sc
     return Scene(
         checked.graph,
         checked.session,
-        {node["id"]: (node["pos"][0], node["pos"][1]) for node in n["nodes"]},
+        codec.positions(n["nodes"]),
         name=n.get("name"),
         description=n.get("description"),
         data=n["data"],
@@ -368,13 +411,13 @@ def save_scene_dict(
     meant from), a relative CSV path is rewritten for the new folder."""
     source = os.fspath(path)
 
-    def run() -> None:
+    def run() -> str:
         if not isinstance(d, Mapping):
             raise SceneError("expected a scene dict {...}")
         check_header(dict(d))
         scene = dict(d)
         if base_dir is not None and "data" in scene:
             scene["data"] = rebase_data(scene["data"], base_dir, Path(path).parent)
-        write_atomic(encode(scene), path)
+        return encode(scene)
 
-    _guarded(source, run, "saving")
+    write_atomic(_guarded(source, run, "saving"), path)

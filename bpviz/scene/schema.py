@@ -12,8 +12,8 @@ from typing import Annotated, Any, Literal
 from annotated_types import Len
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bpviz.scene.codec import CURRENT_VERSION, FORMAT
 from bpviz.scene.errors import SceneError, describe, join_place
-from bpviz.scene.migrate import CURRENT_VERSION, FORMAT
 
 _STRICT = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False)
 
@@ -35,6 +35,7 @@ class OptimizerStateModel(BaseModel):
     model_config = _STRICT
 
     step: Annotated[int, Field(ge=0)] = 0
+    start: Annotated[int, Field(ge=0)] = 0  # step at which the optimizer kind last changed
     slots: dict[str, dict[str, dict[str, Tensor]]] = Field(default_factory=dict)
 
 

@@ -30,9 +30,9 @@ def run(scene: str | None = None) -> int:
 
     window = MainWindow()
     window.show()
-    restored = window.recovery.exists() and window.offer_recovery()
+    restored = window.files.recovery.exists() and window.files.offer_recovery()
     if scene is not None:
-        if not window.open_file(Path(scene)):
+        if not window.files.open_file(Path(scene)):
             return 2
     elif not restored:
         window.open_default()
@@ -42,13 +42,19 @@ def run(scene: str | None = None) -> int:
 def render(scene: str, out: str, size: tuple[int, int] = (1400, 900), steps: int = 0) -> None:
     """Draw the window showing `scene` into a PNG without a display, after `steps` training
     steps, with every node's value and gradient, the loss plot and the model's output."""
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"  # never a display, whatever the shell says
     from bpviz.scene import load_scene
 
     load_scene(scene)  # a bad file fails here with its SceneError, before any window exists
-    app = _application()
-    from PySide6.QtCore import QSettings
+    from PySide6.QtCore import QSettings, qInstallMessageHandler
 
+    # Qt's own chatter ("This plugin does not support propagateSizeHints()") is not bpviz's
+    # to print: the command line's stderr carries bpviz's line only
+    qInstallMessageHandler(lambda mode, context, message: None)
+    app = _application()
+
+    from bpviz.engine.files import write_atomic
+    from bpviz.ui.exports import png_bytes
     from bpviz.ui.main_window import MainWindow
     from bpviz.ui.recovery import Recovery
 
@@ -57,7 +63,7 @@ def render(scene: str, out: str, size: tuple[int, int] = (1400, 900), steps: int
         window = MainWindow(settings=settings, recovery=Recovery(Path(tmp)))
         window.resize(*size)
         window.show()
-        if not window.open_file(Path(scene)):
+        if not window.files.open_file(Path(scene)):
             raise BpvizError(f"cannot render {scene}")
         controller = window.training_ui.controller
         if steps:
@@ -68,9 +74,8 @@ def render(scene: str, out: str, size: tuple[int, int] = (1400, 900), steps: int
         app.processEvents()
         window.view.fit_all()
         app.processEvents()
-        ok = window.grab().save(out)
+        image = png_bytes(window.grab())
         window.undo.qstack.setClean()
         window.close()
         del settings
-    if not ok:
-        raise BpvizError(f"cannot write {out}")
+    write_atomic(out, image)

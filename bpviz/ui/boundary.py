@@ -17,11 +17,10 @@ from PySide6.QtWidgets import QStackedLayout, QWidget
 from bpviz.engine.datasets import Dataset
 from bpviz.engine.errors import BpvizError
 from bpviz.engine.session import Session
+from bpviz.model.plane import CURVE_POINTS, PAD, cell_centres, data_box
 from bpviz.ui.theme import hint_label
 
 GRID = 80  # cells per side of the decision grid
-CURVE_POINTS = 200  # samples of a 1-D regression curve
-PAD = 0.10  # the data box grows by this share of its size on every side
 LOGIT_CLIP = 3.0  # scores beyond ±3 get the full class colour
 SHADE = 0.6  # how far the background goes from white towards a class colour
 HINT = "Needs 2-D inputs or 1-D regression data"
@@ -47,14 +46,6 @@ _WHITE = np.array([255.0, 255.0, 255.0])
 
 def class_colour(k: int) -> str:
     return CLASS_COLOURS[k % len(CLASS_COLOURS)]
-
-
-def data_box(ds: Dataset) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper corners of all inputs and targets (train and test), padded by PAD."""
-    x = np.vstack([ds.x_train, ds.x_test]) if len(ds.x_test) else ds.x_train
-    lo, hi = x.min(axis=0).astype(float), x.max(axis=0).astype(float)
-    span = np.where(hi > lo, hi - lo, 1.0)
-    return lo - PAD * span, hi + PAD * span
 
 
 def _shade(colours: np.ndarray, strength: np.ndarray) -> np.ndarray:
@@ -169,8 +160,8 @@ class BoundaryView(QWidget):
         item = self.plot.getPlotItem()
         names = ds.feature_names
         if self._kind == "boundary":
-            xs = lo[0] + (np.arange(self.grid) + 0.5) * (hi[0] - lo[0]) / self.grid
-            ys = lo[1] + (np.arange(self.grid) + 0.5) * (hi[1] - lo[1]) / self.grid
+            xs = cell_centres(lo[0], hi[0], self.grid)
+            ys = cell_centres(lo[1], hi[1], self.grid)
             gx, gy = np.meshgrid(xs, ys)  # row j is ys[j], column i is xs[i]
             self._axes = xs, ys
             self._points = np.column_stack([gx.ravel(), gy.ravel()])

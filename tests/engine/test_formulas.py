@@ -36,6 +36,8 @@ SCALAR_CASES: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] =
         {"x": [0.5]},
         {"W": [[0.8]], "b": [0.1]},
     ),
+    "column": ({"index": 1}, {"x": [[0.4, -0.9]]}, {}),
+    "concat": ({}, {"a": [0.4], "b": np.zeros(0)}, {}),
     "mse": ({}, {"pred": 0.3, "target": 1.0}, {}),
     "bce": ({}, {"pred": 0.3, "target": 1.0}, {}),
     "hinge": ({}, {"pred": 0.3, "target": 1.0}, {}),

@@ -64,11 +64,14 @@ CASES: dict[str, list[tuple[dict, list[np.ndarray], dict]]] = {
         ({}, [anyv(3, 4)], {}),
         ({"axis": 0}, [anyv(3, 4)], {}),
         ({"axis": [0, 2]}, [anyv(2, 3, 4)], {}),
+        ({"axis": 1, "keepdims": True}, [anyv(3, 4)], {}),
+        ({"keepdims": True}, [anyv(2, 3)], {}),
     ],
     "mean": [
         ({}, [anyv(3, 4)], {}),
         ({"axis": -1}, [anyv(3, 4)], {}),
         ({"axis": [1]}, [anyv(2, 3)], {}),
+        ({"axis": [0, 2], "keepdims": True}, [anyv(2, 3, 4)], {}),
     ],
     "dense": [
         ({"units": 3, "activation": "tanh"}, [anyv(5, 4)], {"W": anyv(4, 3), "b": anyv(3)}),
@@ -80,6 +83,8 @@ CASES: dict[str, list[tuple[dict, list[np.ndarray], dict]]] = {
             {"W": np.array([[1.0, -1.0]]), "b": np.zeros(2)},
         ),
     ],
+    "column": [({"index": 1}, [anyv(4, 3)], {}), ({"index": 0}, [anyv(2)], {})],
+    "concat": [({}, [anyv(3, 1), anyv(3, 2)], {}), ({}, [anyv(2), anyv(1)], {})],
     "mse": [
         ({}, [anyv(5, 1), anyv(5, 1)], {}),
         ({}, [anyv(5, 1), anyv(5)], {}),
@@ -171,3 +176,17 @@ def test_stable_functions_do_not_overflow() -> None:
 def test_loss_refuses_mismatched_target_instead_of_broadcasting() -> None:
     with pytest.raises(ValueError, match="do not match"):
         REGISTRY["mse"].forward([np.zeros((4, 1)), np.zeros(3)], {}, {})
+
+
+@pytest.mark.parametrize(("exponent", "slope"), [(0.0, 0.0), (1.0, 1.0), (2.0, 0.0), (3.0, 0.0)])
+def test_pow_slope_at_zero_is_finite_where_the_function_is_smooth(
+    exponent: float, slope: float
+) -> None:
+    """x^0 is constant and x^1 is x: their slopes at x = 0 are 0 and 1 (as PyTorch gives),
+    not the 0·inf the formula would make and the pass would refuse as non-finite."""
+    x = np.array([0.0, 0.0])
+    g = np.ones(2)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        out = REGISTRY["pow"].forward([x], {"exponent": exponent}, {})
+        (grad,), _ = REGISTRY["pow"].backward(g, [x], out, {"exponent": exponent}, {})
+    np.testing.assert_array_equal(grad, [slope, slope])

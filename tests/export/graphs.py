@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-EXAMPLES = ("chain_rule", "neuron", "xor", "moons", "spiral", "sine", "exam")
+EXAMPLES = ("chain_rule", "neuron", "xor", "moons", "spiral", "sine", "exam", "circles_features")
 
 
 class _Builder:
@@ -43,6 +43,7 @@ def random_scene(seed: int) -> dict[str, Any]:
     for _ in range(8):
         step = str(rng.choice(STEPS))
         prev = STEP_BUILDERS[step](b, prev, str(rng.choice(partners)), positive)
+    prev = _columns(b, prev, "", positive)  # after the drawn steps: their draws stay as they were
     return {
         "format": "bpviz-scene",
         "version": 1,
@@ -94,16 +95,24 @@ def _matvec(b: _Builder, x: str, other: str, pos: str) -> str:
     return b.add("add", {"a": x, "b": b.add("matmul", {"a": x, "b": vec})})
 
 
-def _reduce(op: str, axis: Any):  # noqa: ANN202
+def _reduce(op: str, axis: Any, keepdims: bool = False):  # noqa: ANN202
     """A reduction added back onto its input, so the chain keeps its (3, 3) shape."""
 
     def build(b: _Builder, x: str, other: str, pos: str) -> str:
+        if keepdims:  # kept axes broadcast back over x whichever axis was reduced
+            return b.add("mul", {"a": x, "b": b.add(op, {"x": x}, axis=axis, keepdims=True)})
         reduced = b.add(op, {"x": x}, axis=axis)
         if isinstance(axis, int) and axis % 2 == 1:
             return b.add("sub", {"a": x, "b": b.add("matmul", {"a": x, "b": reduced})})
         return b.add("add", {"a": x, "b": reduced})
 
     return build
+
+
+def _columns(b: _Builder, x: str, other: str, pos: str) -> str:
+    """x's columns in another order: column 2, then columns 0 and 1 joined."""
+    cols = [b.add("column", {"x": x}, index=i) for i in (2, 0, 1)]
+    return b.add("concat", {"a": cols[0], "b": b.add("concat", {"a": cols[1], "b": cols[2]})})
 
 
 STEP_BUILDERS = {
@@ -128,6 +137,8 @@ STEP_BUILDERS = {
     "mean_cols": _reduce("mean", -1),
     "mean_list": _reduce("mean", [0, 1]),
     "sum_none": _reduce("sum", []),
+    "sum_keep_cols": _reduce("sum", 1, keepdims=True),
+    "mean_keep_all": _reduce("mean", None, keepdims=True),
     "dense_tanh": _dense("tanh"),
     "dense_relu": _dense("relu"),
     "dense_sigmoid": _dense("sigmoid"),

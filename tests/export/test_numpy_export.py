@@ -69,7 +69,9 @@ def test_unsupported_op_names_node_and_op(tmp_path: Path, monkeypatch: pytest.Mo
         export_scene(scene, "numpy", tmp_path / "xor_np.py")
 
 
-@pytest.mark.parametrize("name", ["chain_rule", "neuron", "xor", "moons", "spiral", "sine", "exam"])
+@pytest.mark.parametrize(
+    "name", ["chain_rule", "neuron", "xor", "moons", "spiral", "sine", "exam", "circles_features"]
+)
 def test_example_scenes_match_bpviz(tmp_path: Path, name: str) -> None:
     scene = load_scene(SCENES / f"{name}.json")
     (script,) = export_scene(scene, "numpy", tmp_path / f"{name}_np.py")
@@ -170,13 +172,14 @@ def _pow(**attrs: float) -> Step:
     return step
 
 
-def _reduction(op: str, axis: int | list[int] | None) -> Step:
+def _reduction(op: str, axis: int | list[int] | None, keepdims: bool = False) -> Step:
     """Reduces h times signs drawn per entry, so a sum of nine entries stays near 1 (a sum of
     h alone, all near +1 late in the chain, would saturate the tanh that follows)."""
 
     def step(b: _Graph, h: str) -> str:
         x = b.add("mul", a=h, b=b.source((3, 3)))
-        return b.add(op, {} if axis is None else {"axis": axis}, x=x)
+        attrs: dict = {} if axis is None else {"axis": axis}
+        return b.add(op, attrs | ({"keepdims": True} if keepdims else {}), x=x)
 
     return step
 
@@ -228,6 +231,20 @@ def _loss(op: str) -> Step:
     return step
 
 
+def _column(b: _Graph, h: str) -> str:
+    """One column of h: a (3, 1) that broadcasts back over it."""
+    return b.add("column", {"index": int(b.rng.integers(3))}, x=h)
+
+
+def _concat(b: _Graph, h: str) -> str:
+    """h's columns reordered: a column of h beside a (3, 2) source, or the other way round."""
+    col = b.add("column", {"index": int(b.rng.integers(3))}, x=h)
+    other = b.source((3, 2))
+    return b.add("concat", a=col, b=other) if b.rng.random() < 0.5 else b.add(
+        "concat", a=other, b=col
+    )
+
+
 AXES: list[int | list[int] | None] = [None, 0, -1, [0, 1], [1, -2], []]
 STEPS: list[Step] = [
     *(_binary(op) for op in ("add", "sub", "mul")),
@@ -241,9 +258,12 @@ STEPS: list[Step] = [
     _pow(exponent=0.5),
     _pow(exponent=-1.5),
     *(_reduction(op, axis) for op in ("sum", "mean") for axis in AXES),
+    *(_reduction(op, axis, True) for op in ("sum", "mean") for axis in (None, -1, [0, 1])),
     _matmul,
     *(_matmul_vector(side) for side in ("left", "right", "both")),
     _dense,
+    _column,
+    _concat,
     *(_loss(op) for op in ("mse", "bce", "hinge", "cross_entropy")),
 ]
 
@@ -317,6 +337,7 @@ def test_attributes_are_written_as_literals(tmp_path: Path) -> None:
     scene = parse_scene({**SCENE, "output": out, "nodes": g.nodes})
     (script,) = export_scene(scene, "numpy", tmp_path / "attrs.py")
     text = script.read_text()
-    for code in ("axis=())", "axis=(0, -1))", f"np.power(v['{x}'], 0.5)", f"0.25 * v['{x}']"):
+    literals = ("axis=(), keepdims=False)", "axis=(0, -1), keepdims=False)")
+    for code in (*literals, f"np.power(v['{x}'], 0.5)", f"0.25 * v['{x}']"):
         assert code in text
     _assert_export_matches(scene, script)

@@ -21,7 +21,7 @@ from bpviz.export import onnx_target  # noqa: E402  (after the skips: needs noth
 from bpviz.export.onnx_target import ONNX_OPS, exported_output, write_onnx  # noqa: E402
 
 SCENES = Path(__file__).resolve().parents[2] / "scenes"
-EXAMPLES = ["chain_rule", "neuron", "xor", "moons", "spiral", "sine", "exam"]
+EXAMPLES = ["chain_rule", "neuron", "xor", "moons", "spiral", "sine", "exam", "circles_features"]
 ort.set_default_logger_severity(3)  # constant folding warns that LeakyRelu has no double kernel
 
 
@@ -163,6 +163,14 @@ def _blocks(c: _Chain) -> dict[str, Any]:
         "matmul": lambda: c.binary("matmul", c.prev, c.const(_const(rng, (3, 3), -1.0, 1.0))),
         "dense": lambda: c.unary(
             "dense", units=3, activation=str(rng.choice(["none", "tanh", "sigmoid", "relu"]))
+        ),
+        "column": lambda: c.binary(
+            "concat",
+            c.unary("column", index=int(rng.integers(3))),
+            c.const(_const(rng, (4, 2), -1.0, 1.0)),
+        ),
+        "concat": lambda: c.binary(
+            "concat", c.const(_const(rng, (4, 2), -1.0, 1.0)), c.unary("column", index=2)
         ),
         "mse": lambda: c.loss_inside("mse", _target_for(rng, "column"), "target"),
         "bce": lambda: c.loss_inside("bce", _target_for(rng, "column")),
@@ -329,6 +337,13 @@ EDGE_CASES = {
         f"{op} axis={axis}": _scene("y", T3, ("y", op, {"x": "t"}, {"axis": axis}))
         for op in ("sum", "mean")
         for axis in (None, 0, 2, -1, -3, [0, 2], [-1, 1], [], [0, 1, 2])
+    },
+    **{
+        f"{op} axis={axis} keepdims": _scene(
+            "y", T3, ("y", op, {"x": "t"}, {"axis": axis, "keepdims": True})
+        )
+        for op in ("sum", "mean")
+        for axis in (None, 0, [-1, 1], [])
     },
 }
 

@@ -217,3 +217,17 @@ def test_the_budget_counts_what_a_scalar_graph_snapshot_really_holds() -> None:
     tracemalloc.stop()
     assert snap.full and len(snap.contributions) == 3000
     assert 0.8 * held <= snap.nbytes <= 1.25 * held
+
+
+def test_a_full_snapshots_loss_node_shows_the_recorded_loss() -> None:
+    """The history's loss for a step is measured with the parameters that step left, the same
+    ones a snapshot keeps: scrubbing to it shows the recorded number on the loss node."""
+    ctl = xor_controller()
+    store = SnapshotStore(full_every=1)
+    detach = store.attach(ctl)
+    results = [ctl.step() for _ in range(6)]
+    detach()
+    for result in results:
+        snap = store.materialize(store.get(result.step), ctl)
+        assert snap.full and snap.loss == result.loss
+        assert float(snap.values["loss"]) == result.loss

@@ -1,6 +1,13 @@
 """Importing this package registers every op; `REGISTRY` maps type name to `OpSpec`."""
 
-from bpviz.engine.ops import activations, data, layers, losses, math  # noqa: F401  (registers)
+from bpviz.engine.ops import (  # noqa: F401  (registers)
+    activations,
+    columns,
+    data,
+    layers,
+    losses,
+    math,
+)
 from bpviz.engine.ops.base import (
     CATEGORIES,
     CATEGORY_COLOURS,

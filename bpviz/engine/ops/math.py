@@ -116,10 +116,18 @@ _unary(
     "y = ln(x)",
     "dy/dx = 1/x",
 )
+def _pow_derivative(x: np.ndarray, exponent: float) -> np.ndarray:
+    """exponent·x^(exponent−1); x^0 is constant, so its slope is 0 even at x = 0 (where the
+    formula would give 0·inf), as PyTorch computes it."""
+    if exponent == 0:
+        return np.zeros_like(x)
+    return exponent * np.power(x, exponent - 1.0)
+
+
 _unary(
     "pow",
     lambda x, a: np.power(x, a["exponent"]),
-    lambda x, y, a: a["exponent"] * np.power(x, a["exponent"] - 1.0),
+    lambda x, y, a: _pow_derivative(x, a["exponent"]),
     "x raised to a fixed exponent.",
     "y = x^{exponent}",
     "dy/dx = {exponent}·x^({exponent}−1)",
@@ -171,9 +179,9 @@ def _axis(attrs) -> int | tuple[int, ...] | None:  # noqa: ANN001
     return tuple(axis) if isinstance(axis, list) else axis
 
 
-def _expand(g: np.ndarray, x: np.ndarray, axis) -> np.ndarray:  # noqa: ANN001
-    """Put reduced axes back so g broadcasts over the input it came from."""
-    if axis is not None:
+def _expand(g: np.ndarray, x: np.ndarray, axis, keepdims: bool = False) -> np.ndarray:  # noqa: ANN001
+    """Put reduced axes back (unless kept) so g broadcasts over the input it came from."""
+    if axis is not None and not keepdims:
         axes = (axis,) if isinstance(axis, int) else axis
         g = np.expand_dims(g, tuple(ax % x.ndim for ax in axes))
     return np.broadcast_to(g, x.shape)
@@ -183,17 +191,24 @@ def _reduction(name: str, fn, scale, doc: str, formula: str, derivative: str) ->
     def backward(g, xs, out, attrs):  # noqa: ANN001, ANN202
         x = xs[0]
         axis = _axis(attrs)
-        return (_expand(g, x, axis) * scale(x, axis),)
+        return (_expand(g, x, axis, bool(attrs.get("keepdims"))) * scale(x, axis),)
 
     register(
         OpSpec(
             name=name,
             inputs=("x",),
-            forward=lambda xs, a, p: np.asarray(fn(xs[0], axis=_axis(a))),
+            forward=lambda xs, a, p: np.asarray(
+                fn(xs[0], axis=_axis(a), keepdims=bool(a.get("keepdims")))
+            ),
             backward=no_params_backward(backward),
             category="math",
             doc=doc,
-            attrs={"axis": AttrSpec("axis", None, doc="axis or list of axes; unset: all")},
+            attrs={
+                "axis": AttrSpec("axis", None, doc="axis or list of axes; unset: all"),
+                "keepdims": AttrSpec(
+                    "bool", False, doc="keep each reduced axis with length 1 (numpy keepdims)"
+                ),
+            },
             summary=lambda a: None if a.get("axis") is None else f"{name} axis {a['axis']}",
             formula=formula,
             derivative=derivative,
