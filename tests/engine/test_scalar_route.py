@@ -126,3 +126,18 @@ def test_gradcheck_runs_on_the_float_route() -> None:
     assert len(results) == 6 and all(r.ok for r in results)
     assert ex._scalar_ran
     assert math.isfinite(float(ex.forward()))
+
+
+def test_zero_exponent_and_kept_dims() -> None:
+    """x^0 has slope 0 even at x = 0; a sum that keeps dims of a number is that number."""
+    g = Graph()
+    g.add_node("x", "param", {"value": 0.0})
+    g.add_node("p", "pow", {"exponent": 0.0}, inputs={"x": "x"})
+    g.add_node("s", "sum", {"keepdims": True}, inputs={"x": "x"})
+    g.add_node("y", "add", inputs={"a": "p", "b": "s"})
+    g.set_output("y")
+    ex = Executor(g)
+    kernel = run(ex)
+    assert run(ex) == kernel
+    assert run(ex) == kernel and ex._scalar_ran
+    assert ex.grad("x") == 1.0 and ex.forward() == 1.0
