@@ -29,21 +29,25 @@ class Column:
     grows, so a long Run stays small. Reads like a list (index, slice, iterate, compare with
     a list); `array()` gives the numbers as one read-only array for plotting."""
 
-    __slots__ = ("_chunks", "_dtype", "_n")
+    __slots__ = ("_chunks", "_dtype", "_n", "_last", "_fill")
     CHUNK = 8192
 
     def __init__(self, dtype: type = np.float64) -> None:
         self._chunks: list[np.ndarray] = []
         self._dtype = dtype
         self._n = 0
+        self._last = np.empty(0, dtype=dtype)  # the chunk being filled
+        self._fill = 0  # how much of it
 
     def append(self, value: float) -> None:
-        n = self._n
-        k, i = divmod(n, self.CHUNK)
-        if k == len(self._chunks):
-            self._chunks.append(np.empty(self.CHUNK, dtype=self._dtype))
-        self._chunks[k][i] = value
-        self._n = n + 1
+        i = self._fill
+        if i == len(self._last):
+            self._last = np.empty(self.CHUNK, dtype=self._dtype)
+            self._chunks.append(self._last)
+            i = 0
+        self._last[i] = value
+        self._fill = i + 1
+        self._n += 1
 
     def array(self) -> np.ndarray:
         if len(self._chunks) == 1:
