@@ -11,7 +11,13 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPen
-from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsSceneMouseEvent
+from PySide6.QtWidgets import (
+    QGraphicsPathItem,
+    QGraphicsScene,
+    QGraphicsSceneContextMenuEvent,
+    QGraphicsSceneMouseEvent,
+    QMenu,
+)
 
 from bpviz.engine.ops import REGISTRY
 from bpviz.model.commands import (
@@ -24,11 +30,15 @@ from bpviz.model.commands import (
     ReplaceConnection,
 )
 from bpviz.model.document import Document
+from bpviz.ui.canvas.header_controls import HEADER_OPS, DenseControls
 from bpviz.ui.canvas.items import PORT_HIT_RADIUS, WIRE_COLOUR, EdgeItem, NodeItem, wire_path
 from bpviz.ui.canvas.pulses import Pulses
+from bpviz.ui.canvas.splice import SpliceDrops
 from bpviz.ui.canvas.value_drag import ValueDrag
 
 Problem = Callable[[str, str, str], str | None]
+# a node's context-menu entries: (text, what it does, why it is unavailable or None)
+MenuEntries = Callable[[str], list[tuple[str, Callable[[], object], str | None]]]
 
 
 class WireDrag:
@@ -132,6 +142,8 @@ class CanvasScene(QGraphicsScene):
         self.document: Document | None = None
         self.node_items: dict[str, NodeItem] = {}
         self.edge_items: dict[tuple[str, str, str], EdgeItem] = {}
+        self.header_controls: dict[str, DenseControls] = {}  # a dense layer's ± and activation
+        self.node_menus: list[MenuEntries] = []  # the parts' entries in a node's context menu
         self.problem_checker: Problem | None = None
         self.snap = False
         self._wire: WireDrag | None = None
@@ -139,6 +151,7 @@ class CanvasScene(QGraphicsScene):
         self._drag_start: dict[str, QPointF] = {}
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self.pulses = Pulses(self)
+        self.splices = SpliceDrops(self)  # a node dropped onto a wire goes into it
 
     # ---- document binding ----------------------------------------------------------------
     _SIGNALS = (
@@ -158,8 +171,10 @@ class CanvasScene(QGraphicsScene):
         self._wire = None
         self._value_drag = None
         self.pulses.stop_all()
+        self.splices.clear()
         self.clear()
         self.node_items.clear()
+        self.header_controls.clear()
         self.edge_items.clear()
         self.document = document
         for node_id in document.nodes:
@@ -171,7 +186,10 @@ class CanvasScene(QGraphicsScene):
             getattr(document, name).connect(getattr(self, f"_on_{name}"))
 
     def _on_node_added(self, node_id: str) -> None:
-        item = NodeItem(self.document.node(node_id), self.document.pos(node_id))
+        node = self.document.node(node_id)
+        item = NodeItem(node, self.document.pos(node_id))
+        if node.op in HEADER_OPS:
+            self.header_controls[node_id] = DenseControls(item, node)
         item.snap = self.snap
         item.is_output = node_id == self.document.output
         self.node_items[node_id] = item
@@ -179,6 +197,7 @@ class CanvasScene(QGraphicsScene):
 
     def _on_node_removed(self, node_id: str) -> None:
         item = self.node_items.pop(node_id)
+        self.header_controls.pop(node_id, None)
         for edge in list(item.edges):
             self._on_edge_removed(*edge.key)
         self.removeItem(item)
@@ -202,7 +221,10 @@ class CanvasScene(QGraphicsScene):
             self.removeItem(edge)
 
     def _on_attr_changed(self, node_id: str, name: str, value: object) -> None:
-        self.node_items[node_id].refresh(self.document.node(node_id))
+        node = self.document.node(node_id)
+        self.node_items[node_id].refresh(node)
+        if node_id in self.header_controls:
+            self.header_controls[node_id].refresh(node)
 
     def _on_output_changed(self, node_id: str | None) -> None:
         for nid, item in self.node_items.items():
@@ -294,6 +316,25 @@ class CanvasScene(QGraphicsScene):
             self._drag_start = {
                 i.node_id: i.pos() for i in self.selectedItems() if isinstance(i, NodeItem)
             }
+
+    def contextMenuEvent(self, event: QGraphicsSceneContextMenuEvent) -> None:
+        """Right-click on a node: the entries every part offers for it."""
+        pos = event.scenePos()
+        item = next((i for i in self.items(pos) if isinstance(i, NodeItem)), None)
+        entries = [e for menu in self.node_menus for e in menu(item.node_id)] if item else []
+        if not entries:
+            super().contextMenuEvent(event)
+            return
+        menu = QMenu()
+        for text, run, problem in entries:
+            action = menu.addAction(text)
+            action.triggered.connect(run)
+            if problem:
+                action.setEnabled(False)
+                action.setToolTip(problem)
+        menu.setToolTipsVisible(True)
+        menu.exec(event.screenPos())
+        event.accept()
 
     def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         if self._wire is not None:
