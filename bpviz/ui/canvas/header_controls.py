@@ -59,7 +59,7 @@ def header_reserve() -> float:
 
 def width_of_new(node_id: str, op: str) -> float:
     """How wide a node about to be added will be (to make room for it)."""
-    return node_width(node_id, header_reserve() if op in HEADER_OPS else 0.0)
+    return node_width(node_id, header_reserve=header_reserve() if op in HEADER_OPS else 0.0)
 
 
 class DenseControls(QGraphicsItem):

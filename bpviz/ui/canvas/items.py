@@ -179,7 +179,7 @@ class NodeItem(QGraphicsItem):
         """Keep `width` on the header's right for child controls (a dense layer's ± and
         activation) instead of the summary; the node widens so its id still fits."""
         self.header_reserve = width
-        need = node_width(self.node_id, width)
+        need = node_width(self.node_id, header_reserve=width)
         if need != self._rect.width():
             self.prepareGeometryChange()
             self._rect.setWidth(need)
