@@ -147,7 +147,15 @@ def test_a_header_edit_while_running_pauses_with_the_reason(
     assert window.training_ui.running
     click_control(qtbot, window, "h1", "plus")
     assert not window.training_ui.running
-    assert "Training paused: the graph changed" in messages
+    assert messages[-2:] == [
+        "Training paused: the graph changed",
+        "h1 has 9 units: its weights and those of the layers it feeds start afresh",
+    ]
+    click_control(qtbot, window, "out", "activation")
+    menu = window.canvas.header_controls["out"].menu
+    qtbot.waitUntil(menu.isVisible, timeout=3000)
+    click_menu_item(menu, menu.actions()[3])
+    assert messages[-1] == "out uses sigmoid: its weights start afresh"
 
 
 # ---- Insert Layer After --------------------------------------------------------------------
