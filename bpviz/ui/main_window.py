@@ -36,7 +36,7 @@ from bpviz.ui.export_menu import ExportMenu
 from bpviz.ui.files import DocumentFiles
 from bpviz.ui.inspector import InspectorWidget
 from bpviz.ui.landscape import LandscapeView
-from bpviz.ui.learn_panel import LearnPanel
+from bpviz.ui.learn_panel import ANSWERS_FILE, LearnPanel
 from bpviz.ui.node_numbers import explain_node, node_numbers
 from bpviz.ui.palette import PaletteWidget
 from bpviz.ui.plots import LossPlot
@@ -152,6 +152,8 @@ class MainWindow(QMainWindow):
             self.training_toolbar,
             self.show_status,
             self,
+            answers=self.files.recovery.path.parent / ANSWERS_FILE,
+            push=self.undo.push,
         )
         self._lay_out_docks()
         self._build_menus_and_toolbars()

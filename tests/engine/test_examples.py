@@ -57,6 +57,7 @@ CHECKS = {
     "sine": trained(1000, max_loss=0.02),
     "exam": trained(300, min_accuracy=0.9),
     "circles_features": trained(300, min_accuracy=0.97),
+    "symmetry_1986": trained(1500, min_accuracy=1.0, max_loss=0.02),
 }
 
 
