@@ -113,7 +113,7 @@ class BoundaryView(QWidget):
 
         self.session: Session | None = None
         self.pred_node_id: str | None = None
-        self.mode = "hint"  # "boundary", "regression" or "hint"
+        self.mode = "hint"  # "boundary", "regression", "data" (points, no model) or "hint"
         self._dataset: Dataset | None = None
         self._kind = "none"  # what the data allows: "boundary", "regression" or "none"
         self._points: np.ndarray | None = None  # the inputs that are evaluated
@@ -234,8 +234,9 @@ class BoundaryView(QWidget):
             n = ds.n_features
             self._show_hint(f"The {ds.task} data has {n} input feature{'s' * (n != 1)}.")
             return
-        if self.pred_node_id is None:
-            self._show_hint("The output is not a loss with a prediction input.")
+        if self.pred_node_id is None:  # no model yet: the data alone, as soon as it is chosen
+            self._values = None
+            self._show("data")
             return
         try:
             values = np.asarray(

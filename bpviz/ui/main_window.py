@@ -1,8 +1,10 @@
 """The main window: assembles the parts and lays out the docks.
 
-Canvas in the centre, palette left, inspector and lessons right, loss plot below. The parts
-do the work and each gets only the collaborators it needs: `files` (DocumentFiles), `edits`
-(CanvasEdits), `training_ui` (TrainingUI), `export_menu` (ExportMenu), `learn` (LearnPanel).
+Canvas in the centre, palette left, inspector, data and training settings and lessons right,
+loss plot below. The parts do the work and each gets only the collaborators it needs: `files`
+(DocumentFiles), `edits` (CanvasEdits), `training_ui` (TrainingUI), `export_menu`
+(ExportMenu), `learn` (LearnPanel), `data_panel` (DataPanel: the undo stack and the CSV file
+question), `training_panel` (TrainingPanel: the undo stack).
 Their actions live in one registry, `registry`, from which the menus and toolbars are built.
 
 A new panel: construct it in `__init__` with the objects it uses (never the window) and give

@@ -173,6 +173,7 @@ class TrainingUI(QObject):
             (c.failed, self._failed),
             (c.phase_changed, self._phase_changed),
             (c.restarted, self._restarted),
+            (c.document.state_restored, self._state_restored),
             (c.document.training_changed, self._training_changed),
             (c.document.changed, self._document_changed),
         ]
@@ -194,6 +195,10 @@ class TrainingUI(QObject):
         if self.running:
             self.pause("Training paused: the graph changed")
         self._values_changed()
+
+    def _state_restored(self, _state: object) -> None:
+        """Undo of a restarting edit put the learned weights back: show what they predict."""
+        self.views.boundary.refresh()
 
     def _restarted(self, reason: str) -> None:
         """Data, transforms or the seed changed: the learned state is gone. Run stops, the
