@@ -14,7 +14,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QToolButton, QVBoxLayout, QWidget
 
-from bpviz.engine.training import History, StepResult
+from bpviz.engine.training import History, StepResult, downsample
 from bpviz.ui.theme import Theme, current_theme, style_plot
 
 TRAIN_COLOUR = "#1a73e8"
@@ -23,6 +23,7 @@ ACCURACY_COLOUR = "#188038"
 HINT_TEXT = "Train the graph to see its loss here"
 _EMPTY_RANGE = ((0.0, 100.0), (0.0, 1.0))
 _MIN_CAPACITY = 1024
+MAX_POINTS = 1 << 17  # per curve: beyond, runs of points keep only their extremes
 
 
 class Series:
@@ -31,6 +32,8 @@ class Series:
     buffers after a grow; they are never written again, so what it shows stays valid."""
 
     def __init__(self, x: np.ndarray | None = None, y: np.ndarray | None = None) -> None:
+        if x is not None and y is not None:
+            x, y = downsample(x, y, MAX_POINTS // 2)
         n = 0 if x is None else len(x)
         capacity = max(_MIN_CAPACITY, 1 << max(n - 1, 0).bit_length())
         self.x = np.empty(capacity)
@@ -45,6 +48,9 @@ class Series:
 
     def append(self, x: float, y: float) -> None:
         n = self.n
+        if n >= MAX_POINTS:  # a long Run: keep each run of neighbours' extremes, memory bounded
+            self.__init__(*downsample(self.x[:n], self.y[:n], MAX_POINTS // 2))
+            n = self.n
         if n == len(self.x):
             self.x = np.concatenate([self.x, np.empty(n)])
             self.y = np.concatenate([self.y, np.empty(n)])

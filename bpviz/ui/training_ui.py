@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
 
 from bpviz.engine.errors import plural
-from bpviz.engine.executor import BackwardStep, ForwardStep
+from bpviz.engine.executor import NodeGrad, NodeValue
 from bpviz.model.snapshots import SnapshotStore
 from bpviz.model.training import TrainingController
 from bpviz.ui.actions import ActionRegistry, ActionSpec
@@ -447,9 +447,9 @@ class TrainingUI(QObject):
                 mark = "active"
             item.set_mark(mark)
 
-    def _node_stepped(self, step: ForwardStep | BackwardStep) -> None:
+    def _node_stepped(self, step: NodeValue | NodeGrad) -> None:
         canvas = self.canvas
-        if isinstance(step, ForwardStep):
+        if isinstance(step, NodeValue):
             for port, src, value in step.inputs:
                 edge = canvas.edge_items.get((src, step.node_id, port))
                 if edge is not None:

@@ -184,3 +184,15 @@ def test_the_accuracy_axis_labels_0_half_and_1(qtbot, height: int) -> None:  # n
     finally:
         painter.end()
     assert [text for _, _, text in texts] == ["0", "0.5", "1"]
+
+
+def test_a_long_run_keeps_the_plot_bounded_and_its_extremes() -> None:
+    from bpviz.ui.plots import MAX_POINTS
+
+    s = Series()
+    n = MAX_POINTS + 10
+    for i in range(n):
+        s.append(i, 100.0 if i == 4321 else 1.0 / (i + 1))
+    x, y = s.data()
+    assert MAX_POINTS // 2 <= len(s) < MAX_POINTS
+    assert x[-1] == n - 1 and y.max() == 100.0 and x[y.argmax()] == 4321

@@ -92,31 +92,7 @@ def node_width(node_id: str, header_reserve: float = 0.0) -> float:
 
 def node_summary(node: Node) -> str:
     """A short line under the title, e.g. 'dense 16 · relu' or 'const 2.5'."""
-    a = node.attrs
-    if node.op == "dense":
-        act = a.get("activation", "none")
-        return f"dense {a.get('units', 1)}" + ("" if act == "none" else f" · {act}")
-    if node.op in ("const", "param") and a.get("value") is not None:
-        v = a["value"]
-        return (
-            f"{node.op} {v:g}" if isinstance(v, (int, float)) else f"{node.op} [{_shape_text(v)}]"
-        )
-    if node.op == "pow":
-        return f"pow ^{a.get('exponent', 2.0):g}"
-    if node.op in ("sum", "mean") and a.get("axis") is not None:
-        return f"{node.op} axis {a['axis']}"
-    return REGISTRY[node.op].title
-
-
-def _shape_text(value: object) -> str:
-    dims = []
-    while isinstance(value, list):
-        dims.append(len(value))
-        value = value[0] if value else None
-    return "×".join(map(str, dims))
-
-
-DRAGGABLE_OPS = ("param", "const")  # their value can be dragged sideways on the canvas
+    return node.spec.summarize(node.attrs)
 
 
 class NodeItem(QGraphicsItem):
@@ -228,7 +204,7 @@ class NodeItem(QGraphicsItem):
     def draggable_value(self) -> float | None:
         """The number a drag on the value starts from: a scalar param's or const's value as
         shown (or as set, before any pass); None when the value is not one number."""
-        if self.spec.name not in DRAGGABLE_OPS:
+        if not self.spec.draggable:  # only param and const values can be dragged
             return None
         if self.value is not None:
             return float(scalar_of(self.value)) if is_scalar(self.value) else None
