@@ -61,8 +61,9 @@ class ProbeBox(QFrame):
         """Show a new question, nothing answered yet."""
         self.probe = probe
         self.question.setText(probe.text())
-        for button in self.buttons.values():
+        for button in self.buttons.values():  # gone at once, not at the next event loop turn
             self.button_row.removeWidget(button)
+            button.hide()
             button.deleteLater()
         self.buttons = {}
         for answer, text in probe.choices():

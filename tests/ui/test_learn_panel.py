@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QToolButton
+from PySide6.QtWidgets import QPushButton, QToolButton
 
 from bpviz import load_scene
 from bpviz.examples import examples_dir
@@ -263,6 +263,10 @@ def test_probes_ask_first_then_reveal_score_and_keep_answers(
     assert not box.answer_button.isEnabled()
     click(qtbot, panel.next_button)
     assert [b.text() for b in box.buttons.values()] == ["Negative", "Zero", "Positive"]
+    click(qtbot, panel.next_button)  # a second set of buttons replaces the first
+    qtbot.waitUntil(lambda: [b.text() for b in box.findChildren(QPushButton) if b.isVisible()]
+                    == ["|∇a| larger", "Equal", "|∇b| larger"])  # fmt: skip
+    click(qtbot, panel.back_button)
     assert controller.grad("a") is None
     click(qtbot, box.buttons["positive"])
     assert float(controller.grad("a")) == 6.0
