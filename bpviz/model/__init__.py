@@ -20,12 +20,13 @@ from bpviz.model.commands import (
     SetAttr,
     SetOutput,
     SetParams,
+    auto_layout_command,
     set_weight_command,
 )
 from bpviz.model.document import Document, Pos
 from bpviz.model.edits import InsertLayerAfter, SpliceNode, change_units, splice_problem
 from bpviz.model.effects import Effect
-from bpviz.model.layout import auto_layout_command, auto_layout_positions
+from bpviz.model.layout import auto_layout_positions
 from bpviz.model.settings import (
     SetData,
     SetDataValue,

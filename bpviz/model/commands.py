@@ -18,6 +18,7 @@ import numpy as np
 from bpviz.engine.errors import GraphError, plural
 from bpviz.model.document import Document, Pos, as_pos
 from bpviz.model.effects import Effect
+from bpviz.model.layout import auto_layout_positions
 
 __all__ = ["plural"]  # with the commands below; labels read naturally in the Edit menu
 
@@ -258,6 +259,13 @@ class MoveNodes(Command):
         assert self.old is not None, "undo before redo"
         for node_id, pos in self.old.items():
             doc.move_node(node_id, pos)
+
+
+
+def auto_layout_command(doc: Document, x_gap: float = 200, y_gap: float = 110) -> MoveNodes:
+    """Auto layout (Ctrl+L) as one move, so a layout the person dislikes is one undo away."""
+    current = {n: doc.pos(n) for n in doc.nodes}
+    return MoveNodes(auto_layout_positions(doc.graph, current, x_gap, y_gap), text="Auto layout")
 
 
 class SetAttr(_StructuralCommand):

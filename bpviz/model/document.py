@@ -24,6 +24,7 @@ from bpviz.engine.errors import GraphError
 from bpviz.engine.graph import Edge, Graph, Node
 from bpviz.engine.optim import TrainingConfig
 from bpviz.engine.session import load_data
+from bpviz.model.layout import auto_layout_positions
 from bpviz.scene import codec
 
 Pos = tuple[float, float]
@@ -352,9 +353,7 @@ class Document:
         doc._training = copy.deepcopy(scene.get("training"))
         doc._state = copy.deepcopy(scene.get("state"))
         if unplaced:
-            from bpviz.model.layout import auto_layout_positions  # layout builds on Document
-
-            doc._pos.update(auto_layout_positions(doc))
+            doc._pos.update(auto_layout_positions(doc._graph, doc._pos))
         return doc
 
     def to_scene_dict(self) -> dict[str, Any]:

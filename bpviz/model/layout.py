@@ -1,37 +1,39 @@
 """Automatic left-to-right layout, so that every wire runs forward the way values flow.
 
 A Sugiyama layout cut down to what small teaching graphs need: layers by longest path from a
-source, a few barycentre sweeps to untangle wires, each layer centred vertically. The result is
-one `MoveNodes`, so a layout the person dislikes is a single undo away.
+source, a few barycentre sweeps to untangle wires, each layer centred vertically. It reads only
+the engine graph and the current positions, so the document (laying out a file without
+positions) and the undoable command (`commands.AutoLayout`) both build on it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from statistics import fmean
 
-from bpviz.model.commands import MoveNodes
-from bpviz.model.document import Document, Pos
+from bpviz.engine.graph import Graph
 
 SWEEPS = 4
+Pos = tuple[float, float]
 
 
-def layer_of_each_node(doc: Document) -> dict[str, int]:
+def layer_of_each_node(graph: Graph) -> dict[str, int]:
     """Longest path from any source, so every edge goes at least one layer to the right."""
     layer: dict[str, int] = {}
-    for node_id in doc.graph.topological_order():
-        sources = doc.node(node_id).inputs.values()
+    for node_id in graph.topological_order():
+        sources = graph.node(node_id).inputs.values()
         layer[node_id] = max((layer[s] + 1 for s in sources), default=0)
     return layer
 
 
-def order_layers(doc: Document, layer: dict[str, int]) -> list[list[str]]:
+def order_layers(graph: Graph, layer: dict[str, int]) -> list[list[str]]:
     """Nodes per layer, ordered by barycentre sweeps (down by inputs, up by consumers)."""
     depth = max(layer.values(), default=-1) + 1
     layers: list[list[str]] = [[] for _ in range(depth)]
-    for node_id in doc.nodes:  # document order is the starting guess (and tie breaker)
+    for node_id in graph.nodes:  # document order is the starting guess (and tie breaker)
         layers[layer[node_id]].append(node_id)
-    inputs = {n: list(doc.node(n).inputs.values()) for n in doc.nodes}
-    outputs: dict[str, list[str]] = {n: [] for n in doc.nodes}
+    inputs = {n: list(graph.node(n).inputs.values()) for n in graph.nodes}
+    outputs: dict[str, list[str]] = {n: [] for n in graph.nodes}
     for dst, srcs in inputs.items():
         for s in srcs:
             outputs[s].append(dst)
@@ -64,22 +66,20 @@ def order_layers(doc: Document, layer: dict[str, int]) -> list[list[str]]:
     return layers
 
 
-def auto_layout_positions(doc: Document, x_gap: float = 200, y_gap: float = 110) -> dict[str, Pos]:
-    """New positions, anchored at the current left edge and vertical centre so the graph
-    stays where the person was looking."""
-    if not len(doc):
+def auto_layout_positions(
+    graph: Graph, current: Mapping[str, Pos], x_gap: float = 200, y_gap: float = 110
+) -> dict[str, Pos]:
+    """New positions, anchored at the `current` positions' left edge and vertical centre so
+    the graph stays where the person was looking."""
+    if not graph.nodes:
         return {}
-    layers = order_layers(doc, layer_of_each_node(doc))
-    xs = [doc.pos(n)[0] for n in doc.nodes]
-    ys = [doc.pos(n)[1] for n in doc.nodes]
+    layers = order_layers(graph, layer_of_each_node(graph))
+    xs = [current[n][0] for n in graph.nodes]
+    ys = [current[n][1] for n in graph.nodes]
     left, middle = min(xs), (min(ys) + max(ys)) / 2
     positions: dict[str, Pos] = {}
     for k, row in enumerate(layers):
         top = middle - (len(row) - 1) * y_gap / 2
         for i, node_id in enumerate(row):
             positions[node_id] = (left + k * x_gap, top + i * y_gap)
-    return {n: positions[n] for n in doc.nodes}
-
-
-def auto_layout_command(doc: Document, x_gap: float = 200, y_gap: float = 110) -> MoveNodes:
-    return MoveNodes(auto_layout_positions(doc, x_gap, y_gap), text="Auto layout")
+    return {n: positions[n] for n in graph.nodes}

@@ -11,9 +11,8 @@ from PySide6.QtWidgets import QWidget
 
 from bpviz.engine.errors import BpvizError
 from bpviz.model.clipboard import copy_nodes, duplicate_command, paste_command
-from bpviz.model.commands import Compound, RemoveNodes, SetOutput
+from bpviz.model.commands import Compound, RemoveNodes, SetOutput, auto_layout_command
 from bpviz.model.edits import InsertLayerAfter
-from bpviz.model.layout import auto_layout_command
 from bpviz.ui.actions import ActionRegistry, ActionSpec
 from bpviz.ui.canvas.header_controls import width_of_new
 from bpviz.ui.canvas.scene import CanvasScene

@@ -22,7 +22,7 @@ def test_every_edge_runs_left_to_right(request, fixture):
 
 
 def test_layers_are_longest_paths_and_centred(doc):
-    assert layer_of_each_node(doc) == {"x": 0, "w": 0, "m": 1, "s": 2, "y": 3}
+    assert layer_of_each_node(doc.graph) == {"x": 0, "w": 0, "m": 1, "s": 2, "y": 3}
     auto_layout_command(doc, x_gap=100, y_gap=50).redo(doc)
     xs = {n: doc.pos(n)[0] for n in doc.nodes}
     assert xs == {"x": 0.0, "w": 0.0, "m": 100.0, "s": 200.0, "y": 300.0}
