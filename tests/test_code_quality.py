@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.imports import import_cycle, modules_imported
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -42,3 +44,17 @@ def test_every_package_is_installed() -> None:
         ".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "bpviz").rglob("__init__.py")
     }
     assert listed == found | {"bpviz.scenes", "bpviz.resources"}
+
+
+
+def test_the_package_imports_without_circles() -> None:
+    """No module of bpviz imports, through any chain, a module that imports it back."""
+    package = ROOT / "bpviz"
+
+    def module_name(path: Path) -> str:
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+    modules = {module_name(p): p for p in package.rglob("*.py")}
+    graph = {m: modules_imported(path, modules.keys()) - {m} for m, path in modules.items()}
+    assert import_cycle(graph) is None

@@ -3,7 +3,6 @@ entry point knows the main window."""
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
@@ -13,20 +12,9 @@ from pytestqt.qtbot import QtBot
 
 from bpviz.ui.actions import SEPARATOR, ActionRegistry, ActionSpec
 from bpviz.ui.main_window import MainWindow
+from tests.imports import import_cycle, imported_modules
 
 UI = Path(__file__).resolve().parents[2] / "bpviz" / "ui"
-
-
-def imported_modules(path: Path) -> set[str]:
-    """Every module `path` imports, at any depth (inside TYPE_CHECKING blocks too)."""
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
-            names.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return names
 
 
 def test_only_the_app_entry_imports_the_main_window() -> None:
@@ -46,28 +34,6 @@ def test_the_check_sees_an_import_for_type_hints(tmp_path: Path) -> None:
         "    from bpviz.ui.main_window import MainWindow\n"
     )
     assert "bpviz.ui.main_window" in imported_modules(module)
-
-
-def import_cycle(graph: dict[str, set[str]]) -> list[str] | None:
-    """One circle of imports in `graph` (module -> modules it imports), or None."""
-    state: dict[str, int] = {}  # 1: on the current path, 2: done
-    for start in sorted(graph):
-        if start in state:
-            continue
-        state[start] = 1
-        path, stack = [start], [iter(sorted(graph[start]))]
-        while stack:
-            nxt = next(stack[-1], None)
-            if nxt is None:
-                state[path.pop()] = 2
-                stack.pop()
-            elif state.get(nxt) == 1:
-                return path[path.index(nxt) :] + [nxt]
-            elif nxt not in state:
-                state[nxt] = 1
-                path.append(nxt)
-                stack.append(iter(sorted(graph.get(nxt, ()))))
-    return None
 
 
 def test_ui_modules_import_each_other_without_circles() -> None:
