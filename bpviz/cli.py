@@ -166,7 +166,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     if args.steps < 0:
         raise BpvizError(f"--steps must be >= 0, got {args.steps}")
-    render(args.scene, args.out, args.size, args.steps)
+    render(args.scene, args.out, args.size, args.steps, args.expand)
     print(f"wrote {args.out}")
     return 0
 
@@ -231,6 +231,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--size", type=_size, default=(1400, 900), metavar="WxH", help="default 1400x900"
     )
     r.add_argument("--steps", type=int, default=0, help="train this many steps first")
+    r.add_argument(
+        "--expand",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="show layer ID opened into its neurons (repeatable)",
+    )
     r.set_defaults(func=cmd_render)
 
     from bpviz.export import TARGETS

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from bpviz.engine.errors import BpvizError
@@ -39,9 +40,16 @@ def run(scene: str | None = None) -> int:
     return app.exec()
 
 
-def render(scene: str, out: str, size: tuple[int, int] = (1400, 900), steps: int = 0) -> None:
+def render(
+    scene: str,
+    out: str,
+    size: tuple[int, int] = (1400, 900),
+    steps: int = 0,
+    expand: Sequence[str] = (),
+) -> None:
     """Draw the window showing `scene` into a PNG without a display, after `steps` training
-    steps, with every node's value and gradient, the loss plot and the model's output."""
+    steps, with every node's value and gradient, the loss plot and the model's output; the
+    layers in `expand` are shown opened into their neurons."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from bpviz.scene import load_scene
 
@@ -65,6 +73,9 @@ def render(scene: str, out: str, size: tuple[int, int] = (1400, 900), steps: int
             window.loss_plot.set_history(controller.history)
         controller.refresh()
         window.training_ui.refresh_views()
+        for node_id in expand:
+            if not window.canvas.neurons.expand(node_id):
+                raise BpvizError(f"--expand {node_id}: not a dense layer or input of {scene}")
         app.processEvents()
         window.view.fit_all()
         app.processEvents()

@@ -158,6 +158,7 @@ class TrainingUI(QObject):
             signal.connect(slot)
         self.window.loss_plot.set_history(controller.history)
         self.window.landscape.set_controller(controller)
+        self.window.canvas.neurons.set_controller(controller)
         self._bind_boundary()
         self._phase_changed()
         self.sync_overlays()
@@ -472,6 +473,7 @@ class TrainingUI(QObject):
     def shutdown(self) -> None:
         """Closing: stop training and animations; nothing may fire into a dead window."""
         self._run_timer.stop()
+        self.window.canvas.neurons.set_controller(None)
         self.window.canvas.pulses.stop_all()
         if self.controller is not None:
             for signal, slot in self._connections():

@@ -11,7 +11,13 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPen
-from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsSceneMouseEvent
+from PySide6.QtWidgets import (
+    QGraphicsPathItem,
+    QGraphicsScene,
+    QGraphicsSceneContextMenuEvent,
+    QGraphicsSceneMouseEvent,
+    QMenu,
+)
 
 from bpviz.engine.ops import REGISTRY
 from bpviz.model.commands import (
@@ -24,7 +30,15 @@ from bpviz.model.commands import (
     ReplaceConnection,
 )
 from bpviz.model.document import Document
-from bpviz.ui.canvas.items import PORT_HIT_RADIUS, WIRE_COLOUR, EdgeItem, NodeItem, wire_path
+from bpviz.ui.canvas.items import (
+    HEADER_HEIGHT,
+    PORT_HIT_RADIUS,
+    WIRE_COLOUR,
+    EdgeItem,
+    NodeItem,
+    wire_path,
+)
+from bpviz.ui.canvas.neuron_views import NeuronViews
 from bpviz.ui.canvas.pulses import Pulses
 from bpviz.ui.canvas.value_drag import ValueDrag
 
@@ -133,6 +147,7 @@ class CanvasScene(QGraphicsScene):
         self._drag_start: dict[str, QPointF] = {}
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self.pulses = Pulses(self)
+        self.neurons = NeuronViews(self)  # dense layers opened into their neurons
 
     # ---- document binding ----------------------------------------------------------------
     _SIGNALS = (
@@ -156,6 +171,7 @@ class CanvasScene(QGraphicsScene):
         self.node_items.clear()
         self.edge_items.clear()
         self.document = document
+        self.neurons.set_document(document)
         for node_id in document.nodes:
             self._on_node_added(node_id)
         for edge in document.edges():
@@ -286,6 +302,37 @@ class CanvasScene(QGraphicsScene):
             self._drag_start = {
                 i.node_id: i.pos() for i in self.selectedItems() if isinstance(i, NodeItem)
             }
+
+    def _node_at(self, pos: QPointF) -> NodeItem | None:
+        return next((i for i in self.items(pos) if isinstance(i, NodeItem)), None)
+
+    def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        """Double-clicking a layer's (or the input's) header opens or closes its neurons."""
+        item = self._node_at(event.scenePos()) if self.document is not None else None
+        on_header = item is not None and item.mapFromScene(event.scenePos()).y() <= HEADER_HEIGHT
+        left = event.button() == Qt.MouseButton.LeftButton
+        if on_header and left and self.neurons.menu_entries(item.node_id):
+            self.neurons.toggle(item.node_id)
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def contextMenuEvent(self, event: QGraphicsSceneContextMenuEvent) -> None:
+        item = self._node_at(event.scenePos()) if self.document is not None else None
+        entries = self.neurons.menu_entries(item.node_id) if item is not None else []
+        if not entries:
+            super().contextMenuEvent(event)
+            return
+        menu = QMenu()
+        for text, run, problem in entries:
+            action = menu.addAction(text)
+            action.triggered.connect(run)
+            if problem:
+                action.setEnabled(False)
+                action.setToolTip(problem)
+        menu.setToolTipsVisible(True)
+        menu.exec(event.screenPos())
+        event.accept()
 
     def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         if self._wire is not None:
