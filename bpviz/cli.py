@@ -1,25 +1,52 @@
 """Command line: everything the window can do to a graph's numbers, without a window.
 
-Exit status: 0 success, 1 a check failed (gradcheck), 2 bad input (one-line message).
+Exit status: 0 success, 1 a check failed (gradcheck), 2 bad input (one line on stderr,
+`bpviz: error: ...`), 130 interrupted (Ctrl-C, `bpviz: interrupted`).
+
+Only the standard library is imported at the top: the interrupt guard in `main` must be in
+place before numpy, the scene package or Qt load. A verb is one `cmd_*` function plus one
+`_add_*` function that declares its arguments, listed in `VERBS`.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
+import os
+import signal
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from bpviz import __version__
-from bpviz.engine.errors import BpvizError
+from bpviz.engine.errors import BpvizError, one_line
+
+LOSS_MEANING = (
+    "Every reported loss and accuracy is measured on the whole training set with the "
+    "parameters after the step's update (the final figure is the trained model's). "
+    "--csv adds batch_loss: the loss of the batch each step's gradients came from, "
+    "before its update."
+)
 
 
-def _fmt(a: np.ndarray) -> str:
+class UsageError(BpvizError):
+    """A mistake on the command line itself (argparse's complaint, made one line)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of printing usage and exiting: bad input of any kind
+    gives the same single `bpviz: error:` line."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see: {self.prog} --help)")
+
+
+# ---- output helpers --------------------------------------------------------------------------
+def _fmt(a: Any) -> str:
+    import numpy as np
+
     a = np.asarray(a)
     if a.ndim == 0:
         return f"{float(a):.6g}"
@@ -27,17 +54,35 @@ def _fmt(a: np.ndarray) -> str:
     return f"{' '.join(body.split())}  shape {a.shape}"
 
 
-def _json_value(a: np.ndarray) -> Any:
+def _json_value(a: Any) -> Any:
+    import numpy as np
+
     a = np.asarray(a)
     return a.item() if a.ndim == 0 else a.tolist()
 
 
+def _warn(message: str) -> None:
+    print(f"bpviz: warning: {one_line(message)}", file=sys.stderr)
+
+
+def _steps(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {n}")
+    return n
+
+
+# ---- verbs -----------------------------------------------------------------------------------
 def cmd_eval(args: argparse.Namespace) -> int:
     from bpviz.scene import load_scene
 
     scene = load_scene(args.scene)
-    out = scene.forward()
-    scene.backward()
+    with scene.running():
+        out = scene.forward()
+        scene.backward()
     rows = {
         nid: (scene.value(nid), scene.grad(nid))
         for nid in scene.graph.topological_order()
@@ -68,10 +113,15 @@ def _progress(total: int, enabled: bool):  # noqa: ANN202 - tqdm or a no-op
 
 def cmd_train(args: argparse.Namespace) -> int:
     from bpviz.scene import load_scene
+    from bpviz.scene.files import check_writable
 
-    if args.steps < 0:
-        raise BpvizError(f"--steps must be >= 0, got {args.steps}")
+    for target in (args.csv, args.save):
+        if target:
+            check_writable(target)  # before minutes of training, not after
     scene = load_scene(args.scene)
+    scene.check_trainable()
+    for warning in scene.training_warnings():
+        _warn(f"{args.scene}: {warning}")
     bar = _progress(args.steps, sys.stderr.isatty() and not args.json)
 
     def on_step(result) -> None:  # noqa: ANN001
@@ -81,20 +131,23 @@ def cmd_train(args: argparse.Namespace) -> int:
                 bar.set_postfix(loss=f"{result.loss:.4g}")
 
     try:
-        history = scene.train(args.steps, on_step=on_step)
+        with scene.running():
+            history = scene.train(args.steps, on_step=on_step)
     finally:
         if bar is not None:
             bar.close()
-    loss = float(scene.forward())
-    acc = scene.session.accuracy()
+    loss, acc = scene.metrics()
     if args.csv:
-        _write_history_csv(Path(args.csv), history.to_dict())
+        from bpviz.scene.history_csv import write_history_csv
+
+        write_history_csv(history, args.csv)
     if args.save:
         scene.save(args.save)
+    steps = len(history)
     if args.json:
-        print(json.dumps({"loss": loss, "accuracy": acc, "steps": len(history)}))
+        print(json.dumps({"loss": loss, "accuracy": acc, "steps": steps}))
     else:
-        line = f"trained {len(history)} steps: loss {loss:.6g}"
+        line = f"trained {steps} step{'' if steps == 1 else 's'}: loss {loss:.6g}"
         if acc is not None:
             line += f", accuracy {acc:.1%}"
         print(line)
@@ -103,39 +156,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_history_csv(path: Path, h: dict[str, list]) -> None:
-    test = dict(
-        zip(
-            h["test_step"],
-            zip(h["test_loss"], h["test_accuracy"] or [None] * len(h["test_step"]), strict=True),
-            strict=True,
-        )
-    )
-    try:
-        with path.open("w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(["step", "loss", "accuracy", "test_loss", "test_accuracy"])
-            accs = h["accuracy"] or [None] * len(h["step"])
-            for step, loss, acc in zip(h["step"], h["loss"], accs, strict=True):
-                tl, ta = test.get(step, (None, None))
-                w.writerow(
-                    [
-                        step,
-                        loss,
-                        "" if acc is None else acc,
-                        "" if tl is None else tl,
-                        "" if ta is None else ta,
-                    ]
-                )
-    except OSError as e:
-        raise BpvizError(f"cannot write {path}: {e.strerror}") from None
-
-
 def cmd_gradcheck(args: argparse.Namespace) -> int:
     from bpviz.scene import load_scene
 
     scene = load_scene(args.scene)
-    results = scene.gradcheck()
+    with scene.running():
+        results = scene.gradcheck()
     bad = [r for r in results if not r.ok]
     for r in results:
         mark = "ok  " if r.ok else "FAIL"
@@ -145,7 +171,8 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
         names = ", ".join(sorted({r.node_id for r in bad}))
         print(f"gradient check failed for: {names}")
         return 1
-    print(f"all {len(results)} gradients agree with finite differences")
+    n = len(results)
+    print(f"all {n} gradient{'' if n == 1 else 's'} agree with finite differences")
     return 0
 
 
@@ -162,10 +189,14 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
+    from bpviz.scene import load_scene
+    from bpviz.scene.files import check_writable
+
+    check_writable(args.out)
+    if args.steps:
+        load_scene(args.scene).check_trainable()
     from bpviz.ui.app import render
 
-    if args.steps < 0:
-        raise BpvizError(f"--steps must be >= 0, got {args.steps}")
     render(args.scene, args.out, args.size, args.steps, args.expand)
     print(f"wrote {args.out}")
     return 0
@@ -174,18 +205,36 @@ def cmd_render(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from bpviz.export import TARGETS, export_scene
     from bpviz.scene import load_scene
+    from bpviz.scene.files import check_writable
 
-    scene = load_scene(args.scene)
     out = Path(args.out or Path(args.scene).stem + TARGETS[args.to].suffix)
-    try:
+    check_writable(out)
+    if args.to == "torch":
+        check_writable(out.with_suffix(".npz"))
+    scene = load_scene(args.scene)
+    with scene.running():
         written = export_scene(scene, args.to, out)
-    except OSError as e:
-        raise BpvizError(f"cannot write {e.filename or out}: {e.strerror}") from None
     print("wrote " + ", ".join(str(p) for p in written))
     return 0
 
 
+def _no_display() -> bool:
+    """On X11/Wayland systems without a display Qt aborts the process; say so instead."""
+    if sys.platform in ("win32", "darwin") or os.environ.get("QT_QPA_PLATFORM"):
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def cmd_window(args: argparse.Namespace) -> int:
+    if _no_display():
+        if args.scene is not None:
+            from bpviz.scene import load_scene
+
+            load_scene(args.scene, runnable=False)  # a bad file is reported first, as ever
+        raise BpvizError(
+            "no display to open the window on (DISPLAY is not set); `bpviz render` draws"
+            " the window into a PNG without one"
+        )
     try:
         from bpviz.ui.app import run
     except ImportError as e:
@@ -193,14 +242,11 @@ def cmd_window(args: argparse.Namespace) -> int:
     return run(args.scene)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="bpviz",
-        description="See backpropagation happen. With no command, opens the window.",
-    )
-    p.add_argument("--version", action="version", version=f"bpviz {__version__}")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+# ---- the parser ------------------------------------------------------------------------------
+Sub = Any  # argparse's private _SubParsersAction
 
+
+def _add_eval(sub: Sub) -> None:
     e = sub.add_parser(
         "eval", help="one forward and backward pass: every node's value and gradient"
     )
@@ -208,20 +254,39 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true", help="machine-readable output")
     e.set_defaults(func=cmd_eval)
 
-    t = sub.add_parser("train", help="train as the scene's training block says")
+
+def _add_train(sub: Sub) -> None:
+    t = sub.add_parser(
+        "train",
+        help="train as the scene's training block says",
+        description=f"Train as the scene's training block says. {LOSS_MEANING}",
+    )
     t.add_argument("scene")
-    t.add_argument("--steps", type=int, required=True, help="optimizer steps to take")
+    t.add_argument("--steps", type=_steps, required=True, help="optimizer steps to take")
     t.add_argument("--save", metavar="OUT", help="save the scene with learned weights")
-    t.add_argument("--csv", metavar="LOSS.csv", help="write the loss history as CSV")
-    t.add_argument("--json", action="store_true", help="machine-readable output")
+    t.add_argument(
+        "--csv",
+        metavar="LOSS.csv",
+        help="write the history as CSV: step, loss, accuracy (whole training set after the"
+        " step's update), test_loss, test_accuracy, batch_loss (the step's batch, before it)",
+    )
+    t.add_argument(
+        "--json",
+        action="store_true",
+        help='machine-readable output: {"loss", "accuracy", "steps"}',
+    )
     t.set_defaults(func=cmd_train)
 
+
+def _add_gradcheck(sub: Sub) -> None:
     g = sub.add_parser(
         "gradcheck", help="compare gradients with finite differences (exit 1 on failure)"
     )
     g.add_argument("scene")
     g.set_defaults(func=cmd_gradcheck)
 
+
+def _add_render(sub: Sub) -> None:
     r = sub.add_parser(
         "render", help="draw the window showing a scene into a PNG (no display needed)"
     )
@@ -230,7 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--size", type=_size, default=(1400, 900), metavar="WxH", help="default 1400x900"
     )
-    r.add_argument("--steps", type=int, default=0, help="train this many steps first")
+    r.add_argument("--steps", type=_steps, default=0, help="train this many steps first")
     r.add_argument(
         "--expand",
         action="append",
@@ -240,6 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.set_defaults(func=cmd_render)
 
+
+def _add_export(sub: Sub) -> None:
     from bpviz.export import TARGETS
 
     x = sub.add_parser(
@@ -250,33 +317,119 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--out", metavar="FILE", help="default: the scene's name, in this folder")
     x.set_defaults(func=cmd_export)
 
+
+def _add_open(sub: Sub) -> None:
     w = sub.add_parser("open", help="open a scene in the window (the default command)")
     w.add_argument("scene", nargs="?")
     w.set_defaults(func=cmd_window)
+
+
+VERBS: tuple[Callable[[Sub], None], ...] = (
+    _add_eval,
+    _add_train,
+    _add_gradcheck,
+    _add_render,
+    _add_export,
+    _add_open,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="bpviz",
+        description="See backpropagation happen. With no command, opens the window.",
+        epilog=LOSS_MEANING,
+    )
+    p.add_argument("--version", action="version", version=f"bpviz {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    for add in VERBS:
+        add(sub)
     return p
 
 
+# ---- running ---------------------------------------------------------------------------------
+class _Interrupts:
+    """Remembers a Ctrl-C even when a library turns the KeyboardInterrupt into another error
+    (numpy's import reports one as an ImportError)."""
+
+    seen = False
+
+    @classmethod
+    def handler(cls, signum: int, frame: Any) -> None:
+        cls.seen = True
+        raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
-    commands = {"eval", "train", "gradcheck", "render", "export", "open"}
-    if not argv or (argv[0] not in commands and not argv[0].startswith("-")):
-        argv = ["open", *argv]  # `bpviz` and `bpviz SCENE` open the window
+    """Run one command. Whatever happens, at most one line reaches stderr."""
+    _Interrupts.seen = False
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as e:  # argparse already printed its message
-        return 2 if e.code else 0
+        old = signal.signal(signal.SIGINT, _Interrupts.handler)
+    except ValueError:  # not the main thread: keep Python's own handler
+        old = None
     try:
-        return args.func(args)
-    except BpvizError as e:
-        print(f"bpviz: error: {e}", file=sys.stderr)
-        return 2
+        code = _main(argv)
+        if not _Interrupts.seen:
+            return code
     except KeyboardInterrupt:
-        print("bpviz: interrupted", file=sys.stderr)
+        pass
+    finally:
+        if old is not None:
+            # a real process: a second Ctrl-C must not interrupt the goodbye
+            signal.signal(signal.SIGINT, signal.SIG_IGN if argv is None else old)
+    print("bpviz: interrupted", file=sys.stderr)
+    return 130
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    with warnings.catch_warnings():
+        # numpy's RuntimeWarnings (and any library's) would print before bpviz's own line;
+        # every problem bpviz can report is reported as an error or a `bpviz: warning:` line
+        warnings.simplefilter("ignore")
+        try:
+            parser = build_parser()
+            commands = set(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+            if not args_list or (args_list[0] not in commands and not args_list[0].startswith("-")):
+                args_list = ["open", *args_list]  # `bpviz` and `bpviz SCENE` open the window
+            try:
+                args = parser.parse_args(args_list)
+            except SystemExit as e:  # --help or --version: argparse printed them
+                return 0 if not e.code else 2
+            if not hasattr(args, "func"):
+                raise UsageError("expected a command (see: bpviz --help)")
+            code = args.func(args)
+            sys.stdout.flush()
+            return code
+        except BpvizError as e:
+            return _error(str(e))
+        except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
+            _silence_stdout()
+            return 0
+        except MemoryError:
+            return _error("not enough memory")
+        except RecursionError:
+            return _error("nested too deeply")
+        except Exception as e:  # a bug must still give one line, not a traceback
+            if os.environ.get("BPVIZ_DEBUG"):
+                raise
+            return _error(f"unexpected problem ({type(e).__name__}: {e}); please report it")
+
+
+def _error(message: str) -> int:
+    if _Interrupts.seen:  # the error is what the interrupt turned into; main says so
         return 130
-    except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
-        sys.stderr.close()
-        return 0
+    print(f"bpviz: error: {one_line(message)}", file=sys.stderr)
+    return 2
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so Python's final flush cannot complain about the pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 if __name__ == "__main__":

@@ -8,10 +8,13 @@ key (``data.n: ...``) or the file, line and column, so a person can fix it witho
 from __future__ import annotations
 
 import csv
+import errno
+import io
 import math
 import numbers
 import os
-from collections.abc import Callable, Mapping, Sequence
+from array import array
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,7 @@ import numpy as np
 from numpy.random import Generator
 
 from bpviz.engine.errors import DatasetError
+from bpviz.engine.files import FileProblem, open_regular
 
 # kind -> (its own spec keys, default noise). Noise is the std of Gaussian noise added to each
 # input coordinate (classification) or to the target (regression); for gauss it is the blob spread.
@@ -243,17 +247,72 @@ def split(
     return x[train], y[train], x[test], y[test]
 
 
+MAX_CSV_LINE = 1 << 20  # characters in one line: a file without line breaks is not a table
+MAX_CSV_VALUES = 20_000_000  # numbers kept (160 MB as float64)
+
+
 def load_csv(
     path: PathArg, target: str, features: Sequence[str] | None = None
 ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     """Read numeric columns from a CSV with a header row: (X (N, d), raw y (N,), feature names).
 
     Only the target and feature columns must be numeric, so a CSV may carry e.g. a text id column
-    as long as ``features`` leaves it out.
+    as long as ``features`` leaves it out. The file is streamed: memory grows with the numbers
+    kept (at most MAX_POINTS rows, MAX_CSV_VALUES numbers), not with the file's size.
     """
     name = os.fspath(path)
-    rows = _read_rows(path, name)
-    columns = _header(rows[0][1], name)
+    try:
+        with _open_text(path, name) as fh:
+            return _parse_csv(csv.reader(_lines(fh, name)), name, target, features)
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{name}: not a UTF-8 text file ({exc.reason})") from None
+    except OSError as exc:
+        raise DatasetError(f"{name}: cannot read file ({exc.strerror or exc})") from None
+
+
+def _open_text(path: PathArg, name: str) -> io.TextIOWrapper:
+    """Only a regular file (a FIFO would block, /dev/zero never ends), as UTF-8 text."""
+    try:
+        raw = open_regular(path)
+    except FileProblem as exc:
+        if exc.errno == errno.ENOENT:
+            raise DatasetError(f"{name}: file not found") from None
+        raise DatasetError(f"{name}: cannot read file ({exc.reason})") from None
+    return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+
+
+def _lines(fh: io.TextIOWrapper, name: str) -> Iterator[str]:
+    """The file's lines, each at most MAX_CSV_LINE characters."""
+    n = 0
+    while line := fh.readline(MAX_CSV_LINE + 1):
+        n += 1
+        if len(line) > MAX_CSV_LINE:
+            raise DatasetError(f"{name}, line {n}: longer than {MAX_CSV_LINE} characters")
+        yield line
+
+
+def _rows(reader: Any, name: str) -> Iterator[tuple[int, list[str]]]:
+    """(1-based line number, fields) for every row."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise DatasetError(f"{name}, line {reader.line_num}: {exc}") from None
+        yield reader.line_num, row
+
+
+def _parse_csv(
+    reader: Any, name: str, target: str, features: Sequence[str] | None
+) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    rows = _rows(reader, name)
+    first = next(rows, None)
+    if first is not None and _blank(first[1]) and all(_blank(row) for _, row in rows):
+        first = None  # only blank lines
+    if first is None:
+        raise DatasetError(f"{name}: file is empty")
+    columns = _header(first[1], name)
     listing = ", ".join(columns)
     if target not in columns:
         raise DatasetError(f"{name}: no column {target!r} (columns: {listing})")
@@ -266,43 +325,29 @@ def load_csv(
             raise DatasetError(f"{name}: no feature column {f!r} (columns: {listing})")
         if f == target:
             raise DatasetError(f"{name}: column {target!r} is the target, not a feature")
-    if len(rows) < 2:
-        raise DatasetError(f"{name}: no data rows after the header")
     wanted = [*features, target]
     index = [columns.index(c) for c in wanted]
-    values = np.empty((len(rows) - 1, len(wanted)), dtype=np.float64)
-    for r, (line, row) in enumerate(rows[1:]):
+    values = array("d")
+    count, blank_at = 0, None
+    for line, row in rows:
         if _blank(row):
-            raise DatasetError(f"{name}, line {line}: blank line inside the data")
+            blank_at = blank_at or line  # an error only if data follows
+            continue
+        if blank_at is not None:
+            raise DatasetError(f"{name}, line {blank_at}: blank line inside the data")
         if len(row) != len(columns):
             raise DatasetError(f"{name}, line {line}: {len(row)} fields, expected {len(columns)}")
-        for c, (col, i) in enumerate(zip(wanted, index, strict=True)):
-            values[r, c] = _parse(row[i], name, line, col)
-    return values[:, :-1].copy(), values[:, -1].copy(), tuple(features)
-
-
-def _read_rows(path: PathArg, name: str) -> list[tuple[int, list[str]]]:
-    """All rows with their 1-based line numbers, trailing blank lines dropped."""
-    rows: list[tuple[int, list[str]]] = []
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.reader(fh)
-            try:
-                for row in reader:
-                    rows.append((reader.line_num, row))
-            except csv.Error as exc:
-                raise DatasetError(f"{name}, line {reader.line_num}: {exc}") from exc
-    except FileNotFoundError as exc:
-        raise DatasetError(f"{name}: file not found") from exc
-    except UnicodeDecodeError as exc:
-        raise DatasetError(f"{name}: not a UTF-8 text file ({exc.reason})") from exc
-    except OSError as exc:
-        raise DatasetError(f"{name}: cannot read file ({exc.strerror or exc})") from exc
-    while rows and _blank(rows[-1][1]):
-        rows.pop()
-    if not rows:
-        raise DatasetError(f"{name}: file is empty")
-    return rows
+        count += 1
+        if count > MAX_POINTS or count * len(wanted) > MAX_CSV_VALUES:
+            raise DatasetError(
+                f"{name}, line {line}: too many rows (at most {MAX_POINTS} rows and"
+                f" {MAX_CSV_VALUES} numbers)"
+            )
+        values.extend(_parse(row[i], name, line, col) for col, i in zip(wanted, index, strict=True))
+    if not count:
+        raise DatasetError(f"{name}: no data rows after the header")
+    table = np.frombuffer(values, dtype=np.float64).reshape(count, len(wanted))
+    return table[:, :-1].copy(), table[:, -1].copy(), tuple(features)
 
 
 def _blank(row: Sequence[str]) -> bool:

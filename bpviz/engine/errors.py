@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
+import unicodedata
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # numpy loads on first use: the CLI's interrupt guard must come first
+    import numpy as np
 
 
 class BpvizError(Exception):
@@ -40,4 +44,28 @@ def trap_float_errors() -> np.errstate:
     """Make overflow, 0/0, log(0) and friends raise FloatingPointError at the op that caused
     them (matmul included), so the pass can name the node at no per-node cost. Underflow to
     zero is harmless and ignored."""
+    import numpy as np
+
     return np.errstate(over="raise", invalid="raise", divide="raise", under="ignore")
+
+
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def one_line(text: str) -> str:
+    """`text` with every line break and control character written as an escape, so a name
+    holding a newline still gives a one-line message."""
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch.isprintable() or ch == " ":
+            out.append(ch)
+        elif ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif unicodedata.category(ch) in ("Zs",):
+            out.append(ch)
+        else:
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+    return "".join(out)

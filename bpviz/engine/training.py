@@ -16,9 +16,19 @@ from bpviz.engine.optim import Optimizer, TrainingConfig
 CLASSIFICATION_LOSSES = frozenset({"bce", "hinge", "cross_entropy"})
 
 
+LOSS_MEANING = (
+    "loss and accuracy: the whole training set, with the parameters after the step's update;"
+    " batch_loss: the batch the step's gradients came from, before the update;"
+    " test figures: the test set, after the update"
+)
+
+
 @dataclass
 class History:
-    """Per-step records. Test figures exist only for steps where they were evaluated."""
+    """Per-step records, with the meaning in LOSS_MEANING: `loss[k]` is the loss of the model
+    as step `step[k]` left it, on the whole training set, so the last entry is the figure the
+    CLI prints and the loss node shows. Test figures exist only for steps where they were
+    evaluated."""
 
     step: list[int] = field(default_factory=list)
     loss: list[float] = field(default_factory=list)
@@ -26,6 +36,7 @@ class History:
     test_step: list[int] = field(default_factory=list)
     test_loss: list[float] = field(default_factory=list)
     test_accuracy: list[float] = field(default_factory=list)
+    batch_loss: list[float] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.step)
@@ -33,6 +44,7 @@ class History:
     def record(self, r: StepResult) -> None:
         self.step.append(r.step)
         self.loss.append(r.loss)
+        self.batch_loss.append(r.loss if r.batch_loss is None else r.batch_loss)
         if r.accuracy is not None:
             self.accuracy.append(r.accuracy)
         if r.test_loss is not None:
@@ -46,13 +58,15 @@ class History:
 
 
 class StepResult(NamedTuple):
-    """What one optimizer step measured (a tuple: cheap to make at every step)."""
+    """What one optimizer step measured (a tuple: cheap to make at every step); the meaning
+    of each figure is LOSS_MEANING."""
 
     step: int
     loss: float
     accuracy: float | None
     test_loss: float | None
     test_accuracy: float | None
+    batch_loss: float | None = None
 
 
 def accuracy(loss_op: str, pred: np.ndarray, target: np.ndarray) -> float | None:
@@ -76,9 +90,11 @@ class Trainer:
         self.config = config
         self.optimizer = Optimizer(config)
         self.history = History()
-        self._rng = np.random.default_rng(config.seed)
+        self._seed = config.seed
+        self._drawn = 0  # minibatches drawn so far
+        self._epoch: int | None = None  # the epoch whose order `_order` holds
         self._order: np.ndarray | None = None
-        self._cursor = 0
+        self._measured: tuple[int, float] | None = None  # (step, loss) of the last _measure
 
     @property
     def step_count(self) -> int:
@@ -92,63 +108,90 @@ class Trainer:
         node = graph.nodes[graph.output]
         return node.op, node.inputs.get("pred"), node.inputs.get("target")
 
+    def _full_batch(self) -> bool:
+        ds, size = self.dataset, self.config.batch_size
+        return ds is None or size is None or size >= len(ds.x_train)
+
+    def epoch_order(self, epoch: int) -> np.ndarray:
+        """The shuffled order of the training set in `epoch`: a pure function of the seed and
+        the epoch number, so any batch position is reached without replaying earlier epochs."""
+        assert self.dataset is not None
+        rng = np.random.default_rng((self._seed, epoch))
+        return rng.permutation(len(self.dataset.x_train))
+
     def next_batch(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """Full batch, or the next seeded minibatch (reshuffled every epoch)."""
+        """Full batch, or the next seeded minibatch (reshuffled every epoch; an epoch is
+        n // batch_size batches, the last few points of each shuffle wait for the next)."""
         ds = self.dataset
         if ds is None:
             return None
-        n = len(ds.x_train)
-        size = self.config.batch_size
-        if size is None or size >= n:
+        if self._full_batch():
             return ds.x_train, ds.y_train
-        if self._order is None or self._cursor + size > n:
-            self._order = self._rng.permutation(n)
-            self._cursor = 0
-        idx = self._order[self._cursor : self._cursor + size]
-        self._cursor += size
+        size = self.config.batch_size
+        assert size is not None
+        epoch, k = divmod(self._drawn, len(ds.x_train) // size)
+        if self._epoch != epoch or self._order is None:
+            self._order, self._epoch = self.epoch_order(epoch), epoch
+        idx = self._order[k * size : (k + 1) * size]
+        self._drawn += 1
         return ds.x_train[idx], ds.y_train[idx]
 
     def skip_batches(self, steps: int) -> None:
-        """Put the minibatch sampler where it is after `steps` steps, so training resumed
-        from a saved scene draws exactly the batches an unbroken run would have drawn.
+        """Put the minibatch sampler where it is after `steps` steps (O(1) in `steps`), so
+        training resumed from a saved scene draws exactly the batches an unbroken run would."""
+        self._drawn = max(0, int(steps))
 
-        The order is a pure function of the seed and the number of batches drawn, so it is
-        rebuilt rather than saved: each epoch is one permutation, n // batch_size batches long.
-        """
-        ds, size = self.dataset, self.config.batch_size
-        if ds is None or size is None or steps <= 0 or size >= len(ds.x_train):
-            return
-        n = len(ds.x_train)
-        per_epoch = n // size
-        epochs = -(-steps // per_epoch)
-        for _ in range(epochs - 1):
-            self._rng.permutation(n)
-        self._order = self._rng.permutation(n)
-        self._cursor = (steps - (epochs - 1) * per_epoch) * size
+    def _scalar(self, value: np.ndarray) -> float:
+        """The loss as a float; a non-scalar output cannot be minimised."""
+        a = np.asarray(value)
+        if a.ndim != 0:
+            out = self.executor.graph.output
+            raise GraphError(
+                f"output '{out}' has shape {a.shape}: training needs a scalar loss"
+                " (end the graph in a loss node, or sum or mean)"
+            )
+        return float(a)
 
-    def step(self) -> StepResult:
-        """One optimizer step; its loss is measured before the update, as frameworks report."""
+    def step(self, continuing: bool = False) -> StepResult:
+        """One optimizer step, measured after its update (LOSS_MEANING).
+
+        `continuing` promises that nothing ran on the executor since the previous `step`:
+        with the full training set as the batch, that step's measuring pass is then this
+        step's forward pass, and is not run again."""
         ex = self.executor
         t = self.optimizer.t + 1
-        test = self._test_metrics(t)
-        batch = self.next_batch()
-        if batch is not None:
-            ex.set_data(*batch)
-        loss = float(ex.forward())
-        acc = self.current_accuracy()
+        measured = self._measured
+        if continuing and self._full_batch() and measured is not None and measured[0] == t - 1:
+            batch_loss = measured[1]
+        else:
+            batch = self.next_batch()
+            if batch is not None:
+                ex.set_data(*batch)
+            batch_loss = self._scalar(ex.forward())
         ex.backward()
         self.optimizer.step(ex.params, ex.param_grads)
-        return self._record(StepResult(t, loss, acc, *test))
+        return self._record(self._measure(t, batch_loss))
 
-    def apply_update(self, loss: float, acc: float | None) -> StepResult:
+    def apply_update(self, loss: float, acc: float | None = None) -> StepResult:
         """The optimizer step after forward and backward passes run elsewhere (the window's
-        Forward, Backward and Update buttons), recorded in the history like `step`."""
+        Forward, Backward and Update buttons) on the batch whose loss was `loss`; recorded
+        and measured like `step`. The executor is left holding the new parameters' values."""
         ex = self.executor
-        grads = ex.param_grads
         t = self.optimizer.t + 1
-        test = self._test_metrics(t)  # a test-set forward pass; the gradients stay as they were
-        self.optimizer.step(ex.params, grads)
-        return self._record(StepResult(t, loss, acc, *test))
+        self.optimizer.step(ex.params, ex.param_grads)
+        return self._record(self._measure(t, loss))
+
+    def _measure(self, t: int, batch_loss: float) -> StepResult:
+        """Test figures, then the training set last, so the executor ends on the training
+        set's values with the new parameters: the loss node shows the recorded loss."""
+        test = self._test_metrics(t)
+        ds = self.dataset
+        if ds is None:
+            loss, acc = self._scalar(self.executor.forward()), self.current_accuracy()
+        else:
+            loss, acc = self.evaluate(ds.x_train, ds.y_train)
+        self._measured = (t, loss)
+        return StepResult(t, loss, acc, *test, batch_loss)
 
     def _test_metrics(self, t: int) -> tuple[float | None, float | None]:
         ds = self.dataset
@@ -172,11 +215,11 @@ class Trainer:
         """Loss and accuracy of the current parameters on other data (e.g. the test set)."""
         ex = self.executor
         ex.set_data(x, y)
-        return float(ex.forward()), self.current_accuracy()
+        return self._scalar(ex.forward()), self.current_accuracy()
 
     def train(self, steps: int, on_step: Callable[[StepResult], None] | None = None) -> History:
-        for _ in range(steps):
-            result = self.step()
+        for i in range(steps):
+            result = self.step(continuing=i > 0)
             if on_step is not None:
                 on_step(result)
         return self.history
@@ -187,6 +230,5 @@ class Trainer:
         self.executor.reset_params(seed)
         self.optimizer = Optimizer(self.config)
         self.history = History()
-        self._rng = np.random.default_rng(self.config.seed if seed is None else seed)
-        self._order = None
-        self._cursor = 0
+        self._seed = self.config.seed if seed is None else seed
+        self._drawn, self._epoch, self._order, self._measured = 0, None, None, None

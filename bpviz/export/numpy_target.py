@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from bpviz.engine.files import write_atomic
 from bpviz.engine.ops import REGISTRY
 from bpviz.export.common import (
     SOURCES,
@@ -303,5 +304,5 @@ if __name__ == "__main__":
 
 
 def write_numpy(snap: Snapshot, out: Path) -> list[Path]:
-    out.write_text(numpy_source(snap, out.name), encoding="utf-8")
+    write_atomic(out, numpy_source(snap, out.name))
     return [out]

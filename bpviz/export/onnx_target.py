@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from bpviz.engine.errors import BpvizError
+from bpviz.engine.files import write_atomic
 from bpviz.engine.graph import Node
 from bpviz.engine.ops import REGISTRY
 from bpviz.export.common import ExportError, Snapshot, formula
@@ -341,5 +342,5 @@ def onnx_model(snap: Snapshot) -> Any:
 def write_onnx(snap: Snapshot, out: Path) -> list[Path]:
     """Write the model to `out`; nothing is written when an op cannot be exported."""
     model = onnx_model(snap)
-    Path(out).write_bytes(model.SerializeToString())
+    write_atomic(out, model.SerializeToString())
     return [out]

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from bpviz.engine.files import atomic_writer, check_writable, write_atomic
 from bpviz.engine.graph import Node
 from bpviz.export.common import (
     SOURCES,
@@ -313,33 +314,36 @@ def make_optimizer(model):
 
 
 def batches(data, skip=STEP):
-    """bpviz's minibatches: a seeded permutation per epoch cut into n // BATCH_SIZE batches."""
+    """bpviz's minibatches: epoch e is the permutation np.random.default_rng((SEED, e)) draws,
+    cut into n // BATCH_SIZE batches; `skip` batches are passed over without replaying them."""
     n = len(data[0]) if data else 0
     if not data or BATCH_SIZE is None or BATCH_SIZE >= n:
         while True:
             yield data
-    rng = np.random.default_rng(SEED)
-    drawn = 0
+    per_epoch = n // BATCH_SIZE
+    epoch, k = divmod(skip, per_epoch)
     while True:
-        order = torch.from_numpy(rng.permutation(n))
-        for start in range(0, n - BATCH_SIZE + 1, BATCH_SIZE):
-            if drawn >= skip:
-                yield tuple(a[order[start : start + BATCH_SIZE]] for a in data)
-            drawn += 1
+        order = torch.from_numpy(np.random.default_rng((SEED, epoch)).permutation(n))
+        for start in range(k * BATCH_SIZE, per_epoch * BATCH_SIZE, BATCH_SIZE):
+            yield tuple(a[order[start : start + BATCH_SIZE]] for a in data)
+        epoch, k = epoch + 1, 0
 
 
 def train(model, steps, optimizer=None):
-    """Optimizer steps as bpviz takes them; each loss is measured before its update."""
+    """Optimizer steps as bpviz takes them. Each loss is the one bpviz records: the whole
+    training set's, measured after the step's update."""
     optimizer = optimizer or make_optimizer(model)
-    sampler = batches(scene_data())
+    data = scene_data()
+    sampler = batches(data)
     losses = []
     for _ in range(steps):
         loss = model(*next(sampler))
-        losses.append(loss.item())
         if optimizer is not None:  # None: the graph has no parameters to train
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+        with torch.no_grad():
+            losses.append(model(*data).item())
     return losses
 
 
@@ -362,7 +366,9 @@ def write_torch(snap: Snapshot, out: Path) -> list[Path]:
     """`out` (the script) and the .npz beside it with the same stem."""
     sidecar = out.with_suffix(".npz")
     text, arrays = torch_source(snap, sidecar.name)
-    out.write_text(text, encoding="utf-8")
-    with sidecar.open("wb") as f:
+    check_writable(out)  # both refusals before either file is replaced
+    check_writable(sidecar)
+    with atomic_writer(sidecar) as f:
         np.savez(f, **arrays)
+    write_atomic(out, text)
     return [out, sidecar]

@@ -8,16 +8,17 @@ Each stage raises only `SceneError`; whatever else goes wrong becomes one too, s
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bpviz.engine.errors import DatasetError, GraphError, NonFiniteError, ShapeError
+from bpviz.engine.errors import BpvizError, DatasetError, GraphError, NonFiniteError, ShapeError
 from bpviz.engine.gradcheck import GradCheck
 from bpviz.engine.graph import Graph
 from bpviz.engine.optim import ConfigError, TrainingConfig
@@ -26,6 +27,7 @@ from bpviz.engine.training import History, StepResult
 from bpviz.scene.errors import SceneError, describe, join_place
 from bpviz.scene.files import PathArg, decode, encode, read_bytes, rebase_data, write_atomic
 from bpviz.scene.migrate import CURRENT_VERSION, FORMAT, check_header, migrate
+from bpviz.scene.needs import check_target_encodings, scalar_problem, training_warnings
 from bpviz.scene.schema import SceneModel, check_structure
 from bpviz.scene.state import check_fits, normal_state, restore
 from bpviz.scene.validate import build_graph, check_graph, node_place, normal_nodes
@@ -132,6 +134,8 @@ def _check(raw: Any, base_dir: PathArg | None, runnable: bool) -> _Checked:
         raw = dict(raw)
     scene = check_structure(migrate(raw))
     ids = check_graph(scene, complete=runnable)
+    if runnable:
+        check_target_encodings(scene, ids)
     nodes = normal_nodes(scene)
     ops = {n["id"]: n["op"] for n in nodes}
     state = normal_state(scene.state, ops) if scene.state is not None else None
@@ -229,6 +233,45 @@ class Scene:
 
     def gradcheck(self, **kwargs: Any) -> list[GradCheck]:
         return self.session.gradcheck(**kwargs)
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[None]:
+        """Errors raised while computing (a NaN from log(0), a non-scalar loss, a full disk)
+        come out as one SceneError that names this scene's file as well as the node."""
+        source = os.fspath(self.path) if self.path is not None else "<scene>"
+        try:
+            yield
+        except SceneError as e:
+            raise e.with_source(source) from e.__cause__
+        except BpvizError as e:
+            raise SceneError(str(e), source=source) from e
+        except MemoryError:
+            raise SceneError("not enough memory to compute it", source=source) from None
+        except (ArithmeticError, ValueError, TypeError, IndexError) as e:
+            problem = f"cannot compute ({type(e).__name__}: {e})"
+            raise SceneError(problem, source=source) from e
+
+    def check_trainable(self) -> None:
+        """SceneError unless the output is a scalar loss (one forward pass finds its shape)."""
+        with self.running():
+            self.forward()
+            problem = scalar_problem(self.session)
+            if problem:
+                raise SceneError(problem, "output")
+
+    def training_warnings(self) -> list[str]:
+        """Reasons training would change nothing, e.g. no node with parameters."""
+        return training_warnings(self.session)
+
+    def metrics(self) -> tuple[float, float | None]:
+        """Loss and accuracy of the current parameters on the whole training set: the
+        figures every report of a trained scene gives (see LOSS_MEANING)."""
+        with self.running():
+            out = self.forward()
+            problem = scalar_problem(self.session)
+            if problem:
+                raise SceneError(problem, "output")
+            return float(out), self.session.accuracy()
 
     @property
     def history(self) -> History:

@@ -1,23 +1,22 @@
 """Scene files on disk: JSON in with line and column on errors, JSON out written atomically.
 
-Writing goes to a temporary file in the destination folder, is flushed and fsynced, then
-renamed over the old file with `os.replace`, so a crash or a full disk leaves either the old
+Reading and writing go through `engine.files`: only regular files are read, up to a size cap;
+writes replace the old file in one step, so a crash or a full disk leaves either the old
 scene or the new one, never half of one. Never pickle: a scene file must be safe to open.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import stat
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from bpviz.engine import files
+from bpviz.engine.files import MAX_SCENE_BYTES, FileProblem, read_regular
 from bpviz.scene.errors import SceneError, describe
 
 PathArg = str | os.PathLike[str]
@@ -62,11 +61,11 @@ def decode(text: str | bytes) -> Any:
 
 
 def read_bytes(path: PathArg) -> bytes:
+    """A scene file's bytes: a regular file of at most MAX_SCENE_BYTES (see engine.files)."""
     try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError as e:
-        raise SceneError(f"cannot read file ({e.strerror or e})") from None
+        return read_regular(path, MAX_SCENE_BYTES)
+    except FileProblem as e:
+        raise SceneError(f"cannot read file ({e.reason})") from None
 
 
 # ---- writing -------------------------------------------------------------------------------
@@ -114,51 +113,18 @@ def encode(scene: Mapping[str, Any]) -> str:
         raise SceneError("cannot be written as JSON: nested too deeply") from None
 
 
-def _mode_for(target: Path) -> int:
-    """Keep an existing file's permissions; a new file gets the usual rw-r--r--."""
-    try:
-        return stat.S_IMODE(os.stat(target).st_mode)
-    except OSError:
-        return 0o644
-
-
 def write_atomic(text: str, path: PathArg) -> None:
-    """Replace `path` with `text` in one step; on any failure the old file is untouched and
-    the temporary file is gone."""
-    target = Path(os.path.realpath(path))  # through a symlink, not over it
-    tmp = None
+    """Replace `path` with `text` in one step (engine.files.write_atomic); on any failure the
+    old file is untouched and the temporary file is gone."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        try:
-            f = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
-        except BaseException:
-            os.close(fd)
-            raise
-        with f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, _mode_for(target))
-        os.replace(tmp, target)
-        tmp = None
-    except Exception as e:
-        reason = (e.strerror or str(e)) if isinstance(e, OSError) else f"{type(e).__name__}: {e}"
-        raise SceneError(f"cannot save ({reason})") from e
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-    _sync_folder(target.parent)
+        files.write_atomic(path, text)
+    except FileProblem as e:
+        raise SceneError(f"cannot save ({e.reason})") from e
 
 
-def _sync_folder(folder: Path) -> None:
-    """Make the rename itself durable where the OS allows fsync on a directory."""
-    with contextlib.suppress(OSError, AttributeError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+def check_writable(path: PathArg) -> None:
+    """Fail early, before work that would be lost, if `path` cannot be written."""
+    files.check_writable(path)
 
 
 def rebase_data(data: Any, old_dir: PathArg | None, new_dir: PathArg) -> Any:

@@ -50,13 +50,19 @@ def render(
     """Draw the window showing `scene` into a PNG without a display, after `steps` training
     steps, with every node's value and gradient, the loss plot and the model's output; the
     layers in `expand` are shown opened into their neurons."""
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"  # never a display, whatever the shell says
     from bpviz.scene import load_scene
 
     load_scene(scene)  # a bad file fails here with its SceneError, before any window exists
-    app = _application()
-    from PySide6.QtCore import QSettings
+    from PySide6.QtCore import QSettings, qInstallMessageHandler
 
+    # Qt's own chatter ("This plugin does not support propagateSizeHints()") is not bpviz's
+    # to print: the command line's stderr carries bpviz's line only
+    qInstallMessageHandler(lambda mode, context, message: None)
+    app = _application()
+
+    from bpviz.engine.files import write_atomic
+    from bpviz.ui.exports import png_bytes
     from bpviz.ui.main_window import MainWindow
     from bpviz.ui.recovery import Recovery
 
@@ -79,9 +85,8 @@ def render(
         app.processEvents()
         window.view.fit_all()
         app.processEvents()
-        ok = window.grab().save(out)
+        image = png_bytes(window.grab())
         window.undo.qstack.setClean()
         window.close()
         del settings
-    if not ok:
-        raise BpvizError(f"cannot write {out}")
+    write_atomic(out, image)

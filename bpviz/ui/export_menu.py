@@ -157,7 +157,7 @@ class ExportMenu:
                 directory,
                 size=(1280, 720),
             )
-        except OSError as e:
+        except (BpvizError, OSError) as e:
             self.window.dialogs.error("Could not record", str(e))
             return None
         finally:

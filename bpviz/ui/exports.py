@@ -8,15 +8,27 @@ the view instead, because they should look exactly like what the person watches.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from PIL import Image
-from PySide6.QtCore import QCoreApplication, QRect, QRectF, QSize, Qt
+from PySide6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QCoreApplication,
+    QIODevice,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+)
 from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPixmap
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QWidget
+
+from bpviz.engine.files import check_writable, write_atomic
 
 MARGIN = 24.0
 BACKGROUND = QColor("white")
@@ -86,6 +98,23 @@ def render_scene(
     return image
 
 
+def png_bytes(image: QImage | QPixmap) -> bytes:
+    """The image encoded as PNG in memory, for the atomic writer (Qt would write in place)."""
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, "PNG"):
+        raise OSError("could not encode the image as PNG")
+    buffer.close()
+    return bytes(data.data())
+
+
+def write_png(image: QImage | QPixmap, path: str | Path) -> Path:
+    """Write `image` as a PNG through the atomic writer (FileProblem names path and reason)."""
+    check_writable(path)
+    return write_atomic(path, png_bytes(image))
+
+
 def export_png(
     scene: QGraphicsScene,
     path: str | Path,
@@ -95,11 +124,8 @@ def export_png(
     background: QColor = BACKGROUND,
 ) -> Path:
     """Write the scene as a PNG (see `render_scene` for the size); OSError if it cannot."""
-    path = Path(path)
-    image = render_scene(scene, width, scale, margin, background)
-    if not image.save(str(path), "PNG"):
-        raise OSError(f"could not write PNG to {path}")
-    return path
+    check_writable(path)
+    return write_png(render_scene(scene, width, scale, margin, background), path)
 
 
 def export_svg(
@@ -111,10 +137,14 @@ def export_svg(
 ) -> Path:
     """Write the scene as an SVG, one SVG unit per scene unit."""
     path = Path(path)
+    check_writable(path)
     source = scene_source_rect(scene, margin)
     size = QSize(max(1, round(source.width())), max(1, round(source.height())))
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     generator = QSvgGenerator()
-    generator.setFileName(str(path))
+    generator.setOutputDevice(buffer)
     generator.setSize(size)
     generator.setResolution(96)  # CSS pixels: the mm width the file states maps back to `size`
     generator.setViewBox(QRect(0, 0, size.width(), size.height()))
@@ -131,9 +161,10 @@ def export_svg(
             scene.render(painter, target, source, Qt.AspectRatioMode.IgnoreAspectRatio)
     finally:
         painter.end()
-    if not path.is_file() or path.stat().st_size == 0:
+    buffer.close()
+    if data.isEmpty():
         raise OSError(f"could not write SVG to {path}")
-    return path
+    return write_atomic(path, bytes(data.data()))
 
 
 # ---- one pass as frames ---------------------------------------------------------------------
@@ -197,8 +228,7 @@ def record_backward_frames(
         if size is None:
             size = (image.width(), image.height())
         path = directory / FRAME_PATTERN.format(len(frames))
-        if not fit_image(image, size).save(str(path), "PNG"):
-            raise OSError(f"could not write frame {path}")
+        write_png(fit_image(image, size), path)
         frames.append(path)
     return frames
 
@@ -212,11 +242,18 @@ def write_gif(
         raise ValueError("no frames to write")
     images = _shared_palette([Image.open(f).convert("RGB") for f in frames])
     durations = [frame_ms] * (len(images) - 1) + [hold_ms]
-    path = Path(path)
+    check_writable(path)
+    out = io.BytesIO()
     images[0].save(
-        path, save_all=True, append_images=images[1:], duration=durations, loop=0, optimize=True
+        out,
+        format="GIF",
+        save_all=True,
+        append_images=images[1:],
+        duration=durations,
+        loop=0,
+        optimize=True,
     )
-    return path
+    return write_atomic(path, out.getvalue())
 
 
 def _shared_palette(images: list[Image.Image]) -> list[Image.Image]:

@@ -439,7 +439,7 @@ class MainWindow(QMainWindow):
         if self.is_modified():
             try:
                 self.recovery.save(self.document.to_scene_dict(), self.path)
-            except OSError as e:
+            except (OSError, BpvizError) as e:
                 self.show_status(f"Autosave failed: {e}")
 
     def offer_recovery(self) -> bool:

@@ -4,13 +4,14 @@ changes and removed on a clean exit. If it is still there at start-up, bpviz cra
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QStandardPaths
+
+from bpviz.engine.files import write_atomic
 
 AUTOSAVE_MS = 30_000
 
@@ -32,16 +33,7 @@ class Recovery:
             "source": str(source) if source else None,
             "scene": scene,
         }
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".recovery-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(record, f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(self.path, json.dumps(record))
 
     def load(self) -> tuple[dict[str, Any], Path | None, str] | None:
         """(scene dict, the file it came from, when it was saved), or None if unreadable."""

@@ -173,3 +173,17 @@ def test_stable_functions_do_not_overflow() -> None:
 def test_loss_refuses_mismatched_target_instead_of_broadcasting() -> None:
     with pytest.raises(ValueError, match="do not match"):
         REGISTRY["mse"].forward([np.zeros((4, 1)), np.zeros(3)], {}, {})
+
+
+@pytest.mark.parametrize(("exponent", "slope"), [(0.0, 0.0), (1.0, 1.0), (2.0, 0.0), (3.0, 0.0)])
+def test_pow_slope_at_zero_is_finite_where_the_function_is_smooth(
+    exponent: float, slope: float
+) -> None:
+    """x^0 is constant and x^1 is x: their slopes at x = 0 are 0 and 1 (as PyTorch gives),
+    not the 0·inf the formula would make and the pass would refuse as non-finite."""
+    x = np.array([0.0, 0.0])
+    g = np.ones(2)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        out = REGISTRY["pow"].forward([x], {"exponent": exponent}, {})
+        (grad,), _ = REGISTRY["pow"].backward(g, [x], out, {"exponent": exponent}, {})
+    np.testing.assert_array_equal(grad, [slope, slope])

@@ -3,6 +3,7 @@ overlays show, checked against the engine doing the same work on its own."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -327,8 +328,11 @@ def test_stepped_forward_then_update_records_the_stepped_loss(make_ctl) -> None:
     loss = float(ctl.values["y"])
     w, g = float(ctl.values["w"]), float(ctl.grads["w"])
     result = ctl.update()
-    assert result is not None and result.loss == loss and result.step == 1
-    assert ctl.history.loss == [loss]
+    # the step's batch loss is the stepped pass's; its loss is measured after the update
+    after = math.tanh((w - 0.1 * g) * 0.7 + 0.7 + 0.49)
+    assert result is not None and result.batch_loss == loss and result.step == 1
+    assert result.loss == pytest.approx(after, rel=1e-12)
+    assert ctl.history.loss == [result.loss] and ctl.history.batch_loss == [loss]
     np.testing.assert_array_equal(ctl.session.executor.params["w"]["value"], w - 0.1 * g)
 
 
@@ -344,10 +348,12 @@ def test_update_applies_one_sgd_step_by_hand(make_ctl) -> None:
 
     result = ctl.update()
     assert isinstance(result, StepResult)
-    assert result.step == 1 and result.loss == loss and result.accuracy is None
+    after = math.tanh((w_old - 0.1 * g) * 0.7 + 0.7 + 0.49)
+    assert result.step == 1 and result.batch_loss == loss and result.accuracy is None
+    assert result.loss == pytest.approx(after, rel=1e-12)
     assert ctl.phase == "updated" and not ctl.grads_fresh
     assert rec.trained == [result]
-    assert len(ctl.history) == 1 and ctl.history.step == [1] and ctl.history.loss == [loss]
+    assert len(ctl.history) == 1 and ctl.history.step == [1] and ctl.history.loss == [result.loss]
     np.testing.assert_array_equal(ctl.session.executor.params["w"]["value"], w_old - 0.1 * g)
     # the overlay snapshot is of the pass before the update
     assert float(ctl.values["w"]) == w_old
@@ -388,13 +394,16 @@ def test_step_matches_the_trainer_exactly(make_ctl, name: str) -> None:
     assert ctl.session.trainer.optimizer.t == 5
 
 
-def test_step_records_the_loss_of_its_own_forward_pass(make_ctl) -> None:
+def test_step_records_its_batch_loss_and_the_loss_after_its_update(make_ctl) -> None:
     ctl = make_ctl("xor")
     assert ctl.forward()
     loss = float(ctl.values["loss"])
     result = ctl.step()
-    assert result.loss == loss
+    assert result.batch_loss == loss
     assert result.accuracy == ctl.history.accuracy[-1]
+    assert ctl.forward()  # the next pass sees the updated parameters: the recorded loss
+    assert float(ctl.values["loss"]) == result.loss
+    assert ctl.session.accuracy() == result.accuracy
 
 
 def test_step_with_grads_already_fresh_only_updates(make_ctl) -> None:

@@ -11,6 +11,7 @@ from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QLabel
 
+from bpviz.engine.files import FileProblem
 from bpviz.model.document import Document
 from bpviz.model.training import TrainingController
 from bpviz.scene import load_scene
@@ -94,7 +95,7 @@ def test_bad_sizes_are_refused(canvas: CanvasScene, tmp_path) -> None:  # noqa: 
         render_scene(canvas, width=0)
     with pytest.raises(ValueError):
         render_scene(canvas, scale=0.0)
-    with pytest.raises(OSError):
+    with pytest.raises(FileProblem, match=r"cannot write .*graph\.png: no folder"):
         export_png(canvas, tmp_path / "missing-dir" / "graph.png")
 
 

@@ -132,3 +132,10 @@ register(
         derivative="∂L/∂p = (softmax(p) − onehot(t))/N; ∂L/∂t = 0 (labels get no gradient)",
     )
 )
+
+ENCODINGS_FOR_LOSS: dict[str, tuple[str, ...]] = {
+    "bce": ("column", "labels"),  # 0/1 targets
+    "hinge": ("signs",),  # -1/+1 targets: with 0/1 every negative example looks like a margin
+    "cross_entropy": ("labels",),  # one class index per example
+}
+"""Which `target` node encodings of a dataset's labels each classification loss can read."""

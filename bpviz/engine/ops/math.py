@@ -114,10 +114,18 @@ _unary(
     "y = ln(x)",
     "dy/dx = 1/x",
 )
+def _pow_derivative(x: np.ndarray, exponent: float) -> np.ndarray:
+    """exponent·x^(exponent−1); x^0 is constant, so its slope is 0 even at x = 0 (where the
+    formula would give 0·inf), as PyTorch computes it."""
+    if exponent == 0:
+        return np.zeros_like(x)
+    return exponent * np.power(x, exponent - 1.0)
+
+
 _unary(
     "pow",
     lambda x, a: np.power(x, a["exponent"]),
-    lambda x, y, a: a["exponent"] * np.power(x, a["exponent"] - 1.0),
+    lambda x, y, a: _pow_derivative(x, a["exponent"]),
     "x raised to a fixed exponent.",
     "y = x^{exponent}",
     "dy/dx = {exponent}·x^({exponent}−1)",

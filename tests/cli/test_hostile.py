@@ -1,0 +1,380 @@
+"""Hostile input, one table: whatever is thrown at the command line, it ends with exit 2 and
+exactly one `bpviz: error: ...` line (0 and at most warning lines for valid input), without a
+traceback or a hang, and every file that was there before is still there, byte for byte.
+
+Each case prepares files in a fresh folder and returns the argument list. Cases that need a
+FIFO or root are skipped, with the reason, where the platform does not allow them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bpviz.cli import main
+from bpviz.engine.files import MAX_SCENE_BYTES
+
+SCENES = Path(__file__).resolve().parents[2] / "scenes"
+ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+HANG_SECONDS = 10
+
+
+# ---- scenes ----------------------------------------------------------------------------------
+def node(nid: str, op: str, inputs: dict | None = None, **attrs: Any) -> dict[str, Any]:
+    return {"id": nid, "op": op, "inputs": inputs or {}, "attrs": attrs}
+
+
+def scene(output: str | None, nodes: list[dict], **extra: Any) -> dict[str, Any]:
+    return {"format": "bpviz-scene", "version": 1, "output": output, "nodes": nodes, **extra}
+
+
+def scalar() -> dict[str, Any]:
+    """L = (w*x - 1)^2 with one param: trains, saves, exports."""
+    return scene(
+        "L",
+        [
+            node("x", "const", value=2.0),
+            node("w", "param", value=0.3),
+            node("m", "mul", {"a": "w", "b": "x"}),
+            node("one", "const", value=1.0),
+            node("L", "mse", {"pred": "m", "target": "one"}),
+        ],
+    )
+
+
+def classifier(loss: str = "hinge", encoding: str = "signs", **training: Any) -> dict[str, Any]:
+    return scene(
+        "loss",
+        [
+            node("x", "input"),
+            node("h", "dense", {"x": "x"}, units=4, activation="tanh"),
+            node("out", "dense", {"x": "h"}, units=2 if loss == "cross_entropy" else 1),
+            node("t", "target", encoding=encoding),
+            node("loss", loss, {"pred": "out", "target": "t"}),
+        ],
+        data={"kind": "moons", "n": 40, "seed": 1},
+        training={"optimizer": "sgd", "lr": 0.1, **training},
+    )
+
+
+def put(folder: Path, name: str, content: dict | str | bytes) -> Path:
+    path = folder / name
+    if isinstance(content, dict):
+        content = json.dumps(content)
+    if isinstance(content, str):
+        content = content.encode()
+    path.write_bytes(content)
+    return path
+
+
+def fifo(folder: Path, name: str) -> Path:
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("this platform has no FIFOs")
+    path = folder / name
+    os.mkfifo(path)
+    return path
+
+
+def read_only(folder: Path, name: str, content: dict | str = "old\n") -> Path:
+    path = put(folder, name, content)
+    os.chmod(path, 0o444)
+    return path
+
+
+def link(folder: Path, name: str, to: Path | str) -> Path:
+    path = folder / name
+    path.symlink_to(to)
+    return path
+
+
+def needs_root() -> None:
+    if not ROOT:
+        pytest.skip("only root can replace a device; as another user the OS refuses anyway")
+
+
+# ---- the table -------------------------------------------------------------------------------
+Make = Callable[[Path], list[str]]
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    make: Make
+    message: str  # a regex the one stderr line must match after "bpviz: error: "
+    code: int = 2
+
+
+def ok(f: Path) -> str:
+    return str(put(f, "ok.json", scalar()))
+
+
+CASES: list[Case] = [
+    # -- what is read as SCENE: only regular files, with a size cap
+    Case("scene-missing", lambda f: ["eval", str(f / "nope.json")], r"nope\.json: cannot read file \(No such file"),
+    Case("scene-folder", lambda f: ["eval", str(f)], r"cannot read file \(a folder, not a regular file\)"),
+    Case("scene-fifo", lambda f: ["eval", str(fifo(f, "s.json"))], r"s\.json: cannot read file \(a FIFO"),
+    Case("scene-fifo-train", lambda f: ["train", str(fifo(f, "s.json")), "--steps", "1"], r"a FIFO"),
+    Case("scene-dev-zero", lambda f: ["eval", "/dev/zero"], r"^/dev/zero: cannot read file \(a character device"),
+    Case("scene-dev-null", lambda f: ["gradcheck", "/dev/null"], r"a character device"),
+    Case("scene-link-to-fifo", lambda f: ["eval", str(link(f, "l.json", fifo(f, "p")))], r"l\.json: .*a FIFO"),
+    Case("scene-link-to-zero", lambda f: ["export", str(link(f, "z.json", "/dev/zero")), "--to", "numpy", "--out", str(f / "o.py")], r"z\.json: .*character device"),
+    Case("scene-too-large", lambda f: ["eval", str(_sparse(f / "big.json", MAX_SCENE_BYTES + 1))], r"big\.json: cannot read file \(256 MiB, over the 256 MiB limit"),
+    Case("scene-empty", lambda f: ["eval", str(put(f, "e.json", ""))], r"e\.json: empty"),
+    Case("scene-not-utf8", lambda f: ["eval", str(put(f, "b.json", b"\xff\xfe{}"))], r"not UTF-8"),
+    Case("scene-nested", lambda f: ["eval", str(put(f, "n.json", "[" * 200_000))], r"n\.json: .*nested too deeply"),
+    Case("scene-list", lambda f: ["eval", str(put(f, "l.json", "[]"))], r"expected a JSON object"),
+    Case("scene-nan-literal", lambda f: ["eval", str(put(f, "n.json", json.dumps(scalar()).replace("0.3", "NaN")))], r"nodes\[1\]\.attrs\.value"),
+    Case("scene-huge-int", lambda f: ["eval", str(put(f, "h.json", json.dumps(scalar()).replace("0.3", "1" + "0" * 400)))], r"nodes\[1\]\.attrs\.value"),
+    # -- names with line breaks and control characters come out escaped, on one line
+    Case("newline-in-id", lambda f: ["eval", str(put(f, "i.json", _renamed("w", "w\nx")))], r"invalid id 'w\\nx'"),
+    Case("newline-in-port", lambda f: ["eval", str(put(f, "p.json", _port("a\nb")))], r"inputs\[\"a\\nb\"\]"),
+    Case("escape-in-attr", lambda f: ["eval", str(put(f, "a.json", _attr("v\x1b[31m")))], r"attrs\[\"v\\x1b\[31m\"\]"),
+    Case("newline-in-key", lambda f: ["eval", str(put(f, "k.json", {**scalar(), "x\ny": 1}))], r"\[\"x\\ny\"\]: unknown key"),
+    Case("newline-in-file-name", lambda f: ["eval", str(f / "a\nb.json")], r"a\\nb\.json: cannot read file"),
+    Case("newline-in-output", lambda f: ["eval", str(put(f, "o.json", {**scalar(), "output": "L\n"}))], r"output: no node 'L\\n'"),
+    # -- what a verb needs
+    Case("train-matrix-output", lambda f: ["train", str(put(f, "m.json", _matrix_output())), "--steps", "3"], r"m\.json: output: output 'p' has shape \(2, 2\): training needs a scalar loss"),
+    Case("train-input-output", lambda f: ["train", str(put(f, "i.json", {**classifier(), "output": "x"})), "--steps", "3"], r"output 'x' has shape \(32, 2\): training needs a scalar loss"),
+    Case("render-steps-matrix-output", lambda f: ["render", str(put(f, "m.json", _matrix_output())), "--steps", "2", "--out", str(f / "m.png")], r"output 'p' has shape \(2, 2\)"),
+    Case("hinge-column", lambda f: ["train", str(put(f, "h.json", classifier("hinge", "column"))), "--steps", "3"], r"h\.json: nodes\[3\]\.attrs\.encoding: encoding 'column' does not fit the hinge loss 'loss': use 'signs'"),
+    Case("hinge-labels", lambda f: ["eval", str(put(f, "h.json", classifier("hinge", "labels")))], r"use 'signs'"),
+    Case("bce-signs", lambda f: ["eval", str(put(f, "b.json", classifier("bce", "signs")))], r"encoding 'signs' does not fit the bce loss 'loss': use 'column' or 'labels'"),
+    Case("cross-entropy-column", lambda f: ["eval", str(put(f, "c.json", classifier("cross_entropy", "column")))], r"use 'labels'"),
+    Case("log-zero-names-file-and-node", lambda f: ["eval", str(put(f, "z.json", _log_zero()))], r"^\S*z\.json: non-finite value .* node 'lg' during forward"),
+    Case("log-zero-train", lambda f: ["train", str(put(f, "z.json", _log_zero())), "--steps", "2"], r"z\.json: .*node 'lg'"),
+    # -- what is written: never a non-regular file, never a read-only one, never half
+    Case("save-dev-null", lambda f: (needs_root(), ["train", ok(f), "--steps", "1", "--save", "/dev/null"])[1], r"cannot write /dev/null: it is a character device"),
+    Case("save-folder", lambda f: ["train", ok(f), "--steps", "1", "--save", str(f)], r"it is a folder, not a regular file"),
+    Case("save-fifo", lambda f: ["train", ok(f), "--steps", "1", "--save", str(fifo(f, "out"))], r"out: it is a FIFO"),
+    Case("save-read-only", lambda f: ["train", ok(f), "--steps", "1", "--save", str(read_only(f, "ro.json", scalar()))], r"ro\.json: the file is read-only"),
+    Case("save-link-to-device", lambda f: ["train", ok(f), "--steps", "1", "--save", str(link(f, "dev.json", "/dev/null"))], r"dev\.json: it is a character device"),
+    Case("save-missing-folder", lambda f: ["train", ok(f), "--steps", "1", "--save", str(f / "no" / "x.json")], r"x\.json: no folder"),
+    Case("csv-dev-null", lambda f: (needs_root(), ["train", ok(f), "--steps", "1", "--csv", "/dev/null"])[1], r"cannot write /dev/null"),
+    Case("csv-fifo", lambda f: ["train", ok(f), "--steps", "1", "--csv", str(fifo(f, "loss.csv"))], r"loss\.csv: it is a FIFO"),
+    Case("csv-read-only", lambda f: ["train", ok(f), "--steps", "1", "--csv", str(read_only(f, "loss.csv"))], r"read-only"),
+    Case("csv-folder", lambda f: ["train", ok(f), "--steps", "1", "--csv", str(f)], r"a folder"),
+    Case("export-dev-null", lambda f: (needs_root(), ["export", ok(f), "--to", "onnx", "--out", "/dev/null"])[1], r"cannot write /dev/null"),
+    Case("export-folder", lambda f: ["export", ok(f), "--to", "numpy", "--out", str(f)], r"a folder"),
+    Case("export-fifo", lambda f: ["export", ok(f), "--to", "numpy", "--out", str(fifo(f, "x.py"))], r"FIFO"),
+    Case("export-read-only", lambda f: ["export", ok(f), "--to", "numpy", "--out", str(read_only(f, "x.py"))], r"x\.py: the file is read-only"),
+    Case("export-read-only-sidecar", lambda f: (read_only(f, "m.npz"), ["export", ok(f), "--to", "torch", "--out", str(f / "m.py")])[1], r"m\.npz: the file is read-only"),
+    Case("render-read-only", lambda f: ["render", ok(f), "--out", str(read_only(f, "p.png"))], r"p\.png: the file is read-only"),
+    Case("render-dev-null", lambda f: (needs_root(), ["render", ok(f), "--out", "/dev/null"])[1], r"cannot write /dev/null"),
+    Case("render-missing-folder", lambda f: ["render", ok(f), "--out", str(f / "no" / "p.png")], r"cannot write .*p\.png: no folder"),
+    # -- CSV data: only regular files, bounded
+    Case("csv-data-fifo", lambda f: ["eval", str(put(f, "c.json", _csv_scene(str(fifo(f, "d.csv")))))], r"data: .*d\.csv: cannot read file \(a FIFO"),
+    Case("csv-data-dev-zero", lambda f: ["train", str(put(f, "c.json", _csv_scene("/dev/zero"))), "--steps", "1"], r"/dev/zero: cannot read file \(a character device"),
+    Case("csv-data-folder", lambda f: ["eval", str(put(f, "c.json", _csv_scene(str(f))))], r"a folder"),
+    Case("csv-data-one-long-line", lambda f: ["eval", str(put(f, "c.json", _csv_scene(str(_sparse(f / "z.csv", 300 << 20)))))], r"z\.csv, line 1: longer than 1048576 characters"),
+    # -- the command line itself
+    Case("usage-steps-text", lambda f: ["train", ok(f), "--steps", "many"], r"argument --steps: expected a whole number, got 'many'"),
+    Case("usage-steps-negative", lambda f: ["train", ok(f), "--steps", "-1"], r"argument --steps: must be >= 0, got -1"),
+    Case("usage-steps-missing", lambda f: ["train", ok(f)], r"the following arguments are required: --steps"),
+    Case("usage-unknown-flag", lambda f: ["eval", ok(f), "--frobnicate"], r"unrecognized arguments: --frobnicate"),
+    Case("usage-bad-target", lambda f: ["export", ok(f), "--to", "keras"], r"invalid choice: 'keras'"),
+    Case("usage-bad-size", lambda f: ["render", ok(f), "--out", "x.png", "--size", "1x1"], r"outside 200\.\.8000"),
+    Case("usage-no-scene", lambda f: ["eval"], r"required: scene"),
+]
+
+
+def _sparse(path: Path, size: int) -> Path:
+    with path.open("wb") as fh:
+        fh.truncate(size)
+    return path
+
+
+def _renamed(old: str, new: str) -> dict[str, Any]:
+    text = json.dumps(scalar()).replace(f'"{old}"', json.dumps(new))
+    return json.loads(text)
+
+
+def _port(name: str) -> dict[str, Any]:
+    s = scalar()
+    s["nodes"][2]["inputs"][name] = "x"
+    return s
+
+
+def _attr(name: str) -> dict[str, Any]:
+    s = scalar()
+    s["nodes"][2]["attrs"][name] = 1
+    return s
+
+
+def _matrix_output() -> dict[str, Any]:
+    return scene("p", [node("p", "param", value=[[1.0, 2.0], [3.0, 4.0]])])
+
+
+def _log_zero() -> dict[str, Any]:
+    return scene("lg", [node("p", "param", value=0.0), node("lg", "log", {"x": "p"})])
+
+
+def _csv_scene(path: str) -> dict[str, Any]:
+    s = classifier("mse", "column")
+    s["data"] = {"kind": "csv", "path": path, "target": "y"}
+    return s
+
+
+# ---- running a case --------------------------------------------------------------------------
+def _files(folder: Path) -> dict[str, bytes | str]:
+    """Every entry under `folder`: regular files by content, anything else by its kind."""
+    out: dict[str, bytes | str] = {}
+    for path in sorted(folder.rglob("*")):
+        mode = path.lstat().st_mode
+        key = str(path.relative_to(folder))
+        out[key] = path.read_bytes() if stat.S_ISREG(mode) else stat.filemode(mode)
+    return out
+
+
+@pytest.fixture
+def no_hang() -> Iterator[None]:
+    """A case that blocks (a FIFO opened for reading) fails instead of hanging the suite."""
+
+    def hung(signum: int, frame: Any) -> None:
+        raise TimeoutError(f"the command took more than {HANG_SECONDS} s")
+
+    old = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(HANG_SECONDS)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_hostile_input_gives_one_line_and_keeps_every_file(
+    case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str], no_hang: None
+) -> None:
+    dev_null = os.stat("/dev/null")
+    argv = case.make(tmp_path)
+    before = _files(tmp_path)
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert code == case.code, err
+    assert err.count("\n") == 1 and err.startswith("bpviz: error: "), err
+    assert re.search(case.message, err[len("bpviz: error: ") : -1]), err
+    assert out == ""
+    assert _files(tmp_path) == before  # nothing replaced, nothing half-written, no temp files
+    after = os.stat("/dev/null")
+    assert (stat.S_ISCHR(after.st_mode), after.st_rdev) == (True, dev_null.st_rdev)
+
+
+def test_numpy_warnings_never_reach_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The mean of an empty array warns in numpy; bpviz prints its own line and nothing else."""
+    empty = scene("m", [node("e", "const", value=[]), node("m", "mean", {"x": "e"})])
+    code = main(["eval", str(put(tmp_path, "e.json", empty))])
+    out, err = capsys.readouterr()
+    assert code == 2 and err.count("\n") == 1, err
+    assert re.match(r"bpviz: error: \S*e\.json: .*node 'm'", err), err
+
+
+def test_nothing_trainable_trains_with_one_warning_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fixed = scene("L", [node("a", "const", value=2.0), node("L", "mul", {"a": "a", "b": "a"})])
+    path = put(tmp_path, "fixed.json", fixed)
+    code = main(["train", str(path), "--steps", "3"])
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert err == (
+        f"bpviz: warning: {path}: nothing to train: no node feeding output 'L' has parameters"
+        " (param or dense), so training leaves every value as it is\n"
+    )
+    assert out == "trained 3 steps: loss 4\n"
+
+
+def test_one_step_is_singular(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["train", str(put(tmp_path, "s.json", scalar())), "--steps", "1"])
+    assert code == 0 and capsys.readouterr().out.startswith("trained 1 step: loss ")
+
+
+def test_restored_minibatch_position_is_reached_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], no_hang: None
+) -> None:
+    """A saved optimizer step of 10^12 with minibatches: no replay of 10^12 batches."""
+    raw = classifier(batch_size=8)
+    path = put(tmp_path, "c.json", raw)
+    assert main(["train", str(path), "--steps", "2", "--save", str(path)]) == 0
+    saved = json.loads(path.read_text())
+    saved["state"]["optimizer"]["step"] = 10**12
+    put(tmp_path, "c.json", saved)
+    capsys.readouterr()
+    assert main(["train", str(path), "--steps", "3", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["steps"] == 3
+
+
+# ---- whole processes: Ctrl-C, memory ---------------------------------------------------------
+def _start(argv: list[str]) -> subprocess.Popen[str]:
+    """`python -m bpviz ARGV`, started once the interpreter itself is up (the moments below
+    count from when bpviz's own code starts loading, which is what the guard can cover)."""
+    launcher = (
+        "import runpy, sys; sys.stdout.write('up'); sys.stdout.flush(); sys.argv = sys.argv[1:];"
+        " runpy.run_module('bpviz', run_name='__main__', alter_sys=True)"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", launcher, "bpviz", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert proc.stdout is not None and proc.stdout.read(2) == "up"
+    return proc
+
+
+@pytest.mark.parametrize("delay", [0.01, 0.05, 0.2, 0.5, 1.5])
+def test_ctrl_c_at_any_moment_is_one_line_and_130(delay: float, tmp_path: Path) -> None:
+    scene_path = shutil.copy(SCENES / "moons.json", tmp_path / "moons.json")
+    proc = _start(["train", str(scene_path), "--steps", "1000000", "--csv", str(tmp_path / "l.csv")])
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=HANG_SECONDS)
+    assert (proc.returncode, err) == (130, "bpviz: interrupted\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["moons.json"]
+
+
+def _peak_rss_mib(argv: list[str]) -> tuple[int, str, float]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bpviz", *argv],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    start = time.monotonic()
+    assert proc.stderr is not None
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    assert time.monotonic() - start < HANG_SECONDS
+    return proc.returncode, err, usage.ru_maxrss / 1024  # KiB on Linux
+
+
+@pytest.mark.skipif(not hasattr(os, "wait4"), reason="needs os.wait4 to measure a child's memory")
+@pytest.mark.parametrize("what", ["dev-zero-scene", "dev-zero-csv", "huge-scene", "huge-csv-line"])
+def test_hostile_files_stay_small_in_memory(what: str, tmp_path: Path) -> None:
+    if what == "dev-zero-scene":
+        argv = ["eval", "/dev/zero"]
+    elif what == "huge-scene":
+        argv = ["eval", str(_sparse(tmp_path / "big.json", 2 << 30))]
+    else:
+        data = "/dev/zero" if what == "dev-zero-csv" else str(_sparse(tmp_path / "z.csv", 1 << 30))
+        argv = ["eval", str(put(tmp_path, "c.json", _csv_scene(data)))]
+    code, err, peak = _peak_rss_mib(argv)
+    assert code == 2 and err.count("\n") == 1 and err.startswith("bpviz: error: "), err
+    assert peak < 1536, f"peak memory {peak:.0f} MiB"
