@@ -36,6 +36,7 @@ INFO = 72.0  # right of a tile: bias and δ
 BELOW = 8.0  # distance from the node's bottom edge
 ROWS = 8  # units per column; more units take more columns (weights pass behind the first)
 COL_GAP = 14.0
+OVERLAY_SCALE = 4  # the points overlay is drawn this much finer than a tile: sharp when zoomed
 
 SMALL = QFont()
 SMALL.setPointSizeF(7.5)
@@ -77,10 +78,16 @@ def unit_scale(activation: str, values: np.ndarray) -> np.ndarray:
     return np.clip(v / scale, -1, 1) if scale > 0 else np.zeros_like(v)
 
 
+LEVELS = 511  # shades of the colour scale: finer than a screen shows
+# the boundary view's colours for t in [-1, 1] (binary_image saturates at ±3), looked up
+# instead of blended per pixel: colouring 24 maps is then a single indexing pass
+_LUT = binary_image(np.linspace(-3.0, 3.0, LEVELS))
+
+
 def map_images(activation: str, grid: np.ndarray) -> list[QImage]:
     """One image per unit from a (rows, cols, units) grid, the boundary view's colours."""
     t = unit_scale(activation, grid)
-    rgb = binary_image(t * 3.0)  # binary_image saturates at ±3
+    rgb = _LUT[np.rint((t + 1.0) * ((LEVELS - 1) / 2)).astype(np.intp)]
     return [rgb_image(rgb[:, :, j]) for j in range(grid.shape[2])]
 
 
@@ -99,6 +106,7 @@ class NeuronLayerItem(QGraphicsItem):
         self.numbers: LayerNumbers | None = None
         self.health: Health | None = None
         self.points: np.ndarray | None = None  # (N, 2) training points in [0, 1]² of the box
+        self._overlay: QImage | None = None
         self.point_colours: list[QColor] = []
         self.gradient_view = False
         self.hovered_tile: int | None = None
@@ -110,6 +118,8 @@ class NeuronLayerItem(QGraphicsItem):
         self.setPos(0, node_item.boundingRect().bottom() + BELOW)
         self.setAcceptHoverEvents(True)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemSendsScenePositionChanges)
+        # painted again only when its numbers change, not on every frame of the canvas
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     # ---- geometry ------------------------------------------------------------------------
     def boundingRect(self) -> QRectF:
@@ -172,7 +182,23 @@ class NeuronLayerItem(QGraphicsItem):
         self.update()
 
     def set_points(self, points: np.ndarray | None, colours: list[QColor]) -> None:
+        """The training points, drawn once into an overlay that every tile reuses."""
         self.points, self.point_colours = points, colours
+        self._overlay = None
+        if points is not None and len(points):
+            side = int(TILE * OVERLAY_SCALE)
+            overlay = QImage(side, side, QImage.Format.Format_ARGB32_Premultiplied)
+            overlay.fill(Qt.GlobalColor.transparent)
+            painter = QPainter(overlay)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(Qt.PenStyle.NoPen)
+            fallback = QColor(NEUTRAL_POINT)
+            r = 1.0 * OVERLAY_SCALE
+            for k, (x, y) in enumerate(points.tolist()):
+                painter.setBrush(colours[k] if k < len(colours) else fallback)
+                painter.drawEllipse(QPointF(x * side, (1 - y) * side), r, r)
+            painter.end()
+            self._overlay = overlay
         self.update()
 
     def set_stubs_shown(self, shown: bool) -> None:
@@ -329,10 +355,8 @@ class NeuronLayerItem(QGraphicsItem):
                 painter.setBrush(GRAD_POSITIVE if v > 0 else GRAD_NEGATIVE)
                 painter.drawEllipse(QPointF(x, y), radius, radius)
             return
-        colours = self.point_colours or [QColor(NEUTRAL_POINT)] * len(pts)
-        for x, y, c in zip(xs, ys, colours, strict=False):
-            painter.setBrush(c)
-            painter.drawEllipse(QPointF(x, y), 1.0, 1.0)
+        if self._overlay is not None:
+            painter.drawImage(t, self._overlay)
 
     def _paint_curve(self, painter: QPainter, t: QRectF, ys: np.ndarray) -> None:
         n = len(ys)

@@ -58,6 +58,7 @@ class WeightsItem(QGraphicsItem):
         self._drag: dict[str, Any] | None = None
         self.setZValue(0.5)  # above wires, below nodes and the tiles they lead to
         self.setAcceptHoverEvents(True)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     # ---- geometry and numbers ------------------------------------------------------------
     def set_lines(self, lines: dict[tuple[int, int], tuple[QPointF, QPointF]]) -> None:
