@@ -230,7 +230,7 @@ def test_a_dead_relu_gets_a_badge_and_the_collapsed_layer_counts_it(qtbot, opene
     b[2] = -100.0  # no training point reaches this unit any more
     opened.document.set_params("h", {"b": b})
     assert c.forward()
-    assert opened.canvas.neurons.count_text("h") == "1 of 4 dead"
+    qtbot.waitUntil(lambda: opened.canvas.neurons.count_text("h") == "1 of 4 dead")
     panel, _ = open_h(qtbot, opened)
     assert [panel.badge(j) for j in range(4)] == [None, None, "dead", None]
     assert opened.canvas.neurons.count_text("h") == ""  # the opened panel says it instead
@@ -251,3 +251,61 @@ def test_next_node_sends_a_pulse_back_along_the_weights(qtbot, opened) -> None: 
         assert not weights.pulsing()
     c.next_step()
     assert weights.pulsing()
+
+
+def test_the_input_opens_into_feature_tiles_that_feed_the_weights(qtbot, opened) -> None:  # noqa: ANN001
+    panel, weights = open_h(qtbot, opened)
+    assert panel.stubs_shown
+    vp = opened.view.viewport()
+    qtbot.mouseDClick(vp, Qt.MouseButton.LeftButton, pos=header(opened, "x"))
+    features = opened.canvas.neurons.panels["x"]
+    assert features.units == 2 and features.input_names == ["x1", "x2"]
+    assert features.data.kind == "map"
+    assert not panel.stubs_shown
+    assert weights.lines[(1, 3)] == (features.tile_out(1), panel.tile_in(3))
+    # feature x1's map grows from left to right: blue on the left edge, orange on the right
+    image = features.data.images[0]
+    left, right = QColor(image.pixel(0, 24)), QColor(image.pixel(47, 24))
+    assert left.blue() > left.red() and right.red() > right.blue()
+
+
+def test_weights_are_recoloured_by_their_gradient_after_backward(qtbot, opened) -> None:  # noqa: ANN001
+    _, weights = open_h(qtbot, opened)
+    c = opened.training_ui.controller
+    _, _, dW = by_hand(c)
+    colour = weights._pens[(0, 1)].color()
+    expected = GRAD_POSITIVE if dW[0, 1] > 0 else GRAD_NEGATIVE
+    assert (colour.red(), colour.green(), colour.blue()) == expected.getRgb()[:3]
+    assert c.forward()  # values only: the lines show the weights again, orange > 0, blue < 0
+    qtbot.waitUntil(lambda: not weights.show_grads)
+    W = c.session.executor.params["h"]["W"]
+    colour = weights._pens[(0, 1)].color()
+    assert colour.name() == ("#e69f00" if W[0, 1] > 0 else "#0072b2")
+    top = np.unravel_index(np.abs(W).argmax(), W.shape)
+    widths = {k: p.widthF() for k, p in weights._pens.items()}
+    assert widths[top] == max(widths.values()) == pytest.approx(4.0)
+
+
+def test_expand_to_scalar_ops_from_the_menu_is_one_undo_step(qtbot, opened) -> None:  # noqa: ANN001
+    before = opened.document.to_scene_dict()
+    c = opened.training_ui.controller
+    W = np.array(c.session.executor.params["h"]["W"])
+
+    def choose() -> None:
+        menu = QApplication.activePopupWidget()
+        next(a for a in menu.actions() if a.text() == "Expand to Scalar Ops").trigger()
+        menu.close()
+
+    QTimer.singleShot(50, choose)
+    vp = opened.view.viewport()
+    pos = header(opened, "h")
+    QApplication.sendEvent(
+        vp, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, pos, vp.mapToGlobal(pos))
+    )
+    qtbot.waitUntil(lambda: opened.document.node("h").op == "concat")
+    assert opened.document.node("h.w12").attrs["value"] == W[1, 2]
+    assert opened.undo.qstack.undoText() == "Expand h to Scalar Ops"
+    opened.undo.undo()
+    assert opened.document.to_scene_dict() == before
+    assert c.forward()
+    np.testing.assert_array_equal(c.session.executor.params["h"]["W"], W)

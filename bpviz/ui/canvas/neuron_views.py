@@ -51,6 +51,7 @@ class NeuronViews(QObject):
         self.refreshes = 0  # map refreshes so far (the benchmark reads it)
         self._maps: NeuronMaps | None = None
         self._dirty = False
+        self._pending = False
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self._tick)
@@ -80,7 +81,7 @@ class NeuronViews(QObject):
         if controller is not None:
             for signal, slot in self._controller_signals(controller):
                 signal.connect(slot)
-        self.refresh()
+        self.refresh_now()
 
     def _controller_signals(self, c: TrainingController) -> list[tuple[Any, Callable]]:
         return [
@@ -120,7 +121,7 @@ class NeuronViews(QObject):
             self.weights[node_id] = weights
         self._relayout_around(node_id)
         self._timer.start()
-        self.refresh()
+        self.refresh_now()
         return True
 
     def collapse(self, node_id: str) -> None:
@@ -138,7 +139,7 @@ class NeuronViews(QObject):
         self._relayout_around(node_id)
         if not self.panels:
             self._timer.stop()
-        self.refresh()
+        self.refresh_now()
 
     def set_gradient_view(self, node_id: str, on: bool) -> None:
         if node_id in self.panels:
@@ -215,7 +216,15 @@ class NeuronViews(QObject):
 
     # ---- numbers -------------------------------------------------------------------------
     def refresh(self) -> None:
-        """Numbers from the controller's last pass: weights, biases, δ, health, counts."""
+        """Numbers from the controller's last pass, soon: a forward and a backward pass in a
+        row (Backward, a refresh during Run) announce themselves twice but are shown once."""
+        if not self._pending:
+            self._pending = True
+            QTimer.singleShot(0, self.refresh_now)
+
+    def refresh_now(self) -> None:
+        """Weights, biases, δ, health, counts and maps, from the controller's last pass."""
+        self._pending = False
         c = self.controller
         if c is None or self.document is None:
             return
@@ -232,8 +241,10 @@ class NeuronViews(QObject):
                 if numbers is not None:
                     self.numbers[node_id] = numbers
                 self.panels[node_id].set_numbers(numbers, health)
-                self.weights[node_id].set_numbers(numbers, c.grads_fresh)
-                self._layout(node_id)
+                weights = self.weights[node_id]
+                if numbers is not None and len(weights.lines) != numbers.n_in * numbers.units:
+                    self._layout(node_id)  # the layer's inputs are known only now
+                weights.set_numbers(numbers, c.grads_fresh)
             self._set_count(
                 node_id, "" if node_id in self.panels or health is None else health.summary()
             )

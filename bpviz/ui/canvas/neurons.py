@@ -120,6 +120,7 @@ class NeuronLayerItem(QGraphicsItem):
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemSendsScenePositionChanges)
         # painted again only when its numbers change, not on every frame of the canvas
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self._tiles = _Tiles(self)
 
     # ---- geometry ------------------------------------------------------------------------
     def boundingRect(self) -> QRectF:
@@ -175,11 +176,12 @@ class NeuronLayerItem(QGraphicsItem):
     # ---- state ---------------------------------------------------------------------------
     def set_tiles(self, data: TileData) -> None:
         self.data = data
-        self.update()
+        self._tiles.update()  # only the pictures: the numbers beside them have not changed
 
     def set_numbers(self, numbers: LayerNumbers | None, health: Health | None) -> None:
         self.numbers, self.health = numbers, health
         self.update()
+        self._tiles.update()  # the gradient view's dots read the numbers
 
     def set_points(self, points: np.ndarray | None, colours: list[QColor]) -> None:
         """The training points, drawn once into an overlay that every tile reuses."""
@@ -199,7 +201,7 @@ class NeuronLayerItem(QGraphicsItem):
                 painter.drawEllipse(QPointF(x * side, (1 - y) * side), r, r)
             painter.end()
             self._overlay = overlay
-        self.update()
+        self._tiles.update()
 
     def set_stubs_shown(self, shown: bool) -> None:
         if shown != self.stubs_shown:
@@ -209,6 +211,7 @@ class NeuronLayerItem(QGraphicsItem):
     def set_gradient_view(self, on: bool) -> None:
         self.gradient_view = on
         self.update()
+        self._tiles.update()
 
     def badge(self, j: int) -> str | None:
         h = self.health
@@ -308,6 +311,21 @@ class NeuronLayerItem(QGraphicsItem):
             )
 
     def _paint_tile(self, painter: QPainter, j: int) -> None:
+        """The panel's part of a tile: its numbers and badge (the picture is `_Tiles`')."""
+        t = self.tile_rect(j)
+        self._paint_info(painter, t, j)
+        kind = self.badge(j)
+        if kind is not None:
+            badge = QRectF(t.right() + INFO - 22, t.top() + 2, 18, 12)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(BADGE_COLOURS[kind])
+            painter.drawRoundedRect(badge, 4, 4)
+            painter.setPen(QColor("#ffffff"))
+            painter.setFont(BOLD)
+            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, "✕" if kind == "dead" else "S")
+
+    def paint_picture(self, painter: QPainter, j: int) -> None:
+        """Tile j's map, curve or bar with its frame (painted by `_Tiles`)."""
         t = self.tile_rect(j)
         d = self.data
         if d.kind == "map" and j < len(d.images):
@@ -326,16 +344,6 @@ class NeuronLayerItem(QGraphicsItem):
         painter.setPen(QPen(QColor("#80868b"), 1))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(t)
-        self._paint_info(painter, t, j)
-        kind = self.badge(j)
-        if kind is not None:
-            badge = QRectF(t.right() - 14, t.top() - 5, 18, 12)
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(BADGE_COLOURS[kind])
-            painter.drawRoundedRect(badge, 4, 4)
-            painter.setPen(QColor("#ffffff"))
-            painter.setFont(BOLD)
-            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, "✕" if kind == "dead" else "S")
 
     def _paint_points(self, painter: QPainter, t: QRectF, j: int) -> None:
         pts = self.points
@@ -412,3 +420,31 @@ class NeuronLayerItem(QGraphicsItem):
                 Qt.AlignmentFlag.AlignLeft,
                 f"Σδ {format_number(v)}",
             )
+
+
+class _Tiles(QGraphicsItem):
+    """The tiles' pictures as their own cached item: a map refresh repaints these, not the
+    panel's text. Mouse and hover go to the panel underneath."""
+
+    def __init__(self, panel: NeuronLayerItem) -> None:
+        super().__init__(panel)
+        self.panel = panel
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        first, last = panel.tile_rect(0), panel.tile_rect(panel.units - 1)
+        self._rect = QRectF(first.topLeft(), last.bottomRight()).united(
+            panel.tile_rect(min(panel.rows, panel.units) - 1)
+        ).adjusted(-2, -2, 2, 2)
+
+    def boundingRect(self) -> QRectF:
+        return self._rect
+
+    def shape(self) -> QPainterPath:
+        return QPainterPath()  # never hit: the panel answers for the tiles
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        for j in range(self.panel.units):
+            self.panel.paint_picture(painter, j)

@@ -14,7 +14,7 @@ import math
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, QVariantAnimation
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, QVariantAnimation
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import (
     QGraphicsItem,
@@ -33,6 +33,7 @@ from bpviz.ui.theme import GRAD_NEGATIVE, GRAD_POSITIVE
 POSITIVE_W = QColor(CLASS_COLOURS[1])  # orange: pushes towards the map's orange side
 NEGATIVE_W = QColor(CLASS_COLOURS[0])  # blue
 HIT = 4.0  # scene units from a line that still count as on it
+SHADES = 12  # widths (and opacities) a line can take, from 0 to the layer's largest |w|
 HIGHLIGHT = QColor("#fbbc04")
 
 
@@ -52,6 +53,8 @@ class WeightsItem(QGraphicsItem):
         self.show_grads = False
         self.hovered: tuple[int, int] | None = None
         self._pens: dict[tuple[int, int], QPen] = {}
+        self._shades: dict[tuple[bool, int], QPen] = {}
+        self._batches: dict[tuple[bool, int], list[QLineF]] = {}
         self._rect = QRectF()
         self._pulse: float | None = None
         self._anim: QVariantAnimation | None = None
@@ -78,26 +81,33 @@ class WeightsItem(QGraphicsItem):
             self.setToolTip(self._tip(*self.hovered))
 
     def _restyle(self) -> None:
+        """A pen per line, from a few shades: lines sharing a pen are drawn in one call."""
         n = self.numbers
-        self._pens = {}
+        self._pens, self._batches = {}, {}
         if n is None:
             self.update()
             return
         grads = self.show_grads and n.dW is not None
         arr = np.asarray(n.dW if grads else n.W, dtype=float)
         top = float(np.max(np.abs(arr))) if arr.size else 0.0
-        for i, j in self.lines:
+        shades: dict[tuple[bool, int], QPen] = {}
+        for (i, j), (a, b) in self.lines.items():
             if i >= arr.shape[0] or j >= arr.shape[1]:
                 continue
             v = float(arr[i, j])
-            share = abs(v) / top if top > 0 else 0.0
-            if grads:
-                colour = GRAD_POSITIVE if v > 0 else GRAD_NEGATIVE
-            else:
-                colour = POSITIVE_W if v > 0 else NEGATIVE_W
-            colour = QColor(colour)
-            colour.setAlphaF(0.35 + 0.65 * share)
-            self._pens[(i, j)] = _pen(colour, 0.6 + 3.4 * share)
+            level = round(SHADES * abs(v) / top) if top > 0 else 0
+            key = (v > 0, level)
+            if key not in shades:
+                if grads:
+                    colour = QColor(GRAD_POSITIVE if v > 0 else GRAD_NEGATIVE)
+                else:
+                    colour = QColor(POSITIVE_W if v > 0 else NEGATIVE_W)
+                share = level / SHADES
+                colour.setAlphaF(0.35 + 0.65 * share)
+                shades[key] = _pen(colour, 0.6 + 3.4 * share)
+            self._pens[(i, j)] = shades[key]
+            self._batches.setdefault(key, []).append(QLineF(a, b))
+        self._shades = shades
         self.update()
 
     def boundingRect(self) -> QRectF:
@@ -107,8 +117,8 @@ class WeightsItem(QGraphicsItem):
         """Only the lines are hit, so clicks between them reach the tiles and nodes below."""
         path = QPainterPath()
         for a, b in self.lines.values():
-            path.moveTo(self.mapFromScene(a))
-            path.lineTo(self.mapFromScene(b))
+            path.moveTo(a)
+            path.lineTo(b)
         stroker = QPainterPathStroker()
         stroker.setWidth(2 * HIT)
         return stroker.createStroke(path)
@@ -132,13 +142,18 @@ class WeightsItem(QGraphicsItem):
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        plain = QPen(QColor(128, 134, 139, 120), 0.8)
-        for key, (a, b) in self.lines.items():
-            pen = self._pens.get(key, plain)
-            if key == self.hovered:
-                pen = _pen(HIGHLIGHT, pen.widthF() + 2.5)
-            painter.setPen(pen)
-            painter.drawLine(self.mapFromScene(a), self.mapFromScene(b))
+        if self._batches:  # the item sits at the scene's origin: scene = item coordinates
+            for key, lines in self._batches.items():
+                painter.setPen(self._shades[key])
+                painter.drawLines(lines)
+        else:
+            painter.setPen(QPen(QColor(128, 134, 139, 120), 0.8))
+            painter.drawLines([QLineF(a, b) for a, b in self.lines.values()])
+        if self.hovered in self.lines:
+            a, b = self.lines[self.hovered]
+            width = self._pens[self.hovered].widthF() if self.hovered in self._pens else 0.8
+            painter.setPen(_pen(HIGHLIGHT, width + 2.5))
+            painter.drawLine(a, b)
         if self._pulse is not None:
             self._paint_pulse(painter, self._pulse)
 
@@ -148,7 +163,7 @@ class WeightsItem(QGraphicsItem):
         for (i, j), (a, b) in self.lines.items():
             g = float(n.dW[i, j]) if n is not None and n.dW is not None else 0.0
             painter.setBrush(GRAD_POSITIVE if g > 0 else GRAD_NEGATIVE if g < 0 else HIGHLIGHT)
-            painter.drawEllipse(self.mapFromScene(a + (b - a) * t), 3.0, 3.0)
+            painter.drawEllipse(a + (b - a) * t, 3.0, 3.0)
 
     def pulse(self, duration_ms: int) -> None:
         """A dot on every weight running from the unit back to its input."""
