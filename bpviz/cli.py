@@ -11,6 +11,7 @@ place before numpy, the scene package or Qt load. A verb is one `cmd_*` function
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bpviz import __version__
-from bpviz.engine.errors import BpvizError, one_line
+from bpviz.engine.errors import BpvizError, one_line, plural
 
 LOSS_MEANING = (
     "Every reported loss and accuracy is measured on the whole training set with the "
@@ -61,8 +62,40 @@ def _json_value(a: Any) -> Any:
     return a.item() if a.ndim == 0 else a.tolist()
 
 
+class OutputError(BpvizError):
+    """Standard output cannot be written (a full disk, a closed descriptor)."""
+
+
+def _say(text: str) -> None:
+    """One line of results on stdout; a failure to write it is bpviz's one error line."""
+    if sys.stdout is None:  # started with stdout closed: nobody is reading
+        return
+    try:
+        print(text)
+    except BrokenPipeError:
+        raise
+    except OSError as e:
+        _silence_stdout()
+        raise OutputError(f"cannot write the output: {e.strerror or e}") from None
+
+
+def _flush() -> None:
+    if sys.stdout is None:
+        return
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as e:
+        _silence_stdout()
+        raise OutputError(f"cannot write the output: {e.strerror or e}") from None
+
+
 def _warn(message: str) -> None:
     print(f"bpviz: warning: {one_line(message)}", file=sys.stderr)
+
+
+MAX_STEPS = 1_000_000_000
 
 
 def _steps(text: str) -> int:
@@ -70,9 +103,24 @@ def _steps(text: str) -> int:
         n = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {n}")
+    if not 0 <= n <= MAX_STEPS:
+        raise argparse.ArgumentTypeError(f"must be from 0 to {MAX_STEPS}, got {n}")
     return n
+
+
+def _distinct(scene: str, **outputs: str | os.PathLike[str] | None) -> None:
+    """Refuse two outputs naming one file, or an output that would replace the scene read
+    (except --save, whose point may be to update the scene in place)."""
+    seen: dict[str, str] = {}
+    for flag, path in outputs.items():
+        if path is None:
+            continue
+        real = os.path.realpath(path)
+        if flag != "save" and real == os.path.realpath(scene):
+            raise UsageError(f"--{flag} {path} would replace the scene being read")
+        if real in seen:
+            raise UsageError(f"--{seen[real]} and --{flag} name the same file, {path}")
+        seen[real] = flag
 
 
 # ---- verbs -----------------------------------------------------------------------------------
@@ -92,14 +140,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
         nodes = {
             nid: {"value": _json_value(v), "grad": _json_value(g)} for nid, (v, g) in rows.items()
         }
-        print(json.dumps({"output": _json_value(out), "nodes": nodes}))
+        _say(json.dumps({"output": _json_value(out), "nodes": nodes}))
         return 0
-    print(f"output {scene.graph.output} = {_fmt(out)}")
+    _say(f"output {scene.graph.output} = {_fmt(out)}")
     width = max((len(n) for n in rows), default=4)
     ops = {n.id: n.op for n in scene.graph}
-    print(f"{'node':<{width}}  {'op':<13} {'value':<30} grad")
+    _say(f"{'node':<{width}}  {'op':<13} {'value':<30} grad")
     for nid, (v, g) in rows.items():
-        print(f"{nid:<{width}}  {ops[nid]:<13} {_fmt(v):<30} {_fmt(g)}")
+        _say(f"{nid:<{width}}  {ops[nid]:<13} {_fmt(v):<30} {_fmt(g)}")
     return 0
 
 
@@ -115,8 +163,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     from bpviz.scene import load_scene
     from bpviz.scene.files import check_writable
 
+    _distinct(args.scene, csv=args.csv, save=args.save)
     for target in (args.csv, args.save):
-        if target:
+        if target is not None:
             check_writable(target)  # before minutes of training, not after
     scene = load_scene(args.scene)
     scene.check_trainable()
@@ -145,14 +194,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         scene.save(args.save)
     steps = len(history)
     if args.json:
-        print(json.dumps({"loss": loss, "accuracy": acc, "steps": steps}))
+        _say(json.dumps({"loss": loss, "accuracy": acc, "steps": steps}))
     else:
-        line = f"trained {steps} step{'' if steps == 1 else 's'}: loss {loss:.6g}"
+        line = f"trained {plural(steps, 'step')}: loss {loss:.6g}"
         if acc is not None:
             line += f", accuracy {acc:.1%}"
-        print(line)
+        _say(line)
         if args.save:
-            print(f"saved {args.save}")
+            _say(f"saved {args.save}")
     return 0
 
 
@@ -166,13 +215,17 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     for r in results:
         mark = "ok  " if r.ok else "FAIL"
         errors = f"max abs error {r.max_abs_error:.2e}, max rel error {r.max_rel_error:.2e}"
-        print(f"{mark} {r.node_id}.{r.name}: {errors}")
+        _say(f"{mark} {r.node_id}.{r.name}: {errors}")
     if bad:
         names = ", ".join(sorted({r.node_id for r in bad}))
-        print(f"gradient check failed for: {names}")
+        _say(f"gradient check failed for: {names}")
         return 1
     n = len(results)
-    print(f"all {n} gradient{'' if n == 1 else 's'} agree with finite differences")
+    _say(
+        "the 1 gradient agrees with finite differences"
+        if n == 1
+        else f"all {n} gradients agree with finite differences"
+    )
     return 0
 
 
@@ -192,13 +245,14 @@ def cmd_render(args: argparse.Namespace) -> int:
     from bpviz.scene import load_scene
     from bpviz.scene.files import check_writable
 
+    _distinct(args.scene, out=args.out)
     check_writable(args.out)
     if args.steps:
         load_scene(args.scene).check_trainable()
     from bpviz.ui.app import render
 
     render(args.scene, args.out, args.size, args.steps, args.expand)
-    print(f"wrote {args.out}")
+    _say(f"wrote {args.out}")
     return 0
 
 
@@ -207,14 +261,34 @@ def cmd_export(args: argparse.Namespace) -> int:
     from bpviz.scene import load_scene
     from bpviz.scene.files import check_writable
 
-    out = Path(args.out or Path(args.scene).stem + TARGETS[args.to].suffix)
+    out = Path(args.scene).stem + TARGETS[args.to].suffix if args.out is None else args.out
+    sidecar = Path(out).with_suffix(".npz") if args.to == "torch" else None
+    if sidecar is not None and os.path.realpath(sidecar) == os.path.realpath(out):
+        raise UsageError(
+            f"--out {out}: the torch export writes its arrays to {sidecar}; end it in .py"
+        )
+    _distinct(args.scene, out=out, npz=sidecar)
     check_writable(out)
-    if args.to == "torch":
-        check_writable(out.with_suffix(".npz"))
+    if sidecar is not None:
+        check_writable(sidecar)
+    out = Path(out)
     scene = load_scene(args.scene)
     with scene.running():
         written = export_scene(scene, args.to, out)
-    print("wrote " + ", ".join(str(p) for p in written))
+    _say("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """An ONNX model as a scene file; nothing is written when the model cannot be imported."""
+    from bpviz.interop.onnx_import import import_onnx
+    from bpviz.scene import save_scene_dict
+    from bpviz.scene.files import check_writable
+
+    out = Path(args.out or Path(args.model).stem + ".json")
+    check_writable(out)
+    save_scene_dict(import_onnx(args.model), out)
+    print(f"wrote {out}")
     return 0
 
 
@@ -262,7 +336,9 @@ def _add_train(sub: Sub) -> None:
         description=f"Train as the scene's training block says. {LOSS_MEANING}",
     )
     t.add_argument("scene")
-    t.add_argument("--steps", type=_steps, required=True, help="optimizer steps to take")
+    t.add_argument(
+        "--steps", type=_steps, required=True, help=f"optimizer steps to take (0 to {MAX_STEPS})"
+    )
     t.add_argument("--save", metavar="OUT", help="save the scene with learned weights")
     t.add_argument(
         "--csv",
@@ -318,6 +394,13 @@ def _add_export(sub: Sub) -> None:
     x.set_defaults(func=cmd_export)
 
 
+def _add_import(sub: Sub) -> None:
+    i = sub.add_parser("import", help="read an ONNX model as a scene file")
+    i.add_argument("model", metavar="MODEL.onnx")
+    i.add_argument("--out", metavar="SCENE.json", help="default: the model's name, in this folder")
+    i.set_defaults(func=cmd_import)
+
+
 def _add_open(sub: Sub) -> None:
     w = sub.add_parser("open", help="open a scene in the window (the default command)")
     w.add_argument("scene", nargs="?")
@@ -330,6 +413,7 @@ VERBS: tuple[Callable[[Sub], None], ...] = (
     _add_gradcheck,
     _add_render,
     _add_export,
+    _add_import,
     _add_open,
 )
 
@@ -399,7 +483,7 @@ def _main(argv: Sequence[str] | None) -> int:
             if not hasattr(args, "func"):
                 raise UsageError("expected a command (see: bpviz --help)")
             code = args.func(args)
-            sys.stdout.flush()
+            _flush()
             return code
         except BpvizError as e:
             return _error(str(e))
@@ -430,6 +514,8 @@ def _silence_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError, AttributeError):
         pass
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives until the process ends
 
 
 if __name__ == "__main__":

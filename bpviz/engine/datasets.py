@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.random import Generator
 
-from bpviz.engine.errors import DatasetError
+from bpviz.engine.errors import DatasetError, plural
 from bpviz.engine.files import FileProblem, open_regular
 
 # kind -> (its own spec keys, default noise). Noise is the std of Gaussian noise added to each
@@ -336,7 +336,8 @@ def _parse_csv(
         if blank_at is not None:
             raise DatasetError(f"{name}, line {blank_at}: blank line inside the data")
         if len(row) != len(columns):
-            raise DatasetError(f"{name}, line {line}: {len(row)} fields, expected {len(columns)}")
+            got = plural(len(row), "field")
+            raise DatasetError(f"{name}, line {line}: {got}, expected {len(columns)}")
         count += 1
         if count > MAX_POINTS or count * len(wanted) > MAX_CSV_VALUES:
             raise DatasetError(

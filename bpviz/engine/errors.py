@@ -49,6 +49,11 @@ def trap_float_errors() -> np.errstate:
     return np.errstate(over="raise", invalid="raise", divide="raise", under="ignore")
 
 
+def plural(count: int, noun: str) -> str:
+    """'1 node', '3 nodes': messages read naturally whatever the count."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from bpviz.engine.errors import BpvizError
+from bpviz.engine.errors import BpvizError, plural
 
 PathArg = str | os.PathLike[str]
 
@@ -94,17 +94,26 @@ def read_regular(path: PathArg, max_bytes: int) -> bytes:
 
 
 def _size(n: int) -> str:
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n} {unit}" if unit == "bytes" else f"{n:.4g} {unit}"
-        n /= 1024  # type: ignore[assignment]
-    return f"{n} bytes"
+    """'1 byte', '300 bytes', '1.5 MiB'."""
+    if n < 1024:
+        return plural(n, "byte")
+    size = float(n)
+    for unit in ("KiB", "MiB", "GiB"):
+        size /= 1024
+        if size < 1024 or unit == "GiB":
+            break
+    return f"{size:.4g} {unit}"
 
 
 # ---- writing ---------------------------------------------------------------------------------
 def check_writable(path: PathArg) -> Path:
     """The real target for `path` (symlinks followed), or FileProblem if bpviz would refuse
     to write it: an existing non-regular file, a read-only file, or a missing folder."""
+    text = os.fspath(path)
+    if not text:
+        raise FileProblem("''", "write", "no file name given")
+    if text.endswith(("/", os.sep)):
+        raise FileProblem(path, "write", "that names a folder, not a file")
     target = Path(os.path.realpath(path))
     try:
         info = os.stat(target)

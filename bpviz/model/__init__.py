@@ -22,12 +22,10 @@ from bpviz.model.commands import (
     SetParams,
     set_weight_command,
 )
-from bpviz.model.document import SCENE_FORMAT, SCENE_VERSION, Document, Pos
+from bpviz.model.document import Document, Pos
 from bpviz.model.layout import auto_layout_command, auto_layout_positions
 
 __all__ = [
-    "SCENE_FORMAT",
-    "SCENE_VERSION",
     "AddNode",
     "ClipboardError",
     "Command",

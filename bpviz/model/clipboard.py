@@ -5,15 +5,16 @@ so a selection can travel between windows, or through a text editor, and still b
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from bpviz.engine.errors import BpvizError, GraphError
-from bpviz.engine.graph import Graph
+from bpviz.engine.errors import BpvizError
 from bpviz.model.commands import AddNode, Command, Compound, Connect, plural
-from bpviz.model.document import SCENE_FORMAT, SCENE_VERSION, Document, Pos
+from bpviz.model.document import Document, Pos
+from bpviz.scene import SceneError, codec, validate_scene_dict
+from bpviz.scene.files import decode
+from bpviz.scene.migrate import check_header
 
 DEFAULT_PASTE_OFFSET: Pos = (40.0, 40.0)
 
@@ -41,7 +42,7 @@ def copy_nodes(doc: Document, node_ids: Iterable[str]) -> str:
             entry = doc.node_dict(node_id)
             entry["inputs"] = {p: s for p, s in entry["inputs"].items() if s in selected}
             nodes.append(entry)
-    fragment = {"format": SCENE_FORMAT, "version": SCENE_VERSION, "fragment": True, "nodes": nodes}
+    fragment = {**codec.header(), "fragment": True, "nodes": nodes}
     return json.dumps(fragment, indent=2, ensure_ascii=False)
 
 
@@ -90,75 +91,41 @@ def _fresh_ids(doc: Document, ids: list[str]) -> dict[str, str]:
 
 
 def parse_fragment(text: str) -> list[dict[str, Any]]:
-    """The fragment's nodes, normalised and checked as a graph of their own; edges to nodes
-    outside the fragment are dropped because a paste cannot keep them."""
+    """The fragment's nodes, normalised and checked by the scene validator as a draft scene of
+    their own; edges to nodes outside the fragment are dropped because a paste cannot keep
+    them."""
     try:
-        raw = json.loads(text)
-    except (TypeError, ValueError) as exc:
-        raise ClipboardError(f"the clipboard does not hold bpviz nodes (not JSON: {exc})") from None
-    if not isinstance(raw, Mapping) or raw.get("format") != SCENE_FORMAT:
+        raw = decode(text)
+    except SceneError as exc:
+        raise ClipboardError(f"the clipboard does not hold bpviz nodes ({exc})") from None
+    if not isinstance(raw, Mapping) or raw.get("format") != codec.FORMAT:
         raise ClipboardError(
-            f'the clipboard does not hold bpviz nodes (no "format": "{SCENE_FORMAT}")'
+            f'the clipboard does not hold bpviz nodes (no "format": "{codec.FORMAT}")'
         )
-    if raw.get("version") != SCENE_VERSION:
-        raise ClipboardError(
-            f"clipboard: scene version {raw.get('version')!r} cannot be pasted "
-            f"(this bpviz pastes version {SCENE_VERSION})"
-        )
+    try:
+        check_header(raw)
+    except SceneError as exc:
+        raise ClipboardError(f"clipboard: {exc}") from None
     entries = raw.get("nodes")
     if not isinstance(entries, list):
         raise ClipboardError("clipboard: nodes: expected a list of nodes")
-    nodes = [_node_entry(i, entry) for i, entry in enumerate(entries)]
-    _check_as_graph(nodes)
-    return nodes
+    draft = {**codec.header(), "output": None, "nodes": _inner_edges_only(entries)}
+    try:
+        checked = validate_scene_dict(draft, source="clipboard", runnable=False)
+    except SceneError as exc:
+        raise ClipboardError(str(exc)) from None
+    return checked["nodes"]
 
 
-def _node_entry(i: int, entry: Any) -> dict[str, Any]:
-    where = f"clipboard: nodes[{i}]"
-    if not isinstance(entry, Mapping):
-        raise ClipboardError(f"{where}: expected an object")
-    node_id, op = entry.get("id"), entry.get("op")
-    if not isinstance(node_id, str):
-        raise ClipboardError(f"{where}.id: expected text, got {node_id!r}")
-    if not isinstance(op, str):
-        raise ClipboardError(f"{where}.op: expected text, got {op!r}")
-    inputs = entry.get("inputs") or {}
-    if not isinstance(inputs, Mapping) or not all(
-        isinstance(p, str) and isinstance(s, str) for p, s in inputs.items()
-    ):
-        raise ClipboardError(f"{where}.inputs: expected an object of port: node id")
-    attrs = entry.get("attrs") or {}
-    if not isinstance(attrs, Mapping):
-        raise ClipboardError(f"{where}.attrs: expected an object")
-    pos = entry.get("pos", [0.0, 0.0])
-    if not (
-        isinstance(pos, list)
-        and len(pos) == 2
-        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pos)
-        and all(math.isfinite(v) for v in pos)
-    ):
-        raise ClipboardError(f"{where}.pos: expected [x, y] finite numbers, got {pos!r}")
-    return {
-        "id": node_id,
-        "op": op,
-        "inputs": dict(inputs),
-        "attrs": {k: v for k, v in attrs.items() if v is not None},
-        "pos": (float(pos[0]), float(pos[1])),
-    }
-
-
-def _check_as_graph(nodes: list[dict[str, Any]]) -> None:
-    """Ids, ops, attrs, ports and cycles, via the engine's own checks, before any command."""
-    scratch = Graph()
-    for i, n in enumerate(nodes):
-        try:
-            scratch.add_node(n["id"], n["op"], n["attrs"])
-        except GraphError as exc:
-            raise ClipboardError(f"clipboard: nodes[{i}]: {exc}") from None
-    for i, n in enumerate(nodes):
-        n["inputs"] = {p: s for p, s in n["inputs"].items() if s in scratch}
-        for port, src in n["inputs"].items():
-            try:
-                scratch.connect(src, n["id"], port)
-            except GraphError as exc:
-                raise ClipboardError(f"clipboard: nodes[{i}].inputs.{port}: {exc}") from None
+def _inner_edges_only(entries: list[Any]) -> list[Any]:
+    """The entries with inputs from nodes outside the fragment left out (anything malformed
+    is kept as it is, for the validator to name)."""
+    ids = {e.get("id") for e in entries if isinstance(e, Mapping)}
+    out: list[Any] = []
+    for entry in entries:
+        inputs = entry.get("inputs") if isinstance(entry, Mapping) else None
+        if isinstance(inputs, Mapping):
+            kept = {p: s for p, s in inputs.items() if not isinstance(s, str) or s in ids}
+            entry = {**entry, "inputs": kept}
+        out.append(entry)
+    return out

@@ -15,13 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from bpviz.engine.errors import GraphError
+from bpviz.engine.errors import GraphError, plural
 from bpviz.model.document import Document, Pos, as_pos
 
-
-def plural(count: int, noun: str) -> str:
-    """'1 node', '3 nodes': labels read naturally in the Edit menu."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+__all__ = ["plural"]  # with the commands below; labels read naturally in the Edit menu
 
 
 def _label(verb: str, ids: Sequence[str]) -> str:

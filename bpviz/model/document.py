@@ -21,9 +21,7 @@ from psygnal import Signal
 from bpviz.engine.attrs import attr_problem
 from bpviz.engine.errors import GraphError
 from bpviz.engine.graph import Edge, Graph, Node
-
-SCENE_FORMAT = "bpviz-scene"
-SCENE_VERSION = 1
+from bpviz.scene import codec
 
 Pos = tuple[float, float]
 LEARNED_ARRAYS: dict[str, tuple[str, ...]] = {"dense": ("W", "b")}
@@ -279,48 +277,28 @@ class Document:
     # ---- scene dicts ---------------------------------------------------------------------
     @classmethod
     def from_scene_dict(cls, scene: Mapping[str, Any]) -> Document:
-        """Build from a validated version-1 scene dict (the scene package checks files)."""
+        """Build from a validated scene dict (the scene package checks files)."""
         doc = cls(scene.get("name"), scene.get("description"))
         entries = scene.get("nodes") or []
-        for entry in entries:
-            doc._graph.add_node(entry["id"], entry["op"], _without_none(entry.get("attrs")))
-            doc._pos[entry["id"]] = as_pos(entry.get("pos", (0.0, 0.0)))
-        for entry in entries:
-            for port, src in (entry.get("inputs") or {}).items():
-                doc._graph.connect(src, entry["id"], port)
-        doc._graph.set_output(scene.get("output"))
+        codec.build_graph(entries, scene.get("output"), doc._graph)
+        doc._pos = {entry["id"]: as_pos(entry.get("pos", (0.0, 0.0))) for entry in entries}
         doc._data = copy.deepcopy(scene.get("data"))
         doc._training = copy.deepcopy(scene.get("training"))
         doc._state = copy.deepcopy(scene.get("state"))
         return doc
 
     def to_scene_dict(self) -> dict[str, Any]:
-        """A version-1 scene dict; ports and attrs in the op's order so output is deterministic."""
-        scene: dict[str, Any] = {"format": SCENE_FORMAT, "version": SCENE_VERSION}
-        if self._name is not None:
-            scene["name"] = self._name
-        if self._description is not None:
-            scene["description"] = self._description
-        scene["output"] = self._graph.output
-        scene["nodes"] = [self.node_dict(node_id) for node_id in self._graph.nodes]
-        scene["data"] = copy.deepcopy(self._data)
-        scene["training"] = copy.deepcopy(self._training)
-        scene["state"] = copy.deepcopy(self._state)
-        return scene
+        """The scene dict, as the codec lays it out (deterministic: the op's port order)."""
+        return codec.scene_dict(
+            name=self._name,
+            description=self._description,
+            output=self._graph.output,
+            nodes=[self.node_dict(node_id) for node_id in self._graph.nodes],
+            data=self._data,
+            training=self._training,
+            state=copy.deepcopy(self._state),
+        )
 
     def node_dict(self, node_id: str) -> dict[str, Any]:
         """One node as written in a scene file."""
-        node = self._graph.node(node_id)
-        spec = node.spec
-        x, y = self._pos[node_id]
-        return {
-            "id": node.id,
-            "op": node.op,
-            "inputs": {p: node.inputs[p] for p in spec.inputs if p in node.inputs},
-            "attrs": {k: copy.deepcopy(node.attrs[k]) for k in spec.attrs if k in node.attrs},
-            "pos": [x, y],
-        }
-
-
-def _without_none(attrs: Mapping[str, Any] | None) -> dict[str, Any]:
-    return {k: v for k, v in (attrs or {}).items() if v is not None}
+        return codec.node_dict(self._graph.node(node_id), self._pos[node_id])

@@ -9,7 +9,6 @@ Each stage raises only `SceneError`; whatever else goes wrong becomes one too, s
 from __future__ import annotations
 
 import contextlib
-import copy
 import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -19,18 +18,20 @@ from typing import Any
 import numpy as np
 
 from bpviz.engine.errors import BpvizError, DatasetError, GraphError, NonFiniteError, ShapeError
+from bpviz.engine.files import FileProblem
 from bpviz.engine.gradcheck import GradCheck
 from bpviz.engine.graph import Graph
 from bpviz.engine.optim import ConfigError, TrainingConfig
 from bpviz.engine.session import Session
 from bpviz.engine.training import History, StepResult
+from bpviz.scene import codec
 from bpviz.scene.errors import SceneError, describe, join_place
 from bpviz.scene.files import PathArg, decode, encode, read_bytes, rebase_data, write_atomic
-from bpviz.scene.migrate import CURRENT_VERSION, FORMAT, check_header, migrate
+from bpviz.scene.migrate import check_header, migrate
 from bpviz.scene.needs import check_target_encodings, scalar_problem, training_warnings
 from bpviz.scene.schema import SceneModel, check_structure
 from bpviz.scene.state import check_fits, normal_state, restore
-from bpviz.scene.validate import build_graph, check_graph, node_place, normal_nodes
+from bpviz.scene.validate import check_graph, node_place, normal_nodes
 
 Pos = tuple[float, float]
 
@@ -140,21 +141,22 @@ def _check(raw: Any, base_dir: PathArg | None, runnable: bool) -> _Checked:
     ops = {n["id"]: n["op"] for n in nodes}
     state = normal_state(scene.state, ops) if scene.state is not None else None
     _check_training(scene.training)
-    graph = build_graph(nodes, scene.output)
+    graph = codec.build_graph(nodes, scene.output)
     session = _session(graph, scene, base_dir)
     _forward(session, ids, runnable)
     if state is not None:
         check_fits(session.executor.params, state, session.config.optimizer)
         restore(session, state)
         _forward(session, ids, runnable)  # values of the saved model, ready to show
-    normal: dict[str, Any] = {"format": FORMAT, "version": CURRENT_VERSION}
-    if scene.name is not None:
-        normal["name"] = scene.name
-    if scene.description is not None:
-        normal["description"] = scene.description
-    normal.update(output=scene.output, nodes=nodes)
-    normal.update(data=copy.deepcopy(scene.data), training=copy.deepcopy(scene.training))
-    normal["state"] = state
+    normal = codec.scene_dict(
+        name=scene.name,
+        description=scene.description,
+        output=scene.output,
+        nodes=nodes,
+        data=scene.data,
+        training=scene.training,
+        state=state,
+    )
     return _Checked(normal, graph, session, state)
 
 
@@ -243,6 +245,8 @@ class Scene:
             yield
         except SceneError as e:
             raise e.with_source(source) from e.__cause__
+        except FileProblem:
+            raise  # names its own file
         except BpvizError as e:
             raise SceneError(str(e), source=source) from e
         except MemoryError:
@@ -286,18 +290,7 @@ class Scene:
 
     # ---- saving --------------------------------------------------------------------------
     def node_dict(self, node_id: str) -> dict[str, Any]:
-        node = self.graph.node(node_id)
-        spec = node.spec
-        x, y = self.positions.get(node_id, (0.0, 0.0))
-        return {
-            "id": node.id,
-            "op": node.op,
-            "inputs": {p: node.inputs[p] for p in spec.inputs if p in node.inputs},
-            "attrs": {
-                k: copy.deepcopy(node.attrs[k]) for k in spec.attrs if node.attrs.get(k) is not None
-            },
-            "pos": [float(x), float(y)],
-        }
+        return codec.node_dict(self.graph.node(node_id), self.positions.get(node_id, (0.0, 0.0)))
 
     def state_dict(self) -> dict[str, Any]:
         """The session's learned state, limited to nodes still in the graph."""
@@ -309,18 +302,17 @@ class Scene:
 
     def to_dict(self, include_state: bool = True) -> dict[str, Any]:
         """The file's dict; `state` only when asked for and there are learned numbers."""
-        d: dict[str, Any] = {"format": FORMAT, "version": CURRENT_VERSION}
-        if self.name is not None:
-            d["name"] = self.name
-        if self.description is not None:
-            d["description"] = self.description
-        d["output"] = self.graph.output
-        d["nodes"] = [self.node_dict(n.id) for n in self.graph]
-        d["data"] = copy.deepcopy(self.data)
-        d["training"] = copy.deepcopy(self.training)
-        if include_state and self.has_state and self.session.executor.params:
-            d["state"] = self.state_dict()
-        return d
+        keep = include_state and self.has_state and bool(self.session.executor.params)
+        return codec.scene_dict(
+            name=self.name,
+            description=self.description,
+            output=self.graph.output,
+            nodes=[self.node_dict(n.id) for n in self.graph],
+            data=self.data,
+            training=self.training,
+            state=self.state_dict() if keep else None,
+            with_state=keep,
+        )
 
     def save(self, path: PathArg | None = None, include_state: bool = True) -> Path:
         """Write atomically to `path` (default: where it came from); the scene then lives
@@ -332,9 +324,10 @@ class Scene:
         d = self.to_dict(include_state)
         d["data"] = rebase_data(d["data"], self.base_dir, target.parent)
         try:
-            write_atomic(encode(d), target)
+            text = encode(d)
         except SceneError as e:
             raise e.with_source(os.fspath(target)) from e.__cause__
+        write_atomic(text, target)  # its errors name the file: "cannot write PATH: reason"
         self.path, self.base_dir, self.data = target, target.parent, d["data"]
         return target
 
@@ -344,7 +337,7 @@ def _scene(checked: _Checked, path: Path | None, base_dir: PathArg | None) -> Sc
     return Scene(
         checked.graph,
         checked.session,
-        {node["id"]: (node["pos"][0], node["pos"][1]) for node in n["nodes"]},
+        codec.positions(n["nodes"]),
         name=n.get("name"),
         description=n.get("description"),
         data=n["data"],
@@ -401,13 +394,13 @@ def save_scene_dict(
     meant from), a relative CSV path is rewritten for the new folder."""
     source = os.fspath(path)
 
-    def run() -> None:
+    def run() -> str:
         if not isinstance(d, Mapping):
             raise SceneError("expected a scene dict {...}")
         check_header(dict(d))
         scene = dict(d)
         if base_dir is not None and "data" in scene:
             scene["data"] = rebase_data(scene["data"], base_dir, Path(path).parent)
-        write_atomic(encode(scene), path)
+        return encode(scene)
 
-    _guarded(source, run, "saving")
+    write_atomic(_guarded(source, run, "saving"), path)

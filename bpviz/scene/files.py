@@ -119,7 +119,7 @@ def write_atomic(text: str, path: PathArg) -> None:
     try:
         files.write_atomic(path, text)
     except FileProblem as e:
-        raise SceneError(f"cannot save ({e.reason})") from e
+        raise SceneError(str(e)) from e
 
 
 def check_writable(path: PathArg) -> None:

@@ -11,10 +11,10 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
+from bpviz.scene.codec import CURRENT_VERSION, FORMAT
 from bpviz.scene.errors import SceneError, describe
 
-FORMAT = "bpviz-scene"
-CURRENT_VERSION = 1
+__all__ = ["CURRENT_VERSION", "FORMAT", "MIGRATIONS", "check_header", "migrate"]
 
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
 MIGRATIONS: dict[int, Migration] = {}

@@ -12,8 +12,8 @@ from typing import Annotated, Any, Literal
 from annotated_types import Len
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bpviz.scene.codec import CURRENT_VERSION, FORMAT
 from bpviz.scene.errors import SceneError, describe, join_place
-from bpviz.scene.migrate import CURRENT_VERSION, FORMAT
 
 _STRICT = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False)
 

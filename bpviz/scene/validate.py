@@ -1,5 +1,5 @@
 """What a well-typed scene must also mean: unique ids, known ops and ports, existing sources,
-no cycles, sensible attrs and an output; then the engine `Graph` built from it.
+no cycles, sensible attrs and an output (the codec then builds the engine `Graph`).
 
 Every check names the file place, so these run before `Graph` (whose own errors know node ids
 but not where in the file a node sits). The order is fixed so the same file always reports
@@ -8,7 +8,6 @@ the same first problem.
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -16,9 +15,9 @@ from typing import Any
 import networkx as nx
 
 from bpviz.engine.attrs import attr_problem
-from bpviz.engine.errors import BpvizError
-from bpviz.engine.graph import ID_PATTERN, Graph
+from bpviz.engine.graph import ID_PATTERN
 from bpviz.engine.ops import REGISTRY, AttrSpec, OpSpec
+from bpviz.scene.codec import node_entry
 from bpviz.scene.errors import SceneError, describe, join_place
 from bpviz.scene.schema import NodeModel, SceneModel
 
@@ -145,41 +144,6 @@ def check_graph(scene: SceneModel, complete: bool) -> dict[str, int]:
 
 
 def normal_nodes(scene: SceneModel) -> list[dict[str, Any]]:
-    """Node dicts with every key present, ports and attrs in the op's order, null attrs
-    dropped (null means the default, as in the editor)."""
-    out = []
-    for node in scene.nodes:
-        spec = REGISTRY[node.op]
-        attrs = node.attrs
-        out.append(
-            {
-                "id": node.id,
-                "op": node.op,
-                "inputs": {p: node.inputs[p] for p in spec.inputs if p in node.inputs},
-                "attrs": {
-                    k: copy.deepcopy(attrs[k]) for k in spec.attrs if attrs.get(k) is not None
-                },
-                "pos": [float(node.pos[0]), float(node.pos[1])],
-            }
-        )
-    return out
-
-
-def build_graph(nodes: list[dict[str, Any]], output: str | None) -> Graph:
-    """The engine graph for checked, normalised nodes (nodes first, then wires: a file may
-    list a node before its sources)."""
-    graph = Graph()
-    place = "output"
-    try:
-        for i, node in enumerate(nodes):
-            place = node_place(i)
-            graph.add_node(node["id"], node["op"], node["attrs"])
-        for i, node in enumerate(nodes):
-            for port, src in node["inputs"].items():
-                place = node_place(i, "inputs", port)
-                graph.connect(src, node["id"], port)
-        place = "output"
-        graph.set_output(output)
-    except BpvizError as e:  # the checks above should make this unreachable
-        raise SceneError(str(e), place) from e
-    return graph
+    """Node dicts as the codec writes them (every key present, ports and attrs in the op's
+    order, null attrs dropped: null means the default, as in the editor)."""
+    return [node_entry(n.id, n.op, n.inputs, n.attrs, n.pos) for n in scene.nodes]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QMenu
 
-from bpviz.engine.errors import BpvizError
+from bpviz.engine.errors import BpvizError, plural
 from bpviz.export import TARGETS, Target, export_scene
 from bpviz.scene import Scene, parse_scene
 from bpviz.ui.exports import (
@@ -126,7 +126,7 @@ class ExportMenu:
             return
         frames = self._record_pass(directory)
         if frames is not None:
-            self.window.show_status(f"Recorded {len(frames)} frames in {directory}")
+            self.window.show_status(f"Recorded {plural(len(frames), 'frame')} in {directory}")
 
     def record_step_gif(self) -> None:
         """The same pass as one looping animated GIF, for slides and chat."""

@@ -73,6 +73,12 @@ def _round_up(x: float) -> float:
 FEW_POINTS = 30
 
 
+PLOT_MEANING = (
+    "Each point is one optimizer step: the loss (and accuracy) on the whole training set, and"
+    " on the test set, with the parameters after that step's update"
+)
+
+
 class LossPlot(QWidget):
     """Loss curves (left axis, optionally log scale) and accuracy (right axis, 0–1)."""
 
@@ -82,6 +88,7 @@ class LossPlot(QWidget):
         super().__init__(parent)
         pg.setConfigOptions(antialias=True, background="w", foreground="#3c4043")
         self.plot = pg.PlotWidget()
+        self.plot.setToolTip(PLOT_MEANING)
         item = self.plot.getPlotItem()
         item.setLabel("bottom", "step")
         item.setLabel("left", "loss")

@@ -11,7 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import QStandardPaths
 
-from bpviz.engine.files import write_atomic
+from bpviz.engine.files import MAX_SCENE_BYTES, FileProblem, read_regular, write_atomic
 
 AUTOSAVE_MS = 30_000
 
@@ -38,9 +38,9 @@ class Recovery:
     def load(self) -> tuple[dict[str, Any], Path | None, str] | None:
         """(scene dict, the file it came from, when it was saved), or None if unreadable."""
         try:
-            record = json.loads(self.path.read_text(encoding="utf-8"))
+            record = json.loads(read_regular(self.path, MAX_SCENE_BYTES))
             scene, source, saved_at = record["scene"], record.get("source"), record["saved_at"]
-        except (OSError, ValueError, KeyError, TypeError):
+        except (FileProblem, OSError, ValueError, KeyError, TypeError):
             return None
         if not isinstance(scene, dict):
             return None

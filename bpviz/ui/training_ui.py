@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
 
+from bpviz.engine.errors import plural
 from bpviz.engine.executor import BackwardStep, ForwardStep
 from bpviz.model.snapshots import SnapshotStore
 from bpviz.model.training import TrainingController
@@ -259,7 +260,7 @@ class TrainingUI(QObject):
         self.window.show_status(
             f"Gradients disagree at: {', '.join(bad)}"
             if bad
-            else f"All {len(self._check)} checked gradients agree with finite differences"
+            else f"All {plural(len(self._check), 'checked gradient')} agree with finite differences"
         )
         self.sync_overlays()
 
@@ -372,14 +373,15 @@ class TrainingUI(QObject):
         if self.running:
             h = c.history
             text = (
-                f"Running — step {h.step[-1]}, loss {format_number(h.loss[-1])}"
+                f"Running — step {h.step[-1]}, training-set loss {format_number(h.loss[-1])}"
                 if len(h)
                 else "Running…"
             )
         else:
             text = PHASE_TEXT[c.phase].format(next=c.next_node or "—", error=self.last_error)
             if len(c.history):
-                text += f"  ·  step {c.history.step[-1]}, loss {format_number(c.history.loss[-1])}"
+                loss = format_number(c.history.loss[-1])
+                text += f"  ·  step {c.history.step[-1]}, training-set loss after it {loss}"
         self.status.setText(text)
         self._mark_active()
 

@@ -181,12 +181,21 @@ CASES: list[Case] = [
     Case("csv-data-one-long-line", lambda f: ["eval", str(put(f, "c.json", _csv_scene(str(_sparse(f / "z.csv", 300 << 20)))))], r"z\.csv, line 1: longer than 1048576 characters"),
     # -- the command line itself
     Case("usage-steps-text", lambda f: ["train", ok(f), "--steps", "many"], r"argument --steps: expected a whole number, got 'many'"),
-    Case("usage-steps-negative", lambda f: ["train", ok(f), "--steps", "-1"], r"argument --steps: must be >= 0, got -1"),
+    Case("usage-steps-negative", lambda f: ["train", ok(f), "--steps", "-1"], r"argument --steps: must be from 0 to 1000000000, got -1"),
     Case("usage-steps-missing", lambda f: ["train", ok(f)], r"the following arguments are required: --steps"),
     Case("usage-unknown-flag", lambda f: ["eval", ok(f), "--frobnicate"], r"unrecognized arguments: --frobnicate"),
     Case("usage-bad-target", lambda f: ["export", ok(f), "--to", "keras"], r"invalid choice: 'keras'"),
     Case("usage-bad-size", lambda f: ["render", ok(f), "--out", "x.png", "--size", "1x1"], r"outside 200\.\.8000"),
     Case("usage-no-scene", lambda f: ["eval"], r"required: scene"),
+    Case("usage-steps-too-many", lambda f: ["train", ok(f), "--steps", "9" * 30], r"argument --steps: must be from 0 to 1000000000, got 9{30}"),
+    # -- outputs that would overwrite each other or the scene being read
+    Case("csv-same-as-save", lambda f: ["train", ok(f), "--steps", "1", "--csv", str(f / "o"), "--save", str(f / "o")], r"--csv and --save name the same file"),
+    Case("csv-is-the-scene", lambda f: ["train", ok(f), "--steps", "1", "--csv", str(f / "ok.json")], r"--csv \S*ok\.json would replace the scene being read"),
+    Case("export-out-is-the-scene", lambda f: ["export", ok(f), "--to", "numpy", "--out", str(f / "ok.json")], r"would replace the scene being read"),
+    Case("render-out-is-the-scene", lambda f: ["render", ok(f), "--out", str(link(f, "l.png", f / "ok.json"))], r"would replace the scene being read"),
+    Case("export-torch-out-npz", lambda f: ["export", ok(f), "--to", "torch", "--out", str(f / "m.npz")], r"writes its arrays to \S*m\.npz; end it in \.py"),
+    Case("out-trailing-slash", lambda f: ["export", ok(f), "--to", "numpy", "--out", str(f / "sub") + "/"], r"sub/: that names a folder, not a file"),
+    Case("out-empty", lambda f: ["export", ok(f), "--to", "numpy", "--out", ""], r"cannot write '': no file name given"),
 ]
 
 
@@ -298,9 +307,17 @@ def test_nothing_trainable_trains_with_one_warning_line(
     assert out == "trained 3 steps: loss 4\n"
 
 
-def test_one_step_is_singular(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_counts_of_one_are_singular(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["train", str(put(tmp_path, "s.json", scalar())), "--steps", "1"])
     assert code == 0 and capsys.readouterr().out.startswith("trained 1 step: loss ")
+    one = scene("y", [node("w", "param", value=0.5), node("y", "tanh", {"x": "w"})])
+    assert main(["gradcheck", str(put(tmp_path, "g.json", one))]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "the 1 gradient agrees with finite differences"
+    )
+    put(tmp_path, "d.csv", "a,b,y\n1,2,0\n3\n")
+    assert main(["eval", str(put(tmp_path, "c.json", _csv_scene(str(tmp_path / "d.csv"))))]) == 2
+    assert capsys.readouterr().err.endswith("d.csv, line 3: 1 field, expected 3\n")
 
 
 def test_restored_minibatch_position_is_reached_at_once(
@@ -378,3 +395,100 @@ def test_hostile_files_stay_small_in_memory(what: str, tmp_path: Path) -> None:
     code, err, peak = _peak_rss_mib(argv)
     assert code == 2 and err.count("\n") == 1 and err.startswith("bpviz: error: "), err
     assert peak < 1536, f"peak memory {peak:.0f} MiB"
+
+
+# ---- a full disk -----------------------------------------------------------------------------
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 256 KiB file system (tmpfs; needs root and mount), so writes really run out of space."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    try:
+        mounted = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk)],
+            capture_output=True,
+            timeout=20,
+        )
+    except (OSError, subprocess.TimeoutExpired) as e:
+        pytest.skip(f"cannot mount a small file system here: {e}")
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small file system here: {mounted.stderr.decode().strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], capture_output=True, timeout=20)
+
+
+def _fill(disk: Path, leave: int) -> None:
+    """Fill the disk until about `leave` bytes are free."""
+    free = shutil.disk_usage(disk).free
+    with (disk / "filler").open("wb") as fh:
+        fh.write(b"\0" * max(0, free - leave))
+
+
+FULL_DISK = [
+    ("save", lambda d: ["--save", str(d / "old")], SCENES / "spiral.json"),
+    ("csv", lambda d: ["--csv", str(d / "old")], SCENES / "xor.json"),
+    ("export-numpy", lambda d: ["--to", "numpy", "--out", str(d / "old")], SCENES / "spiral.json"),
+    ("export-torch", lambda d: ["--to", "torch", "--out", str(d / "old")], SCENES / "spiral.json"),
+    ("export-onnx", lambda d: ["--to", "onnx", "--out", str(d / "old")], SCENES / "spiral.json"),
+    ("render", lambda d: ["--out", str(d / "old")], SCENES / "xor.json"),
+]
+
+
+@pytest.mark.parametrize(("what", "target", "source"), FULL_DISK, ids=[c[0] for c in FULL_DISK])
+def test_full_disk_keeps_the_old_file_whole(
+    what: str,
+    target: Callable[[Path], list[str]],
+    source: Path,
+    small_disk: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    old = b"the old file, which must survive\n" * 100
+    (small_disk / "old").write_bytes(old)
+    _fill(small_disk, leave=8 * 1024)
+    verb = what.split("-")[0]
+    steps = ["--steps", "300"] if verb in ("save", "csv") else []
+    verb = "train" if verb in ("save", "csv") else verb
+    code = main([verb, str(source), *steps, *target(small_disk)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1, err
+    assert re.match(r"bpviz: error: cannot write \S*old\S*: No space left on device$", err), err
+    assert (small_disk / "old").read_bytes() == old
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler", "old"]
+
+
+# ---- standard output that cannot be written ----------------------------------------------------
+@pytest.mark.parametrize("where", ["full", "closed", "pipe-closed-early"])
+def test_unwritable_stdout_is_one_line(where: str) -> None:
+    if where == "full" and not Path("/dev/full").exists():
+        pytest.skip("this platform has no /dev/full")
+    argv = [sys.executable, "-m", "bpviz", "eval", str(SCENES / "spiral.json")]
+    cwd = Path(__file__).resolve().parents[2]
+    if where == "pipe-closed-early":  # --json: far more than a pipe buffer holds
+        proc = subprocess.Popen([*argv, "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd)
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.read(10)
+        proc.stdout.close()  # like `| head -c 10`
+        err = proc.stderr.read().decode()
+        assert (proc.wait(timeout=HANG_SECONDS), err) == (0, "")
+        return
+    with open("/dev/full" if where == "full" else os.devnull, "w") as sink:
+        result = subprocess.run(
+            argv,
+            stdout=sink if where == "full" else subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=cwd,
+            timeout=60,
+            close_fds=True,
+            pass_fds=(),
+            preexec_fn=(lambda: os.close(1)) if where == "closed" else None,
+        )
+    if where == "full":
+        assert (result.returncode, result.stderr) == (
+            2,
+            "bpviz: error: cannot write the output: No space left on device\n",
+        )
+    else:  # nobody reads a closed stdout: the command still runs and says nothing
+        assert (result.returncode, result.stderr) == (0, "")

@@ -89,7 +89,7 @@ def test_edges_to_nodes_outside_a_pasted_scene_are_dropped(doc):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("hello", "not JSON"),
+        ("hello", "not valid JSON"),
         ("[1, 2]", "does not hold bpviz nodes"),
         ('{"format": "other", "nodes": []}', "does not hold bpviz nodes"),
         ('{"format": "bpviz-scene", "version": 9, "nodes": []}', "version 9"),

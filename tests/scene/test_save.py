@@ -29,7 +29,7 @@ def test_failed_save_keeps_old_file_and_leaves_no_temp(
     scene = load_scene(path)
     scene.train(2)
     monkeypatch.setattr(scene_files.os, "fdopen" if step == "write" else step, _boom)
-    with pytest.raises(SceneError, match=r"scene\.json: cannot save \(No space left on device\)"):
+    with pytest.raises(SceneError, match=r"^cannot write \S*scene\.json: No space left on device$"):
         scene.save()
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scene.json"]
@@ -39,7 +39,7 @@ def test_failed_dict_save_keeps_old_file(tmp_path: Path, monkeypatch: pytest.Mon
     path = write(tmp_path / "scene.json", scalar_scene())
     before = path.read_bytes()
     monkeypatch.setattr(scene_files.os, "replace", _boom)
-    with pytest.raises(SceneError, match="cannot save"):
+    with pytest.raises(SceneError, match=r"^cannot write \S*scene\.json: No space left"):
         save_scene_dict(mlp_scene(), path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["scene.json"]
@@ -56,7 +56,7 @@ def test_interrupted_save_cleans_up(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_unwritable_folder_is_a_scene_error(tmp_path: Path) -> None:
-    with pytest.raises(SceneError, match="missing/x.json: cannot save"):
+    with pytest.raises(SceneError, match=r"^cannot write \S*missing/x\.json: no folder"):
         parse_scene(scalar_scene()).save(tmp_path / "missing" / "x.json")
     with pytest.raises(SceneError, match="no file to save to"):
         parse_scene(scalar_scene()).save()
