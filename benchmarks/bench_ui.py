@@ -232,8 +232,10 @@ def neuron_scene(path: Path) -> Path:
     """An 8-8-8 tanh network on the moons data (2-D: every tile is a map over the plane)."""
     moons = json.loads((Path(__file__).resolve().parents[1] / "scenes" / "moons.json").read_text())
 
-    def node(nid: str, op: str, inputs: dict | None = None, x: float = 0, **attrs: object) -> dict:
-        return {"id": nid, "op": op, "inputs": inputs or {}, "attrs": attrs, "pos": [x, 0.0]}
+    def node(
+        nid: str, op: str, inputs: dict | None = None, x: float = 0, y: float = 0, **attrs: object
+    ) -> dict:
+        return {"id": nid, "op": op, "inputs": inputs or {}, "attrs": attrs, "pos": [x, y]}
 
     nodes = [node("x", "input")]
     prev = "x"
@@ -242,7 +244,7 @@ def neuron_scene(path: Path) -> Path:
         prev = f"h{k}"
     nodes += [
         node("score", "dense", {"x": prev}, 1040.0, units=1),
-        node("t", "target", {}, 1040.0, encoding="signs"),
+        node("t", "target", {}, 1040.0, 160.0, encoding="signs"),
         node("loss", "hinge", {"pred": "score", "target": "t"}, 1300.0),
     ]
     scene = {**moons, "name": "8-8-8", "output": "loss", "nodes": nodes}

@@ -52,6 +52,7 @@ class NeuronViews(QObject):
         self._maps: NeuronMaps | None = None
         self._dirty = False
         self._pending = False
+        self._points: tuple = (None, [])  # training points in the box, and their colours
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self._tick)
@@ -67,6 +68,7 @@ class NeuronViews(QObject):
         for item in self.weights.values():
             item.stop()
         self.panels, self.weights, self.counts, self.numbers = {}, {}, {}, {}
+        self._maps, self._points = None, (None, [])
         self._timer.stop()
         self.document = document
         for name in self._DOC_SIGNALS:
@@ -77,7 +79,7 @@ class NeuronViews(QObject):
             for signal, slot in self._controller_signals(self.controller):
                 signal.disconnect(slot)
         self.controller = controller
-        self._maps = None
+        self._maps, self._points = None, (None, [])
         if controller is not None:
             for signal, slot in self._controller_signals(controller):
                 signal.connect(slot)
@@ -114,6 +116,7 @@ class NeuronViews(QObject):
             return False
         names = self._output_names(node_id, units) if node.op == "input" else []
         panel = NeuronLayerItem(self.scene.node_items[node_id], self, units, names)
+        panel.set_points(*self._points)
         self.panels[node_id] = panel
         if node.op == "dense":
             weights = WeightsItem(self, node_id)
@@ -331,6 +334,7 @@ class NeuronViews(QObject):
         self.refreshes += 1
 
     def _set_points(self) -> None:
+        """The training points in the plane's box, for every opened panel."""
         maps = self._maps
         ds = self.controller.session.dataset
         pts, colours = None, []
@@ -339,6 +343,7 @@ class NeuronViews(QObject):
             pts = (np.asarray(ds.x_train, dtype=float) - lo) / (hi - lo)
             if ds.task in ("binary", "multiclass"):
                 colours = [QColor(class_colour(int(k))) for k in np.asarray(ds.y_train).tolist()]
+        self._points = (pts, colours)
         for panel in self.panels.values():
             panel.set_points(pts, colours)
 

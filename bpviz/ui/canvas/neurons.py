@@ -152,8 +152,9 @@ class NeuronLayerItem(QGraphicsItem):
         return self.mapToScene(QPointF(r.left(), r.center().y()))
 
     def tile_out(self, j: int) -> QPointF:
+        """Where weights leave unit j: past its numbers, so no line hides them."""
         r = self.tile_rect(j)
-        return self.mapToScene(QPointF(r.right(), r.center().y()))
+        return self.mapToScene(QPointF(r.right() + INFO - 2, r.center().y()))
 
     def stub(self, i: int, n: int) -> QPointF:
         """Input i of n, spread over the tiles' height at the left margin."""
@@ -279,8 +280,9 @@ class NeuronLayerItem(QGraphicsItem):
         head = f"{self.node_id} · {self.units} {what}"
         if self.health is not None and (summary := self.health.summary()):
             head += f" · {summary}"
+        room = self._rect.width() - (16 if self.is_input else 64)  # the chip's place
         painter.drawText(
-            QRectF(8, 0, self._rect.width() - 64, HEADER),
+            QRectF(8, 0, room, HEADER),
             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
             head,
         )
