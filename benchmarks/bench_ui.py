@@ -269,7 +269,9 @@ def _run_for(app: QApplication, ui, view, seconds: float) -> float:  # noqa: ANN
     return (len(ui.controller.history) - before) / elapsed
 
 
-def neuron_run_mode(app: QApplication, size: tuple[int, int], seconds: float = 5.0) -> dict:
+def neuron_run_mode(
+    app: QApplication, size: tuple[int, int], seconds: float = 6.0, rounds: int = 3
+) -> dict:
     """Run mode with the three hidden layers of an 8-8-8 network opened (24 tiles of 48×48):
     how often the maps refresh, and the training rate against the headless one and against
     the same window with the layers closed."""
@@ -296,18 +298,28 @@ def neuron_run_mode(app: QApplication, size: tuple[int, int], seconds: float = 5
     ui.speed_slider.setValue(ui.speed_slider.maximum())
     neurons = window.canvas.neurons
     ui.controller.forward()
-    closed_rate = _run_for(app, ui, window.view, seconds)
-    for layer in ("h1", "h2", "h3"):
+    layers = ("h1", "h2", "h3")
+    rates: dict[bool, list[float]] = {False: [], True: []}
+    refreshes, opened_time = 0, 0.0
+    for _ in range(rounds):  # closed and opened in turn: the machine's load hits both alike
+        for opened in (False, True):
+            for layer in layers:
+                neurons.expand(layer) if opened else neurons.collapse(layer)
+            window.view.fit_all()
+            app.processEvents()
+            before, start = neurons.refreshes, time.perf_counter()
+            rates[opened].append(_run_for(app, ui, window.view, seconds / rounds))
+            if opened:
+                refreshes += neurons.refreshes - before
+                opened_time += time.perf_counter() - start
+    for layer in layers:
         neurons.expand(layer)
-    window.view.fit_all()
     app.processEvents()
     tiles = sum(p.units for p in neurons.panels.values())
     side = min((im.width() for p in neurons.panels.values() for im in p.data.images), default=0)
     one = median_ms(neurons._refresh_maps, 30)[0]  # compute + colour the maps, no painting
-    before = neurons.refreshes
-    start = time.perf_counter()
-    run_rate = _run_for(app, ui, window.view, seconds)
-    refresh_rate = (neurons.refreshes - before) / (time.perf_counter() - start)
+    run_rate, closed_rate = float(np.mean(rates[True])), float(np.mean(rates[False]))
+    refresh_rate = refreshes / opened_time
     window.close()
     return {
         "tiles": tiles,
@@ -359,7 +371,10 @@ def main() -> None:
 
 def print_neurons(got: dict) -> None:
     ratio = got["run_rate"] / got["headless_rate"]
-    print(f"8-8-8 tanh network in Run mode, 5 s each, h1-h3 opened ({got['tiles']} tiles)")
+    print(
+        f"8-8-8 tanh network in Run mode, 6 s with h1-h3 opened ({got['tiles']} tiles) and 6 s "
+        "closed, in turns"
+    )
     print(
         f"  neuron maps ({got['side']}x{got['side']}): {got['refresh_rate']:.1f} refreshes/s "
         f"(target >= 10), one refresh {got['refresh_ms']:.2f} ms"
