@@ -338,9 +338,11 @@ class NeuronViews(QObject):
         maps = self._maps
         ds = self.controller.session.dataset
         pts, colours = None, []
-        if maps is not None and maps.kind == "map" and ds is not None:
+        if maps is not None and maps.kind in ("map", "curve") and ds is not None:
             lo, hi = maps.plane.lo, maps.plane.hi
             pts = (np.asarray(ds.x_train, dtype=float) - lo) / (hi - lo)
+            if maps.kind == "curve":  # along the curve's x axis, on its middle line
+                pts = np.column_stack([pts[:, 0], np.full(len(pts), 0.5)])
             if ds.task in ("binary", "multiclass"):
                 colours = [QColor(class_colour(int(k))) for k in np.asarray(ds.y_train).tolist()]
         self._points = (pts, colours)

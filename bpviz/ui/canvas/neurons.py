@@ -278,7 +278,8 @@ class NeuronLayerItem(QGraphicsItem):
     def _paint_header(self, painter: QPainter) -> None:
         painter.setFont(BOLD)
         painter.setPen(TEXT_COLOUR)
-        what = "features" if self.is_input else "neurons"
+        what = "feature" if self.is_input else "neuron"
+        what += "" if self.units == 1 else "s"
         head = f"{self.node_id} · {self.units} {what}"
         if self.health is not None and (summary := self.health.summary()):
             head += f" · {summary}"
@@ -340,6 +341,8 @@ class NeuronLayerItem(QGraphicsItem):
         elif d.kind == "curve" and d.curves is not None:
             painter.fillRect(t, QColor("#fafafa"))
             self._paint_curve(painter, t, d.curves[:, j])
+            if self.gradient_view:
+                self._paint_points(painter, t, j)
         elif d.kind == "bars" and d.bars is not None:
             painter.fillRect(t, QColor("#fafafa"))
             self._paint_bar(painter, t, *(a[j] for a in d.bars))
@@ -367,7 +370,7 @@ class NeuronLayerItem(QGraphicsItem):
                 painter.setBrush(GRAD_POSITIVE if v > 0 else GRAD_NEGATIVE)
                 painter.drawEllipse(QPointF(x, y), radius, radius)
             return
-        if self._overlay is not None:
+        if self._overlay is not None and self.data.kind == "map":
             painter.drawImage(t, self._overlay)
 
     def _paint_curve(self, painter: QPainter, t: QRectF, ys: np.ndarray) -> None:
