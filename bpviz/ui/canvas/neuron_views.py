@@ -433,7 +433,7 @@ def feature_names(session: Any) -> list[str]:
     features (x1, x2 … when the data does not name them)."""
     features = getattr(session, "features", None)
     if features:
-        return [getattr(f, "name", None) or str(f) for f in features]
+        return [getattr(f, "text", None) or str(f) for f in features]  # "x1^2"
     ds = session.dataset
     if ds is None:
         return []
