@@ -115,7 +115,7 @@ def bpviz_run(app: QApplication, size: tuple[int, int], path: Path, hub: str) ->
     app.processEvents()
     before = rss_mb()
     t0 = time.perf_counter()
-    window.open_file(path)
+    window.files.open_file(path)
     app.processEvents()
     window.view.viewport().repaint()
     load = time.perf_counter() - t0
@@ -197,7 +197,7 @@ def run_mode(app: QApplication, size: tuple[int, int], seconds: float = 5.0) -> 
     window = MainWindow(QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat), Recovery(tmp))
     window.resize(*size)
     window.show()
-    window.open_file(scene_path)
+    window.files.open_file(scene_path)
     app.processEvents()
     ui = window.training_ui
     ui.speed_slider.setValue(ui.speed_slider.maximum())
@@ -292,7 +292,7 @@ def neuron_run_mode(
     window = MainWindow(QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat), Recovery(tmp))
     window.resize(*size)
     window.show()
-    window.open_file(scene_path)
+    window.files.open_file(scene_path)
     app.processEvents()
     ui = window.training_ui
     ui.speed_slider.setValue(ui.speed_slider.maximum())

@@ -185,7 +185,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
-    loss, acc = scene.metrics()
+    loss, acc = scene.metrics()  # with the l1/l2 penalty, as the history records it
     if args.csv:
         from bpviz.scene.history_csv import write_history_csv
 

@@ -69,7 +69,7 @@ def show(obj: Any) -> Any:
 
     app = _application()
     window = new_window()
-    window.set_document(
+    window.files.show(
         Document.from_scene_dict(scene), path, base_dir=path.parent if path else None
     )
     window.show()

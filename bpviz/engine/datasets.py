@@ -38,10 +38,12 @@ _KINDS: dict[str, tuple[tuple[str, ...], float]] = {
     "csv": (("path", "target", "features", "task"), 0.0),
 }
 DATASET_KINDS: tuple[str, ...] = tuple(_KINDS)
+KIND_KEYS: dict[str, tuple[str, ...]] = {k: keys for k, (keys, _) in _KINDS.items()}
+DEFAULT_NOISE: dict[str, float] = {k: noise for k, (_, noise) in _KINDS.items() if k != "csv"}
 TASKS: tuple[str, ...] = ("binary", "multiclass", "regression")
 MAX_POINTS = 1_000_000  # a typo like n=10**9 should be an error, not a frozen window
 MAX_AUTO_CLASSES = 10
-_COMMON_KEYS = ("kind", "seed", "test_fraction")
+_COMMON_KEYS = ("kind", "seed", "test_fraction", "transforms")  # transforms: engine/transforms
 
 Spec = Mapping[str, Any]
 PathArg = str | os.PathLike[str]
@@ -442,3 +444,27 @@ def _freeze(
         a.setflags(write=False)
         arrays.append(a)
     return Dataset(task, *arrays, n_classes=n_classes, feature_names=names)
+
+
+def preview_csv(path: PathArg, rows: int = 5) -> tuple[list[str], list[list[str]]]:
+    """The header and the first `rows` data rows as text, for a file picker's preview;
+    reads no further than that. DatasetError names the file (and line) when it cannot."""
+    name = os.fspath(path)
+    try:
+        with _open_text(path, name) as fh:
+            found = _rows(csv.reader(_lines(fh, name)), name)
+            first = next(found, None)
+            if first is None:
+                raise DatasetError(f"{name}: file is empty")
+            columns = _header(first[1], name)
+            data: list[list[str]] = []
+            for _, row in found:
+                if len(data) >= rows:
+                    break
+                if not _blank(row):
+                    data.append(row)
+            return columns, data
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{name}: not a UTF-8 text file ({exc.reason})") from None
+    except OSError as exc:
+        raise DatasetError(f"{name}: cannot read file ({exc.strerror or exc})") from None

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from bpviz.engine.errors import BpvizError, NonFiniteError, trap_float_errors
+from bpviz.engine.regularize import lr_factor, schedule_problem
 
 OPTIMIZERS: tuple[str, ...] = ("sgd", "momentum", "adam")
 
@@ -32,6 +33,9 @@ class TrainingConfig:
     batch_size: int | None = None  # None: full batch
     seed: int = 0
     eval_every: int = 1  # test-set loss every n steps
+    l1: float = 0.0  # rate of the penalty Σ|w| over the weights (engine/regularize.py)
+    l2: float = 0.0  # rate of the penalty ½Σw² over the weights
+    schedule: dict[str, Any] | None = None  # learning-rate schedule, None: constant
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any] | None, where: str = "training") -> TrainingConfig:
@@ -63,6 +67,11 @@ class TrainingConfig:
         num("beta2", 0.0, 1.0)
         num("eps", 0.0, 1.0, lo_open=True)
         num("weight_decay", 0.0, 1e6)
+        num("l1", 0.0, 1e6)
+        num("l2", 0.0, 1e6)
+        problem = schedule_problem(self.schedule, f"{where}.schedule")
+        if problem:
+            raise ConfigError(problem)
         for key, low in (("seed", 0), ("eval_every", 1)):
             v = getattr(self, key)
             if isinstance(v, bool) or not isinstance(v, int) or not low <= v < 2**32:
@@ -74,6 +83,10 @@ class TrainingConfig:
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
+    def lr_at(self, step: int) -> float:
+        """The learning rate of optimizer step `step` (1 for the first), after the schedule."""
+        return self.lr * lr_factor(self.schedule, step - 1)
+
 
 class Optimizer:
     """Updates parameter arrays in place from their gradients; keeps per-parameter slots."""
@@ -81,7 +94,18 @@ class Optimizer:
     def __init__(self, config: TrainingConfig) -> None:
         self.config = config
         self.t = 0
+        self.start = 0  # the step count when this optimizer kind took over (bias correction)
         self.slots: dict[str, dict[str, dict[str, np.ndarray]]] = {}
+
+    def configure(self, config: TrainingConfig) -> None:
+        """Use new settings from the next step on. Another optimizer kind starts with empty
+        slots (a momentum buffer is not Adam's first moment), as a new PyTorch optimizer
+        would, and Adam's bias correction counts from here; the step count goes on (it
+        numbers the history and drives the schedule)."""
+        if config.optimizer != self.config.optimizer:
+            self.slots = {}
+            self.start = self.t
+        self.config = config
 
     def step(self, params: ParamTree, grads: ParamTree) -> None:
         """One update. Overflow raises NonFiniteError naming the parameter's node, leaving
@@ -100,12 +124,13 @@ class Optimizer:
     ) -> None:
         cfg = self.config
         kind = cfg.optimizer
+        lr = cfg.lr if cfg.schedule is None else cfg.lr_at(self.t)
         for name, g in grads.items():
             p = params[name]
             if cfg.weight_decay:
                 g = g + cfg.weight_decay * p
             if kind == "sgd":
-                p -= cfg.lr * g
+                p -= lr * g
                 continue
             slot = self.slots.setdefault(node_id, {}).get(name)
             if slot is None or slot["m"].shape != p.shape:
@@ -115,16 +140,17 @@ class Optimizer:
             if kind == "momentum":
                 m *= cfg.momentum
                 m += g
-                p -= cfg.lr * m
+                p -= lr * m
             else:
                 v = slot["v"]
                 m *= cfg.beta1
                 m += (1.0 - cfg.beta1) * g
                 v *= cfg.beta2
                 v += (1.0 - cfg.beta2) * g * g
-                m_hat = m / (1.0 - cfg.beta1**self.t)
-                v_hat = v / (1.0 - cfg.beta2**self.t)
-                p -= cfg.lr * m_hat / (np.sqrt(v_hat) + cfg.eps)
+                n = self.t - self.start
+                m_hat = m / (1.0 - cfg.beta1**n)
+                v_hat = v / (1.0 - cfg.beta2**n)
+                p -= lr * m_hat / (np.sqrt(v_hat) + cfg.eps)
 
     def state_dict(self, params: ParamTree | None = None) -> dict[str, Any]:
         """Step count and slots as plain data. Given the current `params`, slots that no
@@ -146,10 +172,11 @@ class Optimizer:
             }
             if kept:
                 slots[nid] = kept
-        return {"step": self.t, "slots": slots}
+        return {"step": self.t, "slots": slots} | ({"start": self.start} if self.start else {})
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         self.t = int(state.get("step", 0))
+        self.start = int(state.get("start", 0))
         self.slots = {
             nid: {
                 name: {k: np.array(a, dtype=np.float64) for k, a in slot.items()}

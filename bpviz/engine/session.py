@@ -15,6 +15,20 @@ from bpviz.engine.gradcheck import GradCheck, gradcheck
 from bpviz.engine.graph import Graph
 from bpviz.engine.optim import ParamTree, TrainingConfig
 from bpviz.engine.training import History, StepResult, Trainer
+from bpviz.engine.transforms import Features, apply_features, parse_transforms, transform_dataset
+
+
+def load_data(
+    data: Mapping[str, Any] | None, base_dir: str | os.PathLike | None = None
+) -> tuple[Dataset | None, Features, Dataset | None]:
+    """(raw dataset, parsed `data.transforms`, the dataset the input node feeds the network).
+
+    Raises DatasetError naming the key (`data.transforms[2]: ...`)."""
+    if not data:
+        return None, (), None
+    raw = make_dataset(data, base_dir)
+    features = parse_transforms(data.get("transforms"), raw.n_features)
+    return raw, features, transform_dataset(raw, features)
 
 
 class Session:
@@ -28,17 +42,42 @@ class Session:
         base_dir: str | os.PathLike | None = None,
     ) -> None:
         self.graph = graph
+        self.base_dir = base_dir
         self.data_spec = dict(data) if data else None
-        self.dataset: Dataset | None = make_dataset(data, base_dir) if data else None
+        # `dataset` is the data as a person sees it (plots, the decision-boundary plane);
+        # `network_data` is what the input node feeds the graph, after `data.transforms`.
+        self.dataset, self.features, self.network_data = load_data(data, base_dir)
         self.config = TrainingConfig.from_dict(training)
         self.executor = Executor(graph, seed=self.config.seed)
-        self.trainer = Trainer(self.executor, self.dataset, self.config)
+        self.trainer = Trainer(self.executor, self.network_data, self.config)
         self._probe: Executor | None = None  # predict's own executor
+
+    # ---- settings changed while editing ---------------------------------------------------
+    def set_data(self, data: Mapping[str, Any] | None) -> None:
+        """Train on other data from now on. Parameters, optimizer and history start afresh:
+        weights learned on other data (or another number of features) mean nothing here.
+        A spec that cannot be loaded raises DatasetError and changes nothing."""
+        loaded = load_data(data, self.base_dir)
+        self.data_spec = dict(data) if data else None
+        self.dataset, self.features, self.network_data = loaded
+        self.trainer.dataset = self.network_data
+        self.executor.set_data(None, None)
+        self.trainer.reset(self.config.seed)
+
+    def set_training(self, training: Mapping[str, Any] | None, reset: bool = False) -> None:
+        """New optimizer settings, applied from the next step; the weights, the step count and
+        (for the same optimizer) its moments are kept. `reset` also starts training afresh
+        from the new seed. A bad setting raises ConfigError and changes nothing."""
+        config = TrainingConfig.from_dict(training)
+        self.config = config
+        self.trainer.set_config(config)
+        if reset:
+            self.trainer.reset(config.seed)
 
     # ---- passes over the whole training set ---------------------------------------------
     def _use_training_set(self) -> None:
-        if self.dataset is not None:
-            self.executor.set_data(self.dataset.x_train, self.dataset.y_train)
+        if self.network_data is not None:
+            self.executor.set_data(self.network_data.x_train, self.network_data.y_train)
 
     def forward(self) -> np.ndarray:
         self._use_training_set()
@@ -46,6 +85,11 @@ class Session:
 
     def backward(self) -> None:
         self.executor.backward()
+
+    def objective(self) -> float:
+        """The training loss as the history records it: the output summed over the training
+        set, plus the weight penalty of training.l1 and l2."""
+        return float(np.sum(self.forward())) + self.trainer.penalty()
 
     def value(self, node_id: str) -> np.ndarray:
         return self.executor.value(node_id)
@@ -84,8 +128,9 @@ class Session:
         return out
 
     def model_inputs(self, x: Any) -> np.ndarray:
-        """Raw input rows (N × F, the data's own features) as the input node receives them.
-        The one place that maps raw features to model inputs, so every view agrees."""
+        """Raw input rows (N × F, the data's own features) as the input node receives them,
+        after `data.transforms`. The one place that maps raw features to model inputs, so
+        every view (decision boundary, neuron maps) agrees with training."""
         try:
             rows = np.array(x, dtype=np.float64)
         except (TypeError, ValueError):
@@ -99,7 +144,7 @@ class Session:
                 f"predict: X has {rows.shape[1]} feature(s) per row, "
                 f"the data has {self.dataset.n_features}"
             )
-        return rows
+        return apply_features(self.features, rows)
 
     def predict(
         self, x: np.ndarray, node_id: str | None = None, params: ParamTree | None = None

@@ -12,6 +12,7 @@ from bpviz.engine.datasets import Dataset
 from bpviz.engine.errors import GraphError
 from bpviz.engine.executor import Executor
 from bpviz.engine.optim import Optimizer, TrainingConfig
+from bpviz.engine.regularize import penalty, with_penalty_grads
 
 CLASSIFICATION_LOSSES = frozenset({"bce", "hinge", "cross_entropy"})
 
@@ -96,6 +97,12 @@ class Trainer:
         self._order: np.ndarray | None = None
         self._measured: tuple[int, float] | None = None  # (step, loss) of the last _measure
 
+    def set_config(self, config: TrainingConfig) -> None:
+        """New settings from the next step on; weights, step count and history stay."""
+        self.config = config
+        self.optimizer.configure(config)
+        self._measured = None  # measured under the old penalty: the next step measures anew
+
     @property
     def step_count(self) -> int:
         return self.optimizer.t
@@ -167,18 +174,31 @@ class Trainer:
             batch = self.next_batch()
             if batch is not None:
                 ex.set_data(*batch)
-            batch_loss = self._scalar(ex.forward())
+            batch_loss = self._scalar(ex.forward()) + self.penalty()
         ex.backward()
-        self.optimizer.step(ex.params, ex.param_grads)
+        self.optimizer.step(ex.params, self._update_grads())
         return self._record(self._measure(t, batch_loss))
+
+    def penalty(self) -> float:
+        """training.l1 and l2's penalty on the current weights (0 when both are off)."""
+        c = self.config
+        return penalty(self.executor.graph, self.executor.params, c.l1, c.l2)
+
+    def _update_grads(self) -> dict[str, dict[str, np.ndarray]]:
+        """The graph's parameter gradients plus the weight penalty's."""
+        ex, c = self.executor, self.config
+        return with_penalty_grads(ex.graph, ex.params, ex.param_grads, c.l1, c.l2)
 
     def apply_update(self, loss: float, acc: float | None = None) -> StepResult:
         """The optimizer step after forward and backward passes run elsewhere (the window's
         Forward, Backward and Update buttons) on the batch whose loss was `loss`; recorded
-        and measured like `step`. The executor is left holding the new parameters' values."""
+        and measured like `step`. The executor is left holding the new parameters' values.
+        `loss` is the graph's output: the weight penalty is added here, as in `step`."""
         ex = self.executor
+        loss += self.penalty()
+        grads = self._update_grads()
         t = self.optimizer.t + 1
-        self.optimizer.step(ex.params, ex.param_grads)
+        self.optimizer.step(ex.params, grads)
         return self._record(self._measure(t, loss))
 
     def _measure(self, t: int, batch_loss: float) -> StepResult:
@@ -187,7 +207,8 @@ class Trainer:
         test = self._test_metrics(t)
         ds = self.dataset
         if ds is None:
-            loss, acc = self._scalar(self.executor.forward()), self.current_accuracy()
+            loss = self._scalar(self.executor.forward()) + self.penalty()
+            acc = self.current_accuracy()
         else:
             loss, acc = self.evaluate(ds.x_train, ds.y_train)
         self._measured = (t, loss)
@@ -212,10 +233,11 @@ class Trainer:
         return r
 
     def evaluate(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
-        """Loss and accuracy of the current parameters on other data (e.g. the test set)."""
+        """Loss (with the weight penalty, like the training loss it is plotted against) and
+        accuracy of the current parameters on other data (e.g. the test set)."""
         ex = self.executor
         ex.set_data(x, y)
-        return self._scalar(ex.forward()), self.current_accuracy()
+        return self._scalar(ex.forward()) + self.penalty(), self.current_accuracy()
 
     def train(self, steps: int, on_step: Callable[[StepResult], None] | None = None) -> History:
         for i in range(steps):

@@ -19,6 +19,7 @@ from bpviz.engine.formulas import fill_attrs
 from bpviz.engine.graph import Graph, Node
 from bpviz.engine.ops import REGISTRY
 from bpviz.engine.optim import TrainingConfig
+from bpviz.engine.transforms import Features
 
 SOURCES = ("const", "input", "target", "param")
 LOSSES = ("mse", "bce", "hinge", "cross_entropy")
@@ -78,12 +79,13 @@ class Snapshot:
     output: str
     params: dict[str, dict[str, np.ndarray]]  # node id -> {"value"} or {"W", "b"}
     values: dict[str, np.ndarray]  # each node's value on the training set
-    x: np.ndarray | None  # training features and raw targets; None without data
+    x: np.ndarray | None  # raw training features and raw targets; None without data
     y: np.ndarray | None
     x_test: np.ndarray | None
     y_test: np.ndarray | None
     config: TrainingConfig
     optimizer_state: dict[str, Any]  # Optimizer.state_dict(): step count and slots
+    features: Features = ()  # data.transforms: exports apply them to the raw `x` themselves
 
     def node(self, node_id: str) -> Node:
         return self.graph.node(node_id)
@@ -119,4 +121,5 @@ def snapshot(scene: Any) -> Snapshot:
         y_test=np.array(ds.y_test) if has_test else None,
         config=session.config,
         optimizer_state=session.trainer.optimizer.state_dict(ex.params),
+        features=session.features,
     )

@@ -12,6 +12,7 @@ import numpy as np
 
 from bpviz.engine.files import write_atomic
 from bpviz.engine.ops import REGISTRY
+from bpviz.engine.transforms import source as features_source
 from bpviz.export.common import (
     SOURCES,
     ExportError,
@@ -238,6 +239,10 @@ def numpy_source(snap: Snapshot, script_name: str = "script.py") -> str:
     for nid in order:
         node = snap.node(nid)
         v = names[nid]
+        if node.op == "input" and snap.features and snap.x is not None:
+            fwd.append(f"    # {nid}: input, the raw features after the scene's transforms")
+            fwd.append(f"    v['{v}'] = features(np.array({literal(snap.x)}))")
+            continue
         if node.op in SOURCES:
             value = snap.params[nid]["value"] if node.op == "param" else snap.values[nid]
             fwd.append(f"    # {nid}: {node.op}")
@@ -267,6 +272,11 @@ def numpy_source(snap: Snapshot, script_name: str = "script.py") -> str:
         bwd[:0] = block
     out = names[snap.output]
     helpers = _helpers_for("\n".join(fwd + bwd))
+    if snap.features:
+        feature_fn = f'''def features(x):
+    """The scene's feature transforms of raw features x (N, F), as bpviz applies them."""
+    return {features_source(snap.features, "np")}'''
+        helpers = "\n\n\n".join(h for h in (helpers, feature_fn) if h)
     return f'''"""{snap.name}: exported from bpviz as plain numpy.
 
 forward() computes every node's value and backward() every node's gradient, one block per

@@ -82,7 +82,31 @@ def _param(e: _Emit) -> str:
 
 
 def _input(e: _Emit) -> str:
-    return e("Identity", INPUTS) if e.model.has_data else e.source()
+    """The features; with data.transforms, computed in the graph from the raw features."""
+    if not e.model.has_data:
+        return e.source()
+    features = e.model.snap.features
+    if not features:
+        return e("Identity", INPUTS)
+
+    def column(i: int, suffix: str) -> str:  # x[:, i:i+1], as the column op exports
+        start, end = (
+            e.const(f"{suffix}start", [i], np.int64),
+            e.const(f"{suffix}end", [i + 1], np.int64),
+        )
+        return e("Slice", INPUTS, start, end, e.const(f"{suffix}axis", [-1], np.int64))
+
+    columns = []
+    for k, f in enumerate(features):
+        a = column(f.i, f"f{k}")  # (N, 1)
+        if f.kind == "square":
+            a = e("Mul", a, a)
+        elif f.kind == "product":
+            a = e("Mul", a, column(f.j, f"f{k}b"))
+        elif f.kind in ("sin", "cos"):
+            a = e(f.kind.capitalize(), a)
+        columns.append(a)
+    return e("Concat", *columns, axis=-1)
 
 
 def _target(e: _Emit) -> str:
@@ -275,6 +299,8 @@ class _Model:
         if INPUTS in used:
             features = self.snap.x.shape[1]
             doc = f"double [N, {features}], the features, one row per example"
+            if self.snap.features:
+                doc += " (raw: the scene's transforms are applied inside the model)"
             inputs.append(make(INPUTS, double, ["N", features], doc))
         if TARGETS in used:
             doc = "double [N], the raw targets (0/1 or class labels, or numbers), one per row"

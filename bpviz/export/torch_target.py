@@ -17,6 +17,8 @@ import numpy as np
 
 from bpviz.engine.files import atomic_writer, check_writable, write_atomic
 from bpviz.engine.graph import Node
+from bpviz.engine.regularize import is_weight
+from bpviz.engine.transforms import source as features_source
 from bpviz.export.common import (
     SOURCES,
     ExportError,
@@ -40,7 +42,9 @@ set_submodule share_memory state_dict to to_empty train training type xpu zero_g
 """
 MODULE_NAMES = frozenset(_MODULE_WORDS.split())
 # names the generated forward() uses itself
-SCRIPT_NAMES = frozenset({"self", "inputs", "targets", "torch", "nn", "F", "np", "match"})
+SCRIPT_NAMES = frozenset(
+    {"self", "inputs", "targets", "torch", "nn", "F", "np", "match", "features", "penalty"}
+)
 
 ACTIVATION = {"none": "{}", "tanh": "torch.tanh({})", "sigmoid": "torch.sigmoid({})"}
 ACTIVATION["relu"] = "torch.relu({})"
@@ -134,6 +138,8 @@ class _Writer:
             encoding = node.attrs.get("encoding", "column")
             expr = "inputs" if node.op == "input" else ENCODING[encoding]
             note = "the features" if node.op == "input" else f"the targets, {encoding} encoding"
+            if node.op == "input" and self.snap.features:
+                expr, note = "features(inputs)", "the features after the scene's transforms"
         elif node.op in ("const", "input", "target"):
             value = self.snap.values[node.id]
             self.init.append(f'self.register_buffer("{v}", torch.tensor({literal(value)}))')
@@ -158,6 +164,18 @@ class _Writer:
             if x is not None and y is not None:
                 self.arrays[f"data/{split}/inputs"] = x
                 self.arrays[f"data/{split}/targets"] = np.asarray(y, dtype=np.float64)
+
+
+def _features_function(snap: Snapshot) -> str:
+    """`features(x)`: the scene's data.transforms, so Model takes the raw features."""
+    if not snap.features:
+        return ""
+    return f'''
+
+def features(x):
+    """The scene's feature transforms of raw features x (N, F), as bpviz applies them."""
+    return {features_source(snap.features, "torch")}
+'''
 
 
 MATCH = '''
@@ -193,6 +211,44 @@ def _optimizer(snap: Snapshot) -> str:
     return call if len(call) < 80 else call.replace("(", "(\n        ", 1)[:-1] + "\n    )"
 
 
+def _extras(snap: Snapshot, params: dict[str, tuple[str, bool]]) -> tuple[str, str, str]:
+    """Settings, functions and train() lines for training.l1/l2 and training.schedule, only
+    when the scene uses them (engine/regularize.py has the rules)."""
+    c = snap.config
+    start = int(snap.optimizer_state.get("start", 0))
+    settings = [f"START = {start}  # the step this optimizer took over: Adam's bias counts from it"]
+    functions, lines = [], []
+    if c.l1 or c.l2:
+        ops = {n.id: n.op for n in snap.nodes}
+        keys = [k for k in params if is_weight(ops[k.rpartition(".")[0]], k.rpartition(".")[2])]
+        settings.append(f"L1, L2 = {c.l1!r}, {c.l2!r}  # rates of l1·Σ|w| + l2·½Σw²")
+        settings.append(f"WEIGHTS = {keys!r}  # the penalised parameters: no dense bias")
+        functions.append('''
+
+def penalty(model):
+    """training.l1 and l2 over the weights, added to the loss as bpviz adds it."""
+    layout = bpviz_layout(model)
+    total = 0.0
+    for key in WEIGHTS:
+        w = layout[key]
+        total = total + L1 * w.abs().sum() + L2 * 0.5 * (w * w).sum()
+    return total
+''')
+        lines.append(" + penalty(model)")
+    if c.schedule:
+        settings.append(f"LR, SCHEDULE = {c.lr!r}, {c.schedule!r}")
+        functions.append('''
+
+def lr_factor(k):
+    """The learning rate's factor for the step after k steps (bpviz's training.schedule)."""
+    if SCHEDULE["kind"] == "step":
+        return SCHEDULE["factor"] ** (k // SCHEDULE["every"])
+    n = SCHEDULE["steps"]
+    return 0.5 * (1.0 + math.cos(math.pi * min(k, n) / n))
+''')
+    return "\n".join(settings), "".join(functions), "".join(lines)
+
+
 def torch_source(snap: Snapshot, arrays_name: str) -> tuple[str, dict[str, np.ndarray]]:
     """The script's text and the arrays for its sidecar file."""
     w = _Writer(snap)
@@ -214,6 +270,13 @@ def torch_source(snap: Snapshot, arrays_name: str) -> tuple[str, dict[str, np.nd
     c = snap.config
     step = int(snap.optimizer_state.get("step", 0))
     signature = ", ".join(["self", *w.args])
+    settings, functions, penalty_term = _extras(snap, w.params)
+    set_lr = (
+        "\n            for group in optimizer.param_groups:"
+        '\n                group["lr"] = LR * lr_factor(STEP + k)'
+        if c.schedule
+        else ""
+    )
     arg_names = f"({', '.join(map(_q, w.args))}{',' if len(w.args) == 1 else ''})"
     text = f'''"""{snap.name}: a PyTorch model exported from bpviz.
 
@@ -225,7 +288,7 @@ def torch_source(snap: Snapshot, arrays_name: str) -> tuple[str, dict[str, np.nd
 """
 
 import argparse
-from pathlib import Path
+{"import math" + chr(10) if c.schedule else ""}from pathlib import Path
 
 import numpy as np
 import torch
@@ -238,10 +301,11 @@ OPTIMIZER = {_q(c.optimizer)}
 STEP = {step}  # optimizer steps the scene has taken; training continues from here
 BATCH_SIZE = {c.batch_size!r}  # None: every step sees the whole training set
 SEED = {c.seed!r}  # seeds the minibatch order exactly as bpviz does
+{settings}
 
 # bpviz parameter -> (parameter of Model, stored transposed?): nn.Linear keeps W as (out, in)
 PARAMETERS = {params}
-{MATCH if "match(" in forward else ""}
+{MATCH if "match(" in forward else ""}{_features_function(snap)}
 
 class Model(nn.Module):
     """The graph {_q(snap.name)}: one line of forward() per node, in bpviz's order.
@@ -303,15 +367,15 @@ def make_optimizer(model):
         param = named[name]
         if OPTIMIZER == "momentum" and "m" in slot:
             optimizer.state[param] = {{"momentum_buffer": slot["m"]}}
-        elif OPTIMIZER == "adam" and STEP:  # bpviz corrects every moment's bias by its step
+        elif OPTIMIZER == "adam" and STEP - START:  # bpviz corrects each moment's bias by step
             zeros = torch.zeros_like(param)
             optimizer.state[param] = {{
-                "step": torch.tensor(float(STEP)),
+                "step": torch.tensor(float(STEP - START)),
                 "exp_avg": slot.get("m", zeros),
                 "exp_avg_sq": slot.get("v", zeros.clone()),
             }}
     return optimizer
-
+{functions}
 
 def batches(data, skip=STEP):
     """bpviz's minibatches: epoch e is the permutation np.random.default_rng((SEED, e)) draws,
@@ -336,14 +400,14 @@ def train(model, steps, optimizer=None):
     data = scene_data()
     sampler = batches(data)
     losses = []
-    for _ in range(steps):
-        loss = model(*next(sampler))
-        if optimizer is not None:  # None: the graph has no parameters to train
+    for k in range(steps):
+        loss = model(*next(sampler)){penalty_term}
+        if optimizer is not None:  # None: the graph has no parameters to train{set_lr}
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
         with torch.no_grad():
-            losses.append(model(*data).item())
+            losses.append((model(*data){penalty_term}).item())
     return losses
 
 

@@ -23,7 +23,19 @@ from bpviz.model.commands import (
     set_weight_command,
 )
 from bpviz.model.document import Document, Pos
+from bpviz.model.edits import InsertLayerAfter, SpliceNode, change_units, splice_problem
+from bpviz.model.effects import Effect
 from bpviz.model.layout import auto_layout_command, auto_layout_positions
+from bpviz.model.settings import (
+    SetData,
+    SetDataValue,
+    SetTraining,
+    SetTrainingValue,
+    data_effect,
+    training_effect,
+    training_key_effect,
+)
+from bpviz.model.templates import Template, template, templates
 
 __all__ = [
     "AddNode",
@@ -33,18 +45,33 @@ __all__ = [
     "Connect",
     "Disconnect",
     "Document",
+    "Effect",
+    "InsertLayerAfter",
     "MoveNodes",
     "PasteNodes",
     "Pos",
     "RemoveNodes",
     "ReplaceConnection",
     "SetAttr",
+    "SetData",
+    "SetDataValue",
     "SetOutput",
+    "SetTraining",
+    "SetTrainingValue",
+    "SpliceNode",
+    "Template",
     "SetParams",
     "auto_layout_command",
     "auto_layout_positions",
+    "change_units",
+    "data_effect",
     "copy_nodes",
     "duplicate_command",
     "paste_command",
+    "splice_problem",
+    "template",
+    "templates",
+    "training_effect",
+    "training_key_effect",
     "set_weight_command",
 ]

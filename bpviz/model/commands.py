@@ -17,6 +17,7 @@ import numpy as np
 
 from bpviz.engine.errors import GraphError, plural
 from bpviz.model.document import Document, Pos, as_pos
+from bpviz.model.effects import Effect
 
 __all__ = ["plural"]  # with the commands below; labels read naturally in the Edit menu
 
@@ -27,9 +28,11 @@ def _label(verb: str, ids: Sequence[str]) -> str:
 
 
 class Command:
-    """One step on the undo stack; `text` is its Edit-menu label ("Undo Add tanh")."""
+    """One step on the undo stack; `text` is its Edit-menu label ("Undo Add tanh");
+    `effect` what it does to learned state (model/effects.py), known once it has run."""
 
     text: str = ""
+    effect: Effect = Effect.REDRAW
 
     def redo(self, doc: Document) -> None:
         raise NotImplementedError
@@ -73,6 +76,10 @@ class Compound(Command):
     def __init__(self, text: str, children: Iterable[Command]) -> None:
         self.text = text
         self.children: list[Command] = list(children)
+
+    @property
+    def effect(self) -> Effect:  # type: ignore[override]
+        return Effect.strongest(c.effect for c in self.children)
 
     def redo(self, doc: Document) -> None:
         done: list[Command] = []
@@ -168,6 +175,10 @@ class _PlannedCommand(Command):
 
     _steps: Compound | None = None
 
+    @property
+    def effect(self) -> Effect:  # type: ignore[override]
+        return self._steps.effect if self._steps is not None else Effect.REDRAW
+
     def _plan(self, doc: Document) -> list[Command]:
         raise NotImplementedError
 
@@ -220,6 +231,8 @@ class MoveNodes(Command):
     otherwise the positions before `redo` are recorded.
     """
 
+    effect = Effect.NONE
+
     def __init__(
         self,
         new: Mapping[str, Pos],
@@ -267,6 +280,8 @@ class SetAttr(_StructuralCommand):
 
 
 class SetOutput(Command):
+    effect = Effect.KEEP  # another node is minimised from the next step; weights stay
+
     def __init__(self, node_id: str | None) -> None:
         self.text = "Clear output" if node_id is None else f"Set output to {node_id}"
         self.node_id = node_id
@@ -286,6 +301,8 @@ class SetParams(Command):
 
     The arrays live in the training session, not in the document, so the caller, which
     reads them there, passes the old ones in."""
+
+    effect = Effect.KEEP  # the other weights, the optimizer state and the history stay
 
     def __init__(
         self,

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -21,6 +22,8 @@ from psygnal import Signal
 from bpviz.engine.attrs import attr_problem
 from bpviz.engine.errors import GraphError
 from bpviz.engine.graph import Edge, Graph, Node
+from bpviz.engine.optim import TrainingConfig
+from bpviz.engine.session import load_data
 from bpviz.scene import codec
 
 Pos = tuple[float, float]
@@ -55,6 +58,9 @@ class Document:
     attr_changed = Signal(str, str, object)
     output_changed = Signal(object)
     state_changed = Signal(object)
+    data_changed = Signal(object)  # the new `data` dict (a copy) or None
+    training_changed = Signal(object)  # the new `training` dict (a copy) or None
+    state_restored = Signal(object)  # undo put back learned state a settings edit reset
     params_set = Signal(str, object)  # node id, {array name: new array}
     changed = Signal()
 
@@ -66,6 +72,10 @@ class Document:
         self._data: dict[str, Any] | None = None
         self._training: dict[str, Any] | None = None
         self._state: dict[str, Any] | None = None
+        # the trainer's live learned state (set by TrainingController), so an edit that
+        # resets training can keep what was learned for its undo
+        self.learned_state_provider: Callable[[], dict[str, Any] | None] | None = None
+        self.base_dir: str | None = None  # where relative data paths are read from (not saved)
 
     # ---- queries -------------------------------------------------------------------------
     @property
@@ -92,13 +102,25 @@ class Document:
 
     @property
     def data(self) -> dict[str, Any] | None:
-        """Opaque to the document: kept and written back unchanged."""
+        """The scene's `data` dict (read it; change it with `SetData`): kind, n, noise,
+        transforms… as written in the file. None: no data."""
         return self._data
 
     @property
     def training(self) -> dict[str, Any] | None:
-        """Opaque to the document: kept and written back unchanged."""
+        """The scene's `training` dict (read it; change it with `SetTraining`), only the keys
+        set; `training_config()` has every setting with its default filled in."""
         return self._training
+
+    def training_config(self) -> TrainingConfig:
+        """Every training setting, defaults included (the document's dict is checked)."""
+        return TrainingConfig.from_dict(self._training)
+
+    def learned_state(self) -> dict[str, Any] | None:
+        """What has been learned as it stands: the trainer's live state when one is attached
+        and has trained, else the state block the file brought."""
+        live = self.learned_state_provider() if self.learned_state_provider else None
+        return live if live is not None else copy.deepcopy(self._state)
 
     @property
     def state(self) -> dict[str, Any] | None:
@@ -237,6 +259,46 @@ class Document:
         self._state = state
         self.state_changed.emit(state)
         self.changed.emit()
+
+    def set_data(
+        self, data: Mapping[str, Any] | None, base_dir: str | os.PathLike | None = None
+    ) -> None:
+        """Replace the `data` dict. It is loaded first (relative CSV paths from `base_dir`),
+        so a spec that cannot be used raises DatasetError and changes nothing. Learned
+        state no longer fits other data: it is dropped (the command keeps it for undo)."""
+        new = copy.deepcopy(dict(data)) if data is not None else None
+        load_data(new, self.base_dir if base_dir is None else base_dir)
+        self._data = new
+        self.data_changed.emit(copy.deepcopy(new))
+        self._drop_state()
+        self.changed.emit()
+
+    def set_training(self, training: Mapping[str, Any] | None, keep_state: bool = True) -> None:
+        """Replace the `training` dict; a bad setting raises ConfigError and changes nothing.
+        `keep_state=False` drops the learned-state block (an edit that restarts training)."""
+        new = copy.deepcopy(dict(training)) if training is not None else None
+        TrainingConfig.from_dict(new)
+        self._training = new
+        self.training_changed.emit(copy.deepcopy(new))
+        if not keep_state:
+            self._drop_state()
+        self.changed.emit()
+
+    def restore_state(
+        self, block: dict[str, Any] | None, learned: dict[str, Any] | None = None
+    ) -> None:
+        """Undo of an edit that restarted training: the file's state `block` comes back into
+        the document, and what had been `learned` (the trainer's live state, default the
+        block) into the trainer through `state_restored`."""
+        self._state = copy.deepcopy(block)
+        self.state_changed.emit(self._state)
+        self.state_restored.emit(copy.deepcopy(block if learned is None else learned))
+        self.changed.emit()
+
+    def _drop_state(self) -> None:
+        if self._state is not None:
+            self._state = None
+            self.state_changed.emit(None)
 
     def set_params(self, node_id: str, arrays: Mapping[str, Any]) -> None:
         """Give a layer's learned arrays new values (a dragged weight; a layer's weights put

@@ -80,8 +80,8 @@ def scratch_executor(session: Session) -> Executor:
     src = session.executor
     ex = Executor(session.graph, seed=src.seed)
     ex.use_params(_copy(src.params))
-    if session.dataset is not None:
-        ex.set_data(session.dataset.x_train, session.dataset.y_train)
+    if session.network_data is not None:
+        ex.set_data(session.network_data.x_train, session.network_data.y_train)
     return ex
 
 

@@ -12,13 +12,15 @@ from typing import Any
 
 import numpy as np
 
-from bpviz.engine.datasets import Dataset, make_dataset
+from bpviz.engine.datasets import Dataset
 from bpviz.engine.errors import BpvizError, GraphError, NonFiniteError, ShapeError
 from bpviz.engine.executor import Executor
 from bpviz.engine.graph import Graph
+from bpviz.engine.session import load_data
 
 Shape = tuple[int, ...]
 PROBE_ROWS = 2
+NO_DATA = "this scene has no data: choose a dataset in the Data panel"
 
 
 class ShapeOracle:
@@ -28,8 +30,13 @@ class ShapeOracle:
         self._data_key: str | None = None
         self._dataset: Dataset | None = None
         self._shapes: dict[str, Shape] = {}
-        self._version = -1
-        self._baseline: tuple[int, str | None] = (-1, None)
+        self._version: tuple[int, str | None] = (-1, None)  # graph version, data key
+        self._baseline: tuple[tuple[int, str | None], str | None] = ((-1, None), None)
+
+    def _key(self) -> tuple[int, str]:
+        """What the shapes depend on: the graph's version and the data spec."""
+        data = json.dumps(self.document.data, sort_keys=True, default=str)
+        return self.document.graph.version, data
 
     def _probe_data(self) -> tuple[np.ndarray, np.ndarray] | None:
         spec = self.document.data
@@ -37,7 +44,7 @@ class ShapeOracle:
         if key != self._data_key:
             self._data_key = key
             try:
-                self._dataset = make_dataset(spec, self.base_dir) if spec else None
+                self._dataset = load_data(spec, self.base_dir)[2]  # after data.transforms
             except BpvizError:
                 self._dataset = None
         ds = self._dataset
@@ -61,12 +68,13 @@ class ShapeOracle:
     def shapes(self) -> dict[str, Shape]:
         """Shape of every node that can be computed now (recomputed after each edit)."""
         graph = self.document.graph
-        if graph.version != self._version:
+        key = self._key()
+        if key != self._version:
             ex, _ = self._run(graph)
             self._shapes = {
                 nid: tuple(np.shape(ex.value(nid))) for nid in graph.nodes if ex.has_value(nid)
             }
-            self._version = graph.version
+            self._version = key
         return self._shapes
 
     def connection_problem(self, src: str, dst: str, port: str) -> str | None:
@@ -88,14 +96,24 @@ class ShapeOracle:
             return None
         if self._baseline_error() == error.node_id:
             return None  # that node fails already; this connection is not to blame
+        if self._probe_data() is None and _reads_dataless_input(trial, error.node_id):
+            return NO_DATA  # the input's stand-in value is not the fault: data is missing
         return f"incompatible shapes: {error}"
 
     def _baseline_error(self) -> str | None:
-        graph = self.document.graph
-        if self._baseline[0] != graph.version:
-            _, error = self._run(graph)
-            self._baseline = (graph.version, error.node_id if error else None)
+        key = self._key()
+        if self._baseline[0] != key:
+            _, error = self._run(self.document.graph)
+            self._baseline = (key, error.node_id if error else None)
         return self._baseline[1]
+
+
+def _reads_dataless_input(graph: Graph, node_id: str) -> bool:
+    """Whether `node_id` depends on an input node that has no value of its own to offer."""
+    return any(
+        graph.nodes[n].op == "input" and graph.nodes[n].attrs.get("value") is None
+        for n in graph.ancestors(node_id)
+    )
 
 
 def _downstream(graph: Graph, node_id: str) -> set[str]:

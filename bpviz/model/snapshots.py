@@ -220,7 +220,7 @@ class SnapshotStore:
             return
         ex = Executor(live.graph, seed=live.seed)
         ex.use_params(_copy_params(snap.params))
-        dataset = getattr(session, "dataset", None)
+        dataset = getattr(session, "network_data", None)
         if dataset is not None:
             ex.set_data(dataset.x_train, dataset.y_train)
         values: Arrays = {}

@@ -22,6 +22,7 @@ from bpviz.engine.errors import BpvizError, GraphError
 from bpviz.engine.executor import BackwardStep, ForwardStep
 from bpviz.engine.session import Session
 from bpviz.engine.training import StepResult
+from bpviz.model.settings import Effect, training_effect
 
 Edge = tuple[str, str, str]
 VANISHING, EXPLODING = 1e-6, 1e3
@@ -38,10 +39,13 @@ class TrainingController:
     trained = Signal(object)  # a StepResult
     history_reset = Signal()
     failed = Signal(str, str)  # node id ("" when none), message
+    restarted = Signal(str)  # a settings edit reset the learned state: why, for the status bar
 
     def __init__(self, document: Any, base_dir: str | os.PathLike | None = None) -> None:
         self.document = document
         self.data_error: str | None = None
+        if base_dir is not None and getattr(document, "base_dir", None) is None:
+            document.base_dir = os.fspath(base_dir)  # where the data panel's CSV paths start
         try:
             self.session = Session(document.graph, document.data, document.training, base_dir)
         except BpvizError as e:  # e.g. a CSV file that moved: still let the graph be stepped
@@ -61,17 +65,33 @@ class TrainingController:
         self._order: list[str] = []
         self._loss: float | None = None
         self._graph_version = document.graph.version
+        self._training = document.training
         self._params_edited = False  # weights set by hand: worth saving before any step
         document.changed.connect(self._on_document_changed)
         document.attr_changed.connect(self._on_attr_changed)
         document.node_removed.connect(self.session.executor.forget_params)
         document.params_set.connect(self._on_params_set)
+        for signal, slot in self._settings_slots():
+            signal.connect(slot)
+        document.learned_state_provider = self.state_dict
 
     def close(self) -> None:
         self.document.changed.disconnect(self._on_document_changed)
         self.document.attr_changed.disconnect(self._on_attr_changed)
         self.document.node_removed.disconnect(self.session.executor.forget_params)
         self.document.params_set.disconnect(self._on_params_set)
+        for signal, slot in self._settings_slots():
+            signal.disconnect(slot)
+        if self.document.learned_state_provider == self.state_dict:
+            self.document.learned_state_provider = None
+
+    def _settings_slots(self) -> list[tuple[Any, Any]]:
+        d = self.document
+        return [
+            (d.data_changed, self._on_data_changed),
+            (d.training_changed, self._on_training_changed),
+            (d.state_restored, self._on_state_restored),
+        ]
 
     # ---- state ---------------------------------------------------------------------------
     @property
@@ -107,6 +127,44 @@ class TrainingController:
         if node_id in self.document.nodes and self.document.node(node_id).op in PARAM_OPS:
             # new value, shape or init: the node's parameters are drawn again from its attrs
             self.session.executor.forget_params(node_id)
+
+    def _on_data_changed(self, data: dict[str, Any] | None) -> None:
+        """Other data (or transforms): the weights describe something else; start afresh."""
+        try:
+            self.session.set_data(data)
+            self.data_error = None
+        except BpvizError as e:  # the document checked it; a CSV may have gone since
+            self.data_error = str(e)
+            self.session.set_data(None)
+        self._restart("Data changed: training starts afresh")
+
+    def _on_training_changed(self, training: dict[str, Any] | None) -> None:
+        """Settings apply from the next step; a new seed restarts training from its weights."""
+        effect = training_effect(self._training, training)
+        self._training = training
+        self.session.set_training(training, reset=effect is Effect.RESET)
+        if effect is Effect.RESET:
+            self._restart("Seed changed: training starts afresh")
+
+    def _on_state_restored(self, state: dict[str, Any] | None) -> None:
+        """Undo of a restarting edit: carry on from the weights learned before it."""
+        if state:
+            with contextlib.suppress(BpvizError, KeyError, TypeError, ValueError):
+                self.session.load_state_dict(state)
+                self._params_edited = bool(state.get("params"))  # saved again as it was
+        self._steps = None
+        self.values, self.grads, self.contributions = {}, {}, {}
+        self._set_phase("idle")
+        self.values_changed.emit()
+
+    def _restart(self, reason: str) -> None:
+        self._params_edited = False
+        self._steps = None
+        self.values, self.grads, self.contributions = {}, {}, {}
+        self._set_phase("idle")
+        self.history_reset.emit()
+        self.values_changed.emit()
+        self.restarted.emit(reason)
 
     def _on_params_set(self, node_id: str, arrays: dict[str, np.ndarray]) -> None:
         """Use a layer's arrays as set on the document (in place where the shape fits, so
@@ -305,8 +363,8 @@ class TrainingController:
 
     def _begin_forward(self) -> None:
         s = self.session
-        if s.dataset is not None:
-            s.executor.set_data(s.dataset.x_train, s.dataset.y_train)
+        if s.network_data is not None:
+            s.executor.set_data(s.network_data.x_train, s.network_data.y_train)
         self.values, self.grads, self.contributions = {}, {}, {}
         self._order = [st.node_id for st in s.executor.plan.steps]
         self._steps = s.executor.forward_steps()

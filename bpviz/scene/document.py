@@ -269,13 +269,14 @@ class Scene:
 
     def metrics(self) -> tuple[float, float | None]:
         """Loss and accuracy of the current parameters on the whole training set: the
-        figures every report of a trained scene gives (see LOSS_MEANING)."""
+        figures every report of a trained scene gives (see LOSS_MEANING). The loss carries
+        the training.l1/l2 weight penalty, as the history's does."""
         with self.running():
             out = self.forward()
             problem = scalar_problem(self.session)
             if problem:
                 raise SceneError(problem, "output")
-            return float(out), self.session.accuracy()
+            return float(out) + self.session.trainer.penalty(), self.session.accuracy()
 
     @property
     def history(self) -> History:

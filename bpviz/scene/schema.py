@@ -35,6 +35,7 @@ class OptimizerStateModel(BaseModel):
     model_config = _STRICT
 
     step: Annotated[int, Field(ge=0)] = 0
+    start: Annotated[int, Field(ge=0)] = 0  # step at which the optimizer kind last changed
     slots: dict[str, dict[str, dict[str, Tensor]]] = Field(default_factory=dict)
 
 

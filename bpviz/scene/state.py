@@ -66,7 +66,15 @@ def normal_state(state: StateModel, ops: Mapping[str, str]) -> dict[str, Any]:
                         join_place((*place, name, key)),
                     )
             slots[node_id][name] = {k: _tensor(v, (*place, name, k)) for k, v in slot.items()}
-    return {"params": params, "optimizer": {"step": opt.step, "slots": slots}}
+    optimizer: dict[str, Any] = {"step": opt.step, "slots": slots}
+    if opt.start:
+        if opt.start > opt.step:
+            raise SceneError(
+                f"expected at most step ({opt.step}), got {opt.start}",
+                join_place(("state", "optimizer", "start")),
+            )
+        optimizer["start"] = opt.start
+    return {"params": params, "optimizer": optimizer}
 
 
 def check_fits(

@@ -31,9 +31,9 @@ def run(scene: str | None = None) -> int:
 
     window = MainWindow()
     window.show()
-    restored = window.recovery.exists() and window.offer_recovery()
+    restored = window.files.recovery.exists() and window.files.offer_recovery()
     if scene is not None:
-        if not window.open_file(Path(scene)):
+        if not window.files.open_file(Path(scene)):
             return 2
     elif not restored:
         window.open_default()
@@ -71,7 +71,7 @@ def render(
         window = MainWindow(settings=settings, recovery=Recovery(Path(tmp)))
         window.resize(*size)
         window.show()
-        if not window.open_file(Path(scene)):
+        if not window.files.open_file(Path(scene)):
             raise BpvizError(f"cannot render {scene}")
         controller = window.training_ui.controller
         if steps:

@@ -169,7 +169,7 @@ def export_svg(
 
 # ---- one pass as frames ---------------------------------------------------------------------
 def one_pass(step: Callable[[], object | None], done: Callable[[], bool]) -> Callable[[], bool]:
-    """An `advance` for `record_backward_frames`: calls `step()` once per frame and stops after
+    """An `advance` for `record_pass_frames`: calls `step()` once per frame and stops after
     the step that makes `done()` true, or when `step()` returns None (nothing to do, error).
 
     For the window: ``one_pass(controller.next_step,
@@ -205,7 +205,7 @@ def fit_image(image: QImage, size: tuple[int, int], background: QColor = BACKGRO
     return out
 
 
-def record_backward_frames(
+def record_pass_frames(
     advance: Callable[[], bool],
     grab: Callable[[], QImage | QPixmap],
     directory: str | Path,

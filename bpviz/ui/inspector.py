@@ -232,7 +232,6 @@ class InspectorWidget(QWidget):
     """Shows one node. `set_document(doc, undo_stack)`, then `show_node(id | None)`;
     `set_shapes(...)` fills the read-only shapes from the engine."""
 
-    attr_committed = Signal(str, str, object)  # node id, attr name, value: after a good push
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -492,7 +491,6 @@ class InspectorWidget(QWidget):
             return
         if self._node_id == node_id and name in self.fields:
             self.fields[name].set_value(doc.node(node_id).attrs.get(name))
-        self.attr_committed.emit(node_id, name, value)
 
     # Document signals are plain callbacks (psygnal): one arriving after Qt deleted this
     # widget must be ignored, or its error would surface inside the document's mutator.

@@ -208,10 +208,6 @@ class LandscapeView(QWidget):
         if step is None or self.session is None or step == self.session.trainer.step_count:
             self.record_point()
 
-    def on_trained(self) -> None:
-        """For a window that drives a bare session: call after each training step."""
-        self.record_point()
-
     def _on_history_reset(self) -> None:
         if self.session is not None:
             self.landscape.clear_path(self.session)

@@ -3,24 +3,35 @@ nodes and controls, and moves on when the learner has done what a page asks."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
+    QGraphicsView,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QToolBar,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from bpviz.examples import examples_dir
-from bpviz.model.lessons import Lesson, LessonError, LessonProgress, lesson_paths, load_lesson
-
-if TYPE_CHECKING:
-    from bpviz.ui.main_window import MainWindow
+from bpviz.model.lessons import (
+    CONTROLS,  # the controls a page can wait for or point at: names in the action registry
+    Lesson,
+    LessonError,
+    LessonProgress,
+    lesson_paths,
+    load_lesson,
+)
+from bpviz.ui.actions import ActionRegistry
+from bpviz.ui.canvas.scene import CanvasScene
+from bpviz.ui.files import DocumentFiles
+from bpviz.ui.training_ui import TrainingUI
 
 ADVANCE_MS = 700  # a moment to see the result before the next page
 HIGHLIGHT_STYLE = (
@@ -29,15 +40,33 @@ HIGHLIGHT_STYLE = (
 
 
 class LearnPanel(QWidget):
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
+    """Opens lessons through `files`, listens to `training` and the registry's CONTROLS, and
+    points at nodes on `canvas` (centred in `view`) and at buttons on `toolbar`."""
+
+    def __init__(
+        self,
+        files: DocumentFiles,
+        training: TrainingUI,
+        canvas: CanvasScene,
+        view: QGraphicsView,
+        registry: ActionRegistry,
+        toolbar: QToolBar,
+        show_status: Callable[[str], None],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.files = files
+        self.training = training
+        self.canvas = canvas
+        self.view = view
+        self.registry = registry
+        self.toolbar = toolbar
         self.lessons: list[Lesson] = []
         for path in lesson_paths(examples_dir()):
             try:
                 self.lessons.append(load_lesson(path))
             except LessonError as e:
-                window.show_status(str(e))
+                show_status(str(e))
         self.progress: LessonProgress | None = None
         self._highlighted: QToolButton | None = None
         self._hooked: Any = None
@@ -87,7 +116,7 @@ class LearnPanel(QWidget):
     def start(self, index: int) -> None:
         lesson = self.lessons[index]
         self.chooser.setCurrentIndex(index)
-        if not self.window.open_file(lesson.scene, as_example=True):
+        if not self.files.open_file(lesson.scene, as_example=True):
             return
         self.progress = LessonProgress(lesson)
         self._hook()
@@ -117,21 +146,12 @@ class LearnPanel(QWidget):
     # ---- events from the window ------------------------------------------------------------
     def _hook(self) -> None:
         """Listen to the controls once, and to the (new) document and controller."""
-        ui = self.window.training_ui
         if self._hooked is None:
-            for name in (
-                "forward",
-                "backward",
-                "update",
-                "step",
-                "next_node",
-                "run",
-                "reset",
-                "check",
-            ):
-                act = getattr(ui, "act_next" if name == "next_node" else f"act_{name}")
-                act.triggered.connect(lambda _=False, n=name: self.notify("action", n))
-        controller, document = ui.controller, self.window.document
+            for name in CONTROLS:
+                self.registry[name].triggered.connect(
+                    lambda _=False, n=name: self.notify("action", n)
+                )
+        controller, document = self.training.controller, self.files.document
         self._hooked = controller
         controller.phase_changed.connect(lambda: self.notify("phase", controller.phase))
         controller.trained.connect(lambda r: self.notify("steps", r.step))
@@ -166,14 +186,12 @@ class LearnPanel(QWidget):
             self._highlighted.setStyleSheet("")
             self._highlighted = None
         node = target.get("node")
-        if node in self.window.canvas.node_items:
-            self.window.canvas.select([node])
-            self.window.view.centerOn(self.window.canvas.node_items[node])
+        if node in self.canvas.node_items:
+            self.canvas.select([node])
+            self.view.centerOn(self.canvas.node_items[node])
         control = target.get("control")
-        if control:
-            ui = self.window.training_ui
-            act = getattr(ui, "act_next" if control == "next_node" else f"act_{control}")
-            button = self.window.training_toolbar.widgetForAction(act)
+        if control in self.registry:
+            button = self.toolbar.widgetForAction(self.registry[control])
             if isinstance(button, QToolButton):
                 button.setStyleSheet(HIGHLIGHT_STYLE)
                 self._highlighted = button

@@ -20,7 +20,6 @@ FONT_TITLE = 12.0
 # ---- text and state colours --------------------------------------------------------------
 TEXT_COLOUR = QColor("#202124")
 MUTED_TEXT_COLOUR = QColor("#5f6368")
-ERROR_COLOUR = QColor("#c5221f")
 ERROR_HEX = "#c5221f"
 UNKNOWN_COLOUR = QColor("#9aa0a6")  # an op or category the registry does not know
 

@@ -8,22 +8,25 @@ and plots are redrawn at most ~10 and ~30 times a second, not at step rate.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
 
 from bpviz.engine.errors import plural
 from bpviz.engine.executor import BackwardStep, ForwardStep
 from bpviz.model.snapshots import SnapshotStore
 from bpviz.model.training import TrainingController
+from bpviz.ui.actions import ActionRegistry, ActionSpec
+from bpviz.ui.boundary import BoundaryView
 from bpviz.ui.canvas.numbers import format_number, magnitude, scalar_of, sign_colour
+from bpviz.ui.canvas.scene import CanvasScene
+from bpviz.ui.landscape import LandscapeView
+from bpviz.ui.plots import LossPlot
 from bpviz.ui.theme import GRAD_POSITIVE
-
-if TYPE_CHECKING:
-    from bpviz.ui.main_window import MainWindow
+from bpviz.ui.timeline import TimelineWidget
 
 TICK_MS = 8  # Run mode: one slice of training per tick
 SLICE_S = 0.006  # seconds of training per tick; the rest belongs to input and painting
@@ -48,10 +51,34 @@ PHASE_TEXT = {
 }
 
 
+@dataclass(frozen=True)
+class TrainingViews:
+    """The views that follow training: redrawn at display rate, moved by scrubbing."""
+
+    loss_plot: LossPlot
+    timeline: TimelineWidget
+    landscape: LandscapeView
+    boundary: BoundaryView
+
+
 class TrainingUI(QObject):
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
+    """Registers the training actions (forward, backward, update, step, next_node, run, reset,
+    check, animate) and keeps the canvas overlays and `views` in step with the controller."""
+
+    numbers_shown = Signal()  # the overlays show new numbers (the inspector follows)
+
+    def __init__(
+        self,
+        canvas: CanvasScene,
+        views: TrainingViews,
+        registry: ActionRegistry,
+        show_status: Callable[[str], None],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.canvas = canvas
+        self.views = views
+        self.show_status = show_status
         self.controller: TrainingController | None = None
         self.speed = 7
         self.last_error = ""
@@ -64,58 +91,41 @@ class TrainingUI(QObject):
         self.snapshots = SnapshotStore()
         self._detach_snapshots = None
         self._scrubbed = None  # the Snapshot the timeline shows, or None for the live state
-        window.timeline.set_store(self.snapshots)
-        window.timeline.scrubbed.connect(self._show_snapshot)
-        window.timeline.returned_to_latest.connect(lambda: self._show_snapshot(None))
-        window.canvas.value_dragged.connect(self.replay_passes)
-        self._overlay_dirty = False
-        self._build_actions()
+        views.timeline.set_store(self.snapshots)
+        views.timeline.scrubbed.connect(self._show_snapshot)
+        views.timeline.returned_to_latest.connect(lambda: self._show_snapshot(None))
+        canvas.value_dragged.connect(self.replay_passes)
+        registry.add_all(self._action_specs())
+        self.act_run = registry["run"]
+        self._build_speed_widget()
+        # for the status bar's permanent side: the pass and next node stay readable while
+        # other messages come and go
         self.status = QLabel()
-        # permanent: the pass and next node stay readable while other messages come and go
-        window.statusBar().addPermanentWidget(self.status)
 
     # ---- actions -------------------------------------------------------------------------
-    def _action(self, text: str, slot, shortcut: str, tip: str) -> QAction:  # noqa: ANN001
-        act = QAction(text, self.window)
-        act.setShortcut(QKeySequence(shortcut))
-        act.setStatusTip(tip)
-        act.setToolTip(f"{tip} ({shortcut})")
-        act.triggered.connect(slot)
-        self.window.addAction(act)
-        return act
+    def _action_specs(self) -> list[ActionSpec]:
+        A = ActionSpec
+        return [
+            A("forward", "&Forward", self.forward, "Ctrl+1",
+              "Run the forward pass: every node's value"),
+            A("backward", "&Backward", self.backward, "Ctrl+2",
+              "Run the backward pass: every gradient"),
+            A("update", "&Update", self.update, "Ctrl+3",
+              "One optimizer step with the current gradients"),
+            A("step", "&Step", self.step, "Ctrl+Return", "Forward, backward and update"),
+            A("next_node", "&Next Node", self.next_node, "N", "Advance the pass by one node"),
+            A("run", "&Run", self.toggle_run, "F5", "Train continuously (F5 again pauses)",
+              checkable=True),
+            A("reset", "Rese&t", self.reset, "Ctrl+Shift+R",
+              "New initial parameters; clear the history"),
+            A("check", "&Check Gradients", self.check_gradients, "Ctrl+Shift+G",
+              "Compare every gradient with finite differences"),
+            A("animate", "&Animate Passes", self.set_animations, "Ctrl+Shift+A",
+              "Animate values and gradients travelling along the wires",
+              checkable=True, checked=True),
+        ]  # fmt: skip
 
-    def _build_actions(self) -> None:
-        a = self._action
-        self.act_forward = a(
-            "&Forward", self.forward, "Ctrl+1", "Run the forward pass: every node's value"
-        )
-        self.act_backward = a(
-            "&Backward", self.backward, "Ctrl+2", "Run the backward pass: every gradient"
-        )
-        self.act_update = a(
-            "&Update", self.update, "Ctrl+3", "One optimizer step with the current gradients"
-        )
-        self.act_step = a("&Step", self.step, "Ctrl+Return", "Forward, backward and update")
-        self.act_next = a("&Next Node", self.next_node, "N", "Advance the pass by one node")
-        self.act_run = a("&Run", self.toggle_run, "F5", "Train continuously (F5 again pauses)")
-        self.act_run.setCheckable(True)
-        self.act_reset = a(
-            "Rese&t", self.reset, "Ctrl+Shift+R", "New initial parameters; clear the history"
-        )
-        self.act_check = a(
-            "&Check Gradients",
-            self.check_gradients,
-            "Ctrl+Shift+G",
-            "Compare every gradient with finite differences",
-        )
-        self.act_animate = a(
-            "&Animate Passes",
-            self.set_animations,
-            "Ctrl+Shift+A",
-            "Animate values and gradients travelling along the wires",
-        )
-        self.act_animate.setCheckable(True)
-        self.act_animate.setChecked(True)
+    def _build_speed_widget(self) -> None:
         self.speed_slider = QSlider(Qt.Orientation.Horizontal)
         self.speed_slider.setRange(1, len(RUN_RATES))
         self.speed_slider.setValue(self.speed)
@@ -127,19 +137,6 @@ class TrainingUI(QObject):
         layout.setContentsMargins(6, 0, 6, 0)
         layout.addWidget(QLabel("Speed"))
         layout.addWidget(self.speed_slider)
-
-    def actions(self) -> list[QAction]:
-        return [
-            self.act_forward,
-            self.act_backward,
-            self.act_update,
-            self.act_step,
-            self.act_next,
-            self.act_run,
-            self.act_reset,
-            self.act_check,
-            self.act_animate,
-        ]
 
     # ---- binding -------------------------------------------------------------------------
     def set_controller(self, controller: TrainingController) -> None:
@@ -154,17 +151,17 @@ class TrainingUI(QObject):
             self._detach_snapshots()
         self.snapshots.clear()
         self._detach_snapshots = self.snapshots.attach(controller)
-        self.window.timeline.go_latest()
+        self.views.timeline.go_latest()
         for signal, slot in self._connections():
             signal.connect(slot)
-        self.window.loss_plot.set_history(controller.history)
-        self.window.landscape.set_controller(controller)
-        self.window.canvas.neurons.set_controller(controller)
+        self.views.loss_plot.set_history(controller.history)
+        self.views.landscape.set_controller(controller)
+        self.canvas.neurons.set_controller(controller)
         self._bind_boundary()
         self._phase_changed()
         self.sync_overlays()
         if controller.data_error:
-            self.window.show_status(f"Data not loaded: {controller.data_error}")
+            self.show_status(f"Data not loaded: {controller.data_error}")
 
     def _connections(self) -> list:
         c = self.controller
@@ -182,7 +179,7 @@ class TrainingUI(QObject):
         """An edit while running: pause before another step uses the changed graph."""
         self._check = {}
         self._partial = {}
-        self.window.canvas.pulses.stop_all()
+        self.canvas.pulses.stop_all()
         if self.running:
             self.pause("Training paused: the graph changed")
         self._values_changed()
@@ -192,14 +189,14 @@ class TrainingUI(QObject):
         graph = c.document.graph
         out = graph.nodes.get(graph.output) if graph.output else None
         pred = out.inputs.get("pred") if out is not None else None
-        self.window.boundary.set_session(c.session, pred)
+        self.views.boundary.set_session(c.session, pred)
 
     # ---- commands ------------------------------------------------------------------------
     def _before(self) -> TrainingController | None:
         self._check = {}
         self._partial = {}
         if self._scrubbed is not None:  # acting resumes from the latest state
-            self.window.timeline.go_latest()
+            self.views.timeline.go_latest()
         return self.controller
 
     def replay_passes(self, node_id: str = "") -> None:
@@ -254,10 +251,10 @@ class TrainingUI(QObject):
         try:
             self._check = c.check_gradients()
         except Exception as e:  # noqa: BLE001 - any engine failure is reported, never raised
-            self.window.show_status(f"Gradient check failed to run: {e}")
+            self.show_status(f"Gradient check failed to run: {e}")
             return
         bad = sorted(n for n, ok in self._check.items() if not ok)
-        self.window.show_status(
+        self.show_status(
             f"Gradients disagree at: {', '.join(bad)}"
             if bad
             else f"All {plural(len(self._check), 'checked gradient')} agree with finite differences"
@@ -265,13 +262,13 @@ class TrainingUI(QObject):
         self.sync_overlays()
 
     def set_animations(self, on: bool) -> None:
-        self.window.canvas.pulses.enabled = on
+        self.canvas.pulses.enabled = on
         if not on:
-            self.window.canvas.pulses.stop_all()
+            self.canvas.pulses.stop_all()
 
     def set_speed(self, speed: int) -> None:
         self.speed = speed
-        self.window.canvas.pulses.duration_ms = ANIMATION_MS[speed - 1]
+        self.canvas.pulses.duration_ms = ANIMATION_MS[speed - 1]
 
     # ---- Run mode ------------------------------------------------------------------------
     @property
@@ -288,9 +285,9 @@ class TrainingUI(QObject):
         if self.controller is None or self.running:
             return
         if self._scrubbed is not None:
-            self.window.timeline.go_latest()
+            self.views.timeline.go_latest()
         self._check = {}
-        self.window.canvas.pulses.stop_all()
+        self.canvas.pulses.stop_all()
         self._run_started = time.perf_counter()
         self._run_steps = 0
         self._run_timer.start()
@@ -309,7 +306,7 @@ class TrainingUI(QObject):
         self.refresh_views()
         self._phase_changed()
         if reason:
-            self.window.show_status(reason)
+            self.show_status(reason)
 
     def _tick(self) -> None:
         """One slice of Run mode: either train for SLICE_S or redraw one view, never both,
@@ -334,15 +331,15 @@ class TrainingUI(QObject):
             return True  # _failed has paused and said why
         if now - self._last_plot >= PLOT_EVERY_S:
             self._last_plot = now
-            self.window.loss_plot.refresh()
-            self.window.timeline.refresh()
+            self.views.loss_plot.refresh()
+            self.views.timeline.refresh()
             self._phase_changed()
         elif now - self._last_overlay >= OVERLAY_EVERY_S:
             self._last_overlay = now
             c.refresh()
         elif now - self._last_boundary >= BOUNDARY_EVERY_S:
             self._last_boundary = now
-            self.window.boundary.refresh()
+            self.views.boundary.refresh()
         else:
             return False
         return True
@@ -352,18 +349,18 @@ class TrainingUI(QObject):
         self.sync_overlays()
 
     def _trained(self, result) -> None:  # noqa: ANN001
-        self.window.loss_plot.append(result)
+        self.views.loss_plot.append(result)
         if not self.running:
-            self.window.loss_plot.refresh()
+            self.views.loss_plot.refresh()
 
     def _history_reset(self) -> None:
-        self.window.loss_plot.set_history(self.controller.history)
+        self.views.loss_plot.set_history(self.controller.history)
 
     def _failed(self, node_id: str, message: str) -> None:
         self.last_error = message
         self.pause()
-        self.window.canvas.pulses.stop_all()
-        self.window.show_status(f"Stopped: {message}")
+        self.canvas.pulses.stop_all()
+        self.show_status(f"Stopped: {message}")
         self.sync_overlays()
 
     def _phase_changed(self) -> None:
@@ -387,7 +384,7 @@ class TrainingUI(QObject):
 
     def _mark_active(self) -> None:
         c = self.controller
-        for node_id, item in self.window.canvas.node_items.items():
+        for node_id, item in self.canvas.node_items.items():
             mark = None
             if c.phase == "error" and node_id == c.error_node:
                 mark = "error"
@@ -398,7 +395,7 @@ class TrainingUI(QObject):
             item.set_mark(mark)
 
     def _node_stepped(self, step: ForwardStep | BackwardStep) -> None:
-        canvas = self.window.canvas
+        canvas = self.canvas
         if isinstance(step, ForwardStep):
             for port, src, value in step.inputs:
                 edge = canvas.edge_items.get((src, step.node_id, port))
@@ -421,22 +418,22 @@ class TrainingUI(QObject):
     def _show_snapshot(self, snapshot) -> None:  # noqa: ANN001 - a Snapshot or None
         """Scrubbing: overlays and the loss plot show that moment; None: the live state."""
         self._scrubbed = snapshot
-        self.window.loss_plot.set_marker(None if snapshot is None else snapshot.step)
+        self.views.loss_plot.set_marker(None if snapshot is None else snapshot.step)
         params = None if snapshot is None else snapshot.params
-        self.window.landscape.show_moment(params)
-        self.window.boundary.show_moment(params)
+        self.views.landscape.show_moment(params)
+        self.views.boundary.show_moment(params)
         self.sync_overlays()
 
     def refresh_views(self) -> None:
-        self.window.timeline.refresh()
-        self.window.loss_plot.refresh()
-        self.window.boundary.refresh()
+        self.views.timeline.refresh()
+        self.views.loss_plot.refresh()
+        self.views.boundary.refresh()
         self.sync_overlays()
 
     def sync_overlays(self) -> None:
         """Put the controller's numbers on every node and wire."""
         c = self.controller
-        canvas = self.window.canvas
+        canvas = self.canvas
         if c is None:
             return
         if self._scrubbed is not None:
@@ -459,11 +456,11 @@ class TrainingUI(QObject):
             g = c.edge_grad(key)
             edge.set_gradient(g, largest, c.chain_term(key) if g is not None else None)
         self._mark_active()
-        self.window.show_numbers_in_inspector()
+        self.numbers_shown.emit()
 
     def _show_scrubbed(self, snap) -> None:  # noqa: ANN001 - a Snapshot
         """A moment from the timeline: its stored numbers, nothing live."""
-        canvas = self.window.canvas
+        canvas = self.canvas
         values, grads, edges = snap.values or {}, snap.grads or {}, snap.contributions or {}
         for node_id, item in canvas.node_items.items():
             item.set_flag(None)
@@ -475,8 +472,8 @@ class TrainingUI(QObject):
     def shutdown(self) -> None:
         """Closing: stop training and animations; nothing may fire into a dead window."""
         self._run_timer.stop()
-        self.window.canvas.neurons.set_controller(None)
-        self.window.canvas.pulses.stop_all()
+        self.canvas.neurons.set_controller(None)
+        self.canvas.pulses.stop_all()
         if self.controller is not None:
             for signal, slot in self._connections():
                 signal.disconnect(slot)
@@ -485,4 +482,4 @@ class TrainingUI(QObject):
         if self._detach_snapshots is not None:
             self._detach_snapshots()
             self._detach_snapshots = None
-        self.window.landscape.set_controller(None)
+        self.views.landscape.set_controller(None)

@@ -56,6 +56,7 @@ CHECKS = {
     "spiral": trained(1000, min_accuracy=0.93),
     "sine": trained(1000, max_loss=0.02),
     "exam": trained(300, min_accuracy=0.9),
+    "circles_features": trained(300, min_accuracy=0.97),
 }
 
 

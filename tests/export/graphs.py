@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-EXAMPLES = ("chain_rule", "neuron", "xor", "moons", "spiral", "sine", "exam")
+EXAMPLES = ("chain_rule", "neuron", "xor", "moons", "spiral", "sine", "exam", "circles_features")
 
 
 class _Builder:

@@ -69,7 +69,9 @@ def test_unsupported_op_names_node_and_op(tmp_path: Path, monkeypatch: pytest.Mo
         export_scene(scene, "numpy", tmp_path / "xor_np.py")
 
 
-@pytest.mark.parametrize("name", ["chain_rule", "neuron", "xor", "moons", "spiral", "sine", "exam"])
+@pytest.mark.parametrize(
+    "name", ["chain_rule", "neuron", "xor", "moons", "spiral", "sine", "exam", "circles_features"]
+)
 def test_example_scenes_match_bpviz(tmp_path: Path, name: str) -> None:
     scene = load_scene(SCENES / f"{name}.json")
     (script,) = export_scene(scene, "numpy", tmp_path / f"{name}_np.py")

@@ -21,7 +21,7 @@ from bpviz.export import onnx_target  # noqa: E402  (after the skips: needs noth
 from bpviz.export.onnx_target import ONNX_OPS, exported_output, write_onnx  # noqa: E402
 
 SCENES = Path(__file__).resolve().parents[2] / "scenes"
-EXAMPLES = ["chain_rule", "neuron", "xor", "moons", "spiral", "sine", "exam"]
+EXAMPLES = ["chain_rule", "neuron", "xor", "moons", "spiral", "sine", "exam", "circles_features"]
 ort.set_default_logger_severity(3)  # constant folding warns that LeakyRelu has no double kernel
 
 

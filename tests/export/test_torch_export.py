@@ -96,6 +96,20 @@ def test_training_tracks_bpviz_history(tmp_path: Path, name: str) -> None:
         {"optimizer": "momentum", "lr": 0.05, "momentum": 0.8, "weight_decay": 0.01},
         {"optimizer": "adam", "lr": 0.02, "batch_size": 24, "seed": 7, "weight_decay": 0.001},
         {"optimizer": "sgd", "lr": 0.1, "batch_size": 50, "seed": 3},
+        {"optimizer": "adam", "lr": 0.02, "l1": 0.01, "l2": 0.05},
+        {
+            "optimizer": "adam",
+            "lr": 0.05,
+            "l2": 0.01,
+            "schedule": {"kind": "step", "every": 10, "factor": 0.5},
+        },
+        {
+            "optimizer": "momentum",
+            "lr": 0.1,
+            "l1": 0.002,
+            "batch_size": 20,
+            "schedule": {"kind": "cosine", "steps": 80},
+        },
     ],
 )
 def test_training_resumes_where_bpviz_stands(tmp_path: Path, training: dict) -> None:
@@ -103,6 +117,17 @@ def test_training_resumes_where_bpviz_stands(tmp_path: Path, training: dict) -> 
     raw = load_scene(SCENES / "moons.json").to_dict() | {"training": training}
     scene = parse_scene(raw, base_dir=SCENES)
     scene.session.train(37)
+    _tracks(scene, _export(scene, tmp_path / "moons.py"))
+
+
+def test_training_resumes_after_a_change_of_optimizer(tmp_path: Path) -> None:
+    """Adam taking over from SGD at step 20 corrects its moments from there, exported too."""
+    raw = load_scene(SCENES / "moons.json").to_dict()
+    scene = parse_scene(raw | {"training": {"optimizer": "sgd", "lr": 0.1}}, base_dir=SCENES)
+    scene.session.train(20)
+    scene.session.set_training({"optimizer": "adam", "lr": 0.01, "l2": 0.01})
+    scene.session.train(17)
+    assert scene.session.state_dict()["optimizer"]["start"] == 20
     _tracks(scene, _export(scene, tmp_path / "moons.py"))
 
 

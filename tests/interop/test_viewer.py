@@ -89,11 +89,11 @@ def test_scene_dict_and_path(windows: list, monkeypatch, tmp_path: Path) -> None
     scene = to_scene(graph())
     from_dict = show(scene)
     assert shown(from_dict) == [("c1", "const"), ("mul1", "mul"), ("x", "param"), ("y", "tanh")]
-    assert from_dict.path is None
+    assert from_dict.files.path is None
     save(graph(), tmp_path / "g.json")
     from_path = show(tmp_path / "g.json")
     assert shown(from_path) == shown(from_dict)
-    assert from_path.path == tmp_path / "g.json"  # Save writes back where it came from
+    assert from_path.files.path == tmp_path / "g.json"  # Save writes back where it came from
     assert from_dict.view.items()  # something is drawn
 
 
@@ -118,4 +118,4 @@ def test_onnx_model_opens_as_a_new_scene(windows: list, monkeypatch, tmp_path: P
     w = show(tmp_path / "mlp.onnx")
     assert shown(w) == [("fc1_Gemm", "dense"), ("fc2_MatMul", "dense"), ("fc3_Gemm", "dense"),
                         ("x", "input")]
-    assert w.path is None  # Save asks where: the model file is not a scene
+    assert w.files.path is None  # Save asks where: the model file is not a scene

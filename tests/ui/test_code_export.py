@@ -45,10 +45,10 @@ def export_through_menu(qtbot, window: MainWindow, target: str) -> None:  # noqa
         bar.actionGeometry(file.menuAction()).center(),
     )
     qtbot.waitUntil(file.isVisible, timeout=2000)
-    export = window.export_menu
+    export = window.export_menu.menu
     _click_menu_item(qtbot, file, export.menuAction())
     qtbot.waitUntil(export.isVisible, timeout=2000)
-    _click_menu_item(qtbot, export, window.exports.act_code[target])
+    _click_menu_item(qtbot, export, window.registry[f"export_{target}"])
     qtbot.waitUntil(lambda: not file.isVisible(), timeout=2000)  # the click closed the menus
 
 
@@ -62,7 +62,7 @@ def _import(path: Path) -> ModuleType:
 
 def _current_loss(window: MainWindow) -> float:
     """The loss the window shows for its current weights (a fresh forward pass)."""
-    window.training_ui.act_forward.trigger()
+    window.registry["forward"].trigger()
     out = window.document.graph.output
     return float(window.training_ui.controller.value(out))
 
@@ -75,7 +75,7 @@ def test_numpy_export_runs_the_trained_weights(
     open_scene(window, "xor", tmp_path)
     initial = _current_loss(window)
     for _ in range(5):
-        window.training_ui.act_step.trigger()
+        window.registry["step"].trigger()
     trained = _current_loss(window)
     assert trained != pytest.approx(initial, abs=1e-6)  # training moved the weights
     before = window.document.to_scene_dict()
@@ -90,7 +90,7 @@ def test_numpy_export_runs_the_trained_weights(
     module = _import(out)
     values = module.forward()
     assert float(values[module.OUTPUT]) == pytest.approx(trained, rel=0, abs=1e-12)
-    assert window.document.to_scene_dict() == before and not window.is_modified()
+    assert window.document.to_scene_dict() == before and not window.files.is_modified()
 
 
 def test_export_during_run_pauses_and_exports_the_paused_weights(
@@ -100,11 +100,11 @@ def test_export_during_run_pauses_and_exports_the_paused_weights(
 ) -> None:
     open_scene(window, "xor", tmp_path)
     ui = window.training_ui
-    ui.act_run.trigger()
+    window.registry["run"].trigger()
     qtbot.waitUntil(lambda: len(ui.controller.history) >= 20, timeout=10000)
     out = tmp_path / "running.py"
     window.dialogs.next_export_path = out
-    window.exports.act_code["numpy"].trigger()
+    window.registry["export_numpy"].trigger()
     assert not ui.running
     params = ui.controller.session.executor.params
     learned = {k: a.copy() for k, a in params["hidden"].items()}
@@ -123,7 +123,7 @@ def test_a_graph_that_cannot_be_exported_shows_why_and_writes_nothing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     open_scene(window, "xor", tmp_path)
-    window.training_ui.act_step.trigger()
+    window.registry["step"].trigger()
     before = window.document.to_scene_dict()
     monkeypatch.delitem(numpy_target.NUMPY_OPS, "bce")  # the loss node's op
     out_dir = tmp_path / "out"
@@ -136,7 +136,7 @@ def test_a_graph_that_cannot_be_exported_shows_why_and_writes_nothing(
     assert title == "Could not export"
     assert "'loss'" in message and "'bce'" in message and "Traceback" not in message
     assert list(out_dir.iterdir()) == []
-    assert window.document.to_scene_dict() == before and not window.is_modified()
+    assert window.document.to_scene_dict() == before and not window.files.is_modified()
     assert "Exported" not in window.statusBar().currentMessage()
 
 
@@ -151,15 +151,15 @@ def test_cancelling_the_file_dialog_does_nothing(
     export_through_menu(qtbot, window, "numpy")
     assert window.dialogs.errors == []
     assert not [p for p in tmp_path.rglob("*") if p.suffix in {".py", ".npz", ".onnx"}]
-    assert window.document.to_scene_dict() == before and not window.is_modified()
+    assert window.document.to_scene_dict() == before and not window.files.is_modified()
     assert "Exported" not in window.statusBar().currentMessage()
 
 
 @pytest.mark.parametrize("name", list(TARGETS))
 def test_every_target_has_an_item_in_the_export_menu(window: MainWindow, name: str) -> None:
     target = TARGETS[name]
-    actions = window.export_menu.actions()
-    act = window.exports.act_code[name]
+    actions = window.export_menu.menu.actions()
+    act = window.registry[f"export_{name}"]
     assert act in actions
     assert any(a.isSeparator() for a in actions[: actions.index(act)])  # set apart from images
     assert act.text() == f"{menu_label(target.label)}…"

@@ -23,7 +23,7 @@ from bpviz.ui.exports import (
     export_png,
     export_svg,
     one_pass,
-    record_backward_frames,
+    record_pass_frames,
     render_scene,
 )
 from bpviz.ui.undo import UndoStack
@@ -138,7 +138,7 @@ def test_frames_one_per_advance_each_of_the_given_size(qtbot, canvas, tmp_path) 
         remaining[0] -= 1
         return remaining[0] >= 0
 
-    frames = record_backward_frames(advance, view.grab, tmp_path / "frames", size=(320, 180))
+    frames = record_pass_frames(advance, view.grab, tmp_path / "frames", size=(320, 180))
     assert [f.name for f in frames] == [f"frame_{i:03d}.png" for i in range(5)]
     for frame in frames:
         image = QImage(str(frame))
@@ -154,7 +154,7 @@ def test_frames_default_to_the_grab_size(qtbot, tmp_path) -> None:  # noqa: ANN0
     qtbot.addWidget(label)
     label.resize(90, 40)
     calls = iter([True, True, False, True])
-    frames = record_backward_frames(lambda: next(calls), label.grab, tmp_path)
+    frames = record_pass_frames(lambda: next(calls), label.grab, tmp_path)
     assert len(frames) == 2  # stops at the first False
     assert QImage(str(frames[1])).size() == label.grab().size()
 

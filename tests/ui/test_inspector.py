@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import shiboken6
 from PySide6.QtCore import Qt
@@ -13,6 +15,9 @@ from bpviz.model.commands import RemoveNodes
 from bpviz.model.document import Document
 from bpviz.ui.inspector import AttrField, InspectorWidget, format_shape, parse_value
 from bpviz.ui.undo import UndoStack
+from tests.ui.conftest import attr_editor as _editor
+from tests.ui.conftest import colours_in, grab_to
+from tests.ui.conftest import retype as _retype
 
 
 @pytest.fixture
@@ -29,19 +34,6 @@ def inspector(qtbot: QtBot, document: Document, stack: UndoStack) -> InspectorWi
     widget.show()
     qtbot.waitExposed(widget)
     return widget
-
-
-def _retype(qtbot: QtBot, widget: QLineEdit | QSpinBox, text: str) -> None:
-    """Select everything, type `text`, press Enter: as a person edits a field."""
-    qtbot.keyClick(widget, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
-    qtbot.keyClick(widget, Qt.Key.Key_Delete)
-    if text:
-        qtbot.keyClicks(widget, text)
-    qtbot.keyClick(widget, Qt.Key.Key_Return)
-
-
-def _editor(inspector: InspectorWidget, name: str):  # noqa: ANN202
-    return inspector.fields[name].editor
 
 
 def test_shows_the_node(inspector: InspectorWidget) -> None:
@@ -234,14 +226,20 @@ def test_without_an_undo_stack_fields_are_read_only(qtbot: QtBot, document: Docu
     assert not widget.fields["units"].isEnabled()
 
 
-def test_render(qtbot: QtBot, inspector: InspectorWidget) -> None:
+def test_render(qtbot: QtBot, inspector: InspectorWidget, tmp_path: Path) -> None:
     inspector.show_node("d1")
     inspector.set_shapes({"x": (2, 2)}, (2, 4))
     _retype(qtbot, _editor(inspector, "init"), "bogus")
-    assert inspector.grab().save("/tmp/inspector.png")
+    image = grab_to(inspector, tmp_path / "inspector.png")
+    assert (image.width(), image.height()) == (300, 520)
+    # the refused value is framed and explained in the error red; the op's title bar is
+    # in its category colour (layers)
+    assert {"#c5221f", "#b07aa1"} <= colours_in(image)
     inspector.show_node("p1")
     qtbot.wait(1)  # new rows are shown by a queued call, as in the running app
-    assert inspector.grab().save("/tmp/inspector_param.png")
+    image = grab_to(inspector, tmp_path / "inspector_param.png")
+    assert (image.width(), image.height()) == (300, 520)
+    assert "#c5221f" not in colours_in(image) and "#f28e2b" in colours_in(image)
 
 
 def test_a_deleted_inspector_ignores_document_signals(qtbot: QtBot, document: Document) -> None:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QToolButton
 
 from bpviz.examples import examples_dir
-from bpviz.model.commands import SetAttr
 from bpviz.model.lessons import LessonError, lesson_paths, load_lesson
 from bpviz.ui.main_window import MainWindow
+from tests.ui.conftest import attr_editor, retype
 
 LESSONS = lesson_paths(examples_dir())
 
@@ -22,43 +24,74 @@ def test_there_are_at_least_six_lessons_and_all_load() -> None:
         assert lesson.pages and lesson.scene.is_file()
 
 
-def do_request(window: MainWindow, wait: dict) -> None:
-    ui = window.training_ui
+# what each page points at, written out by hand: ("node", id) selects and centres a node,
+# ("control", name) lights up that toolbar button
+HIGHLIGHTS = {
+    "01_fitting_a_line.lesson": [("node", "loss"), ("control", "forward"), ("node", "w"),
+                                 ("control", "backward"), ("control", "step"), ("control", "run")],
+    "02_chain_rule.lesson": [("node", "L"), ("control", "next_node"), ("control", "next_node"),
+                             ("node", "a")],
+    "03_fan_out.lesson": [("node", "x"), ("control", "next_node"), ("node", "x")],
+    "04_neuron.lesson": [("node", "o"), ("control", "backward"), ("node", "o")],
+    "05_xor.lesson": [("node", "logit"), ("control", "run"), ("control", "reset")],
+    "06_vanishing.lesson": [("node", "w"), ("control", "backward"), ("node", "s1")],
+}  # fmt: skip
+
+
+def lit_controls(window: MainWindow) -> list[str]:
+    """The actions whose toolbar button is lit up."""
+    lit = []
+    for name in window.registry.names():
+        button = window.training_toolbar.widgetForAction(window.registry[name])
+        if isinstance(button, QToolButton) and button.styleSheet():
+            lit.append(name)
+    return lit
+
+
+def do_request(window: MainWindow, wait: dict, qtbot) -> None:  # noqa: ANN001
+    ui, registry = window.training_ui, window.registry
     if "action" in wait:
-        act = ui.act_next if wait["action"] == "next_node" else getattr(ui, f"act_{wait['action']}")
-        act.trigger()
+        registry[wait["action"]].trigger()
         if wait["action"] == "run":
-            ui.act_run.trigger()  # pause again
+            registry["run"].trigger()  # pause again
     elif "phase" in wait:
         for _ in range(100):
             if ui.controller.phase == wait["phase"]:
                 break
-            ui.act_next.trigger()
+            registry["next_node"].trigger()
     elif "attr" in wait:
         node, name = wait["attr"]
-        window.undo.push(SetAttr(node, name, 1.0))
+        window.canvas.select([node])
+        retype(qtbot, attr_editor(window.inspector, name), "1.0")
+        assert window.document.node(node).attrs[name] == 1.0
     elif "steps" in wait:
         for _ in range(wait["steps"]):
-            ui.act_step.trigger()
+            registry["step"].trigger()
 
 
 @pytest.mark.parametrize("index", range(len(LESSONS)), ids=[p.stem for p in LESSONS])
 def test_walk_every_lesson(window: MainWindow, qtbot, index: int) -> None:  # noqa: ANN001
     panel = window.learn
-    window.act_lessons.trigger()
+    window.registry["lessons"].trigger()
     assert window.learn_dock.isVisible()
     panel.start(index)
     progress = panel.progress
-    assert window.document.name == progress.lesson.title.split(". ", 1)[-1] or len(
-        window.document.nodes
-    )
+    scene = json.loads(progress.lesson.scene.read_text())
+    assert sorted(window.document.nodes) == sorted(n["id"] for n in scene["nodes"])
     pages = progress.lesson.pages
+    expected = HIGHLIGHTS[LESSONS[index].stem]
+    assert len(pages) == len(expected)
     for i, page in enumerate(pages):
         assert progress.index == i
         assert panel.text.text() == page.text
+        kind, name = expected[i]
+        # a node page selects exactly that node; a page lights up its control and no other
+        if kind == "node":
+            assert window.canvas.selected_ids() == [name], f"page {i}"
+        assert lit_controls(window) == ([name] if kind == "control" else []), f"page {i}"
         if page.wait_for:
             assert "Your turn" in panel.request.text()
-            do_request(window, page.wait_for)
+            do_request(window, page.wait_for, qtbot)
             assert progress.done, f"page {i}: {page.wait_for} was not recognised"
             if i < len(pages) - 1:
                 qtbot.waitUntil(lambda i=i: progress.index == i + 1, timeout=3000)

@@ -14,59 +14,9 @@ from PySide6.QtWidgets import QApplication
 from bpviz.examples import example_paths
 from bpviz.ui.main_window import MainWindow
 from bpviz.ui.recovery import Recovery
+from tests.ui.conftest import FakeDialogs, make_window
 
 SCENES = Path(__file__).resolve().parents[2] / "scenes"
-
-
-class FakeDialogs:
-    """Answers the window's questions without modal dialogs, and records them."""
-
-    def __init__(self) -> None:
-        self.errors: list[tuple[str, str]] = []
-        self.asked: list[str] = []
-        self.save_answer = "discard"
-        self.restore_answer = True
-        self.next_save_path: Path | None = None
-        self.next_open_path: Path | None = None
-        self.next_export_path: Path | None = None
-        self.next_directory: Path | None = None
-
-    def open_path(self, start: str = "") -> Path | None:
-        return self.next_open_path
-
-    def save_path(self, start: str = "") -> Path | None:
-        return self.next_save_path
-
-    def export_path(self, title: str, start: str, filter_: str) -> Path | None:
-        return self.next_export_path
-
-    def directory(self, title: str) -> Path | None:
-        return self.next_directory
-
-    def ask_save_changes(self, name: str) -> str:
-        self.asked.append(name)
-        return self.save_answer
-
-    def ask_restore(self, saved_at: str) -> bool:
-        self.asked.append("restore")
-        return self.restore_answer
-
-    def error(self, title: str, message: str) -> None:
-        self.errors.append((title, message))
-
-    def info(self, title: str, message: str) -> None:
-        pass
-
-
-def make_window(qtbot, tmp_path: Path) -> MainWindow:  # noqa: ANN001
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings=settings, recovery=Recovery(tmp_path / "recovery"))
-    window.dialogs = FakeDialogs()
-    qtbot.addWidget(window)
-    window.resize(1200, 800)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
 
 
 @pytest.fixture
@@ -81,13 +31,13 @@ def test_first_launch_shows_the_default_example(window: MainWindow) -> None:
     assert "o" in window.document.nodes and len(window.canvas.node_items) == len(
         window.document.nodes
     )
-    assert not window.is_modified()
+    assert not window.files.is_modified()
 
 
 def test_examples_menu_lists_every_scene(window: MainWindow) -> None:
-    names = [a.statusTip() for a in window.examples_menu.actions()]
+    names = [a.statusTip() for a in window.files.examples_menu.actions()]
     assert names == [str(p) for p in example_paths()]
-    window.examples_menu.actions()[0].trigger()
+    window.files.examples_menu.actions()[0].trigger()
     assert len(window.document.nodes) > 0
 
 
@@ -97,26 +47,26 @@ def test_save_then_open_in_a_new_window_gives_the_same_document(
     qtbot,
     tmp_path: Path,  # noqa: ANN001
 ) -> None:
-    assert window.open_file(xor_file)
+    assert window.files.open_file(xor_file)
     window.canvas.select(["hidden"])
-    window.delete_selected()
-    assert window.is_modified() and window.windowTitle().startswith("xor.json[*]")
+    window.edits.delete_selected()
+    assert window.files.is_modified() and window.windowTitle().startswith("xor.json[*]")
     out = tmp_path / "out" / "saved.json"
     out.parent.mkdir()
     window.dialogs.next_save_path = out
-    assert window.save_as()
-    assert not window.is_modified()
+    assert window.files.save_as()
+    assert not window.files.is_modified()
     saved = window.document.to_scene_dict()
     other = make_window(qtbot, tmp_path / "second")
-    assert other.open_file(out)
+    assert other.files.open_file(out)
     assert other.document.to_scene_dict() == saved
-    assert str(out.resolve()) in window.recent_files()
+    assert str(out.resolve()) in window.files.recent_files()
 
 
 def test_corrupt_file_shows_the_error_and_keeps_the_document(
     window: MainWindow, xor_file: Path, tmp_path: Path
 ) -> None:
-    window.open_file(xor_file)
+    window.files.open_file(xor_file)
     before = window.document.to_scene_dict()
     bad = tmp_path / "bad.json"
     scene = {
@@ -126,29 +76,29 @@ def test_corrupt_file_shows_the_error_and_keeps_the_document(
         "nodes": [{"id": "y", "op": "nope"}],
     }
     bad.write_text(json.dumps(scene))
-    assert not window.open_file(bad)
+    assert not window.files.open_file(bad)
     assert window.dialogs.errors and "nodes[0].op" in window.dialogs.errors[0][1]
     assert window.document.to_scene_dict() == before
-    assert window.path == xor_file
+    assert window.files.path == xor_file
 
 
 def test_unsaved_changes_are_asked_about(window: MainWindow, xor_file: Path) -> None:
-    window.open_file(xor_file)
-    window.select_all()
-    window.delete_selected()
+    window.files.open_file(xor_file)
+    window.edits.select_all()
+    window.edits.delete_selected()
     window.dialogs.save_answer = "cancel"
-    window.new_file()
+    window.files.new_file()
     assert window.dialogs.asked == ["xor.json"]
-    assert len(window.document.nodes) == 0 and window.path == xor_file
+    assert len(window.document.nodes) == 0 and window.files.path == xor_file
     window.dialogs.save_answer = "discard"
-    window.new_file()
-    assert window.path is None and not window.is_modified()
+    window.files.new_file()
+    assert window.files.path is None and not window.files.is_modified()
 
 
 def test_close_with_changes_can_be_cancelled(window: MainWindow, xor_file: Path) -> None:
-    window.open_file(xor_file)
-    window.select_all()
-    window.delete_selected()
+    window.files.open_file(xor_file)
+    window.edits.select_all()
+    window.edits.delete_selected()
     window.dialogs.save_answer = "cancel"
     assert not window.close()
     assert window.isVisible()
@@ -157,55 +107,55 @@ def test_close_with_changes_can_be_cancelled(window: MainWindow, xor_file: Path)
 def test_recovery_is_offered_after_a_crash(
     window: MainWindow, xor_file: Path, qtbot, tmp_path: Path
 ) -> None:  # noqa: ANN001
-    window.open_file(xor_file)
+    window.files.open_file(xor_file)
     window.canvas.select(["t"])
-    window.delete_selected()
+    window.edits.delete_selected()
     edited = window.document.to_scene_dict()
-    window.autosave()
-    assert window.recovery.exists()
+    window.files.autosave()
+    assert window.files.recovery.exists()
     # simulated crash: the window is gone without closeEvent; a new one starts
     second = MainWindow(
         settings=QSettings(str(tmp_path / "s2.ini"), QSettings.Format.IniFormat),
         recovery=Recovery(tmp_path / "recovery"),
+        dialogs=FakeDialogs(),
     )
-    second.dialogs = FakeDialogs()
     qtbot.addWidget(second)
-    assert second.offer_recovery()
+    assert second.files.offer_recovery()
     assert second.dialogs.asked == ["restore"]
     assert second.document.to_scene_dict() == edited
-    assert second.is_modified() and second.path == xor_file
+    assert second.files.is_modified() and second.files.path == xor_file
     second.undo.qstack.setClean()
 
 
 def test_clean_close_removes_the_recovery_copy(window: MainWindow, xor_file: Path) -> None:
-    window.open_file(xor_file)
-    window.select_all()
-    window.delete_selected()
-    window.autosave()
+    window.files.open_file(xor_file)
+    window.edits.select_all()
+    window.edits.delete_selected()
+    window.files.autosave()
     window.dialogs.save_answer = "discard"
     assert window.close()
-    assert not window.recovery.exists()
+    assert not window.files.recovery.exists()
 
 
 def test_delete_key_and_undo(window: MainWindow, xor_file: Path, qtbot) -> None:  # noqa: ANN001
-    window.open_file(xor_file)
+    window.files.open_file(xor_file)
     before = window.document.to_scene_dict()
     window.canvas.select(["logit"])
     window.view.setFocus()
     qtbot.keyClick(window.view, Qt.Key.Key_Delete)
     assert "logit" not in window.document.nodes
-    assert window.act_undo.text() == "&Undo Delete logit"
+    assert window.registry["undo"].text() == "&Undo Delete logit"
     qtbot.keyClick(window.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert window.document.to_scene_dict() == before
 
 
 def test_copy_paste_through_the_clipboard_and_undo(window: MainWindow, xor_file: Path) -> None:
-    window.open_file(xor_file)
+    window.files.open_file(xor_file)
     before = window.document.to_scene_dict()
     window.canvas.select(["hidden", "logit"])
-    window.act_copy.trigger()
+    window.registry["copy"].trigger()
     assert json.loads(QGuiApplication.clipboard().text())["nodes"]
-    window.act_paste.trigger()
+    window.registry["paste"].trigger()
     new = window.canvas.selected_ids()
     assert len(new) == 2 and set(new).isdisjoint({"hidden", "logit"})
     assert window.document.node(new[1]).inputs == {"x": new[0]}
@@ -214,26 +164,26 @@ def test_copy_paste_through_the_clipboard_and_undo(window: MainWindow, xor_file:
 
 
 def test_paste_of_plain_text_is_refused_politely(window: MainWindow, xor_file: Path) -> None:
-    window.open_file(xor_file)
+    window.files.open_file(xor_file)
     QGuiApplication.clipboard().setText("hello")
-    window.act_paste.trigger()
+    window.registry["paste"].trigger()
     assert "Nothing to paste" in window.statusBar().currentMessage()
-    assert not window.is_modified()
+    assert not window.files.is_modified()
 
 
 def test_duplicate_and_cut(window: MainWindow, xor_file: Path) -> None:
-    window.open_file(xor_file)
+    window.files.open_file(xor_file)
     window.canvas.select(["t"])
-    window.act_duplicate.trigger()
+    window.registry["duplicate"].trigger()
     assert len(window.document.nodes) == 6
-    window.act_cut.trigger()
+    window.registry["cut"].trigger()
     assert len(window.document.nodes) == 5
 
 
 def test_auto_layout_is_one_undoable_step(window: MainWindow, xor_file: Path) -> None:
-    window.open_file(xor_file)
+    window.files.open_file(xor_file)
     before = window.document.to_scene_dict()
-    window.act_layout.trigger()
+    window.registry["layout"].trigger()
     for e in window.document.edges():
         assert window.document.pos(e.src)[0] < window.document.pos(e.dst)[0]
     assert window.undo.qstack.count() == 1
@@ -262,14 +212,14 @@ def test_palette_entry_dropped_on_the_canvas_adds_a_node(window: MainWindow) -> 
 def test_tab_opens_search_and_enter_adds_the_node(window: MainWindow, qtbot) -> None:  # noqa: ANN001
     window.view.setFocus()
     qtbot.keyClick(window.view, Qt.Key.Key_Tab)
-    assert window.search.isVisible()
-    qtbot.keyClicks(window.search.edit, "sigm")
-    qtbot.keyClick(window.search.edit, Qt.Key.Key_Return)
+    assert window.edits.search.isVisible()
+    qtbot.keyClicks(window.edits.search.edit, "sigm")
+    qtbot.keyClick(window.edits.search.edit, Qt.Key.Key_Return)
     assert "sigmoid1" in window.document.nodes
 
 
 def test_inspector_follows_selection_and_edits_attrs(window: MainWindow, xor_file: Path) -> None:
-    window.open_file(xor_file)
+    window.files.open_file(xor_file)
     window.canvas.select(["hidden"])
     assert window.inspector.node_id == "hidden"
     window.canvas.select(["hidden", "logit"])
@@ -290,17 +240,17 @@ def test_dropping_a_scene_file_on_the_window_opens_it(window: MainWindow, xor_fi
     pos = window.rect().center()
     QApplication.sendEvent(window, QDragEnterEvent(pos, *args))
     QApplication.sendEvent(window, QDropEvent(QPointF(pos), *args))
-    assert window.path == xor_file
+    assert window.files.path == xor_file
 
 
 def test_geometry_and_recent_files_persist(
     window: MainWindow, xor_file: Path, qtbot, tmp_path: Path
 ) -> None:  # noqa: ANN001
-    window.open_file(xor_file)
+    window.files.open_file(xor_file)
     window.resize(760, 560)  # the offscreen screen is 800x600: stay inside it
     qtbot.wait(20)  # let the layout settle: docks may ask for a little more room
     size = window.size()
-    window.act_snap.setChecked(True)
+    window.registry["snap"].setChecked(True)
     window.close()
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     again = MainWindow(settings=settings, recovery=Recovery(tmp_path / "recovery"))
@@ -310,5 +260,5 @@ def test_geometry_and_recent_files_persist(
     # the width comes back exactly; the height at least (at 760 px the toolbars may wrap
     # into two rows, which the restored layout needs room for)
     assert again.width() == size.width() and again.height() >= size.height()
-    assert again.act_snap.isChecked() and again.canvas.snap
-    assert [a.text() for a in again.recent_menu.actions()] == ["xor.json"]
+    assert again.registry["snap"].isChecked() and again.canvas.snap
+    assert [a.text() for a in again.files.recent_menu.actions()] == ["xor.json"]

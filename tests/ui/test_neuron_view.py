@@ -14,6 +14,8 @@ from PySide6.QtWidgets import QApplication, QMenu
 
 from bpviz.ui.theme import GRAD_NEGATIVE, GRAD_POSITIVE
 
+SCENES = Path(__file__).resolve().parents[2] / "scenes"
+
 
 def scene_dict(activation: str = "relu") -> dict:
     def node(nid, op, inputs=None, pos=(0, 0), **attrs):  # noqa: ANN001, ANN202
@@ -39,7 +41,7 @@ def scene_dict(activation: str = "relu") -> dict:
 def opened(window, tmp_path: Path):  # noqa: ANN001, ANN201
     path = tmp_path / "net.json"
     path.write_text(json.dumps(scene_dict()))
-    assert window.open_file(path)
+    assert window.files.open_file(path)
     c = window.training_ui.controller
     assert c.backward()
     return window
@@ -309,3 +311,18 @@ def test_expand_to_scalar_ops_from_the_menu_is_one_undo_step(qtbot, opened) -> N
     assert opened.document.to_scene_dict() == before
     assert c.forward()
     np.testing.assert_array_equal(c.session.executor.params["h"]["W"], W)
+
+
+def test_input_features_are_named_by_their_transforms(qtbot, window) -> None:  # noqa: ANN001
+    assert window.files.open_file(SCENES / "circles_features.json")
+    assert window.training_ui.controller.forward()
+    vp = window.view.viewport()
+    qtbot.mouseDClick(vp, Qt.MouseButton.LeftButton, pos=header(window, "x"))
+    features = window.canvas.neurons.panels["x"]
+    assert features.input_names == ["x1^2", "x2^2"]
+    qtbot.mouseDClick(vp, Qt.MouseButton.LeftButton, pos=header(window, "score"))
+    assert window.canvas.neurons.panels["score"].input_names == ["x1^2", "x2^2"]
+    # x1^2 over the plane: 0 in the middle column, largest at the left and right edges
+    image = features.data.images[0]
+    middle, edge = QColor(image.pixel(24, 24)), QColor(image.pixel(0, 24))
+    assert middle.red() > 245 and middle.blue() > 245 and edge.blue() < 120

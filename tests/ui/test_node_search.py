@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
@@ -11,6 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from bpviz.engine.ops import REGISTRY
 from bpviz.ui.node_search import NodeSearchPopup
+from tests.ui.conftest import colours_in, grab_to
 
 
 @pytest.fixture
@@ -87,6 +89,13 @@ def test_reopening_starts_fresh(qtbot: QtBot, popup: NodeSearchPopup) -> None:
     assert popup.edit.text() == "" and len(popup.visible_ops()) == len(REGISTRY)
 
 
-def test_render(qtbot: QtBot, popup: NodeSearchPopup) -> None:
-    qtbot.keyClicks(popup.edit, "s")
-    assert popup.grab().save("/tmp/node_search.png")
+def test_render(qtbot: QtBot, popup: NodeSearchPopup, tmp_path: Path) -> None:
+    qtbot.keyClicks(popup.edit, "tanh")
+    assert popup.visible_ops() == ["tanh"]
+    popup.list.clearSelection()  # the selection tint would blend into the icon
+    image = grab_to(popup, tmp_path / "node_search.png")
+    assert (image.width(), image.height()) == (popup.width(), popup.height())
+    colours = colours_in(image)
+    # tanh's icon in the activations colour, and no other category's
+    assert "#59a14f" in colours
+    assert not {"#4e79a7", "#f28e2b", "#76b7b2", "#b07aa1", "#e15759"} & colours

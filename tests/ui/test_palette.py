@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from bpviz.engine.ops import CATEGORIES, REGISTRY
 from bpviz.ui.palette import OP_MIME, PaletteWidget, match_rank, search_ops
+from tests.ui.conftest import colours_in, grab_to
 
 
 @pytest.fixture
@@ -112,5 +115,8 @@ def test_category_rows_do_not_activate(qtbot: QtBot, palette: PaletteWidget) -> 
         qtbot.keyClick(palette.tree, Qt.Key.Key_Return)
 
 
-def test_render(qtbot: QtBot, palette: PaletteWidget) -> None:
-    assert palette.grab().save("/tmp/palette.png")
+def test_render(qtbot: QtBot, palette: PaletteWidget, tmp_path: Path) -> None:
+    image = grab_to(palette, tmp_path / "palette.png")
+    assert (image.width(), image.height()) == (260, 600)
+    # the first categories' icons in their colours: data, parameters, math
+    assert {"#4e79a7", "#f28e2b", "#76b7b2"} <= colours_in(image)

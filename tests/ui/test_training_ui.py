@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt, QVariantAnimation
+from PySide6.QtCore import QCoreApplication, QEvent, QPoint, Qt, QVariantAnimation
 
 import bpviz
-from bpviz.model.commands import MoveNodes, SetAttr
+from bpviz.engine.ops import REGISTRY
+from bpviz.model.commands import MoveNodes
+from bpviz.ui.canvas.pulses import PulseItem
 from bpviz.ui.main_window import MainWindow
+from tests.ui.conftest import attr_editor, retype
 
 SCENES = Path(__file__).resolve().parents[2] / "scenes"
 
@@ -27,7 +31,7 @@ def open_scene(window: MainWindow, name: str, tmp_path: Path, edit=None) -> Path
         path.write_text(json.dumps(scene))
     if name == "exam":
         shutil.copy(SCENES / "exam.csv", tmp_path / "exam.csv")
-    assert window.open_file(path)
+    assert window.files.open_file(path)
     return path
 
 
@@ -35,14 +39,14 @@ def test_forward_and_backward_put_the_engines_numbers_on_the_nodes(
     window: MainWindow, tmp_path: Path
 ) -> None:
     path = open_scene(window, "neuron", tmp_path)
-    window.training_ui.act_forward.trigger()
+    window.registry["forward"].trigger()
     reference = bpviz.load_scene(path)
     reference.forward()
     reference.backward()
     for node_id, item in window.canvas.node_items.items():
         np.testing.assert_array_equal(item.value, reference.value(node_id))
         assert item.grad is None
-    window.training_ui.act_backward.trigger()
+    window.registry["backward"].trigger()
     for node_id, item in window.canvas.node_items.items():
         np.testing.assert_array_equal(item.grad, reference.grad(node_id))
     assert "gradients fresh" in window.training_ui.status.text()
@@ -50,16 +54,24 @@ def test_forward_and_backward_put_the_engines_numbers_on_the_nodes(
 
 def test_wires_show_the_gradient_they_carry(window: MainWindow, tmp_path: Path) -> None:
     open_scene(window, "neuron", tmp_path)
-    window.training_ui.act_backward.trigger()
+    window.registry["backward"].trigger()
     edge = window.canvas.edge_items[("x1", "x1w1", "a")]
     assert "∂L/∂x1 via x1w1.a" in edge.toolTip()
     assert "= 0.5 × -3 = -1.5" in edge.toolTip()
     width = {k: e.pen().widthF() for k, e in window.canvas.edge_items.items()}
     carried = {k: abs(float(g)) for k, g in window.training_ui.controller.contributions.items()}
     assert max(width, key=width.get) == max(carried, key=carried.get)  # thickest = largest |g|
-    negative = window.canvas.edge_items[("x1", "x1w1", "a")].pen().color()
-    positive = window.canvas.edge_items[("w1", "x1w1", "b")].pen().color()
-    assert negative != positive
+    # the theme's documented pair (ColorBrewer RdBu ends): blue positive, red negative
+    assert window.canvas.edge_items[("x1", "x1w1", "a")].pen().color().name() == "#b2182b"
+    assert window.canvas.edge_items[("w1", "x1w1", "b")].pen().color().name() == "#2166ac"
+    # every wire by the sign of what it carries (a zero gradient is the muted grey)
+    carried = window.training_ui.controller.contributions
+    assert sorted(carried) == sorted(window.canvas.edge_items)
+    expected = {k: "#2166ac" if s > 0 else "#b2182b" if s < 0 else "#80868b"
+                for k, s in ((k, float(np.sum(g))) for k, g in carried.items())}  # fmt: skip
+    shown = {k: e.pen().color().name() for k, e in window.canvas.edge_items.items()}
+    assert shown == expected
+    assert sorted(shown.values()) == ["#2166ac"] * 7 + ["#80868b", "#b2182b"]
 
 
 def test_next_node_visits_the_engines_order(window: MainWindow, tmp_path: Path, qtbot) -> None:  # noqa: ANN001
@@ -72,33 +84,42 @@ def test_next_node_visits_the_engines_order(window: MainWindow, tmp_path: Path, 
     reference.forward()
     reference.backward()
     for i in range(len(order)):
-        window.training_ui.act_next.trigger()
+        window.registry["next_node"].trigger()
         node = seen[-1]
         np.testing.assert_array_equal(window.canvas.node_items[node].value, reference.value(node))
         expected_next = order[i + 1] if i + 1 < len(order) else "L"
         assert window.canvas.node_items[expected_next].mark == "active"
     assert seen == order
     for _ in range(len(order)):
-        window.training_ui.act_next.trigger()
+        window.registry["next_node"].trigger()
     assert seen[len(order) :] == list(reversed(order))
     for node in order:
         np.testing.assert_array_equal(window.canvas.node_items[node].grad, reference.grad(node))
 
 
 def test_animations_finish_and_leave_no_timers(window: MainWindow, tmp_path: Path, qtbot) -> None:  # noqa: ANN001
-    open_scene(window, "chain_rule", tmp_path)
+    open_scene(window, "chain_rule", tmp_path)  # 7 nodes, 6 wires, output L = d * f
     pulses = window.canvas.pulses
-    for _ in range(9):
-        window.training_ui.act_next.trigger()
-    assert pulses.running() > 0
+
+    def animations() -> list[QVariantAnimation]:
+        return pulses.findChildren(QVariantAnimation)
+
+    def pulse_items() -> list[PulseItem]:
+        return [i for i in window.canvas.items() if isinstance(i, PulseItem)]
+
+    for _ in range(7):  # the whole forward pass: one value along each wire
+        window.registry["next_node"].trigger()
+    assert pulses.running() == 6 and len(pulse_items()) == 6
+    assert [a.state() for a in animations()] == [QVariantAnimation.State.Running] * 6
+    window.registry["next_node"].trigger()  # backward starts at L: a gradient to d and to f
+    assert pulses.running() == 8 and len(pulse_items()) == 8
     qtbot.waitUntil(lambda: pulses.running() == 0, timeout=5000)
-    qtbot.wait(10)
-    animations = [a for a in pulses.findChildren(QVariantAnimation)]
-    assert all(a.state() != QVariantAnimation.State.Running for a in animations)
-    window.training_ui.act_animate.setChecked(False)
-    window.training_ui.act_animate.trigger()  # toggles back on, then off again below
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    assert animations() == [] and pulse_items() == []
+    window.registry["animate"].setChecked(False)
+    window.registry["animate"].trigger()  # toggles back on, then off again below
     window.training_ui.set_animations(False)
-    window.training_ui.act_next.trigger()
+    window.registry["next_node"].trigger()
     assert pulses.running() == 0
 
 
@@ -108,11 +129,11 @@ def test_run_for_n_steps_plots_n_points_and_the_loss_falls(
     open_scene(window, "moons", tmp_path)
     ui = window.training_ui
     ui.speed_slider.setValue(ui.speed_slider.maximum())
-    ui.act_run.trigger()
+    window.registry["run"].trigger()
     assert ui.running
     history = ui.controller.history
     qtbot.waitUntil(lambda: len(history) >= 300, timeout=20000)
-    ui.act_run.trigger()
+    window.registry["run"].trigger()
     assert not ui.running
     n = len(history)
     xs, ys = window.loss_plot.train_data()
@@ -127,7 +148,7 @@ def test_nan_pauses_and_marks_the_node(window: MainWindow, tmp_path: Path, qtbot
 
     open_scene(window, "sine", tmp_path, explode)
     ui = window.training_ui
-    ui.act_run.trigger()
+    window.registry["run"].trigger()
     qtbot.waitUntil(lambda: ui.controller.phase == "error", timeout=10000)
     assert not ui.running
     bad = ui.controller.error_node
@@ -140,7 +161,7 @@ def test_nan_pauses_and_marks_the_node(window: MainWindow, tmp_path: Path, qtbot
 def test_editing_during_run_pauses_first(window: MainWindow, tmp_path: Path, qtbot) -> None:  # noqa: ANN001
     open_scene(window, "moons", tmp_path)
     ui = window.training_ui
-    ui.act_run.trigger()
+    window.registry["run"].trigger()
     qtbot.waitUntil(lambda: len(ui.controller.history) > 5, timeout=10000)
     window.undo.push(MoveNodes({"x": (10.0, 10.0)}))
     assert not ui.running
@@ -150,7 +171,7 @@ def test_editing_during_run_pauses_first(window: MainWindow, tmp_path: Path, qtb
 def test_closing_during_run_is_safe(window: MainWindow, tmp_path: Path, qtbot) -> None:  # noqa: ANN001
     open_scene(window, "moons", tmp_path)
     ui = window.training_ui
-    ui.act_run.trigger()
+    window.registry["run"].trigger()
     qtbot.waitUntil(lambda: len(ui.controller.history) > 5, timeout=10000)
     assert window.close()
     assert not ui.running and ui.controller is None
@@ -159,20 +180,51 @@ def test_closing_during_run_is_safe(window: MainWindow, tmp_path: Path, qtbot) -
 
 def test_check_gradients_colours_the_nodes(window: MainWindow, tmp_path: Path) -> None:
     open_scene(window, "xor", tmp_path)
-    window.training_ui.act_check.trigger()
+    window.registry["check"].trigger()
     marks = {n: i.mark for n, i in window.canvas.node_items.items()}
-    assert marks["hidden"] == "check_ok" and marks["logit"] == "check_ok"
-    assert "agree" in window.statusBar().currentMessage()
+    # checked: the parameters (dense layers) and the data; the loss has none of its own
+    assert marks == {"x": "check_ok", "t": "check_ok", "hidden": "check_ok",
+                     "logit": "check_ok", "loss": None}  # fmt: skip
+    assert window.statusBar().currentMessage() == (
+        "All 4 checked gradients agree with finite differences"
+    )
+
+
+def test_check_gradients_marks_exactly_the_nodes_whose_gradient_is_wrong(
+    window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """neuron with x2*w2 as x2-w2, and `sub` given a backward that doubles its gradients:
+    only x2 and w2 get a wrong gradient."""
+    sub = REGISTRY["sub"]
+
+    def doubled(*args):  # noqa: ANN002, ANN202
+        in_grads, p_grads = sub.backward(*args)
+        return [2.0 * g for g in in_grads], p_grads
+
+    monkeypatch.setitem(REGISTRY, "sub", dataclasses.replace(sub, backward=doubled))
+
+    def x2_minus_w2(scene: dict) -> None:
+        next(n for n in scene["nodes"] if n["id"] == "x2w2")["op"] = "sub"
+
+    open_scene(window, "neuron", tmp_path, edit=x2_minus_w2)
+    window.registry["check"].trigger()
+    marks = {n: i.mark for n, i in window.canvas.node_items.items() if i.mark is not None}
+    assert marks == {"x1": "check_ok", "w1": "check_ok", "x2": "check_bad",
+                     "w2": "check_bad", "b": "check_ok"}  # fmt: skip
+    assert window.statusBar().currentMessage() == "Gradients disagree at: w2, x2"
 
 
 def test_editing_a_param_in_the_inspector_changes_the_next_forward(
-    window: MainWindow, tmp_path: Path
+    window: MainWindow, tmp_path: Path, qtbot  # noqa: ANN001
 ) -> None:
     open_scene(window, "neuron", tmp_path)
-    window.training_ui.act_forward.trigger()
-    window.undo.push(SetAttr("b", "value", 0.0))
+    window.registry["forward"].trigger()
+    window.canvas.select(["b"])
+    retype(qtbot, attr_editor(window.inspector, "value"), "0")
+    assert window.document.node("b").attrs["value"] == 0.0
+    assert window.undo.qstack.undoText() == "Change value of b"
     assert window.canvas.node_items["o"].stale
-    window.training_ui.act_forward.trigger()
+    window.registry["forward"].trigger()
     assert float(window.canvas.node_items["o"].value) == pytest.approx(np.tanh(-6.0))
 
 
@@ -180,11 +232,11 @@ def test_step_and_reset(window: MainWindow, tmp_path: Path) -> None:
     open_scene(window, "xor", tmp_path)
     ui = window.training_ui
     before = ui.controller.session.executor.params
-    ui.act_step.trigger()
-    ui.act_step.trigger()
+    window.registry["step"].trigger()
+    window.registry["step"].trigger()
     assert len(ui.controller.history) == 2
     assert window.loss_plot.train_data()[0].tolist() == [1, 2]
-    ui.act_reset.trigger()
+    window.registry["reset"].trigger()
     assert len(ui.controller.history) == 0 and len(window.loss_plot.train_data()[0]) == 0
     assert before is ui.controller.session.executor.params
 
@@ -204,8 +256,8 @@ def test_vanishing_gradients_are_marked(window: MainWindow, tmp_path: Path) -> N
     path.write_text(
         json.dumps({"format": "bpviz-scene", "version": 1, "output": "s7", "nodes": nodes})
     )
-    window.open_file(path)
-    window.training_ui.act_backward.trigger()
+    window.files.open_file(path)
+    window.registry["backward"].trigger()
     assert window.canvas.node_items["w"].flag == "vanishing"
     assert window.canvas.node_items["s7"].flag is None
 
@@ -214,11 +266,11 @@ def test_saved_file_keeps_the_learned_weights(window: MainWindow, tmp_path: Path
     open_scene(window, "xor", tmp_path)
     ui = window.training_ui
     for _ in range(5):
-        ui.act_step.trigger()
+        window.registry["step"].trigger()
     learned = ui.controller.session.executor.params["hidden"]["W"].copy()
     out = tmp_path / "trained.json"
     window.dialogs.next_save_path = out
-    assert window.save_as()
+    assert window.files.save_as()
     reloaded = bpviz.load_scene(out)
     reloaded.forward()
     np.testing.assert_array_equal(reloaded.session.param("hidden", "W"), learned)
@@ -229,12 +281,12 @@ def test_exports_from_the_file_menu(window: MainWindow, tmp_path: Path) -> None:
 
     open_scene(window, "neuron", tmp_path)
     window.dialogs.next_export_path = tmp_path / "graph.png"
-    window.exports.act_png.trigger()
+    window.registry["export_png"].trigger()
     assert not QImage(str(tmp_path / "graph.png")).isNull()
     window.dialogs.next_export_path = tmp_path / "graph.svg"
-    window.exports.act_svg.trigger()
+    window.registry["export_svg"].trigger()
     assert (tmp_path / "graph.svg").read_text().lstrip().startswith("<?xml")
-    window.exports.act_copy_plot.trigger()
+    window.registry["copy_plot"].trigger()
     assert not QGuiApplication.clipboard().image().isNull()
 
 
@@ -244,7 +296,7 @@ def test_recording_a_training_step_writes_one_frame_per_node(
     open_scene(window, "chain_rule", tmp_path)
     frames = tmp_path / "frames"
     window.dialogs.next_directory = frames
-    window.exports.act_record.trigger()
+    window.registry["record_pass"].trigger()
     files = sorted(frames.glob("frame_*.png"))
     assert len(files) == 14  # 7 nodes forward, 7 backward
     assert window.training_ui.controller.phase == "backward_done"
@@ -255,7 +307,7 @@ def test_recording_a_training_step_as_a_gif(window: MainWindow, tmp_path: Path) 
 
     open_scene(window, "chain_rule", tmp_path)
     window.dialogs.next_export_path = tmp_path / "pass.gif"
-    window.exports.act_record_gif.trigger()
+    window.registry["record_pass_gif"].trigger()
     with Image.open(tmp_path / "pass.gif") as gif:
         assert gif.is_animated and gif.n_frames == 14 and gif.size == (1280, 720)
         assert gif.info["loop"] == 0
@@ -265,38 +317,55 @@ def test_recording_a_training_step_as_a_gif(window: MainWindow, tmp_path: Path) 
 
 
 def test_inspector_and_tooltips_show_the_formula_with_numbers(
-    window: MainWindow, tmp_path: Path
+    window: MainWindow, tmp_path: Path, qtbot  # noqa: ANN001
 ) -> None:
     open_scene(window, "neuron", tmp_path)
-    window.training_ui.act_backward.trigger()
+    window.registry["backward"].trigger()
     window.canvas.select(["o"])
     text = window.inspector.formula_text()
     assert "tanh(0.8814) = 0.7071" in text and "= 0.5" in text
-    assert "tanh(0.8814)" in window.explain_node("o")
+    item = window.canvas.node_items["o"]
+    window.view.centerOn(item)
+    viewport = window.view.viewport()
+    qtbot.mouseMove(viewport, QPoint(2, 2))
+    qtbot.mouseMove(viewport, window.view.mapFromScene(item.sceneBoundingRect().center()))
+    assert "tanh(0.8814) = 0.7071" in item.toolTip()  # built when the mouse arrives
 
 
 def test_scrubbing_shows_the_stored_numbers_and_training_resumes_from_latest(
     window: MainWindow, tmp_path: Path
 ) -> None:
-    open_scene(window, "xor", tmp_path)
+    path = open_scene(window, "xor", tmp_path)
     ui = window.training_ui
-    for _ in range(6):
-        ui.act_step.trigger()
+    for _ in range(3):
+        window.registry["step"].trigger()  # fresh numbers after each step: full snapshots
+    # as Run mode trains: one slice of 3 steps, announced after it ran, so only the last
+    # step's parameters are kept, without values or gradients
+    ui.controller.run_for(30.0, max_steps=3)
+    ui.controller.run_for(30.0, max_steps=2)
+    window.timeline.refresh()  # as Run mode's redraw does
     kept = ui.snapshots.steps()
-    assert kept[-1] == 6
-    window.timeline.scrub_to(kept[1])
-    snap = ui.snapshots.materialize(ui.snapshots.get(kept[1]), ui.controller)
-    item = window.canvas.node_items["hidden"]
-    np.testing.assert_array_equal(item.value, snap.values["hidden"])
-    np.testing.assert_array_equal(item.grad, snap.grads["hidden"])
-    assert window.loss_plot._marker.isVisible() and window.loss_plot._marker.value() == kept[1]
+    assert kept == [1, 2, 3, 6, 8]
+    assert [ui.snapshots.get(k).full for k in kept] == [True, True, True, False, False]
+    for step in (2, 6):  # one stored, one recomputed from that step's parameters
+        window.timeline.scrub_to(step)
+        reference = bpviz.load_scene(path)  # a headless run with the same seed
+        reference.train(step)
+        reference.forward()
+        reference.backward()
+        for node_id, item in window.canvas.node_items.items():
+            np.testing.assert_allclose(item.value, reference.value(node_id), err_msg=node_id)
+            if node_id != "t":  # integer class labels have no gradient
+                np.testing.assert_allclose(item.grad, reference.grad(node_id), err_msg=node_id)
+    snap = ui.snapshots.get(6)
+    assert window.loss_plot._marker.isVisible() and window.loss_plot._marker.value() == 6
     window.landscape_dock.raise_()
     window.landscape.refresh()
     a = window.landscape.landscape.a
     marker_x = window.landscape.point_marker.getData()[0]
     assert a is not None and list(marker_x) == [a.get(snap.params)]  # the landscape shows it too
-    ui.act_step.trigger()  # acting returns to the latest state and trains on from there
-    assert len(ui.controller.history) == 7 and window.timeline.following
+    window.registry["step"].trigger()  # acting returns to the latest state and trains on from there
+    assert len(ui.controller.history) == 9 and window.timeline.following
     assert not window.loss_plot._marker.isVisible()
 
 
@@ -309,7 +378,7 @@ def test_the_model_output_view_follows_the_timeline(
     open_scene(window, "moons", tmp_path)
     ui, boundary = window.training_ui, window.boundary
     for _ in range(30):
-        ui.act_step.trigger()
+        window.registry["step"].trigger()
     boundary.refresh()
     live = boundary.grid_values().copy()
     window.timeline.slider.setFocus()
@@ -333,7 +402,8 @@ def test_dragging_a_value_sideways_changes_it_live_in_one_undo_step(
 ) -> None:
     open_scene(window, "neuron", tmp_path)
     ui = window.training_ui
-    ui.act_backward.trigger()  # values and gradients on show: the drag keeps both current
+    # values and gradients on show: the drag keeps both current
+    window.registry["backward"].trigger()
     item = window.canvas.node_items["w1"]
     assert item.draggable_value() == -3.0
     position = item.pos()

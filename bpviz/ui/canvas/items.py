@@ -218,8 +218,7 @@ class NodeItem(QGraphicsItem):
         refresh would cost more than drawing them."""
         tip = [self._doc_tip]
         scene = self.scene()
-        explain = getattr(scene, "explain_node", None)
-        if explain is not None and (text := explain(self.node_id)):
+        if scene is not None and (text := scene.explain(self.node_id)):
             tip.append(text)
         if self.value is not None:
             tip.append(f"value: {describe(self.value)}")

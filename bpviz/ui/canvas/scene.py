@@ -132,15 +132,21 @@ class CanvasScene(QGraphicsScene):
     status = Signal(str)  # a message for the status bar (reasons for refusals)
     value_dragged = Signal(str)  # a node's value changed by dragging it (live, and at the end)
 
-    def __init__(self, push: Callable[[Command], bool], parent: object = None) -> None:
+    def __init__(
+        self,
+        push: Callable[[Command], bool],
+        explain: Callable[[str], str | None] = lambda node_id: None,
+        parent: object = None,
+    ) -> None:
+        """`push` runs an edit as an undoable command; `explain(node_id)` is the node's
+        formula with the current numbers, for its tooltip (None: nothing to add)."""
         super().__init__(parent)
         self.push = push
+        self.explain = explain
         self.document: Document | None = None
         self.node_items: dict[str, NodeItem] = {}
         self.edge_items: dict[tuple[str, str, str], EdgeItem] = {}
         self.problem_checker: Problem | None = None
-        # node id -> its formula with the current numbers, for the node's tooltip
-        self.explain_node: Callable[[str], str | None] | None = None
         self.snap = False
         self._wire: WireDrag | None = None
         self._value_drag: ValueDrag | None = None
@@ -293,7 +299,9 @@ class CanvasScene(QGraphicsScene):
             item = self._draggable_value_at(pos)
             if item is not None:
                 x = float(event.screenPos().x())  # screen pixels: the same feel at any zoom
-                self._value_drag = ValueDrag(self, item.node_id, item.draggable_value(), x)
+                self._value_drag = ValueDrag(
+                    self.document, item.node_id, item.draggable_value(), x, self.value_dragged.emit
+                )
                 self.select([item.node_id])  # the inspector shows the number as it changes
                 event.accept()
                 return

@@ -8,14 +8,13 @@ back and one SetAttr command takes the final value: the whole drag is one undo s
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import Qt
 
 from bpviz.model.commands import SetAttr
-
-if TYPE_CHECKING:
-    from bpviz.ui.canvas.scene import CanvasScene
+from bpviz.model.document import Document
 
 STEP = 0.01  # change per pixel; Shift for 10x finer, Ctrl for 10x coarser
 
@@ -29,12 +28,21 @@ def step_for(modifiers: Qt.KeyboardModifier) -> float:
 
 
 class ValueDrag:
-    """One drag of node `node_id`'s value, starting at `start` with the mouse at scene x `x`."""
+    """One drag of node `node_id`'s value in `document`, starting at `start` with the mouse at
+    screen x `x`; `moved(node_id)` is called after each live change."""
 
-    def __init__(self, scene: CanvasScene, node_id: str, start: float, x: float) -> None:
-        self.scene = scene
+    def __init__(
+        self,
+        document: Document,
+        node_id: str,
+        start: float,
+        x: float,
+        moved: Callable[[str], None],
+    ) -> None:
+        self.document = document
         self.node_id = node_id
-        self.old_attr: Any = scene.document.node(node_id).attrs.get("value")
+        self.moved = moved
+        self.old_attr: Any = document.node(node_id).attrs.get("value")
         self.value = start
         self._x = x
 
@@ -45,12 +53,12 @@ class ValueDrag:
         self._x = x
         if value != self.value:
             self.value = value
-            self.scene.document.set_attr(self.node_id, "value", value)
-            self.scene.value_dragged.emit(self.node_id)
+            self.document.set_attr(self.node_id, "value", value)
+            self.moved(self.node_id)
 
     def finish(self) -> SetAttr | None:
         """Put the attr back as it was and return the command that sets the final value."""
-        doc = self.scene.document
+        doc = self.document
         if doc.node(self.node_id).attrs.get("value") == self.old_attr:
             return None
         doc.set_attr(self.node_id, "value", self.old_attr)
