@@ -10,7 +10,7 @@ pass over the plane (`NeuronMaps`), so Run keeps its pace.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer
@@ -29,7 +29,22 @@ from bpviz.ui.canvas.weights import WeightsItem
 if TYPE_CHECKING:
     from bpviz.model.document import Document
     from bpviz.model.training import TrainingController
-    from bpviz.ui.canvas.scene import CanvasScene
+
+
+class Canvas(Protocol):
+    """What the neuron views need of the canvas scene that owns them (which imports this
+    module, so it is described here rather than imported)."""
+
+    node_items: dict[str, Any]  # node id -> NodeItem
+    status: Any  # Signal(str): a message for the status bar
+    value_dragged: Any  # Signal(str): numbers on show must be recomputed
+    pulses: Any  # Pulses: `enabled`, `duration_ms`
+
+    def addItem(self, item: Any) -> None: ...  # noqa: N802 - Qt's name
+
+    def push(self, command: Command) -> bool: ...
+
+    def select(self, node_ids: list[str]) -> None: ...
 
 REFRESH_MS = 80  # maps of opened layers: up to 12 refreshes a second (≥ 10 with timer slack)
 OPENABLE = ("dense", "input")
@@ -39,7 +54,7 @@ COUNT_FONT.setBold(True)
 
 
 class NeuronViews(QObject):
-    def __init__(self, scene: CanvasScene) -> None:
+    def __init__(self, scene: Canvas) -> None:
         super().__init__(scene)
         self.scene = scene
         self.document: Document | None = None
