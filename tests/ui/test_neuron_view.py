@@ -37,6 +37,14 @@ def scene_dict(activation: str = "relu") -> dict:
     }
 
 
+@pytest.fixture(autouse=True)
+def buttons_up(qtbot, window):  # noqa: ANN001, ANN201
+    """QTest remembers a double-click's button as held: let it go, so the next test's mouse
+    moves are moves, not drags."""
+    yield
+    qtbot.mouseRelease(window.view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(1, 1))
+
+
 @pytest.fixture
 def opened(window, tmp_path: Path):  # noqa: ANN001, ANN201
     path = tmp_path / "net.json"
