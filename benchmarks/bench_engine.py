@@ -41,7 +41,7 @@ def bpviz_step() -> tuple[Callable[[], float], dict]:
     trainer = Trainer(Executor(moons_graph()), ds, TrainingConfig(lr=LR))
     trainer.step()
     params = {k: {n: a.copy() for n, a in v.items()} for k, v in trainer.executor.params.items()}
-    return lambda: trainer.step().loss, params
+    return lambda: trainer.step(continuing=True).loss, params  # as in a training loop
 
 
 def numpy_step(params: dict) -> Callable[[], float]:

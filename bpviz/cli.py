@@ -23,6 +23,7 @@ from typing import Any
 
 from bpviz import __version__
 from bpviz.engine.errors import BpvizError, one_line, plural
+from bpviz.engine.files import FileProblem
 
 LOSS_MEANING = (
     "Every reported loss and accuracy is measured on the whole training set with the "
@@ -249,9 +250,15 @@ def cmd_render(args: argparse.Namespace) -> int:
     check_writable(args.out)
     if args.steps:
         load_scene(args.scene).check_trainable()
+    from bpviz.scene import SceneError
     from bpviz.ui.app import render
 
-    render(args.scene, args.out, args.size, args.steps, args.expand)
+    try:
+        render(args.scene, args.out, args.size, args.steps, args.expand)
+    except (SceneError, FileProblem):
+        raise  # they name their file already
+    except BpvizError as e:  # raised while training or drawing: say which scene
+        raise SceneError(str(e), source=args.scene) from e
     _say(f"wrote {args.out}")
     return 0
 
@@ -285,10 +292,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     from bpviz.scene import save_scene_dict
     from bpviz.scene.files import check_writable
 
-    out = Path(args.out or Path(args.model).stem + ".json")
+    out = Path(args.model).stem + ".json" if args.out is None else args.out
+    _distinct(args.model, out=out)
     check_writable(out)
     save_scene_dict(import_onnx(args.model), out)
-    print(f"wrote {out}")
+    _say(f"wrote {out}")
     return 0
 
 

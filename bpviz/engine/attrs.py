@@ -89,3 +89,23 @@ def attrs_problems(op: OpSpec, attrs: Mapping[str, Any]) -> list[tuple[str, str]
         if problem:
             problems.append((name, problem))
     return problems
+
+
+_CONTAINERS = (list, dict, tuple)
+_CONTAINER_SET = frozenset(_CONTAINERS)
+
+
+def copy_value(value: Any) -> Any:
+    """A copy of a JSON-like value (lists, dicts, numbers, text) that shares no list or dict
+    with the original. Numbers and text are immutable, so unlike `copy.deepcopy` nothing is
+    looked up per element: a ten-million-number weight list copies in a fraction of the time."""
+    kind = type(value)
+    if kind is list or kind is tuple:
+        if _CONTAINER_SET.isdisjoint(map(type, value)):  # a loop in C: flat lists are common
+            return list(value)
+        return [copy_value(v) for v in value]
+    if kind is dict:
+        return {k: copy_value(v) if type(v) in _CONTAINERS else v for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    return value

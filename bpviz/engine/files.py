@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from bpviz.engine.errors import BpvizError, plural
+from bpviz.engine.errors import BpvizError, one_line, plural
 
 PathArg = str | os.PathLike[str]
 
@@ -40,7 +40,7 @@ class FileProblem(BpvizError):
     """A file that cannot be read or written; the message names the file and the reason."""
 
     def __init__(self, path: PathArg, verb: str, reason: str, errno: int | None = None) -> None:
-        super().__init__(f"cannot {verb} {os.fspath(path)}: {reason}")
+        super().__init__(one_line(f"cannot {verb} {os.fspath(path)}: {reason}"))
         self.path = os.fspath(path)
         self.verb = verb
         self.reason = reason

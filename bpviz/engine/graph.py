@@ -6,7 +6,6 @@ half-changed graph. `version` increases on every change so executors know to re-
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -14,7 +13,7 @@ from typing import Any
 
 import networkx as nx
 
-from bpviz.engine.attrs import attr_problem, attrs_problems
+from bpviz.engine.attrs import attr_problem, attrs_problems, copy_value
 from bpviz.engine.errors import GraphError
 from bpviz.engine.ops import REGISTRY, OpSpec
 
@@ -129,7 +128,7 @@ class Graph:
         if op not in REGISTRY:
             raise GraphError(f"unknown op '{op}' (known: {', '.join(sorted(REGISTRY))})")
         # None means "use the default", as in set_attr; a stored None would hide the default
-        attrs = {k: copy.deepcopy(v) for k, v in (attrs or {}).items() if v is not None}
+        attrs = {k: copy_value(v) for k, v in (attrs or {}).items() if v is not None}
         problems = attrs_problems(REGISTRY[op], attrs)
         if problems:
             name, problem = problems[0]
@@ -192,7 +191,7 @@ class Graph:
         if value is None:
             node.attrs.pop(name, None)
         else:
-            node.attrs[name] = copy.deepcopy(value)
+            node.attrs[name] = copy_value(value)
         self.version += 1
 
     def set_output(self, node_id: str | None) -> None:
@@ -204,7 +203,7 @@ class Graph:
     def copy(self) -> Graph:
         other = Graph()
         for n in self.nodes.values():
-            other.nodes[n.id] = Node(n.id, n.op, dict(n.inputs), copy.deepcopy(n.attrs))
+            other.nodes[n.id] = Node(n.id, n.op, dict(n.inputs), copy_value(n.attrs))
         other._nx = self._nx.copy()
         other.output = self.output
         return other

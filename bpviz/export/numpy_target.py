@@ -70,8 +70,14 @@ NUMPY_OPS: dict[str, tuple[str, dict[str, str]]] = {
         "np.power({x}, {exponent})",
         {"x": "g * ({exponent} * np.power({x}, {exponent} - 1.0))"},
     ),
-    "sum": ("np.sum({x}, axis={axis})", {"x": "_unreduce(g, {x}, {axis})"}),
-    "mean": ("np.mean({x}, axis={axis})", {"x": "_unreduce(g, {x}, {axis}) / _count({x}, {axis})"}),
+    "sum": (
+        "np.sum({x}, axis={axis}, keepdims={keepdims})",
+        {"x": "_unreduce(g, {x}, {axis}, {keepdims})"},
+    ),
+    "mean": (
+        "np.mean({x}, axis={axis}, keepdims={keepdims})",
+        {"x": "_unreduce(g, {x}, {axis}, {keepdims}) / _count({x}, {axis})"},
+    ),
     "softmax": ("_softmax({x})", {"x": "{y} * (g - (g * {y}).sum(axis=-1, keepdims=True))"}),
     "leaky_relu": (
         "np.where({x} > 0, {x}, {alpha} * {x})",
@@ -146,9 +152,9 @@ def _back(g, t):
     return g.reshape(t.shape) if t.ndim else np.sum(g)
 
 
-def _unreduce(g, x, axis):
+def _unreduce(g, x, axis, keepdims):
     """Put back the axes a sum or mean removed, so g spreads over every entry of x it read."""
-    if axis is not None:
+    if axis is not None and not keepdims:
         axes = (axis,) if isinstance(axis, int) else axis
         g = np.expand_dims(g, axes)
     return np.broadcast_to(g, x.shape)

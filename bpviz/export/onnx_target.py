@@ -126,11 +126,11 @@ def _reduce(op_type: str) -> Emitter:
     """axis None reduces everything, an int or list those axes, [] nothing (numpy axis=())."""
 
     def emit(e: _Emit, x: str) -> str:
-        axis = e.attrs.get("axis")
+        axis, keep = e.attrs.get("axis"), int(bool(e.attrs.get("keepdims")))
         if axis is None:
-            return e(op_type, x, keepdims=0)
+            return e(op_type, x, keepdims=keep)
         axes = e.const("axes", [axis] if isinstance(axis, int) else list(axis), np.int64)
-        return e(op_type, x, axes, keepdims=0, noop_with_empty_axes=1)
+        return e(op_type, x, axes, keepdims=keep, noop_with_empty_axes=1)
 
     return emit
 

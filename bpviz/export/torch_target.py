@@ -57,13 +57,14 @@ ENCODING = {
 
 def _reduce(method: str) -> Callable[[dict[str, str], dict[str, Any]], str]:
     def expr(a: dict[str, str], attrs: dict[str, Any]) -> str:
-        axis = attrs.get("axis")
+        axis, keep = attrs.get("axis"), bool(attrs.get("keepdims"))
         if axis is None:
-            return f"{a['x']}.{method}()"
+            whole = f"{a['x']}.{method}()"
+            return f"{whole}.reshape([1] * {a['x']}.dim())" if keep else whole
         if axis == []:
             return a["x"]  # an empty axis list reduces nothing
         dims = axis if isinstance(axis, int) else tuple(axis)
-        return f"{a['x']}.{method}(dim={dims!r})"
+        return f"{a['x']}.{method}(dim={dims!r}" + (", keepdim=True)" if keep else ")")
 
     return expr
 

@@ -97,8 +97,10 @@ class SceneBuilder:
         """Weights of a layer node (dense W and b), saved in the scene's state."""
         self.params[node_id] = {k: tensor(v) for k, v in arrays.items()}
 
-    def scene(self, output: str, name: str | None = None, description: str | None = None):  # noqa: ANN201
-        """The scene dict, laid out left to right and checked like a file being opened."""
+    def laid_out(
+        self, output: str, name: str | None = None, description: str | None = None
+    ) -> dict[str, Any]:
+        """The scene dict with positions left to right, not yet checked."""
         order = [n["id"] for n in self.nodes]
         pos = positions(order, {n["id"]: list(n["inputs"].values()) for n in self.nodes})
         for n in self.nodes:
@@ -111,4 +113,11 @@ class SceneBuilder:
         d.update(output=output, nodes=self.nodes, data=None, training=None)
         if self.params:
             d["state"] = {"params": self.params}
+        return d
+
+    def scene(
+        self, output: str, name: str | None = None, description: str | None = None
+    ) -> dict[str, Any]:
+        """The scene dict, laid out and checked like a file being opened."""
+        d = self.laid_out(output, name, description)
         return validate_scene_dict(d, source=name or "<imported scene>")

@@ -3,16 +3,19 @@ imported model), so it opens readable instead of stacked at the origin.
 
 Layers by longest path from the sources, then each source moved next to its first consumer
 (a constant used at the end does not sit at the far left with a long wire), then one
-barycentre sweep down and one up to untangle wires. Linear in nodes and edges apart from
-sorting each layer; no recursion.
+barycentre sweep down and one up to untangle wires; a layer taller than about 1.5·√n nodes
+wraps into several columns. Linear in nodes and edges apart from sorting each layer; no
+recursion.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from statistics import fmean
 
 X_GAP, Y_GAP = 200.0, 110.0
+MIN_COLUMN = 16  # small graphs never wrap
 
 
 def layers_of(order: Sequence[str], inputs: Mapping[str, Sequence[str]]) -> dict[str, int]:
@@ -59,9 +62,21 @@ def positions(
 
     sweep(range(1, depth), inputs)
     sweep(range(depth - 2, -1, -1), consumers)
+    height = column_height(len(order))
     out: dict[str, tuple[float, float]] = {}
-    for k, row in enumerate(rows):
-        top = -(len(row) - 1) * Y_GAP / 2
-        for i, n in enumerate(row):
-            out[n] = (k * X_GAP, top + i * Y_GAP)
+    column = 0
+    for row in rows:  # a tall layer wraps into several columns side by side
+        for start in range(0, len(row), height):
+            part = row[start : start + height]
+            top = -(len(part) - 1) * Y_GAP / 2
+            for i, n in enumerate(part):
+                out[n] = (column * X_GAP, top + i * Y_GAP)
+            column += 1
     return {n: out[n] for n in order}
+
+
+def column_height(n: int) -> int:
+    """Most nodes stacked in one column: a traced batch puts thousands of nodes in a layer,
+    which as one column would be a thin line hundreds of screens tall. Wrapping at about
+    1.5·√n keeps the drawing roughly as wide as it is high (columns are 200 apart, rows 110)."""
+    return max(MIN_COLUMN, math.ceil(1.5 * math.sqrt(n)))

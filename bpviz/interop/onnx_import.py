@@ -169,8 +169,6 @@ def _reduce(op: str) -> Importer:
     """axes as an input (opset 13+ ReduceSum, 18+ ReduceMean) or as an attribute."""
 
     def imp(g: _Graph, node: Any, attrs: dict[str, Any]) -> str:
-        if int(attrs.get("keepdims", 1)) != 0:
-            raise _Unsupported("keepdims=1 (bpviz reductions drop the reduced axes)")
         axes: Any = attrs.get("axes")
         if len(node.input) > 1 and node.input[1]:
             given = g.const(node.input[1])
@@ -181,7 +179,11 @@ def _reduce(op: str) -> Importer:
             if int(attrs.get("noop_with_empty_axes", 0)):
                 return _alias(g, node, attrs)
             axes = None
-        attr = {} if axes is None else {"axis": axes[0] if len(axes) == 1 else list(axes)}
+        attr: dict[str, Any] = {} if axes is None else {
+            "axis": axes[0] if len(axes) == 1 else list(axes)
+        }
+        if int(attrs.get("keepdims", 1)):  # ONNX keeps reduced axes unless told not to
+            attr["keepdims"] = True
         return g.emit(node, op, {"x": g.x(node.input[0])}, attr)
 
     return imp

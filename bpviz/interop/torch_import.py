@@ -112,11 +112,13 @@ def _softmax(t: _Trace, node: Any, args: Sequence[Any], kwargs: dict[str, Any]) 
 
 def _reduce(op: str) -> Handler:
     def handle(t: _Trace, node: Any, args: Sequence[Any], kwargs: dict[str, Any]) -> str:
-        if (args[2] if len(args) > 2 else kwargs.get("keepdim", False)) is not False:
-            raise _Unsupported("keepdim=True (bpviz reductions drop the reduced axes)")
         _no_extra(kwargs, ("dim", "keepdim"))
         dim = args[1] if len(args) > 1 else kwargs.get("dim")
-        attrs = {} if dim is None else {"axis": dim if isinstance(dim, int) else list(dim)}
+        attrs: dict[str, Any] = {} if dim is None else {
+            "axis": dim if isinstance(dim, int) else list(dim)
+        }
+        if args[2] if len(args) > 2 else kwargs.get("keepdim", False):
+            attrs["keepdims"] = True
         return t.emit(node, op, {"x": t.x(args[0], node)}, attrs)
 
     return handle
@@ -305,7 +307,8 @@ def _describe(t: _Trace, node: Any) -> str:
     if node.op == "call_method":
         return f"Tensor.{node.target}"
     fn = node.target
-    return f"{getattr(fn, '__module__', None) or 'builtins'}.{getattr(fn, '__name__', fn)}"
+    module = (getattr(fn, "__module__", None) or "builtins").removeprefix("_")  # _operator
+    return f"{module}.{getattr(fn, '__name__', fn)}"
 
 
 def _import_torch() -> Any:
@@ -384,6 +387,6 @@ def from_torch(module: Any, example_input: Any, name: str | None = None) -> dict
             try:
                 t.value[node] = TORCH_IMPORTS[_key(t, node)](t, node, node.args, dict(node.kwargs))
             except _Unsupported as e:
-                what = f"'{node.name}' ({_describe(t, node)})"
-                raise InteropError(f"{what}: unsupported {e}") from None
+                what = f"node '{node.name}' ({_describe(t, node)})"
+                raise InteropError(f"{what}: unsupported: {e}") from None
     return t.b.scene(t.value[output], name or type(module).__name__)

@@ -33,8 +33,8 @@ def _ids(order: list[Value]) -> dict[int, str]:
     return out
 
 
-def to_scene(value: Value, name: str | None = None) -> dict[str, Any]:
-    """A valid scene dict of the graph that produced `value`, with `value` as its output."""
+def build(value: Value) -> tuple[SceneBuilder, str]:
+    """The nodes of the graph that produced `value`, and the id of `value`'s node."""
     if not isinstance(value, Value):
         raise TypeError(f"to_scene wants a bpviz.Value, got {type(value).__name__}")
     order = topological_order(value)
@@ -48,7 +48,13 @@ def to_scene(value: Value, name: str | None = None) -> dict[str, Any]:
         inputs = {port: ids[id(p)] for port, p in zip(PORTS[len(v._prev)], v._prev, strict=True)}
         attrs = {k: float(a) for k, a in v._attrs.items()}
         b.add(nid, v._op, inputs, attrs)
-    return b.scene(ids[id(value)], name)
+    return b, ids[id(value)]
+
+
+def to_scene(value: Value, name: str | None = None) -> dict[str, Any]:
+    """A valid scene dict of the graph that produced `value`, with `value` as its output."""
+    b, output = build(value)
+    return b.scene(output, name)
 
 
 def save(value: Value | Mapping[str, Any], path: str | os.PathLike[str]) -> None:

@@ -40,7 +40,9 @@ class Value:
         self._prev: tuple[Value, ...] = ()
         self._op = ""  # the bpviz op that produced it; "" for a leaf
         self._attrs: dict[str, Any] = {}
-        self._backward: Callable[[], None] | None = None
+        # backward(out) adds out's gradient into its inputs'. It is handed `out` rather than
+        # closing over it: no reference cycle, so a graph is freed as soon as it is dropped.
+        self._backward: Callable[[Value], None] | None = None
         self._const = False  # a plain number lifted into the graph
 
     # ---- building ------------------------------------------------------------------------
@@ -65,25 +67,25 @@ class Value:
         if op == "add":
             out = a._result(x + y, (a, b), op)
 
-            def backward() -> None:
+            def backward(out: Value) -> None:
                 a.grad += out.grad
                 b.grad += out.grad
         elif op == "sub":
             out = a._result(x - y, (a, b), op)
 
-            def backward() -> None:
+            def backward(out: Value) -> None:
                 a.grad += out.grad
                 b.grad -= out.grad
         elif op == "mul":
             out = a._result(x * y, (a, b), op)
 
-            def backward() -> None:
+            def backward(out: Value) -> None:
                 a.grad += y * out.grad
                 b.grad += x * out.grad
         else:  # div
             out = a._result(x / y, (a, b), op)
 
-            def backward() -> None:
+            def backward(out: Value) -> None:
                 a.grad += out.grad / y
                 b.grad += -out.grad * out.data / y
 
@@ -94,7 +96,7 @@ class Value:
         """`local()` is d(out)/d(self), read when the gradient arrives."""
         out = self._result(data, (self,), op, **attrs)
 
-        def backward() -> None:
+        def backward(out: Value) -> None:
             self.grad += local() * out.grad
 
         out._backward = backward
@@ -164,7 +166,7 @@ class Value:
         self.grad = 1
         for v in reversed(topological_order(self)):
             if v._backward is not None:
-                v._backward()
+                v._backward(v)
 
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"

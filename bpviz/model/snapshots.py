@@ -40,8 +40,9 @@ class Snapshot:
     """The numbers at one optimizer step: `params` after that step's update, and (when full)
     the values, gradients and wire gradients of a pass over the training set with them.
 
-    `loss` is the loss the training history reports for that step (measured before the
-    update, as the loss plot shows it), or None when not known."""
+    `loss` is the loss the training history reports for that step: the whole training set's
+    with these same parameters (engine.training.LOSS_MEANING), or None when not known. A full
+    snapshot's loss node therefore shows exactly this number."""
 
     step: int
     params: dict[str, Arrays]

@@ -266,7 +266,9 @@ class TrainingController:
         deadline = time.perf_counter() + seconds
         try:
             while len(results) < max_steps:
-                results.append(trainer.step())
+                # within a slice nothing else runs the executor: a full-batch step reuses
+                # the previous step's measuring pass as its forward pass
+                results.append(trainer.step(continuing=bool(results)))
                 if time.perf_counter() >= deadline:
                     break
         except BpvizError as e:

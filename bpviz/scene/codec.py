@@ -9,10 +9,10 @@ scene file looks like.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from bpviz.engine.attrs import copy_value
 from bpviz.engine.errors import BpvizError
 from bpviz.engine.graph import Graph, Node
 from bpviz.engine.ops import REGISTRY
@@ -41,7 +41,7 @@ def node_entry(
         "id": node_id,
         "op": op,
         "inputs": {p: inputs[p] for p in spec.inputs if p in inputs},
-        "attrs": {k: copy.deepcopy(attrs[k]) for k in spec.attrs if attrs.get(k) is not None},
+        "attrs": {k: copy_value(attrs[k]) for k in spec.attrs if attrs.get(k) is not None},
         "pos": [float(x), float(y)],
     }
 
@@ -72,8 +72,8 @@ def scene_dict(
         d["description"] = description
     d["output"] = output
     d["nodes"] = list(nodes)
-    d["data"] = copy.deepcopy(data)
-    d["training"] = copy.deepcopy(training)
+    d["data"] = copy_value(data)
+    d["training"] = copy_value(training)
     if with_state:
         d["state"] = state
     return d

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from bpviz.engine.errors import BpvizError
+from bpviz.engine.errors import BpvizError, one_line
 
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*\Z")
 
@@ -23,7 +23,8 @@ class SceneError(BpvizError):
         self.problem = problem
         self.place = place
         self.source = source
-        super().__init__(": ".join(part for part in (source, place, problem) if part))
+        # one line whatever the names hold: a newline in an id is shown as \n
+        super().__init__(one_line(": ".join(part for part in (source, place, problem) if part)))
 
     def with_source(self, source: str) -> SceneError:
         """The same error, told about the file it came from (the checks never know it)."""

@@ -36,8 +36,20 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+MAX_JSON_ITEMS = 10_000_000
+"""Items in all the lists and objects of one scene file together (a 10^6-node scene has about
+7 million). Parsed JSON takes 30 to 60 bytes per item, so this keeps a hostile file of short
+numbers well inside memory; counted on the raw text, before anything is parsed."""
+
+
 def decode(text: str | bytes) -> Any:
     """Parsed JSON, or a SceneError naming the line and column of the first mistake."""
+    items = text.count(b"," if isinstance(text, (bytes, bytearray)) else ",")
+    if items >= MAX_JSON_ITEMS:
+        raise SceneError(
+            f"too large: {items + 1:,} or more items in its lists and objects, over the"
+            f" {MAX_JSON_ITEMS:,} limit"
+        )
     if isinstance(text, (bytes, bytearray)):
         try:
             text = bytes(text).decode("utf-8-sig")

@@ -7,10 +7,10 @@ the newest structure and old files keep opening forever.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any
 
+from bpviz.engine.attrs import copy_value
 from bpviz.scene.codec import CURRENT_VERSION, FORMAT
 from bpviz.scene.errors import SceneError, describe
 
@@ -61,9 +61,12 @@ def check_header(raw: Any) -> int:
 
 
 def migrate(raw: Any) -> dict[str, Any]:
-    """A copy of `raw` upgraded to `CURRENT_VERSION` (the caller's dict is never changed)."""
+    """`raw` upgraded to `CURRENT_VERSION`: a current file as it is, an older one as an
+    upgraded copy (the caller's dict is never changed)."""
     version = check_header(raw)
-    scene = copy.deepcopy(raw)
+    if version == CURRENT_VERSION:
+        return raw  # nothing to upgrade; every later stage copies what it keeps
+    scene = copy_value(raw)
     while version < CURRENT_VERSION:
         step = MIGRATIONS[version]
         try:

@@ -81,7 +81,7 @@ def render(
         window.training_ui.refresh_views()
         for node_id in expand:
             if not window.canvas.neurons.expand(node_id):
-                raise BpvizError(f"--expand {node_id}: not a dense layer or input of {scene}")
+                raise BpvizError(f"--expand {node_id}: not a dense layer or input node")
         app.processEvents()
         window.view.fit_all()
         app.processEvents()

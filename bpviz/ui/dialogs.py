@@ -9,6 +9,8 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from bpviz.interop.files import OPEN_FILTER
+
 SCENE_FILTER = "bpviz scenes (*.json);;All files (*)"
 
 
@@ -17,7 +19,7 @@ class Dialogs:
         self.parent = parent
 
     def open_path(self, start: str = "") -> Path | None:
-        path, _ = QFileDialog.getOpenFileName(self.parent, "Open scene", start, SCENE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self.parent, "Open scene", start, OPEN_FILTER)
         return Path(path) if path else None
 
     def save_path(self, start: str = "") -> Path | None:

@@ -16,8 +16,9 @@ from PySide6.QtWidgets import QMenu
 
 from bpviz.engine.errors import BpvizError
 from bpviz.examples import example_paths
+from bpviz.interop.files import load_any
 from bpviz.model.document import Document
-from bpviz.scene import load_scene, save_scene_dict, validate_scene_dict
+from bpviz.scene import save_scene_dict, validate_scene_dict
 from bpviz.ui.actions import ActionRegistry, ActionSpec
 from bpviz.ui.dialogs import Dialogs
 from bpviz.ui.recovery import AUTOSAVE_MS, Recovery
@@ -133,12 +134,13 @@ class DocumentFiles(QObject):
         if not self.confirm_discard():
             return False
         try:
-            scene = load_scene(path, runnable=False)  # a half-built graph still opens
-            document = Document.from_scene_dict(scene.to_dict())
+            # a half-built graph still opens; an ONNX model opens as a new, unsaved scene
+            document = Document.from_scene_dict(load_any(path, runnable=False))
         except BpvizError as e:
             self.dialogs.error("Could not open scene", str(e))
             return False
-        self.show(document, None if as_example else path, base_dir=path.parent)
+        imported = path.suffix.lower() != ".json"
+        self.show(document, None if as_example or imported else path, base_dir=path.parent)
         if not as_example:
             self._add_recent(path)
         self.recovery.clear()

@@ -20,6 +20,7 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QToolBar, QVBoxLayout, QWidget
 
 from bpviz.examples import example_paths
+from bpviz.interop.files import OPEN_SUFFIXES
 from bpviz.model.document import Document
 from bpviz.model.shapes import ShapeOracle
 from bpviz.model.training import TrainingController
@@ -304,12 +305,12 @@ class MainWindow(QMainWindow):
 
     # ---- window events -------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if any(u.toLocalFile().endswith(".json") for u in event.mimeData().urls()):
+        if any(_openable(u.toLocalFile()) for u in event.mimeData().urls()):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
         for url in event.mimeData().urls():
-            if url.toLocalFile().endswith(".json"):
+            if _openable(url.toLocalFile()):
                 event.acceptProposedAction()
                 self.files.open_file(Path(url.toLocalFile()))
                 return
@@ -335,3 +336,7 @@ class MainWindow(QMainWindow):
         self.files.close()
         event.accept()
 
+
+def _openable(path: str) -> bool:
+    """A dropped file File › Open reads: a scene or an ONNX model."""
+    return path.lower().endswith(OPEN_SUFFIXES)

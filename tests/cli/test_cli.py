@@ -204,7 +204,7 @@ def test_render_can_show_layers_opened_into_neurons(
     assert QImage(str(opened)) != QImage(str(plain))
     code, _, err = run(capsys, "render", xor, "--out", str(opened), "--expand", "loss")
     assert code == 2
-    assert err.strip().endswith("--expand loss: not a dense layer or input of " + xor)
+    assert err.strip() == f"bpviz: error: {xor}: --expand loss: not a dense layer or input node"
 
 
 def test_export_writes_each_target(

@@ -132,6 +132,7 @@ CASES: list[Case] = [
     Case("scene-link-to-fifo", lambda f: ["eval", str(link(f, "l.json", fifo(f, "p")))], r"l\.json: .*a FIFO"),
     Case("scene-link-to-zero", lambda f: ["export", str(link(f, "z.json", "/dev/zero")), "--to", "numpy", "--out", str(f / "o.py")], r"z\.json: .*character device"),
     Case("scene-too-large", lambda f: ["eval", str(_sparse(f / "big.json", MAX_SCENE_BYTES + 1))], r"big\.json: cannot read file \(256 MiB, over the 256 MiB limit"),
+    Case("scene-too-many-items", lambda f: ["eval", str(put(f, "many.json", b"[" + b"0," * 10_000_000 + b"0]"))], r"many\.json: too large: 10,000,001 or more items in its lists and objects, over the 10,000,000 limit"),
     Case("scene-empty", lambda f: ["eval", str(put(f, "e.json", ""))], r"e\.json: empty"),
     Case("scene-not-utf8", lambda f: ["eval", str(put(f, "b.json", b"\xff\xfe{}"))], r"not UTF-8"),
     Case("scene-nested", lambda f: ["eval", str(put(f, "n.json", "[" * 200_000))], r"n\.json: .*nested too deeply"),
@@ -154,6 +155,8 @@ CASES: list[Case] = [
     Case("bce-signs", lambda f: ["eval", str(put(f, "b.json", classifier("bce", "signs")))], r"encoding 'signs' does not fit the bce loss 'loss': use 'column' or 'labels'"),
     Case("cross-entropy-column", lambda f: ["eval", str(put(f, "c.json", classifier("cross_entropy", "column")))], r"use 'labels'"),
     Case("log-zero-names-file-and-node", lambda f: ["eval", str(put(f, "z.json", _log_zero()))], r"^\S*z\.json: non-finite value .* node 'lg' during forward"),
+    Case("train-explodes-names-file-and-node", lambda f: ["train", str(put(f, "x.json", {**scalar(), "training": {"lr": 1e5}})), "--steps", "50"], r"^\S*x\.json: non-finite .* node '\w+'"),
+    Case("render-steps-explodes-names-file-and-node", lambda f: ["render", str(put(f, "x.json", {**scalar(), "training": {"lr": 1e5}})), "--steps", "50", "--out", str(f / "x.png")], r"^\S*x\.json: non-finite .* node '\w+'"),
     Case("log-zero-train", lambda f: ["train", str(put(f, "z.json", _log_zero())), "--steps", "2"], r"z\.json: .*node 'lg'"),
     # -- what is written: never a non-regular file, never a read-only one, never half
     Case("save-dev-null", lambda f: (needs_root(), ["train", ok(f), "--steps", "1", "--save", "/dev/null"])[1], r"cannot write /dev/null: it is a character device"),
@@ -237,13 +240,19 @@ def _csv_scene(path: str) -> dict[str, Any]:
 
 
 # ---- running a case --------------------------------------------------------------------------
-def _files(folder: Path) -> dict[str, bytes | str]:
-    """Every entry under `folder`: regular files by content, anything else by its kind."""
-    out: dict[str, bytes | str] = {}
+def _files(folder: Path) -> dict[str, Any]:
+    """Every entry under `folder`: regular files by content (huge sparse ones by inode, size
+    and modification time: any write changes one of them), anything else by its kind."""
+    out: dict[str, Any] = {}
     for path in sorted(folder.rglob("*")):
-        mode = path.lstat().st_mode
+        info = path.lstat()
         key = str(path.relative_to(folder))
-        out[key] = path.read_bytes() if stat.S_ISREG(mode) else stat.filemode(mode)
+        if not stat.S_ISREG(info.st_mode):
+            out[key] = stat.filemode(info.st_mode)
+        elif info.st_size > 1 << 20:
+            out[key] = (info.st_ino, info.st_size, info.st_mtime_ns)
+        else:
+            out[key] = path.read_bytes()
     return out
 
 
@@ -281,15 +290,29 @@ def test_hostile_input_gives_one_line_and_keeps_every_file(
     assert (stat.S_ISCHR(after.st_mode), after.st_rdev) == (True, dev_null.st_rdev)
 
 
-def test_numpy_warnings_never_reach_stderr(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """The mean of an empty array warns in numpy; bpviz prints its own line and nothing else."""
-    empty = scene("m", [node("e", "const", value=[]), node("m", "mean", {"x": "e"})])
-    code = main(["eval", str(put(tmp_path, "e.json", empty))])
-    out, err = capsys.readouterr()
-    assert code == 2 and err.count("\n") == 1, err
-    assert re.match(r"bpviz: error: \S*e\.json: .*node 'm'", err), err
+def test_numpy_warnings_never_reach_stderr() -> None:
+    """A library warning raised while bpviz works (numpy's "Mean of empty slice", here made to
+    happen in tanh) never reaches stderr: bpviz's own lines are the only ones there."""
+    patch = (
+        "import sys, runpy, warnings\n"
+        "from bpviz.engine.ops import REGISTRY\n"
+        "spec = REGISTRY['tanh']\n"
+        "def noisy(xs, attrs, params):\n"
+        "    warnings.warn('Mean of empty slice.', RuntimeWarning)\n"
+        "    return spec.forward(xs, attrs, params)\n"
+        "REGISTRY['tanh'] = type(spec)(**{**spec.__dict__, 'forward': noisy})\n"
+        "sys.argv = ['bpviz', *sys.argv[1:]]\n"
+        "runpy.run_module('bpviz', run_name='__main__', alter_sys=True)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-W", "always", "-c", patch, "eval", str(SCENES / "neuron.json")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.startswith("output o = ")
 
 
 def test_nothing_trainable_trains_with_one_warning_line(
@@ -492,3 +515,21 @@ def test_unwritable_stdout_is_one_line(where: str) -> None:
         )
     else:  # nobody reads a closed stdout: the command still runs and says nothing
         assert (result.returncode, result.stderr) == (0, "")
+
+
+def test_render_prints_nothing_but_its_result_even_without_a_display(tmp_path: Path) -> None:
+    """Qt's own messages ("This plugin does not support propagateSizeHints()") stay off
+    stderr, and no display is needed whatever QT_QPA_PLATFORM and DISPLAY say."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["QT_QPA_PLATFORM"] = ""
+    out = tmp_path / "x.png"
+    result = subprocess.run(
+        [sys.executable, "-m", "bpviz", "render", str(SCENES / "xor.json"), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert (result.returncode, result.stderr, result.stdout) == (0, "", f"wrote {out}\n")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -325,3 +325,27 @@ def test_csv_single_class_is_an_error(tmp_path: Path) -> None:
     path = write(tmp_path, "x,y\n1,4\n2,4\n")
     with pytest.raises(DatasetError, match=r"points\.csv: column 'y' holds one value"):
         make_dataset({"kind": "csv", "path": str(path), "target": "y"})
+
+
+def test_csv_reading_stops_at_the_row_and_number_caps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memory grows with the numbers kept, never past the caps, whatever the file's size."""
+    import bpviz.engine.datasets as datasets
+
+    path = write(tmp_path, "a,b,y\n" + "1,2,0\n" * 20)
+    monkeypatch.setattr(datasets, "MAX_POINTS", 12)
+    with pytest.raises(DatasetError, match=r"points\.csv, line 14: too many rows \(at most 12 "):
+        load_csv(path, "y")
+    monkeypatch.setattr(datasets, "MAX_POINTS", 100)
+    monkeypatch.setattr(datasets, "MAX_CSV_VALUES", 30)
+    with pytest.raises(DatasetError, match=r"points\.csv, line 12: too many rows .* 30 numbers"):
+        load_csv(path, "y")
+    monkeypatch.setattr(datasets, "MAX_CSV_LINE", 5)
+    with pytest.raises(DatasetError, match=r"points\.csv, line 3: longer than 5 characters"):
+        load_csv(write(tmp_path, "a,y\n1,2\n12345,6\n"), "y")
+
+
+def test_csv_must_be_a_regular_file(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match=r"cannot read file \(a folder, not a regular file\)"):
+        load_csv(tmp_path, "y")

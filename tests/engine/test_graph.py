@@ -80,3 +80,14 @@ def test_same_source_on_two_ports_disconnects_cleanly() -> None:
 
 def test_topological_order_is_deterministic() -> None:
     assert chain_graph().topological_order() == ["x", "w", "m", "s", "y"]
+
+
+def test_copy_value_shares_no_list_or_dict() -> None:
+    from bpviz.engine.attrs import copy_value
+
+    value = {"a": [1.0, [2.0, {"b": [3]}]], "c": (4, 5), "d": "text"}
+    copied = copy_value(value)
+    assert copied == {"a": [1.0, [2.0, {"b": [3]}]], "c": [4, 5], "d": "text"}
+    value["a"][1][1]["b"].append(9)
+    value["a"].append(0)
+    assert copied == {"a": [1.0, [2.0, {"b": [3]}]], "c": [4, 5], "d": "text"}

@@ -64,11 +64,14 @@ CASES: dict[str, list[tuple[dict, list[np.ndarray], dict]]] = {
         ({}, [anyv(3, 4)], {}),
         ({"axis": 0}, [anyv(3, 4)], {}),
         ({"axis": [0, 2]}, [anyv(2, 3, 4)], {}),
+        ({"axis": 1, "keepdims": True}, [anyv(3, 4)], {}),
+        ({"keepdims": True}, [anyv(2, 3)], {}),
     ],
     "mean": [
         ({}, [anyv(3, 4)], {}),
         ({"axis": -1}, [anyv(3, 4)], {}),
         ({"axis": [1]}, [anyv(2, 3)], {}),
+        ({"axis": [0, 2], "keepdims": True}, [anyv(2, 3, 4)], {}),
     ],
     "dense": [
         ({"units": 3, "activation": "tanh"}, [anyv(5, 4)], {"W": anyv(4, 3), "b": anyv(3)}),

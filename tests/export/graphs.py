@@ -95,10 +95,12 @@ def _matvec(b: _Builder, x: str, other: str, pos: str) -> str:
     return b.add("add", {"a": x, "b": b.add("matmul", {"a": x, "b": vec})})
 
 
-def _reduce(op: str, axis: Any):  # noqa: ANN202
+def _reduce(op: str, axis: Any, keepdims: bool = False):  # noqa: ANN202
     """A reduction added back onto its input, so the chain keeps its (3, 3) shape."""
 
     def build(b: _Builder, x: str, other: str, pos: str) -> str:
+        if keepdims:  # kept axes broadcast back over x whichever axis was reduced
+            return b.add("mul", {"a": x, "b": b.add(op, {"x": x}, axis=axis, keepdims=True)})
         reduced = b.add(op, {"x": x}, axis=axis)
         if isinstance(axis, int) and axis % 2 == 1:
             return b.add("sub", {"a": x, "b": b.add("matmul", {"a": x, "b": reduced})})
@@ -135,6 +137,8 @@ STEP_BUILDERS = {
     "mean_cols": _reduce("mean", -1),
     "mean_list": _reduce("mean", [0, 1]),
     "sum_none": _reduce("sum", []),
+    "sum_keep_cols": _reduce("sum", 1, keepdims=True),
+    "mean_keep_all": _reduce("mean", None, keepdims=True),
     "dense_tanh": _dense("tanh"),
     "dense_relu": _dense("relu"),
     "dense_sigmoid": _dense("sigmoid"),

@@ -172,13 +172,14 @@ def _pow(**attrs: float) -> Step:
     return step
 
 
-def _reduction(op: str, axis: int | list[int] | None) -> Step:
+def _reduction(op: str, axis: int | list[int] | None, keepdims: bool = False) -> Step:
     """Reduces h times signs drawn per entry, so a sum of nine entries stays near 1 (a sum of
     h alone, all near +1 late in the chain, would saturate the tanh that follows)."""
 
     def step(b: _Graph, h: str) -> str:
         x = b.add("mul", a=h, b=b.source((3, 3)))
-        return b.add(op, {} if axis is None else {"axis": axis}, x=x)
+        attrs: dict = {} if axis is None else {"axis": axis}
+        return b.add(op, attrs | ({"keepdims": True} if keepdims else {}), x=x)
 
     return step
 
@@ -257,6 +258,7 @@ STEPS: list[Step] = [
     _pow(exponent=0.5),
     _pow(exponent=-1.5),
     *(_reduction(op, axis) for op in ("sum", "mean") for axis in AXES),
+    *(_reduction(op, axis, True) for op in ("sum", "mean") for axis in (None, -1, [0, 1])),
     _matmul,
     *(_matmul_vector(side) for side in ("left", "right", "both")),
     _dense,
@@ -335,6 +337,7 @@ def test_attributes_are_written_as_literals(tmp_path: Path) -> None:
     scene = parse_scene({**SCENE, "output": out, "nodes": g.nodes})
     (script,) = export_scene(scene, "numpy", tmp_path / "attrs.py")
     text = script.read_text()
-    for code in ("axis=())", "axis=(0, -1))", f"np.power(v['{x}'], 0.5)", f"0.25 * v['{x}']"):
+    literals = ("axis=(), keepdims=False)", "axis=(0, -1), keepdims=False)")
+    for code in (*literals, f"np.power(v['{x}'], 0.5)", f"0.25 * v['{x}']"):
         assert code in text
     _assert_export_matches(scene, script)

@@ -338,6 +338,13 @@ EDGE_CASES = {
         for op in ("sum", "mean")
         for axis in (None, 0, 2, -1, -3, [0, 2], [-1, 1], [], [0, 1, 2])
     },
+    **{
+        f"{op} axis={axis} keepdims": _scene(
+            "y", T3, ("y", op, {"x": "t"}, {"axis": axis, "keepdims": True})
+        )
+        for op in ("sum", "mean")
+        for axis in (None, 0, [-1, 1], [])
+    },
 }
 
 

@@ -81,6 +81,10 @@ CASES = [
      ["input", "mean"], None),
     ("reducemean-axes-input", [node("ReduceMean", ["x", "ax"], keepdims=0)],
      {"ax": np.array([-1, 0])}, 18, ["input", "mean"], None),
+    ("reducesum-keepdims-default", [node("ReduceSum", ["x", "ax"])], {"ax": np.array([1])}, 18,
+     ["input", "sum"], None),
+    ("reducemean-keepdims-all", [node("ReduceMean", ["x"], keepdims=1)], {}, 18,
+     ["input", "mean"], None),
     ("reduce-noop",
      [node("ReduceSum", ["x", "ax"], "r", keepdims=0, noop_with_empty_axes=1), node("Neg", ["r"])],
      {"ax": np.zeros(0, np.int64)}, 18, ["input", "neg"], None),
@@ -175,8 +179,6 @@ def test_unsupported_ops_are_named_and_nothing_is_written(
 @pytest.mark.parametrize(
     ("nodes", "inits", "opset", "message"),
     [
-        ([node("ReduceSum", ["x"], "y", "sum1")], {}, 18,
-         "node 'sum1' (ReduceSum): unsupported: keepdims=1"),
         ([node("Softmax", ["x"], "y", "sm", axis=0)], {}, 18,
          "node 'sm' (Softmax): unsupported: only the last axis (axis 0 of a rank-2 input)"),
         ([node("Pow", ["x", "x"], "y", "p")], {}, 18,
@@ -193,7 +195,7 @@ def test_unsupported_ops_are_named_and_nothing_is_written(
          18, "node 'sl' (Slice): unsupported: only the last axis (axis 0 of a rank-2 input)"),
     ],
     ids=[
-        "keepdims", "softmax-axis", "pow-computed", "gemm-transposed-computed", "flatten-axis",
+        "softmax-axis", "pow-computed", "gemm-transposed-computed", "flatten-axis",
         "concat-axis", "slice-two-columns",
     ],
 )

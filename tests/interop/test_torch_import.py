@@ -138,6 +138,22 @@ def test_unsupported_calls_are_named_together() -> None:
     )
 
 
+class KeepDim(nn.Module):
+    def forward(self, x):  # noqa: ANN001, ANN201
+        return x / x.sum(dim=1, keepdim=True) - x.mean(keepdim=True, dim=(0, 1))
+
+
+def test_keepdim_reductions() -> None:
+    x = torch.rand(4, 3, dtype=torch.float64) + 0.5
+    scene = from_torch(KeepDim(), x)
+    reductions = [(n["op"], n["attrs"]) for n in scene["nodes"] if n["op"] in ("sum", "mean")]
+    assert reductions == [
+        ("sum", {"axis": 1, "keepdims": True}),
+        ("mean", {"axis": [0, 1], "keepdims": True}),
+    ]
+    np.testing.assert_allclose(run(scene), expected(KeepDim(), x), rtol=1e-9)
+
+
 class RowSlice(nn.Module):
     def forward(self, x):  # noqa: ANN001, ANN201
         return x[0:1]
@@ -148,9 +164,6 @@ class CatRows(nn.Module):
         return torch.cat([x, x])
 
 
-class KeepDim(nn.Module):
-    def forward(self, x):  # noqa: ANN001, ANN201
-        return x / x.sum(dim=1, keepdim=True)
 
 
 class SoftmaxFirst(nn.Module):
@@ -176,22 +189,20 @@ class Branches(nn.Module):
 @pytest.mark.parametrize(
     ("module", "message"),
     [
-        (KeepDim(), "'sum_1' (Tensor.sum): unsupported keepdim=True"
-         " (bpviz reductions drop the reduced axes)"),
-        (SoftmaxFirst(), "'softmax' (torch.softmax): unsupported only the last dimension"
+        (SoftmaxFirst(), "node 'softmax' (torch.softmax): unsupported: only the last dimension"
          " (dim=0 of a rank-2 input)"),
-        (PowTensor(), "'pow_1' (_operator.pow): unsupported the exponent must be a number"),
+        (PowTensor(), "node 'pow_1' (operator.pow): unsupported: the exponent must be a number"),
         (TwoInputs(), "forward takes 2 inputs (x, y); bpviz takes one"),
         (Branches(), "torch.fx cannot trace Branches: symbolically traced variables cannot be"
          " used as inputs to control flow"),
         ("not a module", "from_torch wants a torch.nn.Module, got str"),
-        (RowSlice(), "'getitem' (_operator.getitem): unsupported only one column,"
+        (RowSlice(), "node 'getitem' (operator.getitem): unsupported: only one column,"
          " x[..., i:i+1] (got x[0:1])"),
-        (CatRows(), "'cat' (torch.cat): unsupported only the last dimension"
+        (CatRows(), "node 'cat' (torch.cat): unsupported: only the last dimension"
          " (dim=0 of a rank-2 input)"),
     ],
     ids=[
-        "keepdim", "softmax-dim", "pow-tensor", "two-inputs", "control-flow", "not-module",
+        "softmax-dim", "pow-tensor", "two-inputs", "control-flow", "not-module",
         "row-slice", "cat-rows",
     ],
 )

@@ -147,3 +147,26 @@ def test_import_bpviz_stays_light() -> None:
 def test_unknown_attribute_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         bpviz.nothing  # noqa: B018
+
+
+def test_a_wide_traced_graph_wraps_into_columns() -> None:
+    """512 products summed pairwise: 1024 inputs in one layer would make a column 110,000
+    pixels tall. Columns hold at most ceil(1.5·√2047) = 68 nodes, so the 2047 nodes take
+    16 + 8 + 4 + 2 + 1 columns for the layers of 1024, 512, 256, 128 and 64 nodes, then one
+    each for 32 ... 1: 37 columns, the drawing about as wide as it is high."""
+    xs = [Value(float(i)) for i in range(512)]
+    ws = [Value(1.0) for _ in range(512)]
+    level = [w * x for w, x in zip(ws, xs, strict=True)]
+    while len(level) > 1:
+        level = [level[i] + level[i + 1] for i in range(0, len(level), 2)]
+    scene = to_scene(level[0])
+    assert len(scene["nodes"]) == 2047
+    pos = {n["id"]: n["pos"] for n in scene["nodes"]}
+    columns = sorted({p[0] for p in pos.values()})
+    assert columns == [k * 200.0 for k in range(37)]
+    ys = [p[1] for p in pos.values()]
+    assert (min(ys), max(ys)) == (-67 * 110 / 2, 67 * 110 / 2)
+    for n in scene["nodes"]:
+        for src in n["inputs"].values():
+            assert pos[src][0] < pos[n["id"]][0]
+    assert len({tuple(p) for p in pos.values()}) == len(pos)

@@ -189,3 +189,17 @@ def test_computed_snapshots_match_a_refresh_without_touching_the_controller() ->
 def test_snapshot_nbytes_counts_every_array() -> None:
     snap = Snapshot(3, {"w": {"value": np.zeros(10)}}, values={"y": np.zeros(5)}, full=True)
     assert snap.nbytes >= 15 * 8
+
+
+def test_a_full_snapshots_loss_node_shows_the_recorded_loss() -> None:
+    """The history's loss for a step is measured with the parameters that step left, the same
+    ones a snapshot keeps: scrubbing to it shows the recorded number on the loss node."""
+    ctl = xor_controller()
+    store = SnapshotStore(full_every=1)
+    detach = store.attach(ctl)
+    results = [ctl.step() for _ in range(6)]
+    detach()
+    for result in results:
+        snap = store.materialize(store.get(result.step), ctl)
+        assert snap.full and snap.loss == result.loss
+        assert float(snap.values["loss"]) == result.loss

@@ -64,3 +64,10 @@ def test_clipboard_problems_are_the_scene_validators(nodes: list, message: str) 
         paste_command(Document(), text)
     with pytest.raises(Exception, match=message.replace("clipboard", "<scene>")):
         validate_scene_dict({**codec.header(), "output": None, "nodes": nodes}, runnable=False)
+
+
+def test_scene_errors_are_one_line_whatever_the_names_hold() -> None:
+    raw = {**codec.header(), "output": "a\nb", "nodes": [{"id": "a", "op": "tanh"}]}
+    with pytest.raises(Exception) as info:
+        validate_scene_dict(raw, runnable=False)
+    assert str(info.value) == "<scene>: output: no node 'a\\nb'"

@@ -172,9 +172,9 @@ def _axis(attrs) -> int | tuple[int, ...] | None:  # noqa: ANN001
     return tuple(axis) if isinstance(axis, list) else axis
 
 
-def _expand(g: np.ndarray, x: np.ndarray, axis) -> np.ndarray:  # noqa: ANN001
-    """Put reduced axes back so g broadcasts over the input it came from."""
-    if axis is not None:
+def _expand(g: np.ndarray, x: np.ndarray, axis, keepdims: bool = False) -> np.ndarray:  # noqa: ANN001
+    """Put reduced axes back (unless kept) so g broadcasts over the input it came from."""
+    if axis is not None and not keepdims:
         axes = (axis,) if isinstance(axis, int) else axis
         g = np.expand_dims(g, tuple(ax % x.ndim for ax in axes))
     return np.broadcast_to(g, x.shape)
@@ -184,17 +184,24 @@ def _reduction(name: str, fn, scale, doc: str, formula: str, derivative: str) ->
     def backward(g, xs, out, attrs):  # noqa: ANN001, ANN202
         x = xs[0]
         axis = _axis(attrs)
-        return (_expand(g, x, axis) * scale(x, axis),)
+        return (_expand(g, x, axis, bool(attrs.get("keepdims"))) * scale(x, axis),)
 
     register(
         OpSpec(
             name=name,
             inputs=("x",),
-            forward=lambda xs, a, p: np.asarray(fn(xs[0], axis=_axis(a))),
+            forward=lambda xs, a, p: np.asarray(
+                fn(xs[0], axis=_axis(a), keepdims=bool(a.get("keepdims")))
+            ),
             backward=no_params_backward(backward),
             category="math",
             doc=doc,
-            attrs={"axis": AttrSpec("axis", None, doc="axis or list of axes; unset: all")},
+            attrs={
+                "axis": AttrSpec("axis", None, doc="axis or list of axes; unset: all"),
+                "keepdims": AttrSpec(
+                    "bool", False, doc="keep each reduced axis with length 1 (numpy keepdims)"
+                ),
+            },
             formula=formula,
             derivative=derivative,
         )
