@@ -69,24 +69,26 @@ def render(
     with tempfile.TemporaryDirectory() as tmp:  # fresh settings: the picture is reproducible
         settings = QSettings(str(Path(tmp) / "render.ini"), QSettings.Format.IniFormat)
         window = MainWindow(settings=settings, recovery=Recovery(Path(tmp)))
-        window.resize(*size)
-        window.show()
-        if not window.files.open_file(Path(scene)):
-            raise BpvizError(f"cannot render {scene}")
-        controller = window.training_ui.controller
-        if steps:
-            controller.session.train(steps)
-            window.loss_plot.set_history(controller.history)
-        controller.refresh()
-        window.training_ui.refresh_views()
-        for node_id in expand:
-            if not window.canvas.neurons.expand(node_id):
-                raise BpvizError(f"--expand {node_id}: not a dense layer or input node")
-        app.processEvents()
-        window.view.fit_all()
-        app.processEvents()
-        image = png_bytes(window.grab())
-        window.undo.qstack.setClean()
-        window.close()
+        try:  # whatever fails, the window goes: nothing is left on screen
+            window.resize(*size)
+            window.show()
+            if not window.files.open_file(Path(scene)):
+                raise BpvizError(f"cannot render {scene}")
+            controller = window.training_ui.controller
+            if steps:
+                controller.session.train(steps)
+                window.loss_plot.set_history(controller.history)
+            controller.refresh()
+            window.training_ui.refresh_views()
+            for node_id in expand:
+                if not window.canvas.neurons.expand(node_id):
+                    raise BpvizError(f"--expand {node_id}: not a dense layer or input node")
+            app.processEvents()
+            window.view.fit_all()
+            app.processEvents()
+            image = png_bytes(window.grab())
+        finally:
+            window.undo.qstack.setClean()
+            window.close()
         del settings
     write_atomic(out, image)

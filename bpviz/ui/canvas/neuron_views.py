@@ -95,6 +95,8 @@ class NeuronViews(QObject):
                 signal.disconnect(slot)
         self.controller = controller
         self._maps, self._points = None, (None, [])
+        if controller is None:
+            self._timer.stop()  # closing: nothing left to refresh
         if controller is not None:
             for signal, slot in self._controller_signals(controller):
                 signal.connect(slot)
