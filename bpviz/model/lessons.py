@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from bpviz.engine.errors import BpvizError
+from bpviz.engine.optim import TrainingConfig
+from bpviz.model.probes import Probe, ProbeAnswer, ProbeError, parse_probe, score_lines
 
 LESSON_FORMAT = "bpviz-lesson"
 CONTROLS = ("forward", "backward", "update", "step", "next_node", "run", "reset", "check")
@@ -33,9 +35,14 @@ class Page:
     text: str
     highlight: dict[str, Any] = field(default_factory=dict)  # {"node": id} | {"control": name}
     wait_for: dict[str, Any] = field(default_factory=dict)  # one key of WAIT_KINDS
+    probe: Probe | None = None  # a question answered before its pass runs
+    why: str = ""  # the reason behind the probe's answer, shown with it
+    training: dict[str, Any] = field(default_factory=dict)  # settings applied on arrival
 
     def instruction(self) -> str | None:
         """What the learner is asked to do, as a short phrase for the panel."""
+        if self.probe is not None:
+            return "answer the question; then the pass runs and shows the answer"
         w = self.wait_for
         if "action" in w:
             return f"press {w['action'].replace('_', ' ').title()}"
@@ -72,16 +79,26 @@ def load_lesson(path: str | Path) -> Lesson:
     pages = raw.get("pages")
     if not isinstance(pages, list) or not pages:
         raise LessonError(f"{path.name}: pages: expected a non-empty list")
+    ids = _node_ids(path.name, scene)
     return Lesson(
         path,
         str(raw.get("title", path.stem)),
         str(raw.get("summary", "")),
         scene,
-        tuple(_page(path.name, i, p) for i, p in enumerate(pages)),
+        tuple(_page(path.name, i, p, ids) for i, p in enumerate(pages)),
     )
 
 
-def _page(name: str, i: int, raw: Any) -> Page:
+def _node_ids(name: str, scene: Path) -> set[str]:
+    """The scene's node ids, for checking what pages and probes point at."""
+    try:
+        nodes = json.loads(scene.read_text(encoding="utf-8")).get("nodes", [])
+        return {str(n["id"]) for n in nodes}
+    except (OSError, ValueError, AttributeError, TypeError, KeyError) as e:
+        raise LessonError(f"{name}: scene: cannot read its nodes ({e})") from None
+
+
+def _page(name: str, i: int, raw: Any, ids: set[str]) -> Page:
     where = f"{name}: pages[{i}]"
     if not isinstance(raw, dict) or not isinstance(raw.get("text"), str):
         raise LessonError(f"{where}: a page needs a 'text'")
@@ -93,7 +110,29 @@ def _page(name: str, i: int, raw: Any) -> Page:
     highlight = raw.get("highlight") or {}
     if "control" in highlight and highlight["control"] not in CONTROLS:
         raise LessonError(f"{where}.highlight.control: one of {', '.join(CONTROLS)}")
-    return Page(str(raw.get("title", "")), raw["text"], dict(highlight), dict(wait))
+    if "node" in highlight and highlight["node"] not in ids:
+        raise LessonError(f"{where}.highlight.node: no node {highlight['node']!r} in the scene")
+    probe = None
+    if "probe" in raw:
+        if wait:
+            raise LessonError(f"{where}: a page has a probe or a wait_for, not both")
+        try:
+            probe = parse_probe(raw["probe"], ids)
+        except ProbeError as e:
+            raise LessonError(f"{where}.probe.{e}") from None
+    why = raw.get("why", "")
+    if not isinstance(why, str) or (why and probe is None):
+        raise LessonError(f"{where}.why: one sentence of text, on a page with a probe")
+    training = raw.get("training") or {}
+    if not isinstance(training, dict):
+        raise LessonError(f"{where}.training: expected an object of training settings")
+    try:
+        TrainingConfig.from_dict(training)
+    except BpvizError as e:
+        raise LessonError(f"{where}.{e}") from None
+    return Page(
+        str(raw.get("title", "")), raw["text"], dict(highlight), dict(wait), probe, why, training
+    )
 
 
 class LessonProgress:
@@ -104,6 +143,26 @@ class LessonProgress:
         self.lesson = lesson
         self.index = 0
         self.done = False  # the current page's request has been met
+        self.answers: dict[int, ProbeAnswer] = {}  # page index -> the first answer given
+
+    def answer(self, answer: str | float, numbers: list[float]) -> ProbeAnswer:
+        """Check the learner's answer to this page's probe against `numbers`, read from the
+        engine after the pass; the first answer on a page is the one that counts."""
+        probe = self.page.probe
+        assert probe is not None
+        truth = probe.truth(numbers)
+        record = ProbeAnswer(
+            self.lesson.path.name, self.index + 1, probe, answer, truth,
+            probe.is_right(answer, truth),
+        )  # fmt: skip
+        self.answers.setdefault(self.index, record)
+        self.done = True
+        return record
+
+    def summary(self) -> list[str]:
+        """'n of m right' and a line per probe, for the end of the lesson."""
+        probes = [(i, p.probe) for i, p in enumerate(self.lesson.pages) if p.probe is not None]
+        return score_lines(probes, self.answers)
 
     @property
     def page(self) -> Page:
@@ -111,11 +170,11 @@ class LessonProgress:
 
     @property
     def waiting(self) -> bool:
-        return bool(self.page.wait_for) and not self.done
+        return (bool(self.page.wait_for) or self.page.probe is not None) and not self.done
 
     def go(self, index: int) -> None:
         self.index = max(0, min(index, len(self.lesson.pages) - 1))
-        self.done = False
+        self.done = self.index in self.answers  # an answered probe stays answered
 
     def next(self) -> None:
         self.go(self.index + 1)

@@ -91,8 +91,30 @@ class ShapeOracle:
         if port in trial.nodes[dst].inputs:
             trial.disconnect(dst, port)
         trial.connect(src, dst, port)
+        return self._trial_problem(trial, dst)
+
+    def splice_problem(
+        self, op: str, attrs: dict[str, Any], src: str, dst: str, port: str, new_port: str
+    ) -> str | None:
+        """Why a new `op` node put into the wire src → dst.port (fed on its `new_port`)
+        would break the shapes there; None if it fits. The wire must exist."""
+        trial = self.document.graph.copy()
+        node_id = "splice_probe"
+        while node_id in trial:
+            node_id += "_"
+        try:
+            trial.add_node(node_id, op, attrs)
+        except GraphError as e:
+            return str(e)
+        trial.disconnect(dst, port)
+        trial.connect(src, node_id, new_port)
+        trial.connect(node_id, dst, port)
+        return self._trial_problem(trial, node_id)
+
+    def _trial_problem(self, trial: Graph, changed: str) -> str | None:
+        """The shape problem an edited copy of the graph has at or after `changed`."""
         _, error = self._run(trial)
-        if error is None or error.node_id not in _downstream(trial, dst):
+        if error is None or error.node_id not in _downstream(trial, changed):
             return None
         if self._baseline_error() == error.node_id:
             return None  # that node fails already; this connection is not to blame

@@ -54,14 +54,27 @@ def render(
     from bpviz.scene import load_scene
 
     load_scene(scene)  # a bad file fails here with its SceneError, before any window exists
-    from PySide6.QtCore import QSettings, qInstallMessageHandler
+    from PySide6.QtCore import qInstallMessageHandler
+
+    from bpviz.engine.files import write_atomic
 
     # Qt's own chatter ("This plugin does not support propagateSizeHints()") is not bpviz's
     # to print: the command line's stderr carries bpviz's line only
-    qInstallMessageHandler(lambda mode, context, message: None)
-    app = _application()
+    previous = qInstallMessageHandler(lambda mode, context, message: None)
+    try:
+        image = _render_png(scene, size, steps, expand)
+    finally:
+        qInstallMessageHandler(previous)
+    write_atomic(out, image)
 
-    from bpviz.engine.files import write_atomic
+
+def _render_png(
+    scene: str, size: tuple[int, int], steps: int, expand: Sequence[str] = ()
+) -> bytes:
+    """The window showing `scene` as PNG bytes; the window is closed whatever happens."""
+    app = _application()
+    from PySide6.QtCore import QSettings
+
     from bpviz.ui.exports import png_bytes
     from bpviz.ui.main_window import MainWindow
     from bpviz.ui.recovery import Recovery
@@ -69,7 +82,7 @@ def render(
     with tempfile.TemporaryDirectory() as tmp:  # fresh settings: the picture is reproducible
         settings = QSettings(str(Path(tmp) / "render.ini"), QSettings.Format.IniFormat)
         window = MainWindow(settings=settings, recovery=Recovery(Path(tmp)))
-        try:  # whatever fails, the window goes: nothing is left on screen
+        try:
             window.resize(*size)
             window.show()
             if not window.files.open_file(Path(scene)):
@@ -86,9 +99,8 @@ def render(
             app.processEvents()
             window.view.fit_all()
             app.processEvents()
-            image = png_bytes(window.grab())
+            return png_bytes(window.grab())
         finally:
             window.undo.qstack.setClean()
             window.close()
-        del settings
-    write_atomic(out, image)
+            del settings

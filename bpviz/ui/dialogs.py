@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 from bpviz.interop.files import OPEN_FILTER
 
 SCENE_FILTER = "bpviz scenes (*.json);;All files (*)"
+CSV_FILTER = "CSV tables (*.csv);;All files (*)"
 
 
 class Dialogs:
@@ -20,6 +21,11 @@ class Dialogs:
 
     def open_path(self, start: str = "") -> Path | None:
         path, _ = QFileDialog.getOpenFileName(self.parent, "Open scene", start, OPEN_FILTER)
+        return Path(path) if path else None
+
+    def csv_path(self, start: str = "") -> Path | None:
+        """A CSV file to train on (the Data panel)."""
+        path, _ = QFileDialog.getOpenFileName(self.parent, "Choose a CSV file", start, CSV_FILTER)
         return Path(path) if path else None
 
     def save_path(self, start: str = "") -> Path | None:

@@ -11,15 +11,18 @@ from PySide6.QtWidgets import QWidget
 
 from bpviz.engine.errors import BpvizError
 from bpviz.model.clipboard import copy_nodes, duplicate_command, paste_command
-from bpviz.model.commands import RemoveNodes, SetOutput
+from bpviz.model.commands import Compound, RemoveNodes, SetOutput
+from bpviz.model.edits import InsertLayerAfter
 from bpviz.model.layout import auto_layout_command
 from bpviz.ui.actions import ActionRegistry, ActionSpec
+from bpviz.ui.canvas.header_controls import width_of_new
 from bpviz.ui.canvas.scene import CanvasScene
 from bpviz.ui.canvas.view import CanvasView
 from bpviz.ui.node_search import NodeSearchPopup
 from bpviz.ui.undo import UndoStack
 
 K = QKeySequence.StandardKey
+INSERT_LAYER_KEY = "Ctrl+Shift+I"
 
 
 def _nodes(n: int) -> str:
@@ -28,8 +31,8 @@ def _nodes(n: int) -> str:
 
 class CanvasEdits(QObject):
     """Registers undo, redo, cut, copy, paste, duplicate, delete, select_all, find,
-    set_output, fit, zoom_in, zoom_out, zoom_reset, layout and snap (checkable); owns the
-    node search popup (Tab or Ctrl+K)."""
+    set_output, insert_layer (also in a node's context menu), fit, zoom_in, zoom_out,
+    zoom_reset, layout and snap (checkable); owns the node search popup (Tab or Ctrl+K)."""
 
     def __init__(
         self,
@@ -47,9 +50,8 @@ class CanvasEdits(QObject):
         self.show_status = show_status
         self.search = NodeSearchPopup(popup_parent)
         self._search_pos = QPointF()
-        self.search.op_chosen.connect(
-            lambda op: self.undo.push(self.canvas.add_node_command(op, self._search_pos))
-        )
+        # a node picked where a wire runs goes into that wire, as a dropped one does
+        self.search.op_chosen.connect(lambda op: self.canvas.splices.drop(op, self._search_pos))
         view.search_requested.connect(self._open_search)
 
         undo_action = registry.adopt("undo", undo.qstack.createUndoAction(self, "&Undo"))
@@ -68,6 +70,9 @@ class CanvasEdits(QObject):
             A("select_all", "Select &All", self.select_all, K.SelectAll, "Select every node"),
             A("set_output", "Set as &Output", self.set_output, "Ctrl+Shift+O",
               "Make the selected node the graph's output (the loss)"),
+            A("insert_layer", "Insert &Layer After", lambda: self.insert_layer_after(),
+              INSERT_LAYER_KEY,
+              "Add a dense layer after the selected node, taking over its outgoing wires"),
             A("find", "&Add Node…",
               lambda: view._request_search(view.viewport().rect().center()),
               "Ctrl+K", "Search ops and add a node (Tab on the canvas)"),
@@ -81,10 +86,41 @@ class CanvasEdits(QObject):
               checkable=True),
         ])  # fmt: skip
         registry["snap"].toggled.connect(canvas.set_snap)
+        canvas.node_menus.append(self._node_menu)
+
+    def _node_menu(self, node_id: str) -> list:
+        """This part's entries in a node's context menu (scene.MenuEntries)."""
+        key = QKeySequence(INSERT_LAYER_KEY).toString(QKeySequence.SequenceFormat.NativeText)
+        return [(f"Insert Layer After\t{key}", lambda: self.insert_layer_after(node_id), None)]
+
+    def insert_layer_after(self, node_id: str | None = None) -> None:
+        """A dense layer after `node_id` (default: the one selected node), then selected."""
+        if node_id is None:
+            ids = self.canvas.selected_ids()
+            if len(ids) != 1:
+                self.show_status("Select one node to insert a layer after it")
+                return
+            node_id = ids[0]
+        doc = self.undo.document
+        if node_id not in doc.nodes:
+            return
+        heads = sorted({e.dst for e in doc.consumers(node_id)})
+        new_id = doc.unique_id("dense")
+        width = width_of_new(new_id, "dense")
+        x, moves = self.canvas.splices.room_after(node_id, float("-inf"), heads, width)
+        insert = InsertLayerAfter(node_id, new_id, pos=(x, doc.pos(node_id)[1]))
+        command = insert if moves is None else Compound(insert.text, [insert, moves])
+        if self.undo.push(command):
+            self.canvas.select([insert.layer_id])
+            layer = doc.node(insert.layer_id).attrs
+            self.show_status(
+                f"Inserted {insert.layer_id} after {node_id}: {layer['units']} units, "
+                f"{layer['activation']}"
+            )
 
     def add_at_centre(self, op: str) -> None:
         centre = self.view.mapToScene(self.view.viewport().rect().center())
-        self.undo.push(self.canvas.add_node_command(op, centre))
+        self.canvas.splices.drop(op, centre, splice=False)
 
     def _open_search(self, global_pos, scene_pos: QPointF) -> None:  # noqa: ANN001
         self._search_pos = scene_pos

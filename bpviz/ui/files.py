@@ -1,7 +1,7 @@
 """The open document's file: open, save, autosave, crash recovery and recent files.
 
-Every way a document arrives (new, open, an example, a restored recovery copy) goes through
-`show`, which hands it to the window's `show_document` to put on screen.
+Every way a document arrives (new, a template, open, an example, a restored recovery copy)
+goes through `show`, which hands it to the window's `show_document` to put on screen.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from bpviz.engine.errors import BpvizError
 from bpviz.examples import example_paths
 from bpviz.interop.files import load_any
 from bpviz.model.document import Document
+from bpviz.model.templates import template, templates
 from bpviz.scene import save_scene_dict, validate_scene_dict
 from bpviz.ui.actions import ActionRegistry, ActionSpec
 from bpviz.ui.dialogs import Dialogs
@@ -29,7 +30,8 @@ K = QKeySequence.StandardKey
 
 
 class DocumentFiles(QObject):
-    """Registers new, open, save, save_as; fills File › Open Recent and File › Examples.
+    """Registers new, open, save, save_as; fills File › New from Template, File › Open Recent
+    and File › Examples.
 
     `show_document(document, base_dir)` puts a document on screen (base_dir resolves its
     relative data paths); `learned_state()` is the weights and optimizer state to save with
@@ -62,6 +64,13 @@ class DocumentFiles(QObject):
         self.base_dir: Path | None = None
         self.recent_menu = QMenu("Open &Recent")
         self.examples_menu = QMenu("&Examples")
+        self.templates_menu = QMenu("New from &Template")
+        self.templates_menu.setToolTipsVisible(True)
+        for t in templates():
+            act = self.templates_menu.addAction(t.name)
+            act.setToolTip(t.description)
+            act.setStatusTip(t.description)
+            act.triggered.connect(lambda _=False, name=t.name: self.new_from_template(name))
         for path in example_paths():
             act = self.examples_menu.addAction(path.stem.replace("_", " ").capitalize())
             act.setStatusTip(str(path))
@@ -121,6 +130,13 @@ class DocumentFiles(QObject):
         if self.confirm_discard():
             self.show(Document(), None)
             self.recovery.clear()
+
+    def new_from_template(self, name: str) -> None:
+        """A ready scene, data bound, unsaved and unmodified like New: Run works at once."""
+        if self.confirm_discard():
+            self.show(Document.from_scene_dict(template(name)), None)
+            self.recovery.clear()
+            self.show_status(f"New {name}: press Run (F5) to train it")
 
     def open_file_dialog(self) -> None:
         start = str(self.path.parent) if self.path else ""

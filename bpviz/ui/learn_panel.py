@@ -1,9 +1,12 @@
 """The Learn panel: guided lessons over the real window. It opens a lesson's scene, points at
-nodes and controls, and moves on when the learner has done what a page asks."""
+nodes and controls, and moves on when the learner has done what a page asks. A page with a
+probe asks a question first, then runs the pass and reveals the answer from the engine."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
@@ -19,7 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from bpviz.engine.files import FileProblem
 from bpviz.examples import examples_dir
+from bpviz.model.commands import Command
 from bpviz.model.lessons import (
     CONTROLS,  # the controls a page can wait for or point at: names in the action registry
     Lesson,
@@ -28,12 +33,16 @@ from bpviz.model.lessons import (
     lesson_paths,
     load_lesson,
 )
+from bpviz.model.probes import AnswerLog, ProbeError, one_number
+from bpviz.model.settings import SetTraining
 from bpviz.ui.actions import ActionRegistry
 from bpviz.ui.canvas.scene import CanvasScene
 from bpviz.ui.files import DocumentFiles
+from bpviz.ui.probe_box import RIGHT, WRONG, ProbeBox
 from bpviz.ui.training_ui import TrainingUI
 
 ADVANCE_MS = 700  # a moment to see the result before the next page
+ANSWERS_FILE = "lesson-answers.csv"
 HIGHLIGHT_STYLE = (
     "QToolButton { background: #fde293; border: 2px solid #f9ab00; border-radius: 4px; }"
 )
@@ -41,7 +50,9 @@ HIGHLIGHT_STYLE = (
 
 class LearnPanel(QWidget):
     """Opens lessons through `files`, listens to `training` and the registry's CONTROLS, and
-    points at nodes on `canvas` (centred in `view`) and at buttons on `toolbar`."""
+    points at nodes on `canvas` (centred in `view`) and at buttons on `toolbar`. Probe answers
+    are appended to `answers` (a CSV); `push` applies a page's training settings as an
+    undoable edit."""
 
     def __init__(
         self,
@@ -53,8 +64,15 @@ class LearnPanel(QWidget):
         toolbar: QToolBar,
         show_status: Callable[[str], None],
         parent: QWidget | None = None,
+        answers: Path | None = None,
+        push: Callable[[Command], None] | None = None,
     ) -> None:
         super().__init__(parent)
+        self.show_status = show_status
+        self.log = AnswerLog(answers) if answers is not None else None
+        self.push = push
+        self._trained_pages: set[int] = set()  # pages whose training settings were applied
+        self._asked: tuple[int, int] | None = None  # (progress, page) the probe box shows
         self.files = files
         self.training = training
         self.canvas = canvas
@@ -89,6 +107,12 @@ class LearnPanel(QWidget):
         self.text.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.request = QLabel()
         self.request.setWordWrap(True)
+        self.probe_box = ProbeBox()
+        self.probe_box.answered.connect(self.answer)
+        self.probe_box.hide()
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.page_label = QLabel()
         self.back_button = QPushButton("Back")
         self.back_button.clicked.connect(self.back_page)
@@ -108,7 +132,9 @@ class LearnPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.title)
         layout.addWidget(self.text, 1)
+        layout.addWidget(self.probe_box)
         layout.addWidget(self.request)
+        layout.addWidget(self.summary)
         layout.addLayout(nav)
         self._show()
 
@@ -119,6 +145,7 @@ class LearnPanel(QWidget):
         if not self.files.open_file(lesson.scene, as_example=True):
             return
         self.progress = LessonProgress(lesson)
+        self._trained_pages = set()
         self._hook()
         self._show()
 
@@ -142,6 +169,47 @@ class LearnPanel(QWidget):
         if self.progress is not None and self.progress.notify(kind, detail):
             self._show()
             self._advance.start()
+
+    def answer(self, answer: str | float) -> None:
+        """The learner committed to an answer: run the probe's pass, then reveal the truth
+        read from the engine's numbers, and keep the answer in the CSV."""
+        p = self.progress
+        probe = p.page.probe if p is not None else None
+        if p is None or probe is None or p.done:
+            return
+        self._advance.stop()
+        for _ in range(probe.times):
+            self.registry[probe.run].trigger()
+            if self.training.controller.phase == "error":
+                break
+        controller = self.training.controller
+        read = controller.grad if probe.quantity == "grad" else controller.value
+        try:
+            numbers = [one_number(probe, node, read(node)) for node in probe.nodes()]
+        except ProbeError as e:
+            p.done = True  # nothing to check the answer against: not counted
+            self.probe_box.reveal(f"<b>No answer to compare with:</b> {html.escape(str(e))}.", None)
+            self._show()
+            return
+        record = p.answer(answer, numbers)
+        if self.log is not None:
+            try:
+                self.log.append(record)
+            except FileProblem as e:
+                self.show_status(f"Your answer was not saved: {e}")
+        self._show()
+
+    def _reveal_html(self) -> str:
+        p = self.progress
+        assert p is not None and p.page.probe is not None
+        probe, record = p.page.probe, p.answers[p.index]
+        colour, verdict = (RIGHT, "✓ Right.") if record.right else (WRONG, "✗ Not quite.")
+        return (
+            f"<span style='color:{colour}'><b>{verdict}</b></span> "
+            f"You said {html.escape(probe.describe(record.answer))}; "
+            f"it is {html.escape(probe.describe(record.truth))}."
+            + (f"<br>{p.page.why}" if p.page.why else "")
+        )
 
     # ---- events from the window ------------------------------------------------------------
     def _hook(self) -> None:
@@ -168,18 +236,55 @@ class LearnPanel(QWidget):
             return
         page = p.page
         last = p.index == len(p.lesson.pages) - 1
+        self._apply_training()
         self.title.setText(page.title or p.lesson.title)
         self.text.setText(page.text)
         self.page_label.setText(f"{p.index + 1} / {len(p.lesson.pages)}")
+        self._show_probe()
         ask = page.instruction()
-        if ask and p.done:
+        if page.probe is not None:
+            self.request.setText("" if p.done else f"<b>Your turn:</b> {ask}")
+        elif ask and p.done:
             self.request.setText("<span style='color:#188038'>✓ Well done</span>")
         elif ask:
             self.request.setText(f"<b>Your turn:</b> {ask}")
         else:
             self.request.setText("Lesson complete." if last and p.done else "")
         self.next_button.setText("Finish" if last else ("Skip" if p.waiting else "Next"))
+        self._show_summary(last and p.done)
         self._highlight(page.highlight)
+
+    def _show_probe(self) -> None:
+        p = self.progress
+        probe = p.page.probe if p is not None else None
+        self.probe_box.setVisible(probe is not None)
+        if probe is None or p is None:
+            return
+        if self._asked != (id(p), p.index):
+            self._asked = (id(p), p.index)
+            self.probe_box.ask(probe)
+        if p.index in p.answers:
+            self.probe_box.reveal(self._reveal_html(), p.answers[p.index].answer)
+
+    def _show_summary(self, on: bool) -> None:
+        p = self.progress
+        lines = p.summary() if p is not None and on else []
+        if len(lines) < 2:  # no probes in this lesson
+            self.summary.setText("")
+            return
+        rows = "".join(f"<li>{html.escape(line)}</li>" for line in lines[1:])
+        self.summary.setText(f"<b>Your answers: {lines[0]}</b><ul>{rows}</ul>")
+
+    def _apply_training(self) -> None:
+        """A page's training settings (e.g. a learning rate too high), once, as an edit the
+        learner can undo."""
+        p = self.progress
+        if p is None or not p.page.training or p.index in self._trained_pages:
+            return
+        self._trained_pages.add(p.index)
+        if self.push is not None:
+            new = {**(self.files.document.training or {}), **p.page.training}
+            self.push(SetTraining(new, "Lesson: change training"))
 
     def _highlight(self, target: dict[str, Any]) -> None:
         if self._highlighted is not None:

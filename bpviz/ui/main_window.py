@@ -29,18 +29,20 @@ from bpviz.ui.actions import ActionRegistry, ActionSpec
 from bpviz.ui.boundary import BoundaryView
 from bpviz.ui.canvas.scene import CanvasScene
 from bpviz.ui.canvas.view import CanvasView
+from bpviz.ui.data_panel import DataPanel
 from bpviz.ui.dialogs import Dialogs
 from bpviz.ui.edits import CanvasEdits
 from bpviz.ui.export_menu import ExportMenu
 from bpviz.ui.files import DocumentFiles
 from bpviz.ui.inspector import InspectorWidget
 from bpviz.ui.landscape import LandscapeView
-from bpviz.ui.learn_panel import LearnPanel
+from bpviz.ui.learn_panel import ANSWERS_FILE, LearnPanel
 from bpviz.ui.node_numbers import explain_node, node_numbers
 from bpviz.ui.palette import PaletteWidget
 from bpviz.ui.plots import LossPlot
 from bpviz.ui.recovery import Recovery
 from bpviz.ui.timeline import TimelineWidget
+from bpviz.ui.training_panel import TrainingPanel
 from bpviz.ui.training_ui import TrainingUI, TrainingViews
 from bpviz.ui.undo import UndoStack
 
@@ -52,12 +54,13 @@ BOTTOM = Qt.DockWidgetArea.BottomDockWidgetArea
 
 # menus and toolbars by action name (see each part's docstring for the names it registers)
 EDIT_MENU = ("undo", "redo", SEP, "cut", "copy", "paste", "duplicate", "delete", SEP,
-             "select_all", "find", "set_output")  # fmt: skip
+             "select_all", "find", "set_output", "insert_layer")  # fmt: skip
 VIEW_MENU = ("fit", "zoom_in", "zoom_out", "zoom_reset", SEP, "layout", "snap", SEP)
 TRAIN_MENU = ("forward", "backward", "update", "step", SEP, "next_node", SEP, "run", "reset",
               SEP, "check", "animate")  # fmt: skip
 HELP_MENU = ("lessons", "shortcuts", "about")
-MAIN_TOOLBAR = ("new", "open", "save", SEP, "undo", "redo", SEP, "find", "layout", "fit")
+MAIN_TOOLBAR = ("new", "open", "save", SEP, "undo", "redo", SEP, "find", "layout", "fit", SEP,
+                "data_panel", "training_panel")  # fmt: skip
 TRAINING_TOOLBAR = ("forward", "backward", "update", "step", "next_node", SEP, "run", "reset")
 
 
@@ -90,6 +93,8 @@ class MainWindow(QMainWindow):
         self.landscape = LandscapeView()
         self.inspector = InspectorWidget()
         self.palette = PaletteWidget()
+        self.data_panel = DataPanel(self.undo, self.dialogs.csv_path)
+        self.training_panel = TrainingPanel(self.undo)
 
         self.files = DocumentFiles(
             self.undo,
@@ -129,6 +134,12 @@ class MainWindow(QMainWindow):
                 ActionSpec("lessons", "&Lessons", self.show_lessons, "Ctrl+Shift+L",
                            "Guided lessons on backpropagation"),
                 ActionSpec("about", "&About bpviz", self.about, None, "About bpviz"),
+                ActionSpec("data_panel", "&Data", lambda: self.show_dock(self.data_dock),
+                           "Ctrl+Shift+D", "Choose the dataset, its size and noise, and the "
+                           "input features"),
+                ActionSpec("training_panel", "&Training", lambda: self.show_dock(
+                           self.training_dock), "Ctrl+Shift+T", "Choose the optimizer, "
+                           "learning rate, batch size, penalties and schedule"),
             ]
         )  # fmt: skip
         self.training_toolbar = QToolBar("Training")
@@ -141,6 +152,8 @@ class MainWindow(QMainWindow):
             self.training_toolbar,
             self.show_status,
             self,
+            answers=self.files.recovery.path.parent / ANSWERS_FILE,
+            push=self.undo.push,
         )
         self._lay_out_docks()
         self._build_menus_and_toolbars()
@@ -181,6 +194,10 @@ class MainWindow(QMainWindow):
         self.landscape_dock = self.add_dock("Loss landscape", self.landscape, RIGHT)
         self.tabifyDockWidget(self.boundary_dock, self.landscape_dock)
         self.boundary_dock.raise_()
+        self.data_dock = self.add_dock("Data", self.data_panel, RIGHT)
+        self.tabifyDockWidget(self.inspector_dock, self.data_dock)
+        self.training_dock = self.add_dock("Training", self.training_panel, RIGHT)
+        self.tabifyDockWidget(self.data_dock, self.training_dock)
         self.learn_dock = self.add_dock("Learn", self.learn, RIGHT, listed=False)  # Help › Lessons
         self.tabifyDockWidget(self.inspector_dock, self.learn_dock)
         self.inspector_dock.raise_()
@@ -193,11 +210,17 @@ class MainWindow(QMainWindow):
             [self.palette_dock, self.inspector_dock], [210, 290], Qt.Orientation.Horizontal
         )
         self.resizeDocks([self.plot_dock], [190], Qt.Orientation.Vertical)
+        # the settings panels above the model output get the larger share of the side
+        self.resizeDocks(
+            [self.inspector_dock, self.boundary_dock], [430, 330], Qt.Orientation.Vertical
+        )
 
     def _build_menus_and_toolbars(self) -> None:
         bar, fill = self.menuBar(), self.registry.fill
         file = bar.addMenu("&File")
-        fill(file, ("new", "open"))
+        fill(file, ("new",))
+        file.addMenu(self.files.templates_menu)
+        fill(file, ("open",))
         file.addMenu(self.files.recent_menu)
         file.addMenu(self.files.examples_menu)
         fill(file, (SEP, "save", "save_as"))
@@ -227,9 +250,12 @@ class MainWindow(QMainWindow):
         """Point every part at `document` (DocumentFiles calls this for each new one)."""
         self.shapes = ShapeOracle(document, str(base_dir) if base_dir else None)
         self.canvas.problem_checker = self.shapes.connection_problem
+        self.canvas.splices.checker = self.shapes.splice_problem
         self.canvas.set_document(document)
         self.inspector.set_document(document, self.undo)
         self.inspector.show_node(None)
+        self.data_panel.set_document(document, base_dir)
+        self.training_panel.set_document(document)
         self.training_ui.set_controller(TrainingController(document, base_dir))
         document.changed.connect(self._selection_changed)
         QTimer.singleShot(0, self.view.fit_all)
@@ -271,10 +297,14 @@ class MainWindow(QMainWindow):
             return
         self.inspector.set_numbers(*node_numbers(c, node_id))
 
+    def show_dock(self, dock: QDockWidget) -> None:
+        """Bring a panel to the front (the toolbar's one click to it)."""
+        dock.show()
+        dock.raise_()
+
     # ---- help ----------------------------------------------------------------------------
     def show_lessons(self) -> None:
-        self.learn_dock.show()
-        self.learn_dock.raise_()
+        self.show_dock(self.learn_dock)
 
     def show_shortcuts(self) -> None:
         rows = [

@@ -83,6 +83,7 @@ class TrainingUI(QObject):
         self.speed = 7
         self.last_error = ""
         self._check: dict[str, bool] = {}
+        self._settings_edit = False  # the next document change is a training-settings edit
         self._partial: dict[str, np.ndarray] = {}
         self._run_timer = QTimer(self)
         self._run_timer.setInterval(TICK_MS)
@@ -172,17 +173,46 @@ class TrainingUI(QObject):
             (c.history_reset, self._history_reset),
             (c.failed, self._failed),
             (c.phase_changed, self._phase_changed),
+            (c.restarted, self._restarted),
+            (c.document.training_changed, self._training_changed),
             (c.document.changed, self._document_changed),
         ]
 
+    def _training_changed(self, _training: object) -> None:
+        # a settings edit that keeps the weights applies from the next step: Run goes on
+        # (one that restarts training says so through `restarted`)
+        self._settings_edit = True
+
     def _document_changed(self) -> None:
         """An edit while running: pause before another step uses the changed graph."""
+        settings_edit, self._settings_edit = self._settings_edit, False
+        if settings_edit:
+            self._phase_changed()
+            return
         self._check = {}
         self._partial = {}
         self.canvas.pulses.stop_all()
         if self.running:
             self.pause("Training paused: the graph changed")
         self._values_changed()
+
+    def _restarted(self, reason: str) -> None:
+        """Data, transforms or the seed changed: the learned state is gone. Run stops, the
+        person is told, and the views show the new data before any training."""
+        self._check = {}
+        self._partial = {}
+        self.canvas.pulses.stop_all()
+        if self._scrubbed is not None:
+            self.views.timeline.go_latest()
+        if self.running:
+            self._run_timer.stop()
+            self.act_run.setChecked(False)
+            self.act_run.setText("&Run")
+            reason = f"Training paused. {reason}"
+        self._bind_boundary()
+        self.refresh_views()
+        self._phase_changed()
+        self.show_status(reason)
 
     def _bind_boundary(self) -> None:
         c = self.controller

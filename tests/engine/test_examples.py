@@ -57,9 +57,18 @@ CHECKS = {
     "sine": trained(1000, max_loss=0.02),
     "exam": trained(300, min_accuracy=0.9),
     "circles_features": trained(300, min_accuracy=0.97),
+    "symmetry_1986": trained(1500, min_accuracy=1.0, max_loss=0.02),
 }
 
 
 @pytest.mark.parametrize("name", sorted(CHECKS))
 def test_example_reaches_documented_result(name: str) -> None:
     CHECKS[name](load_scene(SCENES / f"{name}.json"))
+
+
+def test_the_readme_experiment_learns_moons_as_its_picture_shows() -> None:
+    """docs/experiment.json is the scene the README's 'Build your own experiment' steps save;
+    its picture shows it after 300 steps."""
+    scene = load_scene(SCENES.parent / "docs" / "experiment.json")
+    assert scene.to_dict()["data"] == {"kind": "moons", "n": 200, "noise": 0.1}
+    trained(300, min_accuracy=0.97)(scene)

@@ -34,11 +34,15 @@ class FakeDialogs:
         self.restore_answer = True
         self.next_save_path: Path | None = None
         self.next_open_path: Path | None = None
+        self.next_csv_path: Path | None = None
         self.next_export_path: Path | None = None
         self.next_directory: Path | None = None
 
     def open_path(self, start: str = "") -> Path | None:
         return self.next_open_path
+
+    def csv_path(self, start: str = "") -> Path | None:
+        return self.next_csv_path
 
     def save_path(self, start: str = "") -> Path | None:
         return self.next_save_path

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -115,3 +118,80 @@ def test_a_broken_lesson_file_names_the_place(tmp_path: Path) -> None:
     bad.write_text('{"format": "bpviz-lesson", "scene": "nope.json", "pages": []}')
     with pytest.raises(LessonError, match="scene"):
         load_lesson(bad)
+
+
+def docs_lesson(tmp_path: Path) -> Path:
+    """The worked example of docs/lessons.md, saved where its scene path resolves."""
+    text = (examples_dir().parent / "docs" / "lessons.md").read_text()
+    block = re.search(r"```json\n(.*?)```", text, re.S).group(1)
+    (tmp_path / "lessons").mkdir()
+    shutil.copy(examples_dir() / "chain_rule.json", tmp_path / "chain_rule.json")
+    (tmp_path / "lessons" / "my.lesson.json").write_text(block)
+    return tmp_path / "lessons" / "my.lesson.json"
+
+
+def click(qtbot, widget) -> None:  # noqa: ANN001
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def slide_to(qtbot, box, x: float) -> None:  # noqa: ANN001
+    """Drag the estimate slider's handle with the mouse until it shows about `x`."""
+    slider = box.slider
+    slider.setFocus()
+    qtbot.mouseClick(slider, Qt.MouseButton.LeftButton, pos=slider.rect().center())
+    target = round((x - box.probe.low) / (box.probe.high - box.probe.low) * slider.maximum())
+    key = Qt.Key.Key_Right if target > slider.value() else Qt.Key.Key_Left
+    for _ in range(abs(target - slider.value())):
+        qtbot.keyClick(slider, key)
+    assert slider.value() == target
+
+
+def test_probes_ask_first_then_reveal_score_and_keep_answers(
+    window: MainWindow, qtbot, tmp_path: Path  # noqa: ANN001
+) -> None:
+    panel = window.learn
+    panel.lessons.append(load_lesson(docs_lesson(tmp_path)))
+    panel.start(len(panel.lessons) - 1)
+    box, controller = panel.probe_box, window.training_ui.controller
+    assert box.isVisible() and box.question.text() == "After Forward, roughly what will L be?"
+    assert controller.value("L") is None  # nothing computed before the answer
+    assert panel.next_button.text() == "Skip"
+    slide_to(qtbot, box, 8.0)
+    assert box.estimate_label.text() == "8"
+    click(qtbot, box.answer_button)
+    assert float(controller.value("L")) == -8.0  # the pass ran after the answer
+    assert "Not quite." in box.result.text()
+    assert "You said 8; it is -8." in box.result.text()
+    assert "times f = −2 gives −8." in box.result.text()
+    assert not box.answer_button.isEnabled()
+    click(qtbot, panel.next_button)
+    assert [b.text() for b in box.buttons.values()] == ["Negative", "Zero", "Positive"]
+    assert controller.grad("a") is None
+    click(qtbot, box.buttons["positive"])
+    assert float(controller.grad("a")) == 6.0
+    assert "✓ Right." in box.result.text() and "You said positive; it is positive." in (
+        box.result.text()
+    )
+    click(qtbot, box.buttons["negative"])  # locked: the first answer counts
+    assert panel.progress.answers[1].answer == "positive"
+    click(qtbot, panel.back_button)  # an answered page stays answered
+    assert "You said 8; it is -8." in box.result.text() and not box.slider.isEnabled()
+    click(qtbot, panel.next_button)
+    click(qtbot, panel.next_button)
+    assert panel.summary.text() == ""  # the score comes when the lesson is done
+    click(qtbot, box.buttons["other"])
+    assert "You said |∇b| larger; it is |∇a| larger." in box.result.text()
+    click(qtbot, panel.next_button)  # Finish
+    assert panel.summary.text() == (
+        "<b>Your answers: 1 of 3 right</b><ul>"
+        "<li>Page 1 (L): wrong: you said 8, it was -8</li>"
+        "<li>Page 2 (∇a): right: you said positive, it was positive</li>"
+        "<li>Page 3 (∇a): wrong: you said |∇b| larger, it was |∇a| larger</li></ul>"
+    )
+    rows = list(csv.reader((tmp_path / "recovery" / "lesson-answers.csv").open()))
+    assert [r[1:] for r in rows] == [
+        ["lesson", "page", "node", "quantity", "ask", "answer", "truth", "right"],
+        ["my.lesson.json", "1", "L", "value", "estimate", "8.0", "-8.0", "no"],
+        ["my.lesson.json", "2", "a", "grad", "sign", "positive", "positive", "yes"],
+        ["my.lesson.json", "3", "a/b", "grad", "compare", "other", "node", "no"],
+    ]

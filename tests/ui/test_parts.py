@@ -135,7 +135,7 @@ def test_the_window_menus_come_from_the_registry(window: MainWindow) -> None:
     assert list(titles) == ["&File", "&Edit", "&View", "&Train", "&Help"]
     edit = [a for a in titles["&Edit"].actions() if not a.isSeparator()]
     names = ["undo", "redo", "cut", "copy", "paste", "duplicate", "delete", "select_all",
-             "find", "set_output"]  # fmt: skip
+             "find", "set_output", "insert_layer"]  # fmt: skip
     assert edit == [window.registry[n] for n in names]
     train = [a for a in titles["&Train"].actions() if not a.isSeparator()]
     names = ["forward", "backward", "update", "step", "next_node", "run", "reset", "check",
@@ -144,7 +144,7 @@ def test_the_window_menus_come_from_the_registry(window: MainWindow) -> None:
     view = [a.text() for a in titles["&View"].actions() if not a.isSeparator()]
     assert view == ["&Fit to View", "Zoom &In", "Zoom &Out", "&Actual Size", "Auto &Layout",
                     "&Snap to Grid", "Nodes", "Inspector", "Loss", "Model output",
-                    "Loss landscape"]  # fmt: skip
+                    "Loss landscape", "Data", "Training"]  # fmt: skip
     assert [a.text() for a in window.training_toolbar.actions() if not a.isSeparator()][:7] == [
         "&Forward", "&Backward", "&Update", "&Step", "&Next Node", "&Run", "Rese&t"
     ]  # fmt: skip

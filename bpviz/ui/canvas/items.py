@@ -40,6 +40,7 @@ from bpviz.ui.canvas.numbers import (
 )
 
 NODE_WIDTH = 160.0
+HEADER_MAX_WIDTH = 320.0  # a node with header controls widens for its id up to this
 HEADER_HEIGHT = 26.0
 ROW_HEIGHT = 22.0
 FOOTER_HEIGHT = 6.0
@@ -77,6 +78,17 @@ PORT_STATES = {
     "invalid": QColor("#ea4335"),
     "source": QColor("#fbbc04"),
 }
+
+
+def node_width(node_id: str, header_reserve: float = 0.0) -> float:
+    """A node's width: NODE_WIDTH, or wider (in steps of 10) when controls on its header
+    leave too little room for its id."""
+    if not header_reserve:
+        return NODE_WIDTH
+    title = QFontMetricsF(TITLE_FONT).horizontalAdvance(node_id)
+    return float(
+        min(HEADER_MAX_WIDTH, max(NODE_WIDTH, 10 * np.ceil((18 + title + header_reserve) / 10)))
+    )
 
 
 def node_summary(node: Node) -> str:
@@ -132,6 +144,7 @@ class NodeItem(QGraphicsItem):
         self.flag: str | None = None  # "vanishing" or "exploding" gradient
         self._images: dict[str, QImage] = {}
         self._attr_value = node.attrs.get("value")
+        self.header_reserve = 0.0  # room kept on the header's right for child controls
         self._doc_tip = f"{node.id}: {self.spec.title} — {self.spec.doc}"
         self.setFlags(
             QGraphicsItem.GraphicsItemFlag.ItemIsMovable
@@ -160,7 +173,18 @@ class NodeItem(QGraphicsItem):
         return self.mapToScene(QPointF(0, HEADER_HEIGHT + (i + 0.5) * ROW_HEIGHT))
 
     def output_anchor(self) -> QPointF:
-        return self.mapToScene(QPointF(NODE_WIDTH, HEADER_HEIGHT + 0.5 * ROW_HEIGHT))
+        return self.mapToScene(QPointF(self._rect.width(), HEADER_HEIGHT + 0.5 * ROW_HEIGHT))
+
+    def reserve_header(self, width: float) -> None:
+        """Keep `width` on the header's right for child controls (a dense layer's ± and
+        activation) instead of the summary; the node widens so its id still fits."""
+        self.header_reserve = width
+        need = node_width(self.node_id, width)
+        if need != self._rect.width():
+            self.prepareGeometryChange()
+            self._rect.setWidth(need)
+            for edge in self.edges:
+                edge.update_path()
 
     def port_at(self, scene_pos: QPointF) -> tuple[str, str] | None:
         """('in', port) or ('out', '') if scene_pos is on a port, else None."""
@@ -284,20 +308,16 @@ class NodeItem(QGraphicsItem):
         painter.setFont(TITLE_FONT)
         title_rect = QRectF(8, 0, r.width() - 16, HEADER_HEIGHT)
         title_metrics = QFontMetricsF(TITLE_FONT)
-        title = title_metrics.elidedText(self.node_id, Qt.TextElideMode.ElideRight, r.width() * 0.5)
+        room = r.width() - self.header_reserve - 18 if self.header_reserve else r.width() * 0.5
+        title = title_metrics.elidedText(self.node_id, Qt.TextElideMode.ElideRight, room)
         painter.drawText(
             title_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, title
         )
-        painter.setFont(SMALL_FONT)
-        room = title_rect.width() - title_metrics.horizontalAdvance(title) - 10
-        summary = QFontMetricsF(SMALL_FONT).elidedText(
-            self.summary, Qt.TextElideMode.ElideRight, room
-        )
-        painter.drawText(
-            title_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, summary
-        )
+        if not self.header_reserve:
+            self._paint_summary(painter, title_rect, title_metrics.horizontalAdvance(title))
 
         painter.setFont(SMALL_FONT)
+
         for i, port in enumerate(self.spec.inputs):
             y = HEADER_HEIGHT + (i + 0.5) * ROW_HEIGHT
             self._paint_port(painter, QPointF(0, y), self.port_state.get(port))
@@ -323,6 +343,16 @@ class NodeItem(QGraphicsItem):
             )
 
         self._paint_numbers(painter)
+
+    def _paint_summary(self, painter: QPainter, title_rect: QRectF, title_width: float) -> None:
+        painter.setFont(SMALL_FONT)
+        room = title_rect.width() - title_width - 10
+        summary = QFontMetricsF(SMALL_FONT).elidedText(
+            self.summary, Qt.TextElideMode.ElideRight, room
+        )
+        painter.drawText(
+            title_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, summary
+        )
 
     def _paint_numbers(self, painter: QPainter) -> None:
         r = self._rect

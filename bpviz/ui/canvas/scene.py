@@ -30,6 +30,7 @@ from bpviz.model.commands import (
     ReplaceConnection,
 )
 from bpviz.model.document import Document
+from bpviz.ui.canvas.header_controls import HEADER_OPS, DenseControls
 from bpviz.ui.canvas.items import (
     HEADER_HEIGHT,
     PORT_HIT_RADIUS,
@@ -40,9 +41,12 @@ from bpviz.ui.canvas.items import (
 )
 from bpviz.ui.canvas.neuron_views import NeuronViews
 from bpviz.ui.canvas.pulses import Pulses
+from bpviz.ui.canvas.splice import SpliceDrops
 from bpviz.ui.canvas.value_drag import ValueDrag
 
 Problem = Callable[[str, str, str], str | None]
+# a node's context-menu entries: (text, what it does, why it is unavailable or None)
+MenuEntries = Callable[[str], list[tuple[str, Callable[[], object], str | None]]]
 
 
 class WireDrag:
@@ -146,6 +150,8 @@ class CanvasScene(QGraphicsScene):
         self.document: Document | None = None
         self.node_items: dict[str, NodeItem] = {}
         self.edge_items: dict[tuple[str, str, str], EdgeItem] = {}
+        self.header_controls: dict[str, DenseControls] = {}  # a dense layer's ± and activation
+        self.node_menus: list[MenuEntries] = []  # the parts' entries in a node's context menu
         self.problem_checker: Problem | None = None
         self.snap = False
         self._wire: WireDrag | None = None
@@ -153,7 +159,9 @@ class CanvasScene(QGraphicsScene):
         self._drag_start: dict[str, QPointF] = {}
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self.pulses = Pulses(self)
+        self.splices = SpliceDrops(self)  # a node dropped onto a wire goes into it
         self.neurons = NeuronViews(self)  # dense layers opened into their neurons
+        self.node_menus.append(self.neurons.menu_entries)
 
     # ---- document binding ----------------------------------------------------------------
     _SIGNALS = (
@@ -173,8 +181,10 @@ class CanvasScene(QGraphicsScene):
         self._wire = None
         self._value_drag = None
         self.pulses.stop_all()
+        self.splices.clear()
         self.clear()
         self.node_items.clear()
+        self.header_controls.clear()
         self.edge_items.clear()
         self.document = document
         self.neurons.set_document(document)
@@ -187,7 +197,10 @@ class CanvasScene(QGraphicsScene):
             getattr(document, name).connect(getattr(self, f"_on_{name}"))
 
     def _on_node_added(self, node_id: str) -> None:
-        item = NodeItem(self.document.node(node_id), self.document.pos(node_id))
+        node = self.document.node(node_id)
+        item = NodeItem(node, self.document.pos(node_id))
+        if node.op in HEADER_OPS:
+            self.header_controls[node_id] = DenseControls(item, node)
         item.snap = self.snap
         item.is_output = node_id == self.document.output
         self.node_items[node_id] = item
@@ -195,6 +208,7 @@ class CanvasScene(QGraphicsScene):
 
     def _on_node_removed(self, node_id: str) -> None:
         item = self.node_items.pop(node_id)
+        self.header_controls.pop(node_id, None)
         for edge in list(item.edges):
             self._on_edge_removed(*edge.key)
         self.removeItem(item)
@@ -218,7 +232,10 @@ class CanvasScene(QGraphicsScene):
             self.removeItem(edge)
 
     def _on_attr_changed(self, node_id: str, name: str, value: object) -> None:
-        self.node_items[node_id].refresh(self.document.node(node_id))
+        node = self.document.node(node_id)
+        self.node_items[node_id].refresh(node)
+        if node_id in self.header_controls:
+            self.header_controls[node_id].refresh(node)
 
     def _on_output_changed(self, node_id: str | None) -> None:
         for nid, item in self.node_items.items():
@@ -315,9 +332,13 @@ class CanvasScene(QGraphicsScene):
         return next((i for i in self.items(pos) if isinstance(i, NodeItem)), None)
 
     def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
-        """Double-clicking a layer's (or the input's) header opens or closes its neurons."""
-        item = self._node_at(event.scenePos()) if self.document is not None else None
-        on_header = item is not None and item.mapFromScene(event.scenePos()).y() <= HEADER_HEIGHT
+        """Double-clicking a layer's (or the input's) header opens or closes its neurons;
+        not on the header's own controls (a dense layer's ± and activation)."""
+        pos = event.scenePos()
+        item = self._node_at(pos) if self.document is not None else None
+        top = next(iter(self.items(pos)), None)
+        on_header = item is top and item is not None
+        on_header = on_header and item.mapFromScene(pos).y() <= HEADER_HEIGHT
         left = event.button() == Qt.MouseButton.LeftButton
         if on_header and left and self.neurons.menu_entries(item.node_id):
             self.neurons.toggle(item.node_id)
@@ -326,8 +347,10 @@ class CanvasScene(QGraphicsScene):
         super().mouseDoubleClickEvent(event)
 
     def contextMenuEvent(self, event: QGraphicsSceneContextMenuEvent) -> None:
-        item = self._node_at(event.scenePos()) if self.document is not None else None
-        entries = self.neurons.menu_entries(item.node_id) if item is not None else []
+        """Right-click on a node: the entries every part offers for it."""
+        pos = event.scenePos()
+        item = next((i for i in self.items(pos) if isinstance(i, NodeItem)), None)
+        entries = [e for menu in self.node_menus for e in menu(item.node_id)] if item else []
         if not entries:
             super().contextMenuEvent(event)
             return

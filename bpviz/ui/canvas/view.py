@@ -9,6 +9,8 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QDragEnterEvent,
+    QDragLeaveEvent,
+    QDragMoveEvent,
     QDropEvent,
     QKeyEvent,
     QMouseEvent,
@@ -158,17 +160,27 @@ class CanvasView(QGraphicsView):
         else:
             event.ignore()
 
-    dragMoveEvent = dragEnterEvent
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        if not event.mimeData().hasFormat(OP_MIME):
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        """Outline the wire the node would go into if dropped here."""
+        op = _dragged_op(event)
+        if op is None:
             event.ignore()
             return
-        op = bytes(event.mimeData().data(OP_MIME)).decode()
-        if op in REGISTRY:
-            pos = self.mapToScene(event.position().toPoint())
-            self.canvas.push(self.canvas.add_node_command(op, pos))
-            event.acceptProposedAction()
+        self.canvas.splices.hover(op, self.mapToScene(event.position().toPoint()))
+        event.acceptProposedAction()
+
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
+        self.canvas.splices.clear()
+        super().dragLeaveEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        op = _dragged_op(event)
+        if op is None:
+            self.canvas.splices.clear()
+            event.ignore()
+            return
+        self.canvas.splices.drop(op, self.mapToScene(event.position().toPoint()))
+        event.acceptProposedAction()
 
     # ---- background ----------------------------------------------------------------------
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
@@ -193,3 +205,11 @@ class CanvasView(QGraphicsView):
                     painter.drawLine(QPointF(v, rect.top()), QPointF(v, rect.bottom()))
                 else:
                     painter.drawLine(QPointF(rect.left(), v), QPointF(rect.right(), v))
+
+
+def _dragged_op(event: QDragMoveEvent | QDropEvent) -> str | None:
+    """The registered op a palette drag carries, or None."""
+    if not event.mimeData().hasFormat(OP_MIME):
+        return None
+    op = bytes(event.mimeData().data(OP_MIME)).decode()
+    return op if op in REGISTRY else None
