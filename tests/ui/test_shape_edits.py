@@ -202,7 +202,7 @@ def test_insert_layer_after_from_the_context_menu(window: MainWindow, qtbot) -> 
     QApplication.sendEvent(vp, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, pos,
                                                  vp.mapToGlobal(pos)))  # fmt: skip
     qtbot.waitUntil(lambda: "dense1" in window.document.nodes, timeout=3000)
-    assert seen == [["Insert Layer After\tCtrl+Shift+I"]]
+    assert seen == [["Insert Layer After\tCtrl+Shift+I", "Show Features"]]
     # after a non-dense node: a 4-unit tanh layer
     assert window.document.node("dense1").attrs == {"units": 4, "activation": "tanh"}
     assert {("x", "dense1", "x"), ("dense1", "h1", "x")} <= edges(window)

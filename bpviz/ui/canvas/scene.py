@@ -161,7 +161,6 @@ class CanvasScene(QGraphicsScene):
         self.pulses = Pulses(self)
         self.splices = SpliceDrops(self)  # a node dropped onto a wire goes into it
         self.neurons = NeuronViews(self)  # dense layers opened into their neurons
-        self.node_menus.append(self.neurons.menu_entries)
 
     # ---- document binding ----------------------------------------------------------------
     _SIGNALS = (
@@ -350,7 +349,8 @@ class CanvasScene(QGraphicsScene):
         """Right-click on a node: the entries every part offers for it."""
         pos = event.scenePos()
         item = next((i for i in self.items(pos) if isinstance(i, NodeItem)), None)
-        entries = [e for menu in self.node_menus for e in menu(item.node_id)] if item else []
+        menus = [*self.node_menus, self.neurons.menu_entries]  # the neuron view's last
+        entries = [e for menu in menus for e in menu(item.node_id)] if item else []
         if not entries:
             super().contextMenuEvent(event)
             return
