@@ -109,7 +109,9 @@ def _steps(text: str) -> int:
     return n
 
 
-def _distinct(scene: str, **outputs: str | os.PathLike[str] | None) -> None:
+def _distinct(
+    scene: str, *, what: str = "scene", **outputs: str | os.PathLike[str] | None
+) -> None:
     """Refuse two outputs naming one file, or an output that would replace the scene read
     (except --save, whose point may be to update the scene in place)."""
     seen: dict[str, str] = {}
@@ -118,7 +120,7 @@ def _distinct(scene: str, **outputs: str | os.PathLike[str] | None) -> None:
             continue
         real = os.path.realpath(path)
         if flag != "save" and real == os.path.realpath(scene):
-            raise UsageError(f"--{flag} {path} would replace the scene being read")
+            raise UsageError(f"--{flag} {path} would replace the {what} being read")
         if real in seen:
             raise UsageError(f"--{seen[real]} and --{flag} name the same file, {path}")
         seen[real] = flag
@@ -293,7 +295,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from bpviz.scene.files import check_writable
 
     out = Path(args.model).stem + ".json" if args.out is None else args.out
-    _distinct(args.model, out=out)
+    _distinct(args.model, what="model", out=out)
     check_writable(out)
     save_scene_dict(import_onnx(args.model), out)
     _say(f"wrote {out}")
@@ -490,6 +492,8 @@ def _main(argv: Sequence[str] | None) -> int:
                 return 0 if not e.code else 2
             if not hasattr(args, "func"):
                 raise UsageError("expected a command (see: bpviz --help)")
+            if argv is None and args.func is not cmd_window:
+                _limit_memory()
             code = args.func(args)
             _flush()
             return code
@@ -499,13 +503,52 @@ def _main(argv: Sequence[str] | None) -> int:
             _silence_stdout()
             return 0
         except MemoryError:
-            return _error("not enough memory")
+            return _error(f"not enough memory{_memory_note()}")
         except RecursionError:
             return _error("nested too deeply")
         except Exception as e:  # a bug must still give one line, not a traceback
             if os.environ.get("BPVIZ_DEBUG"):
                 raise
             return _error(f"unexpected problem ({type(e).__name__}: {e}); please report it")
+
+
+MEMORY_LIMIT_MIB = 1536
+"""What a command (not the window) may allocate: a hostile scene or data file ends with one
+`not enough memory` line instead of swapping the machine. BPVIZ_MEMORY_LIMIT (MiB, 0 for
+none) changes it."""
+
+
+def _memory_limit_mib() -> int:
+    try:
+        return max(0, int(os.environ.get("BPVIZ_MEMORY_LIMIT", MEMORY_LIMIT_MIB)))
+    except ValueError:
+        return MEMORY_LIMIT_MIB
+
+
+def _limit_memory() -> None:
+    """Cap the process's data memory (Linux: heap and private mappings, which is where numpy
+    arrays live); allocations beyond it raise MemoryError, which every layer reports."""
+    limit = _memory_limit_mib()
+    if not limit or not sys.platform.startswith("linux"):
+        return
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        want = limit << 20
+        if hard != resource.RLIM_INFINITY:
+            want = min(want, hard)
+        if soft == resource.RLIM_INFINITY or soft > want:
+            resource.setrlimit(resource.RLIMIT_DATA, (want, hard))
+    except (ImportError, OSError, ValueError):
+        pass
+
+
+def _memory_note() -> str:
+    limit = _memory_limit_mib()
+    if not limit or not sys.platform.startswith("linux"):
+        return ""
+    return f" (commands use at most {limit} MiB; BPVIZ_MEMORY_LIMIT=MiB changes it, 0 for none)"
 
 
 def _error(message: str) -> int:

@@ -367,7 +367,7 @@ def parse_scene(
 
 def load_scene(path: PathArg, *, runnable: bool = True) -> Scene:
     """Open a scene file; errors start with the file name. CSV paths are relative to it."""
-    source = os.fspath(path)
+    source = os.fspath(path) or "''"  # an empty name still shows where the error is
     base_dir = Path(path).parent
     checked = _guarded(source, lambda: _check(read_bytes(path), base_dir, runnable))
     return _scene(checked, Path(path), base_dir)
@@ -393,7 +393,7 @@ def save_scene_dict(
     """Write a scene dict atomically as it is (an editing draft may not run yet), after
     checking it is a scene at all. With `base_dir` (where the dict's relative data path was
     meant from), a relative CSV path is rewritten for the new folder."""
-    source = os.fspath(path)
+    source = os.fspath(path) or "''"  # an empty name still shows where the error is
 
     def run() -> str:
         if not isinstance(d, Mapping):

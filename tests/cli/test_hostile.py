@@ -124,6 +124,7 @@ def ok(f: Path) -> str:
 CASES: list[Case] = [
     # -- what is read as SCENE: only regular files, with a size cap
     Case("scene-missing", lambda f: ["eval", str(f / "nope.json")], r"nope\.json: cannot read file \(No such file"),
+    Case("scene-empty-name", lambda f: ["eval", ""], r"^'': cannot read file \(No such file or directory\)"),
     Case("scene-folder", lambda f: ["eval", str(f)], r"cannot read file \(a folder, not a regular file\)"),
     Case("scene-fifo", lambda f: ["eval", str(fifo(f, "s.json"))], r"s\.json: cannot read file \(a FIFO"),
     Case("scene-fifo-train", lambda f: ["train", str(fifo(f, "s.json")), "--steps", "1"], r"a FIFO"),
@@ -406,9 +407,21 @@ def _peak_rss_mib(argv: list[str]) -> tuple[int, str, float]:
 
 
 @pytest.mark.skipif(not hasattr(os, "wait4"), reason="needs os.wait4 to measure a child's memory")
-@pytest.mark.parametrize("what", ["dev-zero-scene", "dev-zero-csv", "huge-scene", "huge-csv-line"])
+@pytest.mark.parametrize(
+    "what",
+    ["dev-zero-scene", "dev-zero-csv", "huge-scene", "huge-csv-line", "huge-param", "wide-layer"],
+)
 def test_hostile_files_stay_small_in_memory(what: str, tmp_path: Path) -> None:
-    if what == "dev-zero-scene":
+    """Files that would need gigabytes end with one line, well under 1.5 GiB: refused before
+    reading, streamed, or stopped by the command line's memory limit (Linux)."""
+    if what == "huge-param":  # 3.2 GB of weights
+        big = scene("p", [node("p", "param", shape=[20000, 20000])])
+        argv = ["eval", str(put(tmp_path, "p.json", big))]
+    elif what == "wide-layer":  # 2000 points x 10^6 units: 16 GB of activations
+        wide = scene("h", [node("x", "input"), node("h", "dense", {"x": "x"}, units=1_000_000)])
+        wide["data"] = {"kind": "moons", "n": 2000}
+        argv = ["eval", str(put(tmp_path, "w.json", wide))]
+    elif what == "dev-zero-scene":
         argv = ["eval", "/dev/zero"]
     elif what == "huge-scene":
         argv = ["eval", str(_sparse(tmp_path / "big.json", 2 << 30))]
