@@ -334,3 +334,19 @@ def test_input_features_are_named_by_their_transforms(qtbot, window) -> None:  #
     image = features.data.images[0]
     middle, edge = QColor(image.pixel(24, 24)), QColor(image.pixel(0, 24))
     assert middle.red() > 245 and middle.blue() > 245 and edge.blue() < 120
+
+
+def test_a_pulse_under_way_ends_quietly_when_the_canvas_changes_document(qtbot, opened) -> None:  # noqa: ANN001
+    from bpviz.model.document import Document
+
+    _, weights = open_h(qtbot, opened)
+    c = opened.training_ui.controller
+    c.reset_pass()
+    while c.phase != "backward" or c.next_node != "h":
+        c.next_step()
+    c.next_step()
+    assert weights.pulsing()
+    opened.canvas.set_document(Document())  # the items go while the pulse runs
+    assert not weights.pulsing()
+    qtbot.wait(opened.canvas.pulses.duration_ms + 100)  # no callback reaches a deleted item
+    assert opened.canvas.neurons.panels == {}

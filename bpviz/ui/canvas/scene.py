@@ -181,12 +181,12 @@ class CanvasScene(QGraphicsScene):
         self._value_drag = None
         self.pulses.stop_all()
         self.splices.clear()
+        self.neurons.set_document(document)  # before clear(): its pulses stop on live items
         self.clear()
         self.node_items.clear()
         self.header_controls.clear()
         self.edge_items.clear()
         self.document = document
-        self.neurons.set_document(document)
         for node_id in document.nodes:
             self._on_node_added(node_id)
         for edge in document.edges():

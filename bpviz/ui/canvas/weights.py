@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QStyleOptionGraphicsItem,
     QWidget,
 )
+from shiboken6 import Shiboken
 
 from bpviz.model.commands import set_weight_command
 from bpviz.model.neurons import LayerNumbers
@@ -182,16 +183,21 @@ class WeightsItem(QGraphicsItem):
         return self._anim is not None
 
     def _pulse_at(self, t: object) -> None:
+        if not Shiboken.isValid(self):  # the canvas went while the pulse ran
+            self._anim.stop()
+            return
         self._pulse = float(t)
         self.update()
 
     def _pulse_done(self) -> None:
         self._pulse, self._anim = None, None
-        self.update()
+        if Shiboken.isValid(self):
+            self.update()
 
     def stop(self) -> None:
-        if self._anim is not None:
-            self._anim.stop()
+        anim, self._anim = self._anim, None
+        if anim is not None:
+            anim.stop()
             self._pulse_done()
 
     # ---- hover ---------------------------------------------------------------------------
