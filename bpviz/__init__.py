@@ -39,7 +39,12 @@ def load_scene(path):  # noqa: ANN001, ANN201 - thin re-export, documented in sc
     return _load(path)
 
 
+_SUBPACKAGES = {"engine", "scene", "model", "export", "interop"}  # `bpviz.engine.ops` works
+
+
 def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"bpviz.{name}")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'bpviz' has no attribute {name!r}")

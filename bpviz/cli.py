@@ -47,13 +47,17 @@ class _Parser(argparse.ArgumentParser):
 
 # ---- output helpers --------------------------------------------------------------------------
 def _fmt(a: Any) -> str:
+    """A scalar, or an array's first entries and its shape: one short cell per array
+    (`--json` has every number)."""
     import numpy as np
 
     a = np.asarray(a)
     if a.ndim == 0:
         return f"{float(a):.6g}"
-    body = np.array2string(a, precision=4, threshold=8, edgeitems=2, max_line_width=60)
-    return f"{' '.join(body.split())}  shape {a.shape}"
+    flat = [f"{float(v):.4g}" for v in a.reshape(-1)[:4]]
+    if a.size > 4:
+        flat[-1:] = ["…", f"{float(a.reshape(-1)[-1]):.4g}"]
+    return f"[{' '.join(flat)}] {a.shape}"
 
 
 def _json_value(a: Any) -> Any:
@@ -127,6 +131,23 @@ def _distinct(
 
 
 # ---- verbs -----------------------------------------------------------------------------------
+def _eval_rows(scene: Any) -> list[tuple[str, str, Any, Any]]:
+    """(name, op, value, gradient) for every computed node in pass order, each followed by
+    its own parameters that are not the node's value (a dense layer's W and b)."""
+    executor = scene.session.executor
+    rows = []
+    for nid in scene.graph.topological_order():
+        if not executor.has_value(nid):
+            continue
+        op = scene.graph.node(nid).op
+        rows.append((nid, op, scene.value(nid), scene.grad(nid)))
+        grads = executor.param_grads.get(nid, {})
+        for name, value in executor.params.get(nid, {}).items():
+            if name != "value" and name in grads:
+                rows.append((f"{nid}.{name}", f"{op} {name}", value, grads[name]))
+    return rows
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from bpviz.scene import load_scene
 
@@ -134,23 +155,30 @@ def cmd_eval(args: argparse.Namespace) -> int:
     with scene.running():
         out = scene.forward()
         scene.backward()
-    rows = {
-        nid: (scene.value(nid), scene.grad(nid))
-        for nid in scene.graph.topological_order()
-        if scene.session.executor.has_value(nid)
-    }
+    rows = _eval_rows(scene)
     if args.json:
         nodes = {
-            nid: {"value": _json_value(v), "grad": _json_value(g)} for nid, (v, g) in rows.items()
+            name: {"value": _json_value(v), "grad": _json_value(g)}
+            for name, _, v, g in rows
+            if "." not in name
         }
-        _say(json.dumps({"output": _json_value(out), "nodes": nodes}))
+        params: dict[str, dict[str, Any]] = {}
+        for name, _, v, g in rows:
+            if "." in name:
+                nid, param = name.rsplit(".", 1)
+                params.setdefault(nid, {})[param] = {
+                    "value": _json_value(v),
+                    "grad": _json_value(g),
+                }
+        _say(json.dumps({"output": _json_value(out), "nodes": nodes, "params": params}))
         return 0
     _say(f"output {scene.graph.output} = {_fmt(out)}")
-    width = max((len(n) for n in rows), default=4)
-    ops = {n.id: n.op for n in scene.graph}
-    _say(f"{'node':<{width}}  {'op':<13} {'value':<30} grad")
-    for nid, (v, g) in rows.items():
-        _say(f"{nid:<{width}}  {ops[nid]:<13} {_fmt(v):<30} {_fmt(g)}")
+    table = [("node", "op", "value", "gradient")]
+    table += [(name, op, _fmt(v), _fmt(g)) for name, op, v, g in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(3)]
+    for row in table:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        _say("  ".join([*cells, row[3]]))
     return 0
 
 
@@ -239,8 +267,8 @@ def _size(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(
             f"expected WIDTHxHEIGHT like 1400x900, got {text!r}"
         ) from None
-    if not (200 <= w <= 8000 and 200 <= h <= 8000):
-        raise argparse.ArgumentTypeError(f"size {w}x{h} is outside 200..8000 pixels")
+    if not (320 <= w <= 8000 and 240 <= h <= 8000):
+        raise argparse.ArgumentTypeError(f"size {w}x{h} is outside 320x240..8000x8000 pixels")
     return w, h
 
 
@@ -253,10 +281,10 @@ def cmd_render(args: argparse.Namespace) -> int:
     if args.steps:
         load_scene(args.scene).check_trainable()
     from bpviz.scene import SceneError
-    from bpviz.ui.app import render
+    from bpviz.ui.render import render
 
     try:
-        render(args.scene, args.out, args.size, args.steps, args.expand)
+        render(args.scene, args.out, args.size, args.steps, args.theme, args.expand)
     except (SceneError, FileProblem):
         raise  # they name their file already
     except BpvizError as e:  # raised while training or drawing: say which scene
@@ -271,13 +299,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     from bpviz.scene.files import check_writable
 
     out = Path(args.scene).stem + TARGETS[args.to].suffix if args.out is None else args.out
+    check_writable(out)  # first: a folder such as / has no name to give the sidecar
     sidecar = Path(out).with_suffix(".npz") if args.to == "torch" else None
     if sidecar is not None and os.path.realpath(sidecar) == os.path.realpath(out):
         raise UsageError(
             f"--out {out}: the torch export writes its arrays to {sidecar}; end it in .py"
         )
     _distinct(args.scene, out=out, npz=sidecar)
-    check_writable(out)
     if sidecar is not None:
         check_writable(sidecar)
     out = Path(out)
@@ -316,8 +344,9 @@ def cmd_window(args: argparse.Namespace) -> int:
 
             load_scene(args.scene, runnable=False)  # a bad file is reported first, as ever
         raise BpvizError(
-            "no display to open the window on (DISPLAY is not set); `bpviz render` draws"
-            " the window into a PNG without one"
+            "no display to open the window on (DISPLAY is not set); set"
+            " QT_QPA_PLATFORM=offscreen to run without one, or draw the window into a PNG"
+            " with `bpviz render SCENE.json --out FILE.png`"
         )
     try:
         from bpviz.ui.app import run
@@ -328,13 +357,14 @@ def cmd_window(args: argparse.Namespace) -> int:
 
 # ---- the parser ------------------------------------------------------------------------------
 Sub = Any  # argparse's private _SubParsersAction
+SCENE_HELP = "a bpviz scene file (.json), e.g. scenes/moons.json"
 
 
 def _add_eval(sub: Sub) -> None:
     e = sub.add_parser(
         "eval", help="one forward and backward pass: every node's value and gradient"
     )
-    e.add_argument("scene")
+    e.add_argument("scene", help=SCENE_HELP)
     e.add_argument("--json", action="store_true", help="machine-readable output")
     e.set_defaults(func=cmd_eval)
 
@@ -345,7 +375,7 @@ def _add_train(sub: Sub) -> None:
         help="train as the scene's training block says",
         description=f"Train as the scene's training block says. {LOSS_MEANING}",
     )
-    t.add_argument("scene")
+    t.add_argument("scene", help=SCENE_HELP)
     t.add_argument(
         "--steps", type=_steps, required=True, help=f"optimizer steps to take (0 to {MAX_STEPS})"
     )
@@ -368,7 +398,7 @@ def _add_gradcheck(sub: Sub) -> None:
     g = sub.add_parser(
         "gradcheck", help="compare gradients with finite differences (exit 1 on failure)"
     )
-    g.add_argument("scene")
+    g.add_argument("scene", help=SCENE_HELP)
     g.set_defaults(func=cmd_gradcheck)
 
 
@@ -376,12 +406,22 @@ def _add_render(sub: Sub) -> None:
     r = sub.add_parser(
         "render", help="draw the window showing a scene into a PNG (no display needed)"
     )
-    r.add_argument("scene")
-    r.add_argument("--out", required=True, metavar="FILE.png")
+    r.add_argument("scene", help=SCENE_HELP)
+    r.add_argument("--out", required=True, metavar="FILE.png", help="the PNG to write")
     r.add_argument(
-        "--size", type=_size, default=(1400, 900), metavar="WxH", help="default 1400x900"
+        "--size",
+        type=_size,
+        default=(1400, 900),
+        metavar="WxH",
+        help="image size in pixels, from 320x240 up (default 1400x900)",
     )
     r.add_argument("--steps", type=_steps, default=0, help="train this many steps first")
+    r.add_argument(
+        "--theme",
+        choices=["light", "dark", "system"],
+        default="light",
+        help="colours to draw in (default light)",
+    )
     r.add_argument(
         "--expand",
         action="append",
@@ -398,7 +438,7 @@ def _add_export(sub: Sub) -> None:
     x = sub.add_parser(
         "export", help="write the graph as code: a PyTorch module, a numpy script or ONNX"
     )
-    x.add_argument("scene")
+    x.add_argument("scene", help=SCENE_HELP)
     x.add_argument("--to", required=True, choices=list(TARGETS), help="what to write")
     x.add_argument("--out", metavar="FILE", help="default: the scene's name, in this folder")
     x.set_defaults(func=cmd_export)
@@ -406,14 +446,14 @@ def _add_export(sub: Sub) -> None:
 
 def _add_import(sub: Sub) -> None:
     i = sub.add_parser("import", help="read an ONNX model as a scene file")
-    i.add_argument("model", metavar="MODEL.onnx")
+    i.add_argument("model", metavar="MODEL.onnx", help="the ONNX model file to read")
     i.add_argument("--out", metavar="SCENE.json", help="default: the model's name, in this folder")
     i.set_defaults(func=cmd_import)
 
 
 def _add_open(sub: Sub) -> None:
     w = sub.add_parser("open", help="open a scene in the window (the default command)")
-    w.add_argument("scene", nargs="?")
+    w.add_argument("scene", nargs="?", help=SCENE_HELP + " (default: an example)")
     w.set_defaults(func=cmd_window)
 
 

@@ -30,8 +30,9 @@ def test_layers_only_import_downward() -> None:
 
 
 def test_every_package_is_installed() -> None:
-    """pyproject lists packages by hand (the scenes folder maps to bpviz.scenes), so a new
-    subpackage missing from the list would be left out of a built wheel."""
+    """pyproject lists packages by hand (scenes/ and resources/ map to bpviz.scenes and
+    bpviz.resources), so a new subpackage missing from the list would be left out of a built
+    wheel."""
     import tomllib
 
     listed = set(
@@ -40,4 +41,4 @@ def test_every_package_is_installed() -> None:
     found = {
         ".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "bpviz").rglob("__init__.py")
     }
-    assert listed == found | {"bpviz.scenes"}
+    assert listed == found | {"bpviz.scenes", "bpviz.resources"}

@@ -2,30 +2,39 @@
 
 An execution plan (topological order, input indices, functions) is built once per graph
 change and reused for every pass; that is where the speed comes from.
+
+One kernel per direction computes every pass. It is a generator that hands back each plan
+node once computed: a whole pass runs it to the end, a stepwise pass (the window's "next
+node") shows each node as it comes. Non-finite numbers follow one policy: numpy float errors
+are trapped while the kernel runs (`trap_float_errors`), naming the op that made them at no
+per-node cost, and every value or gradient handed out of a pass is checked, since a BLAS
+product makes Inf without raising. Graphs of plain numbers take a faster route through the
+same plan (`engine/scalar.py`) with the same results and, on any trouble, the same errors.
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from bpviz.engine.errors import GraphError, NonFiniteError, ShapeError, trap_float_errors
 from bpviz.engine.graph import Graph
 from bpviz.engine.ops import OpSpec
-from bpviz.engine.ops.data import encode_target
-from bpviz.engine.ops.init import initialise, rng_for
-from bpviz.engine.ops.layers import default_init
+from bpviz.engine.ops.init import rng_for
+from bpviz.engine.scalar import ScalarProgram, compile_scalar
 
-SOURCE_OPS = frozenset({"const", "input", "target", "param"})
+_SHAPE_ERRORS = (ValueError, IndexError, TypeError, OverflowError)
 
 
-@dataclass(frozen=True)
-class Step:
-    """One node of a plan: what to call and where its inputs are."""
+class PlanNode(NamedTuple):
+    """One node of a plan: what to call, where its inputs are, and whether its gradient
+    matters to training (it has a parameter at or upstream of it). A tuple: plans of a
+    million nodes are made quickly."""
 
     index: int
     node_id: str
@@ -33,19 +42,26 @@ class Step:
     ports: tuple[str, ...]
     input_index: tuple[int, ...]
     attrs: dict[str, Any]
+    has_params: bool  # the op owns parameters (read here, not through the spec, per pass)
+    trains: bool
+    wants: tuple[bool, ...] | None  # per input, whether its gradient matters to training;
+    # None when every input's does
 
 
 @dataclass(frozen=True)
 class Plan:
     version: int
-    steps: tuple[Step, ...]  # topological order of every node whose inputs are all connected
-    index: dict[str, int]  # node id -> position in steps
+    nodes: tuple[PlanNode, ...]  # topological order of every node whose inputs are connected
+    index: dict[str, int]  # node id -> position in nodes
     incomplete: tuple[str, ...]  # nodes that cannot be computed (an input is missing upstream)
     output: int | None
+    data: tuple[PlanNode, ...]  # the nodes whose value the scene gives (const, input, target)
 
 
 @dataclass(frozen=True)
-class ForwardStep:
+class NodeValue:
+    """A node just computed by a forward pass."""
+
     node_id: str
     value: np.ndarray
     inputs: tuple[tuple[str, str, np.ndarray], ...]  # (port, source id, value) per incoming edge
@@ -62,7 +78,9 @@ class Contribution:
 
 
 @dataclass(frozen=True)
-class BackwardStep:
+class NodeGrad:
+    """A node just reached by a backward pass."""
+
     node_id: str
     grad: np.ndarray  # dOutput/dNode, complete (every consumer has already contributed)
     contributions: tuple[Contribution, ...]
@@ -70,9 +88,10 @@ class BackwardStep:
 
 
 def build_plan(graph: Graph) -> Plan:
-    steps: list[Step] = []
+    nodes: list[PlanNode] = []
     index: dict[str, int] = {}
     incomplete: list[str] = []
+    defaults: dict[str, dict[str, Any]] = {}  # per op; shared by nodes that set no attrs
     for node_id in graph.topological_order():
         node = graph.nodes[node_id]
         spec = node.spec
@@ -80,29 +99,37 @@ def build_plan(graph: Graph) -> Plan:
         if any(p not in node.inputs or node.inputs[p] not in index for p in ports):
             incomplete.append(node_id)
             continue
-        index[node_id] = len(steps)
-        attrs = {**spec.default_attrs(), **node.attrs}
-        steps.append(
-            Step(
-                len(steps), node_id, spec, ports, tuple(index[node.inputs[p]] for p in ports), attrs
+        index[node_id] = len(nodes)
+        if spec.name not in defaults:
+            defaults[spec.name] = spec.default_attrs()
+        attrs = {**defaults[spec.name], **node.attrs} if node.attrs else defaults[spec.name]
+        idx = tuple(index[node.inputs[p]] for p in ports)
+        wants = tuple(nodes[j].trains for j in idx)
+        trains = spec.has_params or any(wants)
+        nodes.append(
+            PlanNode(
+                len(nodes),
+                node_id,
+                spec,
+                ports,
+                idx,
+                attrs,
+                spec.has_params,
+                trains,
+                None if all(wants) else wants,
             )
         )
     out = index.get(graph.output) if graph.output is not None else None
-    return Plan(graph.version, tuple(steps), index, tuple(incomplete), out)
+    data = tuple(n for n in nodes if n.spec.is_data)
+    return Plan(graph.version, tuple(nodes), index, tuple(incomplete), out, data)
 
 
-def _all_finite(a: np.ndarray) -> bool:
+def _all_finite(a: Any) -> bool:
+    if isinstance(a, float):
+        return math.isfinite(a)
     if a.dtype.kind != "f":
         return True
     return math.isfinite(a) if a.ndim == 0 else bool(np.isfinite(a).all())
-
-
-def _first_nonfinite(values: list[np.ndarray | None], order: Iterator[int]) -> int | None:
-    for i in order:
-        v = values[i]
-        if v is not None and v.dtype.kind == "f" and not np.isfinite(v).all():
-            return i
-    return None
 
 
 class Executor:
@@ -118,9 +145,14 @@ class Executor:
         self._y: np.ndarray | None = None
         self._plan: Plan | None = None
         self._sources: dict[int, np.ndarray] = {}
-        self._values: list[np.ndarray | None] = []
-        self._grads: list[np.ndarray | None] = []
+        self._values: list[Any] = []
+        self._grads: list[Any] = []
+        self._all_grads = True  # the last backward pass computed every node's gradient
         self._params_checked = False
+        # the float route: None until a pass ran, 1 after one (compiled on the next), then a
+        # ScalarProgram or False (this plan has no float form)
+        self._scalar: ScalarProgram | int | None = None
+        self._scalar_ran = False  # the last forward pass ran as floats
 
     # ---- set-up ---------------------------------------------------------------------------
     @property
@@ -129,8 +161,9 @@ class Executor:
             self._plan = build_plan(self.graph)
             self._sources = {}
             self._params_checked = False
-            self._values = [None] * len(self._plan.steps)
+            self._values = [None] * len(self._plan.nodes)
             self._grads = []
+            self._scalar = None
         return self._plan
 
     def set_data(self, x: np.ndarray | None, y: np.ndarray | None) -> None:
@@ -140,6 +173,7 @@ class Executor:
         same_features = x is not None and self._x is not None and x.shape[1:] == self._x.shape[1:]
         self._x, self._y = x, y
         self._sources = {}
+        self._scalar = None
         if not same_features:  # parameter shapes follow the features, not the batch size
             self._params_checked = False
 
@@ -149,12 +183,14 @@ class Executor:
             self.params[node_id] = {k: np.array(v, dtype=np.float64) for k, v in arrays.items()}
             self._loaded.add(node_id)
         self._params_checked = False
+        self._scalar = None
 
     def use_params(self, params: dict[str, dict[str, np.ndarray]]) -> None:
         """Read parameters from `params` (e.g. a copy, to evaluate without side effects);
         they are checked against the graph on the next pass."""
         self.params = params
         self._params_checked = False
+        self._scalar = None
 
     def forget_params(self, node_id: str) -> None:
         """Drop one node's parameters (its attrs changed); drawn again on the next forward."""
@@ -162,6 +198,7 @@ class Executor:
         self.param_grads.pop(node_id, None)
         self._loaded.discard(node_id)
         self._params_checked = False
+        self._scalar = None
 
     def reset_params(self, seed: int | None = None) -> None:
         """Forget every parameter; they are drawn afresh (seeded) on the next forward pass."""
@@ -171,167 +208,179 @@ class Executor:
         self.param_grads.clear()
         self._loaded.clear()
         self._params_checked = False
+        self._scalar = None
 
-    def _source_value(self, step: Step) -> np.ndarray:
-        op = step.spec.name
-        if op == "input" and self._x is not None:
-            return np.asarray(self._x, dtype=np.float64)
-        if op == "target" and self._y is not None:
-            return encode_target(np.asarray(self._y), step.attrs.get("encoding", "column"))
-        return step.spec.forward((), step.attrs, {})
+    def _fill_data(self, plan: Plan) -> None:
+        """Put the value of every const, input and target node in place (made once per plan
+        or data change)."""
+        values, sources = self._values, self._sources
+        for node in plan.data:
+            v = sources.get(node.index)
+            if v is None:
+                fill = node.spec.from_data
+                v = fill(self._x, self._y, node.attrs) if fill is not None else None
+                if v is None:
+                    v = node.spec.forward((), node.attrs, {})
+                sources[node.index] = v
+            values[node.index] = v
 
-    def _prepare(self, plan: Plan) -> None:
-        """Fill source values and make sure every param exists with the shape its node needs."""
+    def _ensure_params(self, node: PlanNode) -> None:
+        """Make sure the node's parameters exist with the shapes its inputs ask for."""
         values = self._values
-        for step in plan.steps:
-            if step.spec.name in ("const", "input", "target"):
-                if step.index not in self._sources:
-                    self._sources[step.index] = self._source_value(step)
-                values[step.index] = self._sources[step.index]
-        if self._params_checked:
-            return
-        for step in plan.steps:
-            if step.spec.param_shapes is None:
-                continue
-            if step.input_index and any(values[j] is None for j in step.input_index):
-                self._run_node(step)  # not yet: param shapes depend on upstream values
-            self._ensure_params(step, tuple(values[j].shape for j in step.input_index))
-            if not step.input_index:
-                values[step.index] = self.params[step.node_id]["value"]
-        self._params_checked = True
-
-    def _run_node(self, step: Step) -> None:
-        for j in step.input_index:
-            if self._values[j] is None:
-                self._run_node(self.plan.steps[j])
-        s = self.plan.steps[step.index]
-        if s.spec.param_shapes is not None:
-            self._ensure_params(s, tuple(self._values[j].shape for j in s.input_index))
-        if s.index not in self._sources:
-            self._values[s.index] = self._call_forward(s)
-
-    def _ensure_params(self, step: Step, input_shapes: tuple[tuple[int, ...], ...]) -> None:
+        input_shapes = tuple(np.shape(values[j]) for j in node.input_index)
         try:
-            shapes = step.spec.param_shapes(input_shapes, step.attrs)
+            shapes = node.spec.param_shapes(input_shapes, node.attrs)
         except (ValueError, OverflowError) as e:
-            raise ShapeError(step.node_id, str(e)) from None
-        have = self.params.get(step.node_id, {})
+            raise ShapeError(node.node_id, str(e)) from None
+        have = self.params.get(node.node_id, {})
         if all(name in have and have[name].shape == shape for name, shape in shapes.items()):
-            self._loaded.discard(step.node_id)
+            self._loaded.discard(node.node_id)
             return
-        if step.node_id in self._loaded:
+        if node.node_id in self._loaded:
             got = {k: v.shape for k, v in have.items()}
             raise ShapeError(
-                step.node_id, f"saved parameters have shapes {got}, the node needs {shapes}"
+                node.node_id, f"saved parameters have shapes {got}, the node needs {shapes}"
             )
+        initial = node.spec.initial
+        assert initial is not None, f"op '{node.spec.name}' has parameters but no initial"
         try:
-            self.params[step.node_id] = {
-                name: self._initial(step, name, shape) for name, shape in shapes.items()
-            }
+            with np.errstate(all="warn", under="ignore"):  # drawing is not part of the pass
+                self.params[node.node_id] = {
+                    name: initial(name, shape, node.attrs, rng_for(self.seed, node.node_id, name))
+                    for name, shape in shapes.items()
+                }
         except (ValueError, OverflowError) as e:
-            raise ShapeError(step.node_id, f"cannot create its parameters: {e}") from None
+            raise ShapeError(node.node_id, f"cannot create its parameters: {e}") from None
 
-    def _initial(self, step: Step, name: str, shape: tuple[int, ...]) -> np.ndarray:
-        attrs = step.attrs
-        if step.spec.name == "param" and attrs.get("value") is not None:
-            return np.array(attrs["value"], dtype=np.float64)
-        if step.spec.name == "dense" and name == "b":
-            return np.zeros(shape)
-        init = attrs.get("init") or (default_init(attrs) if step.spec.name == "dense" else "normal")
-        return initialise(init, shape, rng_for(self.seed, step.node_id, name))
-
-    def _call_forward(self, step: Step) -> np.ndarray:
-        values = self._values
+    # ---- the kernels ---------------------------------------------------------------------
+    def _forward_kernel(self, plan: Plan) -> Iterator[PlanNode]:
+        """Compute each node in plan order, handing it back once its value is in place. The
+        first pass after a change also makes every parameter fit its node's inputs."""
+        self._fill_data(plan)
+        self._grads = []
+        self._scalar_ran = False
+        values, params = self._values, self.params
+        check = not self._params_checked
+        node = None
         try:
-            with trap_float_errors():
-                out = step.spec.forward(
-                    [values[j] for j in step.input_index],
-                    step.attrs,
-                    self.params.get(step.node_id, {}),
-                )
+            for node in plan.nodes:
+                idx = node.input_index
+                if node.has_params and check:
+                    self._ensure_params(node)
+                if idx:
+                    values[node.index] = node.spec.forward(
+                        [values[j] for j in idx], node.attrs, params.get(node.node_id)
+                    )
+                elif node.has_params:  # a param node: its value is the array itself
+                    values[node.index] = params[node.node_id]["value"]
+                yield node
         except FloatingPointError as e:
-            raise NonFiniteError(step.node_id, "forward", str(e)) from None
-        except (ValueError, IndexError, TypeError, OverflowError) as e:
-            raise ShapeError(step.node_id, str(e)) from None
-        return np.asarray(out)
+            raise NonFiniteError(node.node_id, "forward", str(e)) from None
+        except _SHAPE_ERRORS as e:
+            raise ShapeError(node.node_id, str(e)) from None
+        self._params_checked = True
+
+    def _backward_kernel(
+        self, plan: Plan, grads: list[Any], everything: bool
+    ) -> Iterator[tuple[PlanNode, Any, dict[str, np.ndarray] | None]]:
+        """Reverse-mode from the output, handing back (node, gradients sent to its inputs,
+        its parameters' gradients) once each node's gradient is complete. Without
+        `everything`, only gradients that lead to a parameter are computed."""
+        values, params = self._values, self.params
+        param_grads: dict[str, dict[str, np.ndarray]] = {}
+        self.param_grads = param_grads
+        out = plan.output
+        assert out is not None
+        node = None
+        try:
+            for node in reversed(plan.nodes[: out + 1]):
+                g = grads[node.index]
+                if g is None or not (everything or node.trains):
+                    continue
+                idx = node.input_index
+                if not idx and not node.has_params:
+                    yield node, (), None
+                    continue
+                xs = [values[j] for j in idx]
+                wants = None if everything else node.wants
+                if wants is None:
+                    in_grads, p_grads = node.spec.backward(
+                        g, xs, values[node.index], node.attrs, params.get(node.node_id)
+                    )
+                    pairs = zip(idx, in_grads, strict=True)
+                else:
+                    in_grads, p_grads = node.spec.backward(
+                        g, xs, values[node.index], node.attrs, params.get(node.node_id), wants
+                    )
+                    pairs = [
+                        (j, c) for j, c, w in zip(idx, in_grads, wants, strict=True) if w
+                    ]
+                if p_grads is not None:
+                    param_grads[node.node_id] = p_grads
+                for j, c in pairs:
+                    if c is not None:
+                        prev = grads[j]
+                        grads[j] = c if prev is None else prev + c
+                yield node, in_grads, p_grads
+        except FloatingPointError as e:
+            raise NonFiniteError(node.node_id, "backward", str(e)) from None
 
     # ---- whole passes --------------------------------------------------------------------
     def forward(self) -> np.ndarray:
         """Compute every computable node; returns the output's value."""
         plan = self.plan
-        self._prepare(plan)
-        values = self._values
-        params = self.params
-        self._grads = []
-        step = None
-        try:
-            with trap_float_errors():
-                for step in plan.steps:
-                    if step.input_index:
-                        values[step.index] = step.spec.forward(
-                            [values[j] for j in step.input_index],
-                            step.attrs,
-                            params.get(step.node_id),
-                        )
-                    elif step.spec.param_shapes is not None:
-                        values[step.index] = params[step.node_id]["value"]
-        except FloatingPointError as e:
-            raise NonFiniteError(step.node_id, "forward", str(e)) from None
-        except (ValueError, IndexError, TypeError, OverflowError) as e:
-            raise ShapeError(step.node_id, str(e)) from None
+        if isinstance(self._scalar, ScalarProgram) and self._params_checked:
+            result = self._scalar.forward(self)
+            if result is not None:
+                self._scalar_ran = True
+                return result
+        with trap_float_errors():
+            deque(self._forward_kernel(plan), maxlen=0)
         out = self._output_index(plan)
-        result = values[out]
+        result = self._values[out]
         if not _all_finite(result):
             # BLAS products do not raise float errors: find where the non-finite value began.
-            bad = _first_nonfinite(values, iter(range(len(values))))
-            raise NonFiniteError(plan.steps[out if bad is None else bad].node_id, "forward")
+            bad = next((n for n in plan.nodes if not _all_finite(self._values[n.index])), None)
+            raise NonFiniteError((bad or plan.nodes[out]).node_id, "forward")
+        if self._scalar is None:  # one-off passes (loading, a probe) never pay for compiling
+            self._scalar = 1
+        elif self._scalar == 1:
+            self._scalar = compile_scalar(plan, self._values) or False
         return result
 
-    def backward(self) -> None:
-        """Reverse-mode pass from the output; gradients add up where a value fans out."""
-        plan = self.plan
-        out, grads = self._seed_gradients(plan)
-        values = self._values
-        param_grads: dict[str, dict[str, np.ndarray]] = {}
-        params = self.params
-        step = None
-        try:
-            with trap_float_errors():
-                for step in reversed(plan.steps[: out + 1]):
-                    g = grads[step.index]
-                    if g is None:
-                        continue
-                    idx = step.input_index
-                    if not idx and step.spec.param_shapes is None:
-                        continue
-                    in_grads, p_grads = step.spec.backward(
-                        g,
-                        [values[j] for j in idx],
-                        values[step.index],
-                        step.attrs,
-                        params.get(step.node_id),
-                    )
-                    if p_grads is not None:
-                        param_grads[step.node_id] = p_grads
-                    for j, c in zip(idx, in_grads, strict=True):
-                        prev = grads[j]
-                        grads[j] = c if prev is None else prev + c
-        except FloatingPointError as e:
-            raise NonFiniteError(step.node_id, "backward", str(e)) from None
-        # No per-gradient scan needed: with float errors trapped, numpy (matmul included)
-        # raises at the op that first makes an Inf or NaN from finite numbers.
-        self._grads = grads
-        self.param_grads = param_grads
+    def backward(self, params_only: bool = False) -> None:
+        """Reverse-mode pass from the output; gradients add up where a value fans out.
 
-    def _seed_gradients(self, plan: Plan) -> tuple[int, list[np.ndarray | None]]:
-        """The output's index and a gradient list holding dOutput/dOutput = 1 (ones for a
-        non-scalar output, i.e. the gradient of its sum)."""
+        `params_only` (training steps) leaves out gradients that lead to no parameter, such
+        as the data's: nothing reads them unless they are shown."""
+        plan = self.plan
+        if self._scalar_ran:
+            if isinstance(self._scalar, ScalarProgram) and self._scalar.backward(self):
+                self._all_grads = True  # as floats, every gradient costs next to nothing
+                return
+            self._values_as_arrays()
+        grads = self._seed_gradients(plan)
+        self._grads = grads
+        self._all_grads = not params_only
+        with trap_float_errors():
+            deque(self._backward_kernel(plan, grads, not params_only), maxlen=0)
+        # No per-gradient scan needed: with float errors trapped, numpy raises at the op
+        # that first makes an Inf or NaN from finite numbers.
+
+    def _values_as_arrays(self) -> None:
+        """After a pass as floats, the numpy kernel's own kind of values (same numbers)."""
+        self._values[:] = [np.float64(v) if type(v) is float else v for v in self._values]
+        self._scalar_ran = False
+
+    def _seed_gradients(self, plan: Plan) -> list[Any]:
+        """A gradient list holding dOutput/dOutput = 1 at the output (ones for a non-scalar
+        output, i.e. the gradient of its sum)."""
         out = self._output_index(plan)
         if self._values[out] is None:
             raise GraphError("run forward before backward")
-        grads: list[np.ndarray | None] = [None] * len(plan.steps)
+        grads: list[Any] = [None] * len(plan.nodes)
         grads[out] = np.ones_like(self._values[out], dtype=np.float64)
-        return out, grads
+        return grads
 
     def _output_index(self, plan: Plan) -> int:
         if self.graph.output is None:
@@ -345,65 +394,52 @@ class Executor:
         return plan.output
 
     # ---- one node at a time --------------------------------------------------------------
-    def forward_steps(self) -> Iterator[ForwardStep]:
-        """The forward pass one node at a time, checking each value as it is made."""
+    def forward_nodes(self) -> Iterator[NodeValue]:
+        """The forward pass one node at a time, checking each value as it is handed out."""
         plan = self.plan
-        self._prepare(plan)
-        self._grads = []
         values = self._values
-        for step in plan.steps:
-            if step.input_index or step.spec.param_shapes is not None:
-                values[step.index] = (
-                    self._call_forward(step)
-                    if step.input_index
-                    else self.params[step.node_id]["value"]
-                )
-            v = values[step.index]
-            if v.dtype.kind == "f" and not np.isfinite(v).all():
-                raise NonFiniteError(step.node_id, "forward")
+        kernel = self._forward_kernel(plan)
+        while True:
+            with trap_float_errors():  # only around the kernel: the caller's code is its own
+                node = next(kernel, None)
+            if node is None:
+                return
+            v = values[node.index]
+            if not _all_finite(v):
+                raise NonFiniteError(node.node_id, "forward")
             inputs = tuple(
-                (port, plan.steps[j].node_id, values[j])
-                for port, j in zip(step.ports, step.input_index, strict=True)
+                (port, plan.nodes[j].node_id, values[j])
+                for port, j in zip(node.ports, node.input_index, strict=True)
             )
-            yield ForwardStep(step.node_id, v, inputs)
+            yield NodeValue(node.node_id, v, inputs)
 
-    def backward_steps(self) -> Iterator[BackwardStep]:
-        """The backward pass one node at a time, in reverse topological order."""
+    def backward_nodes(self) -> Iterator[NodeGrad]:
+        """The backward pass one node at a time, in reverse topological order, checking each
+        gradient as it is handed out."""
         plan = self.plan
-        out, grads = self._seed_gradients(plan)
-        values = self._values
+        if self._scalar_ran:
+            self._values_as_arrays()
+        grads = self._seed_gradients(plan)
         self._grads = grads
-        self.param_grads = {}
-        for step in reversed(plan.steps[: out + 1]):
-            g = grads[step.index]
-            if g is None:
-                continue
-            if not np.isfinite(g).all():
-                raise NonFiniteError(step.node_id, "backward")
-            contributions: list[Contribution] = []
-            p_grads = None
-            if step.input_index or step.spec.param_shapes is not None:
-                try:
-                    with trap_float_errors():
-                        in_grads, p_grads = step.spec.backward(
-                            g,
-                            [values[j] for j in step.input_index],
-                            values[step.index],
-                            step.attrs,
-                            self.params.get(step.node_id),
-                        )
-                except FloatingPointError as e:
-                    raise NonFiniteError(step.node_id, "backward", str(e)) from None
-                for port, j, c in zip(step.ports, step.input_index, in_grads, strict=True):
-                    prev = grads[j]
-                    grads[j] = c if prev is None else prev + c
-                    contributions.append(Contribution(plan.steps[j].node_id, step.node_id, port, c))
-                if p_grads is not None:
-                    self.param_grads[step.node_id] = p_grads
-                    for name, pg in p_grads.items():
-                        if not np.isfinite(pg).all():
-                            raise NonFiniteError(step.node_id, "backward", f"parameter {name}")
-            yield BackwardStep(step.node_id, g, tuple(contributions), dict(p_grads or {}))
+        self._all_grads = True
+        kernel = self._backward_kernel(plan, grads, True)
+        while True:
+            with trap_float_errors():
+                item = next(kernel, None)
+            if item is None:
+                return
+            node, in_grads, p_grads = item
+            g = grads[node.index]
+            if not _all_finite(g):
+                raise NonFiniteError(node.node_id, "backward")
+            for name, pg in (p_grads or {}).items():
+                if not _all_finite(pg):
+                    raise NonFiniteError(node.node_id, "backward", f"parameter {name}")
+            contributions = tuple(
+                Contribution(plan.nodes[j].node_id, node.node_id, port, c)
+                for port, j, c in zip(node.ports, node.input_index, in_grads, strict=True)
+            )
+            yield NodeGrad(node.node_id, g, contributions, dict(p_grads or {}))
 
     # ---- results -------------------------------------------------------------------------
     def has_value(self, node_id: str) -> bool:
@@ -412,7 +448,8 @@ class Executor:
 
     def raw_value(self, node_id: str) -> np.ndarray:
         """The stored value without checks (may be a numpy scalar); for the training loop."""
-        return self._values[self.plan.index[node_id]]
+        v = self._values[self.plan.index[node_id]]
+        return np.float64(v) if isinstance(v, float) else v
 
     def value(self, node_id: str) -> np.ndarray:
         self.graph.node(node_id)
@@ -428,7 +465,13 @@ class Executor:
         value = self.value(node_id)
         if not self._grads:
             raise GraphError("no gradients yet (run backward)")
-        g = self._grads[self.plan.index[node_id]]
+        i = self.plan.index[node_id]
+        if not self._all_grads and not self.plan.nodes[i].trains:
+            raise GraphError(
+                f"the gradient of '{node_id}' was not computed: the last backward pass was a"
+                " training step's, which computes only what leads to parameters"
+            )
+        g = self._grads[i]
         return np.zeros_like(value, dtype=np.float64) if g is None else np.asarray(g)
 
     def source_override(self, node_id: str, value: np.ndarray) -> None:

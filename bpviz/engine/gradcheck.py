@@ -58,7 +58,7 @@ def gradcheck(
     analytic_params = {
         nid: {k: np.array(g) for k, g in pg.items()} for nid, pg in ex.param_grads.items()
     }
-    sources = [s.node_id for s in plan.steps if s.spec.name in ("const", "input", "target")]
+    sources = [n.node_id for n in plan.data]
     analytic_sources = {nid: np.array(ex.grad(nid)) for nid in sources}
     for node_id, arrays in ex.params.items():
         if node_id not in plan.index:

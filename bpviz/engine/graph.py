@@ -2,16 +2,19 @@
 
 Every edit checks first and changes nothing when it fails, so a refused edit never leaves a
 half-changed graph. `version` increases on every change so executors know to re-plan.
+
+Every walk is iterative and linear in nodes + edges (100,000-deep chains are legal): one edit
+searches only what the new wire reaches, and a bulk build (`connect_all`, used when loading)
+checks acyclicity once for the whole graph.
 """
 
 from __future__ import annotations
 
+import heapq
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
-import networkx as nx
 
 from bpviz.engine.attrs import attr_problem, attrs_problems, copy_value
 from bpviz.engine.errors import GraphError
@@ -39,12 +42,52 @@ class Edge:
     port: str
 
 
+def find_cycle(inputs: Mapping[str, Iterable[str]]) -> list[str] | None:
+    """One cycle of the graph given as node -> its sources (every source a key), or None.
+
+    Kahn's algorithm removes every node not on or behind a cycle, in O(nodes + edges); only
+    when some remain is a cycle named: walking from the first remaining node to a remaining
+    source always closes a ring. The ring is in data-flow order (each node feeds the next,
+    the last feeds the first)."""
+    rank = {n: i for i, n in enumerate(inputs)}
+    if all(rank[s] < r for n, r in rank.items() for s in inputs[n]):
+        return None  # listed in an order where every source comes first: no cycle
+    pending: dict[str, int] = {}
+    consumers: dict[str, list[str]] = {n: [] for n in inputs}
+    for node, srcs in inputs.items():
+        count = 0
+        for src in srcs:
+            consumers[src].append(node)
+            count += 1
+        pending[node] = count
+    ready = [n for n, c in pending.items() if c == 0]
+    while ready:
+        for dst in consumers[ready.pop()]:
+            pending[dst] -= 1
+            if pending[dst] == 0:
+                ready.append(dst)
+    left = next((n for n, c in pending.items() if c), None)
+    if left is None:
+        return None
+    walk: list[str] = []
+    seen: dict[str, int] = {}
+    while left not in seen:
+        seen[left] = len(walk)
+        walk.append(left)
+        left = next(s for s in inputs[left] if pending[s])
+    ring = walk[seen[left] :]
+    ring.reverse()
+    return ring
+
+
 class Graph:
     def __init__(self) -> None:
         self.nodes: dict[str, Node] = {}
         self.output: str | None = None
         self.version = 0
-        self._nx = nx.DiGraph()
+        # src -> {dst: number of dst's ports it feeds}; consumers in wiring order
+        self._succ: dict[str, dict[str, int]] = {}
+        self._order: tuple[int, list[str]] | None = None  # (version, topological order)
 
     # ---- queries -------------------------------------------------------------------------
     def __contains__(self, node_id: str) -> bool:
@@ -70,20 +113,61 @@ class Graph:
     def consumers(self, node_id: str) -> list[Edge]:
         return [
             Edge(node_id, dst, port)
-            for dst in self._nx.successors(node_id)
+            for dst in self._succ[node_id]
             for port, src in self.nodes[dst].inputs.items()
             if src == node_id
         ]
 
     def topological_order(self) -> list[str]:
-        """Deterministic: ties broken by insertion order, so steps replay identically."""
+        """Deterministic: ties broken by insertion order, so steps replay identically.
+
+        Of the nodes whose sources are all placed, the earliest inserted goes next. When the
+        insertion order already has every source before its consumers (as files and editing
+        usually leave it), that is the insertion order itself, found in one linear scan."""
+        if self._order is not None and self._order[0] == self.version:
+            return list(self._order[1])
         rank = {nid: i for i, nid in enumerate(self.nodes)}
-        return list(nx.lexicographical_topological_sort(self._nx, key=rank.__getitem__))
+        nodes = self.nodes
+        if all(rank[s] < rank[n.id] for n in nodes.values() for s in n.inputs.values()):
+            order = list(nodes)
+        else:
+            pending = {nid: len(n.inputs) for nid, n in nodes.items()}
+            heap = [rank[nid] for nid, c in pending.items() if c == 0]
+            ids = list(nodes)
+            order = []
+            while heap:
+                nid = ids[heapq.heappop(heap)]
+                order.append(nid)
+                for dst, count in self._succ[nid].items():
+                    pending[dst] -= count
+                    if pending[dst] == 0:
+                        heapq.heappush(heap, rank[dst])
+        self._order = (self.version, order)
+        return list(order)
 
     def ancestors(self, node_id: str) -> set[str]:
         """Every node `node_id` depends on: the nodes a backward pass from it reaches."""
-        self.node(node_id)
-        return nx.ancestors(self._nx, node_id)
+        seen: set[str] = set()
+        todo = list(self.node(node_id).inputs.values())
+        while todo:
+            nid = todo.pop()
+            if nid not in seen:
+                seen.add(nid)
+                todo.extend(self.nodes[nid].inputs.values())
+        return seen
+
+    def _reaches(self, start: str, goal: str) -> bool:
+        """Whether a path of wires leads from `start` to `goal` (searching forward)."""
+        seen = {start}
+        todo = [start]
+        while todo:
+            for dst in self._succ[todo.pop()]:
+                if dst == goal:
+                    return True
+                if dst not in seen:
+                    seen.add(dst)
+                    todo.append(dst)
+        return False
 
     def missing_inputs(self, node_id: str) -> list[str]:
         node = self.node(node_id)
@@ -93,6 +177,13 @@ class Graph:
         """Why src -> dst.port cannot be made, or None if it can (the UI shows this reason).
 
         With `replacing`, an occupied port is fine: the caller will swap its edge out."""
+        problem = self._wire_problem(src, dst, port, replacing)
+        if problem is None and self._reaches(dst, src):
+            return f"connecting '{src}' to '{dst}.{port}' would close a cycle"
+        return problem
+
+    def _wire_problem(self, src: str, dst: str, port: str, replacing: bool) -> str | None:
+        """Every reason but a cycle: those need a search, done per edit or once per build."""
         if src not in self.nodes:
             return f"no node '{src}'"
         if dst not in self.nodes:
@@ -105,8 +196,6 @@ class Graph:
             return f"input '{dst}.{port}' is already connected to '{node.inputs[port]}'"
         if src == dst:
             return f"a node cannot feed itself ('{src}')"
-        if nx.has_path(self._nx, dst, src):
-            return f"connecting '{src}' to '{dst}.{port}' would close a cycle"
         return None
 
     # ---- edits ---------------------------------------------------------------------------
@@ -140,7 +229,7 @@ class Graph:
             items = list(self.nodes.items())
             items.insert(max(index, 0), (node_id, node))
             self.nodes = dict(items)
-        self._nx.add_node(node_id)
+        self._succ[node_id] = {}
         try:
             for port, src in (inputs or {}).items():
                 self.connect(src, node_id, port)
@@ -152,31 +241,76 @@ class Graph:
 
     def remove_node(self, node_id: str) -> None:
         """Remove a node and every edge into or out of it."""
-        self.node(node_id)
+        node = self.node(node_id)
         for edge in self.consumers(node_id):
             del self.nodes[edge.dst].inputs[edge.port]
+        for src in set(node.inputs.values()):
+            del self._succ[src][node_id]
         del self.nodes[node_id]
-        self._nx.remove_node(node_id)
+        del self._succ[node_id]
         if self.output == node_id:
             self.output = None
+        self.version += 1
+
+    def add_checked_node(self, node_id: str, op: str, attrs: dict[str, Any]) -> None:
+        """Append a node whose id, op and attrs a validator has already checked (bulk loading
+        at scale); `attrs` is kept as given, so pass a dict no one else holds."""
+        self.nodes[node_id] = Node(node_id, op, {}, attrs)
+        self._succ[node_id] = {}
         self.version += 1
 
     def connect(self, src: str, dst: str, port: str) -> None:
         problem = self.connect_problem(src, dst, port)
         if problem:
             raise GraphError(problem)
-        self.nodes[dst].inputs[port] = src
-        self._nx.add_edge(src, dst)
+        self._wire(src, dst, port)
         self.version += 1
+
+    def connect_all(self, edges: Iterable[tuple[str, str, str]]) -> None:
+        """Make many (src, dst, port) wires at once, checking acyclicity once at the end
+        (linear, where one `connect` per wire searches the graph each time). All or nothing:
+        on any problem no wire is made and GraphError names the first one, or a cycle."""
+        made: list[tuple[str, str, str]] = []
+        try:
+            for src, dst, port in edges:
+                problem = self._wire_problem(src, dst, port, replacing=False)
+                if problem:
+                    raise GraphError(problem)
+                self._wire(src, dst, port)
+                made.append((src, dst, port))
+            ring = find_cycle({nid: n.inputs.values() for nid, n in self.nodes.items()})
+            if ring is not None:
+                rank = {nid: i for i, nid in enumerate(self.nodes)}
+                start = min(range(len(ring)), key=lambda k: rank[ring[k]])
+                ring = ring[start:] + ring[:start]
+                path = " -> ".join(f"'{n}'" for n in [*ring, ring[0]])
+                raise GraphError(f"these wires would close a cycle {path}")
+        except GraphError:
+            for _src, dst, port in reversed(made):
+                self._unwire(dst, port)
+            raise
+        finally:
+            self.version += 1
+
+    def _wire(self, src: str, dst: str, port: str) -> None:
+        self.nodes[dst].inputs[port] = src
+        succ = self._succ[src]
+        succ[dst] = succ.get(dst, 0) + 1
+
+    def _unwire(self, dst: str, port: str) -> str:
+        src = self.nodes[dst].inputs.pop(port)
+        succ = self._succ[src]
+        succ[dst] -= 1
+        if not succ[dst]:
+            del succ[dst]
+        return src
 
     def disconnect(self, dst: str, port: str) -> str:
         """Remove the edge into dst.port; returns the source it came from."""
         node = self.node(dst)
         if port not in node.inputs:
             raise GraphError(f"input '{dst}.{port}' is not connected")
-        src = node.inputs.pop(port)
-        if src not in node.inputs.values():
-            self._nx.remove_edge(src, dst)
+        src = self._unwire(dst, port)
         self.version += 1
         return src
 
@@ -204,6 +338,6 @@ class Graph:
         other = Graph()
         for n in self.nodes.values():
             other.nodes[n.id] = Node(n.id, n.op, dict(n.inputs), copy_value(n.attrs))
-        other._nx = self._nx.copy()
+        other._succ = {nid: dict(succ) for nid, succ in self._succ.items()}
         other.output = self.output
         return other

@@ -43,7 +43,6 @@ class Session:
     ) -> None:
         self.graph = graph
         self.base_dir = base_dir
-        self.data_spec = dict(data) if data else None
         # `dataset` is the data as a person sees it (plots, the decision-boundary plane);
         # `network_data` is what the input node feeds the graph, after `data.transforms`.
         self.dataset, self.features, self.network_data = load_data(data, base_dir)
@@ -58,7 +57,6 @@ class Session:
         weights learned on other data (or another number of features) mean nothing here.
         A spec that cannot be loaded raises DatasetError and changes nothing."""
         loaded = load_data(data, self.base_dir)
-        self.data_spec = dict(data) if data else None
         self.dataset, self.features, self.network_data = loaded
         self.trainer.dataset = self.network_data
         self.executor.set_data(None, None)
@@ -177,7 +175,7 @@ class Session:
         ex.use_params(dict(live.params if params is None else params))
         ex.set_data(rows, np.zeros(len(rows)))
         wanted, found = set(node_ids), {}
-        for step in ex.forward_steps():
+        for step in ex.forward_nodes():
             if step.node_id in wanted:
                 found[step.node_id] = np.array(step.value)
                 if len(found) == len(wanted):

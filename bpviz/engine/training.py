@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import NamedTuple
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -24,20 +23,166 @@ LOSS_MEANING = (
 )
 
 
-@dataclass
+class Column:
+    """One number per recorded step, in numpy chunks of CHUNK numbers: 8 bytes a number (plus
+    one part-filled chunk) instead of a Python float in a list (32), and no copying as it
+    grows, so a long Run stays small. Reads like a list (index, slice, iterate, compare with
+    a list); `array()` gives the numbers as one read-only array for plotting."""
+
+    __slots__ = ("_chunks", "_dtype", "_n", "_last", "_fill")
+    CHUNK = 8192
+
+    def __init__(self, dtype: type = np.float64) -> None:
+        self._chunks: list[np.ndarray] = []
+        self._dtype = dtype
+        self._n = 0
+        self._last = np.empty(0, dtype=dtype)  # the chunk being filled
+        self._fill = 0  # how much of it
+
+    def append(self, value: float) -> None:
+        i = self._fill
+        if i == len(self._last):
+            self._last = np.empty(self.CHUNK, dtype=self._dtype)
+            self._chunks.append(self._last)
+            i = 0
+        self._last[i] = value
+        self._fill = i + 1
+        self._n += 1
+
+    def array(self) -> np.ndarray:
+        if len(self._chunks) == 1:
+            a = self._chunks[0][: self._n]
+        else:
+            a = np.concatenate(self._chunks)[: self._n] if self._chunks else np.empty(0)
+        a.flags.writeable = False
+        return a
+
+    def tolist(self) -> list:
+        return self.array().tolist()
+
+    @property
+    def nbytes(self) -> int:
+        return sum(c.nbytes for c in self._chunks)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return self.array()[index].tolist()
+        if not -self._n <= index < self._n:
+            raise IndexError("history index out of range")
+        k, i = divmod(index % self._n, self.CHUNK)
+        return self._chunks[k][i].item()
+
+    def __iter__(self) -> Iterator:
+        return iter(self.tolist())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (Column, list, tuple)):
+            return self.tolist() == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return np.array(self.array(), dtype=dtype)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.tolist()!r})"
+
+
+class StepColumn(Column):
+    """Step numbers: while they go up by a fixed stride (every step, or every test
+    evaluation) only the first and the stride are kept — no bytes per step at all."""
+
+    __slots__ = ("_first", "_stride", "_stored")
+
+    def __init__(self) -> None:
+        super().__init__(np.int64)
+        self._first: int | None = None
+        self._stride: int | None = None
+        self._stored = False  # irregular steps: kept in chunks like any column
+
+    def append(self, value: float) -> None:
+        step = int(value)
+        n = self._n
+        if not self._stored:
+            if self._first is None:
+                self._first, self._n = step, 1
+                return
+            if self._stride is None and n == 1 and step != self._first:
+                self._stride = step - self._first
+            if self._stride is not None and step == self._first + n * self._stride:
+                self._n = n + 1
+                return
+            regular, self._n, self._stored = self._progression(n), 0, True
+            for v in regular:
+                super().append(int(v))
+        super().append(step)
+
+    def _progression(self, n: int) -> np.ndarray:
+        return (self._first or 0) + np.arange(n, dtype=np.int64) * (self._stride or 0)
+
+    def array(self) -> np.ndarray:
+        if self._stored:
+            return super().array()
+        a = self._progression(self._n)
+        a.flags.writeable = False
+        return a
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if self._stored:
+            return super().__getitem__(index)
+        got = self.array()[index]
+        return got.tolist() if isinstance(index, slice) else got.item()
+
+
+def downsample(x: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
+    """At most about `max_points` points that draw the same curve: the lowest and highest
+    point of each of max_points / 2 runs of neighbours, in order, so spikes survive."""
+    n = len(y)
+    if n <= max_points or max_points < 4:
+        return x, y
+    k = -(-n // (max_points // 2))  # points per run
+    m = n - n % k
+    runs = y[:m].reshape(-1, k)
+    base = np.arange(0, m, k)
+    lo, hi = base + runs.argmin(axis=1), base + runs.argmax(axis=1)
+    idx = np.stack([np.minimum(lo, hi), np.maximum(lo, hi)], axis=1).reshape(-1)
+    if m < n:
+        tail = y[m:]
+        idx = np.concatenate([idx, np.sort(m + np.array([tail.argmin(), tail.argmax()]))])
+    return x[idx], y[idx]
+
+
 class History:
     """Per-step records, with the meaning in LOSS_MEANING: `loss[k]` is the loss of the model
     as step `step[k]` left it, on the whole training set, so the last entry is the figure the
     CLI prints and the loss node shows. Test figures exist only for steps where they were
-    evaluated."""
+    evaluated.
 
-    step: list[int] = field(default_factory=list)
-    loss: list[float] = field(default_factory=list)
-    accuracy: list[float] = field(default_factory=list)
-    test_step: list[int] = field(default_factory=list)
-    test_loss: list[float] = field(default_factory=list)
-    test_accuracy: list[float] = field(default_factory=list)
-    batch_loss: list[float] = field(default_factory=list)
+    Columns are growable numpy buffers (see `Column`): 8 bytes per step for each figure,
+    the step numbers free while they run consecutively."""
+
+    FIELDS = (
+        "step",
+        "loss",
+        "accuracy",
+        "test_step",
+        "test_loss",
+        "test_accuracy",
+        "batch_loss",
+    )
+
+    def __init__(self) -> None:
+        self.step = StepColumn()
+        self.loss = Column()
+        self.accuracy = Column()
+        self.test_step = StepColumn()
+        self.test_loss = Column()
+        self.test_accuracy = Column()
+        self.batch_loss = Column()
 
     def __len__(self) -> int:
         return len(self.step)
@@ -55,7 +200,20 @@ class History:
                 self.test_accuracy.append(r.test_accuracy)
 
     def to_dict(self) -> dict[str, list]:
-        return {k: list(v) for k, v in self.__dict__.items()}
+        return {k: getattr(self, k).tolist() for k in self.FIELDS}
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the columns' buffers."""
+        return sum(getattr(self, k).nbytes for k in self.FIELDS)
+
+    def downsampled(self, name: str, max_points: int = 4000) -> tuple[np.ndarray, np.ndarray]:
+        """(steps, values) of one column ("loss", "accuracy", "test_loss",
+        "test_accuracy") thinned for display to about `max_points` (see `downsample`)."""
+        y = getattr(self, name).array()
+        x = (self.test_step if name.startswith("test_") else self.step).array()
+        x = x[len(x) - len(y) :] if len(y) else x[:0]  # aligned to the end, as recorded
+        return downsample(x, y, max_points)
 
 
 class StepResult(NamedTuple):
@@ -175,7 +333,7 @@ class Trainer:
             if batch is not None:
                 ex.set_data(*batch)
             batch_loss = self._scalar(ex.forward()) + self.penalty()
-        ex.backward()
+        ex.backward(params_only=True)
         self.optimizer.step(ex.params, self._update_grads())
         return self._record(self._measure(t, batch_loss))
 

@@ -38,7 +38,8 @@ def identifier(node_id: str, reserved: Iterable[str] = ()) -> str:
     """A Python identifier for a node id: other characters become `_`; keywords, names
     starting with a digit and `reserved` names get an `n_` prefix."""
     name = re.sub(r"\W", "_", node_id)
-    if not name.isidentifier() or keyword.iskeyword(name) or name in set(reserved):
+    taken = reserved if isinstance(reserved, (set, frozenset)) else set(reserved)
+    if not name.isidentifier() or keyword.iskeyword(name) or name in taken:
         name = "n_" + name
     return name
 

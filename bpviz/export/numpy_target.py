@@ -100,7 +100,9 @@ ACT = {
 }
 
 
-def _dense(node: Any, names: dict[str, str], p: dict[str, Any], fwd: list, bwd: list) -> None:
+def _dense(
+    node: Any, names: dict[str, str], p: dict[str, Any], fwd: list, blocks: list
+) -> None:
     v, x = names[node.id], names[node.inputs["x"]]
     act = node.attrs.get("activation", "none")
     if act not in ACT:
@@ -119,7 +121,7 @@ def _dense(node: Any, names: dict[str, str], p: dict[str, Any], fwd: list, bwd: 
         f"    pgrads['{v}.b'] = np.atleast_2d(delta).sum(axis=0)",
         f"    grads['{x}'] = grads.get('{x}', 0.0) + delta @ P['{v}.W'].T",
     ]
-    bwd[:0] = block
+    blocks.append(block)
 
 
 def _attr_source(value: Any) -> str:
@@ -241,7 +243,8 @@ def _helpers_for(code: str) -> str:
 def numpy_source(snap: Snapshot, script_name: str = "script.py") -> str:
     order = snap.order
     names = unique_identifiers(order)
-    fwd, bwd = [], []
+    fwd: list[str] = []
+    blocks: list[list[str]] = []  # backward blocks in forward order; written reversed
     for nid in order:
         node = snap.node(nid)
         v = names[nid]
@@ -255,7 +258,7 @@ def numpy_source(snap: Snapshot, script_name: str = "script.py") -> str:
             fwd.append(f"    v['{v}'] = np.array({literal(value)})")
             continue
         if node.op == "dense":
-            _dense(node, names, snap.params[nid], fwd, bwd)
+            _dense(node, names, snap.params[nid], fwd, blocks)
             continue
         if node.op not in NUMPY_OPS:
             raise ExportError(nid, node.op, "numpy")
@@ -275,7 +278,8 @@ def numpy_source(snap: Snapshot, script_name: str = "script.py") -> str:
             block.append(
                 f"    grads['{s}'] = grads.get('{s}', 0.0) + _unbroadcast({expr}, v['{s}'].shape)"
             )
-        bwd[:0] = block
+        blocks.append(block)
+    bwd = [line for block in reversed(blocks) for line in block]
     out = names[snap.output]
     helpers = _helpers_for("\n".join(fwd + bwd))
     if snap.features:

@@ -59,7 +59,7 @@ def paste_command(
     adds: list[Command] = []
     connects: list[Command] = []
     for n in nodes:
-        x, y = n["pos"]
+        x, y = n.get("pos", (0.0, 0.0))
         adds.append(AddNode(rename[n["id"]], n["op"], n["attrs"], (x + dx, y + dy)))
         for port, src in n["inputs"].items():
             connects.append(Connect(rename[src], rename[n["id"]], port))

@@ -339,14 +339,22 @@ class Document:
     # ---- scene dicts ---------------------------------------------------------------------
     @classmethod
     def from_scene_dict(cls, scene: Mapping[str, Any]) -> Document:
-        """Build from a validated scene dict (the scene package checks files)."""
+        """Build from a validated scene dict (the scene package checks files).
+
+        `pos` is optional in a file: if any node has none, the whole graph is laid out left
+        to right, so no node hides under another."""
         doc = cls(scene.get("name"), scene.get("description"))
         entries = scene.get("nodes") or []
         codec.build_graph(entries, scene.get("output"), doc._graph)
-        doc._pos = {entry["id"]: as_pos(entry.get("pos", (0.0, 0.0))) for entry in entries}
+        doc._pos = {entry["id"]: as_pos(entry.get("pos") or (0.0, 0.0)) for entry in entries}
+        unplaced = any(entry.get("pos") is None for entry in entries)
         doc._data = copy.deepcopy(scene.get("data"))
         doc._training = copy.deepcopy(scene.get("training"))
         doc._state = copy.deepcopy(scene.get("state"))
+        if unplaced:
+            from bpviz.model.layout import auto_layout_positions  # layout builds on Document
+
+            doc._pos.update(auto_layout_positions(doc))
         return doc
 
     def to_scene_dict(self) -> dict[str, Any]:

@@ -36,22 +36,26 @@ def order_layers(doc: Document, layer: dict[str, int]) -> list[list[str]]:
         for s in srcs:
             outputs[s].append(dst)
 
-    def rank() -> dict[str, float]:
+    def place(row: list[str]) -> None:
         """Position within its layer, scaled to [0, 1] so layers of any size compare."""
-        return {
-            n: (i / (len(row) - 1) if len(row) > 1 else 0.5)
-            for row in layers
-            for i, n in enumerate(row)
-        }
+        last = len(row) - 1
+        for i, n in enumerate(row):
+            r[n] = i / last if last > 0 else 0.5
+
+    r: dict[str, float] = {}
+    for row in layers:
+        place(row)
 
     def sweep(rows: range, neighbours: dict[str, list[str]]) -> None:
+        """Reorder each layer by its neighbours' mean position; only that layer's positions
+        change, so each sweep costs O(nodes + edges)."""
         for k in rows:
-            r = rank()
             keyed = [
-                (fmean(r[m] for m in neighbours[n]) if neighbours[n] else r[n], i, n)
+                (fmean([r[m] for m in neighbours[n]]) if neighbours[n] else r[n], i, n)
                 for i, n in enumerate(layers[k])
             ]
             layers[k] = [n for _, _, n in sorted(keyed)]
+            place(layers[k])
 
     for _ in range(SWEEPS):
         sweep(range(1, depth), inputs)

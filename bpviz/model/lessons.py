@@ -22,7 +22,9 @@ WAIT_KINDS = {
     "phase": "a training phase, e.g. backward_done",
     "attr": "[node, attribute] changed",
     "steps": "at least this many optimizer steps in the history",
+    "setting": '["training" or "data", key] changed, e.g. in the Training panel',
 }
+SETTING_SECTIONS = ("training", "data")
 
 
 class LessonError(BpvizError):
@@ -51,6 +53,9 @@ class Page:
             return f"change {name} of {node} in the inspector"
         if "steps" in w:
             return f"train until step {w['steps']}"
+        if "setting" in w:
+            section, key = w["setting"]
+            return f"change {key} in the {section.title()} panel"
         if "phase" in w:
             return "finish the " + w["phase"].split("_")[0] + " pass"
         return None
@@ -107,6 +112,12 @@ def _page(name: str, i: int, raw: Any, ids: set[str]) -> Page:
         raise LessonError(f"{where}.wait_for: one of {', '.join(WAIT_KINDS)}")
     if "action" in wait and wait["action"] not in CONTROLS:
         raise LessonError(f"{where}.wait_for.action: one of {', '.join(CONTROLS)}")
+    setting = wait.get("setting", ["training", "lr"])
+    if not (
+        isinstance(setting, list) and len(setting) == 2 and setting[0] in SETTING_SECTIONS
+        and isinstance(setting[1], str) and setting[1]
+    ):  # fmt: skip
+        raise LessonError(f"{where}.wait_for.setting: [\"training\" or \"data\", a key]")
     highlight = raw.get("highlight") or {}
     if "control" in highlight and highlight["control"] not in CONTROLS:
         raise LessonError(f"{where}.highlight.control: one of {', '.join(CONTROLS)}")
@@ -192,6 +203,7 @@ class LessonProgress:
             or (kind == "phase" and w.get("phase") == detail)
             or (kind == "attr" and list(w.get("attr", [])) == list(detail))
             or (kind == "steps" and "steps" in w and detail >= w["steps"])
+            or (kind == "setting" and list(w.get("setting", [])) == list(detail))
         )
         self.done = bool(met)
         return self.done

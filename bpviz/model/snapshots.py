@@ -18,6 +18,7 @@ steps dense and older ones progressively sparser, so a run of any length fits th
 from __future__ import annotations
 
 import bisect
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,7 +33,6 @@ Edge = tuple[str, str, str]
 Arrays = dict[str, np.ndarray]
 DEFAULT_BUDGET = 64 * 1024 * 1024
 DEFAULT_FULL_EVERY = 50
-OVERHEAD_PER_ARRAY = 64  # bookkeeping counted per kept array, so many tiny arrays still count
 
 
 @dataclass
@@ -54,9 +54,21 @@ class Snapshot:
 
     @property
     def nbytes(self) -> int:
-        arrays = [a for p in self.params.values() for a in p.values()]
-        arrays += [*self.values.values(), *self.grads.values(), *self.contributions.values()]
-        return sum(a.nbytes + OVERHEAD_PER_ARRAY for a in arrays)
+        """The memory the snapshot really holds: each array object with its numbers (a
+        scalar graph's 0-d arrays are mostly object), the dicts and the wires' key tuples.
+        Node ids are the graph's own strings and not counted."""
+        size = sys.getsizeof(self.params) + sum(_dict_bytes(p) for p in self.params.values())
+        return size + sum(_dict_bytes(d) for d in (self.values, self.grads, self.contributions))
+
+
+def _dict_bytes(arrays: dict[Any, np.ndarray]) -> int:
+    size = sys.getsizeof(arrays)
+    for key, a in arrays.items():
+        # an array owning its numbers counts them in getsizeof; a view's live in its base
+        size += sys.getsizeof(a) + (a.nbytes if a.base is not None else 0)
+        if isinstance(key, tuple):
+            size += sys.getsizeof(key)
+    return size
 
 
 def _copy_params(params: dict[str, dict[str, np.ndarray]]) -> dict[str, Arrays]:
@@ -228,10 +240,10 @@ class SnapshotStore:
         grads: Arrays = {}
         contributions: dict[Edge, np.ndarray] = {}
         try:
-            for fs in ex.forward_steps():
+            for fs in ex.forward_nodes():
                 values[fs.node_id] = np.array(fs.value)
             if live.graph.output is not None:
-                for bs in ex.backward_steps():
+                for bs in ex.backward_nodes():
                     grads[bs.node_id] = np.array(bs.grad)
                     for c in bs.contributions:
                         contributions[(c.src, c.dst, c.port)] = np.array(c.grad)

@@ -13,28 +13,42 @@ import math
 import os
 import time
 from collections.abc import Iterator
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
 from psygnal import Signal
 
 from bpviz.engine.errors import BpvizError, GraphError
-from bpviz.engine.executor import BackwardStep, ForwardStep
+from bpviz.engine.executor import NodeGrad, NodeValue
 from bpviz.engine.session import Session
 from bpviz.engine.training import StepResult
 from bpviz.model.settings import Effect, training_effect
 
 Edge = tuple[str, str, str]
+
+
+class Phase(StrEnum):
+    """Where the controller's numbers stand; equal to its plain string ("forward_done")."""
+
+    IDLE = "idle"  # nothing shown
+    FORWARD = "forward"  # a forward pass under way, node by node
+    FORWARD_DONE = "forward_done"
+    BACKWARD = "backward"
+    BACKWARD_DONE = "backward_done"  # values and gradients fresh
+    UPDATED = "updated"  # the optimizer moved the parameters: what is shown is older
+    STALE = "stale"  # the graph changed under the numbers
+    ERROR = "error"
+
+
 VANISHING, EXPLODING = 1e-6, 1e3
-PARAM_OPS = frozenset({"param", "dense"})
-DATA_OPS = frozenset({"input", "target", "const"})
 
 
 class TrainingController:
     """Drives a Session built on the document's own graph, so edits are seen at once."""
 
     phase_changed = Signal()  # read .phase, .next_node, .grads_fresh
-    node_stepped = Signal(object)  # the ForwardStep or BackwardStep just taken
+    node_stepped = Signal(object)  # the NodeValue or NodeGrad just taken
     values_changed = Signal()
     trained = Signal(object)  # a StepResult
     history_reset = Signal()
@@ -55,13 +69,13 @@ class TrainingController:
             # the scene validated it; a later edit may have made it stale
             with contextlib.suppress(BpvizError, KeyError, TypeError, ValueError):
                 self.session.load_state_dict(document.state)
-        self.phase = "idle"  # idle forward forward_done backward backward_done updated stale error
+        self.phase = Phase.IDLE
         self.next_node: str | None = None
         self.error_node: str | None = None
         self.values: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
         self.contributions: dict[Edge, np.ndarray] = {}
-        self._steps: Iterator[ForwardStep | BackwardStep] | None = None
+        self._steps: Iterator[NodeValue | NodeGrad] | None = None
         self._order: list[str] = []
         self._loss: float | None = None
         self._graph_version = document.graph.version
@@ -96,22 +110,22 @@ class TrainingController:
     # ---- state ---------------------------------------------------------------------------
     @property
     def grads_fresh(self) -> bool:
-        return self.phase == "backward_done"
+        return self.phase == Phase.BACKWARD_DONE
 
     @property
     def history(self):  # noqa: ANN201 - engine History
         return self.session.history
 
-    def _set_phase(self, phase: str, next_node: str | None = None) -> None:
+    def _set_phase(self, phase: Phase, next_node: str | None = None) -> None:
         self.phase, self.next_node = phase, next_node
-        if phase != "error":
+        if phase != Phase.ERROR:
             self.error_node = None
         self.phase_changed.emit()
 
     def _fail(self, error: BpvizError) -> None:
         self._steps = None
         self.error_node = getattr(error, "node_id", None)
-        self._set_phase("error")
+        self._set_phase(Phase.ERROR)
         self.failed.emit(self.error_node or "", str(error))
 
     def _on_document_changed(self) -> None:
@@ -120,11 +134,11 @@ class TrainingController:
             return  # a node moved or the state block was replaced: the numbers still hold
         self._graph_version = version
         self._steps = None
-        if self.phase not in ("idle", "stale"):
-            self._set_phase("stale")
+        if self.phase not in (Phase.IDLE, Phase.STALE):
+            self._set_phase(Phase.STALE)
 
     def _on_attr_changed(self, node_id: str, name: str, value: object) -> None:
-        if node_id in self.document.nodes and self.document.node(node_id).op in PARAM_OPS:
+        if node_id in self.document.nodes and self.document.node(node_id).spec.has_params:
             # new value, shape or init: the node's parameters are drawn again from its attrs
             self.session.executor.forget_params(node_id)
 
@@ -193,7 +207,7 @@ class TrainingController:
         g = self.grads.get(node_id)
         if g is None or not self.grads_fresh or g.size == 0:
             return None
-        if self.document.node(node_id).op in DATA_OPS:
+        if self.document.node(node_id).spec.is_data:
             return None  # data is not trained: a small gradient there is no vanishing problem
         size = float(np.max(np.abs(g)))
         if size < VANISHING:
@@ -224,38 +238,38 @@ class TrainingController:
             return False
         self._snapshot_values()
         self.grads, self.contributions = {}, {}
-        self._set_phase("forward_done")
+        self._set_phase(Phase.FORWARD_DONE)
         self.values_changed.emit()
         return True
 
     def backward(self) -> bool:
-        if self.phase != "forward_done" and not self.forward():
+        if self.phase != Phase.FORWARD_DONE and not self.forward():
             return False
         try:
-            for step in self.session.executor.backward_steps():
+            for step in self.session.executor.backward_nodes():
                 self._record_backward(step)
         except BpvizError as e:
             self._fail(e)
             return False
-        self._set_phase("backward_done")
+        self._set_phase(Phase.BACKWARD_DONE)
         self.values_changed.emit()
         return True
 
     def update(self) -> StepResult | None:
-        if self.phase != "backward_done" and not self.backward():
+        if self.phase != Phase.BACKWARD_DONE and not self.backward():
             return None
         try:
             result = self.session.trainer.apply_update(self._loss, self.session.accuracy())
         except BpvizError as e:
             self._fail(e)
             return None
-        self._set_phase("updated")
+        self._set_phase(Phase.UPDATED)
         self.trained.emit(result)
         return result
 
     def step(self) -> StepResult | None:
         """Forward, backward and update: one optimizer step, shown in full."""
-        if self.phase != "backward_done" and not self.backward():
+        if self.phase != Phase.BACKWARD_DONE and not self.backward():
             return None
         return self.update()
 
@@ -273,8 +287,8 @@ class TrainingController:
                     break
         except BpvizError as e:
             self._fail(e)
-        if results and self.phase != "error":
-            self._set_phase("updated")  # before announcing: listeners must see stale values
+        if results and self.phase != Phase.ERROR:
+            self._set_phase(Phase.UPDATED)  # before announcing: listeners must see stale values
         for r in results:
             self.trained.emit(r)
         return results
@@ -290,7 +304,7 @@ class TrainingController:
         self._params_edited = False
         self._steps = None
         self.values, self.grads, self.contributions = {}, {}, {}
-        self._set_phase("idle")
+        self._set_phase(Phase.IDLE)
         self.history_reset.emit()
         self.values_changed.emit()
 
@@ -322,16 +336,16 @@ class TrainingController:
     def reset_pass(self) -> None:
         """Forget a pass under way, so the next `next_step` starts a fresh forward pass."""
         self._steps = None
-        if self.phase in ("forward", "forward_done", "backward", "backward_done"):
-            self._set_phase("idle")
+        if self.phase in (Phase.FORWARD, Phase.FORWARD_DONE, Phase.BACKWARD, Phase.BACKWARD_DONE):
+            self._set_phase(Phase.IDLE)
 
     # ---- one node at a time --------------------------------------------------------------
-    def next_step(self) -> ForwardStep | BackwardStep | None:
+    def next_step(self) -> NodeValue | NodeGrad | None:
         """Advance the forward or the backward pass by one node, starting a pass if none is
         under way: backward after a finished forward pass, otherwise a new forward pass."""
         try:
             if self._steps is None:
-                if self.phase == "forward_done":
+                if self.phase == Phase.FORWARD_DONE:
                     self._begin_backward()
                 else:
                     self._begin_forward()
@@ -339,10 +353,10 @@ class TrainingController:
         except BpvizError as e:
             self._fail(e)
             return None
-        backward = self.phase == "backward"
+        backward = self.phase == Phase.BACKWARD
         if step is None:  # nothing to compute (no output, or nothing reaches it)
             self._steps = None
-            self._set_phase("backward_done" if backward else "forward_done")
+            self._set_phase(Phase.BACKWARD_DONE if backward else Phase.FORWARD_DONE)
             return None
         if backward:
             self._record_backward(step)
@@ -354,11 +368,11 @@ class TrainingController:
         else:  # that was the pass's last node
             self._steps = None
             if backward:
-                self._set_phase("backward_done")
+                self._set_phase(Phase.BACKWARD_DONE)
             else:
                 out = self.document.graph.output
                 self._loss = float(np.sum(self.values[out])) if out in self.values else None
-                self._set_phase("forward_done", out)
+                self._set_phase(Phase.FORWARD_DONE, out)
         self.node_stepped.emit(step)
         self.values_changed.emit()
         return step
@@ -368,20 +382,20 @@ class TrainingController:
         if s.network_data is not None:
             s.executor.set_data(s.network_data.x_train, s.network_data.y_train)
         self.values, self.grads, self.contributions = {}, {}, {}
-        self._order = [st.node_id for st in s.executor.plan.steps]
-        self._steps = s.executor.forward_steps()
-        self._set_phase("forward", self._order[0] if self._order else None)
+        self._order = [st.node_id for st in s.executor.plan.nodes]
+        self._steps = s.executor.forward_nodes()
+        self._set_phase(Phase.FORWARD, self._order[0] if self._order else None)
 
     def _begin_backward(self) -> None:
         graph = self.document.graph
         if graph.output is None:
             raise GraphError("the graph has no output node to differentiate")
         needed = graph.ancestors(graph.output) | {graph.output}
-        order = [st.node_id for st in self.session.executor.plan.steps]
+        order = [st.node_id for st in self.session.executor.plan.nodes]
         self._order = [n for n in reversed(order) if n in needed]
         self.grads, self.contributions = {}, {}
-        self._steps = self.session.executor.backward_steps()
-        self._set_phase("backward", self._order[0] if self._order else None)
+        self._steps = self.session.executor.backward_nodes()
+        self._set_phase(Phase.BACKWARD, self._order[0] if self._order else None)
 
     # ---- snapshots -----------------------------------------------------------------------
     def _snapshot_values(self) -> None:
@@ -389,7 +403,7 @@ class TrainingController:
         # copies: a param node's value is the parameter array the optimizer updates in place
         self.values = {n: np.array(ex.value(n)) for n in self.document.nodes if ex.has_value(n)}
 
-    def _record_backward(self, step: BackwardStep) -> None:
+    def _record_backward(self, step: NodeGrad) -> None:
         self.grads[step.node_id] = np.asarray(step.grad)
         for c in step.contributions:
             self.contributions[(c.src, c.dst, c.port)] = np.asarray(c.grad)

@@ -34,20 +34,23 @@ def node_entry(
 ) -> NodeDict:
     """One node as a scene file writes it: every key present, ports and attrs in the op's
     order (so the text is deterministic), null attrs left out (null means the default),
-    attrs copied (so the dict never shares a list with a live graph), `pos` as two floats."""
+    attrs copied (so the dict never shares a list with a live graph), `pos` as two floats —
+    or no `pos` at all when it is None (a file without one is laid out when opened)."""
     spec = REGISTRY[op]
-    x, y = pos
-    return {
+    entry = {
         "id": node_id,
         "op": op,
         "inputs": {p: inputs[p] for p in spec.inputs if p in inputs},
         "attrs": {k: copy_value(attrs[k]) for k in spec.attrs if attrs.get(k) is not None},
-        "pos": [float(x), float(y)],
     }
+    if pos is not None:
+        x, y = pos
+        entry["pos"] = [float(x), float(y)]
+    return entry
 
 
 def node_dict(node: Node, pos: Any = (0.0, 0.0)) -> NodeDict:
-    """An engine graph node at `pos`, as a scene file writes it."""
+    """An engine graph node at `pos` (None: no position), as a scene file writes it."""
     return node_entry(node.id, node.op, node.inputs, node.attrs, pos)
 
 
@@ -80,24 +83,33 @@ def scene_dict(
 
 
 def positions(nodes: Iterable[NodeDict]) -> dict[str, tuple[float, float]]:
-    """Node id -> (x, y) of checked node dicts."""
-    return {n["id"]: (float(n["pos"][0]), float(n["pos"][1])) for n in nodes}
+    """Node id -> (x, y) of checked node dicts that have a position."""
+    return {n["id"]: (float(n["pos"][0]), float(n["pos"][1])) for n in nodes if "pos" in n}
 
 
-def build_graph(nodes: list[NodeDict], output: str | None, graph: Graph | None = None) -> Graph:
-    """The engine graph for checked node dicts (nodes first, then wires: a file may list a
-    node before its sources). A failure here is a bug in the checks that ran before, but it
-    still names the place in the file."""
+def build_graph(
+    nodes: list[NodeDict], output: str | None, graph: Graph | None = None, *, checked: bool = False
+) -> Graph:
+    """The engine graph for node dicts (nodes first, then every wire at once: a file may list
+    a node before its sources, and acyclicity is checked once for the whole graph). With
+    `checked`, the scene validator has checked ids, ops and attrs already and they are not
+    checked again (a million-node file loads in seconds). A failure here is a bug in the
+    checks that ran before, but it still names the place in the file."""
     graph = Graph() if graph is None else graph
-    place = ("output",)
+    place: tuple[Any, ...] = ("output",)
     try:
         for i, node in enumerate(nodes):
-            place = ("nodes", i)
-            graph.add_node(node["id"], node["op"], node.get("attrs"))
-        for i, node in enumerate(nodes):
-            for port, src in (node.get("inputs") or {}).items():
-                place = ("nodes", i, "inputs", port)
-                graph.connect(src, node["id"], port)
+            if checked:
+                graph.add_checked_node(node["id"], node["op"], dict(node.get("attrs") or {}))
+            else:
+                place = ("nodes", i)
+                graph.add_node(node["id"], node["op"], node.get("attrs"))
+        place = ("nodes",)
+        graph.connect_all(
+            (src, node["id"], port)
+            for node in nodes
+            for port, src in (node.get("inputs") or {}).items()
+        )
         place = ("output",)
         graph.set_output(output)
     except BpvizError as e:

@@ -9,6 +9,7 @@ Each stage raises only `SceneError`; whatever else goes wrong becomes one too, s
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -91,12 +92,12 @@ def _slip_error(e: Exception, session: Session, ids: Mapping[str, int]) -> Scene
     an axis too large for C): the culprit is the first node left without parameters, or
     else the first without a value."""
     ex = session.executor
-    steps = ex.plan.steps
+    steps = ex.plan.nodes
     culprit = next(
         (
             s.node_id
             for s in steps
-            if s.spec.param_shapes is not None and s.node_id not in ex.params
+            if s.spec.has_params and s.node_id not in ex.params
         ),
         None,
     ) or next((s.node_id for s in steps if not ex.has_value(s.node_id)), None)
@@ -141,7 +142,7 @@ def _check(raw: Any, base_dir: PathArg | None, runnable: bool) -> _Checked:
     ops = {n["id"]: n["op"] for n in nodes}
     state = normal_state(scene.state, ops) if scene.state is not None else None
     _check_training(scene.training)
-    graph = codec.build_graph(nodes, scene.output)
+    graph = codec.build_graph(nodes, scene.output, checked=True)
     session = _session(graph, scene, base_dir)
     _forward(session, ids, runnable)
     if state is not None:
@@ -160,10 +161,25 @@ def _check(raw: Any, base_dir: PathArg | None, runnable: bool) -> _Checked:
     return _Checked(normal, graph, session, state)
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Loading makes millions of small objects and no reference cycles; Python's cycle
+    collector would rescan them all again and again as they pile up (half the time of a
+    100,000-node load), so it waits until the load is over."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _guarded(source: str, run: Callable[[], Any], doing: str = "loading") -> Any:
     """Run a load stage; every failure leaves as one SceneError that starts with `source`."""
     try:
-        return run()
+        with _collector_paused():
+            return run()
     except SceneError as e:
         raise e.with_source(source) from e.__cause__
     except RecursionError:
@@ -291,7 +307,8 @@ class Scene:
 
     # ---- saving --------------------------------------------------------------------------
     def node_dict(self, node_id: str) -> dict[str, Any]:
-        return codec.node_dict(self.graph.node(node_id), self.positions.get(node_id, (0.0, 0.0)))
+        # no position in the file: none written back (it is laid out when opened)
+        return codec.node_dict(self.graph.node(node_id), self.positions.get(node_id))
 
     def state_dict(self) -> dict[str, Any]:
         """The session's learned state, limited to nodes still in the graph."""

@@ -28,7 +28,7 @@ class NodeModel(BaseModel):
     op: str
     inputs: dict[str, str] = Field(default_factory=dict)
     attrs: dict[str, Any] = Field(default_factory=dict)
-    pos: Position = Field(default_factory=lambda: [0.0, 0.0])
+    pos: Position | None = None  # none: bpviz lays the graph out when it is opened
 
 
 class OptimizerStateModel(BaseModel):

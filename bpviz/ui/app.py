@@ -1,23 +1,91 @@
-"""Starting the window, and rendering it offscreen to a PNG (`bpviz render`)."""
+"""Starting the window: the application with its name, icon and theme, after checking that
+Qt can open a window here at all."""
 
 from __future__ import annotations
 
 import os
+import re
+import subprocess
 import sys
-import tempfile
-from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from bpviz.engine.errors import BpvizError
 
+HEADLESS_PLATFORMS = {"offscreen", "minimal", "vnc"}  # Qt platforms that need no display
+NO_DISPLAY = (
+    "no usable display for the window ({why}); set QT_QPA_PLATFORM=offscreen to run "
+    "without one, or draw the window into a PNG with `bpviz render SCENE.json --out FILE.png`"
+)
 
-def _application():  # noqa: ANN202
+
+def display_problem() -> str | None:
+    """Why Qt could not open a window here, or None. Qt aborts the whole process when its
+    platform plugin fails, so on X11/Wayland systems a throwaway process tries first."""
+    platform = os.environ.get("QT_QPA_PLATFORM", "").split(":")[0]
+    if platform in HEADLESS_PLATFORMS or not sys.platform.startswith(("linux", "freebsd")):
+        return None
+    probe = "from PySide6.QtWidgets import QApplication; QApplication([])"
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", probe],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "QT_DEBUG_PLUGINS": "1"},  # says which library is missing
+        )
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"starting Qt failed: {e}"
+    return None if result.returncode == 0 else qt_failure(result.stderr, result.returncode)
+
+
+def qt_failure(stderr: str, code: int) -> str:
+    """The cause in Qt's output: a missing system library (Qt's own hint names
+    libxcb-cursor0 whatever is missing), no display server, or Qt's first complaint."""
+    missing = re.search(r"(lib[\w.+-]+\.so[\d.]*): cannot open shared object file", stderr)
+    if missing:
+        return f"Qt's window plugin needs {missing.group(1)}, which is not installed"
+    cannot = re.search(r"could not connect to display ?(\S*)", stderr)
+    if cannot:
+        return f"cannot connect to display {cannot.group(1) or os.environ.get('DISPLAY', '')}"
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    complaint = [line for line in lines if not line.startswith("qt.core.")]
+    return complaint[0] if complaint else f"Qt exited with {code}"
+
+
+def _application(theme: str = "system"):  # noqa: ANN202
+    """The QApplication with bpviz's name, icon and `theme` ("system", "light", "dark")."""
     from PySide6.QtWidgets import QApplication
+
+    from bpviz.ui.assets import app_icon
+    from bpviz.ui.theme import apply_theme
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("bpviz")
     app.setOrganizationName("bpviz")
+    app.setDesktopFileName("bpviz")  # matches resources/bpviz.desktop
+    app.setWindowIcon(app_icon())
+    apply_theme(theme)
     return app
+
+
+def new_window(settings: Any = None, recovery: Any = None) -> Any:
+    """A main window (with its own QSettings and Recovery, e.g. fresh ones for `bpviz
+    render`); the entry points here are the only code that knows the main window."""
+    from bpviz.ui.main_window import MainWindow
+
+    return MainWindow(settings=settings, recovery=recovery)
+
+
+def saved_theme() -> str:
+    """The theme chosen in View › Theme last time ("system" if none or unknown)."""
+    from PySide6.QtCore import QSettings
+
+    from bpviz.ui.theme import THEME_CHOICES
+    from bpviz.ui.theme_menu import SETTINGS_KEY
+
+    value = QSettings("bpviz", "bpviz").value(SETTINGS_KEY, "system")
+    return value if value in THEME_CHOICES else "system"
 
 
 def run(scene: str | None = None) -> int:
@@ -26,7 +94,13 @@ def run(scene: str | None = None) -> int:
         from bpviz.scene import load_scene
 
         load_scene(scene, runnable=False)  # a bad path fails on the command line, as elsewhere
-    app = _application()
+    problem = display_problem()
+    if problem is not None:
+        raise BpvizError(NO_DISPLAY.format(why=problem))
+    from bpviz.ui.theme import follow_system_scheme
+
+    app = _application(saved_theme())
+    follow_system_scheme()
     from bpviz.ui.main_window import MainWindow
 
     window = MainWindow()
@@ -38,69 +112,3 @@ def run(scene: str | None = None) -> int:
     elif not restored:
         window.open_default()
     return app.exec()
-
-
-def render(
-    scene: str,
-    out: str,
-    size: tuple[int, int] = (1400, 900),
-    steps: int = 0,
-    expand: Sequence[str] = (),
-) -> None:
-    """Draw the window showing `scene` into a PNG without a display, after `steps` training
-    steps, with every node's value and gradient, the loss plot and the model's output; the
-    layers in `expand` are shown opened into their neurons."""
-    os.environ["QT_QPA_PLATFORM"] = "offscreen"  # never a display, whatever the shell says
-    from bpviz.scene import load_scene
-
-    load_scene(scene)  # a bad file fails here with its SceneError, before any window exists
-    from PySide6.QtCore import qInstallMessageHandler
-
-    from bpviz.engine.files import write_atomic
-
-    # Qt's own chatter ("This plugin does not support propagateSizeHints()") is not bpviz's
-    # to print: the command line's stderr carries bpviz's line only
-    previous = qInstallMessageHandler(lambda mode, context, message: None)
-    try:
-        image = _render_png(scene, size, steps, expand)
-    finally:
-        qInstallMessageHandler(previous)
-    write_atomic(out, image)
-
-
-def _render_png(
-    scene: str, size: tuple[int, int], steps: int, expand: Sequence[str] = ()
-) -> bytes:
-    """The window showing `scene` as PNG bytes; the window is closed whatever happens."""
-    app = _application()
-    from PySide6.QtCore import QSettings
-
-    from bpviz.ui.exports import png_bytes
-    from bpviz.ui.main_window import MainWindow
-    from bpviz.ui.recovery import Recovery
-
-    with tempfile.TemporaryDirectory() as tmp:  # fresh settings: the picture is reproducible
-        settings = QSettings(str(Path(tmp) / "render.ini"), QSettings.Format.IniFormat)
-        window = MainWindow(settings=settings, recovery=Recovery(Path(tmp)))
-        try:
-            window.resize(*size)
-            window.show()
-            if not window.files.open_file(Path(scene)):
-                raise BpvizError(f"cannot render {scene}")
-            controller = window.training_ui.controller
-            if steps:
-                controller.session.train(steps)
-                window.loss_plot.set_history(controller.history)
-            controller.refresh()
-            window.training_ui.refresh_views()
-            for node_id in expand:
-                if not window.canvas.neurons.expand(node_id):
-                    raise BpvizError(f"--expand {node_id}: not a dense layer or input node")
-            app.processEvents()
-            window.view.fit_all()
-            app.processEvents()
-            return png_bytes(window.grab())
-        finally:
-            window.undo.qstack.setClean()
-            window.close()
-            del settings

@@ -18,7 +18,7 @@ from bpviz.engine.datasets import Dataset
 from bpviz.engine.errors import BpvizError
 from bpviz.engine.session import Session
 from bpviz.model.plane import CURVE_POINTS, PAD, cell_centres, data_box
-from bpviz.ui.theme import hint_label
+from bpviz.ui.theme import Theme, current_theme, hint_label, style_plot
 
 GRID = 80  # cells per side of the decision grid
 LOGIT_CLIP = 3.0  # scores beyond ±3 get the full class colour
@@ -88,7 +88,8 @@ class BoundaryView(QWidget):
     def __init__(self, parent: QWidget | None = None, grid: int = GRID) -> None:
         super().__init__(parent)
         self.grid = grid
-        self.plot = pg.PlotWidget(background="w")
+        self.plot = pg.PlotWidget()
+        style_plot(self.plot, current_theme())
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
         self.plot.setToolTip("● training points   ▲ test points")
@@ -113,7 +114,7 @@ class BoundaryView(QWidget):
 
         self.session: Session | None = None
         self.pred_node_id: str | None = None
-        self.mode = "hint"  # "boundary", "regression" or "hint"
+        self.mode = "hint"  # "boundary", "regression", "data" (points, no model) or "hint"
         self._dataset: Dataset | None = None
         self._kind = "none"  # what the data allows: "boundary", "regression" or "none"
         self._points: np.ndarray | None = None  # the inputs that are evaluated
@@ -123,6 +124,10 @@ class BoundaryView(QWidget):
         self._rect = QRectF()
         self._stale = False
         self._show_hint("No scene loaded.")
+
+    def theme_changed(self, theme: Theme) -> None:
+        """The plot's background and axes in the theme's colours (called by `apply_theme`)."""
+        style_plot(self.plot, theme)
 
     def sizeHint(self) -> QSize:
         return QSize(300, 280)
@@ -234,8 +239,9 @@ class BoundaryView(QWidget):
             n = ds.n_features
             self._show_hint(f"The {ds.task} data has {n} input feature{'s' * (n != 1)}.")
             return
-        if self.pred_node_id is None:
-            self._show_hint("The output is not a loss with a prediction input.")
+        if self.pred_node_id is None:  # no model yet: the data alone, as soon as it is chosen
+            self._values = None
+            self._show("data")
             return
         try:
             values = np.asarray(

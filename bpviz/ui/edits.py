@@ -178,5 +178,4 @@ class CanvasEdits(QObject):
             self.view.fit_all()
 
     def zoom_reset(self) -> None:
-        self.view.resetTransform()
-        self.view.zoom_changed.emit(1.0)
+        self.view.actual_size()

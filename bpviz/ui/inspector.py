@@ -45,7 +45,6 @@ from bpviz.ui.theme import (
     ERROR_HEX,
     FONT_SMALL,
     FONT_TITLE,
-    MUTED_TEXT_COLOUR,
     op_icon,
     ui_font,
 )
@@ -56,7 +55,6 @@ JSON_KINDS = ("tensor", "shape", "axis", "init")
 INT_RANGE = (-(2**31) + 1, 2**31 - 1)
 _FLOAT_CHARS = QRegularExpression(r"[\s0-9eE.+\-]*")
 _BARE_KEY = re.compile(r"([{,]\s*)([A-Za-z_]\w*)\s*:")
-_MUTED = f"color: {MUTED_TEXT_COLOUR.name()};"
 _ERROR_BORDER = f"border: 1px solid {ERROR_HEX}; border-radius: 3px; padding: 2px;"
 
 
@@ -135,7 +133,7 @@ class AttrField(QWidget):
         self.error = QLabel(self)
         self.error.setWordWrap(True)
         self.error.setFont(ui_font(FONT_SMALL))
-        self.error.setStyleSheet(f"color: {ERROR_HEX};")
+        self.error.setProperty("role", "error")
         self.error.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -249,7 +247,7 @@ class InspectorWidget(QWidget):
         self.empty = QLabel("Select a node to see and edit its attributes.", self)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setWordWrap(True)
-        self.empty.setStyleSheet(_MUTED)
+        self.empty.setProperty("role", "muted")
 
         self.icon = QLabel()
         self.icon.setFixedSize(32, 32)
@@ -257,7 +255,7 @@ class InspectorWidget(QWidget):
         self.title.setFont(ui_font(FONT_TITLE, bold=True))
         self.category = QLabel()
         self.category.setFont(ui_font(FONT_SMALL))
-        self.category.setStyleSheet(_MUTED)
+        self.category.setProperty("role", "muted")
         self.doc_label = QLabel()
         self.doc_label.setWordWrap(True)
         self.formula_box = QGroupBox("Formula")
@@ -516,5 +514,5 @@ _OUTPUT = "\0output"  # the shapes row key for the node's own value (never a por
 
 def _muted_label(text: str) -> QLabel:
     label = QLabel(text)
-    label.setStyleSheet(_MUTED)
+    label.setProperty("role", "muted")
     return label

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from bpviz.engine.session import Session
 from bpviz.model.landscape import GRID, Landscape, ParamRef, resolve, scalar_params
-from bpviz.ui.theme import hint_label
+from bpviz.ui.theme import Theme, current_theme, hint_label, style_plot
 
 SLICE_SECONDS = 0.004  # grid work per timer tick: well inside one frame
 REDRAW_MS = 50  # the path is redrawn at most this often while training
@@ -119,7 +119,8 @@ class LandscapeView(QWidget):
         choosers.addWidget(QLabel("y:"))
         choosers.addWidget(self.combo_b, 1)
 
-        self.plot = pg.PlotWidget(background="w")
+        self.plot = pg.PlotWidget()
+        style_plot(self.plot, current_theme())
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
         item = self.plot.getPlotItem()
@@ -146,7 +147,7 @@ class LandscapeView(QWidget):
 
         self.status = QLabel()
         self.status.setContentsMargins(6, 0, 6, 4)
-        self.status.setStyleSheet("color: #5f6368;")
+        self.status.setProperty("role", "muted")
         self.status.setWordWrap(True)
 
         page = QWidget()
@@ -177,6 +178,10 @@ class LandscapeView(QWidget):
         self.log_colours = False  # whether the image shows log10(loss)
         self._stale = False
         self._show_hint("No scene loaded.")
+
+    def theme_changed(self, theme: Theme) -> None:
+        """The plot's background and axes in the theme's colours (called by `apply_theme`)."""
+        style_plot(self.plot, theme)
 
     def sizeHint(self) -> QSize:
         return QSize(320, 320)
@@ -427,7 +432,9 @@ class LandscapeView(QWidget):
 
     def _set_status(self, text: str, error: bool = False) -> None:
         self.status.setText(text)
-        self.status.setStyleSheet(f"color: {'#c5221f' if error else '#5f6368'};")
+        self.status.setProperty("role", "error" if error else "muted")
+        self.status.style().unpolish(self.status)  # a changed property needs a re-polish
+        self.status.style().polish(self.status)
 
     def _show_hint(self, reason: str) -> None:
         self._timer.stop()

@@ -43,9 +43,6 @@ from bpviz.ui.training_ui import TrainingUI
 
 ADVANCE_MS = 700  # a moment to see the result before the next page
 ANSWERS_FILE = "lesson-answers.csv"
-HIGHLIGHT_STYLE = (
-    "QToolButton { background: #fde293; border: 2px solid #f9ab00; border-radius: 4px; }"
-)
 
 
 class LearnPanel(QWidget):
@@ -72,6 +69,7 @@ class LearnPanel(QWidget):
         self.log = AnswerLog(answers) if answers is not None else None
         self.push = push
         self._trained_pages: set[int] = set()  # pages whose training settings were applied
+        self._applying = False  # a page's training settings are being applied
         self._asked: tuple[int, int] | None = None  # (progress, page) the probe box shows
         self.files = files
         self.training = training
@@ -96,6 +94,11 @@ class LearnPanel(QWidget):
         self.chooser = QComboBox()
         self.chooser.addItems([lesson.title for lesson in self.lessons])
         self.chooser.setToolTip("Choose a lesson")
+        # a long lesson title is elided, not allowed to widen the dock (and its neighbours)
+        self.chooser.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.chooser.setMinimumContentsLength(16)
         self.start_button = QPushButton("Start")
         self.start_button.clicked.connect(lambda: self.start(self.chooser.currentIndex()))
         self.title = QLabel()
@@ -178,10 +181,10 @@ class LearnPanel(QWidget):
         if p is None or probe is None or p.done:
             return
         self._advance.stop()
-        for _ in range(probe.times):
+        if probe.times > 1:  # many steps at once: views redrawn at the end, not per step
+            self.training.steps(probe.times)
+        else:
             self.registry[probe.run].trigger()
-            if self.training.controller.phase == "error":
-                break
         controller = self.training.controller
         read = controller.grad if probe.quantity == "grad" else controller.value
         try:
@@ -224,6 +227,18 @@ class LearnPanel(QWidget):
         controller.phase_changed.connect(lambda: self.notify("phase", controller.phase))
         controller.trained.connect(lambda r: self.notify("steps", r.step))
         document.attr_changed.connect(lambda node, name, value: self.notify("attr", [node, name]))
+        seen = {"training": dict(document.training or {}), "data": dict(document.data or {})}
+
+        def changed(section: str, new: dict[str, Any] | None) -> None:
+            old, seen[section] = seen[section], dict(new or {})
+            if self._applying:
+                return  # the lesson's own edit is not the learner's
+            for key in sorted(set(old) | set(seen[section])):
+                if old.get(key) != seen[section].get(key):
+                    self.notify("setting", [section, key])
+
+        document.training_changed.connect(lambda t: changed("training", t))
+        document.data_changed.connect(lambda d: changed("data", d))
 
     # ---- display -------------------------------------------------------------------------
     def _show(self) -> None:
@@ -284,11 +299,15 @@ class LearnPanel(QWidget):
         self._trained_pages.add(p.index)
         if self.push is not None:
             new = {**(self.files.document.training or {}), **p.page.training}
-            self.push(SetTraining(new, "Lesson: change training"))
+            self._applying = True
+            try:
+                self.push(SetTraining(new, "Lesson: change training"))
+            finally:
+                self._applying = False
 
     def _highlight(self, target: dict[str, Any]) -> None:
         if self._highlighted is not None:
-            self._highlighted.setStyleSheet("")
+            _set_role(self._highlighted, None)
             self._highlighted = None
         node = target.get("node")
         if node in self.canvas.node_items:
@@ -298,5 +317,12 @@ class LearnPanel(QWidget):
         if control in self.registry:
             button = self.toolbar.widgetForAction(self.registry[control])
             if isinstance(button, QToolButton):
-                button.setStyleSheet(HIGHLIGHT_STYLE)
+                _set_role(button, "highlight")  # coloured by the theme's style sheet
                 self._highlighted = button
+
+
+def _set_role(widget: QWidget, role: str | None) -> None:
+    """A style-sheet role on `widget`; a changed property needs a re-polish to show."""
+    widget.setProperty("role", role)
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)

@@ -1,8 +1,10 @@
 """The main window: assembles the parts and lays out the docks.
 
-Canvas in the centre, palette left, inspector and lessons right, loss plot below. The parts
-do the work and each gets only the collaborators it needs: `files` (DocumentFiles), `edits`
-(CanvasEdits), `training_ui` (TrainingUI), `export_menu` (ExportMenu), `learn` (LearnPanel).
+Canvas in the centre, palette left, inspector, data and training settings and lessons right,
+loss plot below. The parts do the work and each gets only the collaborators it needs: `files`
+(DocumentFiles), `edits` (CanvasEdits), `training_ui` (TrainingUI), `export_menu`
+(ExportMenu), `learn` (LearnPanel), `data_panel` (DataPanel: the undo stack and the CSV file
+question), `training_panel` (TrainingPanel: the undo stack).
 Their actions live in one registry, `registry`, from which the menus and toolbars are built.
 
 A new panel: construct it in `__init__` with the objects it uses (never the window) and give
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QToolBar, QVBoxLayout, QWidget
 
@@ -41,6 +43,7 @@ from bpviz.ui.node_numbers import explain_node, node_numbers
 from bpviz.ui.palette import PaletteWidget
 from bpviz.ui.plots import LossPlot
 from bpviz.ui.recovery import Recovery
+from bpviz.ui.theme_menu import ThemeMenu
 from bpviz.ui.timeline import TimelineWidget
 from bpviz.ui.training_panel import TrainingPanel
 from bpviz.ui.training_ui import TrainingUI, TrainingViews
@@ -62,6 +65,11 @@ HELP_MENU = ("lessons", "shortcuts", "about")
 MAIN_TOOLBAR = ("new", "open", "save", SEP, "undo", "redo", SEP, "find", "layout", "fit", SEP,
                 "data_panel", "training_panel")  # fmt: skip
 TRAINING_TOOLBAR = ("forward", "backward", "update", "step", "next_node", SEP, "run", "reset")
+
+
+def zoom_text(zoom: float) -> str:
+    """'Zoom 80 %': labelled, so it is not read as an accuracy."""
+    return f"Zoom {zoom * 100:.0f} %"
 
 
 class MainWindow(QMainWindow):
@@ -158,9 +166,10 @@ class MainWindow(QMainWindow):
         self._lay_out_docks()
         self._build_menus_and_toolbars()
         self.statusBar().addPermanentWidget(self.training_ui.status)
-        self.zoom_label = QLabel("100 %")
+        self.zoom_label = QLabel(zoom_text(1.0))
+        self.zoom_label.setToolTip("Canvas zoom: F fits the graph, Ctrl+0 is actual size")
         self.statusBar().addPermanentWidget(self.zoom_label)
-        self.view.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
+        self.view.zoom_changed.connect(lambda z: self.zoom_label.setText(zoom_text(z)))
         self.setAcceptDrops(True)
         self.resize(1280, 800)
         self._size_docks()
@@ -231,6 +240,9 @@ class MainWindow(QMainWindow):
         fill(view, VIEW_MENU)
         for dock in self._listed_docks:
             view.addAction(dock.toggleViewAction())
+        view.addSeparator()
+        self.theme_menu = ThemeMenu(self.settings, view)
+        view.addMenu(self.theme_menu)
         fill(bar.addMenu("&Train"), TRAIN_MENU)
         fill(bar.addMenu("&Help"), HELP_MENU)
         tools = self.addToolBar("Main")
@@ -258,7 +270,7 @@ class MainWindow(QMainWindow):
         self.training_panel.set_document(document)
         self.training_ui.set_controller(TrainingController(document, base_dir))
         document.changed.connect(self._selection_changed)
-        QTimer.singleShot(0, self.view.fit_all)
+        self.view.fit_new()
 
     def _update_title(self) -> None:
         self.setWindowTitle(f"{self.files.display_name()}[*] — bpviz")

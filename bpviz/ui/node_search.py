@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from bpviz.engine.ops import REGISTRY
 from bpviz.ui.palette import OP_ROLE, op_tooltip, search_ops
-from bpviz.ui.theme import FONT_SMALL, MUTED_TEXT_COLOUR, op_icon, ui_font
+from bpviz.ui.theme import FONT_SMALL, op_icon, ui_font
 
 POPUP_SIZE = QSize(300, 320)
 
@@ -50,7 +50,7 @@ class NodeSearchPopup(QFrame):
         self.doc = QLabel(self)
         self.doc.setWordWrap(True)
         self.doc.setFont(ui_font(FONT_SMALL))
-        self.doc.setStyleSheet(f"color: {MUTED_TEXT_COLOUR.name()};")
+        self.doc.setProperty("role", "muted")
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)

@@ -14,7 +14,8 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QToolButton, QVBoxLayout, QWidget
 
-from bpviz.engine.training import History, StepResult
+from bpviz.engine.training import History, StepResult, downsample
+from bpviz.ui.theme import Theme, current_theme, style_plot
 
 TRAIN_COLOUR = "#1a73e8"
 TEST_COLOUR = "#e8710a"
@@ -22,6 +23,7 @@ ACCURACY_COLOUR = "#188038"
 HINT_TEXT = "Train the graph to see its loss here"
 _EMPTY_RANGE = ((0.0, 100.0), (0.0, 1.0))
 _MIN_CAPACITY = 1024
+MAX_POINTS = 1 << 17  # per curve: beyond, runs of points keep only their extremes
 
 
 class Series:
@@ -30,6 +32,8 @@ class Series:
     buffers after a grow; they are never written again, so what it shows stays valid."""
 
     def __init__(self, x: np.ndarray | None = None, y: np.ndarray | None = None) -> None:
+        if x is not None and y is not None:
+            x, y = downsample(x, y, MAX_POINTS // 2)
         n = 0 if x is None else len(x)
         capacity = max(_MIN_CAPACITY, 1 << max(n - 1, 0).bit_length())
         self.x = np.empty(capacity)
@@ -44,6 +48,9 @@ class Series:
 
     def append(self, x: float, y: float) -> None:
         n = self.n
+        if n >= MAX_POINTS:  # a long Run: keep each run of neighbours' extremes, memory bounded
+            self.__init__(*downsample(self.x[:n], self.y[:n], MAX_POINTS // 2))
+            n = self.n
         if n == len(self.x):
             self.x = np.concatenate([self.x, np.empty(n)])
             self.y = np.concatenate([self.y, np.empty(n)])
@@ -86,7 +93,7 @@ class LossPlot(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        pg.setConfigOptions(antialias=True, background="w", foreground="#3c4043")
+        pg.setConfigOptions(antialias=True)
         self.plot = pg.PlotWidget()
         self.plot.setToolTip(PLOT_MEANING)
         item = self.plot.getPlotItem()
@@ -97,7 +104,7 @@ class LossPlot(QWidget):
         item.setClipToView(True)
         item.setDownsampling(auto=True, mode="peak")
         # right middle: loss ends low and accuracy high, so that is where curves rarely are
-        self.legend = item.addLegend(colCount=2, brush=pg.mkBrush(255, 255, 255, 210))
+        self.legend = item.addLegend(colCount=2)
         self.legend.anchor(itemPos=(1, 0.5), parentPos=(1, 0.5), offset=(-10, 0))
         self.train = self._curve(item, "train loss", pg.mkPen(TRAIN_COLOUR, width=2))
         self.test = self._curve(item, "test loss", pg.mkPen(TEST_COLOUR, width=2))
@@ -110,6 +117,8 @@ class LossPlot(QWidget):
         right.setLabel("accuracy", color=ACCURACY_COLOUR)
         right.setTicks([[(0.0, "0"), (0.5, "0.5"), (1.0, "1")], [(0.25, ""), (0.75, "")]])
         right.setStyle(hideOverlappingLabels=False)
+        # an axis drawing grid lines clips its labels to the plot: the "1" at the top would go
+        right.setGrid(False)
         self.accuracy_view.setXLink(item)
         self.accuracy_view.setYRange(0.0, 1.0, padding=0.05)
         self.accuracy_view.disableAutoRange(pg.ViewBox.YAxis)
@@ -143,6 +152,13 @@ class LossPlot(QWidget):
         self._dirty = False
         self._empty = True
         self.clear()
+        self.theme_changed(current_theme())
+
+    def theme_changed(self, theme: Theme) -> None:
+        """Background, axes and legend in the theme's colours (called by `apply_theme`)."""
+        style_plot(self.plot, theme)
+        self.legend.setBrush(pg.mkBrush(theme.legend_background))
+        self.legend.setLabelTextColor(theme.plot_foreground)
 
     def _curve(self, item: pg.PlotItem | None, name: str, pen: object) -> pg.PlotDataItem:
         curve = pg.PlotDataItem(name=name, pen=pen, skipFiniteCheck=True, connect="all")

@@ -18,7 +18,7 @@ from bpviz.model.probes import Probe
 
 SLIDER_STEPS = 1000
 BOX_STYLE = "#probe { background: #e8f0fe; border: 1px solid #8ab4f8; border-radius: 6px; }"
-CHOSEN_STYLE = "QPushButton { font-weight: bold; border: 2px solid #1a73e8; }"
+CHOSEN_STYLE = "QPushButton { font-weight: bold; color: #174ea6; border: 2px solid #1a73e8; }"
 RIGHT, WRONG = "#188038", "#c5221f"
 
 

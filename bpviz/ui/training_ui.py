@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
 
 from bpviz.engine.errors import plural
-from bpviz.engine.executor import BackwardStep, ForwardStep
+from bpviz.engine.executor import NodeGrad, NodeValue
 from bpviz.model.snapshots import SnapshotStore
 from bpviz.model.training import TrainingController
 from bpviz.ui.actions import ActionRegistry, ActionSpec
@@ -83,6 +83,7 @@ class TrainingUI(QObject):
         self.speed = 7
         self.last_error = ""
         self._check: dict[str, bool] = {}
+        self._batch = False  # steps() is under way: the loss plot redraws once at its end
         self._settings_edit = False  # the next document change is a training-settings edit
         self._partial: dict[str, np.ndarray] = {}
         self._run_timer = QTimer(self)
@@ -152,6 +153,7 @@ class TrainingUI(QObject):
             self._detach_snapshots()
         self.snapshots.clear()
         self._detach_snapshots = self.snapshots.attach(controller)
+        self.views.timeline.refresh()  # the previous document's steps are gone
         self.views.timeline.go_latest()
         for signal, slot in self._connections():
             signal.connect(slot)
@@ -174,6 +176,7 @@ class TrainingUI(QObject):
             (c.failed, self._failed),
             (c.phase_changed, self._phase_changed),
             (c.restarted, self._restarted),
+            (c.document.state_restored, self._state_restored),
             (c.document.training_changed, self._training_changed),
             (c.document.changed, self._document_changed),
         ]
@@ -195,6 +198,10 @@ class TrainingUI(QObject):
         if self.running:
             self.pause("Training paused: the graph changed")
         self._values_changed()
+
+    def _state_restored(self, _state: object) -> None:
+        """Undo of a restarting edit put the learned weights back: show what they predict."""
+        self.views.boundary.refresh()
 
     def _restarted(self, reason: str) -> None:
         """Data, transforms or the seed changed: the learned state is gone. Run stops, the
@@ -262,6 +269,21 @@ class TrainingUI(QObject):
             if c.step() is not None:
                 c.refresh()
                 self.refresh_views()
+
+    def steps(self, n: int) -> None:
+        """`n` optimizer steps at once (a lesson's probe), with the views redrawn once at the
+        end rather than per step, as Run does."""
+        if (c := self._before()) is None:
+            return
+        self.pause()
+        self._batch = True
+        try:
+            c.run_for(float("inf"), max_steps=n)
+        finally:
+            self._batch = False
+        if c.phase != "error" and c.refresh():
+            self.views.loss_plot.refresh()
+            self.refresh_views()
 
     def next_node(self) -> None:
         if (c := self._before()) is not None:
@@ -380,7 +402,7 @@ class TrainingUI(QObject):
 
     def _trained(self, result) -> None:  # noqa: ANN001
         self.views.loss_plot.append(result)
-        if not self.running:
+        if not self.running and not self._batch:
             self.views.loss_plot.refresh()
 
     def _history_reset(self) -> None:
@@ -424,9 +446,9 @@ class TrainingUI(QObject):
                 mark = "active"
             item.set_mark(mark)
 
-    def _node_stepped(self, step: ForwardStep | BackwardStep) -> None:
+    def _node_stepped(self, step: NodeValue | NodeGrad) -> None:
         canvas = self.canvas
-        if isinstance(step, ForwardStep):
+        if isinstance(step, NodeValue):
             for port, src, value in step.inputs:
                 edge = canvas.edge_items.get((src, step.node_id, port))
                 if edge is not None:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bpviz import load_scene
@@ -230,3 +231,96 @@ def test_export_errors_exit_2_with_one_line(
     assert main(["export", str(SCENES / "xor.json"), "--to", "numpy", "--out", str(missing)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("bpviz: error: cannot write") and err.count("\n") == 1
+
+
+def test_eval_shows_dense_weights_and_bias_gradients(capsys: pytest.CaptureFixture[str]) -> None:
+    """A dense layer's W and b get rows of their own; the score layer has no activation, so
+    its b gradient is the batch sum of the node's gradient and W's is h2ᵀ · grad(score)."""
+    code, out, _ = run(capsys, "eval", str(SCENES / "moons.json"), "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert set(data["params"]) == {"h1", "h2", "score"}
+    assert set(data["params"]["score"]) == {"W", "b"}
+    g_score = np.array(data["nodes"]["score"]["grad"])
+    h2 = np.array(data["nodes"]["h2"]["value"])
+    assert np.allclose(data["params"]["score"]["b"]["grad"], g_score.sum(axis=0), atol=1e-12)
+    assert np.allclose(data["params"]["score"]["W"]["grad"], h2.T @ g_score, atol=1e-12)
+
+    code, out, _ = run(capsys, "eval", str(SCENES / "moons.json"))
+    lines = out.splitlines()
+    names = [line.split()[0] for line in lines[2:]]
+    assert names[:4] == ["x", "h1", "h1.W", "h1.b"]
+    assert names[-4:] == ["score.W", "score.b", "t", "loss"]
+    header = lines[1]
+    for line in lines[2:]:  # every column starts where its heading does
+        for heading in ("op", "value", "gradient"):
+            col = header.index(heading)
+            assert line[col - 2 : col] == "  " and line[col] != " ", (heading, line)
+
+
+def test_counts_read_as_english(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, _ = run(capsys, "train", str(SCENES / "xor.json"), "--steps", "1")
+    assert code == 0 and out.startswith("trained 1 step: loss ")
+    one = tmp_path / "one.json"
+    one.write_text(
+        json.dumps(
+            {
+                "format": "bpviz-scene",
+                "version": 1,
+                "output": "t",
+                "nodes": [
+                    {"id": "w", "op": "param", "attrs": {"value": 0.5}},
+                    {"id": "t", "op": "tanh", "inputs": {"x": "w"}},
+                ],
+            }
+        )
+    )
+    code, out, _ = run(capsys, "gradcheck", str(one))
+    assert code == 0 and out.splitlines()[-1] == "the 1 gradient agrees with finite differences"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X11/Wayland only")
+@pytest.mark.parametrize("display", [None, ":97"], ids=["unset", "no-server"])
+def test_no_usable_display_is_one_line_and_exit_2(display: str | None, tmp_path: Path) -> None:
+    """Plain `bpviz` where Qt cannot open a window: not Qt's abort (134), but one line that
+    says how to go on."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY")}
+    env.pop("DISPLAY", None)
+    if display is not None:
+        env["DISPLAY"] = display  # nothing listens there
+    env["HOME"] = str(tmp_path)  # no recovery file or settings of the person running tests
+    result = subprocess.run(
+        [sys.executable, "-m", "bpviz"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("bpviz: error: no "), lines
+    assert "QT_QPA_PLATFORM=offscreen" in lines[0] and "bpviz render" in lines[0]
+    assert result.stdout == ""
+
+
+def test_qt_failure_names_the_real_cause() -> None:
+    """Qt's own hint names libxcb-cursor0 whatever library is missing; bpviz reads the loader's
+    message instead (these are Qt 6.11's words)."""
+    from bpviz.ui.app import qt_failure
+
+    missing = (
+        'qt.core.library: "/x/libqxcb.so" cannot load: Cannot load library /x/libqxcb.so: '
+        "libxcb-icccm.so.4: cannot open shared object file: No such file or directory\n"
+        "qt.qpa.plugin: From 6.5.0, xcb-cursor0 or libxcb-cursor0 is needed to load the Qt "
+        "xcb platform plugin.\n"
+    )
+    assert qt_failure(missing, 134) == (
+        "Qt's window plugin needs libxcb-icccm.so.4, which is not installed"
+    )
+    no_server = "qt.qpa.xcb: could not connect to display :97\nqt.qpa.plugin: Could not load\n"
+    assert qt_failure(no_server, 134) == "cannot connect to display :97"
+    assert qt_failure("qt.core.x: noise\nSomething else broke\n", 1) == "Something else broke"
+    assert qt_failure("", 134) == "Qt exited with 134"

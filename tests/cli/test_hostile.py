@@ -172,6 +172,7 @@ CASES: list[Case] = [
     Case("csv-folder", lambda f: ["train", ok(f), "--steps", "1", "--csv", str(f)], r"a folder"),
     Case("export-dev-null", lambda f: (needs_root(), ["export", ok(f), "--to", "onnx", "--out", "/dev/null"])[1], r"cannot write /dev/null"),
     Case("export-folder", lambda f: ["export", ok(f), "--to", "numpy", "--out", str(f)], r"a folder"),
+    Case("export-root", lambda f: ["export", ok(f), "--to", "torch", "--out", "/"], r"cannot write /: that names a folder"),
     Case("export-fifo", lambda f: ["export", ok(f), "--to", "numpy", "--out", str(fifo(f, "x.py"))], r"FIFO"),
     Case("export-read-only", lambda f: ["export", ok(f), "--to", "numpy", "--out", str(read_only(f, "x.py"))], r"x\.py: the file is read-only"),
     Case("export-read-only-sidecar", lambda f: (read_only(f, "m.npz"), ["export", ok(f), "--to", "torch", "--out", str(f / "m.py")])[1], r"m\.npz: the file is read-only"),
@@ -189,7 +190,7 @@ CASES: list[Case] = [
     Case("usage-steps-missing", lambda f: ["train", ok(f)], r"the following arguments are required: --steps"),
     Case("usage-unknown-flag", lambda f: ["eval", ok(f), "--frobnicate"], r"unrecognized arguments: --frobnicate"),
     Case("usage-bad-target", lambda f: ["export", ok(f), "--to", "keras"], r"invalid choice: 'keras'"),
-    Case("usage-bad-size", lambda f: ["render", ok(f), "--out", "x.png", "--size", "1x1"], r"outside 200\.\.8000"),
+    Case("usage-bad-size", lambda f: ["render", ok(f), "--out", "x.png", "--size", "1x1"], r"outside 320x240\.\.8000x8000"),
     Case("usage-no-scene", lambda f: ["eval"], r"required: scene"),
     Case("usage-steps-too-many", lambda f: ["train", ok(f), "--steps", "9" * 30], r"argument --steps: must be from 0 to 1000000000, got 9{30}"),
     # -- outputs that would overwrite each other or the scene being read

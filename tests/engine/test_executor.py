@@ -71,12 +71,12 @@ def test_steps_match_whole_passes() -> None:
     grads = {n: ex.grad(n).copy() for n in ex.graph.nodes}
     pgrads = {n: {k: v.copy() for k, v in d.items()} for n, d in ex.param_grads.items()}
 
-    fwd = list(ex.forward_steps())
+    fwd = list(ex.forward_nodes())
     assert [s.node_id for s in fwd] == ex.graph.topological_order()
     for s in fwd:
         np.testing.assert_array_equal(s.value, values[s.node_id])
     assert fwd[-1].value == loss
-    bwd = list(ex.backward_steps())
+    bwd = list(ex.backward_nodes())
     assert [s.node_id for s in bwd] == list(reversed(ex.graph.topological_order()))
     for s in bwd:
         np.testing.assert_allclose(s.grad, grads[s.node_id], rtol=0, atol=0)
@@ -89,8 +89,8 @@ def test_steps_match_whole_passes() -> None:
 
 def test_contributions_at_fan_out_add_up_to_the_node_gradient() -> None:
     ex = Executor(chain_graph())
-    list(ex.forward_steps())
-    steps = list(ex.backward_steps())
+    list(ex.forward_nodes())
+    steps = list(ex.backward_nodes())
     into_x = [c.grad for s in steps for c in s.contributions if c.src == "x"]
     assert len(into_x) == 2
     x_step = next(s for s in steps if s.node_id == "x")
@@ -117,7 +117,7 @@ def test_nonfinite_forward_names_the_first_node() -> None:
         Executor(g).forward()
     assert err.value.node_id == "l" and err.value.phase == "forward"
     with pytest.raises(NonFiniteError, match="'l'"):
-        list(Executor(g).forward_steps())
+        list(Executor(g).forward_nodes())
 
 
 def test_nonfinite_backward_names_the_node() -> None:
@@ -202,3 +202,45 @@ def test_param_init_kinds(init: object) -> None:
         assert v.std() == pytest.approx(np.sqrt(2 / 50), rel=0.15)
     elif init == "he":
         assert v.std() == pytest.approx(np.sqrt(2 / 30), rel=0.15)
+
+
+def test_a_training_backward_computes_only_what_leads_to_parameters(monkeypatch) -> None:  # noqa: ANN001
+    """The data fed to the first layer gets no gradient in a training step (it is the
+    step's largest product); parameter gradients are exactly those of a full pass."""
+    import dataclasses
+
+    from bpviz.engine.datasets import make_dataset
+    from bpviz.engine.ops import REGISTRY
+
+    dense = REGISTRY["dense"]
+    asked: list[object] = []
+    skipped: list[bool] = []
+
+    def spy(*args):  # noqa: ANN002, ANN202
+        in_grads, p_grads = dense.backward(*args)
+        asked.append(args[5] if len(args) > 5 else None)
+        skipped.append(in_grads[0] is None)
+        return in_grads, p_grads
+
+    monkeypatch.setitem(REGISTRY, "dense", dataclasses.replace(dense, backward=spy))
+    ds = make_dataset({"kind": "gauss", "n": 20, "seed": 1})
+    ex = Executor(mlp_graph())
+    ex.set_data(ds.x_train, ds.y_train)
+    ex.forward()
+    ex.backward()
+    full = {n: {k: g.copy() for k, g in pg.items()} for n, pg in ex.param_grads.items()}
+    x_grad, h_grad = ex.grad("x"), ex.grad("h")
+    assert x_grad.shape == ds.x_train.shape and asked == [None, None]
+    asked.clear()
+    ex.forward()
+    ex.backward(params_only=True)
+    assert asked == [None, (False,)]  # the output layer as usual; the first skips x's gradient
+    assert skipped == [False, False, False, True]
+    for node_id, grads in full.items():
+        for name, g in grads.items():
+            np.testing.assert_array_equal(ex.param_grads[node_id][name], g)
+    with pytest.raises(GraphError, match="gradient of 'x' was not computed"):
+        ex.grad("x")
+    np.testing.assert_array_equal(ex.grad("h"), h_grad)
+    ex.backward()
+    np.testing.assert_array_equal(ex.grad("x"), x_grad)

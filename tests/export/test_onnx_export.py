@@ -14,8 +14,9 @@ from bpviz.engine.ops import REGISTRY
 from bpviz.export.common import ExportError, snapshot
 from bpviz.scene import load_scene, parse_scene
 
-onnx = pytest.importorskip("onnx")
-ort = pytest.importorskip("onnxruntime")
+ONNX_NEEDED = "needs onnx and onnxruntime: pip install 'bpviz[onnx]'"
+onnx = pytest.importorskip("onnx", reason=ONNX_NEEDED)
+ort = pytest.importorskip("onnxruntime", reason=ONNX_NEEDED)
 
 from bpviz.export import onnx_target  # noqa: E402  (after the skips: needs nothing, reads clearly)
 from bpviz.export.onnx_target import ONNX_OPS, exported_output, write_onnx  # noqa: E402

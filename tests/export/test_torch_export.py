@@ -16,7 +16,9 @@ from bpviz.export import ExportError, export_scene
 from bpviz.scene import load_scene, parse_scene
 from tests.export.graphs import EXAMPLES, ops_used, random_scene
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip(
+    "torch", reason="needs torch: pip install 'bpviz[torch]' (the CPU build is enough, see README)"
+)
 
 SCENES = Path(__file__).resolve().parents[2] / "scenes"
 RANDOM_SEEDS = range(24)

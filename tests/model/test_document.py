@@ -162,3 +162,38 @@ def test_unique_id(doc):
     assert doc.unique_id("tanh") == "tanh2"
     assert doc.unique_id("tanh", taken={"tanh2"}) == "tanh3"
     assert doc.unique_id("3d layer") == "n3d_layer1"
+
+
+def _without_positions(scene: dict) -> dict:
+    scene = copy.deepcopy(scene)
+    for node in scene["nodes"]:
+        node.pop("pos")
+    return scene
+
+
+def test_a_scene_without_positions_is_laid_out_left_to_right():
+    """Through the path the window takes: file -> Scene -> dict -> Document."""
+    from bpviz.scene import parse_scene
+
+    scene = parse_scene(_without_positions(mlp_scene()), runnable=False)
+    assert all("pos" not in n for n in scene.to_dict()["nodes"])  # absent stays absent
+    d = Document.from_scene_dict(scene.to_dict())
+    spots = [d.pos(n) for n in d.nodes]
+    assert len(set(spots)) == len(spots)  # nothing hides under another node
+    for e in d.edges():
+        assert d.pos(e.src)[0] < d.pos(e.dst)[0]
+    assert min(x for x, _ in spots) == 0.0
+
+
+def test_one_node_without_a_position_lays_out_the_whole_graph():
+    scene = mlp_scene()
+    scene["nodes"][1].pop("pos")
+    d = Document.from_scene_dict(scene)
+    for e in d.edges():
+        assert d.pos(e.src)[0] < d.pos(e.dst)[0]
+
+
+def test_given_positions_are_kept():
+    scene = mlp_scene()
+    d = Document.from_scene_dict(scene)
+    assert [list(d.pos(n["id"])) for n in scene["nodes"]] == [n["pos"] for n in scene["nodes"]]

@@ -190,3 +190,15 @@ def test_an_unreadable_log_is_never_overwritten(tmp_path: Path) -> None:
     with pytest.raises(FileProblem, match="not UTF-8"):
         AnswerLog(path).append(LessonProgress(lesson).answer(1.0, [-8.0]))
     assert path.read_bytes() == b"time,lesson\n\xff\xfe\n"
+
+
+def test_a_bad_setting_request_is_named(tmp_path: Path) -> None:
+    path = lesson_file(tmp_path, {"node": "a", "quantity": "grad", "ask": "sign"})
+    raw = json.loads(path.read_text())
+    raw["pages"][0]["wait_for"] = {"setting": ["optimizer", "lr"]}
+    path.write_text(json.dumps(raw))
+    with pytest.raises(LessonError) as e:
+        load_lesson(path)
+    assert str(e.value) == (
+        'x.lesson.json: pages[0].wait_for.setting: ["training" or "data", a key]'
+    )

@@ -191,6 +191,34 @@ def test_snapshot_nbytes_counts_every_array() -> None:
     assert snap.nbytes >= 15 * 8
 
 
+def test_the_budget_counts_what_a_scalar_graph_snapshot_really_holds() -> None:
+    """A 2,000-node graph of numbers: mostly array objects and dict entries, not numbers."""
+    import tracemalloc
+
+    doc = Document()
+    doc.add_node("w", "param", {"value": 0.5})
+    prev = "w"
+    for i in range(2000):
+        doc.add_node(f"n{i}", "tanh" if i % 2 else "add")
+        if i % 2:
+            doc.connect(prev, f"n{i}", "x")
+        else:
+            doc.connect(prev, f"n{i}", "a")
+            doc.connect("w", f"n{i}", "b")
+        prev = f"n{i}"
+    doc.set_output(prev)
+    controller = TrainingController(doc)
+    assert controller.refresh()
+    store = SnapshotStore(budget_bytes=1 << 30)
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    snap = store.record(1, controller)
+    held = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    assert snap.full and len(snap.contributions) == 3000
+    assert 0.8 * held <= snap.nbytes <= 1.25 * held
+
+
 def test_a_full_snapshots_loss_node_shows_the_recorded_loss() -> None:
     """The history's loss for a step is measured with the parameters that step left, the same
     ones a snapshot keeps: scrubbing to it shows the recorded number on the loss node."""

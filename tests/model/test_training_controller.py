@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import bpviz
-from bpviz.engine.executor import BackwardStep, ForwardStep
+from bpviz.engine.executor import NodeGrad, NodeValue
 from bpviz.engine.training import StepResult
 from bpviz.model import Document
 from bpviz.model.training import TrainingController
@@ -109,7 +109,7 @@ class Recorder:
     def __init__(self, ctl: TrainingController) -> None:
         self.ctl = ctl
         self.phases: list[tuple[str, str | None]] = []
-        self.steps: list[ForwardStep | BackwardStep] = []
+        self.steps: list[NodeValue | NodeGrad] = []
         self.trained: list[StepResult] = []
         self.failed: list[tuple[str, str]] = []
         self.values_changed = 0
@@ -137,7 +137,7 @@ def needed(ctl: TrainingController) -> set[str]:
 
 
 def forward_order(ctl: TrainingController) -> list[str]:
-    return [s.node_id for s in ctl.session.executor.plan.steps]
+    return [s.node_id for s in ctl.session.executor.plan.nodes]
 
 
 def backward_order(ctl: TrainingController) -> list[str]:
@@ -202,7 +202,7 @@ def test_contributions_are_one_per_edge_reaching_the_output(make_ctl, name: str)
     ref.forward()
     expected = {
         (c.src, c.dst, c.port): c.grad
-        for step in ref.session.executor.backward_steps()
+        for step in ref.session.executor.backward_nodes()
         for c in step.contributions
     }
     assert set(expected) == edges
@@ -260,13 +260,13 @@ def test_next_step_walks_forward_then_backward_in_engine_order(make_ctl, source:
     fwd, bwd = forward_order(ctl), backward_order(ctl)
     out = ctl.document.output
     visited: list[str] = []
-    returned: list[ForwardStep | BackwardStep] = []
+    returned: list[NodeValue | NodeGrad] = []
 
     for i, expected in enumerate(fwd):
         if i:
             assert ctl.phase == "forward" and ctl.next_node == expected
         step = ctl.next_step()
-        assert isinstance(step, ForwardStep) and step.node_id == expected
+        assert isinstance(step, NodeValue) and step.node_id == expected
         visited.append(step.node_id)
         returned.append(step)
         np.testing.assert_array_equal(ctl.values[expected], step.value)
@@ -277,7 +277,7 @@ def test_next_step_walks_forward_then_backward_in_engine_order(make_ctl, source:
     for expected in bwd:
         assert ctl.next_node == expected
         step = ctl.next_step()
-        assert isinstance(step, BackwardStep) and step.node_id == expected
+        assert isinstance(step, NodeGrad) and step.node_id == expected
         visited.append(step.node_id)
         returned.append(step)
         assert ctl.phase in ("backward", "backward_done")
@@ -306,7 +306,7 @@ def test_next_step_walks_forward_then_backward_in_engine_order(make_ctl, source:
 
     # one more call begins a new forward pass from scratch
     step = ctl.next_step()
-    assert isinstance(step, ForwardStep) and step.node_id == fwd[0]
+    assert isinstance(step, NodeValue) and step.node_id == fwd[0]
     assert ctl.phase == "forward"
     assert ctl.grads == {} and ctl.contributions == {} and set(ctl.values) == {fwd[0]}
     assert ctl.next_node == (fwd[1] if len(fwd) > 1 else out)
@@ -317,7 +317,7 @@ def test_next_step_after_a_whole_forward_pass_goes_backward(make_ctl) -> None:
     assert ctl.forward()
     assert ctl.phase == "forward_done"
     step = ctl.next_step()
-    assert isinstance(step, BackwardStep) and step.node_id == "o"
+    assert isinstance(step, NodeGrad) and step.node_id == "o"
     assert ctl.phase == "backward" and ctl.next_node == backward_order(ctl)[1]
 
 

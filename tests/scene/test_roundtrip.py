@@ -60,8 +60,7 @@ def test_defaults_are_filled_and_order_is_canonical() -> None:
         "op": "add",
         "inputs": {"a": "a", "b": "a"},
         "attrs": {},
-        "pos": [0.0, 0.0],
-    }
+    }  # no `pos`: the file has none, so the editor lays the graph out
     assert list(normal["nodes"][0]["inputs"]) == ["a", "b"]
     assert normal["nodes"][2]["attrs"] == {}  # null means the default
     assert normal["data"] is None and normal["training"] is None and normal["state"] is None

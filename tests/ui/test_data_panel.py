@@ -65,12 +65,18 @@ def test_model_output_shows_the_new_data_before_training(
     window: MainWindow, tmp_path: Path, qtbot
 ) -> None:  # noqa: ANN001
     open_scene(window, "moons", tmp_path)
+    for _ in range(20):
+        qtbot.keyClick(window.view, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    window.boundary.refresh()
+    trained = window.boundary.grid_values().copy()
     click(qtbot, panel(window).strip.buttons["xor"])
     expected = make_dataset({"kind": "xor", "n": 100, "seed": 1, "test_fraction": 0.2})
     shown = window.boundary.train_points.getData()
     assert np.array_equal(shown[0], expected.x_train[:, 0])
     assert np.array_equal(shown[1], expected.x_train[:, 1])
     assert len(window.training_ui.controller.history) == 0
+    window.registry["undo"].trigger()  # the moons and what was learned on them come back
+    assert np.array_equal(window.boundary.grid_values(), trained)
 
 
 def test_typing_a_number_is_one_command_per_committed_edit(
@@ -298,3 +304,17 @@ def test_tab_walks_from_the_kinds_to_the_numbers_to_the_features(
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
         walked.append(QApplication.focusWidget())
     assert walked == want
+
+
+def test_a_new_document_shows_the_chosen_data_before_there_is_a_model(
+    window: MainWindow, qtbot
+) -> None:  # noqa: ANN001
+    qtbot.keyClick(window.view, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    p = panel(window)
+    assert p.none_label.isVisible() and not p.numbers_box.isVisible()
+    click(qtbot, p.strip.buttons["moons"])
+    assert window.document.data == {"kind": "moons"}
+    assert window.boundary.mode == "data"  # the points, no prediction to draw yet
+    expected = make_dataset({"kind": "moons"})
+    assert np.array_equal(window.boundary.train_points.getData()[0], expected.x_train[:, 0])
+    assert not window.boundary.image.isVisible()

@@ -8,10 +8,12 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QToolButton
 
+from bpviz import load_scene
 from bpviz.examples import examples_dir
 from bpviz.model.lessons import LessonError, lesson_paths, load_lesson
 from bpviz.ui.main_window import MainWindow
@@ -32,12 +34,70 @@ def test_there_are_at_least_six_lessons_and_all_load() -> None:
 HIGHLIGHTS = {
     "01_fitting_a_line.lesson": [("node", "loss"), ("control", "forward"), ("node", "w"),
                                  ("control", "backward"), ("control", "step"), ("control", "run")],
-    "02_chain_rule.lesson": [("node", "L"), ("control", "next_node"), ("control", "next_node"),
-                             ("node", "a")],
-    "03_fan_out.lesson": [("node", "x"), ("control", "next_node"), ("node", "x")],
-    "04_neuron.lesson": [("node", "o"), ("control", "backward"), ("node", "o")],
-    "05_xor.lesson": [("node", "logit"), ("control", "run"), ("control", "reset")],
-    "06_vanishing.lesson": [("node", "w"), ("control", "backward"), ("node", "s1")],
+    "02_chain_rule.lesson": [("node", "L"), ("node", "L"), ("node", "b"), ("control", "next_node"),
+                             ("control", "next_node"), ("node", "a")],
+    "03_fan_out.lesson": [("node", "x"), ("node", "x"), ("node", "s"), ("control", "next_node"),
+                          ("node", "x")],
+    "04_neuron.lesson": [("node", "o"), ("node", "w2"), ("node", "n"), ("control", "backward"),
+                         ("node", "o")],
+    "05_xor.lesson": [("node", "logit"), ("node", "loss"), ("control", "step"), ("control", "run"),
+                      ("control", "reset")],
+    "06_vanishing.lesson": [("node", "w"), ("node", "w"), ("control", "backward"), ("node", "s1"),
+                            ("node", "s1")],
+    "07_fitting_a_curve.lesson": [("node", "y"), ("node", "loss"), ("node", "k1"), ("node", "k3"),
+                                  ("node", "k5"), ("control", "step"), ("node", "k5"),
+                                  ("control", "run"), ("node", "k5")],
+    "08_landscape.lesson": [("node", "L"), ("node", "w2"), ("node", "w2"), ("control", "step"),
+                            ("control", "reset"), ("node", "L"), ("control", "reset"),
+                            ("node", "w2"), ("control", "run")],
+    "09_reverse_mode.lesson": [("node", "L"), ("node", "x5"), ("node", "x3"), ("node", "L"),
+                               ("node", "x1")],
+    "10_network_1986.lesson": [("node", "hidden"), ("node", "loss"), ("control", "step"),
+                               ("node", "hidden")],
+}  # fmt: skip
+
+
+def momentum_valley(steps: int, lr: float = 0.09, mu: float = 0.9) -> float:
+    """L = w1² + 10·w2² after `steps` of SGD with momentum (PyTorch's rule) from (3, 1),
+    worked out here independently of the engine."""
+    w, v = [3.0, 1.0], [0.0, 0.0]
+    for k in range(steps):
+        g = [2 * w[0], 20 * w[1]]
+        v = [g[j] if k == 0 else mu * v[j] + g[j] for j in range(2)]
+        w = [w[j] - lr * v[j] for j in range(2)]
+    return w[0] ** 2 + 10 * w[1] ** 2
+
+
+# every probe's right answer, worked out by hand from the scene (page index -> answer), and a
+# wrong one; numbers are estimates within the probe's tolerance of the worked-out truth
+def line_targets_mean_square() -> float:
+    """The flat line's loss in lesson 1: the mean of t² over the scene's twelve targets."""
+    data = load_scene(examples_dir() / "lessons" / "line.scene.json").session.dataset
+    return float(np.mean(np.square(data.y_train)))
+
+
+PROBES = {
+    # the line's points rise with slope ≈ 1.65 (fitted by hand from the data), so at w = 1
+    # ∇w < 0; chain rule: L = −8, ∂L/∂b = f·a = −4; fan-out: ∂y/∂x = 0.18·(1 + w) = −0.18,
+    # as large as ∂y/∂s; neuron: x2 = 0, 1 − tanh² = 0.5; xor: ∂loss/∂loss = 1, loss < 0.01
+    # after 500 steps (scenes/README.md); chains: both slopes > 0, ∇s1 ≤ 0.25⁴·… ≪ ∇r1 = 1
+    "01_fitting_a_line.lesson": {1: (line_targets_mean_square(), 2.5), 3: ("negative", "positive")},
+    "02_chain_rule.lesson": {1: (-8.0, 8.0), 2: ("negative", "positive")},
+    "03_fan_out.lesson": {1: ("negative", "positive"), 2: ("equal", "node")},
+    "04_neuron.lesson": {1: ("zero", "positive"), 2: (0.5, 0.9)},
+    "05_xor.lesson": {1: ("positive", "negative"), 2: (0.0, 0.5)},
+    "06_vanishing.lesson": {1: ("positive", "zero"), 3: ("other", "node")},
+    # L = w1² + 10·w2² ... see each lesson's "why"; the curve's flat-line loss is the mean of
+    # sin² (½) less a little for these 20 points: 0.45 is within 0.1 of it
+    "07_fitting_a_curve.lesson": {1: (0.45, 1.5), 3: ("positive", "negative"),
+                                  4: ("other", "node")},
+    "08_landscape.lesson": {1: ("other", "node"), 2: ("negative", "positive"),
+                            5: (momentum_valley(20), momentum_valley(20) + 5),
+                            7: ("positive", "negative")},
+    "09_reverse_mode.lesson": {1: ("zero", "positive"), 2: ("node", "equal")},
+    # every output starts near 0.45 (small uniform weights): 56/64 · −ln 0.55 + 8/64 · −ln 0.45
+    # ≈ 0.62; trained, the README's 0.0149
+    "10_network_1986.lesson": {1: (0.62, 1.5), 2: (0.02, 0.5)},
 }  # fmt: skip
 
 
@@ -46,7 +106,7 @@ def lit_controls(window: MainWindow) -> list[str]:
     lit = []
     for name in window.registry.names():
         button = window.training_toolbar.widgetForAction(window.registry[name])
-        if isinstance(button, QToolButton) and button.styleSheet():
+        if isinstance(button, QToolButton) and button.property("role") == "highlight":
             lit.append(name)
     return lit
 
@@ -58,10 +118,10 @@ def do_request(window: MainWindow, wait: dict, qtbot) -> None:  # noqa: ANN001
         if wait["action"] == "run":
             registry["run"].trigger()  # pause again
     elif "phase" in wait:
-        for _ in range(100):
+        for _ in range(100):  # at least once: a probe's pass may have left that phase on show
+            registry["next_node"].trigger()
             if ui.controller.phase == wait["phase"]:
                 break
-            registry["next_node"].trigger()
     elif "attr" in wait:
         node, name = wait["attr"]
         window.canvas.select([node])
@@ -70,10 +130,26 @@ def do_request(window: MainWindow, wait: dict, qtbot) -> None:  # noqa: ANN001
     elif "steps" in wait:
         for _ in range(wait["steps"]):
             registry["step"].trigger()
+    elif "setting" in wait:
+        section, key = wait["setting"]
+        assert section == "training"  # typed into the Training panel as a learner would
+        window.show_dock(window.training_dock)
+        retype(qtbot, window.training_panel.entries[key], "0.01")
+        assert window.document.training[key] == 0.01
 
 
+def answer_probe(qtbot, box, answer: str | float) -> None:  # noqa: ANN001
+    """Click the answer's button, or drag the slider to it and press Answer."""
+    if isinstance(answer, str):
+        click(qtbot, box.buttons[answer])
+    else:
+        slide_to(qtbot, box, answer)
+        click(qtbot, box.answer_button)
+
+
+@pytest.mark.parametrize("right", [True, False], ids=["right", "wrong"])
 @pytest.mark.parametrize("index", range(len(LESSONS)), ids=[p.stem for p in LESSONS])
-def test_walk_every_lesson(window: MainWindow, qtbot, index: int) -> None:  # noqa: ANN001
+def test_walk_every_lesson(window: MainWindow, qtbot, index: int, right: bool, tmp_path) -> None:  # noqa: ANN001
     panel = window.learn
     window.registry["lessons"].trigger()
     assert window.learn_dock.isVisible()
@@ -83,7 +159,9 @@ def test_walk_every_lesson(window: MainWindow, qtbot, index: int) -> None:  # no
     assert sorted(window.document.nodes) == sorted(n["id"] for n in scene["nodes"])
     pages = progress.lesson.pages
     expected = HIGHLIGHTS[LESSONS[index].stem]
+    probes = PROBES.get(LESSONS[index].stem, {})
     assert len(pages) == len(expected)
+    assert sorted(probes) == [i for i, page in enumerate(pages) if page.probe is not None]
     for i, page in enumerate(pages):
         assert progress.index == i
         assert panel.text.text() == page.text
@@ -92,7 +170,14 @@ def test_walk_every_lesson(window: MainWindow, qtbot, index: int) -> None:  # no
         if kind == "node":
             assert window.canvas.selected_ids() == [name], f"page {i}"
         assert lit_controls(window) == ([name] if kind == "control" else []), f"page {i}"
-        if page.wait_for:
+        if page.probe is not None:
+            assert "Your turn" in panel.request.text() and panel.probe_box.isVisible()
+            answer_probe(qtbot, panel.probe_box, probes[i][0 if right else 1])
+            assert progress.done and i in progress.answers, f"page {i}: no answer recorded"
+            verdict = "✓ Right." if right else "✗ Not quite."
+            assert verdict in panel.probe_box.result.text(), f"page {i}"
+            assert page.why in panel.probe_box.result.text()
+        elif page.wait_for:
             assert "Your turn" in panel.request.text()
             do_request(window, page.wait_for, qtbot)
             assert progress.done, f"page {i}: {page.wait_for} was not recognised"
@@ -101,6 +186,16 @@ def test_walk_every_lesson(window: MainWindow, qtbot, index: int) -> None:  # no
                 continue
         qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
     assert progress.index == len(pages) - 1 and progress.done
+    m = len(probes)
+    assert m >= 2  # every lesson asks at least two questions
+    assert panel.summary.text().startswith(f"<b>Your answers: {m if right else 0} of {m} right")
+    rows = list(csv.DictReader((tmp_path / "recovery" / "lesson-answers.csv").open()))
+    assert [(r["lesson"], int(r["page"]) - 1, r["right"]) for r in rows] == [
+        (LESSONS[index].name, i, "yes" if right else "no") for i in sorted(probes)
+    ]
+    for r, i in zip(rows, sorted(probes), strict=True):
+        given = probes[i][0 if right else 1]
+        assert r["answer"] == (given if isinstance(given, str) else r["answer"])
 
 
 def test_back_and_next_always_work(window: MainWindow, qtbot) -> None:  # noqa: ANN001
@@ -195,3 +290,36 @@ def test_probes_ask_first_then_reveal_score_and_keep_answers(
         ["my.lesson.json", "2", "a", "grad", "sign", "positive", "positive", "yes"],
         ["my.lesson.json", "3", "a/b", "grad", "compare", "other", "node", "no"],
     ]
+
+
+def test_the_curve_lessons_high_learning_rate_diverges_with_a_message(
+    window: MainWindow, qtbot  # noqa: ANN001
+) -> None:
+    panel = window.learn
+    panel.start([p.stem for p in LESSONS].index("07_fitting_a_curve.lesson"))
+    for _ in range(6):
+        click(qtbot, panel.next_button)
+    assert panel.progress.page.title == "Plain SGD"
+    # arriving on the page applied its settings as one undoable edit
+    assert window.document.training == {"optimizer": "sgd", "lr": 0.00001, "seed": 0}
+    assert window.undo.qstack.undoText() == "Lesson: change training"
+    click(qtbot, panel.back_button)
+    click(qtbot, panel.next_button)  # shown again: not applied twice
+    assert window.undo.qstack.count() == 1
+    assert panel.request.text() == "<b>Your turn:</b> change lr in the Training panel"
+    window.show_dock(window.training_dock)
+    retype(qtbot, window.training_panel.entries["lr"], "0.01")
+    assert window.document.training == {"optimizer": "sgd", "lr": 0.01, "seed": 0}
+    qtbot.waitUntil(lambda: panel.progress.page.title == "A learning rate too high", timeout=3000)
+    controller = window.training_ui.controller
+    for _ in range(200):
+        window.registry["step"].trigger()
+        if controller.phase == "error":
+            break
+    assert controller.phase == "error"
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Stopped: non-finite value (NaN or Inf) produced by node ")
+    assert controller.error_node in window.document.nodes
+    window.registry["undo"].trigger()
+    window.registry["undo"].trigger()
+    assert window.document.training == {"optimizer": "adam", "lr": 0.05, "seed": 0}

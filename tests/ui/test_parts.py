@@ -144,7 +144,7 @@ def test_the_window_menus_come_from_the_registry(window: MainWindow) -> None:
     view = [a.text() for a in titles["&View"].actions() if not a.isSeparator()]
     assert view == ["&Fit to View", "Zoom &In", "Zoom &Out", "&Actual Size", "Auto &Layout",
                     "&Snap to Grid", "Nodes", "Inspector", "Loss", "Model output",
-                    "Loss landscape", "Data", "Training"]  # fmt: skip
+                    "Loss landscape", "Data", "Training", "&Theme"]  # fmt: skip
     assert [a.text() for a in window.training_toolbar.actions() if not a.isSeparator()][:7] == [
         "&Forward", "&Backward", "&Update", "&Step", "&Next Node", "&Run", "Rese&t"
     ]  # fmt: skip

@@ -161,3 +161,38 @@ def test_series_grows_without_changing_an_earlier_view() -> None:
     x, y = s.data()
     assert x.tolist() == list(range(1025)) and y[-1] == -1024
     assert np.shares_memory(x, s.x)  # a view, not a copy
+
+
+@pytest.mark.parametrize("height", [150, 200, 300])
+def test_the_accuracy_axis_labels_0_half_and_1(qtbot, height: int) -> None:  # noqa: ANN001
+    from PySide6.QtGui import QImage, QPainter
+
+    widget = LossPlot()
+    qtbot.addWidget(widget)
+    widget.resize(800, height)
+    widget.show()
+    qtbot.waitExposed(widget)
+    for r in results(50):
+        widget.append(r)
+    widget.refresh()
+    qtbot.wait(20)  # the layout places the axes
+    axis = widget.plot.getPlotItem().getAxis("right")
+    image = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        _, _, texts = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    assert [text for _, _, text in texts] == ["0", "0.5", "1"]
+
+
+def test_a_long_run_keeps_the_plot_bounded_and_its_extremes() -> None:
+    from bpviz.ui.plots import MAX_POINTS
+
+    s = Series()
+    n = MAX_POINTS + 10
+    for i in range(n):
+        s.append(i, 100.0 if i == 4321 else 1.0 / (i + 1))
+    x, y = s.data()
+    assert MAX_POINTS // 2 <= len(s) < MAX_POINTS
+    assert x[-1] == n - 1 and y.max() == 100.0 and x[y.argmax()] == 4321

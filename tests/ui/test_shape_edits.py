@@ -21,6 +21,7 @@ from tests.ui.gestures import (
 from tests.ui.test_workbench import CLASSIFIER, CLASSIFIER_EDGES, edges, new_from_template
 
 LEFT = Qt.MouseButton.LeftButton
+INSERT = "Insert Layer After\tCtrl+Shift+I"  # the context-menu entry, with its shortcut
 
 
 def click_control(qtbot, window: MainWindow, node_id: str, part: str) -> None:  # noqa: ANN001
@@ -146,7 +147,15 @@ def test_a_header_edit_while_running_pauses_with_the_reason(
     assert window.training_ui.running
     click_control(qtbot, window, "h1", "plus")
     assert not window.training_ui.running
-    assert "Training paused: the graph changed" in messages
+    assert messages[-2:] == [
+        "Training paused: the graph changed",
+        "h1 has 9 units: its weights and those of the layers it feeds start afresh",
+    ]
+    click_control(qtbot, window, "out", "activation")
+    menu = window.canvas.header_controls["out"].menu
+    qtbot.waitUntil(menu.isVisible, timeout=3000)
+    click_menu_item(menu, menu.actions()[3])
+    assert messages[-1] == "out uses sigmoid: its weights start afresh"
 
 
 # ---- Insert Layer After --------------------------------------------------------------------
@@ -194,7 +203,7 @@ def test_insert_layer_after_from_the_context_menu(window: MainWindow, qtbot) -> 
         menu = QApplication.activePopupWidget()
         assert isinstance(menu, QMenu)
         seen.append([a.text() for a in menu.actions()])
-        click_menu_item(menu, menu.actions()[0])
+        click_menu_item(menu, next(a for a in menu.actions() if a.text() == INSERT))
 
     QTimer.singleShot(50, choose)
     vp = window.view.viewport()
@@ -202,7 +211,7 @@ def test_insert_layer_after_from_the_context_menu(window: MainWindow, qtbot) -> 
     QApplication.sendEvent(vp, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, pos,
                                                  vp.mapToGlobal(pos)))  # fmt: skip
     qtbot.waitUntil(lambda: "dense1" in window.document.nodes, timeout=3000)
-    assert seen == [["Insert Layer After\tCtrl+Shift+I", "Show Features"]]
+    assert len(seen) == 1 and seen[0][-1] == INSERT  # after the entries other parts offer
     # after a non-dense node: a 4-unit tanh layer
     assert window.document.node("dense1").attrs == {"units": 4, "activation": "tanh"}
     assert {("x", "dense1", "x"), ("dense1", "h1", "x")} <= edges(window)

@@ -77,7 +77,7 @@ def test_wires_show_the_gradient_they_carry(window: MainWindow, tmp_path: Path) 
 def test_next_node_visits_the_engines_order(window: MainWindow, tmp_path: Path, qtbot) -> None:  # noqa: ANN001
     path = open_scene(window, "chain_rule", tmp_path)
     c = window.training_ui.controller
-    order = [s.node_id for s in c.session.executor.plan.steps]
+    order = [s.node_id for s in c.session.executor.plan.nodes]
     seen: list[str] = []
     c.node_stepped.connect(lambda step: seen.append(step.node_id))
     reference = bpviz.load_scene(path)

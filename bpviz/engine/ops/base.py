@@ -15,13 +15,19 @@ Array = np.ndarray
 Params = dict[str, Array]
 # forward(inputs, attrs, params) -> output
 Forward = Callable[[Sequence[Array], Mapping[str, Any], Params], Array]
-# backward(grad_out, inputs, output, attrs, params) -> (grad per input, grad per param)
-Backward = Callable[
-    [Array, Sequence[Array], Array, Mapping[str, Any], Params],
-    tuple[Sequence[Array | None], Params | None],
-]
+# backward(grad_out, inputs, output, attrs, params, wants=None) -> (grad per input, grad per
+# param). `wants` (one bool per input, None for all) lets an op skip the gradient of an input
+# nothing reads (the data fed to the first layer); it may return None there.
+Backward = Callable[..., tuple[Sequence[Array | None], Params | None]]
+Wants = Sequence[bool] | None
 # param_shapes(input_shapes, attrs) -> {param name: shape}; only ops that own trainable params
 ParamShapes = Callable[[Sequence[tuple[int, ...]], Mapping[str, Any]], dict[str, tuple[int, ...]]]
+# initial(param name, shape, attrs, seeded generator) -> the parameter's first value
+Initial = Callable[[str, tuple[int, ...], Mapping[str, Any], np.random.Generator], Array]
+# from_data(features, targets, attrs) -> the value a data op produces, None without that data
+FromData = Callable[[Array | None, Array | None, Mapping[str, Any]], Array | None]
+# summary(attrs) -> a short line shown under a node's title, None for the plain title
+Summary = Callable[[Mapping[str, Any]], str | None]
 
 
 @dataclass(frozen=True)
@@ -54,12 +60,32 @@ class OpSpec:
     label: str = ""
     attrs: dict[str, AttrSpec] = field(default_factory=dict)
     param_shapes: ParamShapes | None = None
+    initial: Initial | None = None  # with param_shapes: how each parameter starts
+    from_data: FromData | None = None  # for input and target: what they read from the data
+    draggable: bool = False  # its value attr can be dragged sideways on the canvas
+    summary: Summary | None = None
     formula: str = ""
     derivative: str = ""
 
     @property
     def title(self) -> str:
         return self.label or self.name
+
+    @property
+    def is_data(self) -> bool:
+        """A value given by the scene (constants, features, targets), never trained: its
+        gradient is read only when shown."""
+        return self.category == "data"
+
+    @property
+    def has_params(self) -> bool:
+        """Owns trainable parameters (the optimizer updates them)."""
+        return self.param_shapes is not None
+
+    def summarize(self, attrs: Mapping[str, Any]) -> str:
+        """The line under a node's title, e.g. 'dense 16 · relu', 'const 2.5' or the title."""
+        line = self.summary(attrs) if self.summary is not None else None
+        return line or self.title
 
     @property
     def colour(self) -> str:
@@ -110,10 +136,23 @@ def no_params_backward(
 ) -> Backward:
     """Adapt a backward that has no params to the registry's signature."""
 
-    def backward(g, xs, out, attrs, params):  # noqa: ANN001, ANN202
+    def backward(g, xs, out, attrs, params, wants=None):  # noqa: ANN001, ANN202
         return fn(g, xs, out, attrs), None
 
     return backward
+
+
+def value_summary(op: str, value: Any) -> str | None:
+    """'const 2.5' or 'param [2×3]' for a node whose value attr is set."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return f"{op} {value:g}"
+    dims = []
+    while isinstance(value, list):
+        dims.append(len(value))
+        value = value[0] if value else None
+    return f"{op} [{'×'.join(map(str, dims))}]"
 
 
 def simple_forward(fn: Callable[..., Array]) -> Forward:

@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from bpviz.engine.ops.base import AttrSpec, OpSpec, register
+from bpviz.engine.ops.base import AttrSpec, OpSpec, register, value_summary
+from bpviz.engine.ops.init import initialise
 
 TARGET_ENCODINGS: tuple[str, ...] = ("column", "signs", "labels")
 
@@ -28,8 +29,16 @@ def encode_target(y: np.ndarray, encoding: str) -> np.ndarray:
     return 2.0 * col - 1.0 if encoding == "signs" else col
 
 
-def _no_grads(g, xs, out, attrs, params):  # noqa: ANN001, ANN202
+def _no_grads(g, xs, out, attrs, params, wants=None):  # noqa: ANN001, ANN202
     return (), None
+
+
+def _features(x, y, attrs):  # noqa: ANN001, ANN202
+    return None if x is None else np.asarray(x, dtype=np.float64)
+
+
+def _targets(x, y, attrs):  # noqa: ANN001, ANN202
+    return None if y is None else encode_target(np.asarray(y), attrs.get("encoding", "column"))
 
 
 register(
@@ -42,6 +51,8 @@ register(
         label="const",
         doc="A fixed number or array.",
         attrs={"value": AttrSpec("tensor", 1.0, optional=False, doc="number or nested list")},
+        draggable=True,
+        summary=lambda attrs: value_summary("const", attrs.get("value")),
         formula="y = {value}",
     )
 )
@@ -56,6 +67,7 @@ register(
         label="input",
         doc="The scene's input features, one row per example (attrs.value when there is no data).",
         attrs={"value": AttrSpec("tensor", None, doc="value used when the scene has no data")},
+        from_data=_features,
         formula="y = x (the data)",
     )
 )
@@ -75,6 +87,7 @@ register(
             ),
             "value": AttrSpec("tensor", None, doc="value used when the scene has no data"),
         },
+        from_data=_targets,
         formula="y = t (the data)",
     )
 )
@@ -86,12 +99,18 @@ def _param_shapes(input_shapes, attrs):  # noqa: ANN001, ANN202
     return {"value": tuple(attrs.get("shape", ()))}
 
 
+def _param_initial(name, shape, attrs, rng):  # noqa: ANN001, ANN202
+    if attrs.get("value") is not None:
+        return np.array(attrs["value"], dtype=np.float64)
+    return initialise(attrs.get("init") or "normal", shape, rng)
+
+
 register(
     OpSpec(
         name="param",
         inputs=(),
         forward=lambda xs, attrs, params: params["value"],
-        backward=lambda g, xs, out, attrs, params: ((), {"value": g}),
+        backward=lambda g, xs, out, attrs, params, wants=None: ((), {"value": g}),
         category="parameters",
         label="param",
         doc="A trainable number or array; the optimizer moves it against its gradient.",
@@ -101,6 +120,9 @@ register(
             "init": AttrSpec("init", "normal", doc="zeros, normal, xavier, he or {uniform: R}"),
         },
         param_shapes=_param_shapes,
+        initial=_param_initial,
+        draggable=True,
+        summary=lambda attrs: value_summary("param", attrs.get("value")),
         formula="y = θ",
         derivative="dy/dθ = 1 (∂L/∂θ sums the gradients of every use)",
     )

@@ -6,6 +6,7 @@ import numpy as np
 
 from bpviz.engine.ops.activations import ACTIVATIONS
 from bpviz.engine.ops.base import AttrSpec, OpSpec, register
+from bpviz.engine.ops.init import initialise
 
 
 def _dense_forward(xs, attrs, params):  # noqa: ANN001, ANN202
@@ -20,14 +21,26 @@ def _dense_forward(xs, attrs, params):  # noqa: ANN001, ANN202
     return z if act == "none" else ACTIVATIONS[act][0](z)
 
 
-def _dense_backward(g, xs, out, attrs, params):  # noqa: ANN001, ANN202
+def _dense_backward(g, xs, out, attrs, params, wants=None):  # noqa: ANN001, ANN202
     x = xs[0]
     act = attrs.get("activation", "none")
     gz = g if act == "none" else g * ACTIVATIONS[act][1](out)
-    gx = gz.dot(params["W"].T)
+    # the data fed to a first layer needs no gradient: skip the largest product of the step
+    gx = gz.dot(params["W"].T) if wants is None or wants[0] else None
     if x.ndim == 1:
         return (gx,), {"W": np.outer(x, gz), "b": gz}
     return (gx,), {"W": x.T.dot(gz), "b": np.add.reduce(gz, axis=0)}
+
+
+def _dense_initial(name, shape, attrs, rng):  # noqa: ANN001, ANN202
+    if name == "b":
+        return np.zeros(shape)
+    return initialise(attrs.get("init") or default_init(attrs), shape, rng)
+
+
+def _dense_summary(attrs) -> str:  # noqa: ANN001
+    act = attrs.get("activation", "none")
+    return f"dense {attrs.get('units', 1)}" + ("" if act == "none" else f" · {act}")
 
 
 def _dense_shapes(input_shapes, attrs):  # noqa: ANN001, ANN202
@@ -54,6 +67,8 @@ register(
             "init": AttrSpec("init", None, doc="weight init; default he for relu, else xavier"),
         },
         param_shapes=_dense_shapes,
+        initial=_dense_initial,
+        summary=_dense_summary,
         formula="y = {activation}(x @ W + b)",
         derivative="∂L/∂W = xᵀ·δ, ∂L/∂b = Σ δ, ∂L/∂x = δ·Wᵀ with δ = g·act′",
     )

@@ -6,6 +6,8 @@ broadcast against (N, 1) predictions into an (N, N) matrix; a scalar target appl
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from bpviz.engine.ops.activations import sigmoid, softmax
@@ -21,24 +23,28 @@ def _match(p: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 
 def _loss(name: str, forward, backward, doc: str, formula: str, derivative: str) -> None:  # noqa: ANN001
-    """forward(p, t) -> scalar; backward(p, t) -> (dL/dp, dL/dt) as means over the examples."""
+    """forward(p, t) -> scalar; backward(p, t, target_too) -> (dL/dp, dL/dt or None) as means
+    over the examples; the target's is skipped when nothing reads it (training)."""
 
     def fwd(xs, attrs, params):  # noqa: ANN001, ANN202
         p, t = xs
         return np.asarray(forward(p, _match(p, t)), dtype=np.float64)
 
-    def bwd(g, xs, out, attrs):  # noqa: ANN001, ANN202
+    def bwd(g, xs, out, attrs, params, wants=None):  # noqa: ANN001, ANN202
         p, t = xs
-        gp, gt = backward(p, _match(p, t))
+        target_too = wants is None or wants[1]
+        gp, gt = backward(p, _match(p, t), target_too)
+        if not target_too:
+            return (g * gp, None), None
         gt = g * gt
-        return g * gp, unbroadcast(gt, t.shape) if t.ndim == 0 else gt.reshape(t.shape)
+        return (g * gp, unbroadcast(gt, t.shape) if t.ndim == 0 else gt.reshape(t.shape)), None
 
     register(
         OpSpec(
             name=name,
             inputs=("pred", "target"),
             forward=fwd,
-            backward=no_params_backward(bwd),
+            backward=bwd,
             category="losses",
             doc=doc,
             formula=formula,
@@ -59,7 +65,7 @@ def _mean(a: np.ndarray) -> np.ndarray:
 _loss(
     "mse",
     lambda p, t: _mean(np.square(p - t)),
-    lambda p, t: (2.0 * (p - t) / _n(p), -2.0 * (p - t) / _n(p)),
+    lambda p, t, both: (2.0 * (p - t) / _n(p), -2.0 * (p - t) / _n(p) if both else None),
     "Mean squared error, for regression.",
     "L = mean((p − t)²)",
     "∂L/∂p = 2(p − t)/n; ∂L/∂t = −2(p − t)/n",
@@ -67,16 +73,16 @@ _loss(
 _loss(
     "bce",
     lambda p, t: _mean(np.maximum(p, 0.0) - p * t + np.log1p(np.exp(-np.abs(p)))),
-    lambda p, t: ((sigmoid(p) - t) / _n(p), -p / _n(p)),
+    lambda p, t, both: ((sigmoid(p) - t) / _n(p), -p / _n(p) if both else None),
     "Binary cross-entropy on logits (applies the sigmoid itself); targets 0 or 1.",
     "L = mean(log(1 + e^p) − t·p)",
     "∂L/∂p = (σ(p) − t)/n; ∂L/∂t = −p/n",
 )
 
 
-def _hinge_backward(p: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _hinge_backward(p: np.ndarray, t: np.ndarray, both: bool) -> tuple[np.ndarray, Any]:
     scale = (t * p < 1.0) * (-1.0 / _n(p))  # -1/n where the margin is violated, else 0
-    return scale * t, scale * p
+    return scale * t, scale * p if both else None
 
 
 _loss(

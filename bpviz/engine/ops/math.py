@@ -80,6 +80,7 @@ def _unary(
     derivative: str,
     category: str = "math",
     attrs: dict[str, AttrSpec] | None = None,
+    summary=None,  # noqa: ANN001
 ) -> None:  # noqa: ANN001
     """dfn(x, out, attrs) is the local derivative dy/dx, multiplied by the upstream gradient."""
     register(
@@ -91,6 +92,7 @@ def _unary(
             category=category,
             doc=doc,
             attrs=attrs or {},
+            summary=summary,
             formula=formula,
             derivative=derivative,
         )
@@ -130,20 +132,25 @@ _unary(
     "y = x^{exponent}",
     "dy/dx = {exponent}·x^({exponent}−1)",
     attrs={"exponent": AttrSpec("float", 2.0, doc="the power")},
+    summary=lambda a: f"pow ^{a.get('exponent', 2.0):g}",
 )
 
 
-def _matmul_backward(g, xs, out, attrs):  # noqa: ANN001, ANN202
-    """Promote vectors to matrices as numpy does, apply g·Bᵀ and Aᵀ·g, then undo it."""
+def _matmul_backward(g, xs, out, attrs, params, wants=None):  # noqa: ANN001, ANN202
+    """Promote vectors to matrices as numpy does, apply g·Bᵀ and Aᵀ·g, then undo it; a
+    product no one reads (`wants`) is skipped."""
     a, b = xs
     a2 = a[None, :] if a.ndim == 1 else a
     b2 = b[:, None] if b.ndim == 1 else b
     g2 = np.expand_dims(g, -1) if b.ndim == 1 else g
     if a.ndim == 1:
         g2 = np.expand_dims(g2, -2)
-    ga = unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
-    gb = unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(b.shape)
-    return ga, gb
+    ga = gb = None
+    if wants is None or wants[0]:
+        ga = unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+    if wants is None or wants[1]:
+        gb = unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(b.shape)
+    return (ga, gb), None
 
 
 def _matmul_forward(xs, attrs, params):  # noqa: ANN001, ANN202
@@ -158,7 +165,7 @@ register(
         name="matmul",
         inputs=AB,
         forward=_matmul_forward,
-        backward=no_params_backward(_matmul_backward),
+        backward=_matmul_backward,
         category="math",
         doc="Matrix product a @ b (vectors are promoted like numpy).",
         formula="y = a @ b",
@@ -202,6 +209,7 @@ def _reduction(name: str, fn, scale, doc: str, formula: str, derivative: str) ->
                     "bool", False, doc="keep each reduced axis with length 1 (numpy keepdims)"
                 ),
             },
+            summary=lambda a: None if a.get("axis") is None else f"{name} axis {a['axis']}",
             formula=formula,
             derivative=derivative,
         )

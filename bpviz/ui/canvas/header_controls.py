@@ -59,7 +59,7 @@ def header_reserve() -> float:
 
 def width_of_new(node_id: str, op: str) -> float:
     """How wide a node about to be added will be (to make room for it)."""
-    return node_width(node_id, header_reserve() if op in HEADER_OPS else 0.0)
+    return node_width(node_id, header_reserve=header_reserve() if op in HEADER_OPS else 0.0)
 
 
 class DenseControls(QGraphicsItem):
@@ -156,8 +156,13 @@ class DenseControls(QGraphicsItem):
         self.mousePressEvent(event)
 
     def _push_units(self, delta: int) -> None:
-        scene = self.scene()
-        scene.push(change_units(scene.document, self.node_item.node_id, delta))
+        scene, node_id = self.scene(), self.node_item.node_id
+        if scene.push(change_units(scene.document, node_id, delta)):
+            n = scene.document.node(node_id).attrs["units"]
+            scene.status.emit(
+                f"{node_id} has {n} unit{'s' if n != 1 else ''}: its weights and those of the "
+                "layers it feeds start afresh"
+            )
 
     def open_menu(self, screen_pos: QPoint) -> None:
         """The activation menu (not modal: the canvas keeps running while it is open)."""
@@ -175,8 +180,11 @@ class DenseControls(QGraphicsItem):
         menu.popup(screen_pos)
 
     def _set_activation(self, name: str) -> None:
-        if name != self.activation and self.scene() is not None:
-            self.scene().push(SetAttr(self.node_item.node_id, "activation", name))
+        scene, node_id = self.scene(), self.node_item.node_id
+        if name == self.activation or scene is None:
+            return
+        if scene.push(SetAttr(node_id, "activation", name)):
+            scene.status.emit(f"{node_id} uses {name}: its weights start afresh")
 
     # ---- painting ------------------------------------------------------------------------
     def paint(

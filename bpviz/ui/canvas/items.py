@@ -30,21 +30,25 @@ from PySide6.QtWidgets import (
 from bpviz.engine.graph import Node
 from bpviz.engine.ops import REGISTRY
 from bpviz.ui.canvas.numbers import (
+    color_scale,
     describe,
-    format_number,
+    fit_number,
+    fit_scale,
     heatmap,
     is_scalar,
     magnitude,
     scalar_of,
     sign_colour,
 )
+from bpviz.ui.theme import LIGHT, Theme, current_theme
 
-NODE_WIDTH = 160.0
-HEADER_MAX_WIDTH = 320.0  # a node with header controls widens for its id up to this
+NODE_WIDTH = 160.0  # the narrowest node; a long id or summary widens its node
+HEADER_MAX_WIDTH = 320.0  # beyond this the header is elided (ids may have 64 characters)
 HEADER_HEIGHT = 26.0
 ROW_HEIGHT = 22.0
 FOOTER_HEIGHT = 6.0
 NUMBERS_HEIGHT = 30.0  # the value | gradient strip under the ports
+SCALE_HEIGHT = 12.0  # under a heatmap: the numbers its colours run between
 PORT_RADIUS = 5.5
 PORT_HIT_RADIUS = 11.0
 GRID = 20.0
@@ -54,16 +58,13 @@ TITLE_FONT.setPointSizeF(9.5)
 TITLE_FONT.setBold(True)
 SMALL_FONT = QFont()
 SMALL_FONT.setPointSizeF(8.5)
+SCALE_FONT = QFont()
+SCALE_FONT.setPointSizeF(7.0)
 NUMBER_FONT = QFont()
 NUMBER_FONT.setPointSizeF(9.0)
 NUMBER_FONT.setBold(True)
 
-BODY_COLOUR = QColor("#ffffff")
-OUTLINE_COLOUR = QColor("#9aa0a6")
-SELECTED_COLOUR = QColor("#1a73e8")
-TEXT_COLOUR = QColor("#202124")
-MUTED_TEXT = QColor("#5f6368")
-WIRE_COLOUR = QColor("#80868b")
+WIRE_COLOUR = QColor(LIGHT.wire)  # the same in both themes
 MARK_COLOURS = {
     "active": QColor("#fbbc04"),
     "error": QColor("#d93025"),
@@ -71,9 +72,7 @@ MARK_COLOURS = {
     "check_bad": QColor("#d93025"),
 }
 FLAG_COLOURS = {"vanishing": QColor("#9334e6"), "exploding": QColor("#e37400")}
-STALE_VEIL = QColor(255, 255, 255, 150)  # numbers from before an edit: still there, faded
-PORT_STATES = {
-    None: QColor("#ffffff"),
+PORT_STATES = {  # None: the node's body colour
     "valid": QColor("#34a853"),
     "invalid": QColor("#ea4335"),
     "source": QColor("#fbbc04"),
@@ -93,31 +92,7 @@ def node_width(node_id: str, header_reserve: float = 0.0) -> float:
 
 def node_summary(node: Node) -> str:
     """A short line under the title, e.g. 'dense 16 · relu' or 'const 2.5'."""
-    a = node.attrs
-    if node.op == "dense":
-        act = a.get("activation", "none")
-        return f"dense {a.get('units', 1)}" + ("" if act == "none" else f" · {act}")
-    if node.op in ("const", "param") and a.get("value") is not None:
-        v = a["value"]
-        return (
-            f"{node.op} {v:g}" if isinstance(v, (int, float)) else f"{node.op} [{_shape_text(v)}]"
-        )
-    if node.op == "pow":
-        return f"pow ^{a.get('exponent', 2.0):g}"
-    if node.op in ("sum", "mean") and a.get("axis") is not None:
-        return f"{node.op} axis {a['axis']}"
-    return REGISTRY[node.op].title
-
-
-def _shape_text(value: object) -> str:
-    dims = []
-    while isinstance(value, list):
-        dims.append(len(value))
-        value = value[0] if value else None
-    return "×".join(map(str, dims))
-
-
-DRAGGABLE_OPS = ("param", "const")  # their value can be dragged sideways on the canvas
+    return node.spec.summarize(node.attrs)
 
 
 class NodeItem(QGraphicsItem):
@@ -135,16 +110,16 @@ class NodeItem(QGraphicsItem):
         self._colour = QColor(self.spec.colour)
         rows = max(1, len(self.spec.inputs))
         self._rows = rows
-        height = HEADER_HEIGHT + rows * ROW_HEIGHT + NUMBERS_HEIGHT + FOOTER_HEIGHT
-        self._rect = QRectF(0, 0, NODE_WIDTH, height)
+        self.header_reserve = 0.0  # room kept on the header's right for child controls
+        self._rect = QRectF(0, 0, self._header_width(), self._height(False))
         self.value: np.ndarray | None = None
         self.grad: np.ndarray | None = None
         self.stale = False
         self.mark: str | None = None  # "active" (being computed), "error", "check_ok", "check_bad"
         self.flag: str | None = None  # "vanishing" or "exploding" gradient
         self._images: dict[str, QImage] = {}
+        self._scales: dict[str, str] = {}
         self._attr_value = node.attrs.get("value")
-        self.header_reserve = 0.0  # room kept on the header's right for child controls
         self._doc_tip = f"{node.id}: {self.spec.title} — {self.spec.doc}"
         self.setFlags(
             QGraphicsItem.GraphicsItemFlag.ItemIsMovable
@@ -158,6 +133,29 @@ class NodeItem(QGraphicsItem):
         self.setToolTip(self._doc_tip)
 
     # ---- geometry ------------------------------------------------------------------------
+    def _header_width(self) -> float:
+        """Wide enough for the id and the summary side by side (or the id and the header's
+        controls), in steps of 10."""
+        if self.header_reserve:
+            return node_width(self.node_id, self.header_reserve)
+        title = QFontMetricsF(TITLE_FONT).horizontalAdvance(self.node_id)
+        summary = QFontMetricsF(SMALL_FONT).horizontalAdvance(self.summary)
+        need = 8 + title + 12 + summary + 8
+        return min(HEADER_MAX_WIDTH, max(NODE_WIDTH, 10 * np.ceil(need / 10)))
+
+    def _height(self, scales: bool) -> float:
+        rows = HEADER_HEIGHT + self._rows * ROW_HEIGHT + NUMBERS_HEIGHT + FOOTER_HEIGHT
+        return rows + (SCALE_HEIGHT if scales else 0.0)
+
+    def _resize(self) -> None:
+        """New width or height (summary or heatmaps changed); wires follow the output port."""
+        rect = QRectF(0, 0, self._header_width(), self._height(bool(self._images)))
+        if rect != self._rect:
+            self.prepareGeometryChange()
+            self._rect = rect
+            for edge in self.edges:
+                edge.update_path()
+
     def boundingRect(self) -> QRectF:
         pad = PORT_RADIUS + 2
         return self._rect.adjusted(-pad, -pad, pad, pad)
@@ -179,12 +177,7 @@ class NodeItem(QGraphicsItem):
         """Keep `width` on the header's right for child controls (a dense layer's ± and
         activation) instead of the summary; the node widens so its id still fits."""
         self.header_reserve = width
-        need = node_width(self.node_id, width)
-        if need != self._rect.width():
-            self.prepareGeometryChange()
-            self._rect.setWidth(need)
-            for edge in self.edges:
-                edge.update_path()
+        self._resize()
 
     def port_at(self, scene_pos: QPointF) -> tuple[str, str] | None:
         """('in', port) or ('out', '') if scene_pos is on a port, else None."""
@@ -200,6 +193,7 @@ class NodeItem(QGraphicsItem):
     def refresh(self, node: Node) -> None:
         self.summary = node_summary(node)
         self._attr_value = node.attrs.get("value")
+        self._resize()
         self.update()
 
     def value_box(self) -> QRectF:
@@ -210,7 +204,7 @@ class NodeItem(QGraphicsItem):
     def draggable_value(self) -> float | None:
         """The number a drag on the value starts from: a scalar param's or const's value as
         shown (or as set, before any pass); None when the value is not one number."""
-        if self.spec.name not in DRAGGABLE_OPS:
+        if not self.spec.draggable:  # only param and const values can be dragged
             return None
         if self.value is not None:
             return float(scalar_of(self.value)) if is_scalar(self.value) else None
@@ -231,11 +225,28 @@ class NodeItem(QGraphicsItem):
         """What the value | gradient strip shows; arrays become heatmaps."""
         self.value, self.grad, self.stale = value, grad, stale
         self._images = {}
-        if value is not None and not is_scalar(value):
-            self._images["value"] = heatmap(value, diverging=False)
-        if grad is not None and not is_scalar(grad):
-            self._images["grad"] = heatmap(grad, diverging=True)
+        self._scales = {}
+        theme = current_theme()
+        for key, array, diverging in (("value", value, False), ("grad", grad, True)):
+            if array is not None and not is_scalar(array):
+                self._images[key] = heatmap(array, diverging, QColor(theme.heat_neutral))
+                room = self.value_box().width()  # the line under the label is free too
+                width_of = QFontMetricsF(SCALE_FONT).horizontalAdvance
+                lo, hi = color_scale(array, diverging)
+                self._scales[key] = fit_scale(lo, hi, diverging, room, width_of)
+        self._resize()
         self.update()
+
+    def shown_text(self, key: str) -> str | None:
+        """What the value ("value") or gradient ("grad") box shows as text: a number fitted
+        to its box, or an array's colour scale; None before the first pass."""
+        array = self.value if key == "value" else self.grad
+        if array is None:
+            return None
+        if key in self._images:
+            return self._scales[key]
+        room = self.value_box().width() - 12
+        return fit_number(scalar_of(array), room, QFontMetricsF(NUMBER_FONT).horizontalAdvance)
 
     def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
         """Tooltip text is built when the mouse arrives: formatting every array at every
@@ -289,13 +300,16 @@ class NodeItem(QGraphicsItem):
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
         r = self._rect
+        theme = current_theme()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         selected = self.isSelected()
-        outline, width = (SELECTED_COLOUR, 2.5) if selected else (OUTLINE_COLOUR, 1.0)
+        outline, width = (
+            (QColor(theme.selected), 2.5) if selected else (QColor(theme.node_outline), 1.0)
+        )
         if self.mark in MARK_COLOURS:
             outline, width = MARK_COLOURS[self.mark], 3.5
         painter.setPen(QPen(outline, width))
-        painter.setBrush(BODY_COLOUR)
+        painter.setBrush(QColor(theme.node_body))
         painter.drawRoundedRect(r, 6, 6)
 
         header = QPainterPath()
@@ -308,7 +322,11 @@ class NodeItem(QGraphicsItem):
         painter.setFont(TITLE_FONT)
         title_rect = QRectF(8, 0, r.width() - 16, HEADER_HEIGHT)
         title_metrics = QFontMetricsF(TITLE_FONT)
-        room = r.width() - self.header_reserve - 18 if self.header_reserve else r.width() * 0.5
+        if self.header_reserve:
+            room = r.width() - self.header_reserve - 18
+        else:  # the node was made wide enough for the id and the summary side by side
+            summary_width = QFontMetricsF(SMALL_FONT).horizontalAdvance(self.summary)
+            room = max(r.width() * 0.5, title_rect.width() - summary_width - 12)
         title = title_metrics.elidedText(self.node_id, Qt.TextElideMode.ElideRight, room)
         painter.drawText(
             title_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, title
@@ -321,7 +339,7 @@ class NodeItem(QGraphicsItem):
         for i, port in enumerate(self.spec.inputs):
             y = HEADER_HEIGHT + (i + 0.5) * ROW_HEIGHT
             self._paint_port(painter, QPointF(0, y), self.port_state.get(port))
-            painter.setPen(TEXT_COLOUR)
+            painter.setPen(QColor(theme.text))
             painter.drawText(
                 QRectF(PORT_RADIUS + 5, y - ROW_HEIGHT / 2, r.width() / 2, ROW_HEIGHT),
                 Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
@@ -330,7 +348,7 @@ class NodeItem(QGraphicsItem):
         y_out = HEADER_HEIGHT + 0.5 * ROW_HEIGHT
         self._paint_port(painter, QPointF(r.width(), y_out), self.port_state.get(""))
         if self.is_output:
-            painter.setPen(MUTED_TEXT)
+            painter.setPen(QColor(theme.muted))
             painter.drawText(
                 QRectF(
                     r.width() / 2,
@@ -342,7 +360,7 @@ class NodeItem(QGraphicsItem):
                 "output",
             )
 
-        self._paint_numbers(painter)
+        self._paint_numbers(painter, theme)
 
     def _paint_summary(self, painter: QPainter, title_rect: QRectF, title_width: float) -> None:
         painter.setFont(SMALL_FONT)
@@ -354,41 +372,45 @@ class NodeItem(QGraphicsItem):
             title_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, summary
         )
 
-    def _paint_numbers(self, painter: QPainter) -> None:
+    def _paint_numbers(self, painter: QPainter, theme: Theme) -> None:
         r = self._rect
         top = HEADER_HEIGHT + self._rows * ROW_HEIGHT
-        painter.setPen(QPen(QColor("#e0e3e7"), 1.0))
+        muted = QColor(theme.muted)
+        painter.setPen(QPen(QColor(theme.divider), 1.0))
         painter.drawLine(QPointF(6, top + 1), QPointF(r.width() - 6, top + 1))
         half = (r.width() - 12) / 2
+        left = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
         for i, (key, label, array) in enumerate(
             (("value", "v", self.value), ("grad", "∇", self.grad))
         ):
             box = QRectF(6 + i * half, top + 4, half - 4, NUMBERS_HEIGHT - 6)
             painter.setFont(SMALL_FONT)
-            painter.setPen(MUTED_TEXT)
-            painter.drawText(box, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, label)
+            painter.setPen(muted)
+            painter.drawText(box, left, label)
             inner = box.adjusted(12, 0, 0, 0)
             if array is None:
-                painter.drawText(
-                    inner, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, "—"
-                )
+                painter.drawText(inner, left, "—")
                 continue
             if key in self._images:
-                image = self._images[key]
                 # fill the box: a (batch, features) matrix reads as a strip of cells
                 target = inner.adjusted(0, 2, -4, -2)
-                painter.setPen(QPen(QColor("#c4c7c5"), 1))
+                painter.setPen(QPen(QColor(theme.cell_border), 1))
                 painter.drawRect(target)
-                painter.drawImage(target, image)
+                painter.drawImage(target, self._images[key])
+                # and say what the colours mean: the scale, or that it is all zero
+                painter.setFont(SCALE_FONT)
+                painter.setPen(muted)
+                below = QRectF(box.left(), box.bottom(), box.width(), SCALE_HEIGHT)
+                painter.drawText(
+                    below, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft, self._scales[key]
+                )
                 continue
-            x = scalar_of(array)
-            painter.setPen(sign_colour(array) if key == "grad" else TEXT_COLOUR)
+            painter.setPen(sign_colour(array) if key == "grad" else QColor(theme.text))
             painter.setFont(NUMBER_FONT)
-            painter.drawText(
-                inner, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, format_number(x)
-            )
+            painter.drawText(inner, left, self.shown_text(key) or "")
         if self.stale and (self.value is not None or self.grad is not None):
-            painter.fillRect(QRectF(1, top + 2, r.width() - 2, NUMBERS_HEIGHT - 2), STALE_VEIL)
+            veil = NUMBERS_HEIGHT - 2 + (SCALE_HEIGHT if self._images else 0.0)
+            painter.fillRect(QRectF(1, top + 2, r.width() - 2, veil), theme.stale_veil)
         if self.flag:
             painter.setPen(QPen(FLAG_COLOURS[self.flag], 1))
             painter.setBrush(FLAG_COLOURS[self.flag])
@@ -402,7 +424,8 @@ class NodeItem(QGraphicsItem):
 
     def _paint_port(self, painter: QPainter, centre: QPointF, state: str | None) -> None:
         painter.setPen(QPen(self._colour.darker(130), 1.5))
-        painter.setBrush(QBrush(PORT_STATES[state]))
+        fill = PORT_STATES[state] if state else QColor(current_theme().node_body)
+        painter.setBrush(QBrush(fill))
         radius = PORT_RADIUS + (1.5 if state else 0.0)
         painter.drawEllipse(centre, radius, radius)
 
@@ -421,6 +444,7 @@ class EdgeItem(QGraphicsPathItem):
     def __init__(self, src: NodeItem, dst: NodeItem, port: str) -> None:
         super().__init__()
         self.src, self.dst, self.port = src, dst, port
+        self._shown: tuple[np.ndarray | None, float, str | None] = (None, 0.0, None)
         self.setPen(QPen(WIRE_COLOUR, 2.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
         self.setZValue(0)
         src.edges.append(self)
@@ -436,6 +460,7 @@ class EdgeItem(QGraphicsPathItem):
     ) -> None:
         """Colour by the sign of the gradient the wire carries, thickness by its size
         relative to the largest on the canvas; no gradient: the plain grey wire."""
+        self._shown = (grad, largest, term)
         if grad is None:
             self.setPen(QPen(WIRE_COLOUR, 2.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
             self.setToolTip("")
@@ -445,6 +470,10 @@ class EdgeItem(QGraphicsPathItem):
         width = 1.5 + 5.5 * share**0.5
         self.setPen(QPen(sign_colour(grad), width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
         self.setToolTip(term or f"gradient carried: {describe(grad)}")
+
+    def recolour(self) -> None:
+        """Show the same gradient again, in the current theme's colours."""
+        self.set_gradient(*self._shown)
 
     def shape(self) -> QPainterPath:
         """A band around the wire, so hovering near it shows its tooltip."""

@@ -18,7 +18,7 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QGraphicsSimpleTextItem
 
 from bpviz.engine.errors import BpvizError
-from bpviz.engine.executor import BackwardStep
+from bpviz.engine.executor import NodeGrad
 from bpviz.model.commands import Command
 from bpviz.model.neurons import LayerNumbers, NeuronMaps, unit_health, value_bars
 from bpviz.model.scalar_ops import expand_command, expand_problem
@@ -374,7 +374,7 @@ class NeuronViews(QObject):
         self._refresh_maps()
 
     def _stepped(self, step: object) -> None:
-        backward = isinstance(step, BackwardStep) and step.node_id in self.weights
+        backward = isinstance(step, NodeGrad) and step.node_id in self.weights
         if backward and self.scene.pulses.enabled:
             self.weights[step.node_id].pulse(self.scene.pulses.duration_ms)
 

@@ -161,6 +161,7 @@ class CanvasScene(QGraphicsScene):
         self.pulses = Pulses(self)
         self.splices = SpliceDrops(self)  # a node dropped onto a wire goes into it
         self.neurons = NeuronViews(self)  # dense layers opened into their neurons
+        self.node_menus.append(self.neurons.menu_entries)
 
     # ---- document binding ----------------------------------------------------------------
     _SIGNALS = (
@@ -241,6 +242,13 @@ class CanvasScene(QGraphicsScene):
             if item.is_output != (nid == node_id):
                 item.is_output = nid == node_id
                 item.update()
+
+    def refresh_theme(self) -> None:
+        """Repaint every node and wire in the current theme's colours (heatmaps included)."""
+        for item in self.node_items.values():
+            item.set_numbers(item.value, item.grad, item.stale)
+        for edge in self.edge_items.values():
+            edge.recolour()
 
     # ---- queries and actions for the window ----------------------------------------------
     def selected_ids(self) -> list[str]:
@@ -349,8 +357,7 @@ class CanvasScene(QGraphicsScene):
         """Right-click on a node: the entries every part offers for it."""
         pos = event.scenePos()
         item = next((i for i in self.items(pos) if isinstance(i, NodeItem)), None)
-        menus = [*self.node_menus, self.neurons.menu_entries]  # the neuron view's last
-        entries = [e for menu in menus for e in menu(item.node_id)] if item else []
+        entries = [e for menu in self.node_menus for e in menu(item.node_id)] if item else []
         if not entries:
             super().contextMenuEvent(event)
             return

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QDragEnterEvent,
@@ -16,6 +16,7 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPen,
+    QResizeEvent,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QGraphicsView, QWidget
@@ -24,11 +25,10 @@ from bpviz.engine.ops import REGISTRY
 from bpviz.ui.canvas.items import GRID
 from bpviz.ui.canvas.scene import CanvasScene
 from bpviz.ui.palette import OP_MIME
+from bpviz.ui.theme import Theme, current_theme
 
 MIN_SCALE, MAX_SCALE = 0.1, 4.0
-BACKGROUND = QColor("#f6f7f9")
-GRID_MINOR = QColor("#e8eaed")
-GRID_MAJOR = QColor("#d5d8dc")
+SETTLE_MS = 1500  # after opening, resizes refit the graph this long (the window settling)
 
 
 class CanvasView(QGraphicsView):
@@ -50,12 +50,16 @@ class CanvasView(QGraphicsView):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._pan_from: QPoint | None = None
         self._space_down = False
+        self.keep_fitted = False  # refit on resize: just after a document opened
+        self._settled = QTimer(self, singleShot=True, interval=SETTLE_MS)
+        self._settled.timeout.connect(lambda: setattr(self, "keep_fitted", False))
 
     # ---- zoom and pan --------------------------------------------------------------------
     def zoom(self) -> float:
         return self.transform().m11()
 
     def zoom_by(self, factor: float) -> None:
+        self.keep_fitted = False
         target = min(MAX_SCALE, max(MIN_SCALE, self.zoom() * factor))
         factor = target / self.zoom()
         if not math.isclose(factor, 1.0):
@@ -65,6 +69,25 @@ class CanvasView(QGraphicsView):
     def wheelEvent(self, event: QWheelEvent) -> None:
         self.zoom_by(1.0015 ** event.angleDelta().y())
         event.accept()
+
+    def actual_size(self) -> None:
+        """100 % (Ctrl+0)."""
+        self.keep_fitted = False
+        self.resetTransform()
+        self.zoom_changed.emit(1.0)
+
+    def fit_new(self) -> None:
+        """A document just opened: fit it, and fit again while the window settles into its
+        size (shown, docks laid out, geometry restored) — for a moment, or until the person
+        clicks, zooms or pans."""
+        self.keep_fitted = True
+        self.fit_all()
+        self._settled.start()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.keep_fitted:
+            self.fit_all()
 
     def fit_all(self) -> None:
         """Show every node (F)."""
@@ -86,10 +109,12 @@ class CanvasView(QGraphicsView):
         self.zoom_changed.emit(self.zoom())
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
+        self.keep_fitted = False
         panning = event.button() == Qt.MouseButton.MiddleButton or (
             event.button() == Qt.MouseButton.LeftButton and self._space_down
         )
         if panning:
+            self.keep_fitted = False
             self._pan_from = event.position().toPoint()
             self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
             event.accept()
@@ -182,9 +207,16 @@ class CanvasView(QGraphicsView):
         self.canvas.splices.drop(op, self.mapToScene(event.position().toPoint()))
         event.acceptProposedAction()
 
-    # ---- background ----------------------------------------------------------------------
+    # ---- theme and background ------------------------------------------------------------
+    def theme_changed(self, theme: Theme) -> None:
+        """Called by `apply_theme`: items repaint (and rebuild their heatmaps) in its colours."""
+        self.canvas.refresh_theme()
+        self.viewport().update()
+
+
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
-        painter.fillRect(rect, BACKGROUND)
+        theme = current_theme()
+        painter.fillRect(rect, QColor(theme.canvas))
         if self.zoom() < 0.35:
             return  # a dense grid at low zoom is noise and costs frame time
         left = math.floor(rect.left() / GRID) * GRID
@@ -198,8 +230,8 @@ class CanvasView(QGraphicsView):
         while y < rect.bottom():
             (major if round(y / GRID) % 5 == 0 else minor).append((y, False))
             y += GRID
-        for colour, lines in ((GRID_MINOR, minor), (GRID_MAJOR, major)):
-            painter.setPen(QPen(colour, 0))
+        for colour, lines in ((theme.grid_minor, minor), (theme.grid_major, major)):
+            painter.setPen(QPen(QColor(colour), 0))
             for v, vertical in lines:
                 if vertical:
                     painter.drawLine(QPointF(v, rect.top()), QPointF(v, rect.bottom()))

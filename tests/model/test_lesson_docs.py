@@ -1,0 +1,18 @@
+"""docs/lessons.md names every control and every kind of request a lesson may use (its
+worked example is checked against the engine in test_probes.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bpviz.model.lessons import CONTROLS, WAIT_KINDS
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "lessons.md"
+
+
+def test_every_control_and_request_is_documented() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    for control in CONTROLS:
+        assert f"`{control}`" in text, control
+    for kind in WAIT_KINDS:
+        assert f'`{{"{kind}"' in text, kind

@@ -1,0 +1,131 @@
+"""Light and dark themes: the palette, the style sheet, the views that paint their own colours,
+following the desktop's scheme, and contrast enough to read in both."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPalette
+from PySide6.QtWidgets import QApplication
+
+from bpviz.ui import theme
+from bpviz.ui.assets import resources_dir
+from bpviz.ui.theme import DARK, LIGHT, Theme, apply_theme, current_theme
+
+
+@pytest.fixture
+def themed(qapp):  # noqa: ANN001, ANN201
+    """Whatever a test switches to, the next test starts light again."""
+    yield qapp
+    apply_theme("light")
+
+
+def _contrast(a: str, b: str) -> float:
+    la, lb = theme._luminance(QColor(a)), theme._luminance(QColor(b))
+    return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
+
+
+@pytest.mark.parametrize("t", [LIGHT, DARK], ids=["light", "dark"])
+def test_everything_painted_is_readable(t: Theme) -> None:
+    """WCAG ratios: 4.5 for text, 3 for the gradient colours and muted labels; the grid is
+    faint but there."""
+    assert _contrast(t.text, t.node_body) >= 4.5
+    assert _contrast(t.text, t.window) >= 4.5
+    assert _contrast(t.muted, t.node_body) >= 3.0
+    assert _contrast(t.grad_positive, t.node_body) >= 3.0
+    assert _contrast(t.grad_negative, t.node_body) >= 3.0
+    assert _contrast(t.plot_foreground, t.plot_background) >= 4.5
+    assert 1.1 <= _contrast(t.grid_major, t.canvas) <= 1.6
+    assert _contrast(t.node_outline, t.canvas) >= 2.0  # a node stands out of the canvas
+
+
+def test_dark_theme_reaches_palette_style_sheet_plots_and_canvas(themed, qtbot, document) -> None:  # noqa: ANN001
+    from bpviz.ui.canvas.scene import CanvasScene
+    from bpviz.ui.canvas.view import CanvasView
+    from bpviz.ui.plots import LossPlot
+    from bpviz.ui.undo import UndoStack
+
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    scene = CanvasScene(UndoStack(document).push)
+    scene.set_document(document)
+    view = CanvasView(scene)
+    qtbot.addWidget(view)
+    item = scene.node_items["d1"]
+    item.set_numbers(np.zeros((1, 4)), np.zeros((1, 4)))
+    assert item._images["grad"].pixelColor(0, 0).name() == LIGHT.heat_neutral
+
+    apply_theme("dark")
+    assert current_theme() is DARK
+    assert themed.palette().color(QPalette.ColorRole.Window).name() == DARK.window
+    assert themed.palette().color(QPalette.ColorRole.Text).name() == DARK.text
+    assert themed.styleSheet() == (resources_dir() / "dark.qss").read_text(encoding="utf-8")
+    assert plot.plot.backgroundBrush().color().name() == DARK.plot_background
+    # existing heatmaps are rebuilt around the dark neutral; the node body is painted dark
+    assert item._images["grad"].pixelColor(0, 0).name() == DARK.heat_neutral
+    image = QImage(200, 120, QImage.Format.Format_ARGB32)
+    image.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(image)
+    painter.translate(10, 10)
+    item.paint(painter, None)
+    painter.end()
+    body = QPointF(10 + 100, 10 + 40)  # under the header, right of the port labels
+    assert image.pixelColor(body.toPoint()).name() == DARK.node_body
+
+    apply_theme("light")
+    assert plot.plot.backgroundBrush().color().name() == LIGHT.plot_background
+    assert item._images["grad"].pixelColor(0, 0).name() == LIGHT.heat_neutral
+
+
+def test_accuracy_label_keeps_its_colour(themed, qtbot) -> None:  # noqa: ANN001
+    from bpviz.ui.plots import ACCURACY_COLOUR, LossPlot
+
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    apply_theme("dark")
+    axis = plot.plot.getPlotItem().getAxis("right")
+    assert axis.labelStyle["color"] == ACCURACY_COLOUR
+    assert plot.plot.getPlotItem().getAxis("left").labelStyle["color"] == DARK.plot_foreground
+
+
+def test_system_choice_follows_the_desktop(themed, monkeypatch) -> None:  # noqa: ANN001
+    dark = False
+    monkeypatch.setattr(theme, "system_is_dark", lambda: dark)
+    assert apply_theme("system") is LIGHT
+    theme.follow_system_scheme()
+    dark = True
+    QApplication.instance().styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+    assert current_theme() is DARK and theme.theme_choice() == "system"
+    apply_theme("light")  # an explicit choice is not overridden by the desktop
+    dark = True
+    QApplication.instance().styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+    assert current_theme() is LIGHT
+
+
+def test_unknown_theme_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown theme 'blue'"):
+        theme.resolve_theme("blue")
+
+
+def test_theme_menu_applies_and_remembers(themed, qtbot, tmp_path) -> None:  # noqa: ANN001
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QMenuBar
+
+    from bpviz.ui.theme_menu import ThemeMenu
+
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    bar = QMenuBar()
+    qtbot.addWidget(bar)
+    menu = ThemeMenu(settings, bar)
+    bar.addMenu(menu)
+    assert [a.text() for a in menu.actions()] == ["Follow &System", "&Light", "&Dark"]
+    menu.popup(bar.mapToGlobal(bar.rect().bottomLeft()))
+    qtbot.waitExposed(menu)
+    dark = menu.actionGeometry(menu.actions_by_choice["dark"]).center()
+    qtbot.mouseClick(menu, Qt.MouseButton.LeftButton, pos=dark)
+    assert current_theme() is DARK and settings.value("theme") == "dark"
+    assert menu.actions_by_choice["dark"].isChecked()
+    assert not menu.actions_by_choice["light"].isChecked()
+    menu.actions_by_choice["light"].trigger()
+    assert current_theme() is LIGHT and settings.value("theme") == "light"
