@@ -22,9 +22,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QLabel,
-    QLayout,
     QLineEdit,
-    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -45,6 +43,7 @@ from bpviz.model.document import Document
 from bpviz.model.settings import SetData, SetDataValue
 from bpviz.ui.csv_form import CsvForm, first_spec
 from bpviz.ui.data_thumbnails import KindStrip
+from bpviz.ui.panel_scroll import vertical_scroll
 from bpviz.ui.theme import ERROR_HEX
 from bpviz.ui.undo import UndoStack
 
@@ -146,11 +145,7 @@ class DataPanel(QWidget):
                   self.features_box):  # fmt: skip
             layout.addWidget(w)
         layout.addStretch(1)
-        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)  # scroll, never squeeze
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(body)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll = vertical_scroll(body)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)

@@ -22,9 +22,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLayout,
     QLineEdit,
-    QScrollArea,
     QSlider,
     QSpinBox,
     QVBoxLayout,
@@ -34,6 +32,7 @@ from PySide6.QtWidgets import (
 from bpviz.engine.optim import OPTIMIZERS, TrainingConfig
 from bpviz.model.document import Document
 from bpviz.model.settings import SetTrainingValue
+from bpviz.ui.panel_scroll import vertical_scroll
 from bpviz.ui.theme import ERROR_HEX
 from bpviz.ui.undo import UndoStack
 
@@ -219,11 +218,7 @@ class TrainingPanel(QWidget):
         for w in (self.note, self.error, optim, reg, sched):
             layout.addWidget(w)
         layout.addStretch(1)
-        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)  # scroll, never squeeze
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(body)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll = vertical_scroll(body)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)

@@ -318,3 +318,17 @@ def test_a_new_document_shows_the_chosen_data_before_there_is_a_model(
     expected = make_dataset({"kind": "moons"})
     assert np.array_equal(window.boundary.train_points.getData()[0], expected.x_train[:, 0])
     assert not window.boundary.image.isVisible()
+
+
+def test_the_panels_are_never_cut_off_at_the_default_window_size(window, qtbot) -> None:  # noqa: ANN001
+    """The docks widen to the panels' content instead of cutting thumbnails or fields."""
+    from PySide6.QtWidgets import QScrollArea
+
+    window.resize(1280, 800)
+    for name in ("data_panel", "training_panel"):
+        window.registry[name].trigger()
+        qtbot.wait(20)
+        scroll = getattr(window, name).findChild(QScrollArea)
+        assert scroll.isVisible(), name
+        body = scroll.widget()
+        assert scroll.viewport().width() >= body.minimumSizeHint().width(), name
