@@ -21,7 +21,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
-from PySide6.QtCore import QEvent, QLineF, QPointF, QSettings, Qt  # noqa: E402
+from PySide6.QtCore import QEvent, QLineF, QPointF, QSettings, Qt, QTimer  # noqa: E402
 from PySide6.QtGui import QMouseEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication, QGraphicsScene, QGraphicsView  # noqa: E402
 
@@ -179,7 +179,6 @@ def bpviz_run(app: QApplication, size: tuple[int, int], path: Path, hub: str) ->
 def run_mode(app: QApplication, size: tuple[int, int], seconds: float = 5.0) -> dict[str, float]:
     """Moons in Run mode at full speed: training rate against the headless rate of the same
     scene, and how long the event loop is blocked between frames (a 1 ms probe timer)."""
-    from PySide6.QtCore import QTimer
 
     from bpviz import load_scene
     from bpviz.ui.main_window import MainWindow
@@ -229,6 +228,110 @@ def run_mode(app: QApplication, size: tuple[int, int], seconds: float = 5.0) -> 
     }
 
 
+def neuron_scene(path: Path) -> Path:
+    """An 8-8-8 tanh network on the moons data (2-D: every tile is a map over the plane)."""
+    moons = json.loads((Path(__file__).resolve().parents[1] / "scenes" / "moons.json").read_text())
+
+    def node(
+        nid: str, op: str, inputs: dict | None = None, x: float = 0, y: float = 0, **attrs: object
+    ) -> dict:
+        return {"id": nid, "op": op, "inputs": inputs or {}, "attrs": attrs, "pos": [x, y]}
+
+    nodes = [node("x", "input")]
+    prev = "x"
+    for k in (1, 2, 3):
+        nodes.append(node(f"h{k}", "dense", {"x": prev}, 260.0 * k, units=8, activation="tanh"))
+        prev = f"h{k}"
+    nodes += [
+        node("score", "dense", {"x": prev}, 1040.0, units=1),
+        node("t", "target", {}, 1040.0, 160.0, encoding="signs"),
+        node("loss", "hinge", {"pred": "score", "target": "t"}, 1300.0),
+    ]
+    scene = {**moons, "name": "8-8-8", "output": "loss", "nodes": nodes}
+    path.write_text(json.dumps(scene))
+    return path
+
+
+def _run_for(app: QApplication, ui, view, seconds: float) -> float:  # noqa: ANN001
+    """Run mode for `seconds` with a repaint at display rate; steps per second."""
+    painter = QTimer()  # a repaint at display rate, as a visible window would
+    painter.setInterval(16)
+    painter.timeout.connect(view.viewport().update)
+    painter.start()
+    before = len(ui.controller.history)
+    ui.run()
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        app.processEvents()
+    elapsed = time.perf_counter() - start
+    ui.pause()
+    painter.stop()
+    return (len(ui.controller.history) - before) / elapsed
+
+
+def neuron_run_mode(
+    app: QApplication, size: tuple[int, int], seconds: float = 6.0, rounds: int = 3
+) -> dict:
+    """Run mode with the three hidden layers of an 8-8-8 network opened (24 tiles of 48×48):
+    how often the maps refresh, and the training rate against the headless one and against
+    the same window with the layers closed."""
+    from bpviz import load_scene
+    from bpviz.ui.main_window import MainWindow
+    from bpviz.ui.recovery import Recovery
+
+    tmp = Path(tempfile.mkdtemp())
+    scene_path = neuron_scene(tmp / "net888.json")
+    headless = load_scene(scene_path)
+    t0 = time.perf_counter()
+    n = 0
+    while time.perf_counter() - t0 < 2.0:
+        headless.train(50)
+        n += 50
+    headless_rate = n / (time.perf_counter() - t0)
+
+    window = MainWindow(QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat), Recovery(tmp))
+    window.resize(*size)
+    window.show()
+    window.files.open_file(scene_path)
+    app.processEvents()
+    ui = window.training_ui
+    ui.speed_slider.setValue(ui.speed_slider.maximum())
+    neurons = window.canvas.neurons
+    ui.controller.forward()
+    layers = ("h1", "h2", "h3")
+    rates: dict[bool, list[float]] = {False: [], True: []}
+    refreshes, opened_time = 0, 0.0
+    for _ in range(rounds):  # closed and opened in turn: the machine's load hits both alike
+        for opened in (False, True):
+            for layer in layers:
+                neurons.expand(layer) if opened else neurons.collapse(layer)
+            window.view.fit_all()
+            app.processEvents()
+            before, start = neurons.refreshes, time.perf_counter()
+            rates[opened].append(_run_for(app, ui, window.view, seconds / rounds))
+            if opened:
+                refreshes += neurons.refreshes - before
+                opened_time += time.perf_counter() - start
+    for layer in layers:
+        neurons.expand(layer)
+    app.processEvents()
+    tiles = sum(p.units for p in neurons.panels.values())
+    side = min((im.width() for p in neurons.panels.values() for im in p.data.images), default=0)
+    one = median_ms(neurons._refresh_maps, 30)[0]  # compute + colour the maps, no painting
+    run_rate, closed_rate = float(np.mean(rates[True])), float(np.mean(rates[False]))
+    refresh_rate = refreshes / opened_time
+    window.close()
+    return {
+        "tiles": tiles,
+        "side": side,
+        "refresh_ms": one,
+        "refresh_rate": refresh_rate,
+        "run_rate": run_rate,
+        "closed_rate": closed_rate,
+        "headless_rate": headless_rate,
+    }
+
+
 def main() -> None:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     size = (1400, 900)
@@ -263,7 +366,33 @@ def main() -> None:
         f"  event-loop gaps: median {run['frame_median_ms']:.2f} ms, "
         f"p95 {run['frame_p95_ms']:.2f} ms (target p95 <= 16 ms)"
     )
+    print_neurons(neuron_run_mode(app, size))
+
+
+def print_neurons(got: dict) -> None:
+    ratio = got["run_rate"] / got["headless_rate"]
+    print(
+        f"8-8-8 tanh network in Run mode, 6 s with h1-h3 opened ({got['tiles']} tiles) and 6 s "
+        "closed, in turns"
+    )
+    print(
+        f"  neuron maps ({got['side']}x{got['side']}): {got['refresh_rate']:.1f} refreshes/s "
+        f"(target >= 10), one refresh {got['refresh_ms']:.2f} ms"
+    )
+    print(
+        f"  training rate: {got['run_rate']:8.0f} steps/s  (headless {got['headless_rate']:.0f} "
+        f"steps/s; {ratio:.2f}x; target >= 0.5x)"
+    )
+    print(
+        f"  same window, layers closed: {got['closed_rate']:.0f} steps/s "
+        f"(opened / closed {got['run_rate'] / got['closed_rate']:.2f}x)"
+    )
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--neurons"]:  # just the neuron-map measurement
+        print_neurons(
+            neuron_run_mode(QApplication.instance() or QApplication(sys.argv[:1]), (1400, 900))
+        )
+    else:
+        main()

@@ -284,7 +284,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     from bpviz.ui.render import render
 
     try:
-        render(args.scene, args.out, args.size, args.steps, args.theme)
+        render(args.scene, args.out, args.size, args.steps, args.theme, args.expand)
     except (SceneError, FileProblem):
         raise  # they name their file already
     except BpvizError as e:  # raised while training or drawing: say which scene
@@ -421,6 +421,13 @@ def _add_render(sub: Sub) -> None:
         choices=["light", "dark", "system"],
         default="light",
         help="colours to draw in (default light)",
+    )
+    r.add_argument(
+        "--expand",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="show layer ID opened into its neurons (repeatable)",
     )
     r.set_defaults(func=cmd_render)
 

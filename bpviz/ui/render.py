@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -19,9 +19,11 @@ def render(
     size: tuple[int, int] = (1400, 900),
     steps: int = 0,
     theme: str = "light",
+    expand: Sequence[str] = (),
 ) -> None:
     """Draw the window showing `scene` into a PNG without a display, after `steps` training
-    steps, with every node's value and gradient, the loss plot and the model's output."""
+    steps, with every node's value and gradient, the loss plot and the model's output; the
+    layers in `expand` are shown opened into their neurons."""
     os.environ["QT_QPA_PLATFORM"] = "offscreen"  # never a display, whatever the shell says
     from bpviz.scene import load_scene
 
@@ -36,7 +38,7 @@ def render(
 
     try:
         _application(theme)
-        with rendered_window(scene, size, steps) as window:
+        with rendered_window(scene, size, steps, expand) as window:
             image = png_bytes(_exactly(window.grab(), size))
     finally:
         qInstallMessageHandler(previous)
@@ -44,10 +46,12 @@ def render(
 
 
 @contextmanager
-def rendered_window(scene: str, size: tuple[int, int], steps: int = 0) -> Iterator[Any]:
+def rendered_window(
+    scene: str, size: tuple[int, int], steps: int = 0, expand: Sequence[str] = ()
+) -> Iterator[Any]:
     """A main window of `size` showing `scene` after `steps` training steps taken as Run
-    takes them, fitted to view; with fresh settings, so the picture is reproducible. Needs
-    the QApplication."""
+    takes them, with the layers in `expand` opened into their neurons, fitted to view; with
+    fresh settings, so the picture is reproducible. Needs the QApplication."""
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
@@ -76,6 +80,9 @@ def rendered_window(scene: str, size: tuple[int, int], steps: int = 0) -> Iterat
                 done += len(results)
             controller.refresh()
             window.training_ui.refresh_views()
+            for node_id in expand:
+                if not window.canvas.neurons.expand(node_id):
+                    raise BpvizError(f"--expand {node_id}: not a dense layer or input node")
             QApplication.processEvents()
             window.view.fit_all()
             QApplication.processEvents()

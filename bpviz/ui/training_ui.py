@@ -159,6 +159,7 @@ class TrainingUI(QObject):
             signal.connect(slot)
         self.views.loss_plot.set_history(controller.history)
         self.views.landscape.set_controller(controller)
+        self.canvas.neurons.set_controller(controller)
         self._bind_boundary()
         self._phase_changed()
         self.sync_overlays()
@@ -525,6 +526,7 @@ class TrainingUI(QObject):
     def shutdown(self) -> None:
         """Closing: stop training and animations; nothing may fire into a dead window."""
         self._run_timer.stop()
+        self.canvas.neurons.set_controller(None)
         self.canvas.pulses.stop_all()
         if self.controller is not None:
             for signal, slot in self._connections():

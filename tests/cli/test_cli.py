@@ -189,6 +189,25 @@ def test_render_after_training_shows_the_trained_model(
     )
 
 
+def test_render_can_show_layers_opened_into_neurons(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from PySide6.QtGui import QImage
+
+    plain, opened = tmp_path / "plain.png", tmp_path / "opened.png"
+    xor = str(SCENES / "xor.json")
+    assert run(capsys, "render", xor, "--out", str(plain), "--size", "800x600")[0] == 0
+    code, _, _ = run(
+        capsys, "render", xor, "--out", str(opened), "--size", "800x600",
+        "--expand", "hidden", "--expand", "x",
+    )  # fmt: skip
+    assert code == 0
+    assert QImage(str(opened)) != QImage(str(plain))
+    code, _, err = run(capsys, "render", xor, "--out", str(opened), "--expand", "loss")
+    assert code == 2
+    assert err.strip() == f"bpviz: error: {xor}: --expand loss: not a dense layer or input node"
+
+
 def test_export_writes_each_target(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -81,3 +81,12 @@ def test_a_graph_without_a_loss_predicts_its_output() -> None:
 def test_bad_requests_say_what_is_wrong(moons, rows, node, message) -> None:  # noqa: ANN001
     with pytest.raises(BpvizError, match=message.replace("(", r"\(").replace(")", r"\)")):
         moons.predict(rows, node=node)
+
+
+def test_data_transforms_are_applied_to_the_raw_rows() -> None:
+    scene = load_scene(SCENES / "circles_features.json")  # transforms x1^2, x2^2
+    scene.train(10)
+    W, b = scene.param("score", "W"), scene.param("score", "b")
+    by_hand = np.array([[r[0] ** 2 * W[0, 0] + r[1] ** 2 * W[1, 0] + b[0]] for r in ROWS])
+    np.testing.assert_allclose(scene.predict(ROWS), by_hand, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(scene.predict(ROWS, node="x"), ROWS**2, rtol=0, atol=0)

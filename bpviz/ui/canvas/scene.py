@@ -31,7 +31,15 @@ from bpviz.model.commands import (
 )
 from bpviz.model.document import Document
 from bpviz.ui.canvas.header_controls import HEADER_OPS, DenseControls
-from bpviz.ui.canvas.items import PORT_HIT_RADIUS, WIRE_COLOUR, EdgeItem, NodeItem, wire_path
+from bpviz.ui.canvas.items import (
+    HEADER_HEIGHT,
+    PORT_HIT_RADIUS,
+    WIRE_COLOUR,
+    EdgeItem,
+    NodeItem,
+    wire_path,
+)
+from bpviz.ui.canvas.neuron_views import NeuronViews
 from bpviz.ui.canvas.pulses import Pulses
 from bpviz.ui.canvas.splice import SpliceDrops
 from bpviz.ui.canvas.value_drag import ValueDrag
@@ -152,6 +160,8 @@ class CanvasScene(QGraphicsScene):
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self.pulses = Pulses(self)
         self.splices = SpliceDrops(self)  # a node dropped onto a wire goes into it
+        self.neurons = NeuronViews(self)  # dense layers opened into their neurons
+        self.node_menus.append(self.neurons.menu_entries)
 
     # ---- document binding ----------------------------------------------------------------
     _SIGNALS = (
@@ -172,6 +182,7 @@ class CanvasScene(QGraphicsScene):
         self._value_drag = None
         self.pulses.stop_all()
         self.splices.clear()
+        self.neurons.set_document(document)  # before clear(): its pulses stop on live items
         self.clear()
         self.node_items.clear()
         self.header_controls.clear()
@@ -323,6 +334,24 @@ class CanvasScene(QGraphicsScene):
             self._drag_start = {
                 i.node_id: i.pos() for i in self.selectedItems() if isinstance(i, NodeItem)
             }
+
+    def _node_at(self, pos: QPointF) -> NodeItem | None:
+        return next((i for i in self.items(pos) if isinstance(i, NodeItem)), None)
+
+    def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        """Double-clicking a layer's (or the input's) header opens or closes its neurons;
+        not on the header's own controls (a dense layer's ± and activation)."""
+        pos = event.scenePos()
+        item = self._node_at(pos) if self.document is not None else None
+        top = next(iter(self.items(pos)), None)
+        on_header = item is top and item is not None
+        on_header = on_header and item.mapFromScene(pos).y() <= HEADER_HEIGHT
+        left = event.button() == Qt.MouseButton.LeftButton
+        if on_header and left and self.neurons.menu_entries(item.node_id):
+            self.neurons.toggle(item.node_id)
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
 
     def contextMenuEvent(self, event: QGraphicsSceneContextMenuEvent) -> None:
         """Right-click on a node: the entries every part offers for it."""

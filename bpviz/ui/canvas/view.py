@@ -95,8 +95,10 @@ class CanvasView(QGraphicsView):
         if not items:
             return
         rect = QRectF()
-        for item in items:
-            rect = rect.united(item.sceneBoundingRect())
+        for item in items:  # with what hangs under a node (a layer opened into neurons)
+            rect = rect.united(
+                item.mapRectToScene(item.boundingRect() | item.childrenBoundingRect())
+            )
         rect.adjust(-40, -40, 40, 40)
         self.resetTransform()
         self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)

@@ -1,0 +1,352 @@
+"""A dense layer opened into its neurons, driven with real mouse events: expand and collapse,
+hovering and dragging a weight, undo, the gradient view, dead units, the backward pulse."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, QTimer
+from PySide6.QtGui import QColor, QContextMenuEvent, QImage, QMouseEvent, QPainter
+from PySide6.QtWidgets import QApplication, QMenu
+
+from bpviz.ui.theme import GRAD_NEGATIVE, GRAD_POSITIVE
+
+SCENES = Path(__file__).resolve().parents[2] / "scenes"
+
+
+def scene_dict(activation: str = "relu") -> dict:
+    def node(nid, op, inputs=None, pos=(0, 0), **attrs):  # noqa: ANN001, ANN202
+        return {"id": nid, "op": op, "inputs": inputs or {}, "attrs": attrs, "pos": list(pos)}
+
+    return {
+        "format": "bpviz-scene",
+        "version": 1,
+        "output": "loss",
+        "nodes": [
+            node("x", "input", pos=(0, 0)),
+            node("h", "dense", {"x": "x"}, (220, 0), units=4, activation=activation),
+            node("out", "dense", {"x": "h"}, (440, 0), units=1),
+            node("t", "target", pos=(440, 140)),
+            node("loss", "bce", {"pred": "out", "target": "t"}, (660, 60)),
+        ],
+        "data": {"kind": "xor", "n": 40, "noise": 0.1, "seed": 2},
+        "training": {"optimizer": "sgd", "lr": 0.5, "seed": 1},
+    }
+
+
+@pytest.fixture(autouse=True)
+def buttons_up(qtbot, window):  # noqa: ANN001, ANN201
+    """QTest remembers a double-click's button as held: let it go, so the next test's mouse
+    moves are moves, not drags."""
+    yield
+    qtbot.mouseRelease(window.view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(1, 1))
+
+
+@pytest.fixture
+def opened(window, tmp_path: Path):  # noqa: ANN001, ANN201
+    path = tmp_path / "net.json"
+    path.write_text(json.dumps(scene_dict()))
+    assert window.files.open_file(path)
+    c = window.training_ui.controller
+    assert c.backward()
+    return window
+
+
+def vp_point(window, scene_pos: QPointF) -> QPoint:  # noqa: ANN001
+    return window.view.mapFromScene(scene_pos)
+
+
+def header(window, node_id: str) -> QPoint:  # noqa: ANN001
+    item = window.canvas.node_items[node_id]
+    return vp_point(window, item.mapToScene(QPointF(30, 10)))
+
+
+def open_h(qtbot, window):  # noqa: ANN001, ANN201
+    qtbot.mouseDClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=header(window, "h"))
+    views = window.canvas.neurons
+    assert views.is_expanded("h")
+    window.view.fit_all()
+    return views.panels["h"], views.weights["h"]
+
+
+def hover(window, pos: QPoint) -> None:  # noqa: ANN001
+    """The mouse moving with no button held (QTest's mouseMove makes no hover events)."""
+    vp = window.view.viewport()
+    event = QMouseEvent(
+        QEvent.Type.MouseMove,
+        QPointF(pos),
+        QPointF(vp.mapToGlobal(pos)),
+        Qt.MouseButton.NoButton,
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(vp, event)
+
+
+def on_line(window, weights, i: int, j: int, t: float = 0.8) -> QPoint:  # noqa: ANN001
+    a, b = weights.lines[(i, j)]
+    return vp_point(window, a + (b - a) * t)
+
+
+def by_hand(c):  # noqa: ANN001, ANN201
+    """δ and ∂L/∂W of layer h from the pass's values: relu′ = (a > 0)."""
+    x, a, g = c.value("x"), c.value("h"), c.grad("h")
+    delta = g * (a > 0)
+    return x, delta, x.T @ delta
+
+
+def test_double_click_opens_four_neuron_tiles_and_collapses(qtbot, opened) -> None:  # noqa: ANN001
+    panel, weights = open_h(qtbot, opened)
+    assert panel.units == 4 and panel.data.kind == "map"
+    assert [im.width() for im in panel.data.images] == [48] * 4
+    assert sorted(weights.lines) == [(i, j) for i in range(2) for j in range(4)]
+    # a weight line ends at its unit's tile
+    assert weights.lines[(1, 3)][1] == panel.tile_in(3)
+    tile = vp_point(opened, panel.mapToScene(panel.tile_rect(0).center()))
+    qtbot.mouseDClick(opened.view.viewport(), Qt.MouseButton.LeftButton, pos=tile)
+    assert not opened.canvas.neurons.is_expanded("h")
+    assert panel.scene() is None and weights.scene() is None
+
+
+def test_context_menu_shows_neurons(qtbot, opened) -> None:  # noqa: ANN001
+    picked: list[str] = []
+
+    def choose() -> None:
+        menu = QApplication.activePopupWidget()
+        assert isinstance(menu, QMenu)
+        texts = [a.text() for a in menu.actions()]
+        picked.extend(texts)
+        next(a for a in menu.actions() if a.text() == "Show Neurons").trigger()
+        menu.close()
+
+    QTimer.singleShot(50, choose)
+    vp = opened.view.viewport()
+    pos = header(opened, "h")
+    event = QContextMenuEvent(QContextMenuEvent.Reason.Mouse, pos, vp.mapToGlobal(pos))
+    QApplication.sendEvent(vp, event)  # what a right click sends
+    qtbot.waitUntil(lambda: bool(picked))
+    assert picked[:2] == ["Show Neurons", "Expand to Scalar Ops"]  # other parts' entries follow
+    assert opened.canvas.neurons.is_expanded("h")
+
+
+def test_the_maps_are_the_units_over_the_data_box(qtbot, opened) -> None:  # noqa: ANN001
+    panel, _ = open_h(qtbot, opened)
+    c = opened.training_ui.controller
+    W, b = (c.session.executor.params["h"][k] for k in ("W", "b"))
+    maps = opened.canvas.neurons._maps
+    xs, ys = maps.plane.xs, maps.plane.ys
+    # the image's top-left pixel is the highest y, lowest x of the box: relu(x·W + b) there
+    z = xs[0] * W[0] + ys[-1] * W[1] + b
+    scale = np.percentile(np.abs(maps.compute(["h"])["h"]), 98)
+    for j in range(4):
+        colour = QColor(panel.data.images[j].pixel(0, 0))
+        shade = min(max(z[j], 0.0) / scale, 1.0)
+        expected = 255 + (0xE6 - 255) * 0.6 * shade  # white towards orange #e69f00
+        assert colour.red() == pytest.approx(expected, abs=1.5)
+
+
+def test_hovering_a_weight_shows_its_gradient_and_chain_rule(qtbot, opened) -> None:  # noqa: ANN001
+    _, weights = open_h(qtbot, opened)
+    c = opened.training_ui.controller
+    W = c.session.executor.params["h"]["W"]
+    x, delta, dW = by_hand(c)
+    hover(opened, on_line(opened, weights, 1, 2, 0.75))
+    hover(opened, on_line(opened, weights, 1, 2))
+    qtbot.waitUntil(lambda: weights.hovered == (1, 2))
+    lines = weights.toolTip().splitlines()
+    assert lines[0] == "h.W[1,2]: x2 → unit 2"
+    assert lines[1] == f"w = {W[1, 2]:.4g}"
+    assert lines[2] == f"∂L/∂w = {dW[1, 2]:.4g}"
+    assert lines[3].startswith(f"chain rule: ∂L/∂w = Σₙ x2·δ2 over {len(x)} points = (")
+    assert lines[3].endswith(f" = {dW[1, 2]:.4g}")
+
+
+def drag(qtbot, window, start: QPoint, dx: int) -> None:  # noqa: ANN001
+    vp = window.view.viewport()
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=start)
+    for k in range(1, 6):
+        qtbot.mouseMove(vp, start + QPoint(dx * k // 5, 0))
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=start + QPoint(dx, 0))
+
+
+def test_dragging_a_weight_changes_it_live_and_undoes_in_one_step(qtbot, opened) -> None:  # noqa: ANN001
+    _, weights = open_h(qtbot, opened)
+    c = opened.training_ui.controller
+    old = np.array(c.session.executor.params["h"]["W"])
+    steps_before = opened.undo.qstack.count()
+    seen: list[float] = []
+    opened.document.params_set.connect(lambda nid, arrays: seen.append(float(arrays["W"][0, 1])))
+    drag(qtbot, opened, on_line(opened, weights, 0, 1), 50)
+    new = c.session.executor.params["h"]["W"]
+    assert new[0, 1] == pytest.approx(round(old[0, 1] + 0.5, 2), abs=1e-9)
+    np.testing.assert_array_equal(np.delete(new.ravel(), 1), np.delete(old.ravel(), 1))
+    assert len(seen) >= 5  # live: the weight moved with the mouse
+    assert opened.undo.qstack.count() == steps_before + 1
+    assert opened.undo.qstack.undoText() == "Set h.W[0,1]"
+    # what is on show followed: the pass was replayed with the new weight
+    np.testing.assert_allclose(
+        c.value("h"),
+        np.maximum(c.value("x") @ new + c.session.executor.params["h"]["b"], 0),
+        atol=1e-12,
+    )
+    opened.undo.undo()
+    np.testing.assert_array_equal(c.session.executor.params["h"]["W"], old)
+    opened.undo.redo()
+    assert c.session.executor.params["h"]["W"][0, 1] == pytest.approx(round(old[0, 1] + 0.5, 2))
+
+
+def colour_count(window, rect, colour: QColor) -> int:  # noqa: ANN001
+    image = QImage(int(rect.width()) * 2, int(rect.height()) * 2, QImage.Format.Format_RGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    window.canvas.render(painter, source=rect)
+    painter.end()
+    target = (colour.red(), colour.green(), colour.blue())
+    count = 0
+    for y in range(image.height()):
+        for x in range(image.width()):
+            p = QColor(image.pixel(x, y))
+            if (
+                max(abs(p.red() - target[0]), abs(p.green() - target[1]), abs(p.blue() - target[2]))
+                < 12
+            ):
+                count += 1
+    return count
+
+
+def test_gradient_view_toggle_colours_points_by_their_gradient(qtbot, opened) -> None:  # noqa: ANN001
+    panel, _ = open_h(qtbot, opened)
+    tiles = [panel.mapRectToScene(panel.tile_rect(j).adjusted(5, 5, -5, -5)) for j in range(4)]
+
+    def gradient_pixels() -> int:
+        colours = (GRAD_POSITIVE, GRAD_NEGATIVE)
+        return sum(colour_count(opened, t, c) for t in tiles for c in colours)
+
+    assert gradient_pixels() == 0
+    chip = vp_point(opened, panel.mapToScene(panel.toggle_rect().center()))
+    qtbot.mouseClick(opened.view.viewport(), Qt.MouseButton.LeftButton, pos=chip)
+    assert panel.gradient_view
+    assert gradient_pixels() > 40
+    qtbot.mouseClick(opened.view.viewport(), Qt.MouseButton.LeftButton, pos=chip)
+    assert not panel.gradient_view
+
+
+def test_a_dead_relu_gets_a_badge_and_the_collapsed_layer_counts_it(qtbot, opened) -> None:  # noqa: ANN001
+    c = opened.training_ui.controller
+    b = np.array(c.session.executor.params["h"]["b"])
+    b[2] = -100.0  # no training point reaches this unit any more
+    opened.document.set_params("h", {"b": b})
+    assert c.forward()
+    qtbot.waitUntil(lambda: opened.canvas.neurons.count_text("h") == "1 of 4 dead")
+    panel, _ = open_h(qtbot, opened)
+    assert [panel.badge(j) for j in range(4)] == [None, None, "dead", None]
+    assert opened.canvas.neurons.count_text("h") == ""  # the opened panel says it instead
+    tile = vp_point(opened, panel.mapToScene(panel.tile_rect(2).center()))
+    hover(opened, tile + QPoint(3, 3))
+    hover(opened, tile)
+    qtbot.waitUntil(lambda: panel.hovered_tile == 2)
+    assert "dead: relu is 0 on every training point" in panel.toolTip()
+    assert panel.toolTip().splitlines()[1] == "b = -100"
+
+
+def test_next_node_sends_a_pulse_back_along_the_weights(qtbot, opened) -> None:  # noqa: ANN001
+    _, weights = open_h(qtbot, opened)
+    c = opened.training_ui.controller
+    c.reset_pass()
+    while c.phase != "backward" or c.next_node != "h":
+        assert c.next_step() is not None
+        assert not weights.pulsing()
+    c.next_step()
+    assert weights.pulsing()
+
+
+def test_the_input_opens_into_feature_tiles_that_feed_the_weights(qtbot, opened) -> None:  # noqa: ANN001
+    panel, weights = open_h(qtbot, opened)
+    assert panel.stubs_shown
+    vp = opened.view.viewport()
+    qtbot.mouseDClick(vp, Qt.MouseButton.LeftButton, pos=header(opened, "x"))
+    features = opened.canvas.neurons.panels["x"]
+    assert features.units == 2 and features.input_names == ["x1", "x2"]
+    assert features.data.kind == "map"
+    assert not panel.stubs_shown
+    assert weights.lines[(1, 3)] == (features.tile_out(1), panel.tile_in(3))
+    # feature x1's map grows from left to right: blue on the left edge, orange on the right
+    image = features.data.images[0]
+    left, right = QColor(image.pixel(0, 24)), QColor(image.pixel(47, 24))
+    assert left.blue() > left.red() and right.red() > right.blue()
+
+
+def test_weights_are_recoloured_by_their_gradient_after_backward(qtbot, opened) -> None:  # noqa: ANN001
+    _, weights = open_h(qtbot, opened)
+    c = opened.training_ui.controller
+    _, _, dW = by_hand(c)
+    colour = weights._pens[(0, 1)].color()
+    expected = GRAD_POSITIVE if dW[0, 1] > 0 else GRAD_NEGATIVE
+    assert (colour.red(), colour.green(), colour.blue()) == expected.getRgb()[:3]
+    assert c.forward()  # values only: the lines show the weights again, orange > 0, blue < 0
+    qtbot.waitUntil(lambda: not weights.show_grads)
+    W = c.session.executor.params["h"]["W"]
+    colour = weights._pens[(0, 1)].color()
+    assert colour.name() == ("#e69f00" if W[0, 1] > 0 else "#0072b2")
+    top = np.unravel_index(np.abs(W).argmax(), W.shape)
+    widths = {k: p.widthF() for k, p in weights._pens.items()}
+    assert widths[top] == max(widths.values()) == pytest.approx(4.0)
+
+
+def test_expand_to_scalar_ops_from_the_menu_is_one_undo_step(qtbot, opened) -> None:  # noqa: ANN001
+    before = opened.document.to_scene_dict()
+    c = opened.training_ui.controller
+    W = np.array(c.session.executor.params["h"]["W"])
+
+    def choose() -> None:
+        menu = QApplication.activePopupWidget()
+        next(a for a in menu.actions() if a.text() == "Expand to Scalar Ops").trigger()
+        menu.close()
+
+    QTimer.singleShot(50, choose)
+    vp = opened.view.viewport()
+    pos = header(opened, "h")
+    QApplication.sendEvent(
+        vp, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, pos, vp.mapToGlobal(pos))
+    )
+    qtbot.waitUntil(lambda: opened.document.node("h").op == "concat")
+    assert opened.document.node("h.w12").attrs["value"] == W[1, 2]
+    assert opened.undo.qstack.undoText() == "Expand h to Scalar Ops"
+    opened.undo.undo()
+    assert opened.document.to_scene_dict() == before
+    assert c.forward()
+    np.testing.assert_array_equal(c.session.executor.params["h"]["W"], W)
+
+
+def test_input_features_are_named_by_their_transforms(qtbot, window) -> None:  # noqa: ANN001
+    assert window.files.open_file(SCENES / "circles_features.json")
+    assert window.training_ui.controller.forward()
+    vp = window.view.viewport()
+    qtbot.mouseDClick(vp, Qt.MouseButton.LeftButton, pos=header(window, "x"))
+    features = window.canvas.neurons.panels["x"]
+    assert features.input_names == ["x1^2", "x2^2"]
+    qtbot.mouseDClick(vp, Qt.MouseButton.LeftButton, pos=header(window, "score"))
+    assert window.canvas.neurons.panels["score"].input_names == ["x1^2", "x2^2"]
+    # x1^2 over the plane: 0 in the middle column, largest at the left and right edges
+    image = features.data.images[0]
+    middle, edge = QColor(image.pixel(24, 24)), QColor(image.pixel(0, 24))
+    assert middle.red() > 245 and middle.blue() > 245 and edge.blue() < 120
+
+
+def test_a_pulse_under_way_ends_quietly_when_the_canvas_changes_document(qtbot, opened) -> None:  # noqa: ANN001
+    from bpviz.model.document import Document
+
+    _, weights = open_h(qtbot, opened)
+    c = opened.training_ui.controller
+    c.reset_pass()
+    while c.phase != "backward" or c.next_node != "h":
+        c.next_step()
+    c.next_step()
+    assert weights.pulsing()
+    opened.canvas.set_document(Document())  # the items go while the pulse runs
+    assert not weights.pulsing()
+    qtbot.wait(opened.canvas.pulses.duration_ms + 100)  # no callback reaches a deleted item
+    assert opened.canvas.neurons.panels == {}
