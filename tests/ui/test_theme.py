@@ -129,3 +129,35 @@ def test_theme_menu_applies_and_remembers(themed, qtbot, tmp_path) -> None:  # n
     assert not menu.actions_by_choice["light"].isChecked()
     menu.actions_by_choice["light"].trigger()
     assert current_theme() is LIGHT and settings.value("theme") == "light"
+
+
+def _commonest_colour(widget) -> str:  # noqa: ANN001
+    from collections import Counter
+
+    image = widget.grab().toImage()
+    step = 7
+    counts = Counter(
+        image.pixelColor(x, y).name()
+        for x in range(0, image.width(), step)
+        for y in range(0, image.height(), step)
+    )
+    return counts.most_common(1)[0][0]
+
+
+def test_the_cached_canvas_background_follows_the_theme(themed, qtbot, document) -> None:  # noqa: ANN001
+    """The grid is cached between repaints; switching theme must redraw it."""
+    from bpviz.ui.canvas.scene import CanvasScene
+    from bpviz.ui.canvas.view import CanvasView
+    from bpviz.ui.undo import UndoStack
+
+    scene = CanvasScene(UndoStack(document).push)
+    scene.set_document(document)
+    view = CanvasView(scene)
+    qtbot.addWidget(view)
+    view.resize(400, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    assert _commonest_colour(view.viewport()) == LIGHT.canvas
+    apply_theme("dark")
+    qtbot.wait(10)
+    assert _commonest_colour(view.viewport()) == DARK.canvas
