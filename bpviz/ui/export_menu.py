@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QMenu, QWidget
 
 from bpviz.engine.errors import BpvizError, plural
 from bpviz.export import TARGETS, Target, export_scene
+from bpviz.model.training import Phase
 from bpviz.scene import Scene, parse_scene
 from bpviz.ui.actions import ActionRegistry, ActionSpec
 from bpviz.ui.canvas.scene import CanvasScene
@@ -160,7 +161,7 @@ class ExportMenu:
         try:
             clean_frames(directory)
             return record_pass_frames(
-                one_pass(c.next_step, lambda: c.phase in ("backward_done", "error")),
+                one_pass(c.next_step, lambda: c.phase in (Phase.BACKWARD_DONE, Phase.ERROR)),
                 self.view.grab,
                 directory,
                 size=(1280, 720),

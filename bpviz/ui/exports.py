@@ -173,7 +173,7 @@ def one_pass(step: Callable[[], object | None], done: Callable[[], bool]) -> Cal
     the step that makes `done()` true, or when `step()` returns None (nothing to do, error).
 
     For the window: ``one_pass(controller.next_step,
-    lambda: controller.phase == "backward_done")`` walks one forward and one backward pass.
+    lambda: controller.phase == Phase.BACKWARD_DONE)`` walks one forward and one backward pass.
     """
     finished = False
 

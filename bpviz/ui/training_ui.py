@@ -18,15 +18,19 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
 from bpviz.engine.errors import plural
 from bpviz.engine.executor import NodeGrad, NodeValue
 from bpviz.model.snapshots import SnapshotStore
-from bpviz.model.training import TrainingController
+from bpviz.model.training import Phase, TrainingController
 from bpviz.ui.actions import ActionRegistry, ActionSpec
 from bpviz.ui.boundary import BoundaryView
+from bpviz.ui.canvas.items import Mark
 from bpviz.ui.canvas.numbers import format_number, magnitude, scalar_of, sign_colour
 from bpviz.ui.canvas.scene import CanvasScene
 from bpviz.ui.landscape import LandscapeView
 from bpviz.ui.plots import LossPlot
 from bpviz.ui.theme import GRAD_POSITIVE
 from bpviz.ui.timeline import TimelineWidget
+
+# phases in which the next node of a pass is outlined
+STEPPING = (Phase.FORWARD, Phase.BACKWARD, Phase.FORWARD_DONE)
 
 TICK_MS = 8  # Run mode: one slice of training per tick
 SLICE_S = 0.006  # seconds of training per tick; the rest belongs to input and painting
@@ -281,7 +285,7 @@ class TrainingUI(QObject):
             c.run_for(float("inf"), max_steps=n)
         finally:
             self._batch = False
-        if c.phase != "error" and c.refresh():
+        if c.phase != Phase.ERROR and c.refresh():
             self.views.loss_plot.refresh()
             self.refresh_views()
 
@@ -355,7 +359,7 @@ class TrainingUI(QObject):
         self._run_timer.stop()
         self.act_run.setChecked(False)
         self.act_run.setText("&Run")
-        if self.controller is not None and self.controller.phase != "error":
+        if self.controller is not None and self.controller.phase != Phase.ERROR:
             self.controller.refresh()
         self.refresh_views()
         self._phase_changed()
@@ -381,7 +385,7 @@ class TrainingUI(QObject):
     def _redraw_one_view(self) -> bool:
         now = time.perf_counter()
         c = self.controller
-        if c.phase == "error":
+        if c.phase == Phase.ERROR:
             return True  # _failed has paused and said why
         if now - self._last_plot >= PLOT_EVERY_S:
             self._last_plot = now
@@ -440,12 +444,12 @@ class TrainingUI(QObject):
         c = self.controller
         for node_id, item in self.canvas.node_items.items():
             mark = None
-            if c.phase == "error" and node_id == c.error_node:
-                mark = "error"
+            if c.phase == Phase.ERROR and node_id == c.error_node:
+                mark = Mark.ERROR
             elif node_id in self._check:
-                mark = "check_ok" if self._check[node_id] else "check_bad"
-            elif c.phase in ("forward", "backward", "forward_done") and node_id == c.next_node:
-                mark = "active"
+                mark = Mark.CHECK_OK if self._check[node_id] else Mark.CHECK_BAD
+            elif c.phase in STEPPING and node_id == c.next_node:
+                mark = Mark.ACTIVE
             item.set_mark(mark)
 
     def _node_stepped(self, step: NodeValue | NodeGrad) -> None:
@@ -493,7 +497,7 @@ class TrainingUI(QObject):
         if self._scrubbed is not None:
             self._show_scrubbed(self._scrubbed)
             return
-        stale = c.phase in ("stale", "updated")
+        stale = c.phase in (Phase.STALE, Phase.UPDATED)
         for node_id, item in canvas.node_items.items():
             grad = c.grad(node_id)
             partial = grad is None and node_id in self._partial

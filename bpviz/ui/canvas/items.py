@@ -6,6 +6,8 @@ and hit-tested by geometry (no child items), which keeps 500-node scenes light.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
@@ -65,11 +67,22 @@ NUMBER_FONT.setPointSizeF(9.0)
 NUMBER_FONT.setBold(True)
 
 WIRE_COLOUR = QColor(LIGHT.wire)  # the same in both themes
+
+
+class Mark(StrEnum):
+    """Why a node is outlined; equal to its plain string ("check_bad")."""
+
+    ACTIVE = "active"  # the next node of a pass stepped node by node
+    ERROR = "error"  # the node that produced a non-finite value
+    CHECK_OK = "check_ok"  # its gradient agrees with finite differences
+    CHECK_BAD = "check_bad"  # it does not
+
+
 MARK_COLOURS = {
-    "active": QColor("#fbbc04"),
-    "error": QColor("#d93025"),
-    "check_ok": QColor("#188038"),
-    "check_bad": QColor("#d93025"),
+    Mark.ACTIVE: QColor("#fbbc04"),
+    Mark.ERROR: QColor("#d93025"),
+    Mark.CHECK_OK: QColor("#188038"),
+    Mark.CHECK_BAD: QColor("#d93025"),
 }
 FLAG_COLOURS = {"vanishing": QColor("#9334e6"), "exploding": QColor("#e37400")}
 PORT_STATES = {  # None: the node's body colour
@@ -115,7 +128,7 @@ class NodeItem(QGraphicsItem):
         self.value: np.ndarray | None = None
         self.grad: np.ndarray | None = None
         self.stale = False
-        self.mark: str | None = None  # "active" (being computed), "error", "check_ok", "check_bad"
+        self.mark: Mark | None = None
         self.flag: str | None = None  # "vanishing" or "exploding" gradient
         self._images: dict[str, QImage] = {}
         self._scales: dict[str, str] = {}
@@ -266,7 +279,7 @@ class NodeItem(QGraphicsItem):
         self.setToolTip("\n".join(tip))
         super().hoverEnterEvent(event)
 
-    def set_mark(self, mark: str | None) -> None:
+    def set_mark(self, mark: Mark | None) -> None:
         if mark != self.mark:
             self.mark = mark
             self.update()
