@@ -1,7 +1,7 @@
 """What the model predicts over its input space: a decision boundary for 2-D classification
 data, or the fitted curve for 1-D regression data.
 
-The window calls `refresh()` about ten times a second while training, so one refresh is one
+The window calls `redraw()` about ten times a second while training, so one redraw is one
 batched forward pass over a small grid plus a numpy colour mapping, nothing more; the view's
 range stays fixed to the data so the picture does not jump while the model learns.
 """
@@ -139,7 +139,7 @@ class BoundaryView(QWidget):
         self.pred_node_id = pred_node_id
         self._moment = None
         self._bind_data(session.dataset if session is not None else None)
-        self.refresh()
+        self.redraw()
 
     def _bind_data(self, ds: Dataset | None) -> None:
         """Set up what depends only on the data: grid, points, axes, range."""
@@ -215,9 +215,9 @@ class BoundaryView(QWidget):
         """Predict with `params` (a timeline snapshot's) until called with None: the view
         shows the model as it was at the scrubbed step."""
         self._moment = params
-        self.refresh()
+        self.redraw()
 
-    def refresh(self) -> None:
+    def redraw(self) -> None:
         """Evaluate the model on the grid (or curve) with the current parameters.
 
         A hidden view only notes that it is stale and catches up when it is shown."""
@@ -307,7 +307,7 @@ class BoundaryView(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if self._stale:
-            self.refresh()
+            self.redraw()
 
     # ---- reading back (tests) ------------------------------------------------------------
     def grid_values(self) -> np.ndarray | None:

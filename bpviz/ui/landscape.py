@@ -205,7 +205,7 @@ class LandscapeView(QWidget):
         self.landscape = Landscape()
         self._shown_refs = None
         self._labels = []
-        self.refresh()
+        self.redraw()
 
     def _on_trained(self, result: object = None) -> None:
         # Run mode announces a slice's steps after it ran: only the last one's point is current
@@ -216,10 +216,10 @@ class LandscapeView(QWidget):
     def _on_history_reset(self) -> None:
         if self.session is not None:
             self.landscape.clear_path(self.session)
-        self.refresh()
+        self.redraw()
 
     # ---- the grid ------------------------------------------------------------------------
-    def refresh(self) -> None:
+    def redraw(self) -> None:
         """Recompute the grid around the current point (after a step, on pause, on a new
         choice). Never raises: problems are shown in the view."""
         if not self.isVisible():
@@ -285,12 +285,12 @@ class LandscapeView(QWidget):
         a, b = self.landscape.a, self.landscape.b
         texts = (self.combo_a.currentText(), self.combo_b.currentText())
         if a is None or b is None or texts != (a.label, b.label):
-            self.refresh()
+            self.redraw()
 
     def _compute_slice(self) -> None:
         s = self.session
         if s is not None and s.graph.version != self.landscape.graph_version:
-            self.refresh()  # the graph was edited under the grid: start again on the new one
+            self.redraw()  # the graph was edited under the grid: start again on the new one
             return
         try:
             done = self.landscape.compute_some(SLICE_SECONDS)
@@ -362,7 +362,7 @@ class LandscapeView(QWidget):
             return
         wait = FOLLOW_SECONDS - (time.monotonic() - self._finished_at)
         if wait <= 0:
-            self.refresh()
+            self.redraw()
         else:  # training stopped soon after the last grid: still catch up with where it ended
             self._redraw_timer.start(max(REDRAW_MS, int(wait * 1000)))
 
@@ -444,7 +444,7 @@ class LandscapeView(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if self._stale or self._grid_outdated():
-            self.refresh()
+            self.redraw()
 
     # ---- reading back (tests) ------------------------------------------------------------
     @property

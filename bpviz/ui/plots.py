@@ -1,7 +1,7 @@
 """The loss plot: training and test loss per step, and accuracy for classifiers.
 
 Training can produce thousands of steps a second, so the live path is split in two: `append`
-only writes one point into growing numpy buffers (no copies of the history), and `refresh`,
+only writes one point into growing numpy buffers (no copies of the history), and `redraw`,
 called by the window at display rate, hands views of those buffers to the curves. pyqtgraph then
 clips to the visible x range and peak-downsamples, so 100 000 points still draw quickly.
 """
@@ -197,13 +197,13 @@ class LossPlot(QWidget):
             "test_accuracy": _series(history.test_step, history.test_accuracy),
         }
         self._dirty = True
-        self.refresh()
+        self.redraw()
 
     def clear(self) -> None:
         self.set_history(History())
 
     def append(self, result: StepResult) -> None:
-        """Record one step; nothing is drawn until the next `refresh`."""
+        """Record one step; nothing is drawn until the next `redraw`."""
         s = self._series
         step = result.step
         s["train"].append(step, result.loss)
@@ -215,8 +215,8 @@ class LossPlot(QWidget):
             s["test_accuracy"].append(step, result.test_accuracy)
         self._dirty = True
 
-    def refresh(self) -> None:
-        """Hand the points appended since the last refresh to the curves (cheap if none)."""
+    def redraw(self) -> None:
+        """Hand the points appended since the last redraw to the curves (cheap if none)."""
         if not self._dirty:
             return
         self._dirty = False

@@ -1,7 +1,7 @@
 """The history timeline: a slider over the kept training snapshots, to scrub back in time.
 
 Position i of the slider is the i-th kept step. At the right end the timeline follows
-training (each `refresh()` moves it to the newest snapshot); once the person drags it back it
+training (each `redraw()` moves it to the newest snapshot); once the person drags it back it
 stays on the chosen step while training goes on, until "Latest" is pressed or it is dragged to
 the right end again.
 """
@@ -74,13 +74,13 @@ class TimelineWidget(QWidget):
     def set_store(self, store: SnapshotStore | None) -> None:
         self._store = store
         self._following = True
-        self.refresh()
+        self.redraw()
 
     def current_step(self) -> int | None:
         i = self.slider.value()
         return self._steps[i] if 0 <= i < len(self._steps) else None
 
-    def refresh(self) -> None:
+    def redraw(self) -> None:
         """Re-read the store (after a slice of training, a reset or a load). Following: go to
         the newest snapshot; scrubbed back: stay on the same step (or the nearest kept one
         before it, emitted as `scrubbed` only when thinning dropped the one shown)."""

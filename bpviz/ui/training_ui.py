@@ -157,7 +157,7 @@ class TrainingUI(QObject):
             self._detach_snapshots()
         self.snapshots.clear()
         self._detach_snapshots = self.snapshots.attach(controller)
-        self.views.timeline.refresh()  # the previous document's steps are gone
+        self.views.timeline.redraw()  # the previous document's steps are gone
         self.views.timeline.go_latest()
         for signal, slot in self._connections():
             signal.connect(slot)
@@ -205,7 +205,7 @@ class TrainingUI(QObject):
 
     def _state_restored(self, _state: object) -> None:
         """Undo of a restarting edit put the learned weights back: show what they predict."""
-        self.views.boundary.refresh()
+        self.views.boundary.redraw()
 
     def _restarted(self, reason: str) -> None:
         """Data, transforms or the seed changed: the learned state is gone. Run stops, the
@@ -286,7 +286,7 @@ class TrainingUI(QObject):
         finally:
             self._batch = False
         if c.phase != Phase.ERROR and c.refresh():
-            self.views.loss_plot.refresh()
+            self.views.loss_plot.redraw()
             self.refresh_views()
 
     def next_node(self) -> None:
@@ -389,15 +389,15 @@ class TrainingUI(QObject):
             return True  # _failed has paused and said why
         if now - self._last_plot >= PLOT_EVERY_S:
             self._last_plot = now
-            self.views.loss_plot.refresh()
-            self.views.timeline.refresh()
+            self.views.loss_plot.redraw()
+            self.views.timeline.redraw()
             self._phase_changed()
         elif now - self._last_overlay >= OVERLAY_EVERY_S:
             self._last_overlay = now
             c.refresh()
         elif now - self._last_boundary >= BOUNDARY_EVERY_S:
             self._last_boundary = now
-            self.views.boundary.refresh()
+            self.views.boundary.redraw()
         else:
             return False
         return True
@@ -409,7 +409,7 @@ class TrainingUI(QObject):
     def _trained(self, result) -> None:  # noqa: ANN001
         self.views.loss_plot.append(result)
         if not self.running and not self._batch:
-            self.views.loss_plot.refresh()
+            self.views.loss_plot.redraw()
 
     def _history_reset(self) -> None:
         self.views.loss_plot.set_history(self.controller.history)
@@ -483,9 +483,9 @@ class TrainingUI(QObject):
         self.sync_overlays()
 
     def refresh_views(self) -> None:
-        self.views.timeline.refresh()
-        self.views.loss_plot.refresh()
-        self.views.boundary.refresh()
+        self.views.timeline.redraw()
+        self.views.loss_plot.redraw()
+        self.views.boundary.redraw()
         self.sync_overlays()
 
     def sync_overlays(self) -> None:

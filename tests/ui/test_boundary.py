@@ -97,10 +97,10 @@ def test_refreshing_leaves_the_session_as_it_was(qtbot) -> None:  # noqa: ANN001
     session.forward()
     accuracy = session.accuracy()
     view = shown_view(qtbot, scene)
-    view.refresh()
+    view.redraw()
     assert session.accuracy() == accuracy  # the values of the last forward pass are intact
     session.executor.reset_params()
-    view.refresh()
+    view.redraw()
     assert view.mode == "boundary"
     assert session.executor.params == {}  # an unrun model gets no parameters from the view
 
@@ -111,7 +111,7 @@ def test_refresh_follows_training_without_moving_the_view(qtbot) -> None:  # noq
     before = view.grid_values().copy()
     view_range = view.plot.getPlotItem().vb.viewRange()
     scene.train(50)
-    view.refresh()
+    view.redraw()
     assert not np.allclose(view.grid_values(), before)
     assert view.plot.getPlotItem().vb.viewRange() == view_range
 
@@ -122,7 +122,7 @@ def test_a_hidden_view_catches_up_when_shown(qtbot) -> None:  # noqa: ANN001
     before = view.grid_values().copy()
     view.hide()
     scene.train(50)
-    view.refresh()
+    view.redraw()
     np.testing.assert_array_equal(view.grid_values(), before)
     view.show()
     assert not np.allclose(view.grid_values(), before)

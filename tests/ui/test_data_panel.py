@@ -67,7 +67,7 @@ def test_model_output_shows_the_new_data_before_training(
     open_scene(window, "moons", tmp_path)
     for _ in range(20):
         qtbot.keyClick(window.view, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-    window.boundary.refresh()
+    window.boundary.redraw()
     trained = window.boundary.grid_values().copy()
     click(qtbot, panel(window).strip.buttons["xor"])
     expected = make_dataset({"kind": "xor", "n": 100, "seed": 1, "test_fraction": 0.2})

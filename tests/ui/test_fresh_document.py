@@ -22,8 +22,8 @@ def _trained_moons(window, qtbot):  # noqa: ANN001, ANN202
     c = window.training_ui.controller
     while len(c.history) < 60:
         c.run_for(0.05, max_steps=60 - len(c.history))
-    window.timeline.refresh()
-    window.loss_plot.refresh()
+    window.timeline.redraw()
+    window.loss_plot.redraw()
     window.canvas.select(["h1"])
     assert window.timeline.label.text().startswith("step 60 of 60")
     return c

@@ -69,7 +69,7 @@ def test_append_draws_nothing_until_refresh_then_exactly_the_points(plot: LossPl
         plot.append(r)
     assert shown(plot.train) == ([], [])  # appends only mark the plot dirty
     assert plot.hint.isVisible()
-    plot.refresh()
+    plot.redraw()
     h = as_history(rs)
     assert shown(plot.train) == (h.step, h.loss)
     assert shown(plot.accuracy) == (h.step, h.accuracy)
@@ -81,7 +81,7 @@ def test_append_draws_nothing_until_refresh_then_exactly_the_points(plot: LossPl
 def test_test_curve_has_points_only_at_its_steps(plot: LossPlot) -> None:
     for r in results(30, every=10):
         plot.append(r)
-    plot.refresh()
+    plot.redraw()
     assert shown(plot.test) == ([10.0, 20.0, 30.0], [0.2, 0.1, 2.0 / 30])
     assert shown(plot.test_accuracy)[0] == [10.0, 20.0, 30.0]
 
@@ -91,7 +91,7 @@ def test_appending_continues_a_set_history(plot: LossPlot) -> None:
     plot.set_history(as_history(rs[:12]))
     for r in rs[12:]:
         plot.append(r)
-    plot.refresh()
+    plot.redraw()
     assert shown(plot.train) == (list(range(1, 21)), [r.loss for r in rs])
 
 
@@ -139,8 +139,8 @@ def test_a_hundred_thousand_points(plot: LossPlot, qtbot) -> None:  # noqa: ANN0
     for t in range(1, n + 1):
         plot.append(StepResult(t, 1.0 / t, 0.5, 1.0 if t % 100 == 0 else None, None))
         if t % 25_000 == 0:
-            plot.refresh()
-    plot.refresh()
+            plot.redraw()
+    plot.redraw()
     plot.repaint()
     x, y = plot.train.getOriginalDataset()
     assert len(x) == n and x[-1] == n and y[-1] == 1.0 / n
@@ -174,7 +174,7 @@ def test_the_accuracy_axis_labels_0_half_and_1(qtbot, height: int) -> None:  # n
     qtbot.waitExposed(widget)
     for r in results(50):
         widget.append(r)
-    widget.refresh()
+    widget.redraw()
     qtbot.wait(20)  # the layout places the axes
     axis = widget.plot.getPlotItem().getAxis("right")
     image = QImage(10, 10, QImage.Format.Format_ARGB32)

@@ -101,13 +101,13 @@ def test_training_moves_a_following_slider_but_not_a_scrubbed_one(
     fake: FakeController,
 ) -> None:
     train(store, fake, range(6, 9))
-    timeline.refresh()
+    timeline.redraw()
     assert timeline.slider.value() == 7 and timeline.current_step() == 8
 
     timeline.slider.setValue(2)
     with qtbot.assertNotEmitted(timeline.scrubbed):
         train(store, fake, range(9, 20))
-        timeline.refresh()
+        timeline.redraw()
     assert timeline.current_step() == 3 and not timeline.following
     assert timeline.label.text().startswith("step 3 of 19 · 19 snapshots")
 
@@ -115,7 +115,7 @@ def test_training_moves_a_following_slider_but_not_a_scrubbed_one(
 def test_a_reset_store_goes_back_to_following(timeline: TimelineWidget, store) -> None:  # noqa: ANN001
     timeline.slider.setValue(1)
     store.clear()
-    timeline.refresh()
+    timeline.redraw()
     assert timeline.following and timeline.label.text() == "no history yet"
     assert not timeline.slider.isEnabled()
 
@@ -130,7 +130,7 @@ def test_a_thinned_away_step_shows_the_kept_one_before_it(qtbot, fake: FakeContr
     store.budget = store.nbytes - 1  # the next record thins the older half 2-5: 3 and 5 go
     with qtbot.waitSignal(timeline.scrubbed) as blocker:
         train(store, fake, range(9, 10))
-        timeline.refresh()
+        timeline.redraw()
     assert store.steps() == [1, 2, 4, 6, 7, 8, 9]
     assert blocker.args[0].step == timeline.current_step() == 4
     assert not timeline.following

@@ -345,7 +345,7 @@ def test_scrubbing_shows_the_stored_numbers_and_training_resumes_from_latest(
     # step's parameters are kept, without values or gradients
     ui.controller.run_for(30.0, max_steps=3)
     ui.controller.run_for(30.0, max_steps=2)
-    window.timeline.refresh()  # as Run mode's redraw does
+    window.timeline.redraw()  # as Run mode's redraw does
     kept = ui.snapshots.steps()
     assert kept == [1, 2, 3, 6, 8]
     assert [ui.snapshots.get(k).full for k in kept] == [True, True, True, False, False]
@@ -362,7 +362,7 @@ def test_scrubbing_shows_the_stored_numbers_and_training_resumes_from_latest(
     snap = ui.snapshots.get(6)
     assert window.loss_plot._marker.isVisible() and window.loss_plot._marker.value() == 6
     window.landscape_dock.raise_()
-    window.landscape.refresh()
+    window.landscape.redraw()
     a = window.landscape.landscape.a
     marker_x = window.landscape.point_marker.getData()[0]
     assert a is not None and list(marker_x) == [a.get(snap.params)]  # the landscape shows it too
@@ -381,7 +381,7 @@ def test_the_model_output_view_follows_the_timeline(
     ui, boundary = window.training_ui, window.boundary
     for _ in range(30):
         window.registry["step"].trigger()
-    boundary.refresh()
+    boundary.redraw()
     live = boundary.grid_values().copy()
     window.timeline.slider.setFocus()
     qtbot.keyClick(window.timeline.slider, Qt.Key.Key_Home)  # the first kept step

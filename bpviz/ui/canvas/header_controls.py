@@ -76,7 +76,7 @@ class DenseControls(QGraphicsItem):
         node_item.reserve_header(header_reserve())
         self.setAcceptHoverEvents(True)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.refresh(node)
+        self.show_node(node)
 
     # ---- geometry ------------------------------------------------------------------------
     def place(self) -> None:
@@ -110,7 +110,7 @@ class DenseControls(QGraphicsItem):
         return self.mapToScene(self.part_rects()[part].center())
 
     # ---- state ---------------------------------------------------------------------------
-    def refresh(self, node: Node) -> None:
+    def show_node(self, node: Node) -> None:
         self.units = int(node.attrs.get("units", 1))
         self.activation = str(node.attrs.get("activation", "none"))
         self.place()

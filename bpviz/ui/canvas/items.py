@@ -203,7 +203,7 @@ class NodeItem(QGraphicsItem):
         return None
 
     # ---- state the scene sets ------------------------------------------------------------
-    def refresh(self, node: Node) -> None:
+    def show_node(self, node: Node) -> None:
         self.summary = node_summary(node)
         self._attr_value = node.attrs.get("value")
         self._resize()

@@ -104,7 +104,7 @@ class NeuronViews(QObject):
 
     def _controller_signals(self, c: TrainingController) -> list[tuple[Any, Callable]]:
         return [
-            (c.values_changed, self.refresh),
+            (c.values_changed, self.redraw),
             (c.trained, self._mark_dirty),
             (c.node_stepped, self._stepped),
         ]
@@ -235,7 +235,7 @@ class NeuronViews(QObject):
         weights.set_lines(lines)
 
     # ---- numbers -------------------------------------------------------------------------
-    def refresh(self) -> None:
+    def redraw(self) -> None:
         """Numbers from the controller's last pass, soon: a forward and a backward pass in a
         row (Backward, a refresh during Run) announce themselves twice but are shown once."""
         if not self._pending:

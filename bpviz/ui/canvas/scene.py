@@ -233,9 +233,9 @@ class CanvasScene(QGraphicsScene):
 
     def _on_attr_changed(self, node_id: str, name: str, value: object) -> None:
         node = self.document.node(node_id)
-        self.node_items[node_id].refresh(node)
+        self.node_items[node_id].show_node(node)
         if node_id in self.header_controls:
-            self.header_controls[node_id].refresh(node)
+            self.header_controls[node_id].show_node(node)
 
     def _on_output_changed(self, node_id: str | None) -> None:
         for nid, item in self.node_items.items():
