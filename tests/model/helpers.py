@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import numpy as np
+
 from bpviz.model import Command, Document
 
 SIGNALS = (
@@ -130,3 +132,11 @@ def assert_exact_undo(doc: Document, command: Command) -> dict[str, Any]:
     assert saved(doc) == before
     command.redo(doc)
     return after[0]
+
+
+def params_of(holder: Any) -> dict[str, dict[str, np.ndarray]]:
+    """Copies of the parameters a controller or scene holds (its session's executor)."""
+    return {
+        nid: {k: np.array(a) for k, a in arrays.items()}
+        for nid, arrays in holder.session.executor.params.items()
+    }

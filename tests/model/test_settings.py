@@ -21,7 +21,14 @@ from bpviz.model import (
     training_key_effect,
 )
 from bpviz.model.training import TrainingController
-from tests.model.helpers import STATE, SignalLog, assert_exact_undo, mlp_scene, saved
+from tests.model.helpers import (
+    STATE,
+    SignalLog,
+    assert_exact_undo,
+    mlp_scene,
+    params_of,
+    saved,
+)
 
 MOONS = {"kind": "moons", "n": 40, "seed": 2, "test_fraction": 0.25}
 
@@ -151,15 +158,11 @@ def window_dict(doc: Document, ctl: TrainingController) -> dict[str, Any]:
     return scene
 
 
-def _params(ctl: TrainingController) -> dict[str, dict[str, np.ndarray]]:
-    return {n: {k: a.copy() for k, a in p.items()} for n, p in ctl.session.executor.params.items()}
-
-
 def test_learning_rate_edit_keeps_weights_and_applies_from_the_next_step() -> None:
     doc = moons_doc()
     ctl = TrainingController(doc)
     ctl.run_for(60.0, max_steps=5)
-    before = _params(ctl)
+    before = params_of(ctl)
     SetTrainingValue("lr", 0.5).redo(doc)
     assert len(ctl.history) == 5 and ctl.session.trainer.step_count == 5
     for nid, named in before.items():

@@ -16,6 +16,7 @@ from bpviz.engine.training import StepResult
 from bpviz.model import Document
 from bpviz.model.training import TrainingController
 from bpviz.scene import save_scene_dict
+from tests.model.helpers import params_of
 
 SCENES = Path(__file__).resolve().parents[2] / "scenes"
 
@@ -143,13 +144,6 @@ def forward_order(ctl: TrainingController) -> list[str]:
 def backward_order(ctl: TrainingController) -> list[str]:
     keep = needed(ctl)
     return [n for n in reversed(forward_order(ctl)) if n in keep]
-
-
-def params_of(ctl_or_scene: Any) -> dict[str, dict[str, np.ndarray]]:
-    return {
-        nid: {k: np.array(a) for k, a in arrays.items()}
-        for nid, arrays in ctl_or_scene.session.executor.params.items()
-    }
 
 
 def assert_params_equal(a: dict, b: dict) -> None:

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 from bpviz.engine.datasets import make_dataset
 from bpviz.scene import load_scene
 from bpviz.ui.main_window import MainWindow
+from tests.model.helpers import params_of
 from tests.ui.conftest import retype
 from tests.ui.test_training_ui import open_scene
 
@@ -245,13 +246,6 @@ def test_csv_errors_are_shown_in_the_panel(window: MainWindow, tmp_path: Path, q
     assert window.dialogs.errors == []
 
 
-def _params(controller) -> dict:  # noqa: ANN001
-    return {
-        nid: {k: a.copy() for k, a in arrays.items()}
-        for nid, arrays in controller.session.executor.params.items()
-    }
-
-
 def test_a_data_edit_during_run_pauses_and_starts_from_fresh_weights(
     window: MainWindow, tmp_path: Path, qtbot
 ) -> None:  # noqa: ANN001
@@ -270,7 +264,7 @@ def test_a_data_edit_during_run_pauses_and_starts_from_fresh_weights(
     qtbot.keyClick(window.view, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)  # Forward
     fresh = load_scene(tmp_path / "after.json")
     fresh.forward()
-    got = _params(ui.controller)
+    got = params_of(ui.controller)
     assert got.keys() == fresh.session.executor.params.keys()
     for nid, arrays in fresh.session.executor.params.items():
         for name, a in arrays.items():

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 from bpviz.scene import load_scene
 from bpviz.ui.main_window import MainWindow
+from tests.model.helpers import params_of
 from tests.ui.conftest import retype
 from tests.ui.test_data_panel import saved
 from tests.ui.test_training_ui import open_scene
@@ -35,11 +36,6 @@ def pick(qtbot, combo, text: str) -> None:  # noqa: ANN001
     qtbot.keyClick(view, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: not view.isVisible())
     assert combo.currentText() == text
-
-
-def params(window: MainWindow) -> dict:
-    held = window.training_ui.controller.session.executor.params
-    return {nid: {k: a.copy() for k, a in arrays.items()} for nid, arrays in held.items()}
 
 
 def same(a: dict, b: dict) -> bool:
@@ -161,11 +157,11 @@ def test_a_setting_that_keeps_the_weights_keeps_them_and_run_goes_on(
         qtbot.keyClick(window.view, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     history = len(window.training_ui.controller.history)
     assert history == 3
-    before = params(window)
+    before = params_of(window.training_ui.controller)
     retype(qtbot, p.entries["lr"], "0.05")
     pick(qtbot, p.optimizer, "adam")
     retype(qtbot, p.entries["l2"], "0.01")
-    assert same(params(window), before)
+    assert same(params_of(window.training_ui.controller), before)
     assert len(window.training_ui.controller.history) == history
     ui = window.training_ui
     window.registry["run"].trigger()
@@ -193,7 +189,7 @@ def test_a_new_seed_pauses_run_and_starts_from_its_fresh_weights(
     fresh = load_scene(tmp_path / "after.json")
     assert fresh.training["seed"] == 9
     fresh.forward()
-    assert same(params(window), fresh.session.executor.params)
+    assert same(params_of(window.training_ui.controller), fresh.session.executor.params)
 
 
 def test_tab_walks_the_visible_controls_top_to_bottom(
