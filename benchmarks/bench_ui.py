@@ -176,22 +176,28 @@ def bpviz_run(app: QApplication, size: tuple[int, int], path: Path, hub: str) ->
     }
 
 
+def headless_steps_per_second(scene_path: Path, seconds: float = 2.0) -> float:
+    """The reference for Run mode: the same scene trained without a window, in this process."""
+    from bpviz import load_scene
+
+    headless = load_scene(scene_path)
+    t0 = time.perf_counter()
+    n = 0
+    while time.perf_counter() - t0 < seconds:
+        headless.train(50)
+        n += 50
+    return n / (time.perf_counter() - t0)
+
+
 def run_mode(app: QApplication, size: tuple[int, int], seconds: float = 5.0) -> dict[str, float]:
     """Moons in Run mode at full speed: training rate against the headless rate of the same
     scene, and how long the event loop is blocked between frames (a 1 ms probe timer)."""
 
-    from bpviz import load_scene
     from bpviz.ui.main_window import MainWindow
     from bpviz.ui.recovery import Recovery
 
     scene_path = Path(__file__).resolve().parents[1] / "scenes" / "moons.json"
-    headless = load_scene(scene_path)
-    t0 = time.perf_counter()
-    n = 0
-    while time.perf_counter() - t0 < 2.0:
-        headless.train(50)
-        n += 50
-    headless_rate = n / (time.perf_counter() - t0)
+    headless_rate = headless_steps_per_second(scene_path)
 
     tmp = Path(tempfile.mkdtemp())
     window = MainWindow(QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat), Recovery(tmp))
@@ -275,19 +281,12 @@ def neuron_run_mode(
     """Run mode with the three hidden layers of an 8-8-8 network opened (24 tiles of 48×48):
     how often the maps refresh, and the training rate against the headless one and against
     the same window with the layers closed."""
-    from bpviz import load_scene
     from bpviz.ui.main_window import MainWindow
     from bpviz.ui.recovery import Recovery
 
     tmp = Path(tempfile.mkdtemp())
     scene_path = neuron_scene(tmp / "net888.json")
-    headless = load_scene(scene_path)
-    t0 = time.perf_counter()
-    n = 0
-    while time.perf_counter() - t0 < 2.0:
-        headless.train(50)
-        n += 50
-    headless_rate = n / (time.perf_counter() - t0)
+    headless_rate = headless_steps_per_second(scene_path)
 
     window = MainWindow(QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat), Recovery(tmp))
     window.resize(*size)
