@@ -15,6 +15,7 @@ from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QToolBar
 
 from bpviz.ui.main_window import MainWindow
+from tests.model.helpers import params_of
 from tests.ui.conftest import SCENES, retype
 from tests.ui.gestures import (
     choose_from_menu_bar,
@@ -27,7 +28,7 @@ from tests.ui.gestures import (
     out_port,
     wire_middle,
 )
-from tests.ui.test_training_panel import params, pick, same
+from tests.ui.test_training_panel import pick, same
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
@@ -111,7 +112,7 @@ def test_training_settings_and_weights_survive_save_and_reopen(
     retype(qtbot, p.entries["l2"], "0.001")
     for _ in range(5):
         qtbot.keyClick(window.view, Qt.Key.Key_Return, CTRL)  # Step
-    weights = params(window)
+    weights = params_of(window.training_ui.controller)
     path = tmp_path / "mine.json"
     scene = save_with_keys(window, qtbot, path)
     assert {k: scene["training"][k] for k in ("lr", "batch_size", "l2")} == {
@@ -128,7 +129,7 @@ def test_training_settings_and_weights_survive_save_and_reopen(
     assert p.lr_slider.value() == 370  # log10(0.05) + 5 = 3.699 decades
     assert window.training_ui.controller.session.trainer.step_count == 5
     qtbot.keyClick(window.view, Qt.Key.Key_1, CTRL)  # Forward: the weights are the saved ones
-    assert same(params(window), weights)
+    assert same(params_of(window.training_ui.controller), weights)
 
 
 def test_undo_then_redo_of_every_panel_edit_gives_the_same_saved_scene(
