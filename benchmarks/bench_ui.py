@@ -176,28 +176,39 @@ def bpviz_run(app: QApplication, size: tuple[int, int], path: Path, hub: str) ->
     }
 
 
-def headless_steps_per_second(scene_path: Path, seconds: float = 2.0) -> float:
-    """The reference for Run mode: the same scene trained without a window, in this process."""
-    from bpviz import load_scene
-
-    headless = load_scene(scene_path)
+def headless_steps(headless, seconds: float) -> tuple[int, float]:  # noqa: ANN001
+    """Steps a windowless Scene trains in about `seconds`: (steps, seconds taken)."""
     t0 = time.perf_counter()
     n = 0
     while time.perf_counter() - t0 < seconds:
         headless.train(50)
         n += 50
-    return n / (time.perf_counter() - t0)
+    return n, time.perf_counter() - t0
 
 
-def run_mode(app: QApplication, size: tuple[int, int], seconds: float = 5.0) -> dict[str, float]:
+def headless_steps_per_second(scene_path: Path, seconds: float = 2.0) -> float:
+    """The reference for Run mode: the same scene trained without a window, in this process."""
+    from bpviz import load_scene
+
+    n, took = headless_steps(load_scene(scene_path), seconds)
+    return n / took
+
+
+def run_mode(
+    app: QApplication, size: tuple[int, int], seconds: float = 6.0, rounds: int = 6
+) -> dict[str, float]:
     """Moons in Run mode at full speed: training rate against the headless rate of the same
-    scene, and how long the event loop is blocked between frames (a 1 ms probe timer)."""
+    scene, and how long the event loop is blocked between frames (a 1 ms probe timer).
 
+    Headless and Run take turns (`rounds` of each, `seconds` in all for each), so the
+    machine's load hits both alike; the ratio is of the totals."""
+
+    from bpviz import load_scene
     from bpviz.ui.main_window import MainWindow
     from bpviz.ui.recovery import Recovery
 
     scene_path = Path(__file__).resolve().parents[1] / "scenes" / "moons.json"
-    headless_rate = headless_steps_per_second(scene_path)
+    headless = load_scene(scene_path)
 
     tmp = Path(tempfile.mkdtemp())
     window = MainWindow(QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat), Recovery(tmp))
@@ -207,28 +218,35 @@ def run_mode(app: QApplication, size: tuple[int, int], seconds: float = 5.0) -> 
     app.processEvents()
     ui = window.training_ui
     ui.speed_slider.setValue(ui.speed_slider.maximum())
-    stamps: list[float] = []
+    stamps: list[list[float]] = []
     probe = QTimer()
     probe.setInterval(1)
-    probe.timeout.connect(lambda: stamps.append(time.perf_counter()))
+    probe.timeout.connect(lambda: stamps[-1].append(time.perf_counter()))
     painter = QTimer()  # ask for a repaint at display rate, as a visible window would
     painter.setInterval(16)
     painter.timeout.connect(window.view.viewport().update)
-    probe.start()
-    painter.start()
-    ui.run()
-    start = time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        app.processEvents()
-    ui.pause()
-    probe.stop()
-    painter.stop()
-    steps = len(ui.controller.history)
-    gaps = np.diff(stamps) * 1000
+    headless_n = headless_s = run_n = run_s = 0.0
+    for _ in range(rounds):
+        n, took = headless_steps(headless, seconds / rounds)
+        headless_n, headless_s = headless_n + n, headless_s + took
+        stamps.append([])
+        probe.start()
+        painter.start()
+        before = len(ui.controller.history)
+        ui.run()
+        start = time.perf_counter()
+        while time.perf_counter() - start < seconds / rounds:
+            app.processEvents()
+        run_s += time.perf_counter() - start
+        ui.pause()
+        probe.stop()
+        painter.stop()
+        run_n += len(ui.controller.history) - before
+    gaps = np.concatenate([np.diff(s) for s in stamps]) * 1000
     window.close()
     return {
-        "headless_rate": headless_rate,
-        "run_rate": steps / seconds,
+        "headless_rate": headless_n / headless_s,
+        "run_rate": run_n / run_s,
         "frame_median_ms": float(np.median(gaps)),
         "frame_p95_ms": float(np.percentile(gaps, 95)),
     }
@@ -356,10 +374,10 @@ def main() -> None:
     print(f"  the drag is one undo step: {got['undo_steps'] == 1}")
     run = run_mode(app, size)
     ratio = run["run_rate"] / run["headless_rate"]
-    print("moons in Run mode for 5 s, window shown offscreen")
+    print("moons in Run mode, window shown offscreen: 6 rounds of 1 s headless then 1 s Run")
     print(
         f"  training rate: {run['run_rate']:8.0f} steps/s  (headless {run['headless_rate']:.0f} "
-        f"steps/s; {ratio:.2f}x; target >= 0.5x)"
+        f"steps/s; {ratio:.2f}x; target >= 0.8x)"
     )
     print(
         f"  event-loop gaps: median {run['frame_median_ms']:.2f} ms, "

@@ -7,7 +7,8 @@ gradients and wire gradients the overlays show. `record` makes a full snapshot w
 controller's numbers are fresh (its last pass was a complete forward and backward pass after
 the last update, e.g. just after `refresh()`); when they are not and the newest full snapshot is
 `full_every` or more steps old, the store computes them itself on a private executor over the
-training set, so a full snapshot exists at least every `full_every` steps. The controller is
+training set, so a full snapshot exists at least every `full_every` steps (`full_every=None`:
+never; `materialize` computes a light snapshot's numbers when it is shown). The controller is
 never touched: its values, parameters and signals stay exactly as they were.
 
 Memory is bounded by thinning: when the kept arrays exceed the budget, every other snapshot in
@@ -82,10 +83,10 @@ class SnapshotStore:
     changed = Signal()  # a snapshot was added, completed or dropped, or all were cleared
 
     def __init__(
-        self, budget_bytes: int = DEFAULT_BUDGET, full_every: int = DEFAULT_FULL_EVERY
+        self, budget_bytes: int = DEFAULT_BUDGET, full_every: int | None = DEFAULT_FULL_EVERY
     ) -> None:
         self.budget = int(budget_bytes)
-        self.full_every = max(1, int(full_every))
+        self.full_every = None if full_every is None else max(1, int(full_every))
         self._steps: list[int] = []
         self._snaps: dict[int, Snapshot] = {}
         self._nbytes = 0
@@ -151,7 +152,9 @@ class SnapshotStore:
         snap = Snapshot(step, params, loss)
         if self._fresh(controller) if fresh is None else fresh:
             self._fill_from_controller(snap, controller)
-        elif self._last_full is None or step - self._last_full >= self.full_every:
+        elif self.full_every is not None and (
+            self._last_full is None or step - self._last_full >= self.full_every
+        ):
             self._fill_by_computing(snap, controller)
         self._drop_from(step)
         self._steps.append(step)

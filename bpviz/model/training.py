@@ -288,8 +288,9 @@ class TrainingController:
                     break
         except BpvizError as e:
             self._fail(e)
-        if results and self.phase != Phase.ERROR:
-            self._set_phase(Phase.UPDATED)  # before announcing: listeners must see stale values
+        if results and self.phase not in (Phase.ERROR, Phase.UPDATED):
+            # before announcing: listeners must see stale values (said once, not every slice)
+            self._set_phase(Phase.UPDATED)
         for r in results:
             self.trained.emit(r)
         return results

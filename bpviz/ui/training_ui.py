@@ -1,8 +1,14 @@
 """The window's training controls: step buttons, Run/Pause, speed, and keeping the canvas
 overlays and plots in step with the TrainingController.
 
-Run mode trains in short time slices from a QTimer so the window stays responsive; overlays
-and plots are redrawn at most ~10 and ~30 times a second, not at step rate.
+Run mode trains on the GUI thread in frame-sized slices from a zero-interval QTimer: each tick
+fills what is left of a display frame after the event loop's own work since the last tick
+(painting, input) and any view redraw that is due, so training takes the idle time and no
+frame waits for it. Overlays and plots are redrawn a few times a second, not at step rate.
+
+Why not a worker thread: a step of a small network is Python bound (numpy releases the GIL
+only for large arrays), so two threads stepping two sessions make fewer steps together than
+one thread alone, and the window would wait for the GIL on every paint.
 """
 
 from __future__ import annotations
@@ -32,13 +38,16 @@ from bpviz.ui.timeline import TimelineWidget
 # phases in which the next node of a pass is outlined
 STEPPING = (Phase.FORWARD, Phase.BACKWARD, Phase.FORWARD_DONE)
 
-TICK_MS = 8  # Run mode: one slice of training per tick
-SLICE_S = 0.006  # seconds of training per tick; the rest belongs to input and painting
-# Redrawing is what costs (a plot repaint is ~15 ms): do it a few times a second, staggered
-# so that no two heavy redraws land in one tick.
-OVERLAY_EVERY_S = 0.4
-PLOT_EVERY_S = 0.4
-BOUNDARY_EVERY_S = 0.8
+TICK_MS = 8  # Run mode below full speed: a tick every 8 ms trains the steps that are due
+SLICE_S = 0.006  # seconds of training per slice outside Run mode's frame budget (render)
+# Run mode at full speed: a tick whenever the event loop is idle; a tick and the loop's work
+# around it (painting, input, a view redraw) together take at most about FRAME_S
+FRAME_S = 0.012
+# Redrawing is what costs (a redraw and its paint take 5-15 ms): a few times a second,
+# staggered so that no two heavy redraws land in one pass of the event loop.
+OVERLAY_EVERY_S = 0.5
+PLOT_EVERY_S = 0.5
+BOUNDARY_EVERY_S = 1.0
 # speed 1..10: steps per second in Run mode (10 = as fast as possible) and animation length
 RUN_RATES = (1, 2, 5, 10, 25, 50, 100, 250, 1000, None)
 ANIMATION_MS = (1400, 1200, 1000, 850, 700, 550, 420, 300, 200, 120)
@@ -94,7 +103,11 @@ class TrainingUI(QObject):
         self._run_timer.setInterval(TICK_MS)
         self._run_timer.timeout.connect(self._tick)
         self._last_overlay = self._last_plot = self._last_boundary = 0.0
-        self.snapshots = SnapshotStore()
+        self._run_started = self._tick_end = 0.0
+        self._run_steps = 0
+        # full snapshots only from the refreshes Run makes anyway: computing one every 50
+        # steps cost Run a tenth of its rate; the timeline computes a light one when shown
+        self.snapshots = SnapshotStore(full_every=None)
         self._detach_snapshots = None
         self._scrubbed = None  # the Snapshot the timeline shows, or None for the live state
         views.timeline.set_store(self.snapshots)
@@ -327,6 +340,13 @@ class TrainingUI(QObject):
     def set_speed(self, speed: int) -> None:
         self.speed = speed
         self.canvas.pulses.duration_ms = ANIMATION_MS[speed - 1]
+        if self.running:  # from here on the new rate counts
+            self._run_started, self._run_steps = time.perf_counter(), 0
+            self._set_tick_interval()
+
+    def _set_tick_interval(self) -> None:
+        # full speed ticks whenever the loop is idle; a set rate needs no busy loop
+        self._run_timer.setInterval(0 if RUN_RATES[self.speed - 1] is None else TICK_MS)
 
     # ---- Run mode ------------------------------------------------------------------------
     @property
@@ -346,8 +366,9 @@ class TrainingUI(QObject):
             self.views.timeline.go_latest()
         self._check = {}
         self.canvas.pulses.stop_all()
-        self._run_started = time.perf_counter()
+        self._run_started = self._tick_end = time.perf_counter()
         self._run_steps = 0
+        self._set_tick_interval()
         self._run_timer.start()
         self.act_run.setChecked(True)
         self.act_run.setText("&Pause")
@@ -367,26 +388,32 @@ class TrainingUI(QObject):
             self.show_status(reason)
 
     def _tick(self) -> None:
-        """One slice of Run mode: either train for SLICE_S or redraw one view, never both,
-        so no tick keeps the event loop longer than a frame."""
-        if self._redraw_one_view():
-            return
-        c = self.controller
-        budget = 1_000_000
-        rate = RUN_RATES[self.speed - 1]
-        if rate is not None:  # throttle: only as many steps as the rate allows so far
-            due = int((time.perf_counter() - self._run_started) * rate) + 1
-            budget = max(0, due - self._run_steps)
-            if budget == 0:
-                return
-        results = c.run_for(SLICE_S, max_steps=budget)
-        self._run_steps += len(results)
-
-    def _redraw_one_view(self) -> bool:
-        now = time.perf_counter()
+        """One pass of Run mode: either redraw the view that is due (its paint follows in the
+        same pass of the event loop) or train for what is left of FRAME_S once the loop's
+        work since the last tick (painting, input) is counted, so no pass keeps the loop
+        much longer than a frame."""
+        start = time.perf_counter()
         c = self.controller
         if c.phase == Phase.ERROR:
-            return True  # _failed has paused and said why
+            return  # _failed has paused and said why
+        if self._redraw_one_view(start):
+            self._tick_end = time.perf_counter()
+            return
+        budget = 1_000_000
+        rate = RUN_RATES[self.speed - 1]
+        if rate is None:  # full speed: the loop is never idle between ticks, all of it was work
+            seconds = FRAME_S - (start - self._tick_end)
+        else:  # throttle: only as many steps as the rate allows so far
+            seconds = SLICE_S
+            due = int((start - self._run_started) * rate) + 1
+            budget = max(0, due - self._run_steps)
+        if budget > 0 and seconds > 0:
+            self._run_steps += len(c.run_for(seconds, max_steps=budget))
+        self._tick_end = time.perf_counter()
+
+    def _redraw_one_view(self, now: float) -> bool:
+        """At most one view per tick, staggered; whether one was redrawn."""
+        c = self.controller
         if now - self._last_plot >= PLOT_EVERY_S:
             self._last_plot = now
             self.views.loss_plot.redraw()
