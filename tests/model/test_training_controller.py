@@ -550,6 +550,19 @@ def test_nan_while_stepping_fails_at_that_node(make_ctl) -> None:
     assert ctl.phase == "forward"
 
 
+def test_run_slices_say_the_phase_once_not_every_slice(make_ctl) -> None:
+    ctl = make_ctl("moons")
+    rec = Recorder(ctl)
+    for _ in range(3):
+        ctl.run_for(10.0, max_steps=5)
+    assert rec.phases == [("updated", None)]  # the status bar is not redrawn per slice
+    assert len(ctl.history) == 15
+    ctl.refresh()
+    rec.phases.clear()
+    ctl.run_for(10.0, max_steps=5)  # after a refresh the numbers are stale again: said once
+    assert rec.phases == [("updated", None)]
+
+
 def test_nan_in_run_mode_stops_with_the_node_and_keeps_earlier_steps(make_ctl) -> None:
     scene = scene_dict("sine")
     scene["training"] = {**scene["training"], "optimizer": "sgd", "lr": 1e5}
