@@ -276,8 +276,8 @@ def neuron_scene(path: Path) -> Path:
     return path
 
 
-def _run_for(app: QApplication, ui, view, seconds: float) -> float:  # noqa: ANN001
-    """Run mode for `seconds` with a repaint at display rate; steps per second."""
+def _run_for(app: QApplication, ui, view, seconds: float) -> tuple[int, float]:  # noqa: ANN001
+    """Run mode for `seconds` with a repaint at display rate: (steps, seconds taken)."""
     painter = QTimer()  # a repaint at display rate, as a visible window would
     painter.setInterval(16)
     painter.timeout.connect(view.viewport().update)
@@ -290,21 +290,23 @@ def _run_for(app: QApplication, ui, view, seconds: float) -> float:  # noqa: ANN
     elapsed = time.perf_counter() - start
     ui.pause()
     painter.stop()
-    return (len(ui.controller.history) - before) / elapsed
+    return len(ui.controller.history) - before, elapsed
 
 
 def neuron_run_mode(
-    app: QApplication, size: tuple[int, int], seconds: float = 6.0, rounds: int = 3
+    app: QApplication, size: tuple[int, int], seconds: float = 6.0, rounds: int = 6
 ) -> dict:
     """Run mode with the three hidden layers of an 8-8-8 network opened (24 tiles of 48×48):
     how often the maps refresh, and the training rate against the headless one and against
-    the same window with the layers closed."""
+    the same window with the layers closed. Headless, closed and opened take turns (`rounds`
+    of each, `seconds` in all for each), so the machine's load hits all three alike."""
+    from bpviz import load_scene
     from bpviz.ui.main_window import MainWindow
     from bpviz.ui.recovery import Recovery
 
     tmp = Path(tempfile.mkdtemp())
     scene_path = neuron_scene(tmp / "net888.json")
-    headless_rate = headless_steps_per_second(scene_path)
+    headless = load_scene(scene_path)
 
     window = MainWindow(QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat), Recovery(tmp))
     window.resize(*size)
@@ -316,36 +318,39 @@ def neuron_run_mode(
     neurons = window.canvas.neurons
     ui.controller.forward()
     layers = ("h1", "h2", "h3")
-    rates: dict[bool, list[float]] = {False: [], True: []}
-    refreshes, opened_time = 0, 0.0
-    for _ in range(rounds):  # closed and opened in turn: the machine's load hits both alike
+    steps = {"headless": 0.0, False: 0.0, True: 0.0}
+    took = {"headless": 0.0, False: 0.0, True: 0.0}
+    refreshes = 0
+    for _ in range(rounds):
+        n, t = headless_steps(headless, seconds / rounds)
+        steps["headless"] += n
+        took["headless"] += t
         for opened in (False, True):
             for layer in layers:
                 neurons.expand(layer) if opened else neurons.collapse(layer)
             window.view.fit_all()
             app.processEvents()
-            before, start = neurons.refreshes, time.perf_counter()
-            rates[opened].append(_run_for(app, ui, window.view, seconds / rounds))
+            before = neurons.refreshes
+            n, elapsed = _run_for(app, ui, window.view, seconds / rounds)
+            steps[opened] += n
+            took[opened] += elapsed
             if opened:
                 refreshes += neurons.refreshes - before
-                opened_time += time.perf_counter() - start
     for layer in layers:
         neurons.expand(layer)
     app.processEvents()
     tiles = sum(p.units for p in neurons.panels.values())
     side = min((im.width() for p in neurons.panels.values() for im in p.data.images), default=0)
     one = median_ms(neurons._refresh_maps, 30)[0]  # compute + colour the maps, no painting
-    run_rate, closed_rate = float(np.mean(rates[True])), float(np.mean(rates[False]))
-    refresh_rate = refreshes / opened_time
     window.close()
     return {
         "tiles": tiles,
         "side": side,
         "refresh_ms": one,
-        "refresh_rate": refresh_rate,
-        "run_rate": run_rate,
-        "closed_rate": closed_rate,
-        "headless_rate": headless_rate,
+        "refresh_rate": refreshes / took[True],
+        "run_rate": steps[True] / took[True],
+        "closed_rate": steps[False] / took[False],
+        "headless_rate": steps["headless"] / took["headless"],
     }
 
 
@@ -389,8 +394,8 @@ def main() -> None:
 def print_neurons(got: dict) -> None:
     ratio = got["run_rate"] / got["headless_rate"]
     print(
-        f"8-8-8 tanh network in Run mode, 6 s with h1-h3 opened ({got['tiles']} tiles) and 6 s "
-        "closed, in turns"
+        f"8-8-8 tanh network in Run mode: 6 rounds of 1 s headless, 1 s Run with h1-h3 closed "
+        f"and 1 s with them opened ({got['tiles']} tiles)"
     )
     print(
         f"  neuron maps ({got['side']}x{got['side']}): {got['refresh_rate']:.1f} refreshes/s "

@@ -145,8 +145,8 @@ class SnapshotStore:
         """Keep the controller's current parameters as those of `step` (call it right after
         that step's update), plus its values and gradients when `fresh` (see the module
         docstring). `fresh=None` trusts `controller.grads_fresh`, right after `refresh()`;
-        pass False from a `trained` handler: Run mode announces a slice's results before its
-        phase says the shown numbers are stale. A step at or before the newest kept one
+        pass False from a `trained` handler: the controller's shown numbers are from before
+        the step. A step at or before the newest kept one
         replaces the snapshots from there on."""
         params = _copy_params(controller.session.executor.params)
         snap = Snapshot(step, params, loss)
@@ -186,8 +186,8 @@ class SnapshotStore:
 
     def attach(self, controller: Any) -> Callable[[], None]:
         """Keep recording `controller`'s training: a snapshot after each update whose
-        parameters are still current (in Run mode, the last step of each slice: the results
-        of a slice are announced after it ran), the values and gradients added after each
+        parameters are still current (in Run mode, the last step of each slice: a slice
+        announces only that one), the values and gradients added after each
         refresh, and everything forgotten when the history is reset. Returns a detach call."""
 
         def on_trained(result: Any) -> None:

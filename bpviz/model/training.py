@@ -50,7 +50,9 @@ class TrainingController:
     phase_changed = Signal()  # read .phase, .next_node, .grads_fresh
     node_stepped = Signal(object)  # the NodeValue or NodeGrad just taken
     values_changed = Signal()
-    trained = Signal(object)  # a StepResult
+    # the StepResult of the newest step, once per call that trained: a slice of Run mode says
+    # only its last (every step is in `history`), so listeners cost nothing per step
+    trained = Signal(object)
     history_reset = Signal()
     failed = Signal(str, str)  # node id ("" when none), message
     restarted = Signal(str)  # a settings edit reset the learned state: why, for the status bar
@@ -291,8 +293,8 @@ class TrainingController:
         if results and self.phase not in (Phase.ERROR, Phase.UPDATED):
             # before announcing: listeners must see stale values (said once, not every slice)
             self._set_phase(Phase.UPDATED)
-        for r in results:
-            self.trained.emit(r)
+        if results:
+            self.trained.emit(results[-1])
         return results
 
     def refresh(self) -> bool:

@@ -211,7 +211,7 @@ class LandscapeView(QWidget):
         self.redraw()
 
     def _on_trained(self, result: object = None) -> None:
-        # Run mode announces a slice's steps after it ran: only the last one's point is current
+        # a step whose parameters are no longer current has no point to add
         step = getattr(result, "step", None)
         if step is None or self.session is None or step == self.session.trainer.step_count:
             self.record_point()

@@ -433,8 +433,8 @@ class TrainingUI(QObject):
     def _values_changed(self) -> None:
         self.sync_overlays()
 
-    def _trained(self, result) -> None:  # noqa: ANN001
-        self.views.loss_plot.append(result)
+    def _trained(self, _result: object) -> None:
+        self.views.loss_plot.catch_up(self.controller.history)
         if not self.running and not self._batch:
             self.views.loss_plot.redraw()
 
