@@ -1,10 +1,9 @@
 """The window's training controls: step buttons, Run/Pause, speed, and keeping the canvas
 overlays and plots in step with the TrainingController.
 
-Run mode trains on the GUI thread in frame-sized slices from a zero-interval QTimer: each tick
-fills what is left of a display frame after the event loop's own work since the last tick
-(painting, input) and any view redraw that is due, so training takes the idle time and no
-frame waits for it. Overlays and plots are redrawn a few times a second, not at step rate.
+Run mode trains on the GUI thread in frame-sized slices from a zero-interval QTimer; RunClock
+decides how long each tick trains and when each view is redrawn (a few times a second, less
+often when that would take more than a small share of the CPU).
 
 Why not a worker thread: a step of a small network is Python bound (numpy releases the GIL
 only for large arrays), so two threads stepping two sessions make fewer steps together than
@@ -32,6 +31,7 @@ from bpviz.ui.canvas.numbers import format_number, magnitude, scalar_of, sign_co
 from bpviz.ui.canvas.scene import CanvasScene
 from bpviz.ui.landscape import LandscapeView
 from bpviz.ui.plots import LossPlot
+from bpviz.ui.run_clock import RunClock
 from bpviz.ui.theme import GRAD_POSITIVE
 from bpviz.ui.timeline import TimelineWidget
 
@@ -39,14 +39,11 @@ from bpviz.ui.timeline import TimelineWidget
 STEPPING = (Phase.FORWARD, Phase.BACKWARD, Phase.FORWARD_DONE)
 
 TICK_MS = 8  # Run mode below full speed: a tick every 8 ms trains the steps that are due
-SLICE_S = 0.006  # seconds of training per slice outside Run mode's frame budget (render)
-# Run mode at full speed: a tick whenever the event loop is idle; a tick and the loop's work
-# around it (painting, input, a view redraw) together take at most about FRAME_S
-FRAME_S = 0.012
-# Redrawing is what costs (a redraw and its paint take 5-15 ms): a few times a second,
-# staggered so that no two heavy redraws land in one pass of the event loop.
-OVERLAY_EVERY_S = 0.5
+SLICE_S = 0.006  # seconds of training per slice below full speed (and for `render`)
+# Redrawing is what costs (a redraw and its paint take 5-15 ms): at most this often, one view
+# per tick so that no two heavy redraws land in one pass of the event loop (see RunClock)
 PLOT_EVERY_S = 0.5
+OVERLAY_EVERY_S = 0.5
 BOUNDARY_EVERY_S = 1.0
 # speed 1..10: steps per second in Run mode (10 = as fast as possible) and animation length
 RUN_RATES = (1, 2, 5, 10, 25, 50, 100, 250, 1000, None)
@@ -102,8 +99,8 @@ class TrainingUI(QObject):
         self._run_timer = QTimer(self)
         self._run_timer.setInterval(TICK_MS)
         self._run_timer.timeout.connect(self._tick)
-        self._last_overlay = self._last_plot = self._last_boundary = 0.0
-        self._run_started = self._tick_end = 0.0
+        self._clock: RunClock | None = None  # Run mode's, from run() on
+        self._run_started = 0.0  # perf_counter when Run (or its current rate) started
         self._run_steps = 0
         # full snapshots only from the refreshes Run makes anyway: computing one every 50
         # steps cost Run a tenth of its rate; the timeline computes a light one when shown
@@ -366,7 +363,10 @@ class TrainingUI(QObject):
             self.views.timeline.go_latest()
         self._check = {}
         self.canvas.pulses.stop_all()
-        self._run_started = self._tick_end = time.perf_counter()
+        self._run_started = time.perf_counter()
+        self._clock = RunClock(
+            {"plot": PLOT_EVERY_S, "overlays": OVERLAY_EVERY_S, "boundary": BOUNDARY_EVERY_S}
+        )
         self._run_steps = 0
         self._set_tick_interval()
         self._run_timer.start()
@@ -388,46 +388,36 @@ class TrainingUI(QObject):
             self.show_status(reason)
 
     def _tick(self) -> None:
-        """One pass of Run mode: either redraw the view that is due (its paint follows in the
-        same pass of the event loop) or train for what is left of FRAME_S once the loop's
-        work since the last tick (painting, input) is counted, so no pass keeps the loop
-        much longer than a frame."""
-        start = time.perf_counter()
-        c = self.controller
+        """One pass of Run mode: redraw the view that is due (its paint follows in the same
+        pass of the event loop) or train for what RunClock leaves of the frame."""
+        clock, c = self._clock, self.controller
+        clock.begin_tick()
         if c.phase == Phase.ERROR:
             return  # _failed has paused and said why
-        if self._redraw_one_view(start):
-            self._tick_end = time.perf_counter()
-            return
-        budget = 1_000_000
-        rate = RUN_RATES[self.speed - 1]
-        if rate is None:  # full speed: the loop is never idle between ticks, all of it was work
-            seconds = FRAME_S - (start - self._tick_end)
-        else:  # throttle: only as many steps as the rate allows so far
-            seconds = SLICE_S
-            due = int((start - self._run_started) * rate) + 1
-            budget = max(0, due - self._run_steps)
-        if budget > 0 and seconds > 0:
-            self._run_steps += len(c.run_for(seconds, max_steps=budget))
-        self._tick_end = time.perf_counter()
+        view = clock.due_view()
+        if view is not None:
+            started = time.thread_time()
+            self._redraw_view(view)
+            clock.redrawn(view, time.thread_time() - started)
+        else:
+            budget, seconds = 1_000_000, clock.train_seconds()
+            rate = RUN_RATES[self.speed - 1]
+            if rate is not None:  # throttle: only as many steps as the rate allows so far
+                due = int((time.perf_counter() - self._run_started) * rate) + 1
+                budget, seconds = max(0, due - self._run_steps), SLICE_S
+            if budget > 0 and seconds > 0:
+                self._run_steps += len(c.run_for(seconds, max_steps=budget))
+        clock.end_tick()
 
-    def _redraw_one_view(self, now: float) -> bool:
-        """At most one view per tick, staggered; whether one was redrawn."""
-        c = self.controller
-        if now - self._last_plot >= PLOT_EVERY_S:
-            self._last_plot = now
+    def _redraw_view(self, view: str) -> None:
+        if view == "plot":
             self.views.loss_plot.redraw()
             self.views.timeline.redraw()
             self._phase_changed()
-        elif now - self._last_overlay >= OVERLAY_EVERY_S:
-            self._last_overlay = now
-            c.refresh()
-        elif now - self._last_boundary >= BOUNDARY_EVERY_S:
-            self._last_boundary = now
-            self.views.boundary.redraw()
+        elif view == "overlays":
+            self.controller.refresh()
         else:
-            return False
-        return True
+            self.views.boundary.redraw()
 
     # ---- reacting to the controller ------------------------------------------------------
     def _values_changed(self) -> None:

@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 
 import bpviz
 from bpviz.engine.training import History
-from bpviz.ui import training_ui
+from bpviz.ui import run_clock, training_ui
 from bpviz.ui.main_window import MainWindow
 
 SCENES = Path(__file__).resolve().parents[2] / "scenes"
@@ -37,6 +37,7 @@ def test_pausing_after_n_steps_equals_n_headless_steps_bit_for_bit(
     # every view redraws often, so many redraws and refreshes fall between the slices
     for every in ("PLOT_EVERY_S", "OVERLAY_EVERY_S", "BOUNDARY_EVERY_S"):
         monkeypatch.setattr(training_ui, every, 0.05)
+    monkeypatch.setattr(run_clock, "VIEW_SHARE", 1.0)
     path = tmp_path / f"{name}.json"
     shutil.copy(SCENES / f"{name}.json", path)
     assert window.files.open_file(path)
