@@ -21,7 +21,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-FRAME_S = 0.012  # CPU time of a tick plus the loop's work around it
+FRAME_S = 0.008  # CPU time of a tick plus the loop's work around it: half a frame, so a
+# paint or a busy machine stretching the pass still leaves it within one
 VIEW_SHARE = 0.03  # at most this share of the CPU time for each live view
 _RATE_WEIGHT = 0.1  # weight of the newest tick in the CPU-per-wall-second average
 
