@@ -103,7 +103,8 @@ class TrainingUI(QObject):
         self._run_started = 0.0  # perf_counter when Run (or its current rate) started
         self._run_steps = 0
         # full snapshots only from the refreshes Run makes anyway: computing one every 50
-        # steps cost Run a tenth of its rate; the timeline computes a light one when shown
+        # steps on a fresh executor cost Run several per cent of its rate; the timeline
+        # computes a light one's numbers when it is shown
         self.snapshots = SnapshotStore(full_every=None)
         self._detach_snapshots = None
         self._scrubbed = None  # the Snapshot the timeline shows, or None for the live state
