@@ -14,6 +14,7 @@ colour scheme (Qt ≥ 6.5) and keeps following it while the program runs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import (
@@ -421,6 +422,18 @@ def follow_system_scheme() -> None:
     signal = getattr(app.styleHints(), "colorSchemeChanged", None) if app else None
     if signal is not None:
         signal.connect(lambda *_: _choice == "system" and apply_theme("system"))
+
+
+def style_legend(legend: Any, theme: Theme) -> None:
+    """A pyqtgraph LegendItem in the theme's colours. Its `setLabelTextColor` only records the
+    colour; each label keeps the colour it was drawn in until its text is set again, so a
+    switch of theme left "train loss" dark on the dark plot."""
+    import pyqtgraph as pg
+
+    legend.setBrush(pg.mkBrush(theme.legend_background))
+    legend.setLabelTextColor(theme.plot_foreground)
+    for _sample, label in legend.items:
+        label.setText(label.text)
 
 
 def style_plot(plot: QWidget, theme: Theme) -> None:
