@@ -16,8 +16,13 @@ from PySide6.QtCore import Qt
 from bpviz.model.layout import HEADER_CONTROL_OPS, estimated_size
 from bpviz.ui.canvas.header_controls import HEADER_OPS
 
-SCENES = Path(__file__).resolve().parents[2] / "scenes"
-EXAMPLES = sorted(SCENES.glob("*.json")) + sorted((SCENES / "lessons").glob("*.scene.json"))
+ROOT = Path(__file__).resolve().parents[2]
+SCENES = ROOT / "scenes"
+EXAMPLES = [
+    *sorted(SCENES.glob("*.json")),
+    *sorted((SCENES / "lessons").glob("*.scene.json")),
+    ROOT / "docs" / "experiment.json",  # the README's walk-through, as saved
+]
 
 
 def overlaps(window) -> list[tuple[str, str]]:  # noqa: ANN001
@@ -26,7 +31,7 @@ def overlaps(window) -> list[tuple[str, str]]:  # noqa: ANN001
 
 
 def test_every_example_is_checked() -> None:
-    assert len(EXAMPLES) == 15  # 9 examples and 6 lesson scenes
+    assert len(EXAMPLES) == 16  # 9 examples, 6 lesson scenes and the README's experiment
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
