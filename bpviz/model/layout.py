@@ -36,11 +36,19 @@ HEADER_CONTROL_OPS = ("dense",)  # the ops whose header carries those controls
 
 
 def layer_of_each_node(graph: Graph) -> dict[str, int]:
-    """Longest path from any source, so every edge goes at least one layer to the right."""
+    """Longest path from any source, so every edge goes at least one layer to the right; then
+    each node without inputs (a constant, a target) moves right to just before its first
+    consumer, so its wire does not run behind the nodes in between."""
     layer: dict[str, int] = {}
+    first_consumer: dict[str, int] = {}
     for node_id in graph.topological_order():
         sources = graph.node(node_id).inputs.values()
-        layer[node_id] = max((layer[s] + 1 for s in sources), default=0)
+        layer[node_id] = k = max((layer[s] + 1 for s in sources), default=0)
+        for s in sources:
+            first_consumer[s] = min(first_consumer.get(s, k), k)
+    for node_id, node in graph.nodes.items():
+        if not node.inputs and node_id in first_consumer:
+            layer[node_id] = first_consumer[node_id] - 1
     return layer
 
 

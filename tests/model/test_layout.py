@@ -83,3 +83,20 @@ def test_empty_document():
     cmd.redo(d)
     cmd.undo(d)
     assert d.to_scene_dict()["nodes"] == []
+
+
+def test_a_source_sits_just_before_its_first_consumer():
+    """A target feeding the loss at the end of a chain is laid out beside the last layer, not
+    in the first column with its wire behind every node in between."""
+    d = Document()
+    d.add_node("x", "input")
+    d.add_node("h1", "tanh")
+    d.add_node("h2", "tanh")
+    d.add_node("t", "target")
+    d.add_node("k", "const")
+    d.add_node("loss", "mse")
+    d.connect("x", "h1", "x")
+    d.connect("h1", "h2", "x")
+    d.connect("h2", "loss", "pred")
+    d.connect("t", "loss", "target")
+    assert layer_of_each_node(d.graph) == {"x": 0, "h1": 1, "h2": 2, "t": 2, "k": 0, "loss": 3}
