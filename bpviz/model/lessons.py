@@ -85,8 +85,11 @@ class Page:
             if not value:
                 return f"change {key} {panel}"
             if key == "transforms":
-                label = dict(USUAL_TRANSFORMS).get(value[0], value[0])
-                return f"add the input feature {label} {panel}"
+                labels = dict(USUAL_TRANSFORMS)
+                if isinstance(value[0], list):
+                    named = ", ".join(labels.get(e, e) for e in value[0])
+                    return f"make the input features {named} {panel}"
+                return f"add the input feature {labels.get(value[0], value[0])} {panel}"
             return f"set {key} to {value[0]} {panel}"
         if "phase" in w:
             return "finish the " + w["phase"].split("_")[0] + " pass"

@@ -178,15 +178,19 @@ def do_request(window: MainWindow, wait: dict, qtbot) -> None:  # noqa: ANN001
             registry["step"].trigger()
     elif "setting" in wait and len(wait["setting"]) == 3:  # a value, set with the mouse
         section, key, value = wait["setting"]
-        control = window.learn.controls.widget(f"{section}.{key}" if section == "training"
-                                               else f"data.feature.{value}")  # fmt: skip
-        assert control.isVisible()
-        if isinstance(control, QComboBox):
-            choose(qtbot, control, value)
+        if section == "training":
+            combo = window.learn.controls.widget(f"training.{key}")
+            assert isinstance(combo, QComboBox) and combo.isVisible()
+            choose(qtbot, combo, value)
             assert window.document.training[key] == value
-        else:
-            click(qtbot, control)
-            assert value in window.document.data[key]
+        else:  # the input features: tick the boxes asked for
+            assert key == "transforms"
+            for expr in value if isinstance(value, list) else [value]:
+                box = window.data_panel.checks[expr]
+                assert box.isVisible()
+                if not box.isChecked():
+                    click(qtbot, box)
+            assert window.document.data[key] == value
     elif "setting" in wait:
         section, key = wait["setting"]
         assert section == "training"  # typed into the Training panel as a learner would

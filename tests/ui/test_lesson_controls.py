@@ -1,0 +1,93 @@
+"""Lesson pages that point into the Training and Data panels and wait for the learner's
+setting there, driven with the mouse as a learner would."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from bpviz.examples import examples_dir
+from bpviz.model.lessons import PANEL_CONTROLS, lesson_paths
+from bpviz.model.settings import SetData
+from bpviz.ui.main_window import MainWindow
+from tests.ui.test_learn_panel import choose, click
+
+LESSONS = [p.stem for p in lesson_paths(examples_dir())]
+KIND_WITH = {"factor": "circles", "classes": "spiral", "features": "linear"}  # own numbers
+
+
+def start(window: MainWindow, qtbot, stem: str, page: int) -> None:  # noqa: ANN001
+    """Open a lesson and press Next (or Skip) until `page` (from 0)."""
+    window.learn.start(LESSONS.index(stem))
+    for _ in range(page):
+        click(qtbot, window.learn.next_button)
+    assert window.learn.progress.index == page
+
+
+@pytest.mark.parametrize("name", PANEL_CONTROLS)
+def test_every_panel_control_name_finds_its_widget(window: MainWindow, name: str) -> None:
+    key = name.split(".")[1]
+    kind = name.split(".")[2] if key == "kind" else KIND_WITH.get(key, "xor")
+    window.undo.push(SetData({"kind": kind}))
+    controls = window.learn.controls
+    widget = controls.reveal(name)
+    assert widget is not None
+    dock = window.training_dock if name.startswith("training.") else window.data_dock
+    assert dock.widget().isAncestorOf(widget)
+    assert not dock.visibleRegion().isEmpty()  # its panel is in front
+
+
+def test_choosing_the_optimizer_turns_the_page_and_a_wrong_one_says_so(
+    window: MainWindow, qtbot  # noqa: ANN001
+) -> None:
+    panel = window.learn
+    start(window, qtbot, "08_landscape.lesson", 4)
+    assert panel.progress.page.title == "Momentum"
+    combo = window.training_panel.optimizer
+    assert combo.property("role") == "highlight" and combo.isVisible()
+    assert panel.isVisible()  # the page stays on screen beside the Training panel
+    assert panel.request.text() == (
+        "<b>Your turn:</b> set optimizer to momentum in the Training panel"
+    )
+    choose(qtbot, combo, "adam")
+    assert window.document.training["optimizer"] == "adam"
+    assert "Not yet: optimizer is now adam." in panel.request.text()
+    assert panel.progress.index == 4 and not panel.progress.done
+    choose(qtbot, combo, "momentum")
+    assert panel.request.text() == "<span style='color:#188038'>✓ Well done</span>"
+    qtbot.waitUntil(lambda: panel.progress.index == 5, timeout=3000)
+    assert combo.property("role") is None  # the next page points at Reset instead
+    click(qtbot, panel.back_button)  # already set: met, and the page stays
+    assert panel.progress.done and panel.next_button.text() == "Next"
+    qtbot.wait(1000)
+    assert panel.progress.index == 4
+
+
+def test_ticking_the_feature_turns_the_page_and_the_probe_reads_the_new_weight(
+    window: MainWindow, qtbot  # noqa: ANN001
+) -> None:
+    panel = window.learn
+    start(window, qtbot, "05_xor.lesson", 3)
+    box = window.data_panel.checks["x1*x2"]
+    assert box.property("role") == "highlight" and box.isVisible() and panel.isVisible()
+    assert panel.request.text() == (
+        "<b>Your turn:</b> make the input features x₁, x₂, x₁·x₂ in the Data panel"
+    )
+    square = window.data_panel.checks["x1^2"]
+    click(qtbot, square)  # the wrong box: the probe's W[2, 0] would be x1²'s weight
+    assert "Not yet: transforms is now x1, x2, x1^2." in panel.request.text()
+    click(qtbot, box)
+    assert "Not yet: transforms is now x1, x2, x1^2, x1*x2." in panel.request.text()
+    assert panel.progress.index == 3
+    click(qtbot, square)
+    assert window.document.data["transforms"] == ["x1", "x2", "x1*x2"]
+    qtbot.waitUntil(lambda: panel.progress.index == 4, timeout=3000)
+    click(qtbot, panel.probe_box.buttons["positive"])
+    params = window.training_ui.controller.session.executor.params["logit"]
+    assert params["W"].shape == (3, 1)
+    # one neuron right on all four points needs w1 + b > 0, w2 + b > 0, b < 0 and
+    # w1 + w2 + w3 + b < 0, so w3 < b < 0: the weight on x1·x2 is negative
+    assert panel.progress.answers[4].truth == "negative"
+    assert "You said positive; it is negative." in panel.probe_box.result.text()
+    qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
+    assert panel.progress.index == 5
