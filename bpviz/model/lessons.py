@@ -76,7 +76,7 @@ class Page:
             return f"press {w['action'].replace('_', ' ').title()}"
         if "attr" in w:
             node, name = w["attr"]
-            return f"change {name} of {node} in the inspector"
+            return f"change the {name} of {node} (on the canvas or in the Inspector)"
         if "steps" in w:
             return f"train until step {w['steps']}"
         if "setting" in w:

@@ -44,11 +44,12 @@ from bpviz.ui.training_ui import TrainingUI
 
 ADVANCE_MS = 700  # a moment to see the result before the next page
 ANSWERS_FILE = "lesson-answers.csv"
+NODE_MARGIN = 40  # px kept around a node the page points at
 
 
 class LearnPanel(QWidget):
     """Opens lessons through `files`, listens to `training` and the registry's CONTROLS, and
-    points at nodes on `canvas` (centred in `view`), at buttons on `toolbar` and at the
+    points at nodes on `canvas` (scrolled into `view`), at buttons on `toolbar` and at the
     Training and Data panels' `controls`. Probe answers are appended to `answers` (a CSV);
     `push` applies a page's training settings as an undoable edit."""
 
@@ -359,7 +360,8 @@ class LearnPanel(QWidget):
         node = target.get("node")
         if node in self.canvas.node_items:
             self.canvas.select([node])
-            self.view.centerOn(self.canvas.node_items[node])
+            # scrolled into view only if it is not on screen: the fitted graph stays put
+            self.view.ensureVisible(self.canvas.node_items[node], NODE_MARGIN, NODE_MARGIN)
         control = target.get("control")
         widget: QWidget | None = None
         if control in CONTROLS:

@@ -29,7 +29,7 @@ def test_there_are_at_least_six_lessons_and_all_load() -> None:
         assert lesson.pages and lesson.scene.is_file()
 
 
-# what each page points at, written out by hand: ("node", id) selects and centres a node,
+# what each page points at, written out by hand: ("node", id) selects a node (on screen),
 # ("control", name) lights up that toolbar button
 HIGHLIGHTS = {
     "01_fitting_a_line.lesson": [("node", "loss"), ("control", "forward"), ("node", "w"),
@@ -46,7 +46,7 @@ HIGHLIGHTS = {
     "06_vanishing.lesson": [("node", "w"), ("node", "w"), ("control", "backward"), ("node", "s1"),
                             ("node", "s1")],
     "07_fitting_a_curve.lesson": [("node", "y"), ("node", "loss"), ("node", "k1"), ("node", "k3"),
-                                  ("node", "k5"), ("control", "step"), ("node", "k5"),
+                                  ("node", "k5"), ("control", "step"), ("control", "training.lr"),
                                   ("control", "run"), ("node", "k5")],
     "08_landscape.lesson": [("node", "L"), ("node", "w2"), ("node", "w2"), ("control", "step"),
                             ("control", "training.optimizer"), ("control", "reset"),
@@ -179,9 +179,12 @@ def do_request(window: MainWindow, wait: dict, qtbot) -> None:  # noqa: ANN001
     elif "setting" in wait and len(wait["setting"]) == 3:  # a value, set with the mouse
         section, key, value = wait["setting"]
         if section == "training":
-            combo = window.learn.controls.widget(f"training.{key}")
-            assert isinstance(combo, QComboBox) and combo.isVisible()
-            choose(qtbot, combo, value)
+            control = window.learn.controls.widget(f"training.{key}")
+            assert control.isVisible()
+            if isinstance(control, QComboBox):
+                choose(qtbot, control, value)
+            else:  # a number field: typed
+                retype(qtbot, control, str(value))
             assert window.document.training[key] == value
         else:  # the input features: tick the boxes asked for
             assert key == "transforms"
@@ -230,6 +233,9 @@ def test_walk_every_lesson(window: MainWindow, qtbot, index: int, right: bool, t
         # a node page selects exactly that node; a page lights up its control and no other
         if kind == "node":
             assert window.canvas.selected_ids() == [name], f"page {i}"
+            item = window.canvas.node_items[name]
+            seen = window.view.mapToScene(window.view.viewport().rect()).boundingRect()
+            assert seen.contains(item.sceneBoundingRect()), f"page {i}: {name} is off screen"
         assert lit_controls(window) == ([name] if kind == "control" else []), f"page {i}"
         if page.probe is not None:
             assert "Your turn" in panel.request.text() and panel.probe_box.isVisible()
@@ -373,8 +379,8 @@ def test_the_curve_lessons_high_learning_rate_diverges_with_a_message(
     click(qtbot, panel.back_button)
     click(qtbot, panel.next_button)  # shown again: not applied twice
     assert window.undo.qstack.count() == 1
-    assert panel.request.text() == "<b>Your turn:</b> change lr in the Training panel"
-    window.show_dock(window.training_dock)
+    assert panel.request.text() == "<b>Your turn:</b> set lr to 0.01 in the Training panel"
+    assert window.training_panel.entries["lr"].isVisible()  # the page brought its panel forward
     retype(qtbot, window.training_panel.entries["lr"], "0.01")
     assert window.document.training == {"optimizer": "sgd", "lr": 0.01, "seed": 0}
     qtbot.waitUntil(lambda: panel.progress.page.title == "A learning rate too high", timeout=3000)
