@@ -29,7 +29,10 @@ from bpviz.model.probes import (
 from bpviz.scene import load_scene
 
 LESSON_FORMAT = "bpviz-lesson"
-CONTROLS = ("forward", "backward", "update", "step", "next_node", "run", "reset", "check")
+# the buttons of the window's training toolbar, which a page can light up; a page can also
+# wait for Train › Check Gradients, which has no button
+TOOLBAR_CONTROLS = ("forward", "backward", "update", "step", "next_node", "run", "reset")
+CONTROLS = (*TOOLBAR_CONTROLS, "check")
 # the Training and Data panels' controls a page can point at: "training.KEY", "data.KEY",
 # "data.kind.KIND" (a dataset picture), "data.feature.EXPR" (an input-feature tick box)
 TRAINING_CONTROLS = ("optimizer", "lr", "momentum", "beta1", "beta2", "eps", "batch_size",
@@ -231,11 +234,11 @@ def _page(name: str, i: int, raw: Any, ids: set[str]) -> Page:
         or not ({"node", "control"} & set(highlight))
     ):
         raise LessonError(f'{where}.highlight: expected {{"node": ID}} or {{"control": NAME}}')
-    if "control" in highlight and highlight["control"] not in CONTROLS + PANEL_CONTROLS:
+    if "control" in highlight and highlight["control"] not in TOOLBAR_CONTROLS + PANEL_CONTROLS:
         raise LessonError(
             f"{where}.highlight.control: no control {highlight['control']!r}; a toolbar "
-            f"button ({', '.join(CONTROLS)}) or a panel control (training.KEY, data.KEY, "
-            "data.kind.KIND, data.feature.EXPR; listed in docs/lessons.md)"
+            f"button ({', '.join(TOOLBAR_CONTROLS)}) or a panel control (training.KEY, "
+            "data.KEY, data.kind.KIND, data.feature.EXPR; listed in docs/lessons.md)"
         )
     if highlight.get("node", "") is None:
         highlight = {}  # the page points at nothing

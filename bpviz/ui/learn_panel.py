@@ -25,7 +25,8 @@ from bpviz.engine.files import FileProblem
 from bpviz.examples import examples_dir
 from bpviz.model.commands import Command
 from bpviz.model.lessons import (
-    CONTROLS,  # the controls a page can wait for or point at: names in the action registry
+    CONTROLS,  # the controls a page can wait for: names in the action registry
+    TOOLBAR_CONTROLS,  # those a page can point at, on `toolbar`
     Lesson,
     LessonError,
     LessonProgress,
@@ -364,7 +365,7 @@ class LearnPanel(QWidget):
             self.view.ensureVisible(self.canvas.node_items[node], NODE_MARGIN, NODE_MARGIN)
         control = target.get("control")
         widget: QWidget | None = None
-        if control in CONTROLS:
+        if control in TOOLBAR_CONTROLS:
             widget = self.toolbar.widgetForAction(self.registry[control])
         elif control is not None and self.controls is not None:
             widget = self.controls.reveal(control)

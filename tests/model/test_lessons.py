@@ -43,10 +43,12 @@ def test_a_highlighted_control_that_does_not_exist_is_named_with_file_and_page(
     path = lesson(tmp_path, {"text": "t", "highlight": {"control": "training.optimiser"}})
     assert error(path) == (
         "x.lesson.json: pages[1].highlight.control: no control 'training.optimiser'; a toolbar "
-        "button (forward, backward, update, step, next_node, run, reset, check) or a panel "
-        "control (training.KEY, data.KEY, data.kind.KIND, data.feature.EXPR; listed in "
-        "docs/lessons.md)"
+        "button (forward, backward, update, step, next_node, run, reset) or a panel control "
+        "(training.KEY, data.KEY, data.kind.KIND, data.feature.EXPR; listed in docs/lessons.md)"
     )
+    # Check Gradients is a menu entry with no button: a page can wait for it, not light it
+    path = lesson(tmp_path, {"text": "t", "highlight": {"control": "check"}})
+    assert error(path).startswith("x.lesson.json: pages[1].highlight.control: no control 'check'")
     path = lesson(tmp_path, {"text": "t", "highlight": {"button": "step"}})
     assert error(path) == (
         'x.lesson.json: pages[1].highlight: expected {"node": ID} or {"control": NAME}'

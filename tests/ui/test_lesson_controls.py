@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from bpviz.examples import examples_dir
-from bpviz.model.lessons import PANEL_CONTROLS, lesson_paths
+from bpviz.model.lessons import CONTROLS, PANEL_CONTROLS, TOOLBAR_CONTROLS, lesson_paths
 from bpviz.model.settings import SetData
 from bpviz.ui.main_window import MainWindow
 from tests.ui.test_learn_panel import choose, click
@@ -22,6 +22,12 @@ def start(window: MainWindow, qtbot, stem: str, page: int) -> None:  # noqa: ANN
     for _ in range(page):
         click(qtbot, window.learn.next_button)
     assert window.learn.progress.index == page
+
+
+def test_the_toolbar_controls_are_the_training_toolbars_buttons(window: MainWindow) -> None:
+    for name in CONTROLS:
+        button = window.training_toolbar.widgetForAction(window.registry[name])
+        assert (button is not None and button.isVisible()) == (name in TOOLBAR_CONTROLS), name
 
 
 @pytest.mark.parametrize("name", PANEL_CONTROLS)
