@@ -379,3 +379,4 @@ def _set_role(widget: QWidget, role: str | None) -> None:
     widget.setProperty("role", role)
     widget.style().unpolish(widget)
     widget.style().polish(widget)
+    widget.update()  # a tick box or field keeps its old frame on screen until repainted

@@ -164,3 +164,17 @@ def test_the_xor_feature_weight_is_negative_after_training() -> None:
         controller.step()
     w = controller.session.executor.params["logit"]["W"]
     assert w.shape == (3, 1) and w[2, 0] < -math.log(2)  # clearly negative, not near 0
+
+
+def test_the_1986_lesson_quotes_the_trained_mirror_weights() -> None:
+    """Lesson 10 says bit 1's weight on the first hidden unit is about −2.7 after its 1500
+    steps; the paper's pattern makes bit 6's its mirror image."""
+    path = ROOT / "scenes" / "symmetry_1986.json"
+    document = Document.from_scene_dict(json.loads(path.read_text()))
+    controller = TrainingController(document, path.parent)
+    for _ in range(1500):
+        controller.step()
+    w = controller.session.executor.params["hidden"]["W"]
+    assert round(float(w[0, 0]), 1) == -2.7 and round(float(w[5, 0]), 1) == 2.7
+    text = (ROOT / "scenes" / "lessons" / "10_network_1986.lesson.json").read_text()
+    assert "W[0, 0], about −2.7 now" in text and "About +2.7" in text

@@ -55,7 +55,7 @@ HIGHLIGHTS = {
     "09_reverse_mode.lesson": [("node", "L"), ("node", "x5"), ("node", "x3"), ("node", "L"),
                                ("node", "x1")],
     "10_network_1986.lesson": [("node", "hidden"), ("node", "loss"), ("control", "step"),
-                               ("node", "hidden")],
+                               ("node", "hidden"), ("node", "hidden")],
 }  # fmt: skip
 
 
@@ -126,7 +126,8 @@ PROBES = {
     "09_reverse_mode.lesson": {1: ("zero", "positive"), 2: ("node", "equal")},
     # every output starts near 0.45 (small uniform weights): 56/64 · −ln 0.55 + 8/64 · −ln 0.45
     # ≈ 0.62; trained, the README's 0.0149
-    "10_network_1986.lesson": {1: (0.62, 1.5), 2: (0.02, 0.5)},
+    # trained, the paper's pattern: bit 6's weight mirrors bit 1's (−2.7 on the first unit)
+    "10_network_1986.lesson": {1: (0.62, 1.5), 2: (0.02, 0.5), 3: ("positive", "negative")},
 }  # fmt: skip
 
 
