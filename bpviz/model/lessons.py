@@ -6,6 +6,7 @@ A page may point at a node, a wire or a control, and may wait for the learner to
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -170,17 +171,20 @@ def _check_probe_shapes(name: str, scene: Path, pages: tuple[Page, ...]) -> None
     as it stands on the probe's page."""
     if not any(page.probe is not None for page in pages):
         return
+    stat = scene.stat()
+    stamp = (str(scene), stat.st_mtime_ns, stat.st_size)
     try:
-        loaded = load_scene(scene)
+        data = _scene_data(*stamp)
     except BpvizError as e:
         raise LessonError(f"{name}: scene: {e}") from None
-    data, shapes_for = loaded.data, {}
     for i, page in enumerate(pages):
         if page.probe is not None:
             key = json.dumps(data, sort_keys=True, default=str)
-            if key not in shapes_for:
-                shapes_for[key] = _shapes(name, loaded, data)
-            values, params = shapes_for[key]
+            try:
+                values, params = _shapes(*stamp, key)
+            except BpvizError as e:
+                raise LessonError(f"{name}: scene: a forward pass to check the probes failed "
+                                  f"({e})") from None  # fmt: skip
             p = page.probe
             shape = params.get((p.node, p.param)) if p.param else values.get(p.node)
             try:
@@ -192,17 +196,23 @@ def _check_probe_shapes(name: str, scene: Path, pages: tuple[Page, ...]) -> None
         data = _settings_after(data, page.wait_for)
 
 
-def _shapes(name: str, scene: Any, data: dict[str, Any] | None) -> tuple[dict, dict]:
-    """Node value shapes and (node, parameter) shapes after a forward pass on `data`."""
-    try:
-        session = Session(scene.graph, data, scene.training, scene.base_dir)
-        session.forward()
-    except BpvizError as e:
-        raise LessonError(
-            f"{name}: scene: a forward pass to check the probes failed ({e})"
-        ) from None
+# Shapes are kept per (scene file as it is on disk, data): every window loads every lesson,
+# and a forward pass per lesson would cost each one ~25 ms. Bounded: a few scenes and datas.
+@functools.lru_cache(maxsize=64)
+def _scene_data(scene: str, mtime_ns: int, size: int) -> dict[str, Any] | None:
+    return load_scene(scene).data
+
+
+@functools.lru_cache(maxsize=64)
+def _shapes(
+    scene: str, mtime_ns: int, size: int, data_json: str
+) -> tuple[dict[str, tuple[int, ...]], dict[tuple[str, str], tuple[int, ...]]]:
+    """Node value shapes and (node, parameter) shapes after a forward pass on the data."""
+    loaded = load_scene(scene)
+    session = Session(loaded.graph, json.loads(data_json), loaded.training, loaded.base_dir)
+    session.forward()
     ex = session.executor
-    values = {n: tuple(np.shape(ex.value(n))) for n in scene.graph.nodes if ex.has_value(n)}
+    values = {n: tuple(np.shape(ex.value(n))) for n in loaded.graph.nodes if ex.has_value(n)}
     params = {(n, k): a.shape for n, arrays in ex.params.items() for k, a in arrays.items()}
     return values, params
 
