@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 import shutil
 from pathlib import Path
 
@@ -178,3 +179,13 @@ def test_the_1986_lesson_quotes_the_trained_mirror_weights() -> None:
     assert round(float(w[0, 0]), 1) == -2.7 and round(float(w[5, 0]), 1) == 2.7
     text = (ROOT / "scenes" / "lessons" / "10_network_1986.lesson.json").read_text()
     assert "W[0, 0], about −2.7 now" in text and "About +2.7" in text
+
+
+def test_the_documented_panel_pages_load_and_check_the_index(tmp_path: Path) -> None:
+    """docs/lessons.md's second example (two pages) loads on the one-neuron XOR scene."""
+    text = (ROOT / "docs" / "lessons.md").read_text(encoding="utf-8")
+    block = re.findall(r"```json\n(.*?)```", text, re.S)[1]
+    pages = json.loads(f"[{block}]")
+    loaded = load_lesson(lesson(tmp_path, *pages))
+    assert loaded.pages[1].highlight == {"control": "data.feature.x1*x2"}
+    assert loaded.pages[2].probe.param == "W" and loaded.pages[2].probe.index == (2, 0)
