@@ -97,3 +97,16 @@ def test_ticking_the_feature_turns_the_page_and_the_probe_reads_the_new_weight(
     assert "You said positive; it is negative." in panel.probe_box.result.text()
     qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
     assert panel.progress.index == 5
+
+
+def test_a_skipped_feature_page_leaves_the_weight_probe_unanswerable_and_says_why(
+    window: MainWindow, qtbot  # noqa: ANN001
+) -> None:
+    panel = window.learn
+    start(window, qtbot, "05_xor.lesson", 4)  # Skip passed the feature page: W stays (2, 1)
+    click(qtbot, panel.probe_box.buttons["negative"])
+    assert panel.probe_box.result.text() == (
+        "<b>No answer to compare with:</b> logit.W[2, 0] is outside the shape (2, 1) it has "
+        "now."
+    )
+    assert 4 not in panel.progress.answers and panel.progress.done  # not counted, not stuck
