@@ -110,3 +110,17 @@ def test_a_skipped_feature_page_leaves_the_weight_probe_unanswerable_and_says_wh
         "now."
     )
     assert 4 not in panel.progress.answers and panel.progress.done  # not counted, not stuck
+
+
+def test_pointing_at_a_node_keeps_the_whole_fitted_graph_in_view(
+    window: MainWindow, qtbot  # noqa: ANN001
+) -> None:
+    """The chain-rule lesson points at L, the last node: scrolling it to the centre used to
+    push a and b off screen while the page talks about a·b."""
+    window.show_lessons()
+    window.learn.start(LESSONS.index("02_chain_rule.lesson"))
+    view = window.view
+    seen = view.mapToScene(view.viewport().rect()).boundingRect()
+    for node_id, item in window.canvas.node_items.items():
+        assert seen.contains(item.sceneBoundingRect()), node_id
+    assert window.canvas.selected_ids() == ["L"]
