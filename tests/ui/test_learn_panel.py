@@ -142,7 +142,8 @@ def lit_controls(window: MainWindow) -> list[str]:
     for name in PANEL_CONTROLS:
         widget = window.learn.controls.widget(name)
         if widget is not None and widget.property("role") == "highlight":
-            assert widget.isVisible(), f"{name} is lit but not on screen"
+            on_screen = widget.isVisible() and not widget.visibleRegion().isEmpty()
+            assert on_screen, f"{name} is lit but not on screen"  # e.g. its panel tabbed away
             lit.append(name)
     return lit
 

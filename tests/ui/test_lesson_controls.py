@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
 
 from bpviz.examples import examples_dir
 from bpviz.model.lessons import CONTROLS, PANEL_CONTROLS, TOOLBAR_CONTROLS, lesson_paths
@@ -16,8 +17,14 @@ LESSONS = [p.stem for p in lesson_paths(examples_dir())]
 KIND_WITH = {"factor": "circles", "classes": "spiral", "features": "linear"}  # own numbers
 
 
+def on_screen(widget: QWidget) -> bool:
+    """Shown and not behind another tab (a tabbed-away dock's widget still says visible)."""
+    return widget.isVisible() and not widget.visibleRegion().isEmpty()
+
+
 def start(window: MainWindow, qtbot, stem: str, page: int) -> None:  # noqa: ANN001
     """Open a lesson and press Next (or Skip) until `page` (from 0)."""
+    window.show_lessons()
     window.learn.start(LESSONS.index(stem))
     for _ in range(page):
         click(qtbot, window.learn.next_button)
@@ -50,8 +57,8 @@ def test_choosing_the_optimizer_turns_the_page_and_a_wrong_one_says_so(
     start(window, qtbot, "08_landscape.lesson", 4)
     assert panel.progress.page.title == "Momentum"
     combo = window.training_panel.optimizer
-    assert combo.property("role") == "highlight" and combo.isVisible()
-    assert panel.isVisible()  # the page stays on screen beside the Training panel
+    assert combo.property("role") == "highlight" and on_screen(combo)
+    assert on_screen(panel)  # the page stays on screen beside the Training panel
     assert panel.request.text() == (
         "<b>Your turn:</b> set optimizer to momentum in the Training panel"
     )
@@ -75,7 +82,7 @@ def test_ticking_the_feature_turns_the_page_and_the_probe_reads_the_new_weight(
     panel = window.learn
     start(window, qtbot, "05_xor.lesson", 3)
     box = window.data_panel.checks["x1*x2"]
-    assert box.property("role") == "highlight" and box.isVisible() and panel.isVisible()
+    assert box.property("role") == "highlight" and on_screen(box) and on_screen(panel)
     assert panel.request.text() == (
         "<b>Your turn:</b> make the input features x₁, x₂, x₁·x₂ in the Data panel"
     )
