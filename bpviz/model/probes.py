@@ -37,6 +37,8 @@ KEYS = {
     "run": "the control that runs after the answer: forward, backward or step",
     "times": "how many times run is pressed (step only)",
     "question": "the question as shown (optional; generated otherwise)",
+    "param": "a parameter of the node (e.g. W or b of a dense layer) instead of its output",
+    "index": "[i, j, ...]: one element of the node's (or parameter's) array, counted from 0",
 }
 CSV_COLUMNS = ("time", "lesson", "page", "node", "quantity", "ask", "answer", "truth", "right")
 MAX_LOG_BYTES = 8_000_000
@@ -58,9 +60,16 @@ class Probe:
     high: float = 1.0
     tolerance: float = 0.0
     question: str = ""
+    param: str | None = None  # read this parameter of `node`, not its output
+    index: tuple[int, ...] | None = None  # one element of `node`'s array
 
     def label(self, node: str) -> str:
-        return f"∇{node}" if self.quantity == "grad" else node
+        """How a number is named to the learner: `∇w`, `hidden.W[0, 1]`."""
+        name = node
+        if node == self.node:
+            name += f".{self.param}" if self.param else ""
+            name += f"[{', '.join(map(str, self.index))}]" if self.index is not None else ""
+        return f"∇{name}" if self.quantity == "grad" else name
 
     def run_phrase(self) -> str:
         name = self.run.title()
@@ -164,7 +173,46 @@ def parse_probe(raw: Any, node_ids: set[str]) -> Probe:
     question = raw.get("question", "")
     if not isinstance(question, str):
         raise ProbeError("question: expected text")
-    return Probe(node, quantity, ask, run, times, other, low, high, float(tolerance), question)
+    param = raw.get("param")
+    if param is not None and (not isinstance(param, str) or not param):
+        raise ProbeError(f"param: expected a parameter name such as 'W', got {param!r}")
+    index = raw.get("index")
+    if index is not None:
+        if not (isinstance(index, list) and index and all(_is_count(i) for i in index)):
+            raise ProbeError(f"index: expected [i, j, ...], whole numbers from 0, got {index!r}")
+        index = tuple(index)
+    return Probe(
+        node, quantity, ask, run, times, other, low, high, float(tolerance), question,
+        param, index,
+    )  # fmt: skip
+
+
+def check_shape(probe: Probe, shape: tuple[int, ...] | None) -> None:
+    """ProbeError unless `probe` reads exactly one number from an array of `shape` (None:
+    the node or parameter has no array), e.g. `index: [2, 0] is outside the shape (2, 1)`."""
+    if shape is None and probe.param:
+        raise ProbeError(f"param: node '{probe.node}' has no parameter {probe.param!r}")
+    if shape is None:
+        raise ProbeError(f"node: '{probe.node}' has no number after a forward pass")
+    size = math.prod(shape)
+    if probe.index is None:
+        if size != 1:
+            raise ProbeError(
+                f"index: required: {probe.label(probe.node)} holds {size} numbers, "
+                f"shape {shape}; pick one with [i, j, ...]"
+            )
+        return
+    if len(probe.index) != len(shape) or any(
+        i >= n for i, n in zip(probe.index, shape, strict=True)
+    ):
+        raise ProbeError(
+            f"index: {list(probe.index)} is outside the shape {shape} of "
+            f"{probe.label(probe.node).split('[')[0]}"
+        )
+
+
+def _is_count(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool) and x >= 0
 
 
 def _default_run(quantity: str) -> str:
@@ -189,11 +237,19 @@ def _one_of(raw: dict[str, Any], key: str, allowed: tuple[str, ...]) -> str:
 
 
 def one_number(probe: Probe, node: str, number: Any) -> float:
-    """The single finite number a probe reads from a node; ProbeError says why there is none."""
+    """The single finite number a probe reads from a node (the element at `index` for the
+    probe's own node); ProbeError says why there is none."""
     what = probe.label(node)
     if number is None:
         raise ProbeError(f"{what} has no number after {probe.run_phrase()}")
-    values = np.asarray(number, dtype=float).reshape(-1)
+    array = np.asarray(number, dtype=float)
+    if node == probe.node and probe.index is not None:
+        if array.ndim != len(probe.index) or any(
+            i >= n for i, n in zip(probe.index, array.shape, strict=True)
+        ):
+            raise ProbeError(f"{what} is outside the shape {array.shape} it has now")
+        array = array[probe.index]
+    values = array.reshape(-1)
     if len(values) != 1:
         raise ProbeError(f"{what} holds {len(values)} numbers; a probe needs a node with one")
     x = float(values[0])
@@ -220,7 +276,7 @@ class ProbeAnswer:
             when.isoformat(timespec="seconds"),
             self.lesson,
             str(self.page),
-            p.node + (f"/{p.other}" if p.other else ""),
+            p.label(p.node).removeprefix("∇") + (f"/{p.other}" if p.other else ""),
             p.quantity,
             p.ask,
             _cell(self.answer),

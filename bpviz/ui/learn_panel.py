@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QToolBar,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -26,30 +25,34 @@ from bpviz.engine.files import FileProblem
 from bpviz.examples import examples_dir
 from bpviz.model.commands import Command
 from bpviz.model.lessons import (
-    CONTROLS,  # the controls a page can wait for or point at: names in the action registry
+    CONTROLS,  # the controls a page can wait for: names in the action registry
+    TOOLBAR_CONTROLS,  # those a page can point at, on `toolbar`
     Lesson,
     LessonError,
     LessonProgress,
     lesson_paths,
     load_lesson,
+    wanted,
 )
 from bpviz.model.probes import AnswerLog, ProbeError, one_number
 from bpviz.model.settings import SetTraining
 from bpviz.ui.actions import ActionRegistry
 from bpviz.ui.canvas.scene import CanvasScene
 from bpviz.ui.files import DocumentFiles
+from bpviz.ui.lesson_controls import PanelControls
 from bpviz.ui.probe_box import RIGHT, WRONG, ProbeBox
 from bpviz.ui.training_ui import TrainingUI
 
 ADVANCE_MS = 700  # a moment to see the result before the next page
 ANSWERS_FILE = "lesson-answers.csv"
+NODE_MARGIN = 40  # px kept around a node the page points at
 
 
 class LearnPanel(QWidget):
     """Opens lessons through `files`, listens to `training` and the registry's CONTROLS, and
-    points at nodes on `canvas` (centred in `view`) and at buttons on `toolbar`. Probe answers
-    are appended to `answers` (a CSV); `push` applies a page's training settings as an
-    undoable edit."""
+    points at nodes on `canvas` (scrolled into `view`), at buttons on `toolbar` and at the
+    Training and Data panels' `controls`. Probe answers are appended to `answers` (a CSV);
+    `push` applies a page's training settings as an undoable edit."""
 
     def __init__(
         self,
@@ -63,8 +66,11 @@ class LearnPanel(QWidget):
         parent: QWidget | None = None,
         answers: Path | None = None,
         push: Callable[[Command], None] | None = None,
+        controls: PanelControls | None = None,
     ) -> None:
         super().__init__(parent)
+        self.controls = controls
+        self._miss = ""  # why the learner's last setting did not meet the page's request
         self.show_status = show_status
         self.log = AnswerLog(answers) if answers is not None else None
         self.push = push
@@ -84,7 +90,7 @@ class LearnPanel(QWidget):
             except LessonError as e:
                 show_status(str(e))
         self.progress: LessonProgress | None = None
-        self._highlighted: QToolButton | None = None
+        self._highlighted: QWidget | None = None
         self._hooked: Any = None
         self._advance = QTimer(self)
         self._advance.setSingleShot(True)
@@ -150,28 +156,60 @@ class LearnPanel(QWidget):
         self.progress = LessonProgress(lesson)
         self._trained_pages = set()
         self._hook()
-        self._show()
+        self._arrive()
 
     def next_page(self) -> None:
         self._advance.stop()
         if self.progress is not None:
             if self.progress.index == len(self.progress.lesson.pages) - 1:
                 self.progress.done = True
+                self._show()
             else:
                 self.progress.next()
-            self._show()
+                self._arrive()
 
     def back_page(self) -> None:
         self._advance.stop()
         if self.progress is not None:
             self.progress.back()
-            self._show()
+            self._arrive()
+
+    def _arrive(self) -> None:
+        """Show the page; a setting it asks for that is already in place counts as met (the
+        learner came back, or set it early), without moving on by itself."""
+        p = self.progress
+        assert p is not None
+        self._miss = ""
+        self._apply_training()
+        setting = p.page.wait_for.get("setting", [])
+        if len(setting) == 3 and not p.done:
+            section, key = setting[0], setting[1]
+            current = (self._settings(section) or {}).get(key)
+            if key == "transforms" and current is None:  # the raw features, listed
+                current = self.controls.data.raw(self._settings("data")) if self.controls else []
+            p.done = wanted(setting, current)
+        self._show()
+
+    def _settings(self, section: str) -> dict[str, Any] | None:
+        document = self.files.document
+        return document.training if section == "training" else document.data
 
     def notify(self, kind: str, detail: Any = None) -> None:
-        """Something the learner did; a met request moves the lesson on after a moment."""
-        if self.progress is not None and self.progress.notify(kind, detail):
+        """Something the learner did; a met request moves the lesson on after a moment. A
+        setting changed to another value than the one asked for says so."""
+        p = self.progress
+        if p is None:
+            return
+        if p.notify(kind, detail):
+            self._miss = ""
             self._show()
             self._advance.start()
+            return
+        setting = p.page.wait_for.get("setting", [])
+        if kind == "setting" and not p.done and list(detail[:2]) == setting[:2]:
+            shown = ", ".join(detail[2]) if isinstance(detail[2], list) else detail[2]
+            self._miss = f"Not yet: {detail[1]} is now {shown}."
+            self._show()
 
     def answer(self, answer: str | float) -> None:
         """The learner committed to an answer: run the probe's pass, then reveal the truth
@@ -185,10 +223,8 @@ class LearnPanel(QWidget):
             self.training.steps(probe.times)
         else:
             self.registry[probe.run].trigger()
-        controller = self.training.controller
-        read = controller.grad if probe.quantity == "grad" else controller.value
         try:
-            numbers = [one_number(probe, node, read(node)) for node in probe.nodes()]
+            numbers = [one_number(probe, node, self._read(probe, node)) for node in probe.nodes()]
         except ProbeError as e:
             p.done = True  # nothing to check the answer against: not counted
             self.probe_box.reveal(f"<b>No answer to compare with:</b> {html.escape(str(e))}.", None)
@@ -201,6 +237,16 @@ class LearnPanel(QWidget):
             except FileProblem as e:
                 self.show_status(f"Your answer was not saved: {e}")
         self._show()
+
+    def _read(self, probe: Any, node: str) -> Any:
+        """The array a probe reads: the node's value or gradient, or one of its parameters
+        (its gradient: as the last backward pass left it)."""
+        controller = self.training.controller
+        if probe.param and node == probe.node:
+            executor = controller.session.executor
+            arrays = executor.param_grads if probe.quantity == "grad" else executor.params
+            return arrays.get(node, {}).get(probe.param)
+        return controller.grad(node) if probe.quantity == "grad" else controller.value(node)
 
     def _reveal_html(self) -> str:
         p = self.progress
@@ -235,7 +281,10 @@ class LearnPanel(QWidget):
                 return  # the lesson's own edit is not the learner's
             for key in sorted(set(old) | set(seen[section])):
                 if old.get(key) != seen[section].get(key):
-                    self.notify("setting", [section, key])
+                    value = seen[section].get(key)
+                    if key == "transforms" and value is None and self.controls is not None:
+                        value = self.controls.data.raw(seen[section])  # back to the raw ones
+                    self.notify("setting", [section, key, value])
 
         document.training_changed.connect(lambda t: changed("training", t))
         document.data_changed.connect(lambda d: changed("data", d))
@@ -251,7 +300,6 @@ class LearnPanel(QWidget):
             return
         page = p.page
         last = p.index == len(p.lesson.pages) - 1
-        self._apply_training()
         self.title.setText(page.title or p.lesson.title)
         self.text.setText(page.text)
         self.page_label.setText(f"{p.index + 1} / {len(p.lesson.pages)}")
@@ -262,7 +310,8 @@ class LearnPanel(QWidget):
         elif ask and p.done:
             self.request.setText("<span style='color:#188038'>✓ Well done</span>")
         elif ask:
-            self.request.setText(f"<b>Your turn:</b> {ask}")
+            miss = f"<br><span style='color:{WRONG}'>{html.escape(self._miss)}</span>"
+            self.request.setText(f"<b>Your turn:</b> {ask}" + (miss if self._miss else ""))
         else:
             self.request.setText("Lesson complete." if last and p.done else "")
         self.next_button.setText("Finish" if last else ("Skip" if p.waiting else "Next"))
@@ -312,13 +361,17 @@ class LearnPanel(QWidget):
         node = target.get("node")
         if node in self.canvas.node_items:
             self.canvas.select([node])
-            self.view.centerOn(self.canvas.node_items[node])
+            # scrolled into view only if it is not on screen: the fitted graph stays put
+            self.view.ensureVisible(self.canvas.node_items[node], NODE_MARGIN, NODE_MARGIN)
         control = target.get("control")
-        if control in self.registry:
-            button = self.toolbar.widgetForAction(self.registry[control])
-            if isinstance(button, QToolButton):
-                _set_role(button, "highlight")  # coloured by the theme's style sheet
-                self._highlighted = button
+        widget: QWidget | None = None
+        if control in TOOLBAR_CONTROLS:
+            widget = self.toolbar.widgetForAction(self.registry[control])
+        elif control is not None and self.controls is not None:
+            widget = self.controls.reveal(control)
+        if isinstance(widget, QWidget):
+            _set_role(widget, "highlight")  # coloured by the theme's style sheet
+            self._highlighted = widget
 
 
 def _set_role(widget: QWidget, role: str | None) -> None:
@@ -326,3 +379,4 @@ def _set_role(widget: QWidget, role: str | None) -> None:
     widget.setProperty("role", role)
     widget.style().unpolish(widget)
     widget.style().polish(widget)
+    widget.update()  # a tick box or field keeps its old frame on screen until repainted

@@ -40,6 +40,7 @@ from bpviz.ui.files import DocumentFiles
 from bpviz.ui.inspector import InspectorWidget
 from bpviz.ui.landscape import LandscapeView
 from bpviz.ui.learn_panel import ANSWERS_FILE, LearnPanel
+from bpviz.ui.lesson_controls import PanelControls
 from bpviz.ui.node_numbers import explain_node, node_numbers
 from bpviz.ui.palette import PaletteWidget
 from bpviz.ui.plots import LossPlot
@@ -51,6 +52,7 @@ from bpviz.ui.training_ui import TrainingUI, TrainingViews
 from bpviz.ui.undo import UndoStack
 
 DEFAULT_EXAMPLE = "neuron.json"
+LEARN_WIDTH = 340  # px: the Learn panel, wide enough for a lesson page
 K = QKeySequence.StandardKey
 LEFT = Qt.DockWidgetArea.LeftDockWidgetArea
 RIGHT = Qt.DockWidgetArea.RightDockWidgetArea
@@ -163,6 +165,7 @@ class MainWindow(QMainWindow):
             self,
             answers=self.files.recovery.path.parent / ANSWERS_FILE,
             push=self.undo.push,
+            controls=PanelControls(self.training_panel, self.data_panel, self._show_panel),
         )
         self._lay_out_docks()
         self._build_menus_and_toolbars()
@@ -208,8 +211,11 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.inspector_dock, self.data_dock)
         self.training_dock = self.add_dock("Training", self.training_panel, RIGHT)
         self.tabifyDockWidget(self.data_dock, self.training_dock)
-        self.learn_dock = self.add_dock("Learn", self.learn, RIGHT, listed=False)  # Help › Lessons
-        self.tabifyDockWidget(self.inspector_dock, self.learn_dock)
+        # Help › Lessons; on the left, so a page and the Data or Training panel it points
+        # into are on screen together
+        self.learn_dock = self.add_dock("Learn", self.learn, LEFT, listed=False)
+        self.tabifyDockWidget(self.palette_dock, self.learn_dock)
+        self.palette_dock.raise_()
         self.inspector_dock.raise_()
 
     def _size_docks(self) -> None:
@@ -315,9 +321,15 @@ class MainWindow(QMainWindow):
         dock.show()
         dock.raise_()
 
+    def _show_panel(self, section: str) -> None:
+        """The Training or Data panel to the front, for a lesson pointing into it."""
+        self.show_dock(self.training_dock if section == "training" else self.data_dock)
+
     # ---- help ----------------------------------------------------------------------------
     def show_lessons(self) -> None:
         self.show_dock(self.learn_dock)
+        if self.learn_dock.width() < LEARN_WIDTH:  # room for a page's text
+            self.resizeDocks([self.learn_dock], [LEARN_WIDTH], Qt.Orientation.Horizontal)
 
     def show_shortcuts(self) -> None:
         rows = [

@@ -62,7 +62,7 @@ def lesson_file(tmp_path: Path, probe: object, **page: object) -> Path:
          "x.lesson.json: pages[1].probe.times: only with run 'step'"),
         ({"node": "a", "quantity": "grad", "ask": "sign", "colour": "red"},
          "x.lesson.json: pages[1].probe.colour: unknown key (keys: node, quantity, ask, other, "
-         "range, tolerance, run, times, question)"),
+         "range, tolerance, run, times, question, param, index)"),
         ("a",
          "x.lesson.json: pages[1].probe.expected an object with node, quantity and ask"),
     ],
@@ -200,5 +200,6 @@ def test_a_bad_setting_request_is_named(tmp_path: Path) -> None:
     with pytest.raises(LessonError) as e:
         load_lesson(path)
     assert str(e.value) == (
-        'x.lesson.json: pages[0].wait_for.setting: ["training" or "data", a key]'
+        'x.lesson.json: pages[0].wait_for.setting: ["training" or "data", a key] or '
+        "[section, key, value]"
     )

@@ -31,7 +31,7 @@ def overlaps(window) -> list[tuple[str, str]]:  # noqa: ANN001
 
 
 def test_every_example_is_checked() -> None:
-    assert len(EXAMPLES) == 16  # 9 examples, 6 lesson scenes and the README's experiment
+    assert len(EXAMPLES) == 17  # 9 examples, 7 lesson scenes and the README's experiment
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)

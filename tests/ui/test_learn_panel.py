@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QPushButton, QToolButton
+from PySide6.QtWidgets import QApplication, QComboBox, QPushButton, QToolButton
 
 from bpviz import load_scene
 from bpviz.examples import examples_dir
-from bpviz.model.lessons import LessonError, lesson_paths, load_lesson
+from bpviz.model.lessons import PANEL_CONTROLS, LessonError, lesson_paths, load_lesson
 from bpviz.ui.main_window import MainWindow
 from tests.ui.conftest import attr_editor, retype
 
@@ -29,7 +29,7 @@ def test_there_are_at_least_six_lessons_and_all_load() -> None:
         assert lesson.pages and lesson.scene.is_file()
 
 
-# what each page points at, written out by hand: ("node", id) selects and centres a node,
+# what each page points at, written out by hand: ("node", id) selects a node (on screen),
 # ("control", name) lights up that toolbar button
 HIGHLIGHTS = {
     "01_fitting_a_line.lesson": [("node", "loss"), ("control", "forward"), ("node", "w"),
@@ -40,20 +40,22 @@ HIGHLIGHTS = {
                           ("node", "x")],
     "04_neuron.lesson": [("node", "o"), ("node", "w2"), ("node", "n"), ("control", "backward"),
                          ("node", "o")],
-    "05_xor.lesson": [("node", "logit"), ("node", "loss"), ("control", "step"), ("control", "run"),
-                      ("control", "reset")],
+    "05_xor.lesson": [("node", "logit"), ("node", "loss"), ("control", "step"),
+                      ("control", "data.feature.x1*x2"), ("node", "logit"), ("node", "loss"),
+                      ("node", "logit")],
     "06_vanishing.lesson": [("node", "w"), ("node", "w"), ("control", "backward"), ("node", "s1"),
                             ("node", "s1")],
     "07_fitting_a_curve.lesson": [("node", "y"), ("node", "loss"), ("node", "k1"), ("node", "k3"),
-                                  ("node", "k5"), ("control", "step"), ("node", "k5"),
+                                  ("node", "k5"), ("control", "step"), ("control", "training.lr"),
                                   ("control", "run"), ("node", "k5")],
     "08_landscape.lesson": [("node", "L"), ("node", "w2"), ("node", "w2"), ("control", "step"),
-                            ("control", "reset"), ("node", "L"), ("control", "reset"),
-                            ("node", "w2"), ("control", "run")],
+                            ("control", "training.optimizer"), ("control", "reset"),
+                            ("node", "L"), ("control", "training.optimizer"),
+                            ("control", "reset"), ("node", "w2"), ("control", "run")],
     "09_reverse_mode.lesson": [("node", "L"), ("node", "x5"), ("node", "x3"), ("node", "L"),
                                ("node", "x1")],
     "10_network_1986.lesson": [("node", "hidden"), ("node", "loss"), ("control", "step"),
-                               ("node", "hidden")],
+                               ("node", "hidden"), ("node", "hidden")],
 }  # fmt: skip
 
 
@@ -66,6 +68,28 @@ def momentum_valley(steps: int, lr: float = 0.09, mu: float = 0.9) -> float:
         v = [g[j] if k == 0 else mu * v[j] + g[j] for j in range(2)]
         w = [w[j] - lr * v[j] for j in range(2)]
     return w[0] ** 2 + 10 * w[1] ** 2
+
+
+def logistic_adam(x: np.ndarray, y: np.ndarray, steps: int, lr: float = 0.1) -> float:
+    """Binary cross-entropy of one neuron sigmoid(x·w + b) after `steps` of Adam (PyTorch's
+    rule) from zero weights, worked out here independently of the engine."""
+    w = np.zeros(x.shape[1] + 1)
+    xb = np.column_stack([x, np.ones(len(x))])
+    m, v = np.zeros_like(w), np.zeros_like(w)
+
+    def loss_grad(w: np.ndarray) -> tuple[float, np.ndarray]:
+        p = 1 / (1 + np.exp(-xb @ w))
+        return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))), xb.T @ (p - y) / len(y)
+
+    for k in range(1, steps + 1):
+        g = loss_grad(w)[1]
+        m, v = 0.9 * m + 0.1 * g, 0.999 * v + 0.001 * g * g
+        w -= lr * (m / (1 - 0.9**k)) / (np.sqrt(v / (1 - 0.999**k)) + 1e-8)
+    return loss_grad(w)[0]
+
+
+XOR = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]), np.array([0.0, 1.0, 1.0, 0.0])
+XOR_WITH_PRODUCT = np.column_stack([XOR[0], XOR[0][:, 0] * XOR[0][:, 1]])
 
 
 # every probe's right answer, worked out by hand from the scene (page index -> answer), and a
@@ -85,30 +109,54 @@ PROBES = {
     "02_chain_rule.lesson": {1: (-8.0, 8.0), 2: ("negative", "positive")},
     "03_fan_out.lesson": {1: ("negative", "positive"), 2: ("equal", "node")},
     "04_neuron.lesson": {1: ("zero", "positive"), 2: (0.5, 0.9)},
-    "05_xor.lesson": {1: ("positive", "negative"), 2: (0.0, 0.5)},
+    # xor with one neuron: no line separates the classes, the loss stays at ln 2; with the
+    # feature x1·x2 its weight must be negative (w1 + b > 0, w2 + b > 0, b < 0 and
+    # w1 + w2 + w3 + b < 0 give w3 < b), and 300 Adam steps bring the loss near 0
+    "05_xor.lesson": {1: ("positive", "negative"), 2: (np.log(2), 0.2),
+                      4: ("negative", "positive"),
+                      5: (logistic_adam(XOR_WITH_PRODUCT, XOR[1], 300), 0.5)},
     "06_vanishing.lesson": {1: ("positive", "zero"), 3: ("other", "node")},
     # L = w1² + 10·w2² ... see each lesson's "why"; the curve's flat-line loss is the mean of
     # sin² (½) less a little for these 20 points: 0.45 is within 0.1 of it
     "07_fitting_a_curve.lesson": {1: (0.45, 1.5), 3: ("positive", "negative"),
                                   4: ("other", "node")},
     "08_landscape.lesson": {1: ("other", "node"), 2: ("negative", "positive"),
-                            5: (momentum_valley(20), momentum_valley(20) + 5),
-                            7: ("positive", "negative")},
+                            6: (momentum_valley(20), momentum_valley(20) + 5),
+                            9: ("positive", "negative")},
     "09_reverse_mode.lesson": {1: ("zero", "positive"), 2: ("node", "equal")},
     # every output starts near 0.45 (small uniform weights): 56/64 · −ln 0.55 + 8/64 · −ln 0.45
     # ≈ 0.62; trained, the README's 0.0149
-    "10_network_1986.lesson": {1: (0.62, 1.5), 2: (0.02, 0.5)},
+    # trained, the paper's pattern: bit 6's weight mirrors bit 1's (−2.7 on the first unit)
+    "10_network_1986.lesson": {1: (0.62, 1.5), 2: (0.02, 0.5), 3: ("positive", "negative")},
 }  # fmt: skip
 
 
 def lit_controls(window: MainWindow) -> list[str]:
-    """The actions whose toolbar button is lit up."""
+    """The actions whose toolbar button is lit up, and the lit panel controls; a lit panel
+    control is on screen (its panel in front)."""
     lit = []
     for name in window.registry.names():
         button = window.training_toolbar.widgetForAction(window.registry[name])
         if isinstance(button, QToolButton) and button.property("role") == "highlight":
             lit.append(name)
+    for name in PANEL_CONTROLS:
+        widget = window.learn.controls.widget(name)
+        if widget is not None and widget.property("role") == "highlight":
+            on_screen = widget.isVisible() and not widget.visibleRegion().isEmpty()
+            assert on_screen, f"{name} is lit but not on screen"  # e.g. its panel tabbed away
+            lit.append(name)
     return lit
+
+
+def choose(qtbot, combo: QComboBox, text: str) -> None:  # noqa: ANN001
+    """Open a combo box's list with the mouse and click the item `text`."""
+    click(qtbot, combo)
+    view = combo.view()
+    qtbot.waitUntil(view.isVisible)
+    qtbot.wait(QApplication.doubleClickInterval() + 50)  # the list ignores a too-early release
+    rect = view.visualRect(view.model().index(combo.findText(text), 0))
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: not view.isVisible())
 
 
 def do_request(window: MainWindow, wait: dict, qtbot) -> None:  # noqa: ANN001
@@ -130,6 +178,24 @@ def do_request(window: MainWindow, wait: dict, qtbot) -> None:  # noqa: ANN001
     elif "steps" in wait:
         for _ in range(wait["steps"]):
             registry["step"].trigger()
+    elif "setting" in wait and len(wait["setting"]) == 3:  # a value, set with the mouse
+        section, key, value = wait["setting"]
+        if section == "training":
+            control = window.learn.controls.widget(f"training.{key}")
+            assert control.isVisible()
+            if isinstance(control, QComboBox):
+                choose(qtbot, control, value)
+            else:  # a number field: typed
+                retype(qtbot, control, str(value))
+            assert window.document.training[key] == value
+        else:  # the input features: tick the boxes asked for
+            assert key == "transforms"
+            for expr in value if isinstance(value, list) else [value]:
+                box = window.data_panel.checks[expr]
+                assert box.isVisible()
+                if not box.isChecked():
+                    click(qtbot, box)
+            assert window.document.data[key] == value
     elif "setting" in wait:
         section, key = wait["setting"]
         assert section == "training"  # typed into the Training panel as a learner would
@@ -169,6 +235,9 @@ def test_walk_every_lesson(window: MainWindow, qtbot, index: int, right: bool, t
         # a node page selects exactly that node; a page lights up its control and no other
         if kind == "node":
             assert window.canvas.selected_ids() == [name], f"page {i}"
+            item = window.canvas.node_items[name]
+            seen = window.view.mapToScene(window.view.viewport().rect()).boundingRect()
+            assert seen.contains(item.sceneBoundingRect()), f"page {i}: {name} is off screen"
         assert lit_controls(window) == ([name] if kind == "control" else []), f"page {i}"
         if page.probe is not None:
             assert "Your turn" in panel.request.text() and panel.probe_box.isVisible()
@@ -312,8 +381,8 @@ def test_the_curve_lessons_high_learning_rate_diverges_with_a_message(
     click(qtbot, panel.back_button)
     click(qtbot, panel.next_button)  # shown again: not applied twice
     assert window.undo.qstack.count() == 1
-    assert panel.request.text() == "<b>Your turn:</b> change lr in the Training panel"
-    window.show_dock(window.training_dock)
+    assert panel.request.text() == "<b>Your turn:</b> set lr to 0.01 in the Training panel"
+    assert window.training_panel.entries["lr"].isVisible()  # the page brought its panel forward
     retype(qtbot, window.training_panel.entries["lr"], "0.01")
     assert window.document.training == {"optimizer": "sgd", "lr": 0.01, "seed": 0}
     qtbot.waitUntil(lambda: panel.progress.page.title == "A learning rate too high", timeout=3000)
