@@ -40,7 +40,8 @@ from bpviz.ui.actions import ActionRegistry
 from bpviz.ui.canvas.scene import CanvasScene
 from bpviz.ui.files import DocumentFiles
 from bpviz.ui.lesson_controls import PanelControls
-from bpviz.ui.probe_box import RIGHT, WRONG, ProbeBox
+from bpviz.ui.probe_box import ProbeBox, verdict_colours
+from bpviz.ui.theme import set_role
 from bpviz.ui.training_ui import TrainingUI
 
 ADVANCE_MS = 700  # a moment to see the result before the next page
@@ -252,7 +253,8 @@ class LearnPanel(QWidget):
         p = self.progress
         assert p is not None and p.page.probe is not None
         probe, record = p.page.probe, p.answers[p.index]
-        colour, verdict = (RIGHT, "✓ Right.") if record.right else (WRONG, "✗ Not quite.")
+        right, wrong = verdict_colours()
+        colour, verdict = (right, "✓ Right.") if record.right else (wrong, "✗ Not quite.")
         return (
             f"<span style='color:{colour}'><b>{verdict}</b></span> "
             f"You said {html.escape(probe.describe(record.answer))}; "
@@ -305,12 +307,13 @@ class LearnPanel(QWidget):
         self.page_label.setText(f"{p.index + 1} / {len(p.lesson.pages)}")
         self._show_probe()
         ask = page.instruction()
+        right, wrong = verdict_colours()
         if page.probe is not None:
             self.request.setText("" if p.done else f"<b>Your turn:</b> {ask}")
         elif ask and p.done:
-            self.request.setText("<span style='color:#188038'>✓ Well done</span>")
+            self.request.setText(f"<span style='color:{right}'>✓ Well done</span>")
         elif ask:
-            miss = f"<br><span style='color:{WRONG}'>{html.escape(self._miss)}</span>"
+            miss = f"<br><span style='color:{wrong}'>{html.escape(self._miss)}</span>"
             self.request.setText(f"<b>Your turn:</b> {ask}" + (miss if self._miss else ""))
         else:
             self.request.setText("Lesson complete." if last and p.done else "")
@@ -356,7 +359,7 @@ class LearnPanel(QWidget):
 
     def _highlight(self, target: dict[str, Any]) -> None:
         if self._highlighted is not None:
-            _set_role(self._highlighted, None)
+            set_role(self._highlighted, None)
             self._highlighted = None
         node = target.get("node")
         if node in self.canvas.node_items:
@@ -370,13 +373,5 @@ class LearnPanel(QWidget):
         elif control is not None and self.controls is not None:
             widget = self.controls.reveal(control)
         if isinstance(widget, QWidget):
-            _set_role(widget, "highlight")  # coloured by the theme's style sheet
+            set_role(widget, "highlight")  # coloured by the theme's style sheet
             self._highlighted = widget
-
-
-def _set_role(widget: QWidget, role: str | None) -> None:
-    """A style-sheet role on `widget`; a changed property needs a re-polish to show."""
-    widget.setProperty("role", role)
-    widget.style().unpolish(widget)
-    widget.style().polish(widget)
-    widget.update()  # a tick box or field keeps its old frame on screen until repainted

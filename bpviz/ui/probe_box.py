@@ -15,11 +15,14 @@ from PySide6.QtWidgets import (
 )
 
 from bpviz.model.probes import Probe
+from bpviz.ui.theme import current_theme, set_role
 
 SLIDER_STEPS = 1000
-BOX_STYLE = "#probe { background: #e8f0fe; border: 1px solid #8ab4f8; border-radius: 6px; }"
-CHOSEN_STYLE = "QPushButton { font-weight: bold; color: #174ea6; border: 2px solid #1a73e8; }"
-RIGHT, WRONG = "#188038", "#c5221f"
+
+
+def verdict_colours() -> tuple[str, str]:
+    """Green for right, red for wrong, each readable on the current theme's panel."""
+    return ("#81c995", "#f28b82") if current_theme().dark else ("#188038", "#c5221f")
 
 
 class ProbeBox(QFrame):
@@ -30,8 +33,7 @@ class ProbeBox(QFrame):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("probe")
-        self.setStyleSheet(BOX_STYLE)
+        self.setObjectName("probe")  # boxed and coloured by the theme's style sheet
         self.probe: Probe | None = None
         self.question = QLabel()
         self.question.setWordWrap(True)
@@ -95,7 +97,7 @@ class ProbeBox(QFrame):
         """The answer is in: lock the question and show `html` (verdict, number, reason)."""
         self._enable(False)
         if isinstance(answer, str) and answer in self.buttons:
-            self.buttons[answer].setStyleSheet(CHOSEN_STYLE)
+            set_role(self.buttons[answer], "chosen")
         elif answer is not None and self.probe is not None and self.probe.ask == "estimate":
             self.set_estimate(float(answer))
         self.result.setText(html)
@@ -104,7 +106,7 @@ class ProbeBox(QFrame):
         for button in self.buttons.values():
             button.setEnabled(on)
             if on:
-                button.setStyleSheet("")
+                set_role(button, None)
         self.slider.setEnabled(on)
         self.answer_button.setEnabled(on)
 

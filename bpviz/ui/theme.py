@@ -439,3 +439,11 @@ def style_plot(plot: QWidget, theme: Theme) -> None:
         axis.setCacheMode(axis.CacheMode.DeviceCoordinateCache)
         if colour not in (None, LIGHT.plot_foreground, DARK.plot_foreground):
             axis.setLabel(axis.labelText, axis.labelUnits, **{**axis.labelStyle, "color": colour})
+
+
+def set_role(widget: QWidget, role: str | None) -> None:
+    """A style-sheet role on `widget`; a changed property needs a re-polish to show."""
+    widget.setProperty("role", role)
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)
+    widget.update()  # a tick box or field keeps its old frame on screen until repainted

@@ -182,3 +182,26 @@ def test_the_cached_canvas_background_follows_the_theme(themed, qtbot, document)
     apply_theme("dark")
     qtbot.wait(10)
     assert _commonest_colour(view.viewport()) == DARK.canvas
+
+
+@pytest.mark.parametrize(("choice", "box"), [("light", "#e8f0fe"), ("dark", "#1f2a3d")])
+def test_a_probe_box_takes_the_themes_colours(themed, qtbot, choice: str, box: str) -> None:  # noqa: ANN001
+    """The question box and the chosen answer come from the theme's sheet, not a fixed light
+    blue that left the dark theme's light text unreadable."""
+    from bpviz.model.probes import parse_probe
+    from bpviz.ui.probe_box import ProbeBox, verdict_colours
+
+    apply_theme(choice)
+    probe_box = ProbeBox()
+    qtbot.addWidget(probe_box)
+    probe_box.resize(300, 140)
+    probe_box.ask(parse_probe({"node": "w", "quantity": "grad", "ask": "sign"}, {"w"}))
+    probe_box.show()
+    qtbot.waitExposed(probe_box)
+    image = probe_box.grab().toImage()
+    assert QColor(image.pixel(150, image.height() - 4)).name() == box
+    probe_box.reveal("", "positive")
+    assert probe_box.buttons["positive"].property("role") == "chosen"
+    assert probe_box.buttons["negative"].property("role") is None
+    dark = choice == "dark"
+    assert verdict_colours() == (("#81c995", "#f28b82") if dark else ("#188038", "#c5221f"))
