@@ -28,32 +28,35 @@ from PySide6.QtWidgets import QApplication, QGraphicsScene, QGraphicsView  # noq
 N_NODES, N_EDGES, HUB_EDGES = 500, 800, 10
 
 
-def generate_scene(path: Path, seed: int = 0) -> str:
-    """100 sources and 400 binary ops (2 inputs each = 800 edges); node 'hub' has 10 edges."""
+def generate_scene(
+    path: Path, seed: int = 0, n_nodes: int = N_NODES, n_edges: int = N_EDGES, rows: int = 40
+) -> str:
+    """Sources (consts, 100 to a column) and binary ops (2 inputs each, `rows` to a column);
+    node 'hub' has 10 edges. 500 nodes: 100 sources and 400 ops with 800 edges."""
     rng = np.random.default_rng(seed)
     nodes = []
-    n_sources = N_NODES - N_EDGES // 2
+    n_sources = n_nodes - n_edges // 2
     for i in range(n_sources):
         nodes.append(
             {
                 "id": f"c{i}",
                 "op": "const",
                 "attrs": {"value": float(i % 7 + 1)},
-                "pos": [0.0, i * 90.0],
+                "pos": [-(i // 100) * 220.0, (i % 100) * 90.0],
             }
         )
     ids = [n["id"] for n in nodes]
     nodes[0]["id"] = ids[0] = "hub"
-    for i in range(N_EDGES // 2):
+    for i in range(n_edges // 2):
         a = "hub" if i < HUB_EDGES else ids[int(rng.integers(1, len(ids)))]
         b = ids[int(rng.integers(1, len(ids)))]
-        col = 1 + i // 40
+        col = 1 + i // rows
         nodes.append(
             {
                 "id": f"n{i}",
                 "op": "add" if i % 2 else "mul",
                 "inputs": {"a": a, "b": b},
-                "pos": [col * 220.0, (i % 40) * 110.0],
+                "pos": [col * 220.0, (i % rows) * 110.0],
             }
         )
         ids.append(f"n{i}")

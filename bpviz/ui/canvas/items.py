@@ -1,17 +1,18 @@
 """Canvas items: a node box with its ports, and the wire between two ports.
 
 Items only draw what the document says; they never edit it. Ports are painted by their node
-and hit-tested by geometry (no child items), which keeps 500-node scenes light.
+and hit-tested by geometry (no child items), which keeps big scenes light. Everything a paint
+needs (header path, elided title and summary, fitted numbers) is prepared when it changes, not
+per paint, and far-zoomed nodes draw as plain boxes (`detail_at`).
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
-    QBrush,
     QColor,
     QFont,
     QFontMetricsF,
@@ -67,6 +68,35 @@ NUMBER_FONT.setPointSizeF(9.0)
 NUMBER_FONT.setBold(True)
 
 WIRE_COLOUR = QColor(LIGHT.wire)  # the same in both themes
+BADGE = 20.0  # a flagged gradient's badge: 14 px and its margin, at the strip's right end
+
+
+class Detail(IntEnum):
+    """How much of a node is drawn at a zoom level."""
+
+    BOX = 0  # a box in the op's colour, its outline if marked: no text, no ports
+    FULL = 1  # everything
+
+
+BOX_BELOW = 0.4  # device pixels per scene unit: below it, 9-point text is under 4 px tall
+
+
+def detail_at(scale: float) -> Detail:
+    """The level of detail at `scale` (QStyleOptionGraphicsItem.levelOfDetailFromTransform)."""
+    return Detail.BOX if scale < BOX_BELOW else Detail.FULL
+
+
+_COLOURS: dict[str, tuple[Theme, dict[str, QColor]]] = {}
+
+
+def theme_colours(theme: Theme) -> dict[str, QColor]:
+    """The theme's node colours as QColors, made once per theme rather than per paint."""
+    cached = _COLOURS.get(theme.name)
+    if cached is None or cached[0] is not theme:
+        names = ("node_body", "node_outline", "selected", "text", "muted", "divider")
+        cached = theme, {name: QColor(getattr(theme, name)) for name in names + ("cell_border",)}
+        _COLOURS[theme.name] = cached
+    return cached[1]
 
 
 class Mark(StrEnum):
@@ -121,6 +151,7 @@ class NodeItem(QGraphicsItem):
         self.edges: list[EdgeItem] = []
         self.snap = False
         self._colour = QColor(self.spec.colour)
+        self._port_rim = self._colour.darker(130)
         rows = max(1, len(self.spec.inputs))
         self._rows = rows
         self.header_reserve = 0.0  # room kept on the header's right for child controls
@@ -131,7 +162,8 @@ class NodeItem(QGraphicsItem):
         self.mark: Mark | None = None
         self.flag: str | None = None  # "vanishing" or "exploding" gradient
         self._images: dict[str, QImage] = {}
-        self._scales: dict[str, str] = {}
+        self._texts: dict[str, str] = {}  # fitted numbers, made on first paint after a change
+        self._layout()
         self._attr_value = node.attrs.get("value")
         self._doc_tip = f"{node.id}: {self.spec.title} — {self.spec.doc}"
         self.setFlags(
@@ -166,8 +198,33 @@ class NodeItem(QGraphicsItem):
         if rect != self._rect:
             self.prepareGeometryChange()
             self._rect = rect
+            self._layout()
             for edge in self.edges:
                 edge.update_path()
+
+    def _layout(self) -> None:
+        """What the header shows at this width: its path and the elided id and summary; and
+        the numbers refit. Done when size or summary change, never per paint."""
+        r = self._rect
+        header = QPainterPath()
+        header.setFillRule(Qt.FillRule.WindingFill)  # the rect must add to the rounded top
+        header.addRoundedRect(QRectF(r.x(), r.y(), r.width(), HEADER_HEIGHT), 6, 6)
+        header.addRect(QRectF(r.x(), r.y() + HEADER_HEIGHT / 2, r.width(), HEADER_HEIGHT / 2))
+        self._header_path = header.simplified()
+        title_rect = QRectF(8, 0, r.width() - 16, HEADER_HEIGHT)
+        title_metrics, small = QFontMetricsF(TITLE_FONT), QFontMetricsF(SMALL_FONT)
+        if self.header_reserve:
+            room = r.width() - self.header_reserve - 18
+        else:  # the node was made wide enough for the id and the summary side by side
+            room = max(
+                r.width() * 0.5, title_rect.width() - small.horizontalAdvance(self.summary) - 12
+            )
+        self._title = title_metrics.elidedText(self.node_id, Qt.TextElideMode.ElideRight, room)
+        self._summary_shown = ""
+        if not self.header_reserve:
+            room = title_rect.width() - title_metrics.horizontalAdvance(self._title) - 10
+            self._summary_shown = small.elidedText(self.summary, Qt.TextElideMode.ElideRight, room)
+        self._texts = {}
 
     def boundingRect(self) -> QRectF:
         pad = PORT_RADIUS + 2
@@ -191,6 +248,7 @@ class NodeItem(QGraphicsItem):
         activation) instead of the summary; the node widens so its id still fits."""
         self.header_reserve = width
         self._resize()
+        self._layout()
 
     def port_at(self, scene_pos: QPointF) -> tuple[str, str] | None:
         """('in', port) or ('out', '') if scene_pos is on a port, else None."""
@@ -207,12 +265,23 @@ class NodeItem(QGraphicsItem):
         self.summary = node_summary(node)
         self._attr_value = node.attrs.get("value")
         self._resize()
+        self._layout()
         self.update()
+
+    def number_box(self, key: str) -> QRectF:
+        """Where the value ("value") or gradient ("grad") is drawn with its label, in item
+        coordinates; a flagged gradient ends before its badge, so the badge hides nothing."""
+        top = HEADER_HEIGHT + self._rows * ROW_HEIGHT
+        half = (self._rect.width() - 12) / 2
+        left = 6 if key == "value" else 6 + half
+        box = QRectF(left, top + 4, half - 4, NUMBERS_HEIGHT - 6)
+        if key == "grad" and self.flag:
+            box.setRight(self._rect.width() - BADGE - 2)
+        return box
 
     def value_box(self) -> QRectF:
         """Where the value (v) is drawn, in item coordinates."""
-        top = HEADER_HEIGHT + self._rows * ROW_HEIGHT
-        return QRectF(6, top + 4, (self._rect.width() - 12) / 2 - 4, NUMBERS_HEIGHT - 6)
+        return self.number_box("value")
 
     def draggable_value(self) -> float | None:
         """The number a drag on the value starts from: a scalar param's or const's value as
@@ -235,31 +304,51 @@ class NodeItem(QGraphicsItem):
     def set_numbers(
         self, value: np.ndarray | None, grad: np.ndarray | None, stale: bool = False
     ) -> None:
-        """What the value | gradient strip shows; arrays become heatmaps."""
+        """What the value | gradient strip shows; arrays become heatmaps. Numbers equal to
+        those shown change nothing: a pass repaints only the nodes whose numbers moved."""
+        if (
+            stale == self.stale
+            and same_numbers(value, self.value)
+            and same_numbers(grad, self.grad)
+        ):
+            return
         self.value, self.grad, self.stale = value, grad, stale
-        self._images = {}
-        self._scales = {}
-        theme = current_theme()
-        for key, array, diverging in (("value", value, False), ("grad", grad, True)):
-            if array is not None and not is_scalar(array):
-                self._images[key] = heatmap(array, diverging, QColor(theme.heat_neutral))
-                room = self.value_box().width()  # the line under the label is free too
-                width_of = QFontMetricsF(SCALE_FONT).horizontalAdvance
-                lo, hi = color_scale(array, diverging)
-                self._scales[key] = fit_scale(lo, hi, diverging, room, width_of)
+        self._make_images()
         self._resize()
+        self._texts = {}
+        self.update()
+
+    def _make_images(self) -> None:
+        self._images = {}
+        neutral = QColor(current_theme().heat_neutral)
+        for key, array, diverging in (("value", self.value, False), ("grad", self.grad, True)):
+            if array is not None and not is_scalar(array):
+                self._images[key] = heatmap(array, diverging, neutral)
+
+    def recolour(self) -> None:
+        """Draw the same numbers again in the current theme's colours (heatmaps included)."""
+        self._make_images()
         self.update()
 
     def shown_text(self, key: str) -> str | None:
         """What the value ("value") or gradient ("grad") box shows as text: a number fitted
-        to its box, or an array's colour scale; None before the first pass."""
+        to its box, or an array's colour scale; None before the first pass. Fitted once per
+        change of numbers, size or flag, not per paint."""
         array = self.value if key == "value" else self.grad
         if array is None:
             return None
-        if key in self._images:
-            return self._scales[key]
-        room = self.value_box().width() - 12
-        return fit_number(scalar_of(array), room, QFontMetricsF(NUMBER_FONT).horizontalAdvance)
+        text = self._texts.get(key)
+        if text is None:
+            box = self.number_box(key)
+            if key in self._images:  # the scale under a heatmap may use the label's room too
+                lo, hi = color_scale(array, key == "grad")
+                width_of = QFontMetricsF(SCALE_FONT).horizontalAdvance
+                text = fit_scale(lo, hi, key == "grad", box.width(), width_of)
+            else:
+                width_of = QFontMetricsF(NUMBER_FONT).horizontalAdvance
+                text = fit_number(scalar_of(array), box.width() - 12, width_of)
+            self._texts[key] = text
+        return text
 
     def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
         """Tooltip text is built when the mouse arrives: formatting every array at every
@@ -287,6 +376,7 @@ class NodeItem(QGraphicsItem):
     def set_flag(self, flag: str | None) -> None:
         if flag != self.flag:
             self.flag = flag
+            self._texts = {}  # the gradient's room changed
             self.update()
 
     def set_port_state(self, port: str, state: str | None) -> None:
@@ -313,55 +403,56 @@ class NodeItem(QGraphicsItem):
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
         r = self._rect
-        theme = current_theme()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        selected = self.isSelected()
+        colours = theme_colours(current_theme())
         outline, width = (
-            (QColor(theme.selected), 2.5) if selected else (QColor(theme.node_outline), 1.0)
+            (colours["selected"], 2.5) if self.isSelected() else (colours["node_outline"], 1.0)
         )
         if self.mark in MARK_COLOURS:
             outline, width = MARK_COLOURS[self.mark], 3.5
+        scale = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
+        if detail_at(scale) is Detail.BOX:
+            painter.fillRect(r, colours["node_body"])
+            painter.fillRect(QRectF(r.x(), r.y(), r.width(), HEADER_HEIGHT), self._colour)
+            # the outline at least a device pixel wide (a mark: 2.5), whatever the zoom
+            wide = width > 1.0
+            painter.setPen(QPen(outline, max(width, (2.5 if wide else 1.0) / max(scale, 1e-6))))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(r)
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(outline, width))
-        painter.setBrush(QColor(theme.node_body))
+        painter.setBrush(colours["node_body"])
         painter.drawRoundedRect(r, 6, 6)
-
-        header = QPainterPath()
-        header.setFillRule(Qt.FillRule.WindingFill)  # the rect must add to the rounded top
-        header.addRoundedRect(QRectF(r.x(), r.y(), r.width(), HEADER_HEIGHT), 6, 6)
-        header.addRect(QRectF(r.x(), r.y() + HEADER_HEIGHT / 2, r.width(), HEADER_HEIGHT / 2))
-        painter.fillPath(header.simplified(), self._colour)
+        painter.fillPath(self._header_path, self._colour)
 
         painter.setPen(QColor("#ffffff"))
         painter.setFont(TITLE_FONT)
         title_rect = QRectF(8, 0, r.width() - 16, HEADER_HEIGHT)
-        title_metrics = QFontMetricsF(TITLE_FONT)
-        if self.header_reserve:
-            room = r.width() - self.header_reserve - 18
-        else:  # the node was made wide enough for the id and the summary side by side
-            summary_width = QFontMetricsF(SMALL_FONT).horizontalAdvance(self.summary)
-            room = max(r.width() * 0.5, title_rect.width() - summary_width - 12)
-        title = title_metrics.elidedText(self.node_id, Qt.TextElideMode.ElideRight, room)
         painter.drawText(
-            title_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, title
+            title_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, self._title
         )
-        if not self.header_reserve:
-            self._paint_summary(painter, title_rect, title_metrics.horizontalAdvance(title))
+        if self._summary_shown:
+            painter.setFont(SMALL_FONT)
+            painter.drawText(
+                title_rect,
+                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                self._summary_shown,
+            )
 
         painter.setFont(SMALL_FONT)
-
         for i, port in enumerate(self.spec.inputs):
             y = HEADER_HEIGHT + (i + 0.5) * ROW_HEIGHT
-            self._paint_port(painter, QPointF(0, y), self.port_state.get(port))
-            painter.setPen(QColor(theme.text))
+            self._paint_port(painter, QPointF(0, y), self.port_state.get(port), colours)
+            painter.setPen(colours["text"])
             painter.drawText(
                 QRectF(PORT_RADIUS + 5, y - ROW_HEIGHT / 2, r.width() / 2, ROW_HEIGHT),
                 Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
                 port,
             )
         y_out = HEADER_HEIGHT + 0.5 * ROW_HEIGHT
-        self._paint_port(painter, QPointF(r.width(), y_out), self.port_state.get(""))
+        self._paint_port(painter, QPointF(r.width(), y_out), self.port_state.get(""), colours)
         if self.is_output:
-            painter.setPen(QColor(theme.muted))
+            painter.setPen(colours["muted"])
             painter.drawText(
                 QRectF(
                     r.width() / 2,
@@ -373,30 +464,17 @@ class NodeItem(QGraphicsItem):
                 "output",
             )
 
-        self._paint_numbers(painter, theme)
+        self._paint_numbers(painter, colours)
 
-    def _paint_summary(self, painter: QPainter, title_rect: QRectF, title_width: float) -> None:
-        painter.setFont(SMALL_FONT)
-        room = title_rect.width() - title_width - 10
-        summary = QFontMetricsF(SMALL_FONT).elidedText(
-            self.summary, Qt.TextElideMode.ElideRight, room
-        )
-        painter.drawText(
-            title_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, summary
-        )
-
-    def _paint_numbers(self, painter: QPainter, theme: Theme) -> None:
+    def _paint_numbers(self, painter: QPainter, colours: dict[str, QColor]) -> None:
         r = self._rect
         top = HEADER_HEIGHT + self._rows * ROW_HEIGHT
-        muted = QColor(theme.muted)
-        painter.setPen(QPen(QColor(theme.divider), 1.0))
+        muted = colours["muted"]
+        painter.setPen(QPen(colours["divider"], 1.0))
         painter.drawLine(QPointF(6, top + 1), QPointF(r.width() - 6, top + 1))
-        half = (r.width() - 12) / 2
         left = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
-        for i, (key, label, array) in enumerate(
-            (("value", "v", self.value), ("grad", "∇", self.grad))
-        ):
-            box = QRectF(6 + i * half, top + 4, half - 4, NUMBERS_HEIGHT - 6)
+        for key, label, array in (("value", "v", self.value), ("grad", "∇", self.grad)):
+            box = self.number_box(key)
             painter.setFont(SMALL_FONT)
             painter.setPen(muted)
             painter.drawText(box, left, label)
@@ -407,7 +485,7 @@ class NodeItem(QGraphicsItem):
             if key in self._images:
                 # fill the box: a (batch, features) matrix reads as a strip of cells
                 target = inner.adjusted(0, 2, -4, -2)
-                painter.setPen(QPen(QColor(theme.cell_border), 1))
+                painter.setPen(QPen(colours["cell_border"], 1))
                 painter.drawRect(target)
                 painter.drawImage(target, self._images[key])
                 # and say what the colours mean: the scale, or that it is all zero
@@ -415,19 +493,21 @@ class NodeItem(QGraphicsItem):
                 painter.setPen(muted)
                 below = QRectF(box.left(), box.bottom(), box.width(), SCALE_HEIGHT)
                 painter.drawText(
-                    below, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft, self._scales[key]
+                    below,
+                    Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft,
+                    self.shown_text(key),
                 )
                 continue
-            painter.setPen(sign_colour(array) if key == "grad" else QColor(theme.text))
+            painter.setPen(sign_colour(array) if key == "grad" else colours["text"])
             painter.setFont(NUMBER_FONT)
             painter.drawText(inner, left, self.shown_text(key) or "")
         if self.stale and (self.value is not None or self.grad is not None):
             veil = NUMBERS_HEIGHT - 2 + (SCALE_HEIGHT if self._images else 0.0)
-            painter.fillRect(QRectF(1, top + 2, r.width() - 2, veil), theme.stale_veil)
+            painter.fillRect(QRectF(1, top + 2, r.width() - 2, veil), current_theme().stale_veil)
         if self.flag:
             painter.setPen(QPen(FLAG_COLOURS[self.flag], 1))
             painter.setBrush(FLAG_COLOURS[self.flag])
-            badge = QRectF(r.width() - 20, top + 6, 14, 14)
+            badge = QRectF(r.width() - BADGE, top + 6, 14, 14)
             painter.drawEllipse(badge)
             painter.setPen(QColor("#ffffff"))
             painter.setFont(SMALL_FONT)
@@ -435,12 +515,25 @@ class NodeItem(QGraphicsItem):
                 badge, Qt.AlignmentFlag.AlignCenter, "0" if self.flag == "vanishing" else "!"
             )
 
-    def _paint_port(self, painter: QPainter, centre: QPointF, state: str | None) -> None:
-        painter.setPen(QPen(self._colour.darker(130), 1.5))
-        fill = PORT_STATES[state] if state else QColor(current_theme().node_body)
-        painter.setBrush(QBrush(fill))
+    def _paint_port(
+        self, painter: QPainter, centre: QPointF, state: str | None, colours: dict[str, QColor]
+    ) -> None:
+        painter.setPen(QPen(self._port_rim, 1.5))
+        painter.setBrush(PORT_STATES[state] if state else colours["node_body"])
         radius = PORT_RADIUS + (1.5 if state else 0.0)
         painter.drawEllipse(centre, radius, radius)
+
+
+def same_numbers(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    """Whether two shown numbers are the same (NaN equal to NaN): then nothing repaints."""
+    if a is None or b is None:
+        return a is b
+    if a is b:
+        return True
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    return bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
 
 
 def wire_path(start: QPointF, end: QPointF) -> QPainterPath:

@@ -246,7 +246,7 @@ class CanvasScene(QGraphicsScene):
     def refresh_theme(self) -> None:
         """Repaint every node and wire in the current theme's colours (heatmaps included)."""
         for item in self.node_items.values():
-            item.set_numbers(item.value, item.grad, item.stale)
+            item.recolour()
         for edge in self.edge_items.values():
             edge.recolour()
 
