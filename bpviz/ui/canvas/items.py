@@ -9,9 +9,10 @@ per paint, and far-zoomed nodes draw as plain boxes (`detail_at`).
 from __future__ import annotations
 
 from enum import IntEnum, StrEnum
+from functools import lru_cache
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -89,6 +90,13 @@ def detail_at(scale: float) -> Detail:
 _COLOURS: dict[str, tuple[Theme, dict[str, QColor]]] = {}
 
 
+def far_view_changed(item: QGraphicsItem) -> None:
+    """Something the scene's far view (overview.py) shows changed: it is recorded again."""
+    overview = getattr(item.scene(), "overview", None)
+    if overview is not None:
+        overview.invalidate()
+
+
 def theme_colours(theme: Theme) -> dict[str, QColor]:
     """The theme's node colours as QColors, made once per theme rather than per paint."""
     cached = _COLOURS.get(theme.name)
@@ -122,12 +130,34 @@ PORT_STATES = {  # None: the node's body colour
 }
 
 
+_METRICS: dict[int, QFontMetricsF] = {}
+
+
+def metrics(font: QFont) -> QFontMetricsF:
+    """Metrics of one of the module's fonts, made once (thousands of nodes measure text)."""
+    found = _METRICS.get(id(font))
+    if found is None:
+        found = _METRICS[id(font)] = QFontMetricsF(font)
+    return found
+
+
+@lru_cache(maxsize=64)
+def header_path(width: float) -> QPainterPath:
+    """A header's shape: rounded at the top, square where it meets the body; one per width,
+    shared by every node of that width."""
+    header = QPainterPath()
+    header.setFillRule(Qt.FillRule.WindingFill)  # the rect must add to the rounded top
+    header.addRoundedRect(QRectF(0, 0, width, HEADER_HEIGHT), 6, 6)
+    header.addRect(QRectF(0, HEADER_HEIGHT / 2, width, HEADER_HEIGHT / 2))
+    return header.simplified()
+
+
 def node_width(node_id: str, header_reserve: float = 0.0) -> float:
     """A node's width: NODE_WIDTH, or wider (in steps of 10) when controls on its header
     leave too little room for its id."""
     if not header_reserve:
         return NODE_WIDTH
-    title = QFontMetricsF(TITLE_FONT).horizontalAdvance(node_id)
+    title = metrics(TITLE_FONT).horizontalAdvance(node_id)
     return float(
         min(HEADER_MAX_WIDTH, max(NODE_WIDTH, 10 * np.ceil((18 + title + header_reserve) / 10)))
     )
@@ -136,6 +166,11 @@ def node_width(node_id: str, header_reserve: float = 0.0) -> float:
 def node_summary(node: Node) -> str:
     """A short line under the title, e.g. 'dense 16 · relu' or 'const 2.5'."""
     return node.spec.summarize(node.attrs)
+
+
+_MOVING = QGraphicsItem.GraphicsItemChange.ItemPositionChange
+_MOVED = QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged
+_SELECTED = QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged
 
 
 class NodeItem(QGraphicsItem):
@@ -152,6 +187,7 @@ class NodeItem(QGraphicsItem):
         self.snap = False
         self._colour = QColor(self.spec.colour)
         self._port_rim = self._colour.darker(130)
+        self.header_rgba = self._colour.rgba()
         rows = max(1, len(self.spec.inputs))
         self._rows = rows
         self.header_reserve = 0.0  # room kept on the header's right for child controls
@@ -163,7 +199,8 @@ class NodeItem(QGraphicsItem):
         self.flag: str | None = None  # "vanishing" or "exploding" gradient
         self._images: dict[str, QImage] = {}
         self._texts: dict[str, str] = {}  # fitted numbers, made on first paint after a change
-        self._layout()
+        self._title: str | None = None  # the elided id, made on first paint at full detail
+        self._summary_shown = ""
         self._attr_value = node.attrs.get("value")
         self._doc_tip = f"{node.id}: {self.spec.title} — {self.spec.doc}"
         self.setFlags(
@@ -183,8 +220,8 @@ class NodeItem(QGraphicsItem):
         controls), in steps of 10."""
         if self.header_reserve:
             return node_width(self.node_id, self.header_reserve)
-        title = QFontMetricsF(TITLE_FONT).horizontalAdvance(self.node_id)
-        summary = QFontMetricsF(SMALL_FONT).horizontalAdvance(self.summary)
+        title = metrics(TITLE_FONT).horizontalAdvance(self.node_id)
+        summary = metrics(SMALL_FONT).horizontalAdvance(self.summary)
         need = 8 + title + 12 + summary + 8
         return min(HEADER_MAX_WIDTH, max(NODE_WIDTH, 10 * np.ceil(need / 10)))
 
@@ -199,20 +236,23 @@ class NodeItem(QGraphicsItem):
             self.prepareGeometryChange()
             self._rect = rect
             self._layout()
+            far_view_changed(self)
             for edge in self.edges:
                 edge.update_path()
 
     def _layout(self) -> None:
-        """What the header shows at this width: its path and the elided id and summary; and
-        the numbers refit. Done when size or summary change, never per paint."""
+        """Size or summary changed: the header's text is elided again and the numbers refit,
+        on the next paint at full detail (a far-zoomed node never needs them)."""
+        self._title = None
+        self._texts = {}
+
+    def _ensure_layout(self) -> None:
+        """What the header shows at this width: the elided id and summary."""
+        if self._title is not None:
+            return
         r = self._rect
-        header = QPainterPath()
-        header.setFillRule(Qt.FillRule.WindingFill)  # the rect must add to the rounded top
-        header.addRoundedRect(QRectF(r.x(), r.y(), r.width(), HEADER_HEIGHT), 6, 6)
-        header.addRect(QRectF(r.x(), r.y() + HEADER_HEIGHT / 2, r.width(), HEADER_HEIGHT / 2))
-        self._header_path = header.simplified()
         title_rect = QRectF(8, 0, r.width() - 16, HEADER_HEIGHT)
-        title_metrics, small = QFontMetricsF(TITLE_FONT), QFontMetricsF(SMALL_FONT)
+        title_metrics, small = metrics(TITLE_FONT), metrics(SMALL_FONT)
         if self.header_reserve:
             room = r.width() - self.header_reserve - 18
         else:  # the node was made wide enough for the id and the summary side by side
@@ -224,11 +264,14 @@ class NodeItem(QGraphicsItem):
         if not self.header_reserve:
             room = title_rect.width() - title_metrics.horizontalAdvance(self._title) - 10
             self._summary_shown = small.elidedText(self.summary, Qt.TextElideMode.ElideRight, room)
-        self._texts = {}
 
     def boundingRect(self) -> QRectF:
         pad = PORT_RADIUS + 2
         return self._rect.adjusted(-pad, -pad, pad, pad)
+
+    def scene_box(self) -> QRectF:
+        """The node's box (without its ports) in scene coordinates."""
+        return self._rect.translated(self.pos())
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -342,10 +385,10 @@ class NodeItem(QGraphicsItem):
             box = self.number_box(key)
             if key in self._images:  # the scale under a heatmap may use the label's room too
                 lo, hi = color_scale(array, key == "grad")
-                width_of = QFontMetricsF(SCALE_FONT).horizontalAdvance
+                width_of = metrics(SCALE_FONT).horizontalAdvance
                 text = fit_scale(lo, hi, key == "grad", box.width(), width_of)
             else:
-                width_of = QFontMetricsF(NUMBER_FONT).horizontalAdvance
+                width_of = metrics(NUMBER_FONT).horizontalAdvance
                 text = fit_number(scalar_of(array), box.width() - 12, width_of)
             self._texts[key] = text
         return text
@@ -371,6 +414,7 @@ class NodeItem(QGraphicsItem):
     def set_mark(self, mark: Mark | None) -> None:
         if mark != self.mark:
             self.mark = mark
+            far_view_changed(self)
             self.update()
 
     def set_flag(self, flag: str | None) -> None:
@@ -390,13 +434,19 @@ class NodeItem(QGraphicsItem):
             self.update()
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and self.snap:
+        """Snapping, wires following a move, the far view. Qt calls this for every change of
+        every item (a dozen per node while a scene opens), so it stays this short; the base
+        class would only return `value`."""
+        if change == _MOVING and self.snap:
             p = value  # QPointF
             return QPointF(round(p.x() / GRID) * GRID, round(p.y() / GRID) * GRID)
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+        if change == _MOVED:
             for edge in self.edges:
                 edge.update_path()
-        return super().itemChange(change, value)
+            far_view_changed(self)
+        elif change == _SELECTED:
+            far_view_changed(self)
+        return value
 
     # ---- painting ------------------------------------------------------------------------
     def paint(
@@ -423,7 +473,8 @@ class NodeItem(QGraphicsItem):
         painter.setPen(QPen(outline, width))
         painter.setBrush(colours["node_body"])
         painter.drawRoundedRect(r, 6, 6)
-        painter.fillPath(self._header_path, self._colour)
+        painter.fillPath(header_path(r.width()), self._colour)
+        self._ensure_layout()
 
         painter.setPen(QColor("#ffffff"))
         painter.setFont(TITLE_FONT)
@@ -544,6 +595,13 @@ def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
     return path
 
 
+_SOLID, _ROUND = Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap  # looked up once: 8,000 wires
+
+
+def wire_pen(colour: QColor, width: float) -> QPen:
+    return QPen(colour, width, _SOLID, _ROUND)
+
+
 class EdgeItem(QGraphicsPathItem):
     """The wire from src's output to dst.port; its path is cached and rebuilt only on moves."""
 
@@ -551,7 +609,8 @@ class EdgeItem(QGraphicsPathItem):
         super().__init__()
         self.src, self.dst, self.port = src, dst, port
         self._shown: tuple[np.ndarray | None, float, str | None] = (None, 0.0, None)
-        self.setPen(QPen(WIRE_COLOUR, 2.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+        self.line = QLineF()  # from port to port: the far view draws the wire straight
+        self.setPen(wire_pen(WIRE_COLOUR, 2.0))
         self.setZValue(0)
         src.edges.append(self)
         dst.edges.append(self)
@@ -566,20 +625,25 @@ class EdgeItem(QGraphicsPathItem):
     ) -> None:
         """Colour by the sign of the gradient the wire carries, thickness by its size
         relative to the largest on the canvas; no gradient: the plain grey wire."""
+        shown = self._shown
+        if same_numbers(grad, shown[0]) and largest == shown[1] and term == shown[2]:
+            return  # the same wire as shown: nothing to repaint
         self._shown = (grad, largest, term)
+        far_view_changed(self)
         if grad is None:
-            self.setPen(QPen(WIRE_COLOUR, 2.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+            self.setPen(wire_pen(WIRE_COLOUR, 2.0))
             self.setToolTip("")
             return
         size = magnitude(grad)
         share = min(size / largest, 1.0) if largest > 0 and np.isfinite(size) else 1.0
         width = 1.5 + 5.5 * share**0.5
-        self.setPen(QPen(sign_colour(grad), width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+        self.setPen(wire_pen(sign_colour(grad), width))
         self.setToolTip(term or f"gradient carried: {describe(grad)}")
 
     def recolour(self) -> None:
         """Show the same gradient again, in the current theme's colours."""
-        self.set_gradient(*self._shown)
+        shown, self._shown = self._shown, (None, -1.0, None)  # nothing equals it: redone
+        self.set_gradient(*shown)
 
     def shape(self) -> QPainterPath:
         """A band around the wire, so hovering near it shows its tooltip."""
@@ -588,7 +652,9 @@ class EdgeItem(QGraphicsPathItem):
         return stroker.createStroke(self.path())
 
     def update_path(self) -> None:
-        self.setPath(wire_path(self.src.output_anchor(), self.dst.input_anchor(self.port)))
+        self.line = QLineF(self.src.output_anchor(), self.dst.input_anchor(self.port))
+        self.setPath(wire_path(self.line.p1(), self.line.p2()))
+        far_view_changed(self)
 
     def detach(self) -> None:
         for item in (self.src, self.dst):

@@ -15,14 +15,23 @@ from PySide6.QtGui import (
     QKeyEvent,
     QMouseEvent,
     QPainter,
+    QPaintEvent,
     QPen,
+    QPixmap,
     QResizeEvent,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QGraphicsView, QWidget
+from PySide6.QtWidgets import (
+    QGraphicsView,
+    QRubberBand,
+    QStyle,
+    QStyleOptionRubberBand,
+    QWidget,
+)
 
 from bpviz.engine.ops import REGISTRY
 from bpviz.ui.canvas.items import GRID
+from bpviz.ui.canvas.overview import Overview
 from bpviz.ui.canvas.scene import CanvasScene
 from bpviz.ui.palette import OP_MIME
 from bpviz.ui.theme import Theme, current_theme
@@ -51,6 +60,7 @@ class CanvasView(QGraphicsView):
         self.setSceneRect(QRectF(-50_000, -50_000, 100_000, 100_000))
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._pan_from: QPoint | None = None
+        self._far: tuple[tuple, QPixmap] | None = None  # the far view as last rastered
         self._space_down = False
         self.keep_fitted = False  # refit on resize: just after a document opened
         self._settled = QTimer(self, singleShot=True, interval=SETTLE_MS)
@@ -209,11 +219,51 @@ class CanvasView(QGraphicsView):
         self.canvas.splices.drop(op, self.mapToScene(event.position().toPoint()))
         event.acceptProposedAction()
 
+    # ---- painting ------------------------------------------------------------------------
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """A big scene zoomed out is replayed from its overview picture (overview.py) instead
+        of item by item; otherwise Qt paints the items."""
+        overview = self.canvas.overview
+        if not overview.wanted(self.zoom()):
+            super().paintEvent(event)
+            return
+        painter = QPainter(self.viewport())
+        painter.drawPixmap(0, 0, self._far_view(overview))
+        band = self.rubberBandRect()
+        if not band.isEmpty():  # what QGraphicsView draws while a rubber band is dragged
+            painter.resetTransform()
+            option = QStyleOptionRubberBand()
+            option.initFrom(self.viewport())
+            option.rect = band
+            option.shape = QRubberBand.Shape.Rectangle
+            self.style().drawControl(QStyle.ControlElement.CE_RubberBand, option, painter)
+        painter.end()
+
+    def _far_view(self, overview: Overview) -> QPixmap:
+        """The overview rastered at this view's transform and size, kept until either or the
+        picture changes: repainting a far view that did not change is one copy."""
+        picture = overview.picture()
+        t = self.viewportTransform()
+        vp = self.viewport()
+        key = (overview.recordings, t.m11(), t.m22(), t.dx(), t.dy(), vp.width(), vp.height())
+        if self._far is None or self._far[0] != key:
+            ratio = vp.devicePixelRatioF()
+            pixmap = QPixmap(round(vp.width() * ratio), round(vp.height() * ratio))
+            pixmap.setDevicePixelRatio(ratio)
+            painter = QPainter(pixmap)
+            painter.setTransform(t)
+            self.drawBackground(painter, self.mapToScene(vp.rect()).boundingRect())
+            painter.drawPicture(0, 0, picture)
+            painter.end()
+            self._far = key, pixmap
+        return self._far[1]
+
     # ---- theme and background ------------------------------------------------------------
     def theme_changed(self, theme: Theme) -> None:
         """Called by `apply_theme`: items repaint (and rebuild their heatmaps) in its colours."""
         self.canvas.refresh_theme()
         self.resetCachedContent()  # the cached grid was drawn in the old theme's colours
+        self._far = None
         self.viewport().update()
 
 
