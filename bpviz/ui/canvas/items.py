@@ -90,11 +90,11 @@ def detail_at(scale: float) -> Detail:
 _COLOURS: dict[str, tuple[Theme, dict[str, QColor]]] = {}
 
 
-def far_view_changed(item: QGraphicsItem) -> None:
-    """Something the scene's far view (overview.py) shows changed: it is recorded again."""
-    overview = getattr(item.scene(), "overview", None)
-    if overview is not None:
-        overview.invalidate()
+def far_view_changed(item: NodeItem | EdgeItem) -> None:
+    """Something the scene's far view (overview.py) shows changed: it is recorded again.
+    (`far` is the scene's overview, set when the canvas scene adds the item.)"""
+    if item.far is not None:
+        item.far.invalidate()
 
 
 def theme_colours(theme: Theme) -> dict[str, QColor]:
@@ -188,10 +188,14 @@ class NodeItem(QGraphicsItem):
         self._colour = QColor(self.spec.colour)
         self._port_rim = self._colour.darker(130)
         self.header_rgba = self._colour.rgba()
+        self.far = None  # the overview of the canvas scene showing this node, if any
         rows = max(1, len(self.spec.inputs))
         self._rows = rows
         self.header_reserve = 0.0  # room kept on the header's right for child controls
-        self._rect = QRectF(0, 0, self._header_width(), self._height(False))
+        self._width = (
+            self._header_width()
+        )  # measured again only when id, summary or controls change
+        self._rect = QRectF(0, 0, self._width, self._height(False))
         self.value: np.ndarray | None = None
         self.grad: np.ndarray | None = None
         self.stale = False
@@ -231,7 +235,7 @@ class NodeItem(QGraphicsItem):
 
     def _resize(self) -> None:
         """New width or height (summary or heatmaps changed); wires follow the output port."""
-        rect = QRectF(0, 0, self._header_width(), self._height(bool(self._images)))
+        rect = QRectF(0, 0, self._width, self._height(bool(self._images)))
         if rect != self._rect:
             self.prepareGeometryChange()
             self._rect = rect
@@ -290,6 +294,7 @@ class NodeItem(QGraphicsItem):
         """Keep `width` on the header's right for child controls (a dense layer's ± and
         activation) instead of the summary; the node widens so its id still fits."""
         self.header_reserve = width
+        self._width = self._header_width()
         self._resize()
         self._layout()
 
@@ -307,6 +312,7 @@ class NodeItem(QGraphicsItem):
     def show_node(self, node: Node) -> None:
         self.summary = node_summary(node)
         self._attr_value = node.attrs.get("value")
+        self._width = self._header_width()
         self._resize()
         self._layout()
         self.update()
@@ -584,6 +590,9 @@ def same_numbers(a: np.ndarray | None, b: np.ndarray | None) -> bool:
     a, b = np.asarray(a), np.asarray(b)
     if a.shape != b.shape or a.dtype != b.dtype:
         return False
+    if a.size == 1:  # most nodes of a big graph: plain numbers, compared without numpy
+        x, y = a.item(), b.item()
+        return x == y or (x != x and y != y)
     return bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
 
 
@@ -610,6 +619,7 @@ class EdgeItem(QGraphicsPathItem):
         self.src, self.dst, self.port = src, dst, port
         self._shown: tuple[np.ndarray | None, float, str | None] = (None, 0.0, None)
         self.line = QLineF()  # from port to port: the far view draws the wire straight
+        self.far = None  # the overview of the canvas scene showing this wire, if any
         self.setPen(wire_pen(WIRE_COLOUR, 2.0))
         self.setZValue(0)
         src.edges.append(self)

@@ -207,6 +207,7 @@ class CanvasScene(QGraphicsScene):
         item.is_output = node_id == self.document.output
         self.node_items[node_id] = item
         self.addItem(item)
+        item.far = self.overview
         self.overview.invalidate()
 
     def _on_node_removed(self, node_id: str) -> None:
@@ -228,6 +229,7 @@ class CanvasScene(QGraphicsScene):
         edge = EdgeItem(self.node_items[src], self.node_items[dst], port)
         self.edge_items[edge.key] = edge
         self.addItem(edge)
+        edge.far = self.overview
         self.overview.invalidate()
 
     def _on_edge_removed(self, src: str, dst: str, port: str) -> None:
