@@ -69,6 +69,7 @@ NUMBER_FONT.setPointSizeF(9.0)
 NUMBER_FONT.setBold(True)
 
 WIRE_COLOUR = QColor(LIGHT.wire)  # the same in both themes
+WIRE_RGBA = WIRE_COLOUR.rgba()
 BADGE = 20.0  # a flagged gradient's badge: 14 px and its margin, at the strip's right end
 
 
@@ -94,7 +95,7 @@ def far_view_changed(item: NodeItem | EdgeItem) -> None:
     """Something the scene's far view (overview.py) shows changed: it is recorded again.
     (`far` is the scene's overview, set when the canvas scene adds the item.)"""
     if item.far is not None:
-        item.far.invalidate()
+        item.far.invalidate("wires" if isinstance(item, EdgeItem) else "nodes")
 
 
 def theme_colours(theme: Theme) -> dict[str, QColor]:
@@ -620,6 +621,7 @@ class EdgeItem(QGraphicsPathItem):
         self._shown: tuple[np.ndarray | None, float, str | None] = (None, 0.0, None)
         self.line = QLineF()  # from port to port: the far view draws the wire straight
         self.far = None  # the overview of the canvas scene showing this wire, if any
+        self.far_rgba = WIRE_RGBA  # its colour there
         self.setPen(wire_pen(WIRE_COLOUR, 2.0))
         self.setZValue(0)
         src.edges.append(self)
@@ -641,13 +643,16 @@ class EdgeItem(QGraphicsPathItem):
         self._shown = (grad, largest, term)
         far_view_changed(self)
         if grad is None:
+            self.far_rgba = WIRE_RGBA
             self.setPen(wire_pen(WIRE_COLOUR, 2.0))
             self.setToolTip("")
             return
         size = magnitude(grad)
         share = min(size / largest, 1.0) if largest > 0 and np.isfinite(size) else 1.0
         width = 1.5 + 5.5 * share**0.5
-        self.setPen(wire_pen(sign_colour(grad), width))
+        colour = sign_colour(grad)
+        self.far_rgba = colour.rgba()
+        self.setPen(wire_pen(colour, width))
         self.setToolTip(term or f"gradient carried: {describe(grad)}")
 
     def recolour(self) -> None:

@@ -28,34 +28,54 @@ BIG_SCENE = 1000  # nodes: from here on a far-zoomed scene is drawn as one pictu
 
 
 class Overview:
-    """The far view of a canvas scene, recorded once per change."""
+    """The far view of a canvas scene: a picture of its wires and one of its nodes, each
+    recorded again only after something it shows changed (a pass recolours wires only)."""
 
     def __init__(self, scene: QGraphicsScene) -> None:
         self.scene = scene
-        self._picture: QPicture | None = None
-        self.recordings = 0  # how often the picture was recorded (for tests and benchmarks)
+        self._wires: QPicture | None = None
+        self._nodes: QPicture | None = None
+        self.recordings = 0  # how often it was brought up to date (for tests and benchmarks)
 
     def wanted(self, scale: float) -> bool:
         """Whether a view at `scale` shows this scene as the picture."""
         return len(self.scene.node_items) >= BIG_SCENE and detail_at(scale) is Detail.BOX
 
-    def invalidate(self) -> None:
-        self._picture = None
+    def invalidate(self, part: str = "all") -> None:
+        """`part` changed: "wires", "nodes" or (the default) both."""
+        if part != "nodes":
+            self._wires = None
+        if part != "wires":
+            self._nodes = None
 
-    def picture(self) -> QPicture:
-        if self._picture is None:
-            self._picture = self._record()
+    def pictures(self) -> tuple[QPicture, QPicture]:
+        """The wires and the nodes drawn over them, recorded where out of date."""
+        if self._wires is None or self._nodes is None:
             self.recordings += 1
-        return self._picture
+            if self._wires is None:
+                self._wires = self._record_wires()
+            if self._nodes is None:
+                self._nodes = self._record_nodes()
+        return self._wires, self._nodes
 
-    def _record(self) -> QPicture:
-        """Wires grouped by colour, then node bodies, headers grouped by op colour, and the
-        outlines of selected and marked nodes: a few calls, each with thousands of shapes."""
-        colours = theme_colours(current_theme())
+    def _record_wires(self) -> QPicture:
+        """Straight wires grouped by colour: one call draws thousands."""
         wires: dict[int, list[QLineF]] = {}
         for edge in self.scene.edge_items.values():
             if edge.isVisible():
-                wires.setdefault(edge.pen().color().rgba(), []).append(edge.line)
+                wires.setdefault(edge.far_rgba, []).append(edge.line)
+        picture = QPicture()
+        painter = QPainter(picture)
+        for rgba, lines in wires.items():
+            painter.setPen(QPen(QColor.fromRgba(rgba), 0))  # cosmetic: one pixel at any zoom
+            painter.drawLines(lines)
+        painter.end()
+        return picture
+
+    def _record_nodes(self) -> QPicture:
+        """Node bodies, headers grouped by op colour, and the outlines of selected and
+        marked nodes."""
+        colours = theme_colours(current_theme())
         bodies: list[QRectF] = []
         headers: dict[int, list[QRectF]] = {}
         outlined: dict[tuple[int, float], list[QRectF]] = {}
@@ -72,9 +92,6 @@ class Overview:
                 outlined.setdefault((selected, 2.0), []).append(box)
         picture = QPicture()
         painter = QPainter(picture)
-        for rgba, lines in wires.items():
-            painter.setPen(QPen(QColor.fromRgba(rgba), 0))  # cosmetic: one pixel at any zoom
-            painter.drawLines(lines)
         painter.setPen(QPen(colours["node_outline"], 0))
         painter.setBrush(colours["node_body"])
         painter.drawRects(bodies)
@@ -90,4 +107,3 @@ class Overview:
             painter.drawRects(rects)
         painter.end()
         return picture
-

@@ -242,7 +242,7 @@ class CanvasView(QGraphicsView):
     def _far_view(self, overview: Overview) -> QPixmap:
         """The overview rastered at this view's transform and size, kept until either or the
         picture changes: repainting a far view that did not change is one copy."""
-        picture = overview.picture()
+        wires, nodes = overview.pictures()
         t = self.viewportTransform()
         vp = self.viewport()
         key = (overview.recordings, t.m11(), t.m22(), t.dx(), t.dy(), vp.width(), vp.height())
@@ -253,7 +253,8 @@ class CanvasView(QGraphicsView):
             painter = QPainter(pixmap)
             painter.setTransform(t)
             self.drawBackground(painter, self.mapToScene(vp.rect()).boundingRect())
-            painter.drawPicture(0, 0, picture)
+            painter.drawPicture(0, 0, wires)
+            painter.drawPicture(0, 0, nodes)
             painter.end()
             self._far = key, pixmap
         return self._far[1]
