@@ -172,6 +172,12 @@ def node_summary(node: Node) -> str:
 _MOVING = QGraphicsItem.GraphicsItemChange.ItemPositionChange
 _MOVED = QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged
 _SELECTED = QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged
+_NODE_FLAGS = (
+    QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+    | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+    | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
+)
+_DEVICE_CACHE = QGraphicsItem.CacheMode.DeviceCoordinateCache
 
 
 class NodeItem(QGraphicsItem):
@@ -208,16 +214,13 @@ class NodeItem(QGraphicsItem):
         self._summary_shown = ""
         self._attr_value = node.attrs.get("value")
         self._doc_tip = f"{node.id}: {self.spec.title} — {self.spec.doc}"
-        self.setFlags(
-            QGraphicsItem.GraphicsItemFlag.ItemIsMovable
-            | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
-            | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
-        )
-        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        # Qt calls itemChange for each of these (a scene opens thousands of nodes): the
+        # position goes first, before moves are reported; the tooltip is made on hover
+        self.setPos(*pos)
+        self.setFlags(_NODE_FLAGS)
+        self.setCacheMode(_DEVICE_CACHE)
         self.setAcceptHoverEvents(True)
         self.setZValue(1)
-        self.setPos(*pos)
-        self.setToolTip(self._doc_tip)
 
     # ---- geometry ------------------------------------------------------------------------
     def _header_width(self) -> float:
@@ -623,7 +626,7 @@ class EdgeItem(QGraphicsPathItem):
         self.far = None  # the overview of the canvas scene showing this wire, if any
         self.far_rgba = WIRE_RGBA  # its colour there
         self.setPen(wire_pen(WIRE_COLOUR, 2.0))
-        self.setZValue(0)
+        # z stays 0: under the nodes (z 1)
         src.edges.append(self)
         dst.edges.append(self)
         self.update_path()
