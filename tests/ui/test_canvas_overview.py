@@ -129,3 +129,18 @@ def test_a_node_drags_far_out(far: Far, qtbot) -> None:  # noqa: ANN001
     x, y = far.doc.pos("c45")
     assert (x, y) == pytest.approx((5 * 220.0 + 200.0, 110.0), abs=6.0)
     assert far.undo.qstack.undoText().startswith("Move")
+
+
+def test_a_moving_far_view_is_redrawn_sharp_once_it_rests(far: Far, qtbot) -> None:  # noqa: ANN001
+    far.grab()
+    rastered = far.view.far_rasters
+    far.view.grab()
+    assert far.view.far_rasters == rastered  # unchanged: one copy of the last raster
+    for _ in range(3):  # wheel steps: the last raster, moved along
+        far.view.scale(1.1, 1.1)
+        image = far.grab()
+        assert far.view.far_rasters == rastered
+        assert image.pixelColor(far.at("c50", 80, 13)) == QColor(REGISTRY["const"].colour)
+    qtbot.waitUntil(lambda: far.view.far_rasters == rastered + 1, timeout=2000)  # at rest
+    qtbot.wait(300)
+    assert far.view.far_rasters == rastered + 1

@@ -19,6 +19,7 @@ from PySide6.QtGui import (
     QPen,
     QPixmap,
     QResizeEvent,
+    QTransform,
     QWheelEvent,
 )
 from PySide6.QtWidgets import (
@@ -37,6 +38,7 @@ from bpviz.ui.palette import OP_MIME
 from bpviz.ui.theme import Theme, current_theme
 
 MIN_SCALE, MAX_SCALE = 0.1, 4.0
+RESTED_MS = 150  # a far view that stopped moving this long is drawn sharp again
 SETTLE_MS = 1500  # after opening, resizes refit the graph this long (the window settling)
 
 
@@ -60,7 +62,11 @@ class CanvasView(QGraphicsView):
         self.setSceneRect(QRectF(-50_000, -50_000, 100_000, 100_000))
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._pan_from: QPoint | None = None
-        self._far: tuple[tuple, QPixmap] | None = None  # the far view as last rastered
+        self._far: tuple[tuple, QTransform, QPixmap] | None = None  # the far view, rastered
+        self._rested = False
+        self.far_rasters = 0  # how often the far view was rastered (for tests and benchmarks)
+        self._rest = QTimer(self, singleShot=True, interval=RESTED_MS)
+        self._rest.timeout.connect(self.settle)
         self._space_down = False
         self.keep_fitted = False  # refit on resize: just after a document opened
         self._settled = QTimer(self, singleShot=True, interval=SETTLE_MS)
@@ -228,7 +234,12 @@ class CanvasView(QGraphicsView):
             super().paintEvent(event)
             return
         painter = QPainter(self.viewport())
-        painter.drawPixmap(0, 0, self._far_view(overview))
+        pixmap, drawn_with = self._far_view(overview)
+        t = self.viewportTransform()
+        if drawn_with != t:  # moving: the last raster moved along, until the view rests
+            painter.fillRect(self.viewport().rect(), QColor(current_theme().canvas))
+            painter.setTransform(drawn_with.inverted()[0] * t)
+        painter.drawPixmap(0, 0, pixmap)
         band = self.rubberBandRect()
         if not band.isEmpty():  # what QGraphicsView draws while a rubber band is dragged
             painter.resetTransform()
@@ -239,14 +250,19 @@ class CanvasView(QGraphicsView):
             self.style().drawControl(QStyle.ControlElement.CE_RubberBand, option, painter)
         painter.end()
 
-    def _far_view(self, overview: Overview) -> QPixmap:
-        """The overview rastered at this view's transform and size, kept until either or the
-        picture changes: repainting a far view that did not change is one copy."""
+    def _far_view(self, overview: Overview) -> tuple[QPixmap, QTransform]:
+        """The overview rastered at this view's size and transform, and that transform.
+        Repainting a far view that did not change is one copy; while it moves (wheel, pan)
+        the last raster is moved along and drawn sharp again once it rests (`settle`)."""
         wires, nodes = overview.pictures()
         t = self.viewportTransform()
         vp = self.viewport()
-        key = (overview.recordings, t.m11(), t.m22(), t.dx(), t.dy(), vp.width(), vp.height())
-        if self._far is None or self._far[0] != key:
+        content = (overview.recordings, vp.width(), vp.height())
+        far, rested, self._rested = self._far, self._rested, False
+        if far is not None and far[0] == content and far[1] != t and not rested:
+            self._rest.start()
+            return far[2], far[1]
+        if far is None or far[0] != content or far[1] != t:
             ratio = vp.devicePixelRatioF()
             pixmap = QPixmap(round(vp.width() * ratio), round(vp.height() * ratio))
             pixmap.setDevicePixelRatio(ratio)
@@ -256,8 +272,14 @@ class CanvasView(QGraphicsView):
             painter.drawPicture(0, 0, wires)
             painter.drawPicture(0, 0, nodes)
             painter.end()
-            self._far = key, pixmap
-        return self._far[1]
+            self._far = content, t, pixmap
+            self.far_rasters += 1
+        return self._far[2], self._far[1]
+
+    def settle(self) -> None:
+        """The view rests: a moved far view is drawn sharp at its transform."""
+        self._rested = True
+        self.viewport().update()
 
     # ---- theme and background ------------------------------------------------------------
     def theme_changed(self, theme: Theme) -> None:
