@@ -16,7 +16,7 @@ from bpviz.ui.canvas import items
 from bpviz.ui.canvas.items import Detail, NodeItem, detail_at
 from bpviz.ui.canvas.numbers import describe, heatmap, magnitude, sign_colour
 from bpviz.ui.main_window import MainWindow
-from tests.ui.test_training_ui import open_scene
+from tests.ui.test_training_ui import SCENES, open_scene
 
 
 def _node(node_id: str, op: str):  # noqa: ANN202
@@ -152,3 +152,27 @@ def test_zoomed_out_canvas_shows_boxes(window: MainWindow, tmp_path: Path) -> No
     item = window.canvas.node_items["e"]
     header = window.view.mapFromScene(item.mapToScene(QRectF(0, 0, 160, 26).center()))
     assert image.pixelColor(header) == QColor(item.spec.colour)
+
+
+def test_a_diverging_lesson_shows_its_numbers_without_warnings(
+    window: MainWindow, tmp_path: Path
+) -> None:
+    """The curve-fitting lesson's last step: plain SGD at lr 0.01 overshoots until the numbers
+    pass 1e154 (their squares overflow) and then 1e308."""
+    path = tmp_path / "curve.scene.json"
+    path.write_text((SCENES / "lessons" / "curve.scene.json").read_text())
+    assert window.files.open_file(path)
+    window.document.set_training({"optimizer": "sgd", "lr": 0.01, "seed": 0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(60):
+            window.registry["step"].trigger()
+        window.view.grab()
+    item = window.canvas.node_items["k5"]
+    assert abs(float(item.grad)) > 1e150  # it did diverge
+    assert item.flag == "exploding"
+    width = QFontMetricsF(items.NUMBER_FONT).horizontalAdvance
+    for key in ("value", "grad"):
+        box = item.number_box(key)
+        assert box.left() + 12 + width(item.shown_text(key)) <= box.right()
+        assert _shows(item.shown_text(key), float(getattr(item, key)))
