@@ -5,6 +5,10 @@ Reports load-to-first-frame, full-viewport frame time, frame time while dragging
 10 edges, and memory, each beside a reference in the same process: the same numbers of plain
 QGraphicsRectItems and line items in a bare QGraphicsView (what Qt itself costs).
 Targets: load to first frame within 1 s; frames within 16 ms.
+
+`--big` measures only the canvas at 5,000 nodes and 8,000 wires: first frame against plain Qt
+(targets: 3x), repaints at three zoom levels (16 ms) and Forward / Backward until the frame
+shows them (50 ms). `--neurons` measures only the neuron maps in Run mode.
 """
 
 from __future__ import annotations
@@ -28,32 +32,35 @@ from PySide6.QtWidgets import QApplication, QGraphicsScene, QGraphicsView  # noq
 N_NODES, N_EDGES, HUB_EDGES = 500, 800, 10
 
 
-def generate_scene(path: Path, seed: int = 0) -> str:
-    """100 sources and 400 binary ops (2 inputs each = 800 edges); node 'hub' has 10 edges."""
+def generate_scene(
+    path: Path, seed: int = 0, n_nodes: int = N_NODES, n_edges: int = N_EDGES, rows: int = 40
+) -> str:
+    """Sources (consts, 100 to a column) and binary ops (2 inputs each, `rows` to a column);
+    node 'hub' has 10 edges. 500 nodes: 100 sources and 400 ops with 800 edges."""
     rng = np.random.default_rng(seed)
     nodes = []
-    n_sources = N_NODES - N_EDGES // 2
+    n_sources = n_nodes - n_edges // 2
     for i in range(n_sources):
         nodes.append(
             {
                 "id": f"c{i}",
                 "op": "const",
                 "attrs": {"value": float(i % 7 + 1)},
-                "pos": [0.0, i * 90.0],
+                "pos": [-(i // 100) * 220.0, (i % 100) * 90.0],
             }
         )
     ids = [n["id"] for n in nodes]
     nodes[0]["id"] = ids[0] = "hub"
-    for i in range(N_EDGES // 2):
+    for i in range(n_edges // 2):
         a = "hub" if i < HUB_EDGES else ids[int(rng.integers(1, len(ids)))]
         b = ids[int(rng.integers(1, len(ids)))]
-        col = 1 + i // 40
+        col = 1 + i // rows
         nodes.append(
             {
                 "id": f"n{i}",
                 "op": "add" if i % 2 else "mul",
                 "inputs": {"a": a, "b": b},
-                "pos": [col * 220.0, (i % 40) * 110.0],
+                "pos": [col * 220.0, (i % rows) * 110.0],
             }
         )
         ids.append(f"n{i}")
@@ -75,15 +82,17 @@ def median_ms(fn, n: int) -> tuple[float, float]:  # noqa: ANN001
     return statistics.median(times), float(np.percentile(times, 95))
 
 
-def reference(app: QApplication, size: tuple[int, int]) -> dict[str, float]:
-    """Plain Qt: 500 rect items, 800 line items, a bare view."""
+def reference(
+    app: QApplication, size: tuple[int, int], n_nodes: int = N_NODES, n_edges: int = N_EDGES
+) -> dict[str, float]:
+    """Plain Qt: 500 rect items, 800 line items (or the numbers given), a bare view."""
     t0 = time.perf_counter()
     scene = QGraphicsScene()
-    rects = [scene.addRect(0, 0, 160, 70) for _ in range(N_NODES)]
+    rects = [scene.addRect(0, 0, 160, 70) for _ in range(n_nodes)]
     for i, r in enumerate(rects):
         r.setPos((i // 40) * 220.0, (i % 40) * 110.0)
         r.setFlag(r.GraphicsItemFlag.ItemIsMovable)
-    lines = [scene.addLine(QLineF(0, 0, 100, 100)) for _ in range(N_EDGES)]
+    lines = [scene.addLine(QLineF(0, 0, 100, 100)) for _ in range(n_edges)]
     view = QGraphicsView(scene)
     view.resize(*size)
     view.show()
@@ -174,6 +183,122 @@ def bpviz_run(app: QApplication, size: tuple[int, int], path: Path, hub: str) ->
         "memory_mb": mem,
         "undo_steps": moved,
     }
+
+
+BIG_NODES, BIG_EDGES, BIG_ROWS = 5000, 8000, 80
+
+
+def _big_window(app: QApplication, size: tuple[int, int], path: Path):  # noqa: ANN202
+    """A window that opened the 5,000-node scene, and the seconds to its first frame."""
+    from bpviz.ui.main_window import MainWindow
+    from bpviz.ui.recovery import Recovery
+
+    tmp = Path(tempfile.mkdtemp())
+    window = MainWindow(QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat), Recovery(tmp))
+    window.resize(*size)
+    window.show()
+    app.processEvents()
+    t0 = time.perf_counter()
+    window.files.open_file(path)
+    app.processEvents()
+    window.view.viewport().repaint()
+    return window, time.perf_counter() - t0
+
+
+def big_canvas(app: QApplication, size: tuple[int, int], rounds: int = 3) -> dict:
+    """The canvas at 5,000 nodes and 8,000 wires: first frame against plain Qt (interleaved
+    rounds, best of each); repaints at three zoom levels (median), unchanged and after a
+    wheel step; Forward and Backward from the click to the repainted frame, zoomed out and
+    at 100 %, every node's numbers changing (median over `rounds` of each)."""
+    path = Path(tempfile.mkdtemp()) / "big5000.json"
+    generate_scene(path, n_nodes=BIG_NODES, n_edges=BIG_EDGES, rows=BIG_ROWS)
+    plain, first = [], []
+    window = None
+    for _ in range(rounds):
+        plain.append(reference(app, size, BIG_NODES, BIG_EDGES))
+        if window is not None:
+            window.undo.qstack.setClean()
+            window.close()
+        window, seconds = _big_window(app, size, path)
+        first.append(seconds)
+    view = window.view
+    repaint = view.viewport().repaint
+    out: dict = {
+        "first_ms": min(first) * 1000,
+        "plain_first_ms": min(r["load_s"] for r in plain) * 1000,
+        "plain_frame_ms": statistics.median(r["frame_ms"] for r in plain),
+    }
+    centre = window.canvas.node_items[f"n{BIG_EDGES // 4}"]  # a node mid-scene
+
+    def zoom_to(level: str) -> None:
+        if level == "fit":
+            view.fit_all()
+        else:
+            view.resetTransform()
+            view.scale(float(level), float(level))
+            view.centerOn(centre)
+        app.processEvents()
+
+    def wheel_steps() -> None:  # in and out again: each step a new transform
+        for factor in (1.1, 1 / 1.1):
+            view.scale(factor, factor)
+            repaint()
+
+    factors = [1.1]
+
+    def at_rest() -> None:  # a step (in, out, in...), then the frame drawn when it rests
+        factors[0] = 1 / factors[0]
+        view.scale(factors[0], factors[0])
+        repaint()
+        view.settle()
+        repaint()
+
+    registry = window.registry
+    for level in ("fit", "0.3", "1"):
+        zoom_to(level)
+        out[f"zoom_{level}"] = view.zoom()
+        out[f"repaint_{level}"] = median_ms(repaint, 15)[0]
+        out[f"step_{level}"] = median_ms(wheel_steps, 5)[0] / 2
+        out[f"rest_{level}"] = median_ms(at_rest, 5)[0] - out[f"step_{level}"]
+    registry["backward"].trigger()  # the plan is built; from here on each pass shows anew
+    for level in ("fit", "1"):
+        zoom_to(level)
+        times: dict[str, list[float]] = {"forward": [], "backward": []}
+        for _ in range(rounds):  # Forward clears the gradients, Backward shows them again
+            for name in ("forward", "backward"):
+                repaint()
+                t0 = time.perf_counter()
+                registry[name].trigger()
+                app.processEvents()
+                repaint()
+                times[name].append((time.perf_counter() - t0) * 1000)
+        for name, ms in times.items():
+            out[f"{name}_{level}"] = statistics.median(ms)
+    window.undo.qstack.setClean()
+    window.close()
+    return out
+
+
+def print_big(got: dict) -> None:
+    ratio = got["first_ms"] / got["plain_first_ms"]
+    print(f"generated scene: {BIG_NODES} nodes, {BIG_EDGES} wires; same window")
+    print(
+        f"  load to first frame: {got['first_ms']:8.0f} ms  (plain Qt {got['plain_first_ms']:.0f}"
+        f" ms, {ratio:.1f}x; target <= 3x)"
+    )
+    print(f"  plain Qt full frame of its {BIG_NODES} rects and {BIG_EDGES} lines: "
+          f"{got['plain_frame_ms']:.1f} ms")  # fmt: skip
+    for level in ("fit", "0.3", "1"):
+        print(
+            f"  zoom {got[f'zoom_{level}']:.3f}: repaint {got[f'repaint_{level}']:6.2f} ms, "
+            f"after a wheel step {got[f'step_{level}']:6.2f} ms, once at rest "
+            f"{got[f'rest_{level}']:6.2f} ms (target <= 16 ms)"
+        )
+    for level in ("fit", "1"):
+        print(
+            f"  Forward / Backward to the repainted frame at zoom {got[f'zoom_{level}']:.3f}: "
+            f"{got[f'forward_{level}']:.0f} / {got[f'backward_{level}']:.0f} ms (target <= 50 ms)"
+        )
 
 
 WARM_UP_S = 0.3  # Run mode's start (every view redrawn at once) is not counted
@@ -427,7 +552,9 @@ def print_neurons(got: dict) -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--neurons"]:  # just the neuron-map measurement
+    if sys.argv[1:] == ["--big"]:  # just the 5,000-node canvas
+        print_big(big_canvas(QApplication.instance() or QApplication(sys.argv[:1]), (1400, 900)))
+    elif sys.argv[1:] == ["--neurons"]:  # just the neuron-map measurement
         print_neurons(
             neuron_run_mode(QApplication.instance() or QApplication(sys.argv[:1]), (1400, 900))
         )

@@ -419,5 +419,6 @@ def _describe(a: np.ndarray) -> str:
     a = np.asarray(a)
     if a.size == 1:
         return f"{float(a.reshape(-1)[0]):.4g}"
-    norm = float(np.linalg.norm(a))
+    with np.errstate(over="ignore", invalid="ignore"):  # diverging values: the norm is inf
+        norm = float(np.linalg.norm(a))
     return f"shape {a.shape}, norm {norm:.3g}" if math.isfinite(norm) else f"shape {a.shape}"

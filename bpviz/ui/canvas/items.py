@@ -1,17 +1,19 @@
 """Canvas items: a node box with its ports, and the wire between two ports.
 
 Items only draw what the document says; they never edit it. Ports are painted by their node
-and hit-tested by geometry (no child items), which keeps 500-node scenes light.
+and hit-tested by geometry (no child items), which keeps big scenes light. Everything a paint
+needs (header path, elided title and summary, fitted numbers) is prepared when it changes, not
+per paint, and far-zoomed nodes draw as plain boxes (`detail_at`).
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
+from enum import IntEnum, StrEnum
+from functools import lru_cache
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import (
-    QBrush,
     QColor,
     QFont,
     QFontMetricsF,
@@ -67,6 +69,43 @@ NUMBER_FONT.setPointSizeF(9.0)
 NUMBER_FONT.setBold(True)
 
 WIRE_COLOUR = QColor(LIGHT.wire)  # the same in both themes
+WIRE_RGBA = WIRE_COLOUR.rgba()
+BADGE = 20.0  # a flagged gradient's badge: 14 px and its margin, at the strip's right end
+
+
+class Detail(IntEnum):
+    """How much of a node is drawn at a zoom level."""
+
+    BOX = 0  # a box in the op's colour, its outline if marked: no text, no ports
+    FULL = 1  # everything
+
+
+BOX_BELOW = 0.4  # device pixels per scene unit: below it, 9-point text is under 4 px tall
+
+
+def detail_at(scale: float) -> Detail:
+    """The level of detail at `scale` (QStyleOptionGraphicsItem.levelOfDetailFromTransform)."""
+    return Detail.BOX if scale < BOX_BELOW else Detail.FULL
+
+
+_COLOURS: dict[str, tuple[Theme, dict[str, QColor]]] = {}
+
+
+def far_view_changed(item: NodeItem | EdgeItem) -> None:
+    """Something the scene's far view (overview.py) shows changed: it is recorded again.
+    (`far` is the scene's overview, set when the canvas scene adds the item.)"""
+    if item.far is not None:
+        item.far.invalidate("wires" if isinstance(item, EdgeItem) else "nodes")
+
+
+def theme_colours(theme: Theme) -> dict[str, QColor]:
+    """The theme's node colours as QColors, made once per theme rather than per paint."""
+    cached = _COLOURS.get(theme.name)
+    if cached is None or cached[0] is not theme:
+        names = ("node_body", "node_outline", "selected", "text", "muted", "divider")
+        cached = theme, {name: QColor(getattr(theme, name)) for name in names + ("cell_border",)}
+        _COLOURS[theme.name] = cached
+    return cached[1]
 
 
 class Mark(StrEnum):
@@ -92,12 +131,34 @@ PORT_STATES = {  # None: the node's body colour
 }
 
 
+_METRICS: dict[int, QFontMetricsF] = {}
+
+
+def metrics(font: QFont) -> QFontMetricsF:
+    """Metrics of one of the module's fonts, made once (thousands of nodes measure text)."""
+    found = _METRICS.get(id(font))
+    if found is None:
+        found = _METRICS[id(font)] = QFontMetricsF(font)
+    return found
+
+
+@lru_cache(maxsize=64)
+def header_path(width: float) -> QPainterPath:
+    """A header's shape: rounded at the top, square where it meets the body; one per width,
+    shared by every node of that width."""
+    header = QPainterPath()
+    header.setFillRule(Qt.FillRule.WindingFill)  # the rect must add to the rounded top
+    header.addRoundedRect(QRectF(0, 0, width, HEADER_HEIGHT), 6, 6)
+    header.addRect(QRectF(0, HEADER_HEIGHT / 2, width, HEADER_HEIGHT / 2))
+    return header.simplified()
+
+
 def node_width(node_id: str, header_reserve: float = 0.0) -> float:
     """A node's width: NODE_WIDTH, or wider (in steps of 10) when controls on its header
     leave too little room for its id."""
     if not header_reserve:
         return NODE_WIDTH
-    title = QFontMetricsF(TITLE_FONT).horizontalAdvance(node_id)
+    title = metrics(TITLE_FONT).horizontalAdvance(node_id)
     return float(
         min(HEADER_MAX_WIDTH, max(NODE_WIDTH, 10 * np.ceil((18 + title + header_reserve) / 10)))
     )
@@ -106,6 +167,17 @@ def node_width(node_id: str, header_reserve: float = 0.0) -> float:
 def node_summary(node: Node) -> str:
     """A short line under the title, e.g. 'dense 16 · relu' or 'const 2.5'."""
     return node.spec.summarize(node.attrs)
+
+
+_MOVING = QGraphicsItem.GraphicsItemChange.ItemPositionChange
+_MOVED = QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged
+_SELECTED = QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged
+_NODE_FLAGS = (
+    QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+    | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+    | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
+)
+_DEVICE_CACHE = QGraphicsItem.CacheMode.DeviceCoordinateCache
 
 
 class NodeItem(QGraphicsItem):
@@ -121,29 +193,34 @@ class NodeItem(QGraphicsItem):
         self.edges: list[EdgeItem] = []
         self.snap = False
         self._colour = QColor(self.spec.colour)
+        self._port_rim = self._colour.darker(130)
+        self.header_rgba = self._colour.rgba()
+        self.far = None  # the overview of the canvas scene showing this node, if any
         rows = max(1, len(self.spec.inputs))
         self._rows = rows
         self.header_reserve = 0.0  # room kept on the header's right for child controls
-        self._rect = QRectF(0, 0, self._header_width(), self._height(False))
+        self._width = (
+            self._header_width()
+        )  # measured again only when id, summary or controls change
+        self._rect = QRectF(0, 0, self._width, self._height(False))
         self.value: np.ndarray | None = None
         self.grad: np.ndarray | None = None
         self.stale = False
         self.mark: Mark | None = None
         self.flag: str | None = None  # "vanishing" or "exploding" gradient
         self._images: dict[str, QImage] = {}
-        self._scales: dict[str, str] = {}
+        self._texts: dict[str, str] = {}  # fitted numbers, made on first paint after a change
+        self._title: str | None = None  # the elided id, made on first paint at full detail
+        self._summary_shown = ""
         self._attr_value = node.attrs.get("value")
         self._doc_tip = f"{node.id}: {self.spec.title} — {self.spec.doc}"
-        self.setFlags(
-            QGraphicsItem.GraphicsItemFlag.ItemIsMovable
-            | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
-            | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
-        )
-        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        # Qt calls itemChange for each of these (a scene opens thousands of nodes): the
+        # position goes first, before moves are reported; the tooltip is made on hover
+        self.setPos(*pos)
+        self.setFlags(_NODE_FLAGS)
+        self.setCacheMode(_DEVICE_CACHE)
         self.setAcceptHoverEvents(True)
         self.setZValue(1)
-        self.setPos(*pos)
-        self.setToolTip(self._doc_tip)
 
     # ---- geometry ------------------------------------------------------------------------
     def _header_width(self) -> float:
@@ -151,8 +228,8 @@ class NodeItem(QGraphicsItem):
         controls), in steps of 10."""
         if self.header_reserve:
             return node_width(self.node_id, self.header_reserve)
-        title = QFontMetricsF(TITLE_FONT).horizontalAdvance(self.node_id)
-        summary = QFontMetricsF(SMALL_FONT).horizontalAdvance(self.summary)
+        title = metrics(TITLE_FONT).horizontalAdvance(self.node_id)
+        summary = metrics(SMALL_FONT).horizontalAdvance(self.summary)
         need = 8 + title + 12 + summary + 8
         return min(HEADER_MAX_WIDTH, max(NODE_WIDTH, 10 * np.ceil(need / 10)))
 
@@ -162,16 +239,47 @@ class NodeItem(QGraphicsItem):
 
     def _resize(self) -> None:
         """New width or height (summary or heatmaps changed); wires follow the output port."""
-        rect = QRectF(0, 0, self._header_width(), self._height(bool(self._images)))
+        rect = QRectF(0, 0, self._width, self._height(bool(self._images)))
         if rect != self._rect:
             self.prepareGeometryChange()
             self._rect = rect
+            self._layout()
+            far_view_changed(self)
             for edge in self.edges:
                 edge.update_path()
+
+    def _layout(self) -> None:
+        """Size or summary changed: the header's text is elided again and the numbers refit,
+        on the next paint at full detail (a far-zoomed node never needs them)."""
+        self._title = None
+        self._texts = {}
+
+    def _ensure_layout(self) -> None:
+        """What the header shows at this width: the elided id and summary."""
+        if self._title is not None:
+            return
+        r = self._rect
+        title_rect = QRectF(8, 0, r.width() - 16, HEADER_HEIGHT)
+        title_metrics, small = metrics(TITLE_FONT), metrics(SMALL_FONT)
+        if self.header_reserve:
+            room = r.width() - self.header_reserve - 18
+        else:  # the node was made wide enough for the id and the summary side by side
+            room = max(
+                r.width() * 0.5, title_rect.width() - small.horizontalAdvance(self.summary) - 12
+            )
+        self._title = title_metrics.elidedText(self.node_id, Qt.TextElideMode.ElideRight, room)
+        self._summary_shown = ""
+        if not self.header_reserve:
+            room = title_rect.width() - title_metrics.horizontalAdvance(self._title) - 10
+            self._summary_shown = small.elidedText(self.summary, Qt.TextElideMode.ElideRight, room)
 
     def boundingRect(self) -> QRectF:
         pad = PORT_RADIUS + 2
         return self._rect.adjusted(-pad, -pad, pad, pad)
+
+    def scene_box(self) -> QRectF:
+        """The node's box (without its ports) in scene coordinates."""
+        return self._rect.translated(self.pos())
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -190,7 +298,9 @@ class NodeItem(QGraphicsItem):
         """Keep `width` on the header's right for child controls (a dense layer's ± and
         activation) instead of the summary; the node widens so its id still fits."""
         self.header_reserve = width
+        self._width = self._header_width()
         self._resize()
+        self._layout()
 
     def port_at(self, scene_pos: QPointF) -> tuple[str, str] | None:
         """('in', port) or ('out', '') if scene_pos is on a port, else None."""
@@ -206,13 +316,25 @@ class NodeItem(QGraphicsItem):
     def show_node(self, node: Node) -> None:
         self.summary = node_summary(node)
         self._attr_value = node.attrs.get("value")
+        self._width = self._header_width()
         self._resize()
+        self._layout()
         self.update()
+
+    def number_box(self, key: str) -> QRectF:
+        """Where the value ("value") or gradient ("grad") is drawn with its label, in item
+        coordinates; a flagged gradient ends before its badge, so the badge hides nothing."""
+        top = HEADER_HEIGHT + self._rows * ROW_HEIGHT
+        half = (self._rect.width() - 12) / 2
+        left = 6 if key == "value" else 6 + half
+        box = QRectF(left, top + 4, half - 4, NUMBERS_HEIGHT - 6)
+        if key == "grad" and self.flag:
+            box.setRight(self._rect.width() - BADGE - 2)
+        return box
 
     def value_box(self) -> QRectF:
         """Where the value (v) is drawn, in item coordinates."""
-        top = HEADER_HEIGHT + self._rows * ROW_HEIGHT
-        return QRectF(6, top + 4, (self._rect.width() - 12) / 2 - 4, NUMBERS_HEIGHT - 6)
+        return self.number_box("value")
 
     def draggable_value(self) -> float | None:
         """The number a drag on the value starts from: a scalar param's or const's value as
@@ -235,31 +357,51 @@ class NodeItem(QGraphicsItem):
     def set_numbers(
         self, value: np.ndarray | None, grad: np.ndarray | None, stale: bool = False
     ) -> None:
-        """What the value | gradient strip shows; arrays become heatmaps."""
+        """What the value | gradient strip shows; arrays become heatmaps. Numbers equal to
+        those shown change nothing: a pass repaints only the nodes whose numbers moved."""
+        if (
+            stale == self.stale
+            and same_numbers(value, self.value)
+            and same_numbers(grad, self.grad)
+        ):
+            return
         self.value, self.grad, self.stale = value, grad, stale
-        self._images = {}
-        self._scales = {}
-        theme = current_theme()
-        for key, array, diverging in (("value", value, False), ("grad", grad, True)):
-            if array is not None and not is_scalar(array):
-                self._images[key] = heatmap(array, diverging, QColor(theme.heat_neutral))
-                room = self.value_box().width()  # the line under the label is free too
-                width_of = QFontMetricsF(SCALE_FONT).horizontalAdvance
-                lo, hi = color_scale(array, diverging)
-                self._scales[key] = fit_scale(lo, hi, diverging, room, width_of)
+        self._make_images()
         self._resize()
+        self._texts = {}
+        self.update()
+
+    def _make_images(self) -> None:
+        self._images = {}
+        neutral = QColor(current_theme().heat_neutral)
+        for key, array, diverging in (("value", self.value, False), ("grad", self.grad, True)):
+            if array is not None and not is_scalar(array):
+                self._images[key] = heatmap(array, diverging, neutral)
+
+    def recolour(self) -> None:
+        """Draw the same numbers again in the current theme's colours (heatmaps included)."""
+        self._make_images()
         self.update()
 
     def shown_text(self, key: str) -> str | None:
         """What the value ("value") or gradient ("grad") box shows as text: a number fitted
-        to its box, or an array's colour scale; None before the first pass."""
+        to its box, or an array's colour scale; None before the first pass. Fitted once per
+        change of numbers, size or flag, not per paint."""
         array = self.value if key == "value" else self.grad
         if array is None:
             return None
-        if key in self._images:
-            return self._scales[key]
-        room = self.value_box().width() - 12
-        return fit_number(scalar_of(array), room, QFontMetricsF(NUMBER_FONT).horizontalAdvance)
+        text = self._texts.get(key)
+        if text is None:
+            box = self.number_box(key)
+            if key in self._images:  # the scale under a heatmap may use the label's room too
+                lo, hi = color_scale(array, key == "grad")
+                width_of = metrics(SCALE_FONT).horizontalAdvance
+                text = fit_scale(lo, hi, key == "grad", box.width(), width_of)
+            else:
+                width_of = metrics(NUMBER_FONT).horizontalAdvance
+                text = fit_number(scalar_of(array), box.width() - 12, width_of)
+            self._texts[key] = text
+        return text
 
     def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
         """Tooltip text is built when the mouse arrives: formatting every array at every
@@ -282,11 +424,13 @@ class NodeItem(QGraphicsItem):
     def set_mark(self, mark: Mark | None) -> None:
         if mark != self.mark:
             self.mark = mark
+            far_view_changed(self)
             self.update()
 
     def set_flag(self, flag: str | None) -> None:
         if flag != self.flag:
             self.flag = flag
+            self._texts = {}  # the gradient's room changed
             self.update()
 
     def set_port_state(self, port: str, state: str | None) -> None:
@@ -300,68 +444,76 @@ class NodeItem(QGraphicsItem):
             self.update()
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and self.snap:
+        """Snapping, wires following a move, the far view. Qt calls this for every change of
+        every item (a dozen per node while a scene opens), so it stays this short; the base
+        class would only return `value`."""
+        if change == _MOVING and self.snap:
             p = value  # QPointF
             return QPointF(round(p.x() / GRID) * GRID, round(p.y() / GRID) * GRID)
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+        if change == _MOVED:
             for edge in self.edges:
                 edge.update_path()
-        return super().itemChange(change, value)
+            far_view_changed(self)
+        elif change == _SELECTED:
+            far_view_changed(self)
+        return value
 
     # ---- painting ------------------------------------------------------------------------
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
         r = self._rect
-        theme = current_theme()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        selected = self.isSelected()
+        colours = theme_colours(current_theme())
         outline, width = (
-            (QColor(theme.selected), 2.5) if selected else (QColor(theme.node_outline), 1.0)
+            (colours["selected"], 2.5) if self.isSelected() else (colours["node_outline"], 1.0)
         )
         if self.mark in MARK_COLOURS:
             outline, width = MARK_COLOURS[self.mark], 3.5
+        scale = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
+        if detail_at(scale) is Detail.BOX:
+            painter.fillRect(r, colours["node_body"])
+            painter.fillRect(QRectF(r.x(), r.y(), r.width(), HEADER_HEIGHT), self._colour)
+            # the outline at least a device pixel wide (a mark: 2.5), whatever the zoom
+            wide = width > 1.0
+            painter.setPen(QPen(outline, max(width, (2.5 if wide else 1.0) / max(scale, 1e-6))))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(r)
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(outline, width))
-        painter.setBrush(QColor(theme.node_body))
+        painter.setBrush(colours["node_body"])
         painter.drawRoundedRect(r, 6, 6)
-
-        header = QPainterPath()
-        header.setFillRule(Qt.FillRule.WindingFill)  # the rect must add to the rounded top
-        header.addRoundedRect(QRectF(r.x(), r.y(), r.width(), HEADER_HEIGHT), 6, 6)
-        header.addRect(QRectF(r.x(), r.y() + HEADER_HEIGHT / 2, r.width(), HEADER_HEIGHT / 2))
-        painter.fillPath(header.simplified(), self._colour)
+        painter.fillPath(header_path(r.width()), self._colour)
+        self._ensure_layout()
 
         painter.setPen(QColor("#ffffff"))
         painter.setFont(TITLE_FONT)
         title_rect = QRectF(8, 0, r.width() - 16, HEADER_HEIGHT)
-        title_metrics = QFontMetricsF(TITLE_FONT)
-        if self.header_reserve:
-            room = r.width() - self.header_reserve - 18
-        else:  # the node was made wide enough for the id and the summary side by side
-            summary_width = QFontMetricsF(SMALL_FONT).horizontalAdvance(self.summary)
-            room = max(r.width() * 0.5, title_rect.width() - summary_width - 12)
-        title = title_metrics.elidedText(self.node_id, Qt.TextElideMode.ElideRight, room)
         painter.drawText(
-            title_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, title
+            title_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, self._title
         )
-        if not self.header_reserve:
-            self._paint_summary(painter, title_rect, title_metrics.horizontalAdvance(title))
+        if self._summary_shown:
+            painter.setFont(SMALL_FONT)
+            painter.drawText(
+                title_rect,
+                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                self._summary_shown,
+            )
 
         painter.setFont(SMALL_FONT)
-
         for i, port in enumerate(self.spec.inputs):
             y = HEADER_HEIGHT + (i + 0.5) * ROW_HEIGHT
-            self._paint_port(painter, QPointF(0, y), self.port_state.get(port))
-            painter.setPen(QColor(theme.text))
+            self._paint_port(painter, QPointF(0, y), self.port_state.get(port), colours)
+            painter.setPen(colours["text"])
             painter.drawText(
                 QRectF(PORT_RADIUS + 5, y - ROW_HEIGHT / 2, r.width() / 2, ROW_HEIGHT),
                 Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
                 port,
             )
         y_out = HEADER_HEIGHT + 0.5 * ROW_HEIGHT
-        self._paint_port(painter, QPointF(r.width(), y_out), self.port_state.get(""))
+        self._paint_port(painter, QPointF(r.width(), y_out), self.port_state.get(""), colours)
         if self.is_output:
-            painter.setPen(QColor(theme.muted))
+            painter.setPen(colours["muted"])
             painter.drawText(
                 QRectF(
                     r.width() / 2,
@@ -373,30 +525,17 @@ class NodeItem(QGraphicsItem):
                 "output",
             )
 
-        self._paint_numbers(painter, theme)
+        self._paint_numbers(painter, colours)
 
-    def _paint_summary(self, painter: QPainter, title_rect: QRectF, title_width: float) -> None:
-        painter.setFont(SMALL_FONT)
-        room = title_rect.width() - title_width - 10
-        summary = QFontMetricsF(SMALL_FONT).elidedText(
-            self.summary, Qt.TextElideMode.ElideRight, room
-        )
-        painter.drawText(
-            title_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, summary
-        )
-
-    def _paint_numbers(self, painter: QPainter, theme: Theme) -> None:
+    def _paint_numbers(self, painter: QPainter, colours: dict[str, QColor]) -> None:
         r = self._rect
         top = HEADER_HEIGHT + self._rows * ROW_HEIGHT
-        muted = QColor(theme.muted)
-        painter.setPen(QPen(QColor(theme.divider), 1.0))
+        muted = colours["muted"]
+        painter.setPen(QPen(colours["divider"], 1.0))
         painter.drawLine(QPointF(6, top + 1), QPointF(r.width() - 6, top + 1))
-        half = (r.width() - 12) / 2
         left = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
-        for i, (key, label, array) in enumerate(
-            (("value", "v", self.value), ("grad", "∇", self.grad))
-        ):
-            box = QRectF(6 + i * half, top + 4, half - 4, NUMBERS_HEIGHT - 6)
+        for key, label, array in (("value", "v", self.value), ("grad", "∇", self.grad)):
+            box = self.number_box(key)
             painter.setFont(SMALL_FONT)
             painter.setPen(muted)
             painter.drawText(box, left, label)
@@ -407,7 +546,7 @@ class NodeItem(QGraphicsItem):
             if key in self._images:
                 # fill the box: a (batch, features) matrix reads as a strip of cells
                 target = inner.adjusted(0, 2, -4, -2)
-                painter.setPen(QPen(QColor(theme.cell_border), 1))
+                painter.setPen(QPen(colours["cell_border"], 1))
                 painter.drawRect(target)
                 painter.drawImage(target, self._images[key])
                 # and say what the colours mean: the scale, or that it is all zero
@@ -415,19 +554,21 @@ class NodeItem(QGraphicsItem):
                 painter.setPen(muted)
                 below = QRectF(box.left(), box.bottom(), box.width(), SCALE_HEIGHT)
                 painter.drawText(
-                    below, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft, self._scales[key]
+                    below,
+                    Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft,
+                    self.shown_text(key),
                 )
                 continue
-            painter.setPen(sign_colour(array) if key == "grad" else QColor(theme.text))
+            painter.setPen(sign_colour(array) if key == "grad" else colours["text"])
             painter.setFont(NUMBER_FONT)
             painter.drawText(inner, left, self.shown_text(key) or "")
         if self.stale and (self.value is not None or self.grad is not None):
             veil = NUMBERS_HEIGHT - 2 + (SCALE_HEIGHT if self._images else 0.0)
-            painter.fillRect(QRectF(1, top + 2, r.width() - 2, veil), theme.stale_veil)
+            painter.fillRect(QRectF(1, top + 2, r.width() - 2, veil), current_theme().stale_veil)
         if self.flag:
             painter.setPen(QPen(FLAG_COLOURS[self.flag], 1))
             painter.setBrush(FLAG_COLOURS[self.flag])
-            badge = QRectF(r.width() - 20, top + 6, 14, 14)
+            badge = QRectF(r.width() - BADGE, top + 6, 14, 14)
             painter.drawEllipse(badge)
             painter.setPen(QColor("#ffffff"))
             painter.setFont(SMALL_FONT)
@@ -435,12 +576,28 @@ class NodeItem(QGraphicsItem):
                 badge, Qt.AlignmentFlag.AlignCenter, "0" if self.flag == "vanishing" else "!"
             )
 
-    def _paint_port(self, painter: QPainter, centre: QPointF, state: str | None) -> None:
-        painter.setPen(QPen(self._colour.darker(130), 1.5))
-        fill = PORT_STATES[state] if state else QColor(current_theme().node_body)
-        painter.setBrush(QBrush(fill))
+    def _paint_port(
+        self, painter: QPainter, centre: QPointF, state: str | None, colours: dict[str, QColor]
+    ) -> None:
+        painter.setPen(QPen(self._port_rim, 1.5))
+        painter.setBrush(PORT_STATES[state] if state else colours["node_body"])
         radius = PORT_RADIUS + (1.5 if state else 0.0)
         painter.drawEllipse(centre, radius, radius)
+
+
+def same_numbers(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    """Whether two shown numbers are the same (NaN equal to NaN): then nothing repaints."""
+    if a is None or b is None:
+        return a is b
+    if a is b:
+        return True
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    if a.size == 1:  # most nodes of a big graph: plain numbers, compared without numpy
+        x, y = a.item(), b.item()
+        return x == y or (x != x and y != y)
+    return bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
 
 
 def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
@@ -451,6 +608,13 @@ def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
     return path
 
 
+_SOLID, _ROUND = Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap  # looked up once: 8,000 wires
+
+
+def wire_pen(colour: QColor, width: float) -> QPen:
+    return QPen(colour, width, _SOLID, _ROUND)
+
+
 class EdgeItem(QGraphicsPathItem):
     """The wire from src's output to dst.port; its path is cached and rebuilt only on moves."""
 
@@ -458,8 +622,11 @@ class EdgeItem(QGraphicsPathItem):
         super().__init__()
         self.src, self.dst, self.port = src, dst, port
         self._shown: tuple[np.ndarray | None, float, str | None] = (None, 0.0, None)
-        self.setPen(QPen(WIRE_COLOUR, 2.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
-        self.setZValue(0)
+        self.line = QLineF()  # from port to port: the far view draws the wire straight
+        self.far = None  # the overview of the canvas scene showing this wire, if any
+        self.far_rgba = WIRE_RGBA  # its colour there
+        self.setPen(wire_pen(WIRE_COLOUR, 2.0))
+        # z stays 0: under the nodes (z 1)
         src.edges.append(self)
         dst.edges.append(self)
         self.update_path()
@@ -473,20 +640,28 @@ class EdgeItem(QGraphicsPathItem):
     ) -> None:
         """Colour by the sign of the gradient the wire carries, thickness by its size
         relative to the largest on the canvas; no gradient: the plain grey wire."""
+        shown = self._shown
+        if same_numbers(grad, shown[0]) and largest == shown[1] and term == shown[2]:
+            return  # the same wire as shown: nothing to repaint
         self._shown = (grad, largest, term)
+        far_view_changed(self)
         if grad is None:
-            self.setPen(QPen(WIRE_COLOUR, 2.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+            self.far_rgba = WIRE_RGBA
+            self.setPen(wire_pen(WIRE_COLOUR, 2.0))
             self.setToolTip("")
             return
         size = magnitude(grad)
         share = min(size / largest, 1.0) if largest > 0 and np.isfinite(size) else 1.0
         width = 1.5 + 5.5 * share**0.5
-        self.setPen(QPen(sign_colour(grad), width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+        colour = sign_colour(grad)
+        self.far_rgba = colour.rgba()
+        self.setPen(wire_pen(colour, width))
         self.setToolTip(term or f"gradient carried: {describe(grad)}")
 
     def recolour(self) -> None:
         """Show the same gradient again, in the current theme's colours."""
-        self.set_gradient(*self._shown)
+        shown, self._shown = self._shown, (None, -1.0, None)  # nothing equals it: redone
+        self.set_gradient(*shown)
 
     def shape(self) -> QPainterPath:
         """A band around the wire, so hovering near it shows its tooltip."""
@@ -495,7 +670,9 @@ class EdgeItem(QGraphicsPathItem):
         return stroker.createStroke(self.path())
 
     def update_path(self) -> None:
-        self.setPath(wire_path(self.src.output_anchor(), self.dst.input_anchor(self.port)))
+        self.line = QLineF(self.src.output_anchor(), self.dst.input_anchor(self.port))
+        self.setPath(wire_path(self.line.p1(), self.line.p2()))
+        far_view_changed(self)
 
     def detach(self) -> None:
         for item in (self.src, self.dst):

@@ -151,7 +151,8 @@ def heatmap(a: np.ndarray, diverging: bool, neutral: QColor | None = None) -> QI
     else:
         lo = float(m[finite].min()) if finite.any() else 0.0
         hi = float(m[finite].max()) if finite.any() else 1.0
-        t = (np.where(finite, m, lo) - lo) / ((hi - lo) or 1.0) * (len(_RAMP) - 1)
+        # halves: hi − lo itself may pass 1e308 when values diverge
+        t = (np.where(finite, m, lo) / 2 - lo / 2) / ((hi / 2 - lo / 2) or 1.0) * (len(_RAMP) - 1)
         i = np.clip(np.floor(t).astype(int), 0, len(_RAMP) - 2)
         f = (t - i)[..., None]
         rgb = _RAMP[i] * (1 - f) + _RAMP[i + 1] * f
@@ -168,7 +169,8 @@ def _rgb(colour: QColor) -> np.ndarray:
 
 def sign_colour(g: np.ndarray) -> QColor:
     """The theme's blue for a positive (summed) gradient, red for negative, grey for zero."""
-    total = float(np.sum(g))
+    with np.errstate(over="ignore", invalid="ignore"):  # a sum past 1e308 keeps its sign
+        total = float(np.sum(g))
     theme = current_theme()
     if total > 0:
         return QColor(theme.grad_positive)
@@ -176,10 +178,17 @@ def sign_colour(g: np.ndarray) -> QColor:
 
 
 def magnitude(a: np.ndarray) -> float:
-    """Size of a gradient for wire thickness: |g| for scalars, the RMS for arrays."""
-    a = np.asarray(a, dtype=float)
-    m = float(np.sqrt(np.mean(np.square(a)))) if a.size else 0.0
-    return m if math.isfinite(m) else float("inf")
+    """Size of a gradient for wire thickness: |g| for scalars, the RMS for arrays (of the
+    entries divided by the largest, so squares of diverging numbers do not overflow)."""
+    a = np.abs(np.asarray(a, dtype=float))
+    if not a.size:
+        return 0.0
+    peak = float(np.max(a))
+    if not math.isfinite(peak):
+        return float("inf")
+    if peak == 0.0:
+        return 0.0
+    return peak * float(np.sqrt(np.mean(np.square(a / peak))))
 
 
 def describe(a: np.ndarray, limit: int = 6) -> str:

@@ -40,6 +40,7 @@ from bpviz.ui.canvas.items import (
     wire_path,
 )
 from bpviz.ui.canvas.neuron_views import NeuronViews
+from bpviz.ui.canvas.overview import Overview
 from bpviz.ui.canvas.pulses import Pulses
 from bpviz.ui.canvas.splice import SpliceDrops
 from bpviz.ui.canvas.value_drag import ValueDrag
@@ -159,6 +160,7 @@ class CanvasScene(QGraphicsScene):
         self._drag_start: dict[str, QPointF] = {}
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self.pulses = Pulses(self)
+        self.overview = Overview(self)  # how a big scene looks from far away
         self.splices = SpliceDrops(self)  # a node dropped onto a wire goes into it
         self.neurons = NeuronViews(self)  # dense layers opened into their neurons
         self.node_menus.append(self.neurons.menu_entries)
@@ -205,6 +207,8 @@ class CanvasScene(QGraphicsScene):
         item.is_output = node_id == self.document.output
         self.node_items[node_id] = item
         self.addItem(item)
+        item.far = self.overview
+        self.overview.invalidate()
 
     def _on_node_removed(self, node_id: str) -> None:
         item = self.node_items.pop(node_id)
@@ -212,6 +216,7 @@ class CanvasScene(QGraphicsScene):
         for edge in list(item.edges):
             self._on_edge_removed(*edge.key)
         self.removeItem(item)
+        self.overview.invalidate()
 
     def _on_node_moved(self, node_id: str, pos: tuple[float, float]) -> None:
         item = self.node_items[node_id]
@@ -224,12 +229,15 @@ class CanvasScene(QGraphicsScene):
         edge = EdgeItem(self.node_items[src], self.node_items[dst], port)
         self.edge_items[edge.key] = edge
         self.addItem(edge)
+        edge.far = self.overview
+        self.overview.invalidate()
 
     def _on_edge_removed(self, src: str, dst: str, port: str) -> None:
         edge = self.edge_items.pop((src, dst, port), None)
         if edge is not None:
             edge.detach()
             self.removeItem(edge)
+            self.overview.invalidate()
 
     def _on_attr_changed(self, node_id: str, name: str, value: object) -> None:
         node = self.document.node(node_id)
@@ -246,9 +254,10 @@ class CanvasScene(QGraphicsScene):
     def refresh_theme(self) -> None:
         """Repaint every node and wire in the current theme's colours (heatmaps included)."""
         for item in self.node_items.values():
-            item.set_numbers(item.value, item.grad, item.stale)
+            item.recolour()
         for edge in self.edge_items.values():
             edge.recolour()
+        self.overview.invalidate()
 
     # ---- queries and actions for the window ----------------------------------------------
     def selected_ids(self) -> list[str]:

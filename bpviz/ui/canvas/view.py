@@ -15,19 +15,30 @@ from PySide6.QtGui import (
     QKeyEvent,
     QMouseEvent,
     QPainter,
+    QPaintEvent,
     QPen,
+    QPixmap,
     QResizeEvent,
+    QTransform,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QGraphicsView, QWidget
+from PySide6.QtWidgets import (
+    QGraphicsView,
+    QRubberBand,
+    QStyle,
+    QStyleOptionRubberBand,
+    QWidget,
+)
 
 from bpviz.engine.ops import REGISTRY
 from bpviz.ui.canvas.items import GRID
+from bpviz.ui.canvas.overview import Overview
 from bpviz.ui.canvas.scene import CanvasScene
 from bpviz.ui.palette import OP_MIME
 from bpviz.ui.theme import Theme, current_theme
 
 MIN_SCALE, MAX_SCALE = 0.1, 4.0
+RESTED_MS = 150  # a far view that stopped moving this long is drawn sharp again
 SETTLE_MS = 1500  # after opening, resizes refit the graph this long (the window settling)
 
 
@@ -51,6 +62,11 @@ class CanvasView(QGraphicsView):
         self.setSceneRect(QRectF(-50_000, -50_000, 100_000, 100_000))
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._pan_from: QPoint | None = None
+        self._far: tuple[tuple, QTransform, QPixmap] | None = None  # the far view, rastered
+        self._rested = False
+        self.far_rasters = 0  # how often the far view was rastered (for tests and benchmarks)
+        self._rest = QTimer(self, singleShot=True, interval=RESTED_MS)
+        self._rest.timeout.connect(self.settle)
         self._space_down = False
         self.keep_fitted = False  # refit on resize: just after a document opened
         self._settled = QTimer(self, singleShot=True, interval=SETTLE_MS)
@@ -209,11 +225,68 @@ class CanvasView(QGraphicsView):
         self.canvas.splices.drop(op, self.mapToScene(event.position().toPoint()))
         event.acceptProposedAction()
 
+    # ---- painting ------------------------------------------------------------------------
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """A big scene zoomed out is replayed from its overview picture (overview.py) instead
+        of item by item; otherwise Qt paints the items."""
+        overview = self.canvas.overview
+        if not overview.wanted(self.zoom()):
+            super().paintEvent(event)
+            return
+        painter = QPainter(self.viewport())
+        pixmap, drawn_with = self._far_view(overview)
+        t = self.viewportTransform()
+        if drawn_with != t:  # moving: the last raster moved along, until the view rests
+            painter.fillRect(self.viewport().rect(), QColor(current_theme().canvas))
+            painter.setTransform(drawn_with.inverted()[0] * t)
+        painter.drawPixmap(0, 0, pixmap)
+        band = self.rubberBandRect()
+        if not band.isEmpty():  # what QGraphicsView draws while a rubber band is dragged
+            painter.resetTransform()
+            option = QStyleOptionRubberBand()
+            option.initFrom(self.viewport())
+            option.rect = band
+            option.shape = QRubberBand.Shape.Rectangle
+            self.style().drawControl(QStyle.ControlElement.CE_RubberBand, option, painter)
+        painter.end()
+
+    def _far_view(self, overview: Overview) -> tuple[QPixmap, QTransform]:
+        """The overview rastered at this view's size and transform, and that transform.
+        Repainting a far view that did not change is one copy; while it moves (wheel, pan)
+        the last raster is moved along and drawn sharp again once it rests (`settle`)."""
+        wires, nodes = overview.pictures()
+        t = self.viewportTransform()
+        vp = self.viewport()
+        content = (overview.recordings, vp.width(), vp.height())
+        far, rested, self._rested = self._far, self._rested, False
+        if far is not None and far[0] == content and far[1] != t and not rested:
+            self._rest.start()
+            return far[2], far[1]
+        if far is None or far[0] != content or far[1] != t:
+            ratio = vp.devicePixelRatioF()
+            pixmap = QPixmap(round(vp.width() * ratio), round(vp.height() * ratio))
+            pixmap.setDevicePixelRatio(ratio)
+            painter = QPainter(pixmap)
+            painter.setTransform(t)
+            self.drawBackground(painter, self.mapToScene(vp.rect()).boundingRect())
+            painter.drawPicture(0, 0, wires)
+            painter.drawPicture(0, 0, nodes)
+            painter.end()
+            self._far = content, t, pixmap
+            self.far_rasters += 1
+        return self._far[2], self._far[1]
+
+    def settle(self) -> None:
+        """The view rests: a moved far view is drawn sharp at its transform."""
+        self._rested = True
+        self.viewport().update()
+
     # ---- theme and background ------------------------------------------------------------
     def theme_changed(self, theme: Theme) -> None:
         """Called by `apply_theme`: items repaint (and rebuild their heatmaps) in its colours."""
         self.canvas.refresh_theme()
         self.resetCachedContent()  # the cached grid was drawn in the old theme's colours
+        self._far = None
         self.viewport().update()
 
 

@@ -1,0 +1,146 @@
+"""A big scene zoomed out is one recorded picture, recorded again only when what it shows
+changes; the items under it still take clicks and rubber-band selection."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QColor
+
+from bpviz.engine.ops import REGISTRY
+from bpviz.model.document import Document
+from bpviz.ui.canvas.items import Mark
+from bpviz.ui.canvas.overview import BIG_SCENE
+from bpviz.ui.canvas.scene import CanvasScene
+from bpviz.ui.canvas.view import CanvasView
+from bpviz.ui.undo import UndoStack
+
+LEFT = Qt.MouseButton.LeftButton
+COLUMNS = 40
+
+
+def _grid(n: int) -> Document:
+    """n consts on a grid (40 to a row), each added to its left neighbour by a chain of adds
+    in the first row."""
+    doc = Document(name="big")
+    for i in range(n):
+        doc.add_node(
+            f"c{i}", "const", {"value": 1.0}, ((i % COLUMNS) * 220.0, (i // COLUMNS) * 110.0)
+        )
+    doc.add_node("sum", "add", {}, (-400.0, 0.0))
+    doc.connect("c0", "sum", "a")
+    doc.connect("c1", "sum", "b")
+    return doc
+
+
+class Far:
+    def __init__(self, qtbot, n: int) -> None:  # noqa: ANN001
+        self.doc = _grid(n)
+        self.undo = UndoStack(self.doc)
+        self.scene = CanvasScene(self.undo.push)
+        self.scene.set_document(self.doc)
+        self.view = CanvasView(self.scene)
+        qtbot.addWidget(self.view)
+        self.view.resize(800, 600)
+        self.view.show()
+        qtbot.waitExposed(self.view)
+        self.view.resetTransform()
+        self.view.scale(0.1, 0.1)
+        self.view.centerOn(3000, 1500)
+
+    def grab(self):  # noqa: ANN201
+        return self.view.grab().toImage()
+
+    def at(self, node_id: str, x: float = 80, y: float = 13) -> QPoint:
+        item = self.scene.node_items[node_id]
+        return self.view.mapFromScene(item.mapToScene(QPointF(x, y)))
+
+
+@pytest.fixture
+def far(qtbot) -> Far:  # noqa: ANN001
+    return Far(qtbot, BIG_SCENE)
+
+
+def test_only_a_big_scene_far_out_is_one_picture(qtbot) -> None:  # noqa: ANN001
+    small = Far(qtbot, BIG_SCENE - 2)  # with "sum": 999 nodes
+    assert not small.scene.overview.wanted(0.1)
+    big = Far(qtbot, BIG_SCENE)
+    assert big.scene.overview.wanted(0.1)
+    assert big.scene.overview.wanted(0.399)
+    assert not big.scene.overview.wanted(0.4)
+
+
+def test_the_picture_is_recorded_once_and_again_only_after_a_visible_change(far: Far) -> None:
+    overview = far.scene.overview
+    far.grab()
+    recorded = overview.recordings
+    assert recorded == 1
+    far.view.viewport().repaint()
+    far.grab()
+    assert overview.recordings == 1  # the same picture, replayed
+    far.scene.node_items["c5"].set_numbers(np.array(2.0), np.array(0.5))  # not shown far out
+    far.grab()
+    assert overview.recordings == 1
+    far.doc.move_node("c5", (5 * 220.0, 60.0))
+    far.grab()
+    assert overview.recordings == 2
+    far.scene.node_items["c6"].set_mark(Mark.ERROR)
+    far.grab()
+    assert overview.recordings == 3
+    far.scene.edge_items[("c0", "sum", "a")].set_gradient(np.array(-1.0), 1.0)
+    far.grab()
+    assert overview.recordings == 4
+
+
+def test_far_out_nodes_are_boxes_in_their_colours(far: Far) -> None:
+    image = far.grab()
+    const = QColor(REGISTRY["const"].colour)
+    assert image.pixelColor(far.at("c50", 80, 8)) == const  # header
+    body = image.pixelColor(far.at("c50", 80, 60))
+    assert body != const and body == image.pixelColor(far.at("c51", 80, 60))
+    far.scene.node_items["c50"].set_mark(Mark.ERROR)
+    image = far.grab()  # a mark's outline is drawn at least 3 pixels wide
+    edge = far.at("c50", 0, 60)
+    assert image.pixelColor(edge).name() == "#d93025"
+
+
+def test_rubber_band_selects_far_out(far: Far, qtbot) -> None:  # noqa: ANN001
+    start = far.at("c41", -30, -20)  # second row, second and third node
+    end = far.at("c42", 190, 90)
+    vp = far.view.viewport()
+    qtbot.mousePress(vp, LEFT, pos=start)
+    for i in range(1, 6):
+        qtbot.mouseMove(vp, start + (end - start) * i / 5)
+    qtbot.mouseRelease(vp, LEFT, pos=end)
+    assert far.scene.selected_ids() == ["c41", "c42"]
+    image = far.grab()  # the selection shows: outlined in the theme's selection colour
+    assert image.pixelColor(far.at("c41", 0, 60)) != image.pixelColor(far.at("c43", 0, 60))
+
+
+def test_a_node_drags_far_out(far: Far, qtbot) -> None:  # noqa: ANN001
+    vp = far.view.viewport()
+    start = far.at("c45", 80, 50)
+    end = start + QPoint(20, 0)  # 200 scene units at scale 0.1
+    qtbot.mousePress(vp, LEFT, pos=start)
+    for i in range(1, 5):
+        qtbot.mouseMove(vp, start + QPoint(5 * i, 0))
+    qtbot.mouseRelease(vp, LEFT, pos=end)
+    x, y = far.doc.pos("c45")
+    assert (x, y) == pytest.approx((5 * 220.0 + 200.0, 110.0), abs=6.0)
+    assert far.undo.qstack.undoText().startswith("Move")
+
+
+def test_a_moving_far_view_is_redrawn_sharp_once_it_rests(far: Far, qtbot) -> None:  # noqa: ANN001
+    far.grab()
+    rastered = far.view.far_rasters
+    far.view.grab()
+    assert far.view.far_rasters == rastered  # unchanged: one copy of the last raster
+    for _ in range(3):  # wheel steps: the last raster, moved along
+        far.view.scale(1.1, 1.1)
+        image = far.grab()
+        assert far.view.far_rasters == rastered
+        assert image.pixelColor(far.at("c50", 80, 13)) == QColor(REGISTRY["const"].colour)
+    qtbot.waitUntil(lambda: far.view.far_rasters == rastered + 1, timeout=2000)  # at rest
+    qtbot.wait(300)
+    assert far.view.far_rasters == rastered + 1
