@@ -434,8 +434,9 @@ class NeuronViews(QObject):
         params = c.session.executor.params.get(node_id)
         if params is None and c.forward():
             params = c.session.executor.params.get(node_id)
+        slots = c.session.trainer.optimizer.slots.get(node_id)
         try:
-            command = expand_command(self.document, node_id, params)
+            command = expand_command(self.document, node_id, params, slots)
         except BpvizError as e:
             self.scene.status.emit(str(e))
             return False
