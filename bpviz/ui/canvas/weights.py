@@ -231,6 +231,10 @@ class WeightsItem(QGraphicsItem):
         if event.button() != Qt.MouseButton.LeftButton or key is None or n is None:
             event.ignore()
             return
+        if self.views.moment is not None:  # the weights of an earlier step are history
+            self.views.scene.status.emit("Go to Latest on the timeline to change a weight")
+            event.accept()
+            return
         self.hovered = key
         self._drag = {
             "key": key,
