@@ -296,10 +296,8 @@ def test_weights_are_recoloured_by_their_gradient_after_backward(qtbot, opened) 
     assert widths[top] == max(widths.values()) == pytest.approx(4.0)
 
 
-def test_expand_to_scalar_ops_from_the_menu_is_one_undo_step(qtbot, opened) -> None:  # noqa: ANN001
-    before = opened.document.to_scene_dict()
-    c = opened.training_ui.controller
-    W = np.array(c.session.executor.params["h"]["W"])
+def expand_from_menu(qtbot, window) -> None:  # noqa: ANN001
+    """Right-click h's header and choose Expand to Scalar Ops."""
 
     def choose() -> None:
         menu = QApplication.activePopupWidget()
@@ -307,12 +305,19 @@ def test_expand_to_scalar_ops_from_the_menu_is_one_undo_step(qtbot, opened) -> N
         menu.close()
 
     QTimer.singleShot(50, choose)
-    vp = opened.view.viewport()
-    pos = header(opened, "h")
+    vp = window.view.viewport()
+    pos = header(window, "h")
     QApplication.sendEvent(
         vp, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, pos, vp.mapToGlobal(pos))
     )
-    qtbot.waitUntil(lambda: opened.document.node("h").op == "concat")
+    qtbot.waitUntil(lambda: window.document.node("h").op == "concat")
+
+
+def test_expand_to_scalar_ops_from_the_menu_is_one_undo_step(qtbot, opened) -> None:  # noqa: ANN001
+    before = opened.document.to_scene_dict()
+    c = opened.training_ui.controller
+    W = np.array(c.session.executor.params["h"]["W"])
+    expand_from_menu(qtbot, opened)
     assert opened.document.node("h.w12").attrs["value"] == W[1, 2]
     assert opened.undo.qstack.undoText() == "Expand h to Scalar Ops"
     opened.undo.undo()
@@ -581,3 +586,23 @@ def test_an_update_veils_the_pass_as_on_nodes_but_keeps_the_gradient_colours(
     qtbot.keyClick(opened.view, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)  # Backward
     qtbot.waitUntil(lambda: not panel.stale)
     assert not opened.canvas.node_items["h"].stale
+
+
+def test_expanding_from_the_menu_carries_the_momentum_over(qtbot, window, tmp_path: Path) -> None:  # noqa: ANN001
+    scene = scene_dict()
+    scene["training"] = {"optimizer": "momentum", "lr": 0.1, "momentum": 0.9, "seed": 1}
+    path = tmp_path / "net.json"
+    path.write_text(json.dumps(scene))
+    assert window.files.open_file(path)
+    for _ in range(3):
+        window.registry["step"].trigger()
+    slots = window.training_ui.controller.session.trainer.optimizer.slots
+    m = {k: np.array(s["m"]) for k, s in slots["h"].items()}
+    assert float(np.abs(m["W"]).max()) > 1e-3
+    expand_from_menu(qtbot, window)
+    slots = window.training_ui.controller.session.trainer.optimizer.slots
+    assert float(slots["h.w12"]["value"]["m"]) == m["W"][1, 2]
+    assert float(slots["h.b3"]["value"]["m"]) == m["b"][3]
+    window.undo.undo()
+    np.testing.assert_array_equal(slots["h"]["W"]["m"], m["W"])
+    assert "h.w12" not in slots
