@@ -498,18 +498,39 @@ def test_an_edit_in_the_inspector_veils_the_panels_numbers_until_the_next_pass(
 
     window = opened
     panel, weights = open_h(qtbot, window)
-    window.canvas.select(["h"])
+    c = window.training_ui.controller
+    b = np.array(c.session.executor.params["h"]["b"])
+    window.canvas.select(["out"])
     assert not panel.stale and weights.show_grads
     assert text_darkness(panel) > 150  # b and Σδ in the theme's text colour
-    retype(qtbot, attr_editor(window.inspector, "init"), "zeros")
-    assert window.document.node("h").attrs["init"] == "zeros"
+    retype(qtbot, attr_editor(window.inspector, "init"), "zeros")  # the next layer's weights
+    assert window.document.node("out").attrs["init"] == "zeros"
     assert panel.stale and text_darkness(panel) < 120
-    assert not weights.show_grads  # a gradient from before the edit is not shown as current
+    assert not weights.show_grads  # a gradient of the graph before the edit is not shown
     assert "from before the last edit" in panel.tooltip_for(0)
+    np.testing.assert_array_equal(panel.numbers.b, b)  # h's own weights are still these
     window.registry["forward"].trigger()
     qtbot.waitUntil(lambda: not panel.stale)
     assert text_darkness(panel) > 150
+
+
+def test_an_edit_that_redraws_the_layers_weights_shows_none_until_the_next_pass(
+    qtbot,  # noqa: ANN001
+    opened,  # noqa: ANN001
+) -> None:
+    from tests.ui.conftest import attr_editor, retype
+
+    window = opened
+    panel, weights = open_h(qtbot, window)
+    window.canvas.select(["h"])
+    retype(qtbot, attr_editor(window.inspector, "init"), "zeros")
+    qtbot.waitUntil(lambda: panel.numbers is None)
+    assert weights.numbers is None and weights._pens == {}  # plain lines: no weights yet
+    assert panel.tooltip_for(0) == "h unit 0"
+    window.registry["forward"].trigger()
+    qtbot.waitUntil(lambda: panel.numbers is not None)
     np.testing.assert_array_equal(panel.numbers.W, np.zeros((2, 4)))
+    assert not panel.stale
 
 
 def test_a_rewired_layer_is_veiled_until_the_next_pass(qtbot, opened) -> None:  # noqa: ANN001

@@ -468,11 +468,14 @@ class NeuronViews(QObject):
             self._timer.stop()
 
     def _edit(self) -> None:
-        """The graph or a weight changed: the last pass's numbers are veiled until the next
-        one, and the maps (computed from the graph and weights as they are) follow."""
+        """The graph or a weight changed: the weights and biases on show are read again as
+        they are now (none when the edit drops them until the next pass), the last pass's
+        numbers are veiled until the next one, and the maps follow at the next tick."""
         self._edited = True
         self._dirty = True
         self._mark_stale()
+        if self.panels:
+            self.redraw()
 
     def _on_edge_added(self, src: str, dst: str, port: str) -> None:
         if dst in self.weights:
@@ -490,8 +493,6 @@ class NeuronViews(QObject):
 
     def _on_params_set(self, node_id: str, arrays: object) -> None:
         self._edit()
-        if node_id in self.panels:
-            self.redraw()  # its biases and weights' colours: from the arrays as set
 
     # ---- menu ----------------------------------------------------------------------------
     def menu_entries(self, node_id: str) -> list[tuple[str, Callable[[], None], str | None]]:
