@@ -4,8 +4,9 @@ An execution plan (topological order, input indices, functions) is built once pe
 change and reused for every pass; that is where the speed comes from.
 
 One kernel per direction computes every pass. It is a generator that hands back each plan
-node once computed: a whole pass runs it to the end, a stepwise pass (the window's "next
-node") shows each node as it comes. Non-finite numbers follow one policy: numpy float errors
+node once computed: a stepwise pass (the window's "next node") shows each node as it comes.
+Whole passes (a training step's) run the same calls in the same order as one plain loop,
+without handing nodes back; a test holds the two to the same bits. Non-finite numbers follow one policy: numpy float errors
 are trapped while the kernel runs (`trap_float_errors`), naming the op that made them at no
 per-node cost, and every value or gradient handed out of a pass is checked, since a BLAS
 product makes Inf without raising. Graphs of plain numbers take a faster route through the
@@ -341,6 +342,66 @@ class Executor:
         except FloatingPointError as e:
             raise NonFiniteError(node.node_id, "backward", str(e)) from None
 
+    def _forward_pass(self, plan: Plan) -> None:
+        """The forward kernel's work as one plain loop, for a whole pass once the parameters
+        fit (the training loop's case): the same calls in the same order, so the same bits,
+        without handing each node back."""
+        self._fill_data(plan)
+        self._grads = []
+        self._scalar_ran = False
+        values, params = self._values, self.params
+        node = None
+        try:
+            for node in plan.nodes:
+                idx = node.input_index
+                if idx:
+                    values[node.index] = node.spec.forward(
+                        [values[j] for j in idx], node.attrs, params.get(node.node_id)
+                    )
+                elif node.has_params:
+                    values[node.index] = params[node.node_id]["value"]
+        except FloatingPointError as e:
+            raise NonFiniteError(node.node_id, "forward", str(e)) from None
+        except _SHAPE_ERRORS as e:
+            raise ShapeError(node.node_id, str(e)) from None
+
+    def _backward_pass(self, plan: Plan, grads: list[Any], everything: bool) -> None:
+        """The backward kernel's work as one plain loop (see `_forward_pass`)."""
+        values, params = self._values, self.params
+        param_grads: dict[str, dict[str, np.ndarray]] = {}
+        self.param_grads = param_grads
+        out = plan.output
+        assert out is not None
+        node = None
+        try:
+            for node in reversed(plan.nodes[: out + 1]):
+                g = grads[node.index]
+                idx = node.input_index
+                if g is None or not (everything or node.trains) or not idx and not node.has_params:
+                    continue
+                xs = [values[j] for j in idx]
+                wants = None if everything else node.wants
+                if wants is None:
+                    in_grads, p_grads = node.spec.backward(
+                        g, xs, values[node.index], node.attrs, params.get(node.node_id)
+                    )
+                    for j, c in zip(idx, in_grads, strict=True):
+                        if c is not None:
+                            prev = grads[j]
+                            grads[j] = c if prev is None else prev + c
+                else:
+                    in_grads, p_grads = node.spec.backward(
+                        g, xs, values[node.index], node.attrs, params.get(node.node_id), wants
+                    )
+                    for j, c, w in zip(idx, in_grads, wants, strict=True):
+                        if w and c is not None:
+                            prev = grads[j]
+                            grads[j] = c if prev is None else prev + c
+                if p_grads is not None:
+                    param_grads[node.node_id] = p_grads
+        except FloatingPointError as e:
+            raise NonFiniteError(node.node_id, "backward", str(e)) from None
+
     # ---- whole passes --------------------------------------------------------------------
     def forward(self) -> np.ndarray:
         """Compute every computable node; returns the output's value."""
@@ -351,7 +412,10 @@ class Executor:
                 self._scalar_ran = True
                 return result
         with trap_float_errors():
-            deque(self._forward_kernel(plan), maxlen=0)
+            if self._params_checked:
+                self._forward_pass(plan)
+            else:
+                deque(self._forward_kernel(plan), maxlen=0)
         out = self._output_index(plan)
         result = self._values[out]
         if not _all_finite(result):
@@ -379,7 +443,7 @@ class Executor:
         self._grads = grads
         self._all_grads = not params_only
         with trap_float_errors():
-            deque(self._backward_kernel(plan, grads, not params_only), maxlen=0)
+            self._backward_pass(plan, grads, not params_only)
         # No per-gradient scan needed: with float errors trapped, numpy raises at the op
         # that first makes an Inf or NaN from finite numbers.
 
