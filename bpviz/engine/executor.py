@@ -6,10 +6,10 @@ change and reused for every pass; that is where the speed comes from.
 One kernel per direction computes every pass. It is a generator that hands back each plan
 node once computed: a stepwise pass (the window's "next node") shows each node as it comes.
 Whole passes (a training step's) run the same calls in the same order as one plain loop,
-without handing nodes back; a test holds the two to the same bits. Non-finite numbers follow one policy: numpy float errors
-are trapped while the kernel runs (`trap_float_errors`), naming the op that made them at no
-per-node cost, and every value or gradient handed out of a pass is checked, since a BLAS
-product makes Inf without raising. Graphs of plain numbers take a faster route through the
+without handing nodes back; a test holds the two to the same bits. Non-finite numbers follow
+one policy: numpy float errors are trapped while the kernel runs (`trap_float_errors`),
+naming the op that made them at no per-node cost, and every value or gradient handed out of
+a pass is checked, since a BLAS product makes Inf without raising. Graphs of plain numbers take a faster route through the
 same plan (`engine/scalar.py`) with the same results and, on any trouble, the same errors.
 """
 
