@@ -9,8 +9,9 @@ Whole passes (a training step's) run the same calls in the same order as one pla
 without handing nodes back; a test holds the two to the same bits. Non-finite numbers follow
 one policy: numpy float errors are trapped while the kernel runs (`trap_float_errors`),
 naming the op that made them at no per-node cost, and every value or gradient handed out of
-a pass is checked, since a BLAS product makes Inf without raising. Graphs of plain numbers take a faster route through the
-same plan (`engine/scalar.py`) with the same results and, on any trouble, the same errors.
+a pass is checked, since a BLAS product makes Inf without raising. Graphs of plain numbers
+take a faster route through the same plan (`engine/scalar.py`) with the same results and, on
+any trouble, the same errors.
 """
 
 from __future__ import annotations
