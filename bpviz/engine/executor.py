@@ -17,7 +17,6 @@ any trouble, the same errors.
 from __future__ import annotations
 
 import math
-from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -101,6 +100,7 @@ def build_plan(graph: Graph) -> Plan:
     shared: dict[tuple[bool, ...], tuple[bool, ...]] = {}  # one copy of each `wants` tuple
     graph_nodes = graph.nodes
     make = tuple.__new__
+    any_trains = False  # until a node trains, no input's gradient matters to training
     for node_id in graph.topological_order():
         node = graph_nodes[node_id]
         facts = per_op.get(node.op)
@@ -110,16 +110,22 @@ def build_plan(graph: Graph) -> Plan:
             per_op[node.op] = facts
         spec, ports, defaults, has_params, is_data = facts
         inputs = node.inputs
-        try:
-            idx = tuple([index[inputs[p]] for p in ports])
+        try:  # the usual one or two ports written out: no comprehension per node
+            if len(ports) == 1:
+                idx: tuple[int, ...] = (index[inputs[ports[0]]],)
+            elif len(ports) == 2:
+                idx = (index[inputs[ports[0]]], index[inputs[ports[1]]])
+            else:
+                idx = tuple([index[inputs[p]] for p in ports])
         except KeyError:
             incomplete.append(node_id)
             continue
         position = len(nodes)
         index[node_id] = position
         attrs = {**defaults, **node.attrs} if node.attrs else defaults
-        wants = tuple([trains_at[j] for j in idx])
+        wants = tuple([trains_at[j] for j in idx]) if any_trains else (False,) * len(idx)
         trains = has_params or True in wants
+        any_trains = any_trains or trains
         plan_node = make(
             PlanNode,
             (
@@ -344,27 +350,32 @@ class Executor:
             raise NonFiniteError(node.node_id, "backward", str(e)) from None
 
     def _forward_pass(self, plan: Plan) -> None:
-        """The forward kernel's work as one plain loop, for a whole pass once the parameters
-        fit (the training loop's case): the same calls in the same order, so the same bits,
-        without handing each node back."""
+        """The forward kernel's work as one plain loop, for a whole pass: the same calls in
+        the same order, so the same bits, without handing each node back."""
         self._fill_data(plan)
         self._grads = []
         self._scalar_ran = False
         values, params = self._values, self.params
+        check = not self._params_checked
         node = None
         try:
             for node in plan.nodes:
                 idx = node.input_index
+                if node.has_params:
+                    if check:
+                        self._ensure_params(node)
+                    if not idx:  # a param node: its value is the array itself
+                        values[node.index] = params[node.node_id]["value"]
+                        continue
                 if idx:
                     values[node.index] = node.spec.forward(
                         [values[j] for j in idx], node.attrs, params.get(node.node_id)
                     )
-                elif node.has_params:
-                    values[node.index] = params[node.node_id]["value"]
         except FloatingPointError as e:
             raise NonFiniteError(node.node_id, "forward", str(e)) from None
         except _SHAPE_ERRORS as e:
             raise ShapeError(node.node_id, str(e)) from None
+        self._params_checked = True
 
     def _backward_pass(self, plan: Plan, grads: list[Any], everything: bool) -> None:
         """The backward kernel's work as one plain loop (see `_forward_pass`)."""
@@ -413,10 +424,7 @@ class Executor:
                 self._scalar_ran = True
                 return result
         with trap_float_errors():
-            if self._params_checked:
-                self._forward_pass(plan)
-            else:
-                deque(self._forward_kernel(plan), maxlen=0)
+            self._forward_pass(plan)
         out = self._output_index(plan)
         result = self._values[out]
         if not _all_finite(result):
