@@ -35,7 +35,6 @@ UNKNOWN_COLOUR = QColor("#9aa0a6")  # an op or category the registry does not kn
 # ---- gradients: a diverging, colour-blind-safe pair (ColorBrewer RdBu ends) ---------------
 GRAD_POSITIVE = QColor("#2166ac")  # blue: the gradient is positive
 GRAD_NEGATIVE = QColor("#b2182b")  # red: the gradient is negative
-GRAD_ZERO = QColor("#bdbdbd")  # neutral grey: no gradient (visible on a light canvas)
 
 ICON_SIZES = (16, 24, 32, 48, 64)
 
@@ -121,19 +120,6 @@ def op_icon(op_name: str) -> QIcon:
             icon.addPixmap(_icon_pixmap(op_name, size))
         _icon_cache[op_name] = icon
     return icon
-
-
-def gradient_colour(value: float, scale: float) -> QColor:
-    """Blend from neutral grey towards blue (positive) or red (negative) by |value| / scale."""
-    if not scale or value != value:  # zero scale or NaN: nothing to show
-        return QColor(GRAD_ZERO)
-    t = max(0.0, min(1.0, abs(value) / abs(scale)))
-    end = GRAD_POSITIVE if value > 0 else GRAD_NEGATIVE
-    return QColor.fromRgbF(
-        GRAD_ZERO.redF() + (end.redF() - GRAD_ZERO.redF()) * t,
-        GRAD_ZERO.greenF() + (end.greenF() - GRAD_ZERO.greenF()) * t,
-        GRAD_ZERO.blueF() + (end.blueF() - GRAD_ZERO.blueF()) * t,
-    )
 
 
 def ui_font(size: float = FONT_NORMAL, bold: bool = False) -> QFont:

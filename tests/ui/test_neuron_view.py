@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, QTimer
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QContextMenuEvent, QImage, QMouseEvent, QPainter
 from PySide6.QtWidgets import QApplication, QMenu
 
@@ -350,3 +350,33 @@ def test_a_pulse_under_way_ends_quietly_when_the_canvas_changes_document(qtbot, 
     assert not weights.pulsing()
     qtbot.wait(opened.canvas.pulses.duration_ms + 100)  # no callback reaches a deleted item
     assert opened.canvas.neurons.panels == {}
+
+
+def test_in_the_dark_theme_weights_and_tiles_take_its_colours(qtbot, opened) -> None:  # noqa: ANN001
+    from bpviz.ui.theme import DARK, apply_theme
+
+    apply_theme("dark")
+    try:
+        panel, weights = open_h(qtbot, opened)
+        weights.update()
+        _, _, dW = by_hand(opened.training_ui.controller)
+        qtbot.waitUntil(lambda: (0, 1) in weights._pens)
+        expected = DARK.grad_positive if dW[0, 1] > 0 else DARK.grad_negative
+        assert weights._pens[(0, 1)].color().name() == expected
+        info = panel.tile_rect(0)
+        spot = panel.mapRectToScene(QRectF(info.right() + 60, info.bottom() - 6, 4, 4))
+        body = QColor(DARK.node_body)  # the info strip: the dark node colour, not white
+        assert colour_count(opened, spot, body) == 8 * 8
+    finally:
+        apply_theme("light")
+
+
+@pytest.mark.parametrize("v", [-0.009988, -1234567.5, -1.51e-4, -1e300, float("-inf")])
+def test_a_units_numbers_fit_beside_its_tile(qapp, v: float) -> None:  # noqa: ANN001
+    from PySide6.QtGui import QFontMetricsF
+
+    from bpviz.ui.canvas.neurons import INFO, SMALL
+    from bpviz.ui.canvas.numbers import format_number
+
+    text = f"Σδ {format_number(v)}"
+    assert QFontMetricsF(SMALL).horizontalAdvance(text) <= INFO - 6  # 5 in, 1 spare

@@ -25,6 +25,7 @@ from bpviz.model.scalar_ops import expand_command, expand_problem
 from bpviz.ui.boundary import class_colour
 from bpviz.ui.canvas.neurons import NeuronLayerItem, TileData, map_images, unit_scale
 from bpviz.ui.canvas.weights import WeightsItem
+from bpviz.ui.theme import current_theme
 
 if TYPE_CHECKING:
     from bpviz.model.document import Document
@@ -295,7 +296,7 @@ class NeuronViews(QObject):
         if label is None:
             label = QGraphicsSimpleTextItem(item)
             label.setFont(COUNT_FONT)
-            label.setBrush(QColor("#5f6368"))
+            label.setBrush(QColor(current_theme().muted))
             self.counts[node_id] = label
         label.setText(text)
         label.setPos(4, -label.boundingRect().height() - 8)  # above: panels hang below

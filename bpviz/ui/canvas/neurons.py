@@ -25,14 +25,14 @@ from PySide6.QtWidgets import (
 from bpviz.model.neurons import Health, LayerNumbers
 from bpviz.ui.boundary import CLASS_COLOURS, NEUTRAL_POINT, binary_image
 from bpviz.ui.canvas.numbers import format_number
-from bpviz.ui.theme import GRAD_NEGATIVE, GRAD_POSITIVE, MUTED_TEXT_COLOUR, TEXT_COLOUR
+from bpviz.ui.theme import current_theme
 
 TILE = 48.0  # a tile's side in scene units
 GAP = 8.0
 HEADER = 22.0
 STUBS = 40.0  # left margin: the input stubs when the source is not opened
 FAN = 46.0  # room for the weight lines between stubs and tiles
-INFO = 72.0  # right of a tile: bias and δ
+INFO = 88.0  # right of a tile: bias and δ, room for "Σδ −1.00e+300"
 BELOW = 8.0  # distance from the node's bottom edge
 ROWS = 8  # units per column; more units take more columns (weights pass behind the first)
 COL_GAP = 14.0
@@ -43,9 +43,25 @@ SMALL.setPointSizeF(7.5)
 BOLD = QFont(SMALL)
 BOLD.setBold(True)
 BADGE_COLOURS = {"dead": QColor("#5f6368"), "saturated": QColor("#9334e6")}
-PANEL_FILL = QColor(255, 255, 255, 90)  # light: weights behind it stay visible
-INFO_FILL = QColor(255, 255, 255, 235)
 PANEL_EDGE = QColor("#b07aa1")
+
+
+def _body(alpha: int) -> QColor:
+    """The theme's node colour, see-through: the weights behind the panel stay visible."""
+    colour = QColor(current_theme().node_body)
+    colour.setAlpha(alpha)
+    return colour
+
+
+def _text(muted: bool = False) -> QColor:
+    theme = current_theme()
+    return QColor(theme.muted if muted else theme.text)
+
+
+def _signed(v: float) -> QColor:
+    """The theme's blue for a positive gradient, red for a negative one, text colour for 0."""
+    theme = current_theme()
+    return QColor(theme.grad_positive if v > 0 else theme.grad_negative if v < 0 else theme.text)
 
 
 @dataclass
@@ -266,9 +282,9 @@ class NeuronLayerItem(QGraphicsItem):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         r = self._rect
         painter.setPen(QPen(PANEL_EDGE, 1.0, Qt.PenStyle.DashLine))
-        painter.setBrush(PANEL_FILL)
+        painter.setBrush(_body(90))
         painter.drawRoundedRect(r, 6, 6)
-        painter.fillRect(QRectF(1, 1, r.width() - 2, HEADER - 1), INFO_FILL)
+        painter.fillRect(QRectF(1, 1, r.width() - 2, HEADER - 1), _body(235))
         self._paint_header(painter)
         if self.stubs_shown:
             self._paint_stubs(painter)
@@ -277,7 +293,7 @@ class NeuronLayerItem(QGraphicsItem):
 
     def _paint_header(self, painter: QPainter) -> None:
         painter.setFont(BOLD)
-        painter.setPen(TEXT_COLOUR)
+        painter.setPen(_text())
         what = "feature" if self.is_input else "neuron"
         what += "" if self.units == 1 else "s"
         head = f"{self.node_id} · {self.units} {what}"
@@ -293,10 +309,11 @@ class NeuronLayerItem(QGraphicsItem):
             return
         chip = self.toggle_rect()
         on = self.gradient_view
-        painter.setPen(QPen(GRAD_POSITIVE if on else MUTED_TEXT_COLOUR, 1))
-        painter.setBrush(GRAD_POSITIVE if on else QColor("#ffffff"))
+        accent = _signed(1.0)
+        painter.setPen(QPen(accent if on else _text(muted=True), 1))
+        painter.setBrush(accent if on else _body(255))
         painter.drawRoundedRect(chip, 7, 7)
-        painter.setPen(QColor("#ffffff") if on else MUTED_TEXT_COLOUR)
+        painter.setPen(QColor("#ffffff") if on else _text(muted=True))
         painter.setFont(SMALL)
         painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, "∇ view")
 
@@ -306,9 +323,9 @@ class NeuronLayerItem(QGraphicsItem):
         for i, name in enumerate(self.input_names):
             p = self.mapFromScene(self.stub(i, n))
             painter.setPen(QPen(PANEL_EDGE.darker(130), 1))
-            painter.setBrush(QColor("#ffffff"))
+            painter.setBrush(_body(255))
             painter.drawEllipse(p, 3.5, 3.5)
-            painter.setPen(TEXT_COLOUR)
+            painter.setPen(_text())
             painter.drawText(
                 QRectF(2, p.y() - 8, STUBS - 8, 16),
                 Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
@@ -367,7 +384,7 @@ class NeuronLayerItem(QGraphicsItem):
                 if v == 0:
                     continue
                 radius = 0.8 + 3.2 * (abs(float(v)) / top) ** 0.5
-                painter.setBrush(GRAD_POSITIVE if v > 0 else GRAD_NEGATIVE)
+                painter.setBrush(_signed(float(v)))
                 painter.drawEllipse(QPointF(x, y), radius, radius)
             return
         if self._overlay is not None and self.data.kind == "map":
@@ -396,32 +413,32 @@ class NeuronLayerItem(QGraphicsItem):
         colour = QColor(CLASS_COLOURS[1] if mean >= 0 else CLASS_COLOURS[0])
         bar = QRectF(min(mid, mid + mean * scale), t.center().y() - 7, abs(mean) * scale, 14)
         painter.fillRect(bar, colour)
-        painter.setPen(QPen(TEXT_COLOUR, 1))
+        painter.setPen(QPen(_text(), 1))
         y = t.center().y()
         painter.drawLine(QPointF(mid + lo * scale, y), QPointF(mid + hi * scale, y))
 
     def _paint_info(self, painter: QPainter, t: QRectF, j: int) -> None:
-        painter.fillRect(QRectF(t.right() + 1, t.top(), INFO - 2, TILE), INFO_FILL)
+        painter.fillRect(QRectF(t.right() + 1, t.top(), INFO - 2, TILE), _body(235))
         painter.setFont(SMALL)
         x = t.right() + 5
         if self.is_input:
             name = self.input_names[j] if j < len(self.input_names) else ""
-            painter.setPen(TEXT_COLOUR)
+            painter.setPen(_text())
             painter.setFont(BOLD)
             painter.drawText(QRectF(x, t.top(), INFO, TILE), Qt.AlignmentFlag.AlignVCenter, name)
             return
         n = self.numbers
-        painter.setPen(MUTED_TEXT_COLOUR)
+        painter.setPen(_text(muted=True))
         painter.drawText(QRectF(x, t.top() + 2, INFO, 14), Qt.AlignmentFlag.AlignLeft, f"unit {j}")
         if n is None:
             return
-        painter.setPen(TEXT_COLOUR)
+        painter.setPen(_text())
         b = f"b {format_number(float(n.b[j]))}"
         painter.drawText(QRectF(x, t.top() + 16, INFO, 14), Qt.AlignmentFlag.AlignLeft, b)
         ds = n.delta_sum
         if ds is not None:
             v = float(ds[j])
-            painter.setPen(GRAD_POSITIVE if v > 0 else GRAD_NEGATIVE if v < 0 else TEXT_COLOUR)
+            painter.setPen(_signed(v))
             painter.drawText(
                 QRectF(x, t.top() + 30, INFO, 14),
                 Qt.AlignmentFlag.AlignLeft,

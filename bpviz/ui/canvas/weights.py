@@ -29,7 +29,7 @@ from bpviz.model.commands import set_weight_command
 from bpviz.model.neurons import LayerNumbers
 from bpviz.ui.boundary import CLASS_COLOURS
 from bpviz.ui.canvas.value_drag import step_for
-from bpviz.ui.theme import GRAD_NEGATIVE, GRAD_POSITIVE
+from bpviz.ui.theme import current_theme
 
 POSITIVE_W = QColor(CLASS_COLOURS[1])  # orange: pushes towards the map's orange side
 NEGATIVE_W = QColor(CLASS_COLOURS[0])  # blue
@@ -92,6 +92,7 @@ class WeightsItem(QGraphicsItem):
         arr = np.asarray(n.dW if grads else n.W, dtype=float)
         top = float(np.max(np.abs(arr))) if arr.size else 0.0
         shades: dict[tuple[bool, int], QPen] = {}
+        theme = current_theme()
         for (i, j), (a, b) in self.lines.items():
             if i >= arr.shape[0] or j >= arr.shape[1]:
                 continue
@@ -100,7 +101,7 @@ class WeightsItem(QGraphicsItem):
             key = (v > 0, level)
             if key not in shades:
                 if grads:
-                    colour = QColor(GRAD_POSITIVE if v > 0 else GRAD_NEGATIVE)
+                    colour = QColor(theme.grad_positive if v > 0 else theme.grad_negative)
                 else:
                     colour = QColor(POSITIVE_W if v > 0 else NEGATIVE_W)
                 share = level / SHADES
@@ -160,10 +161,12 @@ class WeightsItem(QGraphicsItem):
 
     def _paint_pulse(self, painter: QPainter, t: float) -> None:
         n = self.numbers
+        theme = current_theme()
         painter.setPen(QPen(QColor("#ffffff"), 1))
         for (i, j), (a, b) in self.lines.items():
             g = float(n.dW[i, j]) if n is not None and n.dW is not None else 0.0
-            painter.setBrush(GRAD_POSITIVE if g > 0 else GRAD_NEGATIVE if g < 0 else HIGHLIGHT)
+            colour = theme.grad_positive if g > 0 else theme.grad_negative if g < 0 else None
+            painter.setBrush(HIGHLIGHT if colour is None else QColor(colour))
             painter.drawEllipse(a + (b - a) * t, 3.0, 3.0)
 
     def pulse(self, duration_ms: int) -> None:
