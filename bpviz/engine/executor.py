@@ -368,9 +368,14 @@ class Executor:
                         values[node.index] = params[node.node_id]["value"]
                         continue
                 if idx:
-                    values[node.index] = node.spec.forward(
-                        [values[j] for j in idx], node.attrs, params.get(node.node_id)
-                    )
+                    # one or two inputs written out: a comprehension costs a call per node
+                    if len(idx) == 1:
+                        xs = [values[idx[0]]]
+                    elif len(idx) == 2:
+                        xs = [values[idx[0]], values[idx[1]]]
+                    else:
+                        xs = [values[j] for j in idx]
+                    values[node.index] = node.spec.forward(xs, node.attrs, params.get(node.node_id))
         except FloatingPointError as e:
             raise NonFiniteError(node.node_id, "forward", str(e)) from None
         except _SHAPE_ERRORS as e:
@@ -391,7 +396,7 @@ class Executor:
                 idx = node.input_index
                 if g is None or not (everything or node.trains) or not idx and not node.has_params:
                     continue
-                xs = [values[j] for j in idx]
+                xs = [values[idx[0]]] if len(idx) == 1 else [values[j] for j in idx]
                 wants = None if everything else node.wants
                 if wants is None:
                     in_grads, p_grads = node.spec.backward(
@@ -401,6 +406,10 @@ class Executor:
                         if c is not None:
                             prev = grads[j]
                             grads[j] = c if prev is None else prev + c
+                elif len(idx) == 1:  # one input whose gradient is not wanted (a first layer)
+                    in_grads, p_grads = node.spec.backward(
+                        g, xs, values[node.index], node.attrs, params.get(node.node_id), wants
+                    )
                 else:
                     in_grads, p_grads = node.spec.backward(
                         g, xs, values[node.index], node.attrs, params.get(node.node_id), wants
@@ -468,7 +477,10 @@ class Executor:
         if self._values[out] is None:
             raise GraphError("run forward before backward")
         grads: list[Any] = [None] * len(plan.nodes)
-        grads[out] = np.ones_like(self._values[out], dtype=np.float64)
+        v = self._values[out]
+        # np.array(1.0) is ones_like of a 0-d value (a loss), without its Python-level call
+        scalar = getattr(v, "ndim", 0) == 0
+        grads[out] = np.array(1.0) if scalar else np.ones_like(v, dtype=np.float64)
         return grads
 
     def _output_index(self, plan: Plan) -> int:
