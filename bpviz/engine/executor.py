@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -30,6 +31,9 @@ from bpviz.engine.ops.init import rng_for
 from bpviz.engine.scalar import ScalarProgram, compile_scalar
 
 _SHAPE_ERRORS = (ValueError, IndexError, TypeError, OverflowError)
+
+
+BackwardStep = tuple[int, Any, tuple[int, ...], dict[str, Any], str, tuple[bool, ...] | None]
 
 
 class PlanNode(NamedTuple):
@@ -57,6 +61,28 @@ class Plan:
     incomplete: tuple[str, ...]  # nodes that cannot be computed (an input is missing upstream)
     output: int | None
     data: tuple[PlanNode, ...]  # the nodes whose value the scene gives (const, input, target)
+
+    # What a whole backward pass's calls need, looked up once per plan (a forward pass reads
+    # the plan's nodes directly: a million-node load makes no second tuple per node).
+    @cached_property
+    def backward_steps(self) -> tuple[tuple[BackwardStep, ...], tuple[BackwardStep, ...]]:
+        """(every node's, a training pass's) (position, backward, input positions, attrs, id,
+        wants) from the output back; a training pass visits only nodes whose gradient leads
+        to a parameter, and asks only for the input gradients that do."""
+        if self.output is None:
+            return (), ()
+        reach = [
+            n for n in reversed(self.nodes[: self.output + 1]) if n.input_index or n.has_params
+        ]
+        every = tuple(
+            (n.index, n.spec.backward, n.input_index, n.attrs, n.node_id, None) for n in reach
+        )
+        training = tuple(
+            (n.index, n.spec.backward, n.input_index, n.attrs, n.node_id, n.wants)
+            for n in reach
+            if n.trains
+        )
+        return every, training
 
 
 @dataclass(frozen=True)
@@ -336,9 +362,7 @@ class Executor:
                     in_grads, p_grads = node.spec.backward(
                         g, xs, values[node.index], node.attrs, params.get(node.node_id), wants
                     )
-                    pairs = [
-                        (j, c) for j, c, w in zip(idx, in_grads, wants, strict=True) if w
-                    ]
+                    pairs = [(j, c) for j, c, w in zip(idx, in_grads, wants, strict=True) if w]
                 if p_grads is not None:
                     param_grads[node.node_id] = p_grads
                 for j, c in pairs:
@@ -357,15 +381,16 @@ class Executor:
         self._scalar_ran = False
         values, params = self._values, self.params
         check = not self._params_checked
-        node = None
+        node_id = ""
         try:
             for node in plan.nodes:
                 idx = node.input_index
                 if node.has_params:
+                    node_id = node.node_id
                     if check:
                         self._ensure_params(node)
                     if not idx:  # a param node: its value is the array itself
-                        values[node.index] = params[node.node_id]["value"]
+                        values[node.index] = params[node_id]["value"]
                         continue
                 if idx:
                     # one or two inputs written out: a comprehension costs a call per node
@@ -375,53 +400,47 @@ class Executor:
                         xs = [values[idx[0]], values[idx[1]]]
                     else:
                         xs = [values[j] for j in idx]
-                    values[node.index] = node.spec.forward(xs, node.attrs, params.get(node.node_id))
+                    node_id = node.node_id
+                    values[node.index] = node.spec.forward(xs, node.attrs, params.get(node_id))
         except FloatingPointError as e:
-            raise NonFiniteError(node.node_id, "forward", str(e)) from None
+            raise NonFiniteError(node_id, "forward", str(e)) from None
         except _SHAPE_ERRORS as e:
-            raise ShapeError(node.node_id, str(e)) from None
+            raise ShapeError(node_id, str(e)) from None
         self._params_checked = True
 
     def _backward_pass(self, plan: Plan, grads: list[Any], everything: bool) -> None:
-        """The backward kernel's work as one plain loop (see `_forward_pass`)."""
+        """The backward kernel's work as one plain loop over pre-bound steps (see
+        `_forward_pass`)."""
         values, params = self._values, self.params
         param_grads: dict[str, dict[str, np.ndarray]] = {}
         self.param_grads = param_grads
-        out = plan.output
-        assert out is not None
-        node = None
+        every, training = plan.backward_steps
+        node_id = ""
         try:
-            for node in reversed(plan.nodes[: out + 1]):
-                g = grads[node.index]
-                idx = node.input_index
-                if g is None or not (everything or node.trains) or not idx and not node.has_params:
+            for i, backward, idx, attrs, node_id, wants in every if everything else training:
+                g = grads[i]
+                if g is None:
                     continue
                 xs = [values[idx[0]]] if len(idx) == 1 else [values[j] for j in idx]
-                wants = None if everything else node.wants
                 if wants is None:
-                    in_grads, p_grads = node.spec.backward(
-                        g, xs, values[node.index], node.attrs, params.get(node.node_id)
-                    )
+                    in_grads, p_grads = backward(g, xs, values[i], attrs, params.get(node_id))
                     for j, c in zip(idx, in_grads, strict=True):
                         if c is not None:
                             prev = grads[j]
                             grads[j] = c if prev is None else prev + c
-                elif len(idx) == 1:  # one input whose gradient is not wanted (a first layer)
-                    in_grads, p_grads = node.spec.backward(
-                        g, xs, values[node.index], node.attrs, params.get(node.node_id), wants
-                    )
                 else:
-                    in_grads, p_grads = node.spec.backward(
-                        g, xs, values[node.index], node.attrs, params.get(node.node_id), wants
+                    in_grads, p_grads = backward(
+                        g, xs, values[i], attrs, params.get(node_id), wants
                     )
-                    for j, c, w in zip(idx, in_grads, wants, strict=True):
-                        if w and c is not None:
-                            prev = grads[j]
-                            grads[j] = c if prev is None else prev + c
+                    if len(idx) > 1:  # one input not wanted: nothing to add (a first layer)
+                        for j, c, w in zip(idx, in_grads, wants, strict=True):
+                            if w and c is not None:
+                                prev = grads[j]
+                                grads[j] = c if prev is None else prev + c
                 if p_grads is not None:
-                    param_grads[node.node_id] = p_grads
+                    param_grads[node_id] = p_grads
         except FloatingPointError as e:
-            raise NonFiniteError(node.node_id, "backward", str(e)) from None
+            raise NonFiniteError(node_id, "backward", str(e)) from None
 
     # ---- whole passes --------------------------------------------------------------------
     def forward(self) -> np.ndarray:
