@@ -20,7 +20,6 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from json.scanner import make_scanner
-from sys import intern
 from typing import Any
 
 from pydantic import ValidationError
@@ -223,33 +222,36 @@ def _read_nodes(
             if text.count(":", start, i) != pairs:
                 raise _GiveUp
         nid, op = d.get("id"), d.get("op")
-        if type(nid) is not str or type(op) is not str or nid in nodes or not valid_id(nid):
+        if type(nid) is not str or type(op) is not str or nid in nodes:
             raise _GiveUp
+        if not (len(nid) <= 64 and nid.isascii() and nid.isidentifier()) and not valid_id(nid):
+            raise _GiveUp  # the first test is a quicker sufficient one: letters, digits, _
         spec = registry.get(op)
         if spec is None:
             raise _GiveUp
         inputs: dict[str, str] = {}
         wired = d.get("inputs", inputs)
+        if type(wired) is not dict:
+            raise _GiveUp  # null or not an object
         if wired:
-            if type(wired) is not dict:
-                raise _GiveUp
-            ports = spec.inputs
-            for port, src in wired.items():
-                if type(src) is not str or port not in ports:
+            wanted = 0  # read in the op's port order, keyed by the op's own port names
+            for port in spec.inputs:
+                src = wired.get(port)
+                if src is None:
+                    continue
+                if type(src) is not str:
                     raise _GiveUp
-                port = intern(port)  # the op's own string: one copy for every node
+                wanted += 1
                 source = nodes.get(src)
                 if source is None:
                     in_order = False  # a source listed later, or none: see _resolve
                     inputs[port] = src
                 else:
                     inputs[port] = source.id
-            if runnable and len(inputs) != len(ports):
-                raise _GiveUp
-            if len(inputs) > 1 and tuple(inputs) != ports[: len(inputs)]:
-                inputs = {port: inputs[port] for port in ports if port in inputs}
-        elif type(wired) is not dict:
-            raise _GiveUp  # null or not an object
+            if wanted != len(wired):
+                raise _GiveUp  # a port the op does not have, or a null source
+        if runnable and len(inputs) != len(spec.inputs):
+            raise _GiveUp
         attrs: dict[str, Any] = {}
         if "attrs" in d:
             given = d["attrs"]

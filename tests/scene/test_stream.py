@@ -90,6 +90,8 @@ GIVE_UP = {
     "unknown op": _node_text(id="L", op="nope", inputs={"x": "x"}),
     "unknown port": _node_text(id="L", op="neg", inputs={"y": "x"}),
     "unwired port": _node_text(id="L", op="add", inputs={"a": "x"}),
+    "no inputs at all": _node_text(id="L", op="neg"),
+    "null source": _node_text(id="L", op="neg", inputs={"x": None}),
     "missing source": _node_text(id="L", op="neg", inputs={"x": "q"}),
     "bad id": _node_text(id="L:1", op="neg", inputs={"x": "x"}),
     "repeated id": _node_text(id="x", op="neg", inputs={"x": "x"}),
