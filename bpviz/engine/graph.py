@@ -158,18 +158,23 @@ class Graph:
         nodes = self.nodes
         if all(rank[s] < rank[n.id] for n in nodes.values() for s in n.inputs.values()):
             order = list(nodes)
-        else:
-            pending = {nid: len(n.inputs) for nid, n in nodes.items()}
-            heap = [rank[nid] for nid, c in pending.items() if c == 0]
+        else:  # Kahn's algorithm over positions, the ready nodes in a heap by position
             ids = list(nodes)
+            pending = [len(n.inputs) for n in nodes.values()]
+            feeds: list[list[int]] = [[] for _ in ids]  # per position: consumers, per port
+            for r, n in enumerate(nodes.values()):
+                for src in n.inputs.values():
+                    feeds[rank[src]].append(r)
+            heap = [r for r, count in enumerate(pending) if count == 0]  # sorted: a heap
             order = []
+            pop, push = heapq.heappop, heapq.heappush
             while heap:
-                nid = ids[heapq.heappop(heap)]
-                order.append(nid)
-                for dst, count in self._successors[nid].items():
-                    pending[dst] -= count
+                r = pop(heap)
+                order.append(ids[r])
+                for dst in feeds[r]:
+                    pending[dst] -= 1
                     if pending[dst] == 0:
-                        heapq.heappush(heap, rank[dst])
+                        push(heap, dst)
         self._order = (self.version, order)
         return list(order)
 

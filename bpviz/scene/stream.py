@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bpviz.engine.graph import ID_PATTERN, Graph, Node, find_cycle
+from bpviz.engine.graph import ID_PATTERN, Graph, Node
 from bpviz.engine.ops import REGISTRY
 from bpviz.scene.codec import CURRENT_VERSION, FORMAT
 from bpviz.scene.schema import SceneModel
@@ -179,19 +179,21 @@ def _read(text: str, runnable: bool) -> QuickScene:
     if not in_order:
         _resolve(nodes)
     graph = Graph.adopt(nodes, output, in_order)
+    if not in_order and len(graph.topological_order()) != len(nodes):
+        raise _GiveUp  # a cycle (the order leaves out every node on or after one)
     return QuickScene(model, graph, positions, FileIndex(nodes))
 
 
 def _resolve(nodes: dict[str, Node]) -> None:
-    """A file that names sources before listing them: every source must exist, and the
-    graph must have no cycle; sources become the ids' own strings (one copy of each)."""
+    """A file that names sources before listing them: every source must exist; sources
+    become the ids' own strings (one copy of each)."""
     for node in nodes.values():
-        for port, src in node.inputs.items():
-            if src not in nodes:
+        inputs = node.inputs
+        for port, src in inputs.items():
+            source = nodes.get(src)
+            if source is None:
                 raise _GiveUp
-            node.inputs[port] = nodes[src].id
-    if find_cycle({nid: n.inputs.values() for nid, n in nodes.items()}) is not None:
-        raise _GiveUp
+            inputs[port] = source.id
 
 
 def _read_nodes(
