@@ -127,6 +127,7 @@ def build_plan(graph: Graph) -> Plan:
     graph_nodes = graph.nodes
     make = tuple.__new__
     any_trains = False  # until a node trains, no input's gradient matters to training
+    unwanted: dict[int, tuple[bool, ...] | None] = {0: None}  # all-False `wants`, by length
     for node_id in graph.topological_order():
         node = graph_nodes[node_id]
         facts = per_op.get(node.op)
@@ -149,8 +150,15 @@ def build_plan(graph: Graph) -> Plan:
         position = len(nodes)
         index[node_id] = position
         attrs = {**defaults, **node.attrs} if node.attrs else defaults
-        wants = tuple([trains_at[j] for j in idx]) if any_trains else (False,) * len(idx)
-        trains = has_params or True in wants
+        if any_trains:
+            wants = tuple([trains_at[j] for j in idx])
+            trains = has_params or True in wants
+            wanted = None if False not in wants else shared.setdefault(wants, wants)
+        else:  # nothing upstream trains: no input's gradient is wanted
+            trains = has_params
+            wanted = unwanted.get(len(idx), False)
+            if wanted is False:
+                wanted = unwanted[len(idx)] = (False,) * len(idx)
         any_trains = any_trains or trains
         plan_node = make(
             PlanNode,
@@ -163,7 +171,7 @@ def build_plan(graph: Graph) -> Plan:
                 attrs,
                 has_params,
                 trains,
-                None if False not in wants else shared.setdefault(wants, wants),
+                wanted,
             ),
         )
         nodes.append(plan_node)
