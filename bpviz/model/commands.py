@@ -18,7 +18,7 @@ import numpy as np
 from bpviz.engine.errors import GraphError, plural
 from bpviz.model.document import Document, Pos, as_pos
 from bpviz.model.effects import Effect
-from bpviz.model.layout import auto_layout_positions
+from bpviz.model.layout import X_GAP, Y_GAP, SizeOf, auto_layout_positions
 
 __all__ = ["plural"]  # with the commands below; labels read naturally in the Edit menu
 
@@ -262,10 +262,14 @@ class MoveNodes(Command):
 
 
 
-def auto_layout_command(doc: Document, x_gap: float = 200, y_gap: float = 110) -> MoveNodes:
-    """Auto layout (Ctrl+L) as one move, so a layout the person dislikes is one undo away."""
+def auto_layout_command(
+    doc: Document, size_of: SizeOf | None = None, x_gap: float = X_GAP, y_gap: float = Y_GAP
+) -> MoveNodes:
+    """Auto layout (Ctrl+L) as one move, so a layout the person dislikes is one undo away.
+    `size_of(node_id)` is each node's drawn size (the window passes its canvas's)."""
     current = {n: doc.pos(n) for n in doc.nodes}
-    return MoveNodes(auto_layout_positions(doc.graph, current, x_gap, y_gap), text="Auto layout")
+    positions = auto_layout_positions(doc.graph, current, size_of, x_gap, y_gap)
+    return MoveNodes(positions, text="Auto layout")
 
 
 class SetAttr(_StructuralCommand):

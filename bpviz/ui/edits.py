@@ -172,8 +172,15 @@ class CanvasEdits(QObject):
             self.show_status("Select one node to make it the output")
 
     def auto_layout(self) -> None:
+        """Spaced by the sizes the canvas draws, so no two nodes touch."""
         if len(self.undo.document):
-            self.undo.push(auto_layout_command(self.undo.document))
+            items = self.canvas.node_items
+
+            def drawn_size(node_id: str) -> tuple[float, float]:
+                rect = items[node_id].boundingRect()
+                return rect.width(), rect.height()
+
+            self.undo.push(auto_layout_command(self.undo.document, drawn_size))
             self.view.fit_all()
 
     def zoom_reset(self) -> None:

@@ -4,6 +4,10 @@ animated GIF, any widget (the loss plot) on the clipboard.
 The scene is rendered, not the view, so an export shows every item at a chosen resolution on a
 plain background, without the view's grid, scroll position or zoom. Frames are grabbed from
 the view instead, because they should look exactly like what the person watches.
+
+The background is the current theme's canvas colour: node text, wires and gradient colours
+are painted for that theme, so a dark-theme picture on white would lose its muted labels and
+light gradient colours. Pass `background` to choose another.
 """
 
 from __future__ import annotations
@@ -29,15 +33,20 @@ from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QWidget
 
 from bpviz.engine.files import check_writable, write_atomic
+from bpviz.ui.theme import current_theme
 
 MARGIN = 24.0
-BACKGROUND = QColor("white")
 FRAME_PATTERN = "frame_{:03d}.png"
 _HINTS = (
     QPainter.RenderHint.Antialiasing
     | QPainter.RenderHint.TextAntialiasing
     | QPainter.RenderHint.SmoothPixmapTransform
 )
+
+
+def theme_background(chosen: QColor | None = None) -> QColor:
+    """`chosen`, or the canvas colour of the theme in use: what the items were painted for."""
+    return QColor(chosen) if chosen is not None else QColor(current_theme().canvas)
 
 
 def scene_source_rect(scene: QGraphicsScene, margin: float = MARGIN) -> QRectF:
@@ -78,14 +87,14 @@ def render_scene(
     width: int | None = None,
     scale: float = 2.0,
     margin: float = MARGIN,
-    background: QColor = BACKGROUND,
+    background: QColor | None = None,
 ) -> QImage:
     """The whole scene as an image `width` pixels wide (height keeps the aspect), or at
     `scale` pixels per scene unit when no width is given."""
     source = scene_source_rect(scene, margin)
     size = _target_size(source, width, scale)
     image = QImage(size, QImage.Format.Format_ARGB32_Premultiplied)
-    image.fill(background)
+    image.fill(theme_background(background))
     painter = QPainter(image)
     try:
         painter.setRenderHints(_HINTS)
@@ -121,7 +130,7 @@ def export_png(
     width: int | None = None,
     scale: float = 2.0,
     margin: float = MARGIN,
-    background: QColor = BACKGROUND,
+    background: QColor | None = None,
 ) -> Path:
     """Write the scene as a PNG (see `render_scene` for the size); OSError if it cannot."""
     check_writable(path)
@@ -132,7 +141,7 @@ def export_svg(
     scene: QGraphicsScene,
     path: str | Path,
     margin: float = MARGIN,
-    background: QColor = BACKGROUND,
+    background: QColor | None = None,
     title: str = "bpviz graph",
 ) -> Path:
     """Write the scene as an SVG, one SVG unit per scene unit."""
@@ -155,7 +164,9 @@ def export_svg(
         raise OSError(f"could not write SVG to {path}")
     try:
         painter.setRenderHints(_HINTS)
-        painter.fillRect(QRectF(0, 0, size.width(), size.height()), background)
+        painter.fillRect(
+            QRectF(0, 0, size.width(), size.height()), theme_background(background)
+        )
         target = QRectF(0, 0, size.width(), size.height())
         with uncached(scene):
             scene.render(painter, target, source, Qt.AspectRatioMode.IgnoreAspectRatio)
@@ -187,7 +198,7 @@ def one_pass(step: Callable[[], object | None], done: Callable[[], bool]) -> Cal
     return advance
 
 
-def fit_image(image: QImage, size: tuple[int, int], background: QColor = BACKGROUND) -> QImage:
+def fit_image(image: QImage, size: tuple[int, int], background: QColor | None = None) -> QImage:
     """`image` scaled to fit `size` (w, h), keeping its aspect, centred on the background."""
     w, h = size
     if image.width() == w and image.height() == h:
@@ -196,7 +207,7 @@ def fit_image(image: QImage, size: tuple[int, int], background: QColor = BACKGRO
         w, h, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
     )
     out = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
-    out.fill(background)
+    out.fill(theme_background(background))
     painter = QPainter(out)
     try:
         painter.drawImage((w - scaled.width()) // 2, (h - scaled.height()) // 2, scaled)

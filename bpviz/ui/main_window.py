@@ -15,6 +15,7 @@ toolbar tuples below.
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt
@@ -333,8 +334,7 @@ class MainWindow(QMainWindow):
             ("Zoom", "Mouse wheel"),
             ("Change a number", "Drag a param's value sideways (Shift finer, Ctrl coarser)"),
         ]
-        text = "\n".join(f"{name:<24} {keys}" for name, keys in rows)
-        self.dialogs.info("Keyboard shortcuts", text)
+        self.dialogs.info("Keyboard shortcuts", shortcut_table(rows))
 
     def about(self) -> None:
         from bpviz import __version__
@@ -382,3 +382,12 @@ class MainWindow(QMainWindow):
 def _openable(path: str) -> bool:
     """A dropped file File › Open reads: a scene or an ONNX model."""
     return path.lower().endswith(OPEN_SUFFIXES)
+
+
+def shortcut_table(rows: list[tuple[str, str]]) -> str:
+    """Rows as an HTML table: columns line up in any font, where padding with spaces did not."""
+    cells = "".join(
+        f"<tr><td>{escape(name)}</td><td style='padding-left:16px'><b>{escape(keys)}</b></td></tr>"
+        for name, keys in rows
+    )
+    return f"<table>{cells}</table>"

@@ -15,7 +15,7 @@ from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QToolButton, QVBoxLayout, QWidget
 
 from bpviz.engine.training import History, StepResult, downsample
-from bpviz.ui.theme import Theme, current_theme, style_plot
+from bpviz.ui.theme import Theme, current_theme, style_legend, style_plot
 
 TRAIN_COLOUR = "#1a73e8"
 TEST_COLOUR = "#e8710a"
@@ -157,8 +157,7 @@ class LossPlot(QWidget):
     def theme_changed(self, theme: Theme) -> None:
         """Background, axes and legend in the theme's colours (called by `apply_theme`)."""
         style_plot(self.plot, theme)
-        self.legend.setBrush(pg.mkBrush(theme.legend_background))
-        self.legend.setLabelTextColor(theme.plot_foreground)
+        style_legend(self.legend, theme)
 
     def _curve(self, item: pg.PlotItem | None, name: str, pen: object) -> pg.PlotDataItem:
         curve = pg.PlotDataItem(name=name, pen=pen, skipFiniteCheck=True, connect="all")

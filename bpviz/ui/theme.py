@@ -14,9 +14,19 @@ colour scheme (Qt ≥ 6.5) and keeps following it while the program runs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QGuiApplication,
+    QIcon,
+    QPainter,
+    QPalette,
+    QPixmap,
+)
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from bpviz.engine.ops import CATEGORY_COLOURS, REGISTRY
@@ -36,7 +46,7 @@ UNKNOWN_COLOUR = QColor("#9aa0a6")  # an op or category the registry does not kn
 GRAD_POSITIVE = QColor("#2166ac")  # blue: the gradient is positive
 GRAD_NEGATIVE = QColor("#b2182b")  # red: the gradient is negative
 
-ICON_SIZES = (16, 24, 32, 48, 64)
+ICON_SIZES = (16, 18, 20, 24, 32, 48, 64)  # 18: node search, 20: palette
 
 _icon_cache: dict[str, QIcon] = {}
 
@@ -73,8 +83,42 @@ def text_colour_on(background: QColor) -> QColor:
     return QColor("#ffffff") if white >= dark else QColor(TEXT_COLOUR)
 
 
+# What an op's icon says: the usual notation where there is one (x, y, +, Σ, σ), else a short
+# name. Initials alone made const, column and concat all "Co", and sub and sum both "Su".
+ICON_LABELS: dict[str, str] = {
+    "const": "c",
+    "input": "x",
+    "target": "y",
+    "param": "w",
+    "add": "+",
+    "sub": "−",
+    "mul": "×",
+    "div": "÷",
+    "neg": "−x",
+    "exp": "eˣ",
+    "log": "ln",
+    "pow": "xⁿ",
+    "matmul": "@",
+    "sum": "Σ",
+    "mean": "μ",
+    "column": "[i]",
+    "concat": "a|b",
+    "tanh": "th",
+    "sigmoid": "σ",
+    "relu": "Re",
+    "leaky_relu": "LR",
+    "softmax": "Sm",
+    "dense": "De",
+    "mse": "MSE",
+    "bce": "BCE",
+    "hinge": "Hi",
+    "cross_entropy": "CE",
+}
+ICON_TEXT_SHARE = 0.82  # of the icon's width, at most, for its label
+
+
 def op_initials(op_name: str) -> str:
-    """'tanh' -> 'Ta', 'leaky_relu' -> 'LR': short enough for a 16 px icon."""
+    """'tanh' -> 'Ta', 'leaky_relu' -> 'LR': for an op `ICON_LABELS` does not name."""
     words = [w for w in op_name.split("_") if w]
     if len(words) >= 2:
         return (words[0][0] + words[1][0]).upper()
@@ -82,10 +126,30 @@ def op_initials(op_name: str) -> str:
     return word[:2].capitalize()
 
 
+def icon_label(op_name: str) -> str:
+    """The text on an op's icon."""
+    return ICON_LABELS.get(op_name) or op_initials(op_name)
+
+
+def icon_font(label: str, size: int) -> QFont:
+    """Bold; a lone symbol (+, Σ, x) 65 % of the icon's size, longer labels 50 %, smaller
+    if `label` would not fit the icon's width."""
+    font = QFont()
+    font.setBold(True)
+    pixels = max(7, round(size * (0.65 if len(label) == 1 else 0.5)))
+    font.setPixelSize(pixels)
+    room = ICON_TEXT_SHARE * size
+    while pixels > 6 and QFontMetricsF(font).horizontalAdvance(label) > room:
+        pixels -= 1
+        font.setPixelSize(pixels)
+    return font
+
+
 def _icon_pixmap(op_name: str, size: int) -> QPixmap:
     pixmap = QPixmap(size, size)
     pixmap.fill(Qt.GlobalColor.transparent)
     background = op_colour(op_name)
+    label = icon_label(op_name)
     painter = QPainter(pixmap)
     try:
         painter.setRenderHints(
@@ -96,12 +160,9 @@ def _icon_pixmap(op_name: str, size: int) -> QPixmap:
         painter.setPen(background.darker(125))
         painter.setBrush(background)
         painter.drawRoundedRect(rect, radius, radius)
-        letters = QFont()
-        letters.setBold(True)
-        letters.setPixelSize(max(7, round(size * 0.46)))
-        painter.setFont(letters)
+        painter.setFont(icon_font(label, size))
         painter.setPen(text_colour_on(background))
-        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, op_initials(op_name))
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, label)
     finally:
         painter.end()
     return pixmap
@@ -347,6 +408,18 @@ def follow_system_scheme() -> None:
     signal = getattr(app.styleHints(), "colorSchemeChanged", None) if app else None
     if signal is not None:
         signal.connect(lambda *_: _choice == "system" and apply_theme("system"))
+
+
+def style_legend(legend: Any, theme: Theme) -> None:
+    """A pyqtgraph LegendItem in the theme's colours. Its `setLabelTextColor` only records the
+    colour; each label keeps the colour it was drawn in until its text is set again, so a
+    switch of theme left "train loss" dark on the dark plot."""
+    import pyqtgraph as pg
+
+    legend.setBrush(pg.mkBrush(theme.legend_background))
+    legend.setLabelTextColor(theme.plot_foreground)
+    for _sample, label in legend.items:
+        label.setText(label.text)
 
 
 def style_plot(plot: QWidget, theme: Theme) -> None:

@@ -29,6 +29,7 @@ class FakeDialogs:
 
     def __init__(self) -> None:
         self.errors: list[tuple[str, str]] = []
+        self.infos: list[tuple[str, str]] = []
         self.asked: list[str] = []
         self.save_answer = "discard"
         self.restore_answer = True
@@ -65,7 +66,7 @@ class FakeDialogs:
         self.errors.append((title, message))
 
     def info(self, title: str, message: str) -> None:
-        pass
+        self.infos.append((title, message))
 
 
 def make_window(qtbot, tmp_path: Path) -> MainWindow:  # noqa: ANN001

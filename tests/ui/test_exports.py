@@ -26,6 +26,7 @@ from bpviz.ui.exports import (
     record_pass_frames,
     render_scene,
 )
+from bpviz.ui.theme import DARK, LIGHT, apply_theme
 from bpviz.ui.undo import UndoStack
 
 SCENES = Path(__file__).resolve().parents[2] / "scenes"
@@ -40,14 +41,22 @@ def _distinct_colours(image: QImage, step: int = 4) -> int:
     return len(colours)
 
 
-def _non_background_fraction(image: QImage, step: int = 3) -> float:
-    white = QColor("white").rgb()
+def _non_background_fraction(image: QImage, background: str, step: int = 3) -> float:
+    plain = QColor(background).rgb()
     total = hits = 0
     for y in range(0, image.height(), step):
         for x in range(0, image.width(), step):
             total += 1
-            hits += image.pixel(x, y) != white
+            hits += image.pixel(x, y) != plain
     return hits / total
+
+
+@pytest.fixture
+def dark(qapp):  # noqa: ANN001, ANN201
+    """The dark theme for one test; the next test starts light again."""
+    apply_theme("dark")
+    yield DARK
+    apply_theme("light")
 
 
 @pytest.fixture
@@ -72,8 +81,33 @@ def test_png_has_the_requested_width_and_is_not_blank(canvas: CanvasScene, tmp_p
     rect = canvas.itemsBoundingRect()
     assert image.height() == pytest.approx(800 * (rect.height() + 48) / (rect.width() + 48), abs=1)
     assert _distinct_colours(image) > 10  # nodes in several colours, text, wires
-    assert 0.05 < _non_background_fraction(image) < 0.9  # drawn on a white background
-    assert QColor(image.pixel(1, 1)) == QColor("white")  # the margin
+    assert 0.05 < _non_background_fraction(image, LIGHT.canvas) < 0.9  # drawn on the canvas
+    assert QColor(image.pixel(1, 1)) == QColor(LIGHT.canvas)  # the margin: light theme's canvas
+
+
+def test_dark_theme_exports_keep_the_dark_canvas(canvas, dark, qtbot, tmp_path) -> None:  # noqa: ANN001
+    """Node text and gradient colours are painted for the dark canvas: the picture keeps it."""
+    png = QImage(str(export_png(canvas, tmp_path / "graph.png", width=800)))
+    assert QColor(png.pixel(1, 1)) == QColor(DARK.canvas)
+    assert 0.05 < _non_background_fraction(png, DARK.canvas) < 0.9
+
+    image = QImage(QSize(600, 300), QImage.Format.Format_ARGB32)
+    image.fill(QColor("magenta"))
+    painter = QPainter(image)
+    QSvgRenderer(str(export_svg(canvas, tmp_path / "graph.svg"))).render(painter)
+    painter.end()
+    assert QColor(image.pixel(1, 1)) == QColor(DARK.canvas)
+
+    wide = QImage(QSize(400, 100), QImage.Format.Format_ARGB32)  # letterboxed into 16:9 frames
+    wide.fill(QColor("magenta"))
+    calls = iter([True, False])
+    (frame,) = record_pass_frames(lambda: next(calls), lambda: wide, tmp_path, size=(320, 180))
+    letterboxed = QImage(str(frame))
+    assert QColor(letterboxed.pixel(1, 1)) == QColor(DARK.canvas)
+    assert QColor(letterboxed.pixel(160, 90)) == QColor("magenta")
+
+    white = QColor("white")
+    assert QColor(render_scene(canvas, width=200, background=white).pixel(1, 1)) == white
 
 
 def test_png_scale_sets_pixels_per_scene_unit(canvas: CanvasScene, tmp_path) -> None:  # noqa: ANN001

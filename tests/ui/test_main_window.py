@@ -262,3 +262,16 @@ def test_geometry_and_recent_files_persist(
     assert again.width() == size.width() and again.height() >= size.height()
     assert again.registry["snap"].isChecked() and again.canvas.snap
     assert [a.text() for a in again.files.recent_menu.actions()] == ["xor.json"]
+
+
+def test_help_lists_the_shortcuts_in_aligned_columns(window: MainWindow) -> None:
+    """Help › Keyboard Shortcuts: one table row per shortcut, so the keys line up in any font."""
+    help_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Help")
+    entry = next(a for a in help_menu.actions() if a.text() == "&Keyboard Shortcuts")
+    entry.trigger()
+    (title, text), = window.dialogs.infos
+    assert title == "Keyboard shortcuts"
+    assert text.startswith("<table><tr>") and text.endswith("</tr></table>")
+    assert "<tr><td>Open</td><td style='padding-left:16px'><b>Ctrl+O</b></td></tr>" in text
+    assert "<td>Pan</td><td style='padding-left:16px'><b>Middle-drag or Space+drag</b></td>" in text
+    assert "  " not in text  # no padding with spaces

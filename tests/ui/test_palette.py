@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetricsF
 from pytestqt.qtbot import QtBot
 
 from bpviz.engine.ops import CATEGORIES, REGISTRY
 from bpviz.ui.palette import OP_MIME, PaletteWidget, match_rank, search_ops
+from bpviz.ui.theme import ICON_TEXT_SHARE, icon_font, icon_label
 from tests.ui.conftest import colours_in, grab_to
 
 
@@ -120,3 +122,23 @@ def test_render(qtbot: QtBot, palette: PaletteWidget, tmp_path: Path) -> None:
     assert (image.width(), image.height()) == (260, 600)
     # the first categories' icons in their colours: data, parameters, math
     assert {"#4e79a7", "#f28e2b", "#76b7b2"} <= colours_in(image)
+
+
+def test_every_icon_says_something_different(palette: PaletteWidget) -> None:
+    """Initials made const, column and concat all "Co": each op's icon is its own now, in
+    text and in pixels (ops of one category share a colour, so only the text tells them
+    apart), and the text fits the 20 px icon the palette shows."""
+    ops = palette.visible_ops()
+    labels = {op: icon_label(op) for op in ops}
+    assert len(set(labels.values())) == len(ops) == len(REGISTRY)
+    assert [labels[op] for op in ("const", "column", "concat", "sub", "sum")] == [
+        "c", "[i]", "a|b", "−", "Σ"
+    ]  # fmt: skip
+    images = {}
+    for op in ops:
+        image = palette.item_for(op).icon(0).pixmap(20, 20).toImage()
+        images[op] = bytes(image.constBits())
+        font = icon_font(labels[op], 20)
+        assert QFontMetricsF(font).horizontalAdvance(labels[op]) <= 20 * ICON_TEXT_SHARE, op
+    assert len(set(images.values())) == len(ops)
+    assert icon_label("made_up") == "MU"  # an op the table does not name: its initials

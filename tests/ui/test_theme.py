@@ -89,6 +89,27 @@ def test_accuracy_label_keeps_its_colour(themed, qtbot) -> None:  # noqa: ANN001
     assert plot.plot.getPlotItem().getAxis("left").labelStyle["color"] == DARK.plot_foreground
 
 
+def test_legend_labels_follow_a_theme_switch(themed, qtbot) -> None:  # noqa: ANN001
+    """Labels drawn in the light theme are drawn again in the dark one (pyqtgraph alone only
+    records the new colour, leaving "train loss" dark grey on the dark plot)."""
+    from bpviz.ui.plots import LossPlot
+
+    apply_theme("light")
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+
+    def label_colours() -> dict[str, str]:
+        return {
+            label.text: label.item.toHtml().split("color:")[-1].split(";")[0]
+            for _, label in plot.legend.items
+        }
+
+    assert label_colours() == dict.fromkeys(["train loss", "test loss"], LIGHT.plot_foreground)
+    apply_theme("dark")
+    assert label_colours() == dict.fromkeys(["train loss", "test loss"], DARK.plot_foreground)
+    assert plot.legend.opts["brush"].color() == DARK.legend_background
+
+
 def test_system_choice_follows_the_desktop(themed, monkeypatch) -> None:  # noqa: ANN001
     dark = False
     monkeypatch.setattr(theme, "system_is_dark", lambda: dark)
