@@ -48,6 +48,7 @@ _SCAN_FAST = make_scanner(json.JSONDecoder())  # objects as dicts: repeated keys
 _SPACE = re.compile(r"[ \t\n\r]*")
 _BLANK = frozenset(" \t\n\r")
 _NODE_KEYS = frozenset(("id", "op", "inputs", "attrs", "pos"))
+_NESTED = frozenset((_Pairs, list))
 _EXACT_INT = 2**53  # larger integers do not become floats exactly: left to the full route
 _FINITE = math.isfinite
 
@@ -104,7 +105,8 @@ def _dict(pairs: Any) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
-    """A scanned value with its objects as dicts (iterative: nesting is the file's)."""
+    """A scanned value with its objects as dicts (iterative: nesting is the file's). Lists of
+    plain numbers (saved weights) are passed over in C."""
     kind = type(value)
     if kind is not _Pairs and kind is not list:
         return value
@@ -112,8 +114,13 @@ def _plain(value: Any) -> Any:
     todo: list[Any] = [root]
     while todo:
         box = todo.pop()
-        items = box.items() if type(box) is dict else enumerate(box)
-        for k, v in list(items):
+        if type(box) is dict:
+            items: Any = box.items()  # values replaced in place: the dict keeps its size
+        elif _NESTED.isdisjoint(map(type, box)):
+            continue
+        else:
+            items = enumerate(box)
+        for k, v in items:
             kind = type(v)
             if kind is _Pairs:
                 box[k] = v = _dict(v)

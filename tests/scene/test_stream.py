@@ -86,6 +86,9 @@ GIVE_UP = {
     "repeated attr deep inside": _text([]).replace(
         '"nodes": []', '"nodes": [{"id": "L", "op": "const", "attrs": {"value": {"a": 1, "a": 2}}}]'
     ),
+    "repeated key in a list": _text([], output=None).replace(
+        '"nodes": []', '"nodes": [], "data": {"kind": "moons", "x": [1, [{"a": 1, "a": 2}]]}'
+    ),
     "unknown key": _node_text(id="L", op="neg", inputs={"x": "x"}, colour="red"),
     "unknown op": _node_text(id="L", op="nope", inputs={"x": "x"}),
     "unknown port": _node_text(id="L", op="neg", inputs={"y": "x"}),
@@ -144,3 +147,15 @@ def test_ids_and_ports_are_held_once() -> None:
     m = graph.nodes["m"]
     assert m.inputs["a"] is graph.nodes["w"].id
     assert next(iter(m.inputs)) is m.spec.inputs[0]
+
+
+def test_a_trained_scene_with_saved_weights_loads_the_same_by_both_routes(monkeypatch) -> None:
+    scene = load_scene(SCENES / "xor.json")
+    scene.train(5)
+    text = json.dumps(scene.to_dict(include_state=True))
+    assert '"state"' in text and "[[" in text  # weight matrices as nested lists
+    quick = read_scene(text, runnable=True)
+    assert quick is not None and quick.model.state is not None
+    expected = _snapshot(parse_scene(text, SCENES))
+    _full_route(monkeypatch)
+    assert _snapshot(parse_scene(text, SCENES)) == expected
