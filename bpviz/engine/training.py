@@ -60,6 +60,15 @@ class Column:
     def tolist(self) -> list:
         return self.array().tolist()
 
+    def since(self, start: int) -> np.ndarray:
+        """The numbers from index `start` on, copying only the chunks that hold them: how a
+        live view takes the steps recorded since it last looked."""
+        start = min(max(0, start), self._n)
+        k = start // self.CHUNK
+        tail = self._chunks[k:]
+        a = np.concatenate(tail) if len(tail) > 1 else (tail[0] if tail else np.empty(0))
+        return np.array(a[start - k * self.CHUNK : self._n - k * self.CHUNK])
+
     @property
     def nbytes(self) -> int:
         return sum(c.nbytes for c in self._chunks)
@@ -123,6 +132,12 @@ class StepColumn(Column):
 
     def _progression(self, n: int) -> np.ndarray:
         return (self._first or 0) + np.arange(n, dtype=np.int64) * (self._stride or 0)
+
+    def since(self, start: int) -> np.ndarray:
+        if self._stored:
+            return super().since(start)
+        start = min(max(0, start), self._n)
+        return (self._first or 0) + np.arange(start, self._n, dtype=np.int64) * (self._stride or 0)
 
     def array(self) -> np.ndarray:
         if self._stored:

@@ -7,7 +7,8 @@ gradients and wire gradients the overlays show. `record` makes a full snapshot w
 controller's numbers are fresh (its last pass was a complete forward and backward pass after
 the last update, e.g. just after `refresh()`); when they are not and the newest full snapshot is
 `full_every` or more steps old, the store computes them itself on a private executor over the
-training set, so a full snapshot exists at least every `full_every` steps. The controller is
+training set, so a full snapshot exists at least every `full_every` steps (`full_every=None`:
+never; `materialize` computes a light snapshot's numbers when it is shown). The controller is
 never touched: its values, parameters and signals stay exactly as they were.
 
 Memory is bounded by thinning: when the kept arrays exceed the budget, every other snapshot in
@@ -82,10 +83,10 @@ class SnapshotStore:
     changed = Signal()  # a snapshot was added, completed or dropped, or all were cleared
 
     def __init__(
-        self, budget_bytes: int = DEFAULT_BUDGET, full_every: int = DEFAULT_FULL_EVERY
+        self, budget_bytes: int = DEFAULT_BUDGET, full_every: int | None = DEFAULT_FULL_EVERY
     ) -> None:
         self.budget = int(budget_bytes)
-        self.full_every = max(1, int(full_every))
+        self.full_every = None if full_every is None else max(1, int(full_every))
         self._steps: list[int] = []
         self._snaps: dict[int, Snapshot] = {}
         self._nbytes = 0
@@ -144,14 +145,16 @@ class SnapshotStore:
         """Keep the controller's current parameters as those of `step` (call it right after
         that step's update), plus its values and gradients when `fresh` (see the module
         docstring). `fresh=None` trusts `controller.grads_fresh`, right after `refresh()`;
-        pass False from a `trained` handler: Run mode announces a slice's results before its
-        phase says the shown numbers are stale. A step at or before the newest kept one
+        pass False from a `trained` handler: the controller's shown numbers are from before
+        the step. A step at or before the newest kept one
         replaces the snapshots from there on."""
         params = _copy_params(controller.session.executor.params)
         snap = Snapshot(step, params, loss)
         if self._fresh(controller) if fresh is None else fresh:
             self._fill_from_controller(snap, controller)
-        elif self._last_full is None or step - self._last_full >= self.full_every:
+        elif self.full_every is not None and (
+            self._last_full is None or step - self._last_full >= self.full_every
+        ):
             self._fill_by_computing(snap, controller)
         self._drop_from(step)
         self._steps.append(step)
@@ -183,8 +186,8 @@ class SnapshotStore:
 
     def attach(self, controller: Any) -> Callable[[], None]:
         """Keep recording `controller`'s training: a snapshot after each update whose
-        parameters are still current (in Run mode, the last step of each slice: the results
-        of a slice are announced after it ran), the values and gradients added after each
+        parameters are still current (in Run mode, the last step of each slice: a slice
+        announces only that one), the values and gradients added after each
         refresh, and everything forgotten when the history is reset. Returns a detach call."""
 
         def on_trained(result: Any) -> None:

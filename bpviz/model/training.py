@@ -50,7 +50,9 @@ class TrainingController:
     phase_changed = Signal()  # read .phase, .next_node, .grads_fresh
     node_stepped = Signal(object)  # the NodeValue or NodeGrad just taken
     values_changed = Signal()
-    trained = Signal(object)  # a StepResult
+    # the StepResult of the newest step, once per call that trained: a slice of Run mode says
+    # only its last (every step is in `history`), so listeners cost nothing per step
+    trained = Signal(object)
     history_reset = Signal()
     failed = Signal(str, str)  # node id ("" when none), message
     restarted = Signal(str)  # a settings edit reset the learned state: why, for the status bar
@@ -288,10 +290,11 @@ class TrainingController:
                     break
         except BpvizError as e:
             self._fail(e)
-        if results and self.phase != Phase.ERROR:
-            self._set_phase(Phase.UPDATED)  # before announcing: listeners must see stale values
-        for r in results:
-            self.trained.emit(r)
+        if results and self.phase not in (Phase.ERROR, Phase.UPDATED):
+            # before announcing: listeners must see stale values (said once, not every slice)
+            self._set_phase(Phase.UPDATED)
+        if results:
+            self.trained.emit(results[-1])
         return results
 
     def refresh(self) -> bool:

@@ -5,8 +5,9 @@ The grid is computed in slices from a zero-interval QTimer (SLICE_SECONDS per ti
 window stays responsive. Bound to a TrainingController, the view follows by itself: every
 step extends the path (redrawn at most every REDRAW_MS), and once the grid no longer describes
 the session (a step, an edit, a reset) it is recomputed around the new point, at most every
-FOLLOW_SECONDS, keeping the old picture until the new one is complete. A hidden view waits
-until it is shown.
+FOLLOW_SECONDS — or less often, so that following takes at most FOLLOW_SHARE of the time
+(a grid costs a few hundred milliseconds: during Run that time is training's) — keeping the
+old picture until the new one is complete. A hidden view waits until it is shown.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from bpviz.ui.theme import Theme, current_theme, hint_label, style_plot
 SLICE_SECONDS = 0.004  # grid work per timer tick: well inside one frame
 REDRAW_MS = 50  # the path is redrawn at most this often while training
 FOLLOW_SECONDS = 1.5  # an outdated grid is recomputed around the new point at most this often
+FOLLOW_SHARE = 0.05  # ... and at most this share of the time goes into recomputing it
 CONTOURS = 8  # contour levels, evenly spaced over the colour range
 LOG_RATIO = 100.0  # beyond this max/min ratio of a positive loss, colours follow log10(loss)
 LOG_DECADES = 4  # ... down to this many decades below the top of the colour range
@@ -174,6 +176,7 @@ class LandscapeView(QWidget):
         self._labels: list[str] = []
         self._shown_refs: tuple[ParamRef, ParamRef] | None = None  # what the image shows
         self._finished_at = 0.0
+        self._grid_seconds = 0.0  # computing time of the grid under way (or the last one)
         self._grid_stamp: tuple | None = None  # graph version, optimizer step, point of the grid
         self.log_colours = False  # whether the image shows log10(loss)
         self._stale = False
@@ -208,7 +211,7 @@ class LandscapeView(QWidget):
         self.redraw()
 
     def _on_trained(self, result: object = None) -> None:
-        # Run mode announces a slice's steps after it ran: only the last one's point is current
+        # a step whose parameters are no longer current has no point to add
         step = getattr(result, "step", None)
         if step is None or self.session is None or step == self.session.trainer.step_count:
             self.record_point()
@@ -253,6 +256,7 @@ class LandscapeView(QWidget):
             self._set_status("Choose two different parameters.", error=True)
             return
         self.landscape.start(s, a, b, n=self.grid)
+        self._grid_seconds = 0.0
         self._grid_stamp = (s.graph.version, s.trainer.step_count, self.landscape.point(s))
         if self._shown_refs != (a, b):
             self._shown_refs = None  # the old image is of other axes: show the new one grow
@@ -293,7 +297,9 @@ class LandscapeView(QWidget):
             self.redraw()  # the graph was edited under the grid: start again on the new one
             return
         try:
+            started = time.perf_counter()
             done = self.landscape.compute_some(SLICE_SECONDS)
+            self._grid_seconds += time.perf_counter() - started
         except Exception as e:  # noqa: BLE001
             self._timer.stop()
             self._set_status(f"Cannot compute the landscape: {e}", error=True)
@@ -356,11 +362,13 @@ class LandscapeView(QWidget):
 
     def _follow(self) -> None:
         """Redraw the path; recompute the grid once it no longer describes the session (the
-        other parameters moved too, so the surface did), at most every FOLLOW_SECONDS."""
+        other parameters moved too, so the surface did), at most every FOLLOW_SECONDS and
+        so that recomputing takes at most FOLLOW_SHARE of the time."""
         self._draw_path()
         if self._timer.isActive() or not self._grid_outdated():
             return
-        wait = FOLLOW_SECONDS - (time.monotonic() - self._finished_at)
+        every = max(FOLLOW_SECONDS, self._grid_seconds / FOLLOW_SHARE)
+        wait = every - (time.monotonic() - self._finished_at)
         if wait <= 0:
             self.redraw()
         else:  # training stopped soon after the last grid: still catch up with where it ended

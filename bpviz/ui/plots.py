@@ -58,8 +58,32 @@ class Series:
         self.y[n] = y
         self.n = n + 1
 
+    def extend(self, x: np.ndarray, y: np.ndarray) -> None:
+        """Many points at once (a slice of Run mode), as that many `append`s would keep them."""
+        n, k = self.n, len(x)
+        if n + k > MAX_POINTS:  # keep each run of neighbours' extremes, memory bounded
+            self.__init__(np.concatenate([self.x[:n], x]), np.concatenate([self.y[:n], y]))
+            return
+        if n + k > len(self.x):
+            capacity = 1 << (n + k - 1).bit_length()
+            self.x = np.concatenate([self.x[:n], np.empty(capacity - n)])
+            self.y = np.concatenate([self.y[:n], np.empty(capacity - n)])
+        self.x[n : n + k] = x
+        self.y[n : n + k] = y
+        self.n = n + k
+
     def data(self) -> tuple[np.ndarray, np.ndarray]:
         return self.x[: self.n], self.y[: self.n]
+
+
+def _columns(h: History) -> dict:
+    """Each curve's (x, y) history columns."""
+    return {
+        "train": (h.step, h.loss),
+        "test": (h.test_step, h.test_loss),
+        "accuracy": (h.step, h.accuracy),
+        "test_accuracy": (h.test_step, h.test_accuracy),
+    }
 
 
 def _series(x: list, y: list) -> Series:
@@ -189,14 +213,21 @@ class LossPlot(QWidget):
     def set_history(self, history: History) -> None:
         """Show a whole history at once (a new scene, a reset); the following `append`s
         continue it."""
-        self._series = {
-            "train": _series(history.step, history.loss),
-            "test": _series(history.test_step, history.test_loss),
-            "accuracy": _series(history.step, history.accuracy),
-            "test_accuracy": _series(history.test_step, history.test_accuracy),
-        }
+        self._series = {name: _series(x, y) for name, (x, y) in _columns(history).items()}
+        self._taken = {name: len(y) for name, (_, y) in _columns(history).items()}
         self._dirty = True
         self.redraw()
+
+    def catch_up(self, history: History) -> None:
+        """Take the steps `history` recorded since `set_history` or the last `catch_up`
+        (Run mode announces only the last step of each slice); drawn at the next `redraw`."""
+        for name, (xs, ys) in _columns(history).items():
+            taken, n = self._taken[name], len(ys)
+            if n > taken:
+                # x aligned to the end, as recorded: y may have started later than x
+                self._series[name].extend(xs.since(len(xs) - n + taken), ys.since(taken))
+                self._taken[name] = n
+                self._dirty = True
 
     def clear(self) -> None:
         self.set_history(History())

@@ -70,8 +70,8 @@ def rendered_window(
             failures: list[str] = []
             controller.failed.connect(lambda node, message: failures.append(message))
             done = 0
-            while done < steps:  # as Run does: every step announced, so the loss plot, the
-                # timeline's snapshots and the landscape's path record it as in the window
+            while done < steps:  # in slices as Run does, so the loss plot, the timeline's
+                # snapshots and the landscape's path record them as in the window
                 results = controller.run_for(SLICE_S, max_steps=steps - done)
                 if failures:  # e.g. a value that became infinite: no picture, the reason
                     raise BpvizError(failures[0])

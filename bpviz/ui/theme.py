@@ -434,5 +434,8 @@ def style_plot(plot: QWidget, theme: Theme) -> None:
         colour = axis.labelStyle.get("color")  # setTextPen overwrites a label's own colour
         axis.setPen(pen)
         axis.setTextPen(pen)
+        # kept as a pixmap: a new curve or image repaints the plot area under the axes
+        # several times a second while training, and redrawing their text is most of that
+        axis.setCacheMode(axis.CacheMode.DeviceCoordinateCache)
         if colour not in (None, LIGHT.plot_foreground, DARK.plot_foreground):
             axis.setLabel(axis.labelText, axis.labelUnits, **{**axis.labelStyle, "color": colour})

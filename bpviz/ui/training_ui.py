@@ -1,8 +1,13 @@
 """The window's training controls: step buttons, Run/Pause, speed, and keeping the canvas
 overlays and plots in step with the TrainingController.
 
-Run mode trains in short time slices from a QTimer so the window stays responsive; overlays
-and plots are redrawn at most ~10 and ~30 times a second, not at step rate.
+Run mode trains on the GUI thread in frame-sized slices from a zero-interval QTimer; RunClock
+decides how long each tick trains and when each view is redrawn (a few times a second, less
+often when that would take more than a small share of the CPU).
+
+Why not a worker thread: a step of a small network is Python bound (numpy releases the GIL
+only for large arrays), so two threads stepping two sessions make fewer steps together than
+one thread alone, and the window would wait for the GIL on every paint.
 """
 
 from __future__ import annotations
@@ -26,19 +31,20 @@ from bpviz.ui.canvas.numbers import format_number, magnitude, scalar_of, sign_co
 from bpviz.ui.canvas.scene import CanvasScene
 from bpviz.ui.landscape import LandscapeView
 from bpviz.ui.plots import LossPlot
+from bpviz.ui.run_clock import RunClock
 from bpviz.ui.theme import GRAD_POSITIVE
 from bpviz.ui.timeline import TimelineWidget
 
 # phases in which the next node of a pass is outlined
 STEPPING = (Phase.FORWARD, Phase.BACKWARD, Phase.FORWARD_DONE)
 
-TICK_MS = 8  # Run mode: one slice of training per tick
-SLICE_S = 0.006  # seconds of training per tick; the rest belongs to input and painting
-# Redrawing is what costs (a plot repaint is ~15 ms): do it a few times a second, staggered
-# so that no two heavy redraws land in one tick.
-OVERLAY_EVERY_S = 0.4
-PLOT_EVERY_S = 0.4
-BOUNDARY_EVERY_S = 0.8
+TICK_MS = 8  # Run mode below full speed: a tick every 8 ms trains the steps that are due
+SLICE_S = 0.006  # seconds of training per slice below full speed (and for `render`)
+# Redrawing is what costs (a redraw and its paint take 5-15 ms): at most this often, one view
+# per tick so that no two heavy redraws land in one pass of the event loop (see RunClock)
+PLOT_EVERY_S = 0.5
+OVERLAY_EVERY_S = 0.5
+BOUNDARY_EVERY_S = 1.0
 # speed 1..10: steps per second in Run mode (10 = as fast as possible) and animation length
 RUN_RATES = (1, 2, 5, 10, 25, 50, 100, 250, 1000, None)
 ANIMATION_MS = (1400, 1200, 1000, 850, 700, 550, 420, 300, 200, 120)
@@ -93,8 +99,13 @@ class TrainingUI(QObject):
         self._run_timer = QTimer(self)
         self._run_timer.setInterval(TICK_MS)
         self._run_timer.timeout.connect(self._tick)
-        self._last_overlay = self._last_plot = self._last_boundary = 0.0
-        self.snapshots = SnapshotStore()
+        self._clock: RunClock | None = None  # Run mode's, from run() on
+        self._run_started = 0.0  # perf_counter when Run (or its current rate) started
+        self._run_steps = 0
+        # full snapshots only from the refreshes Run makes anyway: computing one every 50
+        # steps on a fresh executor cost Run several per cent of its rate; the timeline
+        # computes a light one's numbers when it is shown
+        self.snapshots = SnapshotStore(full_every=None)
         self._detach_snapshots = None
         self._scrubbed = None  # the Snapshot the timeline shows, or None for the live state
         views.timeline.set_store(self.snapshots)
@@ -327,6 +338,13 @@ class TrainingUI(QObject):
     def set_speed(self, speed: int) -> None:
         self.speed = speed
         self.canvas.pulses.duration_ms = ANIMATION_MS[speed - 1]
+        if self.running:  # from here on the new rate counts
+            self._run_started, self._run_steps = time.perf_counter(), 0
+            self._set_tick_interval()
+
+    def _set_tick_interval(self) -> None:
+        # full speed ticks whenever the loop is idle; a set rate needs no busy loop
+        self._run_timer.setInterval(0 if RUN_RATES[self.speed - 1] is None else TICK_MS)
 
     # ---- Run mode ------------------------------------------------------------------------
     @property
@@ -347,7 +365,11 @@ class TrainingUI(QObject):
         self._check = {}
         self.canvas.pulses.stop_all()
         self._run_started = time.perf_counter()
+        self._clock = RunClock(
+            {"plot": PLOT_EVERY_S, "overlays": OVERLAY_EVERY_S, "boundary": BOUNDARY_EVERY_S}
+        )
         self._run_steps = 0
+        self._set_tick_interval()
         self._run_timer.start()
         self.act_run.setChecked(True)
         self.act_run.setText("&Pause")
@@ -367,47 +389,43 @@ class TrainingUI(QObject):
             self.show_status(reason)
 
     def _tick(self) -> None:
-        """One slice of Run mode: either train for SLICE_S or redraw one view, never both,
-        so no tick keeps the event loop longer than a frame."""
-        if self._redraw_one_view():
-            return
-        c = self.controller
-        budget = 1_000_000
-        rate = RUN_RATES[self.speed - 1]
-        if rate is not None:  # throttle: only as many steps as the rate allows so far
-            due = int((time.perf_counter() - self._run_started) * rate) + 1
-            budget = max(0, due - self._run_steps)
-            if budget == 0:
-                return
-        results = c.run_for(SLICE_S, max_steps=budget)
-        self._run_steps += len(results)
-
-    def _redraw_one_view(self) -> bool:
-        now = time.perf_counter()
-        c = self.controller
+        """One pass of Run mode: redraw the view that is due (its paint follows in the same
+        pass of the event loop) or train for what RunClock leaves of the frame."""
+        clock, c = self._clock, self.controller
+        clock.begin_tick()
         if c.phase == Phase.ERROR:
-            return True  # _failed has paused and said why
-        if now - self._last_plot >= PLOT_EVERY_S:
-            self._last_plot = now
+            return  # _failed has paused and said why
+        view = clock.due_view()
+        if view is not None:
+            started = time.thread_time()
+            self._redraw_view(view)
+            clock.redrawn(view, time.thread_time() - started)
+        else:
+            budget, seconds = 1_000_000, clock.train_seconds()
+            rate = RUN_RATES[self.speed - 1]
+            if rate is not None:  # throttle: only as many steps as the rate allows so far
+                due = int((time.perf_counter() - self._run_started) * rate) + 1
+                budget, seconds = max(0, due - self._run_steps), SLICE_S
+            if budget > 0 and seconds > 0:
+                self._run_steps += len(c.run_for(seconds, max_steps=budget))
+        clock.end_tick()
+
+    def _redraw_view(self, view: str) -> None:
+        if view == "plot":
             self.views.loss_plot.redraw()
             self.views.timeline.redraw()
             self._phase_changed()
-        elif now - self._last_overlay >= OVERLAY_EVERY_S:
-            self._last_overlay = now
-            c.refresh()
-        elif now - self._last_boundary >= BOUNDARY_EVERY_S:
-            self._last_boundary = now
-            self.views.boundary.redraw()
+        elif view == "overlays":
+            self.controller.refresh()
         else:
-            return False
-        return True
+            self.views.boundary.redraw()
 
     # ---- reacting to the controller ------------------------------------------------------
     def _values_changed(self) -> None:
         self.sync_overlays()
 
-    def _trained(self, result) -> None:  # noqa: ANN001
-        self.views.loss_plot.append(result)
+    def _trained(self, _result: object) -> None:
+        self.views.loss_plot.catch_up(self.controller.history)
         if not self.running and not self._batch:
             self.views.loss_plot.redraw()
 

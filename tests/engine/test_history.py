@@ -67,3 +67,15 @@ def test_history_downsampled_view() -> None:
     assert len(x) == 100 and y.max() == 6.0 and y.min() == 0.0
     tx, ty = h.downsampled("test_loss", 1000)
     assert tx.tolist() == list(range(10, 1001, 10)) and ty.tolist() == tx.tolist()
+
+
+@pytest.mark.parametrize("steps", [list(range(1, 20_001)), [3, 3, 4] + list(range(5, 20_000))])
+def test_since_gives_the_tail_across_chunks(steps: list[int]) -> None:
+    values, numbers = Column(), StepColumn()  # 20k numbers: three chunks of 8192
+    for s in steps:
+        values.append(s / 4)
+        numbers.append(s)
+    for start in (0, 1, 8191, 8192, 8193, 16_385, len(steps) - 1, len(steps), len(steps) + 5):
+        assert values.since(start).tolist() == [s / 4 for s in steps[start:]], start
+        assert numbers.since(start).tolist() == steps[start:], start
+    assert Column().since(0).tolist() == [] and StepColumn().since(3).tolist() == []

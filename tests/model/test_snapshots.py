@@ -231,3 +231,18 @@ def test_a_full_snapshots_loss_node_shows_the_recorded_loss() -> None:
         snap = store.materialize(store.get(result.step), ctl)
         assert snap.full and snap.loss == result.loss
         assert float(snap.values["loss"]) == result.loss
+
+
+def test_without_full_every_only_fresh_numbers_make_full_snapshots() -> None:
+    controller = xor_controller()
+    store = SnapshotStore(full_every=None)
+    detach = store.attach(controller)
+    for _ in range(3):
+        controller.run_for(10.0, max_steps=60)
+    assert store.steps() == [60, 120, 180]
+    assert [store.get(s).full for s in store.steps()] == [False, False, False]  # none computed
+    controller.refresh()  # what Run does a few times a second: this one comes for free
+    assert [store.get(s).full for s in store.steps()] == [False, False, True]
+    shown = store.materialize(store.get(120))  # the timeline computes one when shown
+    assert shown.full and not store.get(120).full
+    detach()

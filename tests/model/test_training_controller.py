@@ -417,7 +417,7 @@ def test_run_for_takes_max_steps_and_the_loss_falls_on_moons(make_ctl) -> None:
     assert len(results) == 300
     assert len(ctl.history) == 300
     assert [r.step for r in results] == list(range(1, 301))
-    assert rec.trained == results
+    assert rec.trained == [results[-1]]  # a slice says only its last step; history has all
     assert ctl.phase == "updated"
     losses = ctl.history.loss
     assert np.mean(losses[-20:]) < 0.3 * losses[0]
@@ -550,6 +550,19 @@ def test_nan_while_stepping_fails_at_that_node(make_ctl) -> None:
     assert ctl.phase == "forward"
 
 
+def test_run_slices_say_the_phase_once_not_every_slice(make_ctl) -> None:
+    ctl = make_ctl("moons")
+    rec = Recorder(ctl)
+    for _ in range(3):
+        ctl.run_for(10.0, max_steps=5)
+    assert rec.phases == [("updated", None)]  # the status bar is not redrawn per slice
+    assert len(ctl.history) == 15
+    ctl.refresh()
+    rec.phases.clear()
+    ctl.run_for(10.0, max_steps=5)  # after a refresh the numbers are stale again: said once
+    assert rec.phases == [("updated", None)]
+
+
 def test_nan_in_run_mode_stops_with_the_node_and_keeps_earlier_steps(make_ctl) -> None:
     scene = scene_dict("sine")
     scene["training"] = {**scene["training"], "optimizer": "sgd", "lr": 1e5}
@@ -560,7 +573,7 @@ def test_nan_in_run_mode_stops_with_the_node_and_keeps_earlier_steps(make_ctl) -
     assert ctl.phase == "error" and ctl.error_node == "loss"
     assert [f[0] for f in rec.failed] == ["loss"]
     assert "non-finite" in rec.failed[0][1]
-    assert rec.trained == results and len(ctl.history) == len(results)
+    assert rec.trained == [results[-1]] and len(ctl.history) == len(results)
 
 
 def test_a_graph_with_no_output_fails_without_raising(make_ctl) -> None:

@@ -148,6 +148,21 @@ def test_the_grid_follows_training_on_its_own(qtbot, monkeypatch) -> None:  # no
     assert view.landscape.path[-1] == new_point
 
 
+def test_following_takes_at_most_its_share_of_the_time(qtbot, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setattr("bpviz.ui.landscape.FOLLOW_SECONDS", 0.0)
+    monkeypatch.setattr("bpviz.ui.landscape.FOLLOW_SHARE", 1e-4)  # a grid then waits minutes
+    c = controller("xor")
+    view = shown_view(qtbot)
+    view.set_controller(c)
+    finish(qtbot, view)
+    centre = view.landscape.centre
+    c.run_for(0.05)
+    assert view.landscape.point(c.session) != centre
+    qtbot.wait(600)
+    assert view.landscape.centre == centre and not view.computing  # the old grid stays
+    assert view.landscape.path[-1] == view.landscape.point(c.session)  # the path follows
+
+
 def test_hover_reads_the_loss_at_a_grid_point(qtbot) -> None:  # noqa: ANN001
     from PySide6.QtCore import QPointF
 

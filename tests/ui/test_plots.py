@@ -196,3 +196,21 @@ def test_a_long_run_keeps_the_plot_bounded_and_its_extremes() -> None:
     x, y = s.data()
     assert MAX_POINTS // 2 <= len(s) < MAX_POINTS
     assert x[-1] == n - 1 and y.max() == 100.0 and x[y.argmax()] == 4321
+
+
+def test_catching_up_with_a_history_takes_exactly_the_new_steps(plot: LossPlot) -> None:
+    rs = results(45, every=4)
+    h = History()
+    for r in rs[:10]:
+        h.record(r)
+    plot.set_history(h)
+    for chunk in (rs[10:11], rs[11:30], [], rs[30:]):  # slices of Run, one of them empty
+        for r in chunk:
+            h.record(r)
+        plot.catch_up(h)
+    plot.redraw()
+    want = as_history(rs)
+    assert shown(plot.train) == (want.step, want.loss)
+    assert shown(plot.accuracy) == (want.step, want.accuracy)
+    assert shown(plot.test) == (want.test_step, want.test_loss)
+    assert shown(plot.test_accuracy) == (want.test_step, want.test_accuracy)
