@@ -459,6 +459,7 @@ def test_a_weight_cannot_be_dragged_while_scrubbed_back(qtbot, opened) -> None: 
     W = np.array(window.training_ui.controller.session.executor.params["h"]["W"])
     window.timeline.slider.setFocus()
     qtbot.keyClick(window.timeline.slider, Qt.Key.Key_Home)
+    assert weights._tip(0, 1).endswith("at step 1 (Latest on the timeline to edit)")
     count = window.undo.qstack.count()
     drag(qtbot, window, on_line(window, weights, 0, 1), 50)
     assert window.undo.qstack.count() == count

@@ -208,6 +208,9 @@ class WeightsItem(QGraphicsItem):
         n = self.numbers
         if n is None:
             return f"{self.node_id}.W[{i},{j}] (run Forward to see it)"
+        moment = self.views.moment
+        if moment is not None:
+            return n.weight_text(i, j) + f"\nat step {moment.step} (Latest on the timeline to edit)"
         return n.weight_text(i, j) + "\nDrag along the line to change it (Shift finer)"
 
     def hoverMoveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
