@@ -125,6 +125,7 @@ def test_a_pass_repaints_only_the_nodes_whose_numbers_moved(
 ) -> None:
     open_scene(window, "chain_rule", tmp_path)  # e = a·b, d = e + c, L = d·f
     window.registry["forward"].trigger()
+    window.canvas.overlays.bring_all(window.canvas)  # every node shows them (as if seen)
     updated: list[str] = []
     monkeypatch.setattr(NodeItem, "update", lambda self, *a: updated.append(self.node_id))
     window.registry["forward"].trigger()  # the same numbers again: nothing repaints

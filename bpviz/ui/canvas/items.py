@@ -8,8 +8,10 @@ per paint, and far-zoomed nodes draw as plain boxes (`detail_at`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import IntEnum, StrEnum
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
@@ -43,8 +45,12 @@ from bpviz.ui.canvas.numbers import (
     magnitude,
     scalar_of,
     sign_colour,
+    sign_rgba,
 )
 from bpviz.ui.theme import LIGHT, Theme, current_theme
+
+if TYPE_CHECKING:
+    from bpviz.ui.canvas.overlays import Overlays
 
 NODE_WIDTH = 160.0  # the narrowest node; a long id or summary widens its node
 HEADER_MAX_WIDTH = 320.0  # beyond this the header is elided (ids may have 64 characters)
@@ -196,6 +202,8 @@ class NodeItem(QGraphicsItem):
         self._port_rim = self._colour.darker(130)
         self.header_rgba = self._colour.rgba()
         self.far = None  # the overview of the canvas scene showing this node, if any
+        self.overlays: Overlays | None = None  # where a pass publishes its numbers, if any
+        self._seen = 0  # the generation of overlays this node shows
         rows = max(1, len(self.spec.inputs))
         self._rows = rows
         self.header_reserve = 0.0  # room kept on the header's right for child controls
@@ -203,11 +211,11 @@ class NodeItem(QGraphicsItem):
             self._header_width()
         )  # measured again only when id, summary or controls change
         self._rect = QRectF(0, 0, self._width, self._height(False))
-        self.value: np.ndarray | None = None
-        self.grad: np.ndarray | None = None
-        self.stale = False
+        self._value: np.ndarray | None = None
+        self._grad: np.ndarray | None = None
+        self._stale = False
         self.mark: Mark | None = None
-        self.flag: str | None = None  # "vanishing" or "exploding" gradient
+        self._flag: str | None = None  # "vanishing" or "exploding" gradient
         self._images: dict[str, QImage] = {}
         self._texts: dict[str, str] = {}  # fitted numbers, made on first paint after a change
         self._title: str | None = None  # the elided id, made on first paint at full detail
@@ -354,18 +362,57 @@ class NodeItem(QGraphicsItem):
         else:
             self.unsetCursor()
 
+    # ---- numbers: set directly, or taken from the overlays when seen (overlays.py) ------
+    def pull(self) -> None:
+        """Show the overlays' latest numbers if they were published since this node last
+        took them."""
+        o = self.overlays
+        if o is not None and self._seen != o.generation:
+            self._seen = o.generation
+            o.pulls += 1
+            value, grad, stale, flag = o.node(self.node_id)
+            self._set_flag(flag)
+            self._set_numbers(value, grad, stale)
+
+    @property
+    def value(self) -> np.ndarray | None:
+        self.pull()
+        return self._value
+
+    @property
+    def grad(self) -> np.ndarray | None:
+        self.pull()
+        return self._grad
+
+    @property
+    def stale(self) -> bool:
+        self.pull()
+        return self._stale
+
+    @property
+    def flag(self) -> str | None:
+        """"vanishing" or "exploding" gradient, or None."""
+        self.pull()
+        return self._flag
+
     def set_numbers(
         self, value: np.ndarray | None, grad: np.ndarray | None, stale: bool = False
     ) -> None:
         """What the value | gradient strip shows; arrays become heatmaps. Numbers equal to
         those shown change nothing: a pass repaints only the nodes whose numbers moved."""
+        self.pull()  # what is set here wins over what was published before
+        self._set_numbers(value, grad, stale)
+
+    def _set_numbers(
+        self, value: np.ndarray | None, grad: np.ndarray | None, stale: bool
+    ) -> None:
         if (
-            stale == self.stale
-            and same_numbers(value, self.value)
-            and same_numbers(grad, self.grad)
+            stale == self._stale
+            and same_numbers(value, self._value)
+            and same_numbers(grad, self._grad)
         ):
             return
-        self.value, self.grad, self.stale = value, grad, stale
+        self._value, self._grad, self._stale = value, grad, stale
         self._make_images()
         self._resize()
         self._texts = {}
@@ -374,7 +421,7 @@ class NodeItem(QGraphicsItem):
     def _make_images(self) -> None:
         self._images = {}
         neutral = QColor(current_theme().heat_neutral)
-        for key, array, diverging in (("value", self.value, False), ("grad", self.grad, True)):
+        for key, array, diverging in (("value", self._value, False), ("grad", self._grad, True)):
             if array is not None and not is_scalar(array):
                 self._images[key] = heatmap(array, diverging, neutral)
 
@@ -428,8 +475,12 @@ class NodeItem(QGraphicsItem):
             self.update()
 
     def set_flag(self, flag: str | None) -> None:
-        if flag != self.flag:
-            self.flag = flag
+        self.pull()
+        self._set_flag(flag)
+
+    def _set_flag(self, flag: str | None) -> None:
+        if flag != self._flag:
+            self._flag = flag
             self._texts = {}  # the gradient's room changed
             self.update()
 
@@ -454,6 +505,8 @@ class NodeItem(QGraphicsItem):
             for edge in self.edges:
                 edge.update_path()
             far_view_changed(self)
+            if self.overlays is not None:
+                self.overlays.moved()
         elif change == _SELECTED:
             far_view_changed(self)
         return value
@@ -621,11 +674,15 @@ class EdgeItem(QGraphicsPathItem):
     def __init__(self, src: NodeItem, dst: NodeItem, port: str) -> None:
         super().__init__()
         self.src, self.dst, self.port = src, dst, port
-        self._shown: tuple[np.ndarray | None, float, str | None] = (None, 0.0, None)
+        self._shown: tuple[np.ndarray | None, float] = (None, 0.0)
         self.line = QLineF()  # from port to port: the far view draws the wire straight
         self.far = None  # the overview of the canvas scene showing this wire, if any
-        self.far_rgba = WIRE_RGBA  # its colour there
+        self.overlays: Overlays | None = None  # where a pass publishes its numbers, if any
+        self._seen = 0  # the generation of overlays this wire shows
+        self._far_rgba = WIRE_RGBA  # its colour in the far view
+        self._term: Callable[[], str | None] | str | None = None  # the chain term, for hover
         self.setPen(wire_pen(WIRE_COLOUR, 2.0))
+        self.setAcceptHoverEvents(True)  # the tooltip is made when the mouse arrives
         # z stays 0: under the nodes (z 1)
         src.edges.append(self)
         dst.edges.append(self)
@@ -635,33 +692,81 @@ class EdgeItem(QGraphicsPathItem):
     def key(self) -> tuple[str, str, str]:
         return self.src.node_id, self.dst.node_id, self.port
 
+    # ---- the gradient carried: set directly, or taken from the overlays when seen -------
+    def pull(self) -> None:
+        """Show the overlays' latest gradient if it was published since this wire last
+        took it."""
+        o = self.overlays
+        if o is not None and self._seen != o.generation:
+            self._seen = o.generation
+            o.pulls += 1
+            key = self.key
+            grad = o.wire(key)
+            largest = o.largest() if grad is not None else 0.0
+            self._set_gradient(grad, largest, lambda: o.term(key))
+
+    @property
+    def far_rgba(self) -> int:
+        """The wire's colour in the far view; a wire not yet brought up to date is not
+        restyled for it (only its colour is worked out)."""
+        o = self.overlays
+        if o is not None and self._seen != o.generation:
+            return sign_rgba(o.wire(self.key))
+        return self._far_rgba
+
+    def pen(self) -> QPen:
+        self.pull()
+        return super().pen()
+
+    def toolTip(self) -> str:
+        """The chain-rule product the wire carries, numbers filled in (or the gradient)."""
+        self.pull()
+        grad = self._shown[0]
+        if grad is None:
+            return ""
+        term = self._term() if callable(self._term) else self._term
+        return term or f"gradient carried: {describe(grad)}"
+
+    def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        self.setToolTip(self.toolTip())
+        super().hoverEnterEvent(event)
+
     def set_gradient(
         self, grad: np.ndarray | None, largest: float, term: str | None = None
     ) -> None:
         """Colour by the sign of the gradient the wire carries, thickness by its size
         relative to the largest on the canvas; no gradient: the plain grey wire."""
+        self.pull()  # what is set here wins over what was published before
+        self._set_gradient(grad, largest, term)
+
+    def _set_gradient(
+        self,
+        grad: np.ndarray | None,
+        largest: float,
+        term: Callable[[], str | None] | str | None,
+    ) -> None:
+        self._term = term
         shown = self._shown
-        if same_numbers(grad, shown[0]) and largest == shown[1] and term == shown[2]:
+        if same_numbers(grad, shown[0]) and largest == shown[1]:
             return  # the same wire as shown: nothing to repaint
-        self._shown = (grad, largest, term)
+        self._shown = (grad, largest)
         far_view_changed(self)
         if grad is None:
-            self.far_rgba = WIRE_RGBA
+            self._far_rgba = WIRE_RGBA
             self.setPen(wire_pen(WIRE_COLOUR, 2.0))
-            self.setToolTip("")
             return
         size = magnitude(grad)
         share = min(size / largest, 1.0) if largest > 0 and np.isfinite(size) else 1.0
         width = 1.5 + 5.5 * share**0.5
         colour = sign_colour(grad)
-        self.far_rgba = colour.rgba()
+        self._far_rgba = colour.rgba()
         self.setPen(wire_pen(colour, width))
-        self.setToolTip(term or f"gradient carried: {describe(grad)}")
 
     def recolour(self) -> None:
         """Show the same gradient again, in the current theme's colours."""
-        shown, self._shown = self._shown, (None, -1.0, None)  # nothing equals it: redone
-        self.set_gradient(*shown)
+        self.pull()
+        shown, self._shown = self._shown, (None, -1.0)  # nothing equals it: redone
+        self._set_gradient(*shown, self._term)
 
     def shape(self) -> QPainterPath:
         """A band around the wire, so hovering near it shows its tooltip."""

@@ -4,7 +4,7 @@ tooltip. Values use a sequential scale; gradients a diverging one (blue +, red â
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 from PySide6.QtGui import QColor, QImage
@@ -167,14 +167,37 @@ def _rgb(colour: QColor) -> np.ndarray:
     return np.array(colour.getRgb()[:3], dtype=float)
 
 
+def gradient_sign(g: np.ndarray) -> float:
+    """The sign of a gradient's sum: 1.0, -1.0, 0.0 (or NaN, which counts as zero)."""
+    if g.size == 1:  # most wires of a big graph: one number, read without numpy's sum
+        total = float(g.item())
+    else:
+        with np.errstate(over="ignore", invalid="ignore"):  # a sum past 1e308 keeps its sign
+            total = float(np.sum(g))
+    return 1.0 if total > 0 else -1.0 if total < 0 else 0.0
+
+
 def sign_colour(g: np.ndarray) -> QColor:
     """The theme's blue for a positive (summed) gradient, red for negative, grey for zero."""
-    with np.errstate(over="ignore", invalid="ignore"):  # a sum past 1e308 keeps its sign
-        total = float(np.sum(g))
     theme = current_theme()
-    if total > 0:
+    sign = gradient_sign(g)
+    if sign > 0:
         return QColor(theme.grad_positive)
-    return QColor(theme.grad_negative if total < 0 else theme.wire)
+    return QColor(theme.grad_negative if sign < 0 else theme.wire)
+
+
+_SIGN_RGBA: dict[str, tuple[object, dict[float, int]]] = {}
+
+
+def sign_rgba(g: np.ndarray | None) -> int:
+    """`sign_colour` as an RGBA number (the plain wire's for no gradient), from colours made
+    once per theme: the far view colours 8,000 wires with it."""
+    theme = current_theme()
+    cached = _SIGN_RGBA.get(theme.name)
+    if cached is None or cached[0] is not theme:
+        rgba = {s: sign_colour(np.array(s)).rgba() for s in (1.0, -1.0, 0.0)}
+        cached = _SIGN_RGBA[theme.name] = theme, rgba
+    return cached[1][0.0 if g is None else gradient_sign(g)]
 
 
 def magnitude(a: np.ndarray) -> float:
@@ -189,6 +212,17 @@ def magnitude(a: np.ndarray) -> float:
     if peak == 0.0:
         return 0.0
     return peak * float(np.sqrt(np.mean(np.square(a / peak))))
+
+
+def largest_magnitude(gradients: Iterable[np.ndarray]) -> float:
+    """The largest finite `magnitude` among `gradients` (0.0 if none): wire widths are
+    shares of it. One-number gradients are read without numpy (8,000 wires)."""
+    best = 0.0
+    for g in gradients:
+        m = abs(float(g.item())) if g.size == 1 else magnitude(g)
+        if m > best and math.isfinite(m):
+            best = m
+    return best
 
 
 def describe(a: np.ndarray, limit: int = 6) -> str:
