@@ -18,6 +18,7 @@ from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import (
     QColor,
     QFont,
+    QFontInfo,
     QFontMetricsF,
     QImage,
     QPainter,
@@ -148,6 +149,26 @@ def metrics(font: QFont) -> QFontMetricsF:
     return found
 
 
+_SCALED: dict[tuple[int, int], QFontMetricsF] = {}
+
+
+def painted_width(font: QFont, scale: float) -> Callable[[str], float]:
+    """Width of a text in item units as Qt paints `font` at `scale`. Drawn scaled, the font's
+    pixel size is rounded (12 px at 71 % is drawn at 9 px, not 8.5), so text can be up to 9 %
+    wider than at 100 % for any zoom at which text is drawn; fitting with this never clips."""
+    if scale == 1.0:
+        return metrics(font).horizontalAdvance
+    exact = font.pointSizeF() * 96 / 72  # its pixel size at 96 dpi, before Qt rounds it
+    px = max(1, round(QFontInfo(font).pixelSize() * scale), round(exact * scale))
+    found = _SCALED.get((id(font), px))
+    if found is None:
+        sized = QFont(font)
+        sized.setPixelSize(px)
+        found = _SCALED[(id(font), px)] = QFontMetricsF(sized)
+    advance = found.horizontalAdvance
+    return lambda text: advance(text) / scale
+
+
 @lru_cache(maxsize=64)
 def header_path(width: float) -> QPainterPath:
     """A header's shape: rounded at the top, square where it meets the body; one per width,
@@ -217,7 +238,7 @@ class NodeItem(QGraphicsItem):
         self.mark: Mark | None = None
         self._flag: str | None = None  # "vanishing" or "exploding" gradient
         self._images: dict[str, QImage] = {}
-        self._texts: dict[str, str] = {}  # fitted numbers, made on first paint after a change
+        self._texts: dict[str, tuple[float, str]] = {}  # fitted numbers and their zoom
         self._title: str | None = None  # the elided id, made on first paint at full detail
         self._summary_shown = ""
         self._attr_value = node.attrs.get("value")
@@ -430,24 +451,25 @@ class NodeItem(QGraphicsItem):
         self._make_images()
         self.update()
 
-    def shown_text(self, key: str) -> str | None:
-        """What the value ("value") or gradient ("grad") box shows as text: a number fitted
-        to its box, or an array's colour scale; None before the first pass. Fitted once per
-        change of numbers, size or flag, not per paint."""
+    def shown_text(self, key: str, scale: float = 1.0) -> str | None:
+        """What the value ("value") or gradient ("grad") box shows as text at zoom `scale`:
+        a number fitted to its box, or an array's colour scale; None before the first pass.
+        Fitted once per change of numbers, size, flag or zoom, not per paint."""
         array = self.value if key == "value" else self.grad
         if array is None:
             return None
-        text = self._texts.get(key)
-        if text is None:
-            box = self.number_box(key)
-            if key in self._images:  # the scale under a heatmap may use the label's room too
-                lo, hi = color_scale(array, key == "grad")
-                width_of = metrics(SCALE_FONT).horizontalAdvance
-                text = fit_scale(lo, hi, key == "grad", box.width(), width_of)
-            else:
-                width_of = metrics(NUMBER_FONT).horizontalAdvance
-                text = fit_number(scalar_of(array), box.width() - 12, width_of)
-            self._texts[key] = text
+        found = self._texts.get(key)
+        if found is not None and found[0] == scale:
+            return found[1]
+        box = self.number_box(key)
+        if key in self._images:  # the scale under a heatmap may use the label's room too
+            lo, hi = color_scale(array, key == "grad")
+            width_of = painted_width(SCALE_FONT, scale)
+            text = fit_scale(lo, hi, key == "grad", box.width(), width_of)
+        else:
+            width_of = painted_width(NUMBER_FONT, scale)
+            text = fit_number(scalar_of(array), box.width() - 12, width_of)
+        self._texts[key] = scale, text
         return text
 
     def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
@@ -578,9 +600,11 @@ class NodeItem(QGraphicsItem):
                 "output",
             )
 
-        self._paint_numbers(painter, colours)
+        self._paint_numbers(painter, colours, scale)
 
-    def _paint_numbers(self, painter: QPainter, colours: dict[str, QColor]) -> None:
+    def _paint_numbers(
+        self, painter: QPainter, colours: dict[str, QColor], scale: float
+    ) -> None:
         r = self._rect
         top = HEADER_HEIGHT + self._rows * ROW_HEIGHT
         muted = colours["muted"]
@@ -609,12 +633,12 @@ class NodeItem(QGraphicsItem):
                 painter.drawText(
                     below,
                     Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft,
-                    self.shown_text(key),
+                    self.shown_text(key, scale),
                 )
                 continue
             painter.setPen(sign_colour(array) if key == "grad" else colours["text"])
             painter.setFont(NUMBER_FONT)
-            painter.drawText(inner, left, self.shown_text(key) or "")
+            painter.drawText(inner, left, self.shown_text(key, scale) or "")
         if self.stale and (self.value is not None or self.grad is not None):
             veil = NUMBERS_HEIGHT - 2 + (SCALE_HEIGHT if self._images else 0.0)
             painter.fillRect(QRectF(1, top + 2, r.width() - 2, veil), current_theme().stale_veil)
