@@ -238,6 +238,7 @@ class NodeItem(QGraphicsItem):
         self.mark: Mark | None = None
         self._flag: str | None = None  # "vanishing" or "exploding" gradient
         self._images: dict[str, QImage] = {}
+        self._folded: dict[str, tuple[tuple[int, int], QImage]] = {}  # heatmaps fit to pixels
         self._texts: dict[str, tuple[float, str]] = {}  # fitted numbers and their zoom
         self._title: str | None = None  # the elided id, made on first paint at full detail
         self._summary_shown = ""
@@ -440,11 +441,24 @@ class NodeItem(QGraphicsItem):
         self.update()
 
     def _make_images(self) -> None:
-        self._images = {}
+        self._images, self._folded = {}, {}
         neutral = QColor(current_theme().heat_neutral)
         for key, array, diverging in (("value", self._value, False), ("grad", self._grad, True)):
             if array is not None and not is_scalar(array):
                 self._images[key] = heatmap(array, diverging, neutral)
+
+    def heatmap_at(self, key: str, cells: tuple[int, int]) -> QImage:
+        """The heatmap of `key` with at most `cells` (rows, columns): drawn into that many
+        device pixels, it is only ever scaled up, so no row or column is dropped."""
+        image = self._images[key]
+        if image.height() <= cells[0] and image.width() <= cells[1]:
+            return image
+        found = self._folded.get(key)
+        if found is None or found[0] != cells:
+            array = self._value if key == "value" else self._grad
+            neutral = QColor(current_theme().heat_neutral)
+            found = self._folded[key] = cells, heatmap(array, key == "grad", neutral, cells)
+        return found[1]
 
     def recolour(self) -> None:
         """Draw the same numbers again in the current theme's colours (heatmaps included)."""
@@ -625,7 +639,8 @@ class NodeItem(QGraphicsItem):
                 target = inner.adjusted(0, 2, -4, -2)
                 painter.setPen(QPen(colours["cell_border"], 1))
                 painter.drawRect(target)
-                painter.drawImage(target, self._images[key])
+                pixels = (max(int(target.height() * scale), 1), max(int(target.width() * scale), 1))
+                painter.drawImage(target, self.heatmap_at(key, pixels))
                 # and say what the colours mean: the scale, or that it is all zero
                 painter.setFont(SCALE_FONT)
                 painter.setPen(muted)

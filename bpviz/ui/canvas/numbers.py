@@ -61,13 +61,13 @@ def scalar_of(a: np.ndarray) -> float:
     return float(np.asarray(a, dtype=float).reshape(-1)[0])
 
 
-def _peaks(a: np.ndarray, axis: int) -> np.ndarray:
-    """Fold `axis` down to at most MAX_CELLS blocks, keeping each block's entry of largest
+def _peaks(a: np.ndarray, axis: int, cells: int = MAX_CELLS) -> np.ndarray:
+    """Fold `axis` down to at most `cells` blocks, keeping each block's entry of largest
     magnitude (with its sign): a few non-zero gradients in a batch of zeros stay visible."""
     n = a.shape[axis]
-    if n <= MAX_CELLS:
+    if n <= cells:
         return a
-    starts = np.linspace(0, n, MAX_CELLS, endpoint=False).astype(int)
+    starts = np.linspace(0, n, cells, endpoint=False).astype(int)
     hi = np.maximum.reduceat(a, starts, axis=axis)
     lo = np.minimum.reduceat(a, starts, axis=axis)
     # a NaN or Inf anywhere in a block must survive (it is drawn magenta)
@@ -76,10 +76,13 @@ def _peaks(a: np.ndarray, axis: int) -> np.ndarray:
     return np.where(bad, np.nan, out)
 
 
-def as_matrix(a: np.ndarray, peaks: bool = False) -> np.ndarray:
+def as_matrix(
+    a: np.ndarray, peaks: bool = False, cells: tuple[int, int] = (MAX_CELLS, MAX_CELLS)
+) -> np.ndarray:
     """2-D view for drawing: vectors become one row, higher ranks fold their leading axes.
     Beyond MAX_CELLS rows or columns, every n-th is shown, or with `peaks` (gradients, often
-    zero for most of a batch) each block's entry of largest magnitude."""
+    zero for most of a batch) each block's entry of largest magnitude. `cells`: the most
+    (rows, columns) kept, MAX_CELLS each unless fewer pixels will show them."""
     a = np.asarray(a, dtype=float)
     if a.ndim == 0:
         a = a.reshape(1, 1)
@@ -88,9 +91,9 @@ def as_matrix(a: np.ndarray, peaks: bool = False) -> np.ndarray:
     elif a.ndim > 2:
         a = a.reshape(-1, a.shape[-1])
     if peaks:
-        return _peaks(_peaks(a, 0), 1)
-    rows = np.linspace(0, a.shape[0] - 1, min(a.shape[0], MAX_CELLS)).round().astype(int)
-    cols = np.linspace(0, a.shape[1] - 1, min(a.shape[1], MAX_CELLS)).round().astype(int)
+        return _peaks(_peaks(a, 0, cells[0]), 1, cells[1])
+    rows = np.linspace(0, a.shape[0] - 1, min(a.shape[0], cells[0])).round().astype(int)
+    cols = np.linspace(0, a.shape[1] - 1, min(a.shape[1], cells[1])).round().astype(int)
     return a[np.ix_(rows, cols)]
 
 
@@ -135,10 +138,17 @@ def fit_scale(
     return text
 
 
-def heatmap(a: np.ndarray, diverging: bool, neutral: QColor | None = None) -> QImage:
-    """One pixel per (folded) entry; the item scales it up without smoothing. Diverging maps
-    run from the theme's red through `neutral` (a zero gradient; default white) to its blue."""
-    m = as_matrix(a, peaks=diverging)
+def heatmap(
+    a: np.ndarray,
+    diverging: bool,
+    neutral: QColor | None = None,
+    cells: tuple[int, int] = (MAX_CELLS, MAX_CELLS),
+) -> QImage:
+    """One pixel per (folded) entry, at most `cells` (rows, columns); the item scales it up
+    without smoothing, so it folds to no more cells than it has pixels (scaling down would
+    drop whole rows: the few non-zero gradients of a batch). Diverging maps run from the
+    theme's red through `neutral` (a zero gradient; default white) to its blue."""
+    m = as_matrix(a, peaks=diverging, cells=cells)
     finite = np.isfinite(m)
     rgb = np.empty(m.shape + (3,))
     if diverging:
