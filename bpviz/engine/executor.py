@@ -16,6 +16,7 @@ any trouble, the same errors.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from bpviz.engine.collector import BIG, collector_paused
 from bpviz.engine.errors import GraphError, NonFiniteError, ShapeError, trap_float_errors
 from bpviz.engine.graph import Graph
 from bpviz.engine.ops import OpSpec
@@ -180,6 +182,11 @@ def build_plan(graph: Graph) -> Plan:
             data.append(plan_node)
     out = index.get(graph.output) if graph.output is not None else None
     return Plan(graph.version, tuple(nodes), index, tuple(incomplete), out, tuple(data))
+
+
+def _quiet_collector(plan: Plan) -> contextlib.AbstractContextManager[None]:
+    """The cycle collector paused for a whole pass over a big plan (see engine.collector)."""
+    return collector_paused() if len(plan.nodes) >= BIG else contextlib.nullcontext()
 
 
 def _all_finite(a: Any) -> bool:
@@ -459,7 +466,7 @@ class Executor:
             if result is not None:
                 self._scalar_ran = True
                 return result
-        with trap_float_errors():
+        with trap_float_errors(), _quiet_collector(plan):
             self._forward_pass(plan)
         out = self._output_index(plan)
         result = self._values[out]
@@ -487,7 +494,7 @@ class Executor:
         grads = self._seed_gradients(plan)
         self._grads = grads
         self._all_grads = not params_only
-        with trap_float_errors():
+        with trap_float_errors(), _quiet_collector(plan):
             self._backward_pass(plan, grads, not params_only)
         # No per-gradient scan needed: with float errors trapped, numpy raises at the op
         # that first makes an Inf or NaN from finite numbers.
