@@ -26,7 +26,7 @@ from bpviz.engine.graph import Graph
 from bpviz.engine.optim import ConfigError, TrainingConfig
 from bpviz.engine.session import Session
 from bpviz.engine.training import History, StepResult
-from bpviz.scene import codec
+from bpviz.scene import codec, stream_check
 from bpviz.scene.errors import SceneError, describe, join_place
 from bpviz.scene.files import (
     PathArg,
@@ -172,6 +172,10 @@ def _check(raw: Any, base_dir: PathArg | None, runnable: bool) -> _Checked:
         text = scene_text(raw)
         del raw  # the text alone from here on: a large file is held once, not twice
         quick = read_scene(text, runnable)
+        if quick is None and len(text) >= stream_check.MIN_CHARS:
+            problem = stream_check.first_problem(text, runnable)  # found without the whole
+            if problem is not None:  # file in memory as objects: a big file still says why
+                raise problem
         raw = parse_json(text) if quick is None else None
         del text
     if quick is not None:
