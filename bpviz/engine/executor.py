@@ -16,7 +16,6 @@ any trouble, the same errors.
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -182,11 +181,6 @@ def build_plan(graph: Graph) -> Plan:
             data.append(plan_node)
     out = index.get(graph.output) if graph.output is not None else None
     return Plan(graph.version, tuple(nodes), index, tuple(incomplete), out, tuple(data))
-
-
-def _quiet_collector(plan: Plan) -> contextlib.AbstractContextManager[None]:
-    """The cycle collector paused for a whole pass over a big plan (see engine.collector)."""
-    return collector_paused() if len(plan.nodes) >= BIG else contextlib.nullcontext()
 
 
 def _all_finite(a: Any) -> bool:
@@ -466,8 +460,12 @@ class Executor:
             if result is not None:
                 self._scalar_ran = True
                 return result
-        with trap_float_errors(), _quiet_collector(plan):
-            self._forward_pass(plan)
+        if len(plan.nodes) < BIG:
+            with trap_float_errors():
+                self._forward_pass(plan)
+        else:
+            with trap_float_errors(), collector_paused():  # see engine.collector
+                self._forward_pass(plan)
         out = self._output_index(plan)
         result = self._values[out]
         if not _all_finite(result):
@@ -494,8 +492,12 @@ class Executor:
         grads = self._seed_gradients(plan)
         self._grads = grads
         self._all_grads = not params_only
-        with trap_float_errors(), _quiet_collector(plan):
-            self._backward_pass(plan, grads, not params_only)
+        if len(plan.nodes) < BIG:
+            with trap_float_errors():
+                self._backward_pass(plan, grads, not params_only)
+        else:
+            with trap_float_errors(), collector_paused():
+                self._backward_pass(plan, grads, not params_only)
         # No per-gradient scan needed: with float errors trapped, numpy raises at the op
         # that first makes an Inf or NaN from finite numbers.
 
