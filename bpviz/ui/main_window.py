@@ -298,7 +298,7 @@ class MainWindow(QMainWindow):
         node_id = ids[0] if len(ids) == 1 else None
         self.inspector.show_node(node_id)
         if node_id is not None:
-            shapes = self.shapes.shapes()
+            shapes = self.shapes.data_shapes()  # on all the training rows, as passes run
             node = self.document.node(node_id)
             self.inspector.set_shapes(
                 {port: shapes.get(src) for port, src in node.inputs.items()}, shapes.get(node_id)
