@@ -5,8 +5,10 @@ auto layout (Ctrl+L) of 5,000 of those nodes.
 Run: python benchmarks/bench_load.py [--sizes 1000 10000 100000] [--million]
 Each figure is the best of a few loads in this process; ratios compare sizes and orders
 measured side by side. Targets: 10k ≤ 12× the 1k time; reversed ≤ 2× forward; 100k in a
-few seconds; 1M within 10 s and 1.5 GB (--million runs it in a child process, to read
-its peak memory alone); layout of 5,000 nodes ≤ 0.5 s.
+few seconds; 1M within 10 s and 1.5 GB (--million writes the file, then loads it as the
+command line does, under its 1.5 GiB limit, in a child process to read that load's peak
+memory alone); layout of 5,000 nodes ≤ 0.5 s. --stages N shows where a load of N nodes
+spends its time and memory.
 
 Run it from the checkout root with `PYTHONPATH=.` so the checkout's bpviz is the one measured.
 """
@@ -14,11 +16,17 @@ Run it from the checkout root with `PYTHONPATH=.` so the checkout's bpviz is the
 from __future__ import annotations
 
 import argparse
+import gc
 import json
+import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -71,23 +79,81 @@ def load_time(text: str, repeats: int) -> float:
     return best
 
 
-def million() -> None:
-    text = random_dag(1_000_000)
+MIB = 1 << 20
+CLI_LIMIT_MIB = 1536  # what the command line lets a command allocate (bpviz/cli.py)
+
+
+def million(path: str) -> None:
+    """Load the file as `bpviz` commands do, under the command line's memory limit, in a
+    process of its own (the peak is the load's alone, text included)."""
+    resource.setrlimit(resource.RLIMIT_DATA, (CLI_LIMIT_MIB * MIB, resource.RLIM_INFINITY))
+    from bpviz.scene import load_scene
+
     t0 = time.perf_counter()
-    scene = parse_scene(text)
+    scene = load_scene(path)
     seconds = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{len(scene.graph):>9} nodes: {seconds:7.2f} s, peak {peak:.0f} MB (including the text)")
+    print(f"{len(scene.graph):>9} nodes: {seconds:7.2f} s, peak {peak:.0f} MB (imports included)")
+
+
+def stages(n: int) -> None:
+    """Where a load of n nodes spends its time and memory, stage by stage: µs per node, and
+    bytes per node at the stage's peak of new Python allocations (tracemalloc, second run)."""
+    from bpviz.engine.executor import Executor
+    from bpviz.scene.files import scene_text
+    from bpviz.scene.stream import read_scene
+
+    raw = random_dag(n).encode()
+
+    def planned(graph: Any) -> Executor:
+        ex = Executor(graph)
+        ex.plan  # noqa: B018 (made on first use)
+        return ex
+
+    def run() -> list[tuple[str, float, int]]:
+        rows: list[tuple[str, float, int]] = []
+
+        def stage(name: str, fn: Callable[[], Any]) -> Any:
+            base = 0
+            if tracemalloc.is_tracing():
+                tracemalloc.reset_peak()
+                base = tracemalloc.get_traced_memory()[0]
+            t0 = time.perf_counter()
+            result = fn()
+            seconds = time.perf_counter() - t0
+            grew = tracemalloc.get_traced_memory()[1] - base if tracemalloc.is_tracing() else 0
+            rows.append((name, seconds, grew))
+            return result
+
+        text = stage("text (UTF-8, size checks)", lambda: scene_text(raw))
+        quick = stage("parse + check + graph", lambda: read_scene(text, True))
+        ex = stage("plan", lambda: planned(quick.graph))
+        stage("first forward", ex.forward)
+        return rows
+
+    gc.disable()  # as loading does (scene.document pauses the collector)
+    timed = run()
+    tracemalloc.start()
+    traced = run()
+    tracemalloc.stop()
+    gc.enable()
+    print(f"load of {n} nodes by stage ({len(raw) / n:.0f} bytes of JSON per node):")
+    for (name, seconds, _), (_, _, grew) in zip(timed, traced, strict=True):
+        print(f"  {name:<28} {seconds / n * 1e6:6.1f} us/node  {grew / n:6.0f} bytes/node at peak")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="*", default=[1000, 10_000, 100_000])
     ap.add_argument("--million", action="store_true", help="also load 1M nodes in a child")
-    ap.add_argument("--million-child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--stages", type=int, metavar="N", help="only: time and memory by stage")
+    ap.add_argument("--million-child", metavar="FILE", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.million_child:
-        million()
+        million(args.million_child)
+        return
+    if args.stages:
+        stages(args.stages)
         return
     times: dict[tuple[int, bool], float] = {}
     for n in args.sizes:
@@ -112,7 +178,11 @@ def main() -> None:
         best = min(best, time.perf_counter() - t0)
     print(f"auto layout of {len(doc)} nodes: {best * 1e3:.0f} ms (target <= 500 ms)")
     if args.million:
-        subprocess.run([sys.executable, __file__, "--million-child"], check=True)
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "million.json")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(random_dag(1_000_000))
+            subprocess.run([sys.executable, __file__, "--million-child", path], check=True)
 
 
 if __name__ == "__main__":

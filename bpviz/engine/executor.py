@@ -4,20 +4,22 @@ An execution plan (topological order, input indices, functions) is built once pe
 change and reused for every pass; that is where the speed comes from.
 
 One kernel per direction computes every pass. It is a generator that hands back each plan
-node once computed: a whole pass runs it to the end, a stepwise pass (the window's "next
-node") shows each node as it comes. Non-finite numbers follow one policy: numpy float errors
-are trapped while the kernel runs (`trap_float_errors`), naming the op that made them at no
-per-node cost, and every value or gradient handed out of a pass is checked, since a BLAS
-product makes Inf without raising. Graphs of plain numbers take a faster route through the
-same plan (`engine/scalar.py`) with the same results and, on any trouble, the same errors.
+node once computed: a stepwise pass (the window's "next node") shows each node as it comes.
+Whole passes (a training step's) run the same calls in the same order as one plain loop,
+without handing nodes back; a test holds the two to the same bits. Non-finite numbers follow
+one policy: numpy float errors are trapped while the kernel runs (`trap_float_errors`),
+naming the op that made them at no per-node cost, and every value or gradient handed out of
+a pass is checked, since a BLAS product makes Inf without raising. Graphs of plain numbers
+take a faster route through the same plan (`engine/scalar.py`) with the same results and, on
+any trouble, the same errors.
 """
 
 from __future__ import annotations
 
 import math
-from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -29,6 +31,9 @@ from bpviz.engine.ops.init import rng_for
 from bpviz.engine.scalar import ScalarProgram, compile_scalar
 
 _SHAPE_ERRORS = (ValueError, IndexError, TypeError, OverflowError)
+
+
+BackwardStep = tuple[int, Any, tuple[int, ...], dict[str, Any], str, tuple[bool, ...] | None]
 
 
 class PlanNode(NamedTuple):
@@ -56,6 +61,28 @@ class Plan:
     incomplete: tuple[str, ...]  # nodes that cannot be computed (an input is missing upstream)
     output: int | None
     data: tuple[PlanNode, ...]  # the nodes whose value the scene gives (const, input, target)
+
+    # What a whole backward pass's calls need, looked up once per plan (a forward pass reads
+    # the plan's nodes directly: a million-node load makes no second tuple per node).
+    @cached_property
+    def backward_steps(self) -> tuple[tuple[BackwardStep, ...], tuple[BackwardStep, ...]]:
+        """(every node's, a training pass's) (position, backward, input positions, attrs, id,
+        wants) from the output back; a training pass visits only nodes whose gradient leads
+        to a parameter, and asks only for the input gradients that do."""
+        if self.output is None:
+            return (), ()
+        reach = [
+            n for n in reversed(self.nodes[: self.output + 1]) if n.input_index or n.has_params
+        ]
+        every = tuple(
+            (n.index, n.spec.backward, n.input_index, n.attrs, n.node_id, None) for n in reach
+        )
+        training = tuple(
+            (n.index, n.spec.backward, n.input_index, n.attrs, n.node_id, n.wants)
+            for n in reach
+            if n.trains
+        )
+        return every, training
 
 
 @dataclass(frozen=True)
@@ -88,40 +115,71 @@ class NodeGrad:
 
 
 def build_plan(graph: Graph) -> Plan:
+    """One linear pass in topological order; per op, what every node of it shares (spec,
+    ports, default attrs) is looked up once, so a million-node plan takes about a second."""
     nodes: list[PlanNode] = []
     index: dict[str, int] = {}
     incomplete: list[str] = []
-    defaults: dict[str, dict[str, Any]] = {}  # per op; shared by nodes that set no attrs
+    data: list[PlanNode] = []
+    trains_at: list[bool] = []  # per plan position: whether that node's gradient matters
+    per_op: dict[str, tuple[OpSpec, tuple[str, ...], dict[str, Any], bool, bool]] = {}
+    shared: dict[tuple[bool, ...], tuple[bool, ...]] = {}  # one copy of each `wants` tuple
+    graph_nodes = graph.nodes
+    make = tuple.__new__
+    any_trains = False  # until a node trains, no input's gradient matters to training
+    unwanted: dict[int, tuple[bool, ...] | None] = {0: None}  # all-False `wants`, by length
     for node_id in graph.topological_order():
-        node = graph.nodes[node_id]
-        spec = node.spec
-        ports = spec.inputs
-        if any(p not in node.inputs or node.inputs[p] not in index for p in ports):
+        node = graph_nodes[node_id]
+        facts = per_op.get(node.op)
+        if facts is None:
+            spec = node.spec
+            facts = (spec, spec.inputs, spec.default_attrs(), spec.has_params, spec.is_data)
+            per_op[node.op] = facts
+        spec, ports, defaults, has_params, is_data = facts
+        inputs = node.inputs
+        try:  # the usual one or two ports written out: no comprehension per node
+            if len(ports) == 1:
+                idx: tuple[int, ...] = (index[inputs[ports[0]]],)
+            elif len(ports) == 2:
+                idx = (index[inputs[ports[0]]], index[inputs[ports[1]]])
+            else:
+                idx = tuple([index[inputs[p]] for p in ports])
+        except KeyError:
             incomplete.append(node_id)
             continue
-        index[node_id] = len(nodes)
-        if spec.name not in defaults:
-            defaults[spec.name] = spec.default_attrs()
-        attrs = {**defaults[spec.name], **node.attrs} if node.attrs else defaults[spec.name]
-        idx = tuple(index[node.inputs[p]] for p in ports)
-        wants = tuple(nodes[j].trains for j in idx)
-        trains = spec.has_params or any(wants)
-        nodes.append(
-            PlanNode(
-                len(nodes),
+        position = len(nodes)
+        index[node_id] = position
+        attrs = {**defaults, **node.attrs} if node.attrs else defaults
+        if any_trains:
+            wants = tuple([trains_at[j] for j in idx])
+            trains = has_params or True in wants
+            wanted = None if False not in wants else shared.setdefault(wants, wants)
+        else:  # nothing upstream trains: no input's gradient is wanted
+            trains = has_params
+            wanted = unwanted.get(len(idx), False)
+            if wanted is False:
+                wanted = unwanted[len(idx)] = (False,) * len(idx)
+        any_trains = any_trains or trains
+        plan_node = make(
+            PlanNode,
+            (
+                position,
                 node_id,
                 spec,
                 ports,
                 idx,
                 attrs,
-                spec.has_params,
+                has_params,
                 trains,
-                None if all(wants) else wants,
-            )
+                wanted,
+            ),
         )
+        nodes.append(plan_node)
+        trains_at.append(trains)
+        if is_data:
+            data.append(plan_node)
     out = index.get(graph.output) if graph.output is not None else None
-    data = tuple(n for n in nodes if n.spec.is_data)
-    return Plan(graph.version, tuple(nodes), index, tuple(incomplete), out, data)
+    return Plan(graph.version, tuple(nodes), index, tuple(incomplete), out, tuple(data))
 
 
 def _all_finite(a: Any) -> bool:
@@ -312,9 +370,7 @@ class Executor:
                     in_grads, p_grads = node.spec.backward(
                         g, xs, values[node.index], node.attrs, params.get(node.node_id), wants
                     )
-                    pairs = [
-                        (j, c) for j, c, w in zip(idx, in_grads, wants, strict=True) if w
-                    ]
+                    pairs = [(j, c) for j, c, w in zip(idx, in_grads, wants, strict=True) if w]
                 if p_grads is not None:
                     param_grads[node.node_id] = p_grads
                 for j, c in pairs:
@@ -324,6 +380,75 @@ class Executor:
                 yield node, in_grads, p_grads
         except FloatingPointError as e:
             raise NonFiniteError(node.node_id, "backward", str(e)) from None
+
+    def _forward_pass(self, plan: Plan) -> None:
+        """The forward kernel's work as one plain loop, for a whole pass: the same calls in
+        the same order, so the same bits, without handing each node back."""
+        self._fill_data(plan)
+        self._grads = []
+        self._scalar_ran = False
+        values, params = self._values, self.params
+        check = not self._params_checked
+        node_id = ""
+        try:
+            for node in plan.nodes:
+                idx = node.input_index
+                if node.has_params:
+                    node_id = node.node_id
+                    if check:
+                        self._ensure_params(node)
+                    if not idx:  # a param node: its value is the array itself
+                        values[node.index] = params[node_id]["value"]
+                        continue
+                if idx:
+                    # one or two inputs written out: a comprehension costs a call per node
+                    if len(idx) == 1:
+                        xs = [values[idx[0]]]
+                    elif len(idx) == 2:
+                        xs = [values[idx[0]], values[idx[1]]]
+                    else:
+                        xs = [values[j] for j in idx]
+                    node_id = node.node_id
+                    values[node.index] = node.spec.forward(xs, node.attrs, params.get(node_id))
+        except FloatingPointError as e:
+            raise NonFiniteError(node_id, "forward", str(e)) from None
+        except _SHAPE_ERRORS as e:
+            raise ShapeError(node_id, str(e)) from None
+        self._params_checked = True
+
+    def _backward_pass(self, plan: Plan, grads: list[Any], everything: bool) -> None:
+        """The backward kernel's work as one plain loop over pre-bound steps (see
+        `_forward_pass`)."""
+        values, params = self._values, self.params
+        param_grads: dict[str, dict[str, np.ndarray]] = {}
+        self.param_grads = param_grads
+        every, training = plan.backward_steps
+        node_id = ""
+        try:
+            for i, backward, idx, attrs, node_id, wants in every if everything else training:
+                g = grads[i]
+                if g is None:
+                    continue
+                xs = [values[idx[0]]] if len(idx) == 1 else [values[j] for j in idx]
+                if wants is None:
+                    in_grads, p_grads = backward(g, xs, values[i], attrs, params.get(node_id))
+                    for j, c in zip(idx, in_grads, strict=True):
+                        if c is not None:
+                            prev = grads[j]
+                            grads[j] = c if prev is None else prev + c
+                else:
+                    in_grads, p_grads = backward(
+                        g, xs, values[i], attrs, params.get(node_id), wants
+                    )
+                    if len(idx) > 1:  # one input not wanted: nothing to add (a first layer)
+                        for j, c, w in zip(idx, in_grads, wants, strict=True):
+                            if w and c is not None:
+                                prev = grads[j]
+                                grads[j] = c if prev is None else prev + c
+                if p_grads is not None:
+                    param_grads[node_id] = p_grads
+        except FloatingPointError as e:
+            raise NonFiniteError(node_id, "backward", str(e)) from None
 
     # ---- whole passes --------------------------------------------------------------------
     def forward(self) -> np.ndarray:
@@ -335,7 +460,7 @@ class Executor:
                 self._scalar_ran = True
                 return result
         with trap_float_errors():
-            deque(self._forward_kernel(plan), maxlen=0)
+            self._forward_pass(plan)
         out = self._output_index(plan)
         result = self._values[out]
         if not _all_finite(result):
@@ -363,7 +488,7 @@ class Executor:
         self._grads = grads
         self._all_grads = not params_only
         with trap_float_errors():
-            deque(self._backward_kernel(plan, grads, not params_only), maxlen=0)
+            self._backward_pass(plan, grads, not params_only)
         # No per-gradient scan needed: with float errors trapped, numpy raises at the op
         # that first makes an Inf or NaN from finite numbers.
 
@@ -379,7 +504,10 @@ class Executor:
         if self._values[out] is None:
             raise GraphError("run forward before backward")
         grads: list[Any] = [None] * len(plan.nodes)
-        grads[out] = np.ones_like(self._values[out], dtype=np.float64)
+        v = self._values[out]
+        # np.array(1.0) is ones_like of a 0-d value (a loss), without its Python-level call
+        scalar = getattr(v, "ndim", 0) == 0
+        grads[out] = np.array(1.0) if scalar else np.ones_like(v, dtype=np.float64)
         return grads
 
     def _output_index(self, plan: Plan) -> int:

@@ -23,7 +23,7 @@ from bpviz.engine.ops import REGISTRY, OpSpec
 ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}\Z")
 
 
-@dataclass
+@dataclass(slots=True)
 class Node:
     id: str
     op: str
@@ -85,9 +85,37 @@ class Graph:
         self.nodes: dict[str, Node] = {}
         self.output: str | None = None
         self.version = 0
-        # src -> {dst: number of dst's ports it feeds}; consumers in wiring order
-        self._succ: dict[str, dict[str, int]] = {}
+        # src -> {dst: number of dst's ports it feeds}; consumers in wiring order. None until
+        # first needed (a loaded graph that is only run never needs it): see `_successors`
+        self._succ: dict[str, dict[str, int]] | None = {}
         self._order: tuple[int, list[str]] | None = None  # (version, topological order)
+
+    @classmethod
+    def adopt(cls, nodes: dict[str, Node], output: str | None, in_order: bool) -> Graph:
+        """A graph made of nodes that a validator has checked completely (ids, ops, attrs,
+        ports, every source present, no cycle), taken as they are: no check and no copy, so
+        a million-node file loads in seconds. `in_order`: every node's sources come before
+        it in `nodes`, which is then the topological order."""
+        graph = cls()
+        graph.nodes = nodes
+        graph.output = output
+        graph.version = 1
+        graph._succ = None
+        if in_order:
+            graph._order = (graph.version, list(nodes))
+        return graph
+
+    @property
+    def _successors(self) -> dict[str, dict[str, int]]:
+        succ = self._succ
+        if succ is None:
+            succ = {nid: {} for nid in self.nodes}
+            for node in self.nodes.values():
+                for src in node.inputs.values():
+                    into = succ[src]
+                    into[node.id] = into.get(node.id, 0) + 1
+            self._succ = succ
+        return succ
 
     # ---- queries -------------------------------------------------------------------------
     def __contains__(self, node_id: str) -> bool:
@@ -113,7 +141,7 @@ class Graph:
     def consumers(self, node_id: str) -> list[Edge]:
         return [
             Edge(node_id, dst, port)
-            for dst in self._succ[node_id]
+            for dst in self._successors[node_id]
             for port, src in self.nodes[dst].inputs.items()
             if src == node_id
         ]
@@ -130,18 +158,23 @@ class Graph:
         nodes = self.nodes
         if all(rank[s] < rank[n.id] for n in nodes.values() for s in n.inputs.values()):
             order = list(nodes)
-        else:
-            pending = {nid: len(n.inputs) for nid, n in nodes.items()}
-            heap = [rank[nid] for nid, c in pending.items() if c == 0]
+        else:  # Kahn's algorithm over positions, the ready nodes in a heap by position
             ids = list(nodes)
+            pending = [len(n.inputs) for n in nodes.values()]
+            feeds: list[list[int]] = [[] for _ in ids]  # per position: consumers, per port
+            for r, n in enumerate(nodes.values()):
+                for src in n.inputs.values():
+                    feeds[rank[src]].append(r)
+            heap = [r for r, count in enumerate(pending) if count == 0]  # sorted: a heap
             order = []
+            pop, push = heapq.heappop, heapq.heappush
             while heap:
-                nid = ids[heapq.heappop(heap)]
-                order.append(nid)
-                for dst, count in self._succ[nid].items():
-                    pending[dst] -= count
+                r = pop(heap)
+                order.append(ids[r])
+                for dst in feeds[r]:
+                    pending[dst] -= 1
                     if pending[dst] == 0:
-                        heapq.heappush(heap, rank[dst])
+                        push(heap, dst)
         self._order = (self.version, order)
         return list(order)
 
@@ -161,7 +194,7 @@ class Graph:
         seen = {start}
         todo = [start]
         while todo:
-            for dst in self._succ[todo.pop()]:
+            for dst in self._successors[todo.pop()]:
                 if dst == goal:
                     return True
                 if dst not in seen:
@@ -229,7 +262,7 @@ class Graph:
             items = list(self.nodes.items())
             items.insert(max(index, 0), (node_id, node))
             self.nodes = dict(items)
-        self._succ[node_id] = {}
+        self._successors[node_id] = {}
         try:
             for port, src in (inputs or {}).items():
                 self.connect(src, node_id, port)
@@ -245,9 +278,9 @@ class Graph:
         for edge in self.consumers(node_id):
             del self.nodes[edge.dst].inputs[edge.port]
         for src in set(node.inputs.values()):
-            del self._succ[src][node_id]
+            del self._successors[src][node_id]
         del self.nodes[node_id]
-        del self._succ[node_id]
+        del self._successors[node_id]
         if self.output == node_id:
             self.output = None
         self.version += 1
@@ -256,7 +289,7 @@ class Graph:
         """Append a node whose id, op and attrs a validator has already checked (bulk loading
         at scale); `attrs` is kept as given, so pass a dict no one else holds."""
         self.nodes[node_id] = Node(node_id, op, {}, attrs)
-        self._succ[node_id] = {}
+        self._successors[node_id] = {}
         self.version += 1
 
     def connect(self, src: str, dst: str, port: str) -> None:
@@ -294,12 +327,12 @@ class Graph:
 
     def _wire(self, src: str, dst: str, port: str) -> None:
         self.nodes[dst].inputs[port] = src
-        succ = self._succ[src]
+        succ = self._successors[src]
         succ[dst] = succ.get(dst, 0) + 1
 
     def _unwire(self, dst: str, port: str) -> str:
         src = self.nodes[dst].inputs.pop(port)
-        succ = self._succ[src]
+        succ = self._successors[src]
         succ[dst] -= 1
         if not succ[dst]:
             del succ[dst]
@@ -338,6 +371,6 @@ class Graph:
         other = Graph()
         for n in self.nodes.values():
             other.nodes[n.id] = Node(n.id, n.op, dict(n.inputs), copy_value(n.attrs))
-        other._succ = {nid: dict(succ) for nid, succ in self._succ.items()}
+        other._succ = {nid: dict(succ) for nid, succ in self._successors.items()}
         other.output = self.output
         return other

@@ -112,8 +112,16 @@ class Optimizer:
         the parameters updated so far as they are (the trainer stops there)."""
         self.t += 1
         node_id = ""
+        cfg = self.config
         try:
             with trap_float_errors():
+                if cfg.optimizer == "sgd" and not cfg.weight_decay:  # the common case, inline
+                    lr = cfg.lr if cfg.schedule is None else cfg.lr_at(self.t)
+                    for node_id, node_grads in grads.items():
+                        arrays = params[node_id]
+                        for name, g in node_grads.items():
+                            arrays[name] -= lr * g
+                    return
                 for node_id, node_grads in grads.items():
                     self._update(node_id, params[node_id], node_grads)
         except FloatingPointError as e:

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from bpviz.engine.attrs import copy_value
 from bpviz.engine.errors import BpvizError, DatasetError, GraphError, NonFiniteError, ShapeError
 from bpviz.engine.files import FileProblem
 from bpviz.engine.gradcheck import GradCheck
@@ -27,11 +28,20 @@ from bpviz.engine.session import Session
 from bpviz.engine.training import History, StepResult
 from bpviz.scene import codec
 from bpviz.scene.errors import SceneError, describe, join_place
-from bpviz.scene.files import PathArg, decode, encode, read_bytes, rebase_data, write_atomic
+from bpviz.scene.files import (
+    PathArg,
+    encode,
+    parse_json,
+    read_bytes,
+    rebase_data,
+    scene_text,
+    write_atomic,
+)
 from bpviz.scene.migrate import check_header, migrate
 from bpviz.scene.needs import check_target_encodings, scalar_problem, training_warnings
 from bpviz.scene.schema import SceneModel, check_structure
 from bpviz.scene.state import check_fits, normal_state, restore
+from bpviz.scene.stream import read_scene
 from bpviz.scene.validate import check_graph, node_place, normal_nodes
 
 Pos = tuple[float, float]
@@ -123,42 +133,65 @@ def _shape_error(e: ShapeError, ids: Mapping[str, int]) -> SceneError:
 
 @dataclass
 class _Checked:
-    normal: dict[str, Any]
+    model: SceneModel  # the file's top level (its node list is in `graph`)
     graph: Graph
+    positions: dict[str, Pos]
     session: Session
     state: dict[str, Any] | None
 
+    @property
+    def normal(self) -> dict[str, Any]:
+        """The scene dict as the codec writes it: every key present, ports and attrs in the
+        op's order, null attrs dropped (made on demand: loading a file never needs it)."""
+        scene, where = self.model, self.positions
+        return codec.scene_dict(
+            name=scene.name,
+            description=scene.description,
+            output=scene.output,
+            nodes=[codec.node_dict(node, where.get(node.id)) for node in self.graph],
+            data=scene.data,
+            training=scene.training,
+            state=self.state,
+        )
 
-def _check(raw: Any, base_dir: PathArg | None, runnable: bool) -> _Checked:
-    if isinstance(raw, (str, bytes, bytearray)):
-        raw = decode(raw)
-    elif isinstance(raw, Mapping) and not isinstance(raw, dict):
+
+def _structure(raw: Any, runnable: bool) -> tuple[SceneModel, Graph, dict[str, Pos], Mapping]:
+    """The full route: JSON value -> upgraded -> schema -> meaning checks -> Graph."""
+    if isinstance(raw, Mapping) and not isinstance(raw, dict):
         raw = dict(raw)
     scene = check_structure(migrate(raw))
     ids = check_graph(scene, complete=runnable)
-    if runnable:
-        check_target_encodings(scene, ids)
     nodes = normal_nodes(scene)
-    ops = {n["id"]: n["op"] for n in nodes}
-    state = normal_state(scene.state, ops) if scene.state is not None else None
-    _check_training(scene.training)
     graph = codec.build_graph(nodes, scene.output, checked=True)
+    return scene.model_copy(update={"nodes": []}), graph, codec.positions(nodes), ids
+
+
+def _check(raw: Any, base_dir: PathArg | None, runnable: bool) -> _Checked:
+    quick = None
+    if isinstance(raw, (str, bytes, bytearray)):
+        text = scene_text(raw)
+        del raw  # the text alone from here on: a large file is held once, not twice
+        quick = read_scene(text, runnable)
+        raw = parse_json(text) if quick is None else None
+        del text
+    if quick is not None:
+        scene, graph, positions, ids = quick.model, quick.graph, quick.positions, quick.index
+    else:
+        scene, graph, positions, ids = _structure(raw, runnable)
+    del raw
+    if runnable:
+        check_target_encodings(scene.data, graph.nodes, ids)
+    state = None
+    if scene.state is not None:
+        state = normal_state(scene.state, {nid: node.op for nid, node in graph.nodes.items()})
+    _check_training(scene.training)
     session = _session(graph, scene, base_dir)
     _forward(session, ids, runnable)
     if state is not None:
         check_fits(session.executor.params, state, session.config.optimizer)
         restore(session, state)
         _forward(session, ids, runnable)  # values of the saved model, ready to show
-    normal = codec.scene_dict(
-        name=scene.name,
-        description=scene.description,
-        output=scene.output,
-        nodes=nodes,
-        data=scene.data,
-        training=scene.training,
-        state=state,
-    )
-    return _Checked(normal, graph, session, state)
+    return _Checked(scene, graph, positions, session, state)
 
 
 @contextlib.contextmanager
@@ -351,15 +384,15 @@ class Scene:
 
 
 def _scene(checked: _Checked, path: Path | None, base_dir: PathArg | None) -> Scene:
-    n = checked.normal
+    scene = checked.model
     return Scene(
         checked.graph,
         checked.session,
-        codec.positions(n["nodes"]),
-        name=n.get("name"),
-        description=n.get("description"),
-        data=n["data"],
-        training=n["training"],
+        checked.positions,
+        name=scene.name,
+        description=scene.description,
+        data=copy_value(scene.data),
+        training=copy_value(scene.training),
         path=path,
         base_dir=base_dir,
         restored=checked.state is not None,

@@ -44,6 +44,11 @@ numbers well inside memory; counted on the raw text, before anything is parsed."
 
 def decode(text: str | bytes) -> Any:
     """Parsed JSON, or a SceneError naming the line and column of the first mistake."""
+    return parse_json(scene_text(text))
+
+
+def scene_text(text: str | bytes) -> str:
+    """The file's text, refused early when it is too large, not UTF-8 or empty."""
     items = text.count(b"," if isinstance(text, (bytes, bytearray)) else ",")
     if items >= MAX_JSON_ITEMS:
         raise SceneError(
@@ -60,6 +65,11 @@ def decode(text: str | bytes) -> Any:
     text = text.removeprefix("\ufeff")
     if not text.strip():
         raise SceneError("empty; expected a JSON object")
+    return text
+
+
+def parse_json(text: str) -> Any:
+    """`scene_text`'s text parsed, refusing duplicate keys; SceneError with line and column."""
     try:
         return json.loads(text, object_pairs_hook=_no_duplicates)
     except json.JSONDecodeError as e:

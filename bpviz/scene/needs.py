@@ -8,30 +8,33 @@ Each check names the file place or the node, so a scene that would train to nons
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bpviz.engine.graph import Node
 from bpviz.engine.ops.losses import ENCODINGS_FOR_LOSS
 from bpviz.scene.errors import SceneError
-from bpviz.scene.schema import SceneModel
 from bpviz.scene.validate import node_place
 
 if TYPE_CHECKING:
     from bpviz.engine.session import Session
 
 
-def check_target_encodings(scene: SceneModel, ids: Mapping[str, int]) -> None:
+def check_target_encodings(
+    data: Any, nodes: Mapping[str, Node], index: Mapping[str, int]
+) -> None:
     """With data, a loss's `target` node must encode the labels the way the loss reads them
-    (hinge needs -1/+1 'signs', cross_entropy class 'labels', bce 0/1)."""
-    if scene.data is None:
+    (hinge needs -1/+1 'signs', cross_entropy class 'labels', bce 0/1). `nodes` are the
+    checked graph's, `index` gives each id's position in the file."""
+    if data is None:
         return
-    for node in scene.nodes:
+    for node in nodes.values():
         allowed = ENCODINGS_FOR_LOSS.get(node.op)
         src = node.inputs.get("target")
         if allowed is None or src is None:
             continue
-        target = scene.nodes[ids[src]]
+        target = nodes[src]
         if target.op != "target":
             continue
         encoding = target.attrs.get("encoding") or "column"
@@ -40,7 +43,7 @@ def check_target_encodings(scene: SceneModel, ids: Mapping[str, int]) -> None:
             raise SceneError(
                 f"encoding '{encoding}' does not fit the {node.op} loss '{node.id}':"
                 f" use {use}",
-                node_place(ids[src], "attrs", "encoding"),
+                node_place(index[src], "attrs", "encoding"),
             )
 
 

@@ -53,7 +53,7 @@ def op_of(node: NodeModel, i: int) -> OpSpec:
     return spec
 
 
-def _attr_problem(spec: AttrSpec, value: Any) -> str | None:
+def attr_value_problem(spec: AttrSpec, value: Any) -> str | None:
     """The engine's check, made total: huge integers or odd nesting are problems, not crashes."""
     try:
         problem = attr_problem(spec, value)
@@ -80,7 +80,7 @@ def check_attrs(node: NodeModel, spec: OpSpec, i: int) -> None:
     if not node.attrs:
         return  # every default is valid (tests/engine check each op's)
     for name, attr in spec.attrs.items():
-        problem = _attr_problem(attr, node.attrs.get(name, attr.default))
+        problem = attr_value_problem(attr, node.attrs.get(name, attr.default))
         if problem:
             raise SceneError(problem, node_place(i, "attrs", name))
 

@@ -61,10 +61,13 @@ def test_broadcast_gradients_reduce_to_input_shape() -> None:
 
 
 def test_steps_match_whole_passes() -> None:
+    """Whole passes run plain loops, stepwise passes the kernels as generators: the very
+    same bits."""
     ex = Executor(mlp_graph())
     rng = np.random.default_rng(3)
     x, y = rng.normal(size=(7, 2)), rng.integers(0, 2, 7)
     ex.set_data(x, y)
+    ex.forward()
     loss = ex.forward()
     ex.backward()
     values = {n: ex.value(n).copy() for n in ex.graph.nodes}

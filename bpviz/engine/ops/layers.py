@@ -18,6 +18,8 @@ def _dense_forward(xs, attrs, params):  # noqa: ANN001, ANN202
     z = x.dot(params["W"])  # .dot skips matmul's dispatch overhead; same result for ≤ 2-D
     z += params["b"]
     act = attrs.get("activation", "none")
+    if act == "relu":  # in place: z is this call's own array (the same numbers, no copy)
+        return np.maximum(z, 0.0, out=z)
     return z if act == "none" else ACTIVATIONS[act][0](z)
 
 

@@ -1,0 +1,46 @@
+"""trap_float_errors, entered by every pass and update, turns float errors into exceptions
+at the op, ignores underflow, nests with np.errstate both ways and restores what was before."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bpviz.engine.errors import trap_float_errors
+
+BIG, TINY = np.float64(1e308), np.float64(1e-300)
+
+
+@pytest.mark.parametrize(
+    "op",
+    [lambda: BIG * 10.0, lambda: np.log(np.float64(0.0)), lambda: np.float64(0.0) / 0.0],
+    ids=["overflow", "divide", "invalid"],
+)
+def test_float_errors_raise_inside_and_warn_outside(op) -> None:  # noqa: ANN001
+    with trap_float_errors(), pytest.raises(FloatingPointError):
+        op()
+    with np.errstate(all="ignore"):
+        op()  # the state before is back
+
+
+def test_underflow_is_ignored() -> None:
+    with trap_float_errors():
+        assert TINY * TINY == 0.0
+
+
+def test_nesting_both_ways_restores_each_state() -> None:
+    with np.errstate(all="ignore"):
+        with trap_float_errors():
+            with np.errstate(over="ignore"):
+                overflowed = BIG * 10.0
+                assert overflowed == np.inf
+            with trap_float_errors():
+                pass
+            with pytest.raises(FloatingPointError):
+                BIG * 10.0
+        assert np.geterr() == {
+            "divide": "ignore",
+            "over": "ignore",
+            "under": "ignore",
+            "invalid": "ignore",
+        }
