@@ -60,7 +60,11 @@ def scene_source_rect(scene: QGraphicsScene, margin: float = MARGIN) -> QRectF:
 @contextmanager
 def uncached(scene: QGraphicsScene) -> Iterator[None]:
     """Turn item caches off while rendering: a cached item paints a screen-resolution
-    pixmap, which would be blurry at scale 2 and a raster <image> inside an SVG."""
+    pixmap, which would be blurry at scale 2 and a raster <image> inside an SVG. Every item
+    shows the latest pass first (a canvas hands it to items only as they come into view)."""
+    overlays = getattr(scene, "overlays", None)
+    if overlays is not None:
+        overlays.bring_all(scene)
     no_cache = QGraphicsItem.CacheMode.NoCache
     cached = [(item, item.cacheMode()) for item in scene.items() if item.cacheMode() != no_cache]
     for item, _ in cached:

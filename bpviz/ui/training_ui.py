@@ -27,7 +27,14 @@ from bpviz.model.training import Phase, TrainingController
 from bpviz.ui.actions import ActionRegistry, ActionSpec
 from bpviz.ui.boundary import BoundaryView
 from bpviz.ui.canvas.items import Mark
-from bpviz.ui.canvas.numbers import format_number, magnitude, scalar_of, sign_colour
+from bpviz.ui.canvas.numbers import (
+    format_number,
+    largest_magnitude,
+    magnitude,
+    scalar_of,
+    sign_colour,
+)
+from bpviz.ui.canvas.overlays import NodeNumbers
 from bpviz.ui.canvas.scene import CanvasScene
 from bpviz.ui.landscape import LandscapeView
 from bpviz.ui.plots import LossPlot
@@ -93,6 +100,7 @@ class TrainingUI(QObject):
         self.speed = 7
         self.last_error = ""
         self._check: dict[str, bool] = {}
+        self._marked: dict[str, Mark] = {}  # the outlines shown (_mark_active)
         self._batch = False  # steps() is under way: the loss plot redraws once at its end
         self._settings_edit = False  # the next document change is a training-settings edit
         self._partial: dict[str, np.ndarray] = {}
@@ -459,16 +467,20 @@ class TrainingUI(QObject):
         self._mark_active()
 
     def _mark_active(self) -> None:
+        """Outline the nodes that need it (error > gradient check > next node); only nodes
+        whose outline changes are touched."""
         c = self.controller
-        for node_id, item in self.canvas.node_items.items():
-            mark = None
-            if c.phase == Phase.ERROR and node_id == c.error_node:
-                mark = Mark.ERROR
-            elif node_id in self._check:
-                mark = Mark.CHECK_OK if self._check[node_id] else Mark.CHECK_BAD
-            elif c.phase in STEPPING and node_id == c.next_node:
-                mark = Mark.ACTIVE
-            item.set_mark(mark)
+        marks = {n: Mark.CHECK_OK if ok else Mark.CHECK_BAD for n, ok in self._check.items()}
+        if c.phase in STEPPING and c.next_node is not None:
+            marks.setdefault(c.next_node, Mark.ACTIVE)
+        if c.phase == Phase.ERROR and c.error_node is not None:
+            marks[c.error_node] = Mark.ERROR
+        items = self.canvas.node_items
+        for node_id in self._marked.keys() | marks.keys():
+            item = items.get(node_id)
+            if item is not None:
+                item.set_mark(marks.get(node_id))
+        self._marked = marks
 
     def _node_stepped(self, step: NodeValue | NodeGrad) -> None:
         canvas = self.canvas
@@ -507,43 +519,44 @@ class TrainingUI(QObject):
         self.sync_overlays()
 
     def sync_overlays(self) -> None:
-        """Put the controller's numbers on every node and wire."""
+        """Publish the controller's numbers for every node and wire; each takes its own when
+        it is seen (overlays.py), so a pass costs what is on screen, not the whole graph."""
         c = self.controller
-        canvas = self.canvas
         if c is None:
             return
         if self._scrubbed is not None:
             self._show_scrubbed(self._scrubbed)
             return
         stale = c.phase in (Phase.STALE, Phase.UPDATED)
-        for node_id, item in canvas.node_items.items():
+        partials = self._partial
+
+        def node(node_id: str) -> NodeNumbers:
             grad = c.grad(node_id)
-            partial = grad is None and node_id in self._partial
-            item.set_flag(c.gradient_flag(node_id))
-            item.set_numbers(
-                c.value(node_id),
-                self._partial[node_id] if partial else grad,
-                stale=stale or partial,
-            )
-        sizes = [magnitude(g) for g in c.contributions.values()]
-        finite = [s for s in sizes if np.isfinite(s)]
-        largest = max(finite, default=0.0)
-        for key, edge in canvas.edge_items.items():
-            g = c.edge_grad(key)
-            edge.set_gradient(g, largest, c.chain_term(key) if g is not None else None)
+            partial = grad is None and node_id in partials
+            shown = partials[node_id] if partial else grad
+            return c.value(node_id), shown, stale or partial, c.gradient_flag(node_id)
+
+        contributions = c.contributions
+        self.canvas.overlays.publish(
+            node,
+            contributions.get,
+            lambda: largest_magnitude(contributions.values()),
+            c.chain_term,
+        )
         self._mark_active()
         self.numbers_shown.emit()
 
     def _show_scrubbed(self, snap) -> None:  # noqa: ANN001 - a Snapshot
         """A moment from the timeline: its stored numbers, nothing live."""
-        canvas = self.canvas
         values, grads, edges = snap.values or {}, snap.grads or {}, snap.contributions or {}
-        for node_id, item in canvas.node_items.items():
-            item.set_flag(None)
-            item.set_numbers(values.get(node_id), grads.get(node_id), stale=not snap.full)
-        largest = max((m for m in map(magnitude, edges.values()) if np.isfinite(m)), default=0.0)
-        for key, edge in canvas.edge_items.items():
-            edge.set_gradient(edges.get(key), largest)
+        stale = not snap.full
+
+        def node(node_id: str) -> NodeNumbers:
+            return values.get(node_id), grads.get(node_id), stale, None
+
+        self.canvas.overlays.publish(
+            node, edges.get, lambda: largest_magnitude(edges.values())
+        )
 
     def shutdown(self) -> None:
         """Closing: stop training and animations; nothing may fire into a dead window."""

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import QRectF
-from PySide6.QtGui import QColor, QFontMetricsF, QImage, QPainter
+from PySide6.QtGui import QColor, QFont, QFontInfo, QFontMetricsF, QImage, QPainter
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsView
 
 from bpviz.engine.graph import Graph
 from bpviz.ui.canvas import items
@@ -125,6 +126,7 @@ def test_a_pass_repaints_only_the_nodes_whose_numbers_moved(
 ) -> None:
     open_scene(window, "chain_rule", tmp_path)  # e = a·b, d = e + c, L = d·f
     window.registry["forward"].trigger()
+    window.canvas.overlays.bring_all(window.canvas)  # every node shows them (as if seen)
     updated: list[str] = []
     monkeypatch.setattr(NodeItem, "update", lambda self, *a: updated.append(self.node_id))
     window.registry["forward"].trigger()  # the same numbers again: nothing repaints
@@ -176,3 +178,36 @@ def test_a_diverging_lesson_shows_its_numbers_without_warnings(
         box = item.number_box(key)
         assert box.left() + 12 + width(item.shown_text(key)) <= box.right()
         assert _shows(item.shown_text(key), float(getattr(item, key)))
+
+
+@pytest.mark.parametrize("zoom", [0.4, 0.458, 0.5, 0.71, 0.9, 1.21, 1.5, 2.5])
+def test_numbers_fit_their_box_at_every_zoom_that_draws_text(qtbot, zoom: float) -> None:  # noqa: ANN001
+    """Qt draws a scaled font at a rounded pixel size: measured at that size, what a node
+    paints at `zoom` stays inside its box (the value, and a gradient beside its badge)."""
+    scene = QGraphicsScene()
+    view = QGraphicsView(scene)
+    view.resize(400, 300)
+    qtbot.addWidget(view)
+    item = NodeItem(_node("s1", "param"), (0, 0))
+    scene.addItem(item)
+    view.scale(zoom, zoom)
+    px = round(QFontInfo(items.NUMBER_FONT).pixelSize() * zoom)
+    sized = QFont(items.NUMBER_FONT)
+    sized.setPixelSize(px)
+    painted = QFontMetricsF(sized)
+    rng = np.random.default_rng(5)
+    numbers = [0.002706, -9.2234e-3, 0.0027061, -0.0092234, 123456.7, -98765.43]
+    numbers += list(rng.choice([-1, 1], 40) * 10.0 ** rng.uniform(-6, 6, 40))
+    for flag in (None, "exploding"):
+        for number in numbers:
+            item.set_numbers(np.array(number), np.array(number))
+            item.set_flag(flag)
+            view.centerOn(item)
+            view.grab()  # painted at this zoom
+            for key in ("value", "grad"):
+                scale, text = item._texts[key]  # what the paint drew
+                assert scale == pytest.approx(zoom)
+                box = item.number_box(key)
+                room = box.width() - 12
+                assert painted.horizontalAdvance(text) / zoom <= room, (key, text, zoom)
+                assert _shows(text, number), (key, text)

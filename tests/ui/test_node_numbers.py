@@ -6,11 +6,13 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor, QFontMetricsF
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsView
 
 from bpviz.engine.graph import Graph
 from bpviz.ui.canvas import items
 from bpviz.ui.canvas.items import NodeItem
 from bpviz.ui.canvas.numbers import as_matrix, compact_number, fit_number, heatmap, scale_text
+from bpviz.ui.theme import LIGHT
 
 
 def _node(node_id: str, op: str, attrs: dict | None = None):  # noqa: ANN202
@@ -114,3 +116,30 @@ def test_a_colour_scale_always_fits_its_box(qtbot, values: list[float]) -> None:
     for key in ("value", "grad"):
         width = QFontMetricsF(items.SCALE_FONT).horizontalAdvance(item.shown_text(key))
         assert width <= item.value_box().width(), (key, item.shown_text(key))
+
+
+def test_a_few_nonzero_gradient_rows_survive_the_box_they_are_drawn_in(qtbot) -> None:  # noqa: ANN001
+    """Moons after training: ∇ of a (200, 16) batch is zero except on two rows. Folded to the
+    pixels the box has at each zoom (peaks kept), each of them owns a pixel row of its own."""
+    g = np.zeros((200, 16))
+    g[3, 5], g[150, 2] = 0.5, -0.25
+    scene = QGraphicsScene()
+    view = QGraphicsView(scene)
+    view.resize(500, 300)
+    qtbot.addWidget(view)
+    item = NodeItem(_node("h1", "tanh"), (0, 0))
+    scene.addItem(item)
+    item.set_numbers(np.zeros((200, 16)), g)
+    neutral = QColor(LIGHT.heat_neutral)
+    for zoom, rows in ((1.0, 20), (0.5, 10)):  # the box is 20 units tall
+        view.resetTransform()
+        view.scale(zoom, zoom)
+        view.grab()
+        cells, image = item._folded["grad"]
+        assert cells[0] == rows
+        assert (image.height(), image.width()) == (rows, min(16, cells[1]))
+        column = {y: image.pixelColor(x, y) for y in range(rows) for x in range(image.width())
+                  if image.pixelColor(x, y) != neutral}  # fmt: skip
+        first, last = 3 * rows // 200, 150 * rows // 200  # the blocks rows 3 and 150 fold into
+        assert sorted(column) == [first, last]
+        assert column[first] == QColor(LIGHT.grad_positive)  # the largest: the full colour

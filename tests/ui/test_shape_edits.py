@@ -268,3 +268,32 @@ def test_the_first_loss_dropped_becomes_the_output_in_the_same_undo_step(
     qtbot.mouseDClick(tree.viewport(), LEFT, pos=spot)
     assert list(window.document.nodes) == ["hinge1"]  # a double-click adds at the centre
     assert window.document.output == "hinge1"
+
+
+def test_header_controls_repaint_only_when_they_change(
+    window: MainWindow,
+    qtbot,  # noqa: ANN001
+    monkeypatch,  # noqa: ANN001
+) -> None:
+    """Run mode repaints the canvas at display rate: the controls are a cached picture,
+    drawn again only when what they show changes (here the units after a click on +)."""
+    from bpviz.ui.canvas.header_controls import DenseControls
+
+    new_from_template(qtbot, window, CLASSIFIER)
+    painted: list[int] = []
+    paint = DenseControls.paint
+    monkeypatch.setattr(
+        DenseControls,
+        "paint",
+        lambda self, *a: (painted.append(self.units) if self.node_item.node_id == "h1" else None)
+        or paint(self, *a),
+    )
+    viewport = window.view.viewport()
+    viewport.repaint()
+    before = len(painted)
+    for _ in range(3):
+        viewport.repaint()
+    assert len(painted) == before  # unchanged: the cached picture, not a paint
+    click_control(qtbot, window, "h1", "plus")
+    viewport.repaint()
+    assert painted[before:] == [9]  # changed: drawn once more, with the new units

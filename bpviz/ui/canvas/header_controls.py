@@ -76,6 +76,9 @@ class DenseControls(QGraphicsItem):
         node_item.reserve_header(header_reserve())
         self.setAcceptHoverEvents(True)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
+        # a pixmap, redrawn only when it changes (update()): Run mode repaints the canvas
+        # at display rate and the buttons' text and rounded shapes cost more than the copy
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.show_node(node)
 
     # ---- geometry ------------------------------------------------------------------------

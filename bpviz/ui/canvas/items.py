@@ -8,14 +8,17 @@ per paint, and far-zoomed nodes draw as plain boxes (`detail_at`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import IntEnum, StrEnum
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import (
     QColor,
     QFont,
+    QFontInfo,
     QFontMetricsF,
     QImage,
     QPainter,
@@ -43,8 +46,12 @@ from bpviz.ui.canvas.numbers import (
     magnitude,
     scalar_of,
     sign_colour,
+    sign_rgba,
 )
 from bpviz.ui.theme import LIGHT, Theme, current_theme
+
+if TYPE_CHECKING:
+    from bpviz.ui.canvas.overlays import Overlays
 
 NODE_WIDTH = 160.0  # the narrowest node; a long id or summary widens its node
 HEADER_MAX_WIDTH = 320.0  # beyond this the header is elided (ids may have 64 characters)
@@ -142,6 +149,26 @@ def metrics(font: QFont) -> QFontMetricsF:
     return found
 
 
+_SCALED: dict[tuple[int, int], QFontMetricsF] = {}
+
+
+def painted_width(font: QFont, scale: float) -> Callable[[str], float]:
+    """Width of a text in item units as Qt paints `font` at `scale`. Drawn scaled, the font's
+    pixel size is rounded (12 px at 71 % is drawn at 9 px, not 8.5), so text can be up to 9 %
+    wider than at 100 % for any zoom at which text is drawn; fitting with this never clips."""
+    if scale == 1.0:
+        return metrics(font).horizontalAdvance
+    exact = font.pointSizeF() * 96 / 72  # its pixel size at 96 dpi, before Qt rounds it
+    px = max(1, round(QFontInfo(font).pixelSize() * scale), round(exact * scale))
+    found = _SCALED.get((id(font), px))
+    if found is None:
+        sized = QFont(font)
+        sized.setPixelSize(px)
+        found = _SCALED[(id(font), px)] = QFontMetricsF(sized)
+    advance = found.horizontalAdvance
+    return lambda text: advance(text) / scale
+
+
 @lru_cache(maxsize=64)
 def header_path(width: float) -> QPainterPath:
     """A header's shape: rounded at the top, square where it meets the body; one per width,
@@ -196,6 +223,8 @@ class NodeItem(QGraphicsItem):
         self._port_rim = self._colour.darker(130)
         self.header_rgba = self._colour.rgba()
         self.far = None  # the overview of the canvas scene showing this node, if any
+        self.overlays: Overlays | None = None  # where a pass publishes its numbers, if any
+        self._seen = 0  # the generation of overlays this node shows
         rows = max(1, len(self.spec.inputs))
         self._rows = rows
         self.header_reserve = 0.0  # room kept on the header's right for child controls
@@ -203,13 +232,14 @@ class NodeItem(QGraphicsItem):
             self._header_width()
         )  # measured again only when id, summary or controls change
         self._rect = QRectF(0, 0, self._width, self._height(False))
-        self.value: np.ndarray | None = None
-        self.grad: np.ndarray | None = None
-        self.stale = False
+        self._value: np.ndarray | None = None
+        self._grad: np.ndarray | None = None
+        self._stale = False
         self.mark: Mark | None = None
-        self.flag: str | None = None  # "vanishing" or "exploding" gradient
+        self._flag: str | None = None  # "vanishing" or "exploding" gradient
         self._images: dict[str, QImage] = {}
-        self._texts: dict[str, str] = {}  # fitted numbers, made on first paint after a change
+        self._folded: dict[str, tuple[tuple[int, int], QImage]] = {}  # heatmaps fit to pixels
+        self._texts: dict[str, tuple[float, str]] = {}  # fitted numbers and their zoom
         self._title: str | None = None  # the elided id, made on first paint at full detail
         self._summary_shown = ""
         self._attr_value = node.attrs.get("value")
@@ -354,53 +384,106 @@ class NodeItem(QGraphicsItem):
         else:
             self.unsetCursor()
 
+    # ---- numbers: set directly, or taken from the overlays when seen (overlays.py) ------
+    def pull(self) -> None:
+        """Show the overlays' latest numbers if they were published since this node last
+        took them."""
+        o = self.overlays
+        if o is not None and self._seen != o.generation:
+            self._seen = o.generation
+            o.pulls += 1
+            value, grad, stale, flag = o.node(self.node_id)
+            self._set_flag(flag)
+            self._set_numbers(value, grad, stale)
+
+    @property
+    def value(self) -> np.ndarray | None:
+        self.pull()
+        return self._value
+
+    @property
+    def grad(self) -> np.ndarray | None:
+        self.pull()
+        return self._grad
+
+    @property
+    def stale(self) -> bool:
+        self.pull()
+        return self._stale
+
+    @property
+    def flag(self) -> str | None:
+        """"vanishing" or "exploding" gradient, or None."""
+        self.pull()
+        return self._flag
+
     def set_numbers(
         self, value: np.ndarray | None, grad: np.ndarray | None, stale: bool = False
     ) -> None:
         """What the value | gradient strip shows; arrays become heatmaps. Numbers equal to
         those shown change nothing: a pass repaints only the nodes whose numbers moved."""
+        self.pull()  # what is set here wins over what was published before
+        self._set_numbers(value, grad, stale)
+
+    def _set_numbers(
+        self, value: np.ndarray | None, grad: np.ndarray | None, stale: bool
+    ) -> None:
         if (
-            stale == self.stale
-            and same_numbers(value, self.value)
-            and same_numbers(grad, self.grad)
+            stale == self._stale
+            and same_numbers(value, self._value)
+            and same_numbers(grad, self._grad)
         ):
             return
-        self.value, self.grad, self.stale = value, grad, stale
+        self._value, self._grad, self._stale = value, grad, stale
         self._make_images()
         self._resize()
         self._texts = {}
         self.update()
 
     def _make_images(self) -> None:
-        self._images = {}
+        self._images, self._folded = {}, {}
         neutral = QColor(current_theme().heat_neutral)
-        for key, array, diverging in (("value", self.value, False), ("grad", self.grad, True)):
+        for key, array, diverging in (("value", self._value, False), ("grad", self._grad, True)):
             if array is not None and not is_scalar(array):
                 self._images[key] = heatmap(array, diverging, neutral)
+
+    def heatmap_at(self, key: str, cells: tuple[int, int]) -> QImage:
+        """The heatmap of `key` with at most `cells` (rows, columns): drawn into that many
+        device pixels, it is only ever scaled up, so no row or column is dropped."""
+        image = self._images[key]
+        if image.height() <= cells[0] and image.width() <= cells[1]:
+            return image
+        found = self._folded.get(key)
+        if found is None or found[0] != cells:
+            array = self._value if key == "value" else self._grad
+            neutral = QColor(current_theme().heat_neutral)
+            found = self._folded[key] = cells, heatmap(array, key == "grad", neutral, cells)
+        return found[1]
 
     def recolour(self) -> None:
         """Draw the same numbers again in the current theme's colours (heatmaps included)."""
         self._make_images()
         self.update()
 
-    def shown_text(self, key: str) -> str | None:
-        """What the value ("value") or gradient ("grad") box shows as text: a number fitted
-        to its box, or an array's colour scale; None before the first pass. Fitted once per
-        change of numbers, size or flag, not per paint."""
+    def shown_text(self, key: str, scale: float = 1.0) -> str | None:
+        """What the value ("value") or gradient ("grad") box shows as text at zoom `scale`:
+        a number fitted to its box, or an array's colour scale; None before the first pass.
+        Fitted once per change of numbers, size, flag or zoom, not per paint."""
         array = self.value if key == "value" else self.grad
         if array is None:
             return None
-        text = self._texts.get(key)
-        if text is None:
-            box = self.number_box(key)
-            if key in self._images:  # the scale under a heatmap may use the label's room too
-                lo, hi = color_scale(array, key == "grad")
-                width_of = metrics(SCALE_FONT).horizontalAdvance
-                text = fit_scale(lo, hi, key == "grad", box.width(), width_of)
-            else:
-                width_of = metrics(NUMBER_FONT).horizontalAdvance
-                text = fit_number(scalar_of(array), box.width() - 12, width_of)
-            self._texts[key] = text
+        found = self._texts.get(key)
+        if found is not None and found[0] == scale:
+            return found[1]
+        box = self.number_box(key)
+        if key in self._images:  # the scale under a heatmap may use the label's room too
+            lo, hi = color_scale(array, key == "grad")
+            width_of = painted_width(SCALE_FONT, scale)
+            text = fit_scale(lo, hi, key == "grad", box.width(), width_of)
+        else:
+            width_of = painted_width(NUMBER_FONT, scale)
+            text = fit_number(scalar_of(array), box.width() - 12, width_of)
+        self._texts[key] = scale, text
         return text
 
     def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
@@ -428,8 +511,12 @@ class NodeItem(QGraphicsItem):
             self.update()
 
     def set_flag(self, flag: str | None) -> None:
-        if flag != self.flag:
-            self.flag = flag
+        self.pull()
+        self._set_flag(flag)
+
+    def _set_flag(self, flag: str | None) -> None:
+        if flag != self._flag:
+            self._flag = flag
             self._texts = {}  # the gradient's room changed
             self.update()
 
@@ -454,6 +541,8 @@ class NodeItem(QGraphicsItem):
             for edge in self.edges:
                 edge.update_path()
             far_view_changed(self)
+            if self.overlays is not None:
+                self.overlays.moved()
         elif change == _SELECTED:
             far_view_changed(self)
         return value
@@ -525,9 +614,11 @@ class NodeItem(QGraphicsItem):
                 "output",
             )
 
-        self._paint_numbers(painter, colours)
+        self._paint_numbers(painter, colours, scale)
 
-    def _paint_numbers(self, painter: QPainter, colours: dict[str, QColor]) -> None:
+    def _paint_numbers(
+        self, painter: QPainter, colours: dict[str, QColor], scale: float
+    ) -> None:
         r = self._rect
         top = HEADER_HEIGHT + self._rows * ROW_HEIGHT
         muted = colours["muted"]
@@ -548,7 +639,8 @@ class NodeItem(QGraphicsItem):
                 target = inner.adjusted(0, 2, -4, -2)
                 painter.setPen(QPen(colours["cell_border"], 1))
                 painter.drawRect(target)
-                painter.drawImage(target, self._images[key])
+                pixels = (max(int(target.height() * scale), 1), max(int(target.width() * scale), 1))
+                painter.drawImage(target, self.heatmap_at(key, pixels))
                 # and say what the colours mean: the scale, or that it is all zero
                 painter.setFont(SCALE_FONT)
                 painter.setPen(muted)
@@ -556,12 +648,12 @@ class NodeItem(QGraphicsItem):
                 painter.drawText(
                     below,
                     Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft,
-                    self.shown_text(key),
+                    self.shown_text(key, scale),
                 )
                 continue
             painter.setPen(sign_colour(array) if key == "grad" else colours["text"])
             painter.setFont(NUMBER_FONT)
-            painter.drawText(inner, left, self.shown_text(key) or "")
+            painter.drawText(inner, left, self.shown_text(key, scale) or "")
         if self.stale and (self.value is not None or self.grad is not None):
             veil = NUMBERS_HEIGHT - 2 + (SCALE_HEIGHT if self._images else 0.0)
             painter.fillRect(QRectF(1, top + 2, r.width() - 2, veil), current_theme().stale_veil)
@@ -621,11 +713,15 @@ class EdgeItem(QGraphicsPathItem):
     def __init__(self, src: NodeItem, dst: NodeItem, port: str) -> None:
         super().__init__()
         self.src, self.dst, self.port = src, dst, port
-        self._shown: tuple[np.ndarray | None, float, str | None] = (None, 0.0, None)
+        self._shown: tuple[np.ndarray | None, float] = (None, 0.0)
         self.line = QLineF()  # from port to port: the far view draws the wire straight
         self.far = None  # the overview of the canvas scene showing this wire, if any
-        self.far_rgba = WIRE_RGBA  # its colour there
+        self.overlays: Overlays | None = None  # where a pass publishes its numbers, if any
+        self._seen = 0  # the generation of overlays this wire shows
+        self._far_rgba = WIRE_RGBA  # its colour in the far view
+        self._term: Callable[[], str | None] | str | None = None  # the chain term, for hover
         self.setPen(wire_pen(WIRE_COLOUR, 2.0))
+        self.setAcceptHoverEvents(True)  # the tooltip is made when the mouse arrives
         # z stays 0: under the nodes (z 1)
         src.edges.append(self)
         dst.edges.append(self)
@@ -635,33 +731,81 @@ class EdgeItem(QGraphicsPathItem):
     def key(self) -> tuple[str, str, str]:
         return self.src.node_id, self.dst.node_id, self.port
 
+    # ---- the gradient carried: set directly, or taken from the overlays when seen -------
+    def pull(self) -> None:
+        """Show the overlays' latest gradient if it was published since this wire last
+        took it."""
+        o = self.overlays
+        if o is not None and self._seen != o.generation:
+            self._seen = o.generation
+            o.pulls += 1
+            key = self.key
+            grad = o.wire(key)
+            largest = o.largest() if grad is not None else 0.0
+            self._set_gradient(grad, largest, lambda: o.term(key))
+
+    @property
+    def far_rgba(self) -> int:
+        """The wire's colour in the far view; a wire not yet brought up to date is not
+        restyled for it (only its colour is worked out)."""
+        o = self.overlays
+        if o is not None and self._seen != o.generation:
+            return sign_rgba(o.wire(self.key))
+        return self._far_rgba
+
+    def pen(self) -> QPen:
+        self.pull()
+        return super().pen()
+
+    def toolTip(self) -> str:
+        """The chain-rule product the wire carries, numbers filled in (or the gradient)."""
+        self.pull()
+        grad = self._shown[0]
+        if grad is None:
+            return ""
+        term = self._term() if callable(self._term) else self._term
+        return term or f"gradient carried: {describe(grad)}"
+
+    def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        self.setToolTip(self.toolTip())
+        super().hoverEnterEvent(event)
+
     def set_gradient(
         self, grad: np.ndarray | None, largest: float, term: str | None = None
     ) -> None:
         """Colour by the sign of the gradient the wire carries, thickness by its size
         relative to the largest on the canvas; no gradient: the plain grey wire."""
+        self.pull()  # what is set here wins over what was published before
+        self._set_gradient(grad, largest, term)
+
+    def _set_gradient(
+        self,
+        grad: np.ndarray | None,
+        largest: float,
+        term: Callable[[], str | None] | str | None,
+    ) -> None:
+        self._term = term
         shown = self._shown
-        if same_numbers(grad, shown[0]) and largest == shown[1] and term == shown[2]:
+        if same_numbers(grad, shown[0]) and largest == shown[1]:
             return  # the same wire as shown: nothing to repaint
-        self._shown = (grad, largest, term)
+        self._shown = (grad, largest)
         far_view_changed(self)
         if grad is None:
-            self.far_rgba = WIRE_RGBA
+            self._far_rgba = WIRE_RGBA
             self.setPen(wire_pen(WIRE_COLOUR, 2.0))
-            self.setToolTip("")
             return
         size = magnitude(grad)
         share = min(size / largest, 1.0) if largest > 0 and np.isfinite(size) else 1.0
         width = 1.5 + 5.5 * share**0.5
         colour = sign_colour(grad)
-        self.far_rgba = colour.rgba()
+        self._far_rgba = colour.rgba()
         self.setPen(wire_pen(colour, width))
-        self.setToolTip(term or f"gradient carried: {describe(grad)}")
 
     def recolour(self) -> None:
         """Show the same gradient again, in the current theme's colours."""
-        shown, self._shown = self._shown, (None, -1.0, None)  # nothing equals it: redone
-        self.set_gradient(*shown)
+        self.pull()
+        shown, self._shown = self._shown, (None, -1.0)  # nothing equals it: redone
+        self._set_gradient(*shown, self._term)
 
     def shape(self) -> QPainterPath:
         """A band around the wire, so hovering near it shows its tooltip."""

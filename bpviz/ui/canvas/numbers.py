@@ -4,7 +4,7 @@ tooltip. Values use a sequential scale; gradients a diverging one (blue +, red â
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 from PySide6.QtGui import QColor, QImage
@@ -61,13 +61,13 @@ def scalar_of(a: np.ndarray) -> float:
     return float(np.asarray(a, dtype=float).reshape(-1)[0])
 
 
-def _peaks(a: np.ndarray, axis: int) -> np.ndarray:
-    """Fold `axis` down to at most MAX_CELLS blocks, keeping each block's entry of largest
+def _peaks(a: np.ndarray, axis: int, cells: int = MAX_CELLS) -> np.ndarray:
+    """Fold `axis` down to at most `cells` blocks, keeping each block's entry of largest
     magnitude (with its sign): a few non-zero gradients in a batch of zeros stay visible."""
     n = a.shape[axis]
-    if n <= MAX_CELLS:
+    if n <= cells:
         return a
-    starts = np.linspace(0, n, MAX_CELLS, endpoint=False).astype(int)
+    starts = np.linspace(0, n, cells, endpoint=False).astype(int)
     hi = np.maximum.reduceat(a, starts, axis=axis)
     lo = np.minimum.reduceat(a, starts, axis=axis)
     # a NaN or Inf anywhere in a block must survive (it is drawn magenta)
@@ -76,10 +76,13 @@ def _peaks(a: np.ndarray, axis: int) -> np.ndarray:
     return np.where(bad, np.nan, out)
 
 
-def as_matrix(a: np.ndarray, peaks: bool = False) -> np.ndarray:
+def as_matrix(
+    a: np.ndarray, peaks: bool = False, cells: tuple[int, int] = (MAX_CELLS, MAX_CELLS)
+) -> np.ndarray:
     """2-D view for drawing: vectors become one row, higher ranks fold their leading axes.
     Beyond MAX_CELLS rows or columns, every n-th is shown, or with `peaks` (gradients, often
-    zero for most of a batch) each block's entry of largest magnitude."""
+    zero for most of a batch) each block's entry of largest magnitude. `cells`: the most
+    (rows, columns) kept, MAX_CELLS each unless fewer pixels will show them."""
     a = np.asarray(a, dtype=float)
     if a.ndim == 0:
         a = a.reshape(1, 1)
@@ -88,9 +91,9 @@ def as_matrix(a: np.ndarray, peaks: bool = False) -> np.ndarray:
     elif a.ndim > 2:
         a = a.reshape(-1, a.shape[-1])
     if peaks:
-        return _peaks(_peaks(a, 0), 1)
-    rows = np.linspace(0, a.shape[0] - 1, min(a.shape[0], MAX_CELLS)).round().astype(int)
-    cols = np.linspace(0, a.shape[1] - 1, min(a.shape[1], MAX_CELLS)).round().astype(int)
+        return _peaks(_peaks(a, 0, cells[0]), 1, cells[1])
+    rows = np.linspace(0, a.shape[0] - 1, min(a.shape[0], cells[0])).round().astype(int)
+    cols = np.linspace(0, a.shape[1] - 1, min(a.shape[1], cells[1])).round().astype(int)
     return a[np.ix_(rows, cols)]
 
 
@@ -135,10 +138,17 @@ def fit_scale(
     return text
 
 
-def heatmap(a: np.ndarray, diverging: bool, neutral: QColor | None = None) -> QImage:
-    """One pixel per (folded) entry; the item scales it up without smoothing. Diverging maps
-    run from the theme's red through `neutral` (a zero gradient; default white) to its blue."""
-    m = as_matrix(a, peaks=diverging)
+def heatmap(
+    a: np.ndarray,
+    diverging: bool,
+    neutral: QColor | None = None,
+    cells: tuple[int, int] = (MAX_CELLS, MAX_CELLS),
+) -> QImage:
+    """One pixel per (folded) entry, at most `cells` (rows, columns); the item scales it up
+    without smoothing, so it folds to no more cells than it has pixels (scaling down would
+    drop whole rows: the few non-zero gradients of a batch). Diverging maps run from the
+    theme's red through `neutral` (a zero gradient; default white) to its blue."""
+    m = as_matrix(a, peaks=diverging, cells=cells)
     finite = np.isfinite(m)
     rgb = np.empty(m.shape + (3,))
     if diverging:
@@ -167,14 +177,37 @@ def _rgb(colour: QColor) -> np.ndarray:
     return np.array(colour.getRgb()[:3], dtype=float)
 
 
+def gradient_sign(g: np.ndarray) -> float:
+    """The sign of a gradient's sum: 1.0, -1.0, 0.0 (or NaN, which counts as zero)."""
+    if g.size == 1:  # most wires of a big graph: one number, read without numpy's sum
+        total = float(g.item())
+    else:
+        with np.errstate(over="ignore", invalid="ignore"):  # a sum past 1e308 keeps its sign
+            total = float(np.sum(g))
+    return 1.0 if total > 0 else -1.0 if total < 0 else 0.0
+
+
 def sign_colour(g: np.ndarray) -> QColor:
     """The theme's blue for a positive (summed) gradient, red for negative, grey for zero."""
-    with np.errstate(over="ignore", invalid="ignore"):  # a sum past 1e308 keeps its sign
-        total = float(np.sum(g))
     theme = current_theme()
-    if total > 0:
+    sign = gradient_sign(g)
+    if sign > 0:
         return QColor(theme.grad_positive)
-    return QColor(theme.grad_negative if total < 0 else theme.wire)
+    return QColor(theme.grad_negative if sign < 0 else theme.wire)
+
+
+_SIGN_RGBA: dict[str, tuple[object, dict[float, int]]] = {}
+
+
+def sign_rgba(g: np.ndarray | None) -> int:
+    """`sign_colour` as an RGBA number (the plain wire's for no gradient), from colours made
+    once per theme: the far view colours 8,000 wires with it."""
+    theme = current_theme()
+    cached = _SIGN_RGBA.get(theme.name)
+    if cached is None or cached[0] is not theme:
+        rgba = {s: sign_colour(np.array(s)).rgba() for s in (1.0, -1.0, 0.0)}
+        cached = _SIGN_RGBA[theme.name] = theme, rgba
+    return cached[1][0.0 if g is None else gradient_sign(g)]
 
 
 def magnitude(a: np.ndarray) -> float:
@@ -189,6 +222,17 @@ def magnitude(a: np.ndarray) -> float:
     if peak == 0.0:
         return 0.0
     return peak * float(np.sqrt(np.mean(np.square(a / peak))))
+
+
+def largest_magnitude(gradients: Iterable[np.ndarray]) -> float:
+    """The largest finite `magnitude` among `gradients` (0.0 if none): wire widths are
+    shares of it. One-number gradients are read without numpy (8,000 wires)."""
+    best = 0.0
+    for g in gradients:
+        m = abs(float(g.item())) if g.size == 1 else magnitude(g)
+        if m > best and math.isfinite(m):
+            best = m
+    return best
 
 
 def describe(a: np.ndarray, limit: int = 6) -> str:

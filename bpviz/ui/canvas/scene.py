@@ -40,6 +40,7 @@ from bpviz.ui.canvas.items import (
     wire_path,
 )
 from bpviz.ui.canvas.neuron_views import NeuronViews
+from bpviz.ui.canvas.overlays import Overlays
 from bpviz.ui.canvas.overview import Overview
 from bpviz.ui.canvas.pulses import Pulses
 from bpviz.ui.canvas.splice import SpliceDrops
@@ -161,6 +162,7 @@ class CanvasScene(QGraphicsScene):
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self.pulses = Pulses(self)
         self.overview = Overview(self)  # how a big scene looks from far away
+        self.overlays = Overlays()  # a pass's numbers, taken by each item when seen
         self.splices = SpliceDrops(self)  # a node dropped onto a wire goes into it
         self.neurons = NeuronViews(self)  # dense layers opened into their neurons
         self.node_menus.append(self.neurons.menu_entries)
@@ -208,6 +210,8 @@ class CanvasScene(QGraphicsScene):
         self.node_items[node_id] = item
         self.addItem(item)
         item.far = self.overview
+        item.overlays = self.overlays
+        self.overlays.moved()
         self.overview.invalidate()
 
     def _on_node_removed(self, node_id: str) -> None:
@@ -230,6 +234,8 @@ class CanvasScene(QGraphicsScene):
         self.edge_items[edge.key] = edge
         self.addItem(edge)
         edge.far = self.overview
+        edge.overlays = self.overlays
+        self.overlays.moved()
         self.overview.invalidate()
 
     def _on_edge_removed(self, src: str, dst: str, port: str) -> None:

@@ -231,6 +231,9 @@ class CanvasView(QGraphicsView):
         of item by item; otherwise Qt paints the items."""
         overview = self.canvas.overview
         if not overview.wanted(self.zoom()):
+            # what is about to be painted shows the latest pass (overlays.py)
+            area = self.mapToScene(event.rect()).boundingRect()
+            self.canvas.overlays.bring(self.canvas, area)
             super().paintEvent(event)
             return
         painter = QPainter(self.viewport())

@@ -1,0 +1,60 @@
+"""A pass's numbers reach the nodes and wires on screen at once, the others when they come
+into view (overlays.py): what is shown is always the latest pass."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtWidgets import QGraphicsPathItem
+
+from bpviz.ui.main_window import MainWindow
+from bpviz.ui.theme import current_theme
+
+FAR = 6000.0  # the right part of the scene: never on screen while the left part is
+
+
+def two_parts(path: Path) -> Path:
+    """a·b on the left; q = p·c and L = q + c far to the right."""
+
+    def node(nid: str, op: str, x: float, y: float, inputs=None, **attrs) -> dict:  # noqa: ANN001, ANN003
+        return {"id": nid, "op": op, "inputs": inputs or {}, "attrs": attrs, "pos": [x, y]}
+
+    nodes = [
+        node("a", "const", 0, 0, value=2.0),
+        node("b", "const", 0, 150, value=3.0),
+        node("p", "mul", 250, 50, {"a": "a", "b": "b"}),
+        node("c", "const", FAR, 0, value=-1.0),
+        node("q", "mul", FAR + 250, 50, {"a": "p", "b": "c"}),
+        node("L", "add", FAR + 500, 0, {"a": "q", "b": "c"}),
+    ]
+    scene = {"format": "bpviz-scene", "version": 1, "output": "L", "nodes": nodes}
+    path.write_text(json.dumps(scene))
+    return path
+
+
+def test_numbers_reach_nodes_scrolled_into_view_after_a_pass(
+    window: MainWindow, tmp_path: Path
+) -> None:
+    assert window.files.open_file(two_parts(tmp_path / "two.json"))
+    view, canvas = window.view, window.canvas
+    view.actual_size()
+    view.centerOn(canvas.node_items["p"])
+    view.grab()
+    window.registry["backward"].trigger()
+    view.grab()  # the left part is painted; the right part is not on screen
+    overlays = canvas.overlays
+    q, L = canvas.node_items["q"], canvas.node_items["L"]
+    wire = canvas.edge_items[("c", "q", "b")]
+    assert canvas.node_items["p"]._seen == overlays.generation
+    assert q._seen != overlays.generation and wire._seen != overlays.generation  # not touched
+    view.centerOn(q)
+    view.grab()  # scrolled there: what is painted shows the pass
+    assert (q._value.item(), q._grad.item()) == (-6.0, 1.0)
+    assert (L._value.item(), L._grad.item()) == (-7.0, 1.0)
+    pen = QGraphicsPathItem.pen(wire)  # the pen Qt paints with (not brought up to date here)
+    assert pen.color().name() == current_theme().grad_positive  # it carries dL/dq · p = 6
+    assert pen.widthF() == 7.0  # the largest gradient on the canvas: the widest wire
+    carried = window.training_ui.controller.contributions[("c", "q", "b")]
+    np.testing.assert_array_equal(carried, 6.0)
