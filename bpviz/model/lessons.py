@@ -46,6 +46,17 @@ PANEL_CONTROLS = (
     *(f"data.kind.{kind}" for kind in DATASET_KINDS),
     *(f"data.feature.{expr}" for expr, _ in USUAL_TRANSFORMS),
 )
+# the window's panels (docks) a page can bring to the front and frame: {"panel": NAME}
+PANELS = {
+    "nodes": "Nodes (the palette)",
+    "inspector": "Inspector",
+    "data": "Data",
+    "training": "Training",
+    "output": "Model output",
+    "landscape": "Loss landscape",
+    "loss": "Loss (the plot and the timeline)",
+}
+HIGHLIGHTS = ("node", "control", "panel")
 WAIT_KINDS = {
     "action": "a control: " + ", ".join(CONTROLS),
     "phase": "a training phase, e.g. backward_done",
@@ -65,7 +76,8 @@ class LessonError(BpvizError):
 class Page:
     title: str
     text: str
-    highlight: dict[str, Any] = field(default_factory=dict)  # {"node": id} | {"control": name}
+    # {"node": id} | {"control": name} | {"panel": name}
+    highlight: dict[str, Any] = field(default_factory=dict)
     wait_for: dict[str, Any] = field(default_factory=dict)  # one key of WAIT_KINDS
     probe: Probe | None = None  # a question answered before its pass runs
     why: str = ""  # the reason behind the probe's answer, shown with it
@@ -238,12 +250,15 @@ def _page(name: str, i: int, raw: Any, ids: set[str]) -> Page:
     if "setting" in wait:
         _check_setting(f"{where}.wait_for.setting", wait["setting"])
     highlight = raw.get("highlight", {"node": None})
-    if (
-        not isinstance(highlight, dict)
-        or len(highlight) != 1
-        or not ({"node", "control"} & set(highlight))
-    ):
-        raise LessonError(f'{where}.highlight: expected {{"node": ID}} or {{"control": NAME}}')
+    if not isinstance(highlight, dict) or len(highlight) != 1 or set(highlight) - {*HIGHLIGHTS}:
+        raise LessonError(
+            f'{where}.highlight: expected {{"node": ID}}, {{"control": NAME}} or {{"panel": NAME}}'
+        )
+    if "panel" in highlight and highlight["panel"] not in PANELS:
+        raise LessonError(
+            f"{where}.highlight.panel: no panel {highlight['panel']!r}; one of "
+            f"{', '.join(PANELS)}"
+        )
     if "control" in highlight and highlight["control"] not in TOOLBAR_CONTROLS + PANEL_CONTROLS:
         raise LessonError(
             f"{where}.highlight.control: no control {highlight['control']!r}; a toolbar "

@@ -2,7 +2,9 @@
 
 The canvas asks before it connects, so a wire that would make `add` combine a (3,) with a
 (4,) is refused with the reason instead of breaking the next forward pass. The answer comes
-from running the graph on a two-example slice of the scene's data: exact, and cheap.
+from running the graph on a two-example slice of the scene's data: exact, and cheap. The
+Inspector shows the shapes on the whole training set, found from a second, three-example
+slice without a pass over the (possibly large) data.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class ShapeOracle:
         self._dataset: Dataset | None = None
         self._shapes: dict[str, Shape] = {}
         self._version: tuple[int, str | None] = (-1, None)  # graph version, data key
+        self._full: tuple[tuple[int, str | None], dict[str, Shape]] = ((-1, None), {})
         self._baseline: tuple[tuple[int, str | None], str | None] = ((-1, None), None)
 
     def _key(self) -> tuple[int, str]:
@@ -38,7 +41,7 @@ class ShapeOracle:
         data = json.dumps(self.document.data, sort_keys=True, default=str)
         return self.document.graph.version, data
 
-    def _probe_data(self) -> tuple[np.ndarray, np.ndarray] | None:
+    def _load_dataset(self) -> Dataset | None:
         spec = self.document.data
         key = json.dumps(spec, sort_keys=True, default=str)
         if key != self._data_key:
@@ -47,14 +50,17 @@ class ShapeOracle:
                 self._dataset = load_data(spec, self.base_dir)[2]  # after data.transforms
             except BpvizError:
                 self._dataset = None
-        ds = self._dataset
+        return self._dataset
+
+    def _probe_data(self, rows: int = PROBE_ROWS) -> tuple[np.ndarray, np.ndarray] | None:
+        ds = self._load_dataset()
         if ds is None:
             return None
-        return ds.x_train[:PROBE_ROWS], ds.y_train[:PROBE_ROWS]
+        return ds.x_train[:rows], ds.y_train[:rows]
 
-    def _run(self, graph: Graph) -> tuple[Executor, BpvizError | None]:
+    def _run(self, graph: Graph, rows: int = PROBE_ROWS) -> tuple[Executor, BpvizError | None]:
         ex = Executor(graph)
-        data = self._probe_data()
+        data = self._probe_data(rows)
         if data is not None:
             ex.set_data(*data)
         try:
@@ -76,6 +82,29 @@ class ShapeOracle:
             }
             self._version = key
         return self._shapes
+
+    def data_shapes(self) -> dict[str, Shape]:
+        """Shape of every node on the whole training set, as a pass over all its rows would
+        give it: a dimension that grows from a 2-row to a 3-row pass grows with the rows
+        (by that much per row), and is extended to the training set's row count."""
+        small = self.shapes()
+        ds = self._load_dataset()
+        rows = 0 if ds is None else len(ds.x_train)
+        if rows <= PROBE_ROWS:  # no data, or the probe pass saw all of it
+            return small
+        key = self._key()
+        if self._full[0] != key:
+            ex, _ = self._run(self.document.graph, PROBE_ROWS + 1)
+            full = {}
+            for nid, a in small.items():
+                b = tuple(np.shape(ex.value(nid))) if ex.has_value(nid) else a
+                full[nid] = (
+                    tuple(x + (y - x) * (rows - PROBE_ROWS) for x, y in zip(a, b, strict=True))
+                    if len(b) == len(a)
+                    else a
+                )
+            self._full = (key, full)
+        return self._full[1]
 
     def connection_problem(self, src: str, dst: str, port: str) -> str | None:
         """Why src -> dst.port would be refused (structure or shapes); None if it fits.

@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
+    QDockWidget,
     QGraphicsView,
     QHBoxLayout,
     QLabel,
@@ -359,19 +360,29 @@ class LearnPanel(QWidget):
 
     def _highlight(self, target: dict[str, Any]) -> None:
         if self._highlighted is not None:
-            set_role(self._highlighted, None)
+            _mark(self._highlighted, None)
             self._highlighted = None
         node = target.get("node")
         if node in self.canvas.node_items:
             self.canvas.select([node])
             # scrolled into view only if it is not on screen: the fitted graph stays put
             self.view.ensureVisible(self.canvas.node_items[node], NODE_MARGIN, NODE_MARGIN)
-        control = target.get("control")
+        control, panel = target.get("control"), target.get("panel")
         widget: QWidget | None = None
         if control in TOOLBAR_CONTROLS:
             widget = self.toolbar.widgetForAction(self.registry[control])
         elif control is not None and self.controls is not None:
             widget = self.controls.reveal(control)
+        elif panel is not None and self.controls is not None:
+            widget = self.controls.reveal_panel(panel)  # its title bar framed
         if isinstance(widget, QWidget):
-            set_role(widget, "highlight")  # coloured by the theme's style sheet
+            _mark(widget, "highlight")  # coloured by the theme's style sheet
             self._highlighted = widget
+
+
+def _mark(widget: QWidget, role: str | None) -> None:
+    """Set a style-sheet role; a dock's framed title bar is taller, so its layout is redone
+    (else a dock already in front clips its title until something else relays it out)."""
+    set_role(widget, role)
+    if isinstance(widget, QDockWidget) and widget.layout() is not None:
+        widget.layout().invalidate()

@@ -3,14 +3,16 @@
 A lesson names a control in the Training or Data panel as `training.KEY`, `data.KEY`,
 `data.kind.KIND` or `data.feature.EXPR` (the list is `PANEL_CONTROLS` in model/lessons.py, so
 a lesson file is checked without a window). Pointing at one brings its panel to the front and
-scrolls the control into view, so the learner sees what the page talks about.
+scrolls the control into view, so the learner sees what the page talks about. A page can also
+point at a whole panel by its name in `PANELS` ("landscape", "loss", ...): its dock comes to
+the front, its tab selected.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
-from PySide6.QtWidgets import QScrollArea, QWidget
+from PySide6.QtWidgets import QDockWidget, QScrollArea, QWidget
 
 from bpviz.ui.data_panel import DataPanel
 from bpviz.ui.training_panel import TrainingPanel
@@ -18,14 +20,28 @@ from bpviz.ui.training_panel import TrainingPanel
 
 class PanelControls:
     """Names to widgets of `training` and `data`; `show(section)` brings that panel's dock to
-    the front ("training" or "data")."""
+    the front ("training" or "data"). `panels` maps the names of PANELS to the window's
+    docks (the window fills it once they exist)."""
 
     def __init__(
-        self, training: TrainingPanel, data: DataPanel, show: Callable[[str], None]
+        self,
+        training: TrainingPanel,
+        data: DataPanel,
+        show: Callable[[str], None],
+        panels: Mapping[str, QDockWidget] | None = None,
     ) -> None:
         self.training = training
         self.data = data
         self.show = show
+        self.panels: dict[str, QDockWidget] = dict(panels or {})
+
+    def reveal_panel(self, name: str) -> QDockWidget | None:
+        """Bring the panel's dock to the front (shown again if closed, its tab selected)."""
+        dock = self.panels.get(name)
+        if dock is not None:
+            dock.show()
+            dock.raise_()
+        return dock
 
     def widget(self, name: str) -> QWidget | None:
         """The control called `name`, or None when no such control exists (now)."""

@@ -154,6 +154,9 @@ class MainWindow(QMainWindow):
             ]
         )  # fmt: skip
         self.training_toolbar = QToolBar("Training")
+        self.panel_controls = PanelControls(
+            self.training_panel, self.data_panel, self._show_panel
+        )  # its panels (docks) are added once laid out
         self.learn = LearnPanel(
             self.files,
             self.training_ui,
@@ -165,9 +168,14 @@ class MainWindow(QMainWindow):
             self,
             answers=self.files.recovery.path.parent / ANSWERS_FILE,
             push=self.undo.push,
-            controls=PanelControls(self.training_panel, self.data_panel, self._show_panel),
+            controls=self.panel_controls,
         )
         self._lay_out_docks()
+        self.panel_controls.panels.update(
+            nodes=self.palette_dock, inspector=self.inspector_dock, data=self.data_dock,
+            training=self.training_dock, output=self.boundary_dock,
+            landscape=self.landscape_dock, loss=self.plot_dock,
+        )  # fmt: skip
         self._build_menus_and_toolbars()
         self.statusBar().addPermanentWidget(self.training_ui.status)
         self.zoom_label = QLabel(zoom_text(1.0))
@@ -298,7 +306,7 @@ class MainWindow(QMainWindow):
         node_id = ids[0] if len(ids) == 1 else None
         self.inspector.show_node(node_id)
         if node_id is not None:
-            shapes = self.shapes.shapes()
+            shapes = self.shapes.data_shapes()  # on all the training rows, as passes run
             node = self.document.node(node_id)
             self.inspector.set_shapes(
                 {port: shapes.get(src) for port, src in node.inputs.items()}, shapes.get(node_id)

@@ -20,6 +20,7 @@ from bpviz.ui.theme import Theme, current_theme, style_legend, style_plot
 TRAIN_COLOUR = "#1a73e8"
 TEST_COLOUR = "#e8710a"
 ACCURACY_COLOUR = "#188038"
+TEST_ACCURACY_COLOUR = "#81c995"  # a lighter green: the same quantity, on the test set
 HINT_TEXT = "Train the graph to see its loss here"
 _EMPTY_RANGE = ((0.0, 100.0), (0.0, 1.0))
 _MIN_CAPACITY = 1024
@@ -132,6 +133,7 @@ class LossPlot(QWidget):
         self.legend.anchor(itemPos=(1, 0.5), parentPos=(1, 0.5), offset=(-10, 0))
         self.train = self._curve(item, "train loss", pg.mkPen(TRAIN_COLOUR, width=2))
         self.test = self._curve(item, "test loss", pg.mkPen(TEST_COLOUR, width=2))
+        self._listed: tuple[str, ...] = ()  # the curves the legend names, in their order
 
         # accuracy: its own view box sharing the x axis, drawn against the right axis
         self.accuracy_view = pg.ViewBox(enableMouse=False)
@@ -146,13 +148,15 @@ class LossPlot(QWidget):
         self.accuracy_view.setXLink(item)
         self.accuracy_view.setYRange(0.0, 1.0, padding=0.05)
         self.accuracy_view.disableAutoRange(pg.ViewBox.YAxis)
-        self.accuracy = self._curve(
-            None, "accuracy", pg.mkPen(ACCURACY_COLOUR, width=1.5, style=Qt.PenStyle.DashLine)
-        )
+        # accuracy on a few points jumps between a handful of levels at every step: solid thin
+        # steps (held until the next step) read as a staircase, where a dash pattern over
+        # the jumps flickered as a band
+        self.accuracy = self._curve(None, "accuracy", pg.mkPen(ACCURACY_COLOUR, width=1))
         self.test_accuracy = self._curve(
-            None, "test accuracy", pg.mkPen(ACCURACY_COLOUR, width=1.5, style=Qt.PenStyle.DotLine)
+            None, "test accuracy", pg.mkPen(TEST_ACCURACY_COLOUR, width=1)
         )
         for curve in (self.accuracy, self.test_accuracy):
+            curve.setData(stepMode="left")
             self.accuracy_view.addItem(curve)
         item.vb.sigResized.connect(self._align_accuracy_view)
         self._accuracy_shown = True  # so that the first _show_accuracy(False) hides it
@@ -190,6 +194,7 @@ class LossPlot(QWidget):
             curve.setClipToView(True)
         else:
             item.addItem(curve)
+            item.legend.removeItem(curve)  # listed by `_list_curves` once it has points
         return curve
 
     def sizeHint(self) -> QSize:
@@ -271,6 +276,23 @@ class LossPlot(QWidget):
             self._grow_range()
         self._empty = empty
         self._show_accuracy(len(self._series["accuracy"]) > 0)
+        self._list_curves()
+
+    def _list_curves(self) -> None:
+        """The legend names only curves that have points: no "test loss" for a scene without
+        a test split, no accuracy for a regression."""
+        curves = self._curves()
+        listed = tuple(name for name in curves if len(self._series[name]))
+        if listed == self._listed:
+            return
+        self._listed = listed
+        self.legend.clear()
+        for name in listed:
+            self.legend.addItem(curves[name], curves[name].name())
+
+    def legend_names(self) -> list[str]:
+        """The legend's labels, top to bottom and left to right (tests, status)."""
+        return [label.text for _, label in self.legend.items]
 
     def _grow_range(self) -> None:
         """Live ranges that only grow, in round steps: the axes then keep their cached
@@ -323,11 +345,6 @@ class LossPlot(QWidget):
         item = self.plot.getPlotItem()
         item.showAxis("right", show)
         self.accuracy_view.setVisible(show)
-        for curve in (self.accuracy, self.test_accuracy):
-            if show:
-                self.legend.addItem(curve, curve.name())
-            else:
-                self.legend.removeItem(curve)
 
     # ---- reading back (tests, status) ------------------------------------------------------
     def train_data(self) -> tuple[np.ndarray, np.ndarray]:

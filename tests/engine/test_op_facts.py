@@ -26,6 +26,9 @@ def test_op_facts() -> None:
         ("const", {"value": 2.5}, "const 2.5"),
         ("param", {"value": [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]}, "param [2×3]"),
         ("param", {"shape": [2]}, "param"),
+        # a scalar param's file value is stale once trained: the body shows the live one
+        ("param", {"value": 0.0}, "param"),
+        ("param", {"value": -3.5}, "param"),
         ("pow", {"exponent": 3.0}, "pow ^3"),
         ("pow", {}, "pow ^2"),
         ("mean", {"axis": 0}, "mean axis 0"),

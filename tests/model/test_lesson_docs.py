@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bpviz.model.lessons import CONTROLS, PANEL_CONTROLS, WAIT_KINDS
+from bpviz.model.lessons import CONTROLS, PANEL_CONTROLS, PANELS, WAIT_KINDS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "lessons.md"
 
@@ -24,3 +24,9 @@ def test_every_panel_control_is_documented() -> None:
     patterns = {"data.kind": "`data.kind.KIND`", "data.feature": "`data.feature.EXPR`"}
     for name in PANEL_CONTROLS:
         assert patterns.get(name.rsplit(".", 1)[0], f"`{name}`") in text, name
+
+
+def test_every_panel_is_documented_in_its_table() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    for name, title in PANELS.items():
+        assert f"| `{name}` | *{title.split(' (')[0]}*" in text, name

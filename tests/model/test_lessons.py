@@ -52,8 +52,21 @@ def test_a_highlighted_control_that_does_not_exist_is_named_with_file_and_page(
     assert error(path).startswith("x.lesson.json: pages[1].highlight.control: no control 'check'")
     path = lesson(tmp_path, {"text": "t", "highlight": {"button": "step"}})
     assert error(path) == (
-        'x.lesson.json: pages[1].highlight: expected {"node": ID} or {"control": NAME}'
+        'x.lesson.json: pages[1].highlight: expected {"node": ID}, {"control": NAME} or '
+        '{"panel": NAME}'
     )
+
+
+def test_a_highlighted_panel_must_be_one_of_the_windows_panels(tmp_path: Path) -> None:
+    path = lesson(tmp_path, {"text": "t", "highlight": {"panel": "Loss landscape"}})
+    assert error(path) == (
+        "x.lesson.json: pages[1].highlight.panel: no panel 'Loss landscape'; one of nodes, "
+        "inspector, data, training, output, landscape, loss"
+    )
+    path = lesson(tmp_path, {"text": "t", "highlight": {"panel": "landscape", "node": "x"}})
+    assert error(path).startswith("x.lesson.json: pages[1].highlight: expected")
+    loaded = load_lesson(lesson(tmp_path, {"text": "t", "highlight": {"panel": "landscape"}}))
+    assert loaded.pages[1].highlight == {"panel": "landscape"}
 
 
 @pytest.mark.parametrize(

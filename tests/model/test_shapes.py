@@ -46,3 +46,23 @@ def test_a_shape_clash_elsewhere_still_says_shapes() -> None:
     doc.connect("a", "s", "a")
     problem = ShapeOracle(doc).connection_problem("b", "s", "b")
     assert problem.startswith("incompatible shapes: ")
+
+
+def test_data_shapes_have_the_training_sets_rows_not_the_probes() -> None:
+    """moons with n = 20 and a quarter kept for testing trains on 15 rows: the Inspector
+    shows (15, 3), as a pass computes it, not the probe's (2, 3)."""
+    doc = _doc({"kind": "moons", "n": 20, "test_fraction": 0.25})
+    doc.connect("x", "h", "x")
+    doc.add_node("m", "mean")  # all rows into one number: no row dimension left
+    doc.connect("h", "m", "x")
+    oracle = ShapeOracle(doc)
+    assert oracle.data_shapes() == {"x": (15, 2), "h": (15, 3), "m": ()}
+    assert oracle.shapes() == {"x": (2, 2), "h": (2, 3), "m": ()}  # the probe's own
+    SetDataValue("n", 40).redo(doc)
+    assert oracle.data_shapes() == {"x": (30, 2), "h": (30, 3), "m": ()}
+
+
+def test_data_shapes_without_data_are_the_probes() -> None:
+    doc = Document()
+    doc.add_node("a", "param", {"value": [1.0, 2.0, 3.0]})
+    assert ShapeOracle(doc).data_shapes() == {"a": (3,)}

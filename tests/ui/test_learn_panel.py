@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QComboBox, QPushButton, QToolButton
 
 from bpviz import load_scene
+from bpviz.engine.session import load_data
 from bpviz.examples import examples_dir
 from bpviz.model.lessons import PANEL_CONTROLS, LessonError, lesson_paths, load_lesson
 from bpviz.ui.main_window import MainWindow
@@ -30,10 +31,11 @@ def test_there_are_at_least_six_lessons_and_all_load() -> None:
 
 
 # what each page points at, written out by hand: ("node", id) selects a node (on screen),
-# ("control", name) lights up that toolbar button
+# ("control", name) lights up that toolbar button, ("panel", name) frames that dock's title
 HIGHLIGHTS = {
     "01_fitting_a_line.lesson": [("node", "loss"), ("control", "forward"), ("node", "w"),
-                                 ("control", "backward"), ("control", "step"), ("control", "run")],
+                                 ("control", "backward"), ("control", "step"), ("control", "run"),
+                                 ("control", "data.kind.sine"), ("panel", "output")],
     "02_chain_rule.lesson": [("node", "L"), ("node", "L"), ("node", "b"), ("control", "next_node"),
                              ("control", "next_node"), ("node", "a")],
     "03_fan_out.lesson": [("node", "x"), ("node", "x"), ("node", "s"), ("control", "next_node"),
@@ -48,7 +50,8 @@ HIGHLIGHTS = {
     "07_fitting_a_curve.lesson": [("node", "y"), ("node", "loss"), ("node", "k1"), ("node", "k3"),
                                   ("node", "k5"), ("control", "step"), ("control", "training.lr"),
                                   ("control", "run"), ("node", "k5")],
-    "08_landscape.lesson": [("node", "L"), ("node", "w2"), ("node", "w2"), ("control", "step"),
+    "08_landscape.lesson": [("panel", "landscape"), ("node", "w2"), ("node", "w2"),
+                            ("control", "step"),
                             ("control", "training.optimizer"), ("control", "reset"),
                             ("node", "L"), ("control", "training.optimizer"),
                             ("control", "reset"), ("node", "w2"), ("control", "run")],
@@ -100,12 +103,23 @@ def line_targets_mean_square() -> float:
     return float(np.mean(np.square(data.y_train)))
 
 
+def best_line_on_the_wave() -> float:
+    """Lesson 1 after switching to sine: the least-squares line's mean squared error on the
+    twelve points (n and seed kept, sine's noise), which 200 more SGD steps reach."""
+    data = load_data({"kind": "sine", "n": 12, "seed": 4, "test_fraction": 0.0}, None)[2]
+    x, y = data.x_train[:, 0], data.y_train.ravel()
+    fit = np.polyval(np.polyfit(x, y, 1), x)
+    return float(np.mean((fit - y) ** 2))
+
+
 PROBES = {
     # the line's points rise with slope ≈ 1.65 (fitted by hand from the data), so at w = 1
     # ∇w < 0; chain rule: L = −8, ∂L/∂b = f·a = −4; fan-out: ∂y/∂x = 0.18·(1 + w) = −0.18,
     # as large as ∂y/∂s; neuron: x2 = 0, 1 − tanh² = 0.5; xor: ∂loss/∂loss = 1, loss < 0.01
     # after 500 steps (scenes/README.md); chains: both slopes > 0, ∇s1 ≤ 0.25⁴·… ≪ ∇r1 = 1
-    "01_fitting_a_line.lesson": {1: (line_targets_mean_square(), 2.5), 3: ("negative", "positive")},
+    # ... and on the wave no line gets near the noise: the best one's loss, not 0.01
+    "01_fitting_a_line.lesson": {1: (line_targets_mean_square(), 2.5), 3: ("negative", "positive"),
+                                 7: (best_line_on_the_wave(), 0.01)},
     "02_chain_rule.lesson": {1: (-8.0, 8.0), 2: ("negative", "positive")},
     "03_fan_out.lesson": {1: ("negative", "positive"), 2: ("equal", "node")},
     "04_neuron.lesson": {1: ("zero", "positive"), 2: (0.5, 0.9)},
@@ -144,6 +158,10 @@ def lit_controls(window: MainWindow) -> list[str]:
         if widget is not None and widget.property("role") == "highlight":
             on_screen = widget.isVisible() and not widget.visibleRegion().isEmpty()
             assert on_screen, f"{name} is lit but not on screen"  # e.g. its panel tabbed away
+            lit.append(name)
+    for name, dock in window.learn.controls.panels.items():
+        if dock.property("role") == "highlight":
+            assert not dock.visibleRegion().isEmpty(), f"panel {name} is lit but tabbed away"
             lit.append(name)
     return lit
 
@@ -188,6 +206,9 @@ def do_request(window: MainWindow, wait: dict, qtbot) -> None:  # noqa: ANN001
             else:  # a number field: typed
                 retype(qtbot, control, str(value))
             assert window.document.training[key] == value
+        elif key == "kind":  # a dataset: its picture clicked
+            click(qtbot, window.data_panel.strip.buttons[value])
+            assert window.document.data[key] == value
         else:  # the input features: tick the boxes asked for
             assert key == "transforms"
             for expr in value if isinstance(value, list) else [value]:
@@ -238,7 +259,7 @@ def test_walk_every_lesson(window: MainWindow, qtbot, index: int, right: bool, t
             item = window.canvas.node_items[name]
             seen = window.view.mapToScene(window.view.viewport().rect()).boundingRect()
             assert seen.contains(item.sceneBoundingRect()), f"page {i}: {name} is off screen"
-        assert lit_controls(window) == ([name] if kind == "control" else []), f"page {i}"
+        assert lit_controls(window) == ([] if kind == "node" else [name]), f"page {i}"
         if page.probe is not None:
             assert "Your turn" in panel.request.text() and panel.probe_box.isVisible()
             answer_probe(qtbot, panel.probe_box, probes[i][0 if right else 1])

@@ -8,9 +8,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from bpviz.examples import examples_dir
-from bpviz.model.lessons import CONTROLS, PANEL_CONTROLS, TOOLBAR_CONTROLS, lesson_paths
+from bpviz.model.lessons import CONTROLS, PANEL_CONTROLS, PANELS, TOOLBAR_CONTROLS, lesson_paths
 from bpviz.model.settings import SetData
 from bpviz.ui.main_window import MainWindow
+from bpviz.ui.theme import apply_theme
 from tests.ui.test_learn_panel import choose, click
 
 LESSONS = [p.stem for p in lesson_paths(examples_dir())]
@@ -48,6 +49,59 @@ def test_every_panel_control_name_finds_its_widget(window: MainWindow, name: str
     dock = window.training_dock if name.startswith("training.") else window.data_dock
     assert dock.widget().isAncestorOf(widget)
     assert not dock.visibleRegion().isEmpty()  # its panel is in front
+
+
+@pytest.mark.parametrize("name", PANELS)
+def test_every_panel_name_brings_its_dock_to_the_front(window: MainWindow, name: str) -> None:
+    docks = window.learn.controls.panels
+    assert docks[name].windowTitle() == PANELS[name].split(" (")[0]
+    for other in docks.values():  # every other panel in front first, this one closed
+        window.show_dock(other)
+    docks[name].close()
+    assert window.learn.controls.reveal_panel(name) is docks[name]
+    assert on_screen(docks[name])
+
+
+def test_the_landscape_page_frames_that_panel_beside_the_page(
+    window: MainWindow, qtbot  # noqa: ANN001
+) -> None:
+    """Lesson 8 talks about the loss landscape from its first page: that panel comes to the
+    front (it starts behind Model output), its title framed, the page still on screen."""
+    apply_theme("light")  # its style sheet draws the frame (the tests' usual theme)
+    dock = window.landscape_dock
+    assert not on_screen(dock)  # behind the Model output tab
+    start(window, qtbot, "08_landscape.lesson", 0)
+    assert on_screen(dock) and on_screen(window.learn.text)
+    assert dock.property("role") == "highlight"
+    assert window.learn.text.text().startswith("L = w1² + 10·w2²")
+    # the title bar is drawn in the highlight's yellow (the light theme's #fde293)
+    image = dock.grab().toImage()
+    assert image.pixelColor(dock.width() // 2, 3).name() == "#fde293"
+    click(qtbot, window.learn.next_button)
+    assert dock.property("role") is None  # the next page points at w2
+    assert window.canvas.selected_ids() == ["w2"]
+
+
+def test_a_framed_panel_already_in_front_shows_its_whole_title(
+    window: MainWindow, qtbot  # noqa: ANN001
+) -> None:
+    """Lesson 1's last page frames Model output, which is in front already: its taller,
+    framed title bar gets as much room as the Loss landscape's in lesson 8, whose tab
+    switch lays the dock out anew, instead of squeezing the title into the plain height."""
+    apply_theme("light")
+    dock = window.boundary_dock
+    assert on_screen(dock)
+    start(window, qtbot, "01_fitting_a_line.lesson", 7)
+    assert window.learn.progress.page.highlight == {"panel": "output"}
+    assert dock.property("role") == "highlight"
+    qtbot.wait(10)  # the relayout is applied by a posted event, as in the running app
+    framed_in_front = dock.widget().y()
+    image = dock.grab().toImage()
+    assert image.pixelColor(dock.width() // 2, framed_in_front - 1).name() == "#f9ab00"
+    start(window, qtbot, "08_landscape.lesson", 0)  # behind a tab: brought forward, framed
+    qtbot.wait(10)
+    assert dock.property("role") is None
+    assert framed_in_front == window.landscape_dock.widget().y()
 
 
 def test_choosing_the_optimizer_turns_the_page_and_a_wrong_one_says_so(

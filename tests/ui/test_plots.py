@@ -214,3 +214,45 @@ def test_catching_up_with_a_history_takes_exactly_the_new_steps(plot: LossPlot) 
     assert shown(plot.accuracy) == (want.step, want.accuracy)
     assert shown(plot.test) == (want.test_step, want.test_loss)
     assert shown(plot.test_accuracy) == (want.test_step, want.test_accuracy)
+
+
+@pytest.mark.parametrize(
+    ("scene", "listed"),
+    [
+        ("chain_rule.json", ["train loss"]),  # no data: a loss, no test split, no classes
+        ("lessons/xor_one_layer.scene.json", ["train loss", "accuracy"]),  # no test split
+        ("sine.json", ["train loss", "test loss"]),  # a regression with a test split
+        ("moons.json", ["train loss", "test loss", "accuracy", "test accuracy"]),
+    ],
+)
+def test_the_legend_names_only_curves_that_exist(
+    plot: LossPlot, scene: str, listed: list[str]
+) -> None:
+    loaded = bpviz.load_scene(SCENES / scene)
+    plot.set_history(loaded.train(10))
+    assert plot.legend_names() == listed
+    plot.clear()
+    assert plot.legend_names() == []
+
+
+def test_a_test_loss_joins_the_legend_when_its_first_point_arrives(plot: LossPlot) -> None:
+    rs = results(5, classify=False, every=5)  # the test loss comes at step 5
+    for r in rs[:4]:
+        plot.append(r)
+    plot.redraw()
+    assert plot.legend_names() == ["train loss"]
+    plot.append(rs[4])
+    plot.redraw()
+    assert plot.legend_names() == ["train loss", "test loss"]
+
+
+def test_accuracy_is_drawn_as_solid_thin_steps(plot: LossPlot) -> None:
+    """On four points accuracy jumps between 0.25, 0.5 and 0.75 at every step; a dashed pen
+    over those jumps flickered as a band. Each value is held until the next step."""
+    loaded = bpviz.load_scene(SCENES / "lessons" / "xor_one_layer.scene.json")
+    plot.set_history(loaded.train(20))
+    for curve in (plot.accuracy, plot.test_accuracy):
+        pen = curve.opts["pen"]
+        assert (pen.style(), pen.widthF()) == (Qt.PenStyle.SolidLine, 1.0)
+        assert curve.opts["stepMode"] == "left"
+    assert shown(plot.accuracy)[1] == loaded.session.history.accuracy

@@ -92,11 +92,15 @@ def test_accuracy_label_keeps_its_colour(themed, qtbot) -> None:  # noqa: ANN001
 def test_legend_labels_follow_a_theme_switch(themed, qtbot) -> None:  # noqa: ANN001
     """Labels drawn in the light theme are drawn again in the dark one (pyqtgraph alone only
     records the new colour, leaving "train loss" dark grey on the dark plot)."""
+    from bpviz.engine.training import History, StepResult
     from bpviz.ui.plots import LossPlot
 
     apply_theme("light")
     plot = LossPlot()
     qtbot.addWidget(plot)
+    history = History()
+    history.record(StepResult(1, 0.5, None, 0.6, None))  # a train and a test loss
+    plot.set_history(history)
 
     def label_colours() -> dict[str, str]:
         return {

@@ -142,12 +142,14 @@ def no_params_backward(
     return backward
 
 
-def value_summary(op: str, value: Any) -> str | None:
-    """'const 2.5' or 'param [2×3]' for a node whose value attr is set."""
+def value_summary(op: str, value: Any, numbers: bool = True) -> str | None:
+    """'const 2.5' or 'param [2×3]' for a node whose value attr is set. Without `numbers`
+    a single number is left out: a trained param's value is no longer its file value, and
+    the header must not contradict the number the node's body shows."""
     if value is None:
         return None
     if isinstance(value, (int, float)):
-        return f"{op} {value:g}"
+        return f"{op} {value:g}" if numbers else None
     dims = []
     while isinstance(value, list):
         dims.append(len(value))

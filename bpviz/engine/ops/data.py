@@ -122,7 +122,7 @@ register(
         param_shapes=_param_shapes,
         initial=_param_initial,
         draggable=True,
-        summary=lambda attrs: value_summary("param", attrs.get("value")),
+        summary=lambda attrs: value_summary("param", attrs.get("value"), numbers=False),
         formula="y = θ",
         derivative="dy/dθ = 1 (∂L/∂θ sums the gradients of every use)",
     )
