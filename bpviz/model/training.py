@@ -84,6 +84,8 @@ class TrainingController:
         self._training = document.training
         self._params_edited = False  # weights set by hand: worth saving before any step
         self.check_passes = 0  # forward passes the last gradient check took
+        # (graph version, executor change count) just after the trainer's last measuring pass
+        self._measured_at: tuple[int, int] | None = None
         document.changed.connect(self._on_document_changed)
         document.attr_changed.connect(self._on_attr_changed)
         document.node_removed.connect(self.session.executor.forget_params)
@@ -231,10 +233,26 @@ class TrainingController:
         return f"{head}\nupstream {_describe(up)}; carried {_describe(c)}"
 
     # ---- whole passes --------------------------------------------------------------------
+    def _mark_measured(self, ok: bool = True) -> None:
+        """Note that the executor holds the trainer's measuring pass (`ok`), or may not."""
+        ex = self.session.executor
+        self._measured_at = (self.document.graph.version, ex.changes) if ok else None
+
+    def _holds_measured_pass(self) -> bool:
+        """Whether nothing ran on the executor or changed its data, parameters or graph since
+        the trainer's last measuring pass: it then holds the training set's values for the
+        current parameters, which is what a forward pass would compute again."""
+        ex = self.session.executor
+        return self._measured_at == (self.document.graph.version, ex.changes)
+
     def forward(self) -> bool:
         try:
             self._steps = None
-            self._loss = float(np.sum(self.session.forward()))
+            if self._holds_measured_pass():  # e.g. the overlays' refresh after a Run slice
+                out = self.session.executor.value(self.document.graph.output)
+            else:
+                out = self.session.forward()
+            self._loss = float(np.sum(out))
         except BpvizError as e:
             self._snapshot_values()
             self._fail(e)
@@ -264,8 +282,10 @@ class TrainingController:
         try:
             result = self.session.trainer.apply_update(self._loss, self.session.accuracy())
         except BpvizError as e:
+            self._mark_measured(False)
             self._fail(e)
             return None
+        self._mark_measured()
         self._set_phase(Phase.UPDATED)
         self.trained.emit(result)
         return result
@@ -281,15 +301,21 @@ class TrainingController:
         results: list[StepResult] = []
         trainer = self.session.trainer
         deadline = time.perf_counter() + seconds
+        # a full-batch step reuses the previous step's measuring pass as its forward pass
+        # while the executor still holds it: always within a slice, and across slices when
+        # only the overlays' refresh (which reuses it too) or nothing ran in between
+        continuing = self._holds_measured_pass()
         try:
             while len(results) < max_steps:
-                # within a slice nothing else runs the executor: a full-batch step reuses
-                # the previous step's measuring pass as its forward pass
-                results.append(trainer.step(continuing=bool(results)))
+                results.append(trainer.step(continuing=continuing))
+                continuing = True
                 if time.perf_counter() >= deadline:
                     break
         except BpvizError as e:
+            self._mark_measured(False)
             self._fail(e)
+        else:
+            self._mark_measured(bool(results) or self._holds_measured_pass())
         if results and self.phase not in (Phase.ERROR, Phase.UPDATED):
             # before announcing: listeners must see stale values (said once, not every slice)
             self._set_phase(Phase.UPDATED)
@@ -405,9 +431,9 @@ class TrainingController:
 
     # ---- snapshots -----------------------------------------------------------------------
     def _snapshot_values(self) -> None:
-        ex = self.session.executor
+        held = self.session.executor.held_values()
         # copies: a param node's value is the parameter array the optimizer updates in place
-        self.values = {n: np.array(ex.value(n)) for n in self.document.nodes if ex.has_value(n)}
+        self.values = {n: np.array(v) for n, v in held.items()}
 
     def _record_backward(self, step: NodeGrad) -> None:
         self.grads[step.node_id] = np.asarray(step.grad)
