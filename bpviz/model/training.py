@@ -84,8 +84,9 @@ class TrainingController:
         self._training = document.training
         self._params_edited = False  # weights set by hand: worth saving before any step
         self.check_passes = 0  # forward passes the last gradient check took
-        # (graph version, executor change count) just after the trainer's last measuring pass
-        self._measured_at: tuple[int, int] | None = None
+        # (graph version, executor change count, whether a step measured it) just after the
+        # last pass over the training set: a step's measuring pass or this controller's own
+        self._held_at: tuple[int, int, bool] | None = None
         document.changed.connect(self._on_document_changed)
         document.attr_changed.connect(self._on_attr_changed)
         document.node_removed.connect(self.session.executor.forget_params)
@@ -233,25 +234,29 @@ class TrainingController:
         return f"{head}\nupstream {_describe(up)}; carried {_describe(c)}"
 
     # ---- whole passes --------------------------------------------------------------------
-    def _mark_measured(self, ok: bool = True) -> None:
-        """Note that the executor holds the trainer's measuring pass (`ok`), or may not."""
+    def _mark_held(self, ok: bool = True, by_step: bool = False) -> None:
+        """Note that the executor holds a pass over the training set with the current
+        parameters (`ok`; `by_step`: a step's measuring pass), or may not."""
         ex = self.session.executor
-        self._measured_at = (self.document.graph.version, ex.changes) if ok else None
+        self._held_at = (self.document.graph.version, ex.changes, by_step) if ok else None
 
-    def _holds_measured_pass(self) -> bool:
+    def _holds_training_pass(self, by_step: bool = False) -> bool:
         """Whether nothing ran on the executor or changed its data, parameters or graph since
-        the trainer's last measuring pass: it then holds the training set's values for the
-        current parameters, which is what a forward pass would compute again."""
-        ex = self.session.executor
-        return self._measured_at == (self.document.graph.version, ex.changes)
+        the last pass over the training set (`by_step`: since the last step measured it): it
+        then holds the values a forward pass would compute again."""
+        held, ex = self._held_at, self.session.executor
+        if held is None or held[:2] != (self.document.graph.version, ex.changes):
+            return False
+        return held[2] or not by_step
 
     def forward(self) -> bool:
         try:
             self._steps = None
-            if self._holds_measured_pass():  # e.g. the overlays' refresh after a Run slice
+            if self._holds_training_pass():  # e.g. the overlays' refresh after a Run slice
                 out = self.session.executor.value(self.document.graph.output)
             else:
                 out = self.session.forward()
+                self._mark_held()
             self._loss = float(np.sum(out))
         except BpvizError as e:
             self._snapshot_values()
@@ -282,10 +287,10 @@ class TrainingController:
         try:
             result = self.session.trainer.apply_update(self._loss, self.session.accuracy())
         except BpvizError as e:
-            self._mark_measured(False)
+            self._mark_held(False)
             self._fail(e)
             return None
-        self._mark_measured()
+        self._mark_held(by_step=True)
         self._set_phase(Phase.UPDATED)
         self.trained.emit(result)
         return result
@@ -302,9 +307,9 @@ class TrainingController:
         trainer = self.session.trainer
         deadline = time.perf_counter() + seconds
         # a full-batch step reuses the previous step's measuring pass as its forward pass
-        # while the executor still holds it: always within a slice, and across slices when
-        # only the overlays' refresh (which reuses it too) or nothing ran in between
-        continuing = self._holds_measured_pass()
+        # (and its loss) while the executor still holds it: always within a slice, and across
+        # slices when only the overlays' refresh (which reuses it too) or nothing ran between
+        continuing = self._holds_training_pass(by_step=True)
         try:
             while len(results) < max_steps:
                 results.append(trainer.step(continuing=continuing))
@@ -312,10 +317,11 @@ class TrainingController:
                 if time.perf_counter() >= deadline:
                     break
         except BpvizError as e:
-            self._mark_measured(False)
+            self._mark_held(False)
             self._fail(e)
         else:
-            self._mark_measured(bool(results) or self._holds_measured_pass())
+            if results:
+                self._mark_held(by_step=True)
         if results and self.phase not in (Phase.ERROR, Phase.UPDATED):
             # before announcing: listeners must see stale values (said once, not every slice)
             self._set_phase(Phase.UPDATED)

@@ -516,9 +516,11 @@ def test_a_weight_set_between_slices_is_computed_afresh(make_ctl) -> None:
     ref.train(4)
     ref.session.executor.params["score"]["b"][...] = b
     assert shown == float(ref.forward())
-    # the next slice's first step also runs its own forward pass (then 2 passes a step)
-    ctl.run_for(30.0, max_steps=3)
+    # the next slice's first step runs its own forward pass (then 2 passes a step) and
+    # records the loss of the edited weights as its batch's
+    results = ctl.run_for(30.0, max_steps=3)
     assert count[0] == 1 + 1 + 2 * 3
+    assert results[0].batch_loss == shown
 
 
 def assert_grads_match_engine(ctl, name: str, steps: int = 0) -> None:  # noqa: ANN001
