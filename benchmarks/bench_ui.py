@@ -261,11 +261,15 @@ def big_canvas(app: QApplication, size: tuple[int, int], rounds: int = 3) -> dic
         out[f"step_{level}"] = median_ms(wheel_steps, 5)[0] / 2
         out[f"rest_{level}"] = median_ms(at_rest, 5)[0] - out[f"step_{level}"]
     registry["backward"].trigger()  # the plan is built; from here on each pass shows anew
+    executor = window.training_ui.controller.session.executor
     for level in ("fit", "1"):
         zoom_to(level)
         times: dict[str, list[float]] = {"forward": [], "backward": []}
         for _ in range(rounds):  # Forward clears the gradients, Backward shows them again
             for name in ("forward", "backward"):
+                # as after an edit, Forward runs its engine pass (with nothing changed since
+                # the last pass over the training set, it would show that one's values)
+                executor.use_params(executor.params)
                 repaint()
                 t0 = time.perf_counter()
                 registry[name].trigger()
