@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import os
 import signal
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -131,21 +132,20 @@ def _distinct(
 
 
 # ---- verbs -----------------------------------------------------------------------------------
-def _eval_rows(scene: Any) -> list[tuple[str, str, Any, Any]]:
+def _eval_rows(scene: Any) -> Iterator[tuple[str, str, Any, Any]]:
     """(name, op, value, gradient) for every computed node in pass order, each followed by
-    its own parameters that are not the node's value (a dense layer's W and b)."""
+    its own parameters that are not the node's value (a dense layer's W and b). Made one
+    row at a time: a million-node table is printed without being held."""
     executor = scene.session.executor
-    rows = []
     for nid in scene.graph.topological_order():
         if not executor.has_value(nid):
             continue
         op = scene.graph.node(nid).op
-        rows.append((nid, op, scene.value(nid), scene.grad(nid)))
+        yield nid, op, scene.value(nid), scene.grad(nid)
         grads = executor.param_grads.get(nid, {})
         for name, value in executor.params.get(nid, {}).items():
             if name != "value" and name in grads:
-                rows.append((f"{nid}.{name}", f"{op} {name}", value, grads[name]))
-    return rows
+                yield f"{nid}.{name}", f"{op} {name}", value, grads[name]
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -155,15 +155,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     with scene.running():
         out = scene.forward()
         scene.backward()
-    rows = _eval_rows(scene)
     if args.json:
         nodes = {
             name: {"value": _json_value(v), "grad": _json_value(g)}
-            for name, _, v, g in rows
+            for name, _, v, g in _eval_rows(scene)
             if "." not in name
         }
         params: dict[str, dict[str, Any]] = {}
-        for name, _, v, g in rows:
+        for name, _, v, g in _eval_rows(scene):
             if "." in name:
                 nid, param = name.rsplit(".", 1)
                 params.setdefault(nid, {})[param] = {
@@ -173,13 +172,20 @@ def cmd_eval(args: argparse.Namespace) -> int:
         _say(json.dumps({"output": _json_value(out), "nodes": nodes, "params": params}))
         return 0
     _say(f"output {scene.graph.output} = {_fmt(out)}")
-    table = [("node", "op", "value", "gradient")]
-    table += [(name, op, _fmt(v), _fmt(g)) for name, op, v, g in rows]
-    widths = [max(len(row[i]) for row in table) for i in range(3)]
-    for row in table:
+    head = ("node", "op", "value", "gradient")
+    # two passes over the rows (widths, then lines): nothing per row is kept in between
+    widths = [len(cell) for cell in head[:3]]
+    for name, op, v, _ in _eval_rows(scene):
+        widths = [max(w, len(c)) for w, c in zip(widths, (name, op, _fmt(v)), strict=True)]
+    for row in itertools.chain([head], _eval_table(scene)):
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         _say("  ".join([*cells, row[3]]))
     return 0
+
+
+def _eval_table(scene: Any) -> Iterator[tuple[str, str, str, str]]:
+    for name, op, v, g in _eval_rows(scene):
+        yield name, op, _fmt(v), _fmt(g)
 
 
 def _progress(total: int, enabled: bool):  # noqa: ANN202 - tqdm or a no-op

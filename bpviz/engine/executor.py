@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from bpviz.engine.collector import BIG, collector_paused
 from bpviz.engine.errors import GraphError, NonFiniteError, ShapeError, trap_float_errors
 from bpviz.engine.graph import Graph
 from bpviz.engine.ops import OpSpec
@@ -468,8 +469,12 @@ class Executor:
             if result is not None:
                 self._scalar_ran = True
                 return result
-        with trap_float_errors():
-            self._forward_pass(plan)
+        if len(plan.nodes) < BIG:
+            with trap_float_errors():
+                self._forward_pass(plan)
+        else:
+            with trap_float_errors(), collector_paused():  # see engine.collector
+                self._forward_pass(plan)
         out = self._output_index(plan)
         result = self._values[out]
         if not _all_finite(result):
@@ -496,8 +501,12 @@ class Executor:
         grads = self._seed_gradients(plan)
         self._grads = grads
         self._all_grads = not params_only
-        with trap_float_errors():
-            self._backward_pass(plan, grads, not params_only)
+        if len(plan.nodes) < BIG:
+            with trap_float_errors():
+                self._backward_pass(plan, grads, not params_only)
+        else:
+            with trap_float_errors(), collector_paused():
+                self._backward_pass(plan, grads, not params_only)
         # No per-gradient scan needed: with float errors trapped, numpy raises at the op
         # that first makes an Inf or NaN from finite numbers.
 

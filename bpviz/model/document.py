@@ -63,6 +63,7 @@ class Document:
     training_changed = Signal(object)  # the new `training` dict (a copy) or None
     state_restored = Signal(object)  # undo put back learned state a settings edit reset
     params_set = Signal(str, object)  # node id, {array name: new array}
+    slots_set = Signal(object)  # {node id: {array name: {slot: array}} or None (dropped)}
     changed = Signal()
 
     def __init__(self, name: str | None = None, description: str | None = None) -> None:
@@ -330,6 +331,23 @@ class Document:
             self._state = state
         self.params_set.emit(node_id, {k: a.copy() for k, a in clean.items()})
         self.changed.emit()
+
+    def set_optimizer_slots(self, slots: Mapping[str, Mapping[str, Any] | None]) -> None:
+        """Hand the optimizer's per-parameter state (momentum, Adam's moments) of some nodes
+        to the training session, which keeps it: when an edit rewrites learned arrays as other
+        nodes (Expand to Scalar Ops), training goes on with the same momentum. None drops a
+        node's state."""
+        clean: dict[str, dict[str, dict[str, np.ndarray]] | None] = {}
+        for node_id, arrays in slots.items():
+            clean[node_id] = (
+                None
+                if arrays is None
+                else {
+                    name: {k: np.array(a, dtype=np.float64) for k, a in slot.items()}
+                    for name, slot in arrays.items()
+                }
+            )
+        self.slots_set.emit(clean)
 
     def _structure_changed(self) -> None:
         if self._state is not None:

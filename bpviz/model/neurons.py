@@ -21,6 +21,7 @@ from bpviz.engine.ops.activations import ACTIVATIONS
 from bpviz.engine.optim import ParamTree
 from bpviz.engine.session import Session
 from bpviz.model.plane import Plane
+from bpviz.model.snapshots import Snapshot
 
 SATURATION = 0.99  # |a| beyond this share of the activation's range counts as saturated ...
 SATURATED_SHARE = 0.95  # ... on at least this share of the training points
@@ -149,10 +150,16 @@ class LayerNumbers:
         fresh = node_id in grads
         pg = ((param_grads or {}).get(node_id) or {}) if fresh else {}
 
-        def rows(a: np.ndarray | None) -> np.ndarray | None:
-            return None if a is None else np.atleast_2d(np.asarray(a, dtype=float))
+        n_in, units = np.shape(p["W"])
 
-        n_in = p["W"].shape[0]
+        def rows(a: np.ndarray | None, width: int) -> np.ndarray | None:
+            """A pass's (N, width) array; None when it belongs to another shape of the graph
+            (the layer was rewired or resized since)."""
+            if a is None:
+                return None
+            a = np.atleast_2d(np.asarray(a, dtype=float))
+            return a if a.ndim == 2 and a.shape[1] == width else None
+
         names = tuple(input_names) or tuple(f"{src}[{i}]" for i in range(n_in))
         return cls(
             node_id,
@@ -160,9 +167,9 @@ class LayerNumbers:
             node.attrs.get("activation", "none"),
             np.asarray(p["W"]),
             np.asarray(p["b"]),
-            rows(values.get(src)),
-            rows(values.get(node_id)),
-            rows(grads.get(node_id)),
+            rows(values.get(src), n_in),
+            rows(values.get(node_id), units),
+            rows(grads.get(node_id), units),
             pg.get("W"),
             pg.get("b"),
             names,
@@ -178,6 +185,20 @@ class LayerNumbers:
         except GraphError:  # no backward pass yet
             grads = {}
         return cls.read(session.graph, node_id, ex.params, values, grads, ex.param_grads, **kw)
+
+    @classmethod
+    def from_snapshot(
+        cls, graph: Graph, node_id: str, snap: Snapshot, input_names: Sequence[str] = ()
+    ) -> LayerNumbers:
+        """At a step of the training history (the timeline scrubbed back): that step's
+        weights, and when the snapshot is full its pass's values and gradients, with the
+        layer's ∂L/∂W = xᵀδ and ∂L/∂b = Σδ written out from them (a snapshot keeps no
+        parameter gradients)."""
+        numbers = cls.read(graph, node_id, snap.params, snap.values, snap.grads, None, input_names)
+        x, delta = numbers.inputs, numbers.delta
+        if x is not None and delta is not None and len(x) == len(delta):
+            numbers.dW, numbers.db = x.T @ delta, delta.sum(axis=0)
+        return numbers
 
     @property
     def units(self) -> int:

@@ -6,6 +6,9 @@ joins the units again, so every consumer reads the same (batch × units) value a
 every value and gradient is the dense layer's. The last node takes over the layer's id, so
 wires, the output mark and views that name the layer keep pointing at it. One undo step
 brings the layer back with the weights it had.
+
+The optimizer's state of each weight (a momentum buffer, Adam's two moments) moves with it
+to its scalar param, and back on undo, so training goes on exactly as the layer's would.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ from bpviz.model.commands import (
     _PlannedCommand,
 )
 from bpviz.model.document import Document
+from bpviz.model.effects import Effect
+
+Slots = dict[str, dict[str, np.ndarray]]  # array name -> {slot name ("m", "v"): array}
 
 MAX_INPUTS = 4
 MAX_UNITS = 4
@@ -53,13 +59,52 @@ def expand_problem(doc: Document, node_id: str, params: Mapping[str, Any] | None
     return None
 
 
-class ExpandToScalarOps(_PlannedCommand):
-    """Replace dense layer `node_id` (weights `params`, as the session holds them) by its
-    scalar graph; undo puts the layer and those weights back."""
+class SetSlots(Command):
+    """Optimizer state of some nodes: `new` on redo, `old` on undo (None: no state)."""
 
-    def __init__(self, node_id: str, params: Mapping[str, Any]) -> None:
+    effect = Effect.KEEP
+
+    def __init__(self, new: Mapping[str, Slots | None], old: Mapping[str, Slots | None]) -> None:
+        self.new, self.old = dict(new), dict(old)
+        self.text = "Move optimizer state"
+
+    def redo(self, doc: Document) -> None:
+        doc.set_optimizer_slots(self.new)
+
+    def undo(self, doc: Document) -> None:
+        doc.set_optimizer_slots(self.old)
+
+
+def split_slots(slots: Mapping[str, Mapping[str, Any]], ids: Mapping[tuple, str]) -> dict:
+    """The layer's W and b slots cut into one slot per scalar param: `ids` maps ("W", i, j)
+    and ("b", j) to the param node holding that entry."""
+    out: dict[str, Slots] = {}
+    for key, node_id in ids.items():
+        slot = slots.get(key[0])
+        if slot:
+            out[node_id] = {
+                "value": {k: np.array(a[key[1:]], dtype=np.float64) for k, a in slot.items()}
+            }
+    return out
+
+
+class ExpandToScalarOps(_PlannedCommand):
+    """Replace dense layer `node_id` (weights `params` and optimizer state `slots`, as the
+    session holds them) by its scalar graph; undo puts the layer, those weights and that
+    state back."""
+
+    def __init__(
+        self,
+        node_id: str,
+        params: Mapping[str, Any],
+        slots: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
         self.node_id = node_id
         self.params = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
+        self.slots: Slots = {
+            name: {k: np.array(a, dtype=np.float64) for k, a in slot.items()}
+            for name, slot in (slots or {}).items()
+        }
         self.text = f"Expand {node_id} to Scalar Ops"
         self.new_ids: list[str] = []
 
@@ -85,6 +130,13 @@ class ExpandToScalarOps(_PlannedCommand):
         ]
         if was_output:
             steps.append(SetOutput(final))
+        if self.slots:
+            moved = split_slots(self.slots, writer.params)
+            steps.append(
+                SetSlots(
+                    moved | {self.node_id: None}, dict.fromkeys(moved) | {self.node_id: self.slots}
+                )
+            )
         return steps
 
 
@@ -97,6 +149,7 @@ class _Writer:
         self.x0, self.y0 = x0, y0
         self.adds: list[AddNode] = []
         self.wires: list[Connect] = []
+        self.params: dict[tuple, str] = {}  # ("W", i, j) or ("b", j) -> its param node
         self._taken: set[str] = set()
 
     def _id(self, suffix: str) -> str:
@@ -134,6 +187,7 @@ class _Writer:
             total = None
             for i in range(n_in):
                 w = self.node(f"w{i}{j}", "param", 1, row0 + i, value=float(W[i, j]))
+                self.params[("W", i, j)] = w
                 m = self.node(f"m{i}{j}", "mul", 2, row0 + i)
                 self.wire(columns[i], m, "a")
                 self.wire(w, m, "b")
@@ -146,6 +200,7 @@ class _Writer:
                     total = s
             mid = row0 + (n_in - 1) / 2
             bias = self.node(f"b{j}", "param", 3, row0 + n_in - 0.5, value=float(b[j]))
+            self.params[("b", j)] = bias
             only = units == 1 and last_unit
             z_final = only and activation == "none"
             z = self.node(f"z{j}", "add", 4, mid, node_id=self.layer_id if z_final else None)
@@ -170,10 +225,16 @@ class _Writer:
         return joined
 
 
-def expand_command(doc: Document, node_id: str, params: Mapping[str, Any] | None) -> Command:
-    """The command, or GraphError saying why this layer cannot be expanded."""
+def expand_command(
+    doc: Document,
+    node_id: str,
+    params: Mapping[str, Any] | None,
+    slots: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Command:
+    """The command, or GraphError saying why this layer cannot be expanded; `slots` is the
+    optimizer's state of the layer's arrays, carried over to the scalar params."""
     problem = expand_problem(doc, node_id, params)
     if problem:
         raise GraphError(f"cannot expand: {problem}")
     assert params is not None
-    return ExpandToScalarOps(node_id, params)
+    return ExpandToScalarOps(node_id, params, slots)

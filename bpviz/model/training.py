@@ -91,6 +91,7 @@ class TrainingController:
         document.attr_changed.connect(self._on_attr_changed)
         document.node_removed.connect(self.session.executor.forget_params)
         document.params_set.connect(self._on_params_set)
+        document.slots_set.connect(self._on_slots_set)
         for signal, slot in self._settings_slots():
             signal.connect(slot)
         document.learned_state_provider = self.state_dict
@@ -100,6 +101,7 @@ class TrainingController:
         self.document.attr_changed.disconnect(self._on_attr_changed)
         self.document.node_removed.disconnect(self.session.executor.forget_params)
         self.document.params_set.disconnect(self._on_params_set)
+        self.document.slots_set.disconnect(self._on_slots_set)
         for signal, slot in self._settings_slots():
             signal.disconnect(slot)
         if self.document.learned_state_provider == self.state_dict:
@@ -197,6 +199,15 @@ class TrainingController:
                 held[name] = np.array(a)
         self.session.executor.use_params(self.session.executor.params)  # shapes checked again
         self._params_edited = True
+
+    def _on_slots_set(self, slots: dict[str, dict[str, dict[str, np.ndarray]] | None]) -> None:
+        """Optimizer state handed over by an edit (see `Document.set_optimizer_slots`)."""
+        held = self.session.trainer.optimizer.slots
+        for node_id, arrays in slots.items():
+            if arrays is None:
+                held.pop(node_id, None)
+            else:
+                held[node_id] = {n: {k: a.copy() for k, a in s.items()} for n, s in arrays.items()}
 
     # ---- reading the numbers -------------------------------------------------------------
     def value(self, node_id: str) -> np.ndarray | None:

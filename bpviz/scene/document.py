@@ -9,7 +9,6 @@ Each stage raises only `SceneError`; whatever else goes wrong becomes one too, s
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from bpviz.engine.attrs import copy_value
+from bpviz.engine.collector import collector_paused
 from bpviz.engine.errors import BpvizError, DatasetError, GraphError, NonFiniteError, ShapeError
 from bpviz.engine.files import FileProblem
 from bpviz.engine.gradcheck import GradCheck
@@ -26,7 +26,7 @@ from bpviz.engine.graph import Graph
 from bpviz.engine.optim import ConfigError, TrainingConfig
 from bpviz.engine.session import Session
 from bpviz.engine.training import History, StepResult
-from bpviz.scene import codec
+from bpviz.scene import codec, stream_check
 from bpviz.scene.errors import SceneError, describe, join_place
 from bpviz.scene.files import (
     PathArg,
@@ -172,6 +172,10 @@ def _check(raw: Any, base_dir: PathArg | None, runnable: bool) -> _Checked:
         text = scene_text(raw)
         del raw  # the text alone from here on: a large file is held once, not twice
         quick = read_scene(text, runnable)
+        if quick is None and len(text) >= stream_check.MIN_CHARS:
+            problem = stream_check.first_problem(text, runnable)  # found without the whole
+            if problem is not None:  # file in memory as objects: a big file still says why
+                raise problem
         raw = parse_json(text) if quick is None else None
         del text
     if quick is not None:
@@ -194,24 +198,10 @@ def _check(raw: Any, base_dir: PathArg | None, runnable: bool) -> _Checked:
     return _Checked(scene, graph, positions, session, state)
 
 
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Loading makes millions of small objects and no reference cycles; Python's cycle
-    collector would rescan them all again and again as they pile up (half the time of a
-    100,000-node load), so it waits until the load is over."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def _guarded(source: str, run: Callable[[], Any], doing: str = "loading") -> Any:
     """Run a load stage; every failure leaves as one SceneError that starts with `source`."""
     try:
-        with _collector_paused():
+        with collector_paused():
             return run()
     except SceneError as e:
         raise e.with_source(source) from e.__cause__

@@ -110,7 +110,13 @@ def check_structure(raw: dict[str, Any]) -> SceneModel:
     try:
         return SceneModel.model_validate(raw)
     except ValidationError as e:
-        error = e.errors(include_url=False)[0]
-        loc = tuple(error["loc"])
-        place = join_place(p for p in loc if p != "[key]")
-        raise SceneError(_message(error, loc), place) from None
+        raise structure_error(e) from None
+
+
+def structure_error(e: ValidationError, within: tuple[Any, ...] = ()) -> SceneError:
+    """The SceneError for a validation's first error; `within`: the place of the value that
+    was validated on its own (("nodes", 3) for one node checked as a NodeModel)."""
+    error = e.errors(include_url=False)[0]
+    loc = within + tuple(error["loc"])
+    place = join_place(p for p in loc if p != "[key]")
+    return SceneError(_message(error, loc), place)

@@ -30,19 +30,24 @@ def check_ids(nodes: list[NodeModel]) -> dict[str, int]:
     """Node id -> position in the file; refuses malformed and repeated ids."""
     index: dict[str, int] = {}
     for i, node in enumerate(nodes):
-        if not ID_PATTERN.fullmatch(node.id):
-            raise SceneError(
-                f"invalid id {describe(node.id)} (1 to 64 letters, digits, _ . -;"
-                " starting with a letter or _)",
-                node_place(i, "id"),
-            )
-        if node.id in index:
-            raise SceneError(
-                f"duplicate id '{node.id}' (already used by nodes[{index[node.id]}])",
-                node_place(i, "id"),
-            )
-        index[node.id] = i
+        check_id(node.id, i, index)
     return index
+
+
+def check_id(node_id: str, i: int, index: dict[str, int]) -> None:
+    """The id of nodes[i], well formed and not in `index` (the ids before it), added to it."""
+    if not ID_PATTERN.fullmatch(node_id):
+        raise SceneError(
+            f"invalid id {describe(node_id)} (1 to 64 letters, digits, _ . -;"
+            " starting with a letter or _)",
+            node_place(i, "id"),
+        )
+    if node_id in index:
+        raise SceneError(
+            f"duplicate id '{node_id}' (already used by nodes[{index[node_id]}])",
+            node_place(i, "id"),
+        )
+    index[node_id] = i
 
 
 def op_of(node: NodeModel, i: int) -> OpSpec:
@@ -104,38 +109,43 @@ def check_inputs(node: NodeModel, spec: OpSpec, i: int, ids: Mapping[str, int], 
                 )
 
 
-def check_acyclic(nodes: list[NodeModel], ids: Mapping[str, int]) -> None:
+def check_node(node: NodeModel, i: int, ids: Mapping[str, int], complete: bool) -> None:
+    """Op, attrs and inputs of nodes[i], given every node's id."""
+    spec = op_of(node, i)
+    check_attrs(node, spec, i)
+    check_inputs(node, spec, i, ids, complete)
+
+
+def check_acyclic(inputs: Mapping[str, Mapping[str, str]], ids: Mapping[str, int]) -> None:
     """Names every node of one cycle, starting from the one listed first in the file.
+    `inputs`: node id -> its port -> source id.
 
     One linear pass over the whole graph; a cycle is looked for only when one exists."""
-    ring = find_cycle({node.id: node.inputs.values() for node in nodes})
+    ring = find_cycle({nid: wired.values() for nid, wired in inputs.items()})
     if ring is None:
         return
     start = min(range(len(ring)), key=lambda k: ids[ring[k]])
     ring = ring[start:] + ring[:start]
-    first = nodes[ids[ring[0]]]
-    port = next(p for p, src in first.inputs.items() if src == ring[-1])
+    port = next(p for p, src in inputs[ring[0]].items() if src == ring[-1])
     path = " -> ".join(f"'{n}'" for n in [*ring, ring[0]])
-    raise SceneError(f"cycle {path}", node_place(ids[first.id], "inputs", port))
+    raise SceneError(f"cycle {path}", node_place(ids[ring[0]], "inputs", port))
 
 
-def check_output(scene: SceneModel, ids: Mapping[str, int], complete: bool) -> None:
-    if scene.output is None:
-        if complete and scene.nodes:
+def check_output(output: str | None, ids: Mapping[str, int], complete: bool) -> None:
+    if output is None:
+        if complete and ids:
             raise SceneError("required: the id of the node whose value is the result", "output")
-    elif scene.output not in ids:
-        raise SceneError(f"no node {describe(scene.output)}", "output")
+    elif output not in ids:
+        raise SceneError(f"no node {describe(output)}", "output")
 
 
 def check_graph(scene: SceneModel, complete: bool) -> dict[str, int]:
     """All meaning checks on nodes and output; returns node id -> file index."""
     ids = check_ids(scene.nodes)
     for i, node in enumerate(scene.nodes):
-        spec = op_of(node, i)
-        check_attrs(node, spec, i)
-        check_inputs(node, spec, i, ids, complete)
-    check_acyclic(scene.nodes, ids)
-    check_output(scene, ids, complete)
+        check_node(node, i, ids, complete)
+    check_acyclic({node.id: node.inputs for node in scene.nodes}, ids)
+    check_output(scene.output, ids, complete)
     return ids
 
 

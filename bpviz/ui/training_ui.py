@@ -510,6 +510,7 @@ class TrainingUI(QObject):
         params = None if snapshot is None else snapshot.params
         self.views.landscape.show_moment(params)
         self.views.boundary.show_moment(params)
+        self.canvas.neurons.show_moment(snapshot)
         self.sync_overlays()
 
     def refresh_views(self) -> None:

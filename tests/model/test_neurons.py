@@ -155,3 +155,32 @@ def test_a_layer_that_is_not_dense_is_refused() -> None:
     scene = tiny_scene()
     with pytest.raises(Exception, match="node 'loss' is a mse, not a dense layer"):
         LayerNumbers.from_session(scene.session, "loss")
+
+
+def test_a_snapshot_gives_its_steps_numbers_with_the_gradients_written_out() -> None:
+    from bpviz.model.snapshots import Snapshot
+
+    s = tiny_scene().session
+    ex = s.executor
+    values = {n: np.array(ex.value(n)) for n in s.graph.nodes}
+    grads = {n: np.array(ex.grad(n)) for n in s.graph.nodes if n != "t"}
+    params = {n: {k: np.array(a) for k, a in p.items()} for n, p in ex.params.items()}
+    snap = Snapshot(3, params, values=values, grads=grads, full=True)
+    n = LayerNumbers.from_snapshot(s.graph, "h", snap)
+    _, _, delta = by_hand()
+    np.testing.assert_array_equal(n.b, B1)
+    np.testing.assert_allclose(n.dW, X.T @ delta, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(n.delta_sum, delta.sum(axis=0), rtol=0, atol=1e-12)
+    light = LayerNumbers.from_snapshot(s.graph, "h", Snapshot(3, params))
+    np.testing.assert_array_equal(light.W, W1)
+    assert light.dW is None and light.delta_sum is None and light.inputs is None
+
+
+def test_a_pass_of_another_shape_is_not_read_as_the_layers() -> None:
+    """The layer was resized or rewired since the pass: its arrays no longer fit W."""
+    s = tiny_scene().session
+    ex = s.executor
+    values = {"x": np.ones((4, 3)), "h": np.ones((4, 5))}
+    n = LayerNumbers.read(s.graph, "h", ex.params, values, {"h": np.ones((4, 5))})
+    assert n.inputs is None and n.out is None and n.grad_out is None and n.delta is None
+    assert "run Backward to see it" in n.weight_text(0, 0)

@@ -181,3 +181,73 @@ def test_what_cannot_be_expanded_says_why(node_id, params, problem) -> None:  # 
     assert expand_problem(doc, node_id, params).startswith(problem)
     with pytest.raises(GraphError, match=re.escape("cannot expand: " + problem)):
         expand_command(doc, node_id, params)
+
+
+# ---- optimizer state carried over -----------------------------------------------------------
+def trained_ctl(optimizer: str, steps: int = 5) -> TrainingController:
+    """The MLP after `steps` optimizer steps of `optimizer`: its slots are no longer zero."""
+    scene = trained_mlp()
+    scene["training"] = {"optimizer": optimizer, "lr": 0.05, "momentum": 0.9, "seed": 4}
+    ctl = TrainingController(Document.from_scene_dict(scene))
+    assert len(ctl.run_for(float("inf"), max_steps=steps)) == steps
+    return ctl
+
+
+def layer_of(ctl: TrainingController) -> tuple[np.ndarray, np.ndarray]:
+    """h's W and b, read from the dense layer or gathered from its scalar params."""
+    params = ctl.session.executor.params
+    if ctl.document.node("h").op == "dense":
+        return params["h"]["W"], params["h"]["b"]
+    W = [[float(params[f"h.w{i}{j}"]["value"]) for j in range(4)] for i in range(2)]
+    return np.array(W), np.array([float(params[f"h.b{j}"]["value"]) for j in range(4)])
+
+
+def expand_with_state(ctl: TrainingController) -> ExpandToScalarOps:
+    held = ctl.session
+    command = expand_command(
+        ctl.document, "h", held.executor.params["h"], held.trainer.optimizer.slots.get("h")
+    )
+    command.redo(ctl.document)
+    return command
+
+
+@pytest.mark.parametrize("optimizer", ["momentum", "adam"])
+def test_training_after_expanding_goes_on_exactly_as_the_layer_would(optimizer: str) -> None:
+    plain, expanded = trained_ctl(optimizer), trained_ctl(optimizer)
+    assert float(np.abs(plain.session.trainer.optimizer.slots["h"]["W"]["m"]).max()) > 1e-3
+    expand_with_state(expanded)
+    a = plain.run_for(float("inf"), max_steps=8)
+    b = expanded.run_for(float("inf"), max_steps=8)
+    np.testing.assert_allclose([r.loss for r in b], [r.loss for r in a], rtol=0, atol=1e-12)
+    for got, want in zip(layer_of(expanded), layer_of(plain), strict=True):
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+    for k in ("W", "b"):
+        np.testing.assert_allclose(
+            expanded.session.executor.params["out"][k],
+            plain.session.executor.params["out"][k],
+            rtol=0,
+            atol=1e-12,
+        )
+    plain.close()
+    expanded.close()
+
+
+@pytest.mark.parametrize("optimizer", ["momentum", "adam"])
+def test_undo_gives_the_layer_its_optimizer_state_back(optimizer: str) -> None:
+    plain, expanded = trained_ctl(optimizer), trained_ctl(optimizer)
+    before = {k: dict(s) for k, s in plain.session.trainer.optimizer.slots["h"].items()}
+    command = expand_with_state(expanded)
+    slots = expanded.session.trainer.optimizer.slots
+    assert "h" not in slots
+    for k in before["W"]:  # each weight's slot holds its own entry of the layer's
+        assert float(slots["h.w12"]["value"][k]) == before["W"][k][1, 2]
+        assert float(slots["h.b3"]["value"][k]) == before["b"][k][3]
+    command.undo(expanded.document)
+    assert not any(n.startswith("h.") for n in slots)
+    a = plain.run_for(float("inf"), max_steps=8)
+    b = expanded.run_for(float("inf"), max_steps=8)
+    np.testing.assert_allclose([r.loss for r in b], [r.loss for r in a], rtol=0, atol=1e-12)
+    for got, want in zip(layer_of(expanded), layer_of(plain), strict=True):
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+    plain.close()
+    expanded.close()

@@ -296,10 +296,8 @@ def test_weights_are_recoloured_by_their_gradient_after_backward(qtbot, opened) 
     assert widths[top] == max(widths.values()) == pytest.approx(4.0)
 
 
-def test_expand_to_scalar_ops_from_the_menu_is_one_undo_step(qtbot, opened) -> None:  # noqa: ANN001
-    before = opened.document.to_scene_dict()
-    c = opened.training_ui.controller
-    W = np.array(c.session.executor.params["h"]["W"])
+def expand_from_menu(qtbot, window) -> None:  # noqa: ANN001
+    """Right-click h's header and choose Expand to Scalar Ops."""
 
     def choose() -> None:
         menu = QApplication.activePopupWidget()
@@ -307,12 +305,19 @@ def test_expand_to_scalar_ops_from_the_menu_is_one_undo_step(qtbot, opened) -> N
         menu.close()
 
     QTimer.singleShot(50, choose)
-    vp = opened.view.viewport()
-    pos = header(opened, "h")
+    vp = window.view.viewport()
+    pos = header(window, "h")
     QApplication.sendEvent(
         vp, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, pos, vp.mapToGlobal(pos))
     )
-    qtbot.waitUntil(lambda: opened.document.node("h").op == "concat")
+    qtbot.waitUntil(lambda: window.document.node("h").op == "concat")
+
+
+def test_expand_to_scalar_ops_from_the_menu_is_one_undo_step(qtbot, opened) -> None:  # noqa: ANN001
+    before = opened.document.to_scene_dict()
+    c = opened.training_ui.controller
+    W = np.array(c.session.executor.params["h"]["W"])
+    expand_from_menu(qtbot, opened)
     assert opened.document.node("h.w12").attrs["value"] == W[1, 2]
     assert opened.undo.qstack.undoText() == "Expand h to Scalar Ops"
     opened.undo.undo()
@@ -380,3 +385,246 @@ def test_a_units_numbers_fit_beside_its_tile(qapp, v: float) -> None:  # noqa: A
 
     text = f"Σδ {format_number(v)}"
     assert QFontMetricsF(SMALL).horizontalAdvance(text) <= INFO - 6  # 5 in, 1 spare
+
+
+# ---- the timeline's scrubbed step --------------------------------------------------------
+def pen_widths(g: np.ndarray) -> np.ndarray:
+    """A weight's pen width: 0.6 + 3.4 · its share of the layer's largest |g|, in 12 shades."""
+    return 0.6 + 3.4 * np.round(12 * np.abs(g) / np.abs(g).max()) / 12
+
+
+def reference_after(path: Path, steps: int):  # noqa: ANN201
+    """A headless session of the same file trained `steps` steps, with a full pass after."""
+    import bpviz
+
+    session = bpviz.load_scene(path).session
+    session.train(steps)
+    session.forward()
+    session.backward()
+    return session
+
+
+def test_scrubbing_the_timeline_shows_that_steps_numbers_in_the_panel(
+    qtbot,  # noqa: ANN001
+    window,  # noqa: ANN001
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "net.json"
+    path.write_text(json.dumps(scene_dict()))
+    assert window.files.open_file(path)
+    for _ in range(6):
+        window.registry["step"].trigger()
+    panel, weights = open_h(qtbot, window)
+    live = reference_after(path, 6)
+    early = reference_after(path, 1)
+    gw_live, gw_early = live.executor.param_grads["h"]["W"], early.executor.param_grads["h"]["W"]
+    assert not np.array_equal(pen_widths(gw_live), pen_widths(gw_early))  # the test can tell
+
+    def shown() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        widths = np.array([[weights._pens[(i, j)].widthF() for j in range(4)] for i in range(2)])
+        return panel.numbers.b.copy(), panel.numbers.delta_sum.copy(), widths
+
+    def images() -> list[QImage]:
+        return [QImage(im) for im in panel.data.images]
+
+    b, ds, widths = shown()
+    np.testing.assert_allclose(b, live.executor.params["h"]["b"], rtol=0, atol=1e-12)
+    live_maps = images()
+
+    window.timeline.slider.setFocus()
+    qtbot.keyClick(window.timeline.slider, Qt.Key.Key_Home)  # the first kept step: step 1
+    assert window.training_ui.snapshots.get(window.timeline.current_step()).step == 1
+    b, ds, widths = shown()
+    np.testing.assert_allclose(b, early.executor.params["h"]["b"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(ds, early.executor.param_grads["h"]["b"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(widths, pen_widths(gw_early), rtol=0, atol=1e-9)
+    assert weights.show_grads and not panel.stale
+    unit = panel.tooltip_for(1).splitlines()
+    assert unit[1] == f"b = {early.executor.params['h']['b'][1]:.4g}"
+    assert images() != live_maps  # the maps are that step's too
+
+    qtbot.mouseClick(window.timeline.latest_button, Qt.MouseButton.LeftButton)
+    b, ds, widths = shown()
+    np.testing.assert_allclose(b, live.executor.params["h"]["b"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(ds, live.executor.param_grads["h"]["b"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(widths, pen_widths(gw_live), rtol=0, atol=1e-9)
+    assert images() == live_maps
+
+
+def test_a_weight_cannot_be_dragged_while_scrubbed_back(qtbot, opened) -> None:  # noqa: ANN001
+    window = opened
+    for _ in range(3):
+        window.registry["step"].trigger()
+    _, weights = open_h(qtbot, window)
+    W = np.array(window.training_ui.controller.session.executor.params["h"]["W"])
+    window.timeline.slider.setFocus()
+    qtbot.keyClick(window.timeline.slider, Qt.Key.Key_Home)
+    assert weights._tip(0, 1).endswith("at step 1 (Latest on the timeline to edit)")
+    count = window.undo.qstack.count()
+    drag(qtbot, window, on_line(window, weights, 0, 1), 50)
+    assert window.undo.qstack.count() == count
+    held = window.training_ui.controller.session.executor.params["h"]["W"]
+    np.testing.assert_array_equal(held, W)
+
+
+# ---- numbers from before an edit ---------------------------------------------------------
+def text_darkness(panel, j: int = 0) -> int:  # noqa: ANN001
+    """How dark the darkest pixel of unit j's numbers is (0 white … 255 black), as the panel
+    paints them over white: the stale veil washes them out, as it does a node's."""
+    from PySide6.QtWidgets import QStyleOptionGraphicsItem
+
+    from bpviz.ui.canvas.neurons import INFO
+
+    r = panel.boundingRect()
+    image = QImage(int(r.width()) + 4, int(r.height()) + 4, QImage.Format.Format_RGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    painter.translate(-r.left(), -r.top())
+    panel.paint(painter, QStyleOptionGraphicsItem())
+    painter.end()
+    t = panel.tile_rect(j)
+    x0, y0 = int(t.right() + 3 - r.left()), int(t.top() + 14 - r.top())  # below "unit j"
+    return max(
+        255 - QColor(image.pixel(x, y)).lightness()
+        for x in range(x0, x0 + int(INFO) - 30)
+        for y in range(y0, y0 + int(t.height()) - 16)
+    )
+
+
+def test_an_edit_in_the_inspector_veils_the_panels_numbers_until_the_next_pass(
+    qtbot,  # noqa: ANN001
+    opened,  # noqa: ANN001
+) -> None:
+    from tests.ui.conftest import attr_editor, retype
+
+    window = opened
+    panel, weights = open_h(qtbot, window)
+    c = window.training_ui.controller
+    b = np.array(c.session.executor.params["h"]["b"])
+    window.canvas.select(["out"])
+    assert not panel.stale and weights.show_grads
+    assert text_darkness(panel) > 150  # b and Σδ in the theme's text colour
+    retype(qtbot, attr_editor(window.inspector, "init"), "zeros")  # the next layer's weights
+    assert window.document.node("out").attrs["init"] == "zeros"
+    assert panel.stale and text_darkness(panel) < 120
+    assert not weights.show_grads  # a gradient of the graph before the edit is not shown
+    assert "from before the last edit" in panel.tooltip_for(0)
+    np.testing.assert_array_equal(panel.numbers.b, b)  # h's own weights are still these
+    window.registry["forward"].trigger()
+    qtbot.waitUntil(lambda: not panel.stale)
+    assert text_darkness(panel) > 150
+
+
+def test_an_edit_that_redraws_the_layers_weights_shows_none_until_the_next_pass(
+    qtbot,  # noqa: ANN001
+    opened,  # noqa: ANN001
+) -> None:
+    from tests.ui.conftest import attr_editor, retype
+
+    window = opened
+    panel, weights = open_h(qtbot, window)
+    window.canvas.select(["h"])
+    retype(qtbot, attr_editor(window.inspector, "init"), "zeros")
+    qtbot.waitUntil(lambda: panel.numbers is None)
+    assert weights.numbers is None and weights._pens == {}  # plain lines: no weights yet
+    assert panel.tooltip_for(0) == "h unit 0"
+    window.registry["forward"].trigger()
+    qtbot.waitUntil(lambda: panel.numbers is not None)
+    np.testing.assert_array_equal(panel.numbers.W, np.zeros((2, 4)))
+    assert not panel.stale
+
+
+def test_a_rewired_layer_is_veiled_until_the_next_pass(qtbot, opened) -> None:  # noqa: ANN001
+    from tests.ui.gestures import in_port, mouse_drag, out_port
+
+    window = opened
+    panel, _ = open_h(qtbot, window)
+    panel_out, weights_out = (
+        window.canvas.neurons.expand("out") and window.canvas.neurons.panels["out"],
+        window.canvas.neurons.weights["out"],
+    )
+    assert not panel_out.stale
+    window.view.fit_all()
+    assert text_darkness(panel_out) > 150
+    mouse_drag(qtbot, window, out_port(window, "x"), in_port(window, "out", "x"))
+    assert window.document.node("out").inputs["x"] == "x"
+    assert panel_out.stale and panel.stale and text_darkness(panel_out) < 120
+    assert not weights_out.show_grads
+    window.registry["forward"].trigger()
+    qtbot.waitUntil(lambda: not panel_out.stale)
+    assert panel_out.numbers.n_in == 2 and sorted(weights_out.lines) == [(0, 0), (1, 0)]
+
+
+def test_undoing_a_weight_veils_the_pass_and_shows_the_weight_as_set(qtbot, opened) -> None:  # noqa: ANN001
+    window = opened
+    panel, weights = open_h(qtbot, window)
+    c = window.training_ui.controller
+    drag(qtbot, window, on_line(window, weights, 0, 1), 50)
+    assert not panel.stale
+    before = [[weights._pens[(i, j)].widthF() for j in range(4)] for i in range(2)]
+    window.undo.undo()
+    assert panel.stale and text_darkness(panel) < 120
+    W = c.session.executor.params["h"]["W"]
+    assert not np.allclose(before, pen_widths(W))
+
+    def widths() -> list[list[float]]:
+        return [[weights._pens[(i, j)].widthF() for j in range(4)] for i in range(2)]
+
+    qtbot.waitUntil(lambda: np.allclose(widths(), pen_widths(W), rtol=0, atol=1e-9))
+    np.testing.assert_array_equal(panel.numbers.W, W)
+    assert not weights.show_grads and panel.stale
+
+
+def test_plus_on_the_header_rebuilds_the_panel_with_one_more_tile(qtbot, opened) -> None:  # noqa: ANN001
+    window = opened
+    panel, _ = open_h(qtbot, window)
+    controls = window.canvas.header_controls["h"]
+    plus = window.view.mapFromScene(controls.scene_centre("plus"))
+    qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=plus)
+    assert window.document.node("h").attrs["units"] == 5
+    views = window.canvas.neurons
+    rebuilt = views.panels["h"]
+    assert rebuilt is not panel and panel.scene() is None
+    assert rebuilt.units == 5 and len(rebuilt.data.images) == 5
+    assert sorted(views.weights["h"].lines) == [(i, j) for i in range(2) for j in range(5)]
+    assert rebuilt.numbers is None  # the old four units' numbers are not shown on five tiles
+    assert text_darkness(rebuilt, 4) < 120  # the new tile paints, with no numbers yet
+    window.registry["forward"].trigger()
+    qtbot.waitUntil(lambda: rebuilt.numbers is not None)
+    assert rebuilt.numbers.W.shape == (2, 5) and not rebuilt.stale
+    window.undo.undo()
+    assert views.panels["h"].units == 4
+
+
+def test_an_update_veils_the_pass_as_on_nodes_but_keeps_the_gradient_colours(
+    qtbot,  # noqa: ANN001
+    opened,  # noqa: ANN001
+) -> None:
+    panel, weights = open_h(qtbot, opened)
+    qtbot.keyClick(opened.view, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)  # Update
+    assert opened.training_ui.controller.phase == "updated"
+    assert opened.canvas.node_items["h"].stale and panel.stale
+    assert weights.show_grads  # the gradient the update used, not a stale graph's
+    qtbot.keyClick(opened.view, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)  # Backward
+    qtbot.waitUntil(lambda: not panel.stale)
+    assert not opened.canvas.node_items["h"].stale
+
+
+def test_expanding_from_the_menu_carries_the_momentum_over(qtbot, window, tmp_path: Path) -> None:  # noqa: ANN001
+    scene = scene_dict()
+    scene["training"] = {"optimizer": "momentum", "lr": 0.1, "momentum": 0.9, "seed": 1}
+    path = tmp_path / "net.json"
+    path.write_text(json.dumps(scene))
+    assert window.files.open_file(path)
+    for _ in range(3):
+        window.registry["step"].trigger()
+    slots = window.training_ui.controller.session.trainer.optimizer.slots
+    m = {k: np.array(s["m"]) for k, s in slots["h"].items()}
+    assert float(np.abs(m["W"]).max()) > 1e-3
+    expand_from_menu(qtbot, window)
+    slots = window.training_ui.controller.session.trainer.optimizer.slots
+    assert float(slots["h.w12"]["value"]["m"]) == m["W"][1, 2]
+    assert float(slots["h.b3"]["value"]["m"]) == m["b"][3]
+    window.undo.undo()
+    np.testing.assert_array_equal(slots["h"]["W"]["m"], m["W"])
+    assert "h.w12" not in slots

@@ -5,6 +5,12 @@ resized, wires changed, weights set) and to the training controller (new values,
 step, a training step), and repaints at display rate: a timer refreshes the maps of every
 opened layer at most every REFRESH_MS while training marks them stale, in one batched forward
 pass over the plane (`NeuronMaps`), so Run keeps its pace.
+
+A pass's numbers (Σδ, badges, gradient dots, weights coloured by ∂L/∂w) from before an edit
+of the graph or of a weight are veiled, as a node's are, until the next pass; the maps, the
+biases and the weights' own colours are read from the current parameters and stay live.
+While the timeline shows an earlier step (`show_moment`), everything comes from that step's
+snapshot instead.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from bpviz.engine.executor import NodeGrad
 from bpviz.model.commands import Command
 from bpviz.model.neurons import LayerNumbers, NeuronMaps, unit_health, value_bars
 from bpviz.model.scalar_ops import expand_command, expand_problem
+from bpviz.model.snapshots import Snapshot
+from bpviz.model.training import Phase
 from bpviz.ui.boundary import class_colour
 from bpviz.ui.canvas.neurons import NeuronLayerItem, TileData, map_images, unit_scale
 from bpviz.ui.canvas.weights import WeightsItem
@@ -47,6 +55,7 @@ class Canvas(Protocol):
 
     def select(self, node_ids: list[str]) -> None: ...
 
+
 REFRESH_MS = 80  # maps of opened layers: up to 12 refreshes a second (≥ 10 with timer slack)
 OPENABLE = ("dense", "input")
 COUNT_FONT = QFont()
@@ -69,6 +78,8 @@ class NeuronViews(QObject):
         self._dirty = False
         self._pending = False
         self._points: tuple = (None, [])  # training points in the box, and their colours
+        self.moment: Snapshot | None = None  # the timeline's scrubbed step; None: live
+        self._edited = False  # weights or wires changed since the controller's last pass
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self._tick)
@@ -85,6 +96,7 @@ class NeuronViews(QObject):
             item.stop()
         self.panels, self.weights, self.counts, self.numbers = {}, {}, {}, {}
         self._maps, self._points = None, (None, [])
+        self.moment, self._edited = None, False
         self._timer.stop()
         self.document = document
         for name in self._DOC_SIGNALS:
@@ -96,6 +108,7 @@ class NeuronViews(QObject):
                 signal.disconnect(slot)
         self.controller = controller
         self._maps, self._points = None, (None, [])
+        self.moment, self._edited = None, False
         if controller is None:
             self._timer.stop()  # closing: nothing left to refresh
         if controller is not None:
@@ -105,13 +118,20 @@ class NeuronViews(QObject):
 
     def _controller_signals(self, c: TrainingController) -> list[tuple[Any, Callable]]:
         return [
-            (c.values_changed, self.redraw),
+            (c.values_changed, self._values_changed),
+            (c.phase_changed, self._mark_stale),
             (c.trained, self._mark_dirty),
             (c.node_stepped, self._stepped),
         ]
 
     def push(self, command: Command) -> bool:
         return self.scene.push(command)
+
+    def show_moment(self, snapshot: Snapshot | None) -> None:
+        """The timeline scrubbed to `snapshot`'s step: opened layers show its numbers (its
+        weights, and its pass's values and gradients when full); None: the live state."""
+        self.moment = snapshot
+        self.refresh_now()
 
     # ---- opening and closing -------------------------------------------------------------
     def is_expanded(self, node_id: str) -> bool:
@@ -204,7 +224,8 @@ class NeuronViews(QObject):
         params = c.session.executor.params.get(node_id) if c is not None else None
         if params and "W" in params:
             return int(params["W"].shape[0])
-        return 0
+        value = c.value(src) if c is not None and src is not None else None
+        return int(np.shape(value)[-1]) if value is not None and np.ndim(value) == 2 else 0
 
     # ---- geometry ------------------------------------------------------------------------
     def moved(self, node_id: str) -> None:
@@ -249,11 +270,15 @@ class NeuronViews(QObject):
         c = self.controller
         if c is None or self.document is None:
             return
+        snap = self.moment
+        values = c.values if snap is None else snap.values
+        show_grads = self._grads_shown() and not self._edited_since()
+        stale = self._is_stale()
         for node_id, node in self.document.nodes.items():
             if node.op != "dense":
                 continue
             numbers = self._read(node_id) if node_id in self.panels else None
-            value = c.value(node_id)
+            value = values.get(node_id)
             health = numbers.health if numbers is not None else None
             if health is None and value is not None and np.ndim(value) >= 1:
                 health = unit_health(node.attrs.get("activation", "none"), value)
@@ -262,27 +287,76 @@ class NeuronViews(QObject):
                 if numbers is not None:
                     self.numbers[node_id] = numbers
                 self.panels[node_id].set_numbers(numbers, health)
+                self.panels[node_id].set_stale(stale)
                 weights = self.weights[node_id]
                 if numbers is not None and len(weights.lines) != numbers.n_in * numbers.units:
                     self._layout(node_id)  # the layer's inputs are known only now
-                weights.set_numbers(numbers, c.grads_fresh)
+                weights.set_numbers(numbers, show_grads)
             self._set_count(
                 node_id, "" if node_id in self.panels or health is None else health.summary()
             )
         self._refresh_maps()
 
     def _read(self, node_id: str) -> LayerNumbers | None:
-        c = self.controller
+        """The layer's numbers, live or at the scrubbed step; None when there are none for
+        it as it is now (no weights yet, or weights of another number of units)."""
+        c, snap = self.controller, self.moment
         ex = c.session.executor
+        params = ex.params if snap is None else snap.params
         src = self._source(node_id)
+        graph = self.document.graph
         try:
-            W = ex.params.get(node_id, {}).get("W")
+            W = params.get(node_id, {}).get("W")
             names = self._output_names(src, W.shape[0]) if W is not None and src else ()
-            return LayerNumbers.read(
-                self.document.graph, node_id, ex.params, c.values, c.grads, ex.param_grads, names
-            )
+            if snap is not None:
+                numbers = LayerNumbers.from_snapshot(graph, node_id, snap, names)
+            else:
+                numbers = LayerNumbers.read(
+                    graph, node_id, params, c.values, c.grads, ex.param_grads, names
+                )
         except BpvizError:
             return None
+        return numbers if numbers.units == self.panels[node_id].units else None
+
+    def _is_stale(self) -> bool:
+        """Whether a pass's numbers on show are from before an edit or an update, as a node's
+        are veiled then (or, scrubbed back, the step kept only its weights)."""
+        if self.moment is not None:
+            return not self.moment.full
+        return self._edited_since() or self.controller.phase == Phase.UPDATED
+
+    def _edited_since(self) -> bool:
+        """The graph or a weight changed since the last pass: its gradients belong to
+        another graph, so the weights are coloured by their values instead. (After an
+        optimizer update they keep the gradient it used: Run does not flicker.)"""
+        if self.moment is not None:
+            return False
+        return self._edited or self.controller.phase == Phase.STALE
+
+    def _values_changed(self) -> None:
+        """A new pass: its numbers are current again."""
+        self._edited = False
+        self.redraw()
+
+    def _mark_stale(self) -> None:
+        """The phase moved (the graph changed under the numbers, an update moved the weights):
+        veil what is from the last pass, without recomputing anything."""
+        if self.controller is None or not self.panels:
+            return
+        stale, grads = self._is_stale(), self._grads_shown() and not self._edited_since()
+        for node_id, panel in self.panels.items():
+            panel.set_stale(stale)
+            weights = self.weights[node_id]
+            if weights.show_grads != grads:
+                weights.set_numbers(self.numbers.get(node_id), grads)
+
+    def _grads_shown(self) -> bool:
+        """Whether the weights are coloured by ∂L/∂w: after a backward pass, and after the
+        update that used it."""
+        c, snap = self.controller, self.moment
+        if snap is not None:
+            return bool(snap.grads)
+        return c.grads_fresh or (c.phase == Phase.UPDATED and bool(c.grads))
 
     def _set_count(self, node_id: str, text: str) -> None:
         label = self.counts.get(node_id)
@@ -327,8 +401,9 @@ class NeuronViews(QObject):
             self._maps = NeuronMaps(c.session)
             self._set_points()
         maps = self._maps
+        snap = self.moment
         try:
-            grids = maps.compute(list(self.panels))
+            grids = maps.compute(list(self.panels), None if snap is None else snap.params)
         except BpvizError:
             grids = {}
         for node_id, panel in self.panels.items():
@@ -342,7 +417,7 @@ class NeuronViews(QObject):
             elif grid is not None and maps.kind == "curve":
                 panel.set_tiles(TileData("curve", [], curves=unit_scale(act, grid)))
             else:
-                value = c.value(node_id)
+                value = c.value(node_id) if snap is None else snap.values.get(node_id)
                 if value is None or np.ndim(value) < 1 or np.shape(value)[-1] != panel.units:
                     panel.set_tiles(TileData("none", []))
                     continue
@@ -392,20 +467,32 @@ class NeuronViews(QObject):
         if not self.panels:
             self._timer.stop()
 
+    def _edit(self) -> None:
+        """The graph or a weight changed: the weights and biases on show are read again as
+        they are now (none when the edit drops them until the next pass), the last pass's
+        numbers are veiled until the next one, and the maps follow at the next tick."""
+        self._edited = True
+        self._dirty = True
+        self._mark_stale()
+        if self.panels:
+            self.redraw()
+
     def _on_edge_added(self, src: str, dst: str, port: str) -> None:
         if dst in self.weights:
             self.numbers.pop(dst, None)
             self._layout(dst)
+        self._edit()
 
     _on_edge_removed = _on_edge_added
 
     def _on_attr_changed(self, node_id: str, name: str, value: object) -> None:
+        self._edit()
         if node_id in self.panels and name in ("units", "activation"):
-            self.collapse(node_id)
+            self.collapse(node_id)  # rebuilt with the new number of tiles
             self.expand(node_id)
 
     def _on_params_set(self, node_id: str, arrays: object) -> None:
-        self._dirty = True
+        self._edit()
 
     # ---- menu ----------------------------------------------------------------------------
     def menu_entries(self, node_id: str) -> list[tuple[str, Callable[[], None], str | None]]:
@@ -434,8 +521,9 @@ class NeuronViews(QObject):
         params = c.session.executor.params.get(node_id)
         if params is None and c.forward():
             params = c.session.executor.params.get(node_id)
+        slots = c.session.trainer.optimizer.slots.get(node_id)
         try:
-            command = expand_command(self.document, node_id, params)
+            command = expand_command(self.document, node_id, params, slots)
         except BpvizError as e:
             self.scene.status.emit(str(e))
             return False

@@ -127,6 +127,7 @@ class NeuronLayerItem(QGraphicsItem):
         self._overlay: QImage | None = None
         self.point_colours: list[QColor] = []
         self.gradient_view = False
+        self.stale = False  # the numbers are from before an edit: veiled, as a node's are
         self.hovered_tile: int | None = None
         self.cols = -(-units // ROWS)
         self.rows = -(-units // self.cols)
@@ -222,6 +223,12 @@ class NeuronLayerItem(QGraphicsItem):
             self._overlay = overlay
         self._tiles.update()
 
+    def set_stale(self, stale: bool) -> None:
+        if stale != self.stale:
+            self.stale = stale
+            self.update()
+            self._tiles.update()
+
     def set_stubs_shown(self, shown: bool) -> None:
         if shown != self.stubs_shown:
             self.stubs_shown = shown
@@ -244,7 +251,8 @@ class NeuronLayerItem(QGraphicsItem):
             return f"feature {name}: its value over the input plane"
         if self.numbers is None:
             return f"{self.node_id} unit {j}"
-        return self.numbers.unit_text(j)
+        text = self.numbers.unit_text(j)
+        return text + "\n(from before the last edit: run a pass to update)" if self.stale else text
 
     # ---- events --------------------------------------------------------------------------
     def hoverMoveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
@@ -345,6 +353,9 @@ class NeuronLayerItem(QGraphicsItem):
             painter.setPen(QColor("#ffffff"))
             painter.setFont(BOLD)
             painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, "✕" if kind == "dead" else "S")
+        if self.stale and not self.is_input:  # the veil a node's numbers get after an edit
+            veil = QRectF(t.right() + 1, t.top(), INFO - 2, TILE)
+            painter.fillRect(veil, current_theme().stale_veil)
 
     def paint_picture(self, painter: QPainter, j: int) -> None:
         """Tile j's map, curve or bar with its frame (painted by `_Tiles`)."""
@@ -365,6 +376,8 @@ class NeuronLayerItem(QGraphicsItem):
             self._paint_bar(painter, t, *(a[j] for a in d.bars))
         else:
             painter.fillRect(t, QColor("#f1f3f4"))
+        if self.stale and (self.gradient_view or d.kind == "bars"):
+            painter.fillRect(t, current_theme().stale_veil)  # a pass's numbers, not the maps'
         painter.setPen(QPen(QColor("#80868b"), 1))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(t)
@@ -456,9 +469,11 @@ class _Tiles(QGraphicsItem):
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         first, last = panel.tile_rect(0), panel.tile_rect(panel.units - 1)
-        self._rect = QRectF(first.topLeft(), last.bottomRight()).united(
-            panel.tile_rect(min(panel.rows, panel.units) - 1)
-        ).adjusted(-2, -2, 2, 2)
+        self._rect = (
+            QRectF(first.topLeft(), last.bottomRight())
+            .united(panel.tile_rect(min(panel.rows, panel.units) - 1))
+            .adjusted(-2, -2, 2, 2)
+        )
 
     def boundingRect(self) -> QRectF:
         return self._rect

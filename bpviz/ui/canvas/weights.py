@@ -208,6 +208,9 @@ class WeightsItem(QGraphicsItem):
         n = self.numbers
         if n is None:
             return f"{self.node_id}.W[{i},{j}] (run Forward to see it)"
+        moment = self.views.moment
+        if moment is not None:
+            return n.weight_text(i, j) + f"\nat step {moment.step} (Latest on the timeline to edit)"
         return n.weight_text(i, j) + "\nDrag along the line to change it (Shift finer)"
 
     def hoverMoveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
@@ -230,6 +233,10 @@ class WeightsItem(QGraphicsItem):
         n = self.numbers
         if event.button() != Qt.MouseButton.LeftButton or key is None or n is None:
             event.ignore()
+            return
+        if self.views.moment is not None:  # the weights of an earlier step are history
+            self.views.scene.status.emit("Go to Latest on the timeline to change a weight")
+            event.accept()
             return
         self.hovered = key
         self._drag = {
