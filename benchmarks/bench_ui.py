@@ -261,11 +261,15 @@ def big_canvas(app: QApplication, size: tuple[int, int], rounds: int = 3) -> dic
         out[f"step_{level}"] = median_ms(wheel_steps, 5)[0] / 2
         out[f"rest_{level}"] = median_ms(at_rest, 5)[0] - out[f"step_{level}"]
     registry["backward"].trigger()  # the plan is built; from here on each pass shows anew
+    executor = window.training_ui.controller.session.executor
     for level in ("fit", "1"):
         zoom_to(level)
         times: dict[str, list[float]] = {"forward": [], "backward": []}
         for _ in range(rounds):  # Forward clears the gradients, Backward shows them again
             for name in ("forward", "backward"):
+                # as after an edit, Forward runs its engine pass (with nothing changed since
+                # the last pass over the training set, it would show that one's values)
+                executor.use_params(executor.params)
                 repaint()
                 t0 = time.perf_counter()
                 registry[name].trigger()
@@ -322,6 +326,20 @@ def headless_steps(headless, seconds: float) -> tuple[int, float]:  # noqa: ANN0
     return n, time.perf_counter() - t0
 
 
+def count_forward_passes(executor) -> list[int]:  # noqa: ANN001
+    """Count the forward passes `executor` begins from now on (whole or node by node)."""
+    count = [0]
+    for name in ("forward", "forward_nodes"):
+        method = getattr(executor, name)
+
+        def counted(*args, _method=method, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+            count[0] += 1
+            return _method(*args, **kwargs)
+
+        setattr(executor, name, counted)
+    return count
+
+
 def headless_steps_per_second(scene_path: Path, seconds: float = 2.0) -> float:
     """The reference for Run mode: the same scene trained without a window, in this process."""
     from bpviz import load_scene
@@ -370,6 +388,8 @@ def run_mode(
     painter.setInterval(16)
     painter.timeout.connect(window.view.viewport().update)
     headless_n = headless_s = run_n = run_s = 0.0
+    passes = {"headless": count_forward_passes(headless.session.executor), "run": [0]}
+    run_passes = count_forward_passes(ui.controller.session.executor)
     for _ in range(rounds):
         n, took = headless_steps(headless, seconds / rounds)
         headless_n, headless_s = headless_n + n, headless_s + took
@@ -378,12 +398,13 @@ def run_mode(
         ui.run()
         _process_events_for(app, WARM_UP_S)
         stamps.append([])
-        before = len(ui.controller.history)
+        before, counted = len(ui.controller.history), run_passes[0]
         run_s += _process_events_for(app, seconds / rounds)
-        ui.pause()
+        ui.pause()  # its refresh counts: Run ends with one
         probe.stop()
         painter.stop()
         run_n += len(ui.controller.history) - before
+        passes["run"][0] += run_passes[0] - counted
     gaps = np.concatenate([np.diff(s) for s in stamps]) * 1000
     window.close()
     return {
@@ -392,6 +413,8 @@ def run_mode(
         "frame_median_ms": float(np.median(gaps)),
         "frame_p95_ms": float(np.percentile(gaps, 95)),
         "canvas_repaint_ms": canvas_ms,
+        "headless_passes": passes["headless"][0] / headless_n,
+        "run_passes": passes["run"][0] / run_n,
     }
 
 
@@ -530,6 +553,10 @@ def main() -> None:
     print(
         f"  training rate: {run['run_rate']:8.0f} steps/s  (headless {run['headless_rate']:.0f} "
         f"steps/s; {ratio:.2f}x; target >= 0.8x)"
+    )
+    print(
+        f"  forward passes per step: {run['run_passes']:.3f} (headless "
+        f"{run['headless_passes']:.3f})"
     )
     print(
         f"  event-loop gaps: median {run['frame_median_ms']:.2f} ms, "

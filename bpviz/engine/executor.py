@@ -212,6 +212,9 @@ class Executor:
         # ScalarProgram or False (this plan has no float form)
         self._scalar: ScalarProgram | int | None = None
         self._scalar_ran = False  # the last forward pass ran as floats
+        # bumped by every forward pass and every change of data or parameters: an unchanged
+        # count (same graph version) means the values held are still the last pass's
+        self.changes = 0
 
     # ---- set-up ---------------------------------------------------------------------------
     @property
@@ -231,6 +234,7 @@ class Executor:
             return
         same_features = x is not None and self._x is not None and x.shape[1:] == self._x.shape[1:]
         self._x, self._y = x, y
+        self.changes += 1
         self._sources = {}
         self._scalar = None
         if not same_features:  # parameter shapes follow the features, not the batch size
@@ -241,6 +245,7 @@ class Executor:
         for node_id, arrays in params.items():
             self.params[node_id] = {k: np.array(v, dtype=np.float64) for k, v in arrays.items()}
             self._loaded.add(node_id)
+        self.changes += 1
         self._params_checked = False
         self._scalar = None
 
@@ -248,6 +253,7 @@ class Executor:
         """Read parameters from `params` (e.g. a copy, to evaluate without side effects);
         they are checked against the graph on the next pass."""
         self.params = params
+        self.changes += 1
         self._params_checked = False
         self._scalar = None
 
@@ -256,6 +262,7 @@ class Executor:
         self.params.pop(node_id, None)
         self.param_grads.pop(node_id, None)
         self._loaded.discard(node_id)
+        self.changes += 1
         self._params_checked = False
         self._scalar = None
 
@@ -266,6 +273,7 @@ class Executor:
         self.params.clear()
         self.param_grads.clear()
         self._loaded.clear()
+        self.changes += 1
         self._params_checked = False
         self._scalar = None
 
@@ -455,6 +463,7 @@ class Executor:
     def forward(self) -> np.ndarray:
         """Compute every computable node; returns the output's value."""
         plan = self.plan
+        self.changes += 1
         if isinstance(self._scalar, ScalarProgram) and self._params_checked:
             result = self._scalar.forward(self)
             if result is not None:
@@ -534,6 +543,7 @@ class Executor:
     def forward_nodes(self) -> Iterator[NodeValue]:
         """The forward pass one node at a time, checking each value as it is handed out."""
         plan = self.plan
+        self.changes += 1
         values = self._values
         kernel = self._forward_kernel(plan)
         while True:
@@ -583,6 +593,12 @@ class Executor:
         i = self.plan.index.get(node_id)
         return i is not None and i < len(self._values) and self._values[i] is not None
 
+    def held_values(self) -> dict[str, Any]:
+        """Every computed node's value by id, in plan order: a whole snapshot in one call."""
+        plan = self.plan  # first: a new plan starts a value list of its own length
+        pairs = zip(plan.nodes, self._values, strict=True)
+        return {n.node_id: v for n, v in pairs if v is not None}
+
     def raw_value(self, node_id: str) -> np.ndarray:
         """The stored value without checks (may be a numpy scalar); for the training loop."""
         v = self._values[self.plan.index[node_id]]
@@ -615,3 +631,4 @@ class Executor:
         """Replace a const/input/target value until the next plan or data change (gradcheck)."""
         i = self.plan.index[node_id]
         self._sources[i] = value
+        self.changes += 1

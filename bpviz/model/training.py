@@ -84,6 +84,9 @@ class TrainingController:
         self._training = document.training
         self._params_edited = False  # weights set by hand: worth saving before any step
         self.check_passes = 0  # forward passes the last gradient check took
+        # (graph version, executor change count, whether a step measured it) just after the
+        # last pass over the training set: a step's measuring pass or this controller's own
+        self._held_at: tuple[int, int, bool] | None = None
         document.changed.connect(self._on_document_changed)
         document.attr_changed.connect(self._on_attr_changed)
         document.node_removed.connect(self.session.executor.forget_params)
@@ -242,10 +245,30 @@ class TrainingController:
         return f"{head}\nupstream {_describe(up)}; carried {_describe(c)}"
 
     # ---- whole passes --------------------------------------------------------------------
+    def _mark_held(self, ok: bool = True, by_step: bool = False) -> None:
+        """Note that the executor holds a pass over the training set with the current
+        parameters (`ok`; `by_step`: a step's measuring pass), or may not."""
+        ex = self.session.executor
+        self._held_at = (self.document.graph.version, ex.changes, by_step) if ok else None
+
+    def _holds_training_pass(self, by_step: bool = False) -> bool:
+        """Whether nothing ran on the executor or changed its data, parameters or graph since
+        the last pass over the training set (`by_step`: since the last step measured it): it
+        then holds the values a forward pass would compute again."""
+        held, ex = self._held_at, self.session.executor
+        if held is None or held[:2] != (self.document.graph.version, ex.changes):
+            return False
+        return held[2] or not by_step
+
     def forward(self) -> bool:
         try:
             self._steps = None
-            self._loss = float(np.sum(self.session.forward()))
+            if self._holds_training_pass():  # e.g. the overlays' refresh after a Run slice
+                out = self.session.executor.value(self.document.graph.output)
+            else:
+                out = self.session.forward()
+                self._mark_held()
+            self._loss = float(np.sum(out))
         except BpvizError as e:
             self._snapshot_values()
             self._fail(e)
@@ -275,8 +298,10 @@ class TrainingController:
         try:
             result = self.session.trainer.apply_update(self._loss, self.session.accuracy())
         except BpvizError as e:
+            self._mark_held(False)
             self._fail(e)
             return None
+        self._mark_held(by_step=True)
         self._set_phase(Phase.UPDATED)
         self.trained.emit(result)
         return result
@@ -292,15 +317,22 @@ class TrainingController:
         results: list[StepResult] = []
         trainer = self.session.trainer
         deadline = time.perf_counter() + seconds
+        # a full-batch step reuses the previous step's measuring pass as its forward pass
+        # (and its loss) while the executor still holds it: always within a slice, and across
+        # slices when only the overlays' refresh (which reuses it too) or nothing ran between
+        continuing = self._holds_training_pass(by_step=True)
         try:
             while len(results) < max_steps:
-                # within a slice nothing else runs the executor: a full-batch step reuses
-                # the previous step's measuring pass as its forward pass
-                results.append(trainer.step(continuing=bool(results)))
+                results.append(trainer.step(continuing=continuing))
+                continuing = True
                 if time.perf_counter() >= deadline:
                     break
         except BpvizError as e:
+            self._mark_held(False)
             self._fail(e)
+        else:
+            if results:
+                self._mark_held(by_step=True)
         if results and self.phase not in (Phase.ERROR, Phase.UPDATED):
             # before announcing: listeners must see stale values (said once, not every slice)
             self._set_phase(Phase.UPDATED)
@@ -416,9 +448,9 @@ class TrainingController:
 
     # ---- snapshots -----------------------------------------------------------------------
     def _snapshot_values(self) -> None:
-        ex = self.session.executor
+        held = self.session.executor.held_values()
         # copies: a param node's value is the parameter array the optimizer updates in place
-        self.values = {n: np.array(ex.value(n)) for n in self.document.nodes if ex.has_value(n)}
+        self.values = {n: np.array(v) for n, v in held.items()}
 
     def _record_backward(self, step: NodeGrad) -> None:
         self.grads[step.node_id] = np.asarray(step.grad)

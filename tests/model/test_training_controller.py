@@ -451,6 +451,78 @@ def test_refresh_after_run_shows_the_trained_parameters(make_ctl) -> None:
     assert_grads_match_engine(ctl, "xor", steps=10)
 
 
+def count_forward_passes(executor: Any) -> list[int]:
+    """Count every forward pass the executor begins, whole or one node at a time."""
+    count = [0]
+    for name in ("forward", "forward_nodes"):
+        method = getattr(executor, name)
+
+        def counted(*args: Any, _method: Any = method, **kwargs: Any) -> Any:
+            count[0] += 1
+            return _method(*args, **kwargs)
+
+        setattr(executor, name, counted)
+    return count
+
+
+# (scene, forward passes for n steps): one per step measures the new parameters on the
+# training set (and one on the test set where there is one); full batch reuses that as the
+# next step's forward pass, so only the first step runs its own; minibatches run one a step
+@pytest.mark.parametrize(
+    ("name", "passes"),
+    [
+        ("neuron", lambda n: 1 + n),  # plain numbers (the float route), no data
+        ("moons", lambda n: 1 + 2 * n),  # full batch, test set every step
+        ("spiral", lambda n: 3 * n),  # minibatches, test set every step
+    ],
+)
+def test_run_slices_with_refreshes_between_take_headless_passes_and_numbers(
+    make_ctl, name: str, passes: Any
+) -> None:
+    ctl = make_ctl(name)
+    run_count = count_forward_passes(ctl.session.executor)
+    slices = [1, 3, 5, 2, 7]
+    for i, k in enumerate(slices):
+        assert len(ctl.run_for(30.0, max_steps=k)) == k
+        if i % 2 == 0:  # the overlays refresh between some slices, not between others
+            assert ctl.refresh() is True
+    n = sum(slices)
+    ref = engine(name)
+    ref_count = count_forward_passes(ref.session.executor)
+    ref.train(n)
+    assert run_count[0] == ref_count[0] == passes(n)
+    assert_params_equal(params_of(ctl), params_of(ref))
+    assert ctl.session.state_dict()["optimizer"] == ref.session.state_dict()["optimizer"]
+    for column in ("loss", "accuracy", "test_loss", "test_accuracy", "batch_loss"):
+        assert getattr(ctl.history, column).tolist() == getattr(ref.history, column).tolist()
+    # refreshing again needs no pass either: the last step's measuring pass is still held
+    assert ctl.refresh() is True
+    assert run_count[0] == passes(n)
+    assert float(np.sum(ctl.value(ctl.document.graph.output))) == float(np.sum(ref.forward()))
+    assert_grads_match_engine(ctl, name, steps=n)
+
+
+def test_a_weight_set_between_slices_is_computed_afresh(make_ctl) -> None:
+    ctl = make_ctl("moons")
+    ctl.run_for(30.0, max_steps=4)
+    assert ctl.refresh() is True
+    count = count_forward_passes(ctl.session.executor)
+    b = ctl.session.executor.params["score"]["b"] + 0.25
+    ctl.document.set_params("score", {"b": b})  # nothing ran: only the parameters changed
+    assert ctl.refresh() is True
+    assert count[0] == 1  # the held pass is of the old weights: refreshing computes anew
+    shown = float(ctl.value("loss"))
+    ref = engine("moons")
+    ref.train(4)
+    ref.session.executor.params["score"]["b"][...] = b
+    assert shown == float(ref.forward())
+    # the next slice's first step runs its own forward pass (then 2 passes a step) and
+    # records the loss of the edited weights as its batch's
+    results = ctl.run_for(30.0, max_steps=3)
+    assert count[0] == 1 + 1 + 2 * 3
+    assert results[0].batch_loss == shown
+
+
 def assert_grads_match_engine(ctl, name: str, steps: int = 0) -> None:  # noqa: ANN001
     """The controller's gradients equal a headless engine's after `steps` training steps."""
     ref = engine(name)

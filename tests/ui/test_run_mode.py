@@ -7,12 +7,14 @@ from __future__ import annotations
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
 import bpviz
+from bpviz.engine.executor import Executor
 from bpviz.engine.training import History
 from bpviz.ui import run_clock, training_ui
 from bpviz.ui.main_window import MainWindow
@@ -30,9 +32,27 @@ def history_columns(history: History) -> dict[str, list]:
     return {name: getattr(history, name).tolist() for name in History.FIELDS}
 
 
-@pytest.mark.parametrize("name", ["moons", "spiral"])  # full batch + SGD; minibatches + Adam
+def count_forward_passes(executor: Executor) -> list[int]:
+    """Count every forward pass the executor begins, whole or one node at a time."""
+    count = [0]
+    for name in ("forward", "forward_nodes"):
+        method = getattr(executor, name)
+
+        def counted(*args: Any, _method: Any = method, **kwargs: Any) -> Any:
+            count[0] += 1
+            return _method(*args, **kwargs)
+
+        setattr(executor, name, counted)
+    return count
+
+
+# full batch + SGD: a step's measuring pass on the training set is the next step's forward
+# pass, plus one on the test set; minibatches + Adam: a forward pass on each batch too
+@pytest.mark.parametrize(
+    ("name", "passes"), [("moons", lambda n: 1 + 2 * n), ("spiral", lambda n: 3 * n)]
+)
 def test_pausing_after_n_steps_equals_n_headless_steps_bit_for_bit(
-    window: MainWindow, tmp_path: Path, qtbot, monkeypatch, name: str
+    window: MainWindow, tmp_path: Path, qtbot, monkeypatch, name: str, passes: Any
 ) -> None:  # noqa: ANN001
     # every view redraws often, so many redraws and refreshes fall between the slices
     for every in ("PLOT_EVERY_S", "OVERLAY_EVERY_S", "BOUNDARY_EVERY_S"):
@@ -44,6 +64,7 @@ def test_pausing_after_n_steps_equals_n_headless_steps_bit_for_bit(
     ui = window.training_ui
     ui.speed_slider.setValue(ui.speed_slider.maximum())
     refreshes = []
+    count = count_forward_passes(ui.controller.session.executor)
     ui.controller.values_changed.connect(lambda: refreshes.append(len(ui.controller.history)))
     click_run_button(window, qtbot)
     assert ui.running and window.registry["run"].text() == "&Pause"
@@ -57,6 +78,9 @@ def test_pausing_after_n_steps_equals_n_headless_steps_bit_for_bit(
     c = ui.controller
     n = len(c.history)
     assert len(set(refreshes)) >= 3  # overlays were refreshed at several points of the run
+    # the refreshes between slices and on Pause reuse the last step's pass: none of their own
+    # (the overlays refreshed before the first step compute one, which later ones reuse)
+    assert count[0] == passes(n) + (1 if 0 in refreshes else 0)
 
     headless = bpviz.load_scene(path)
     headless.train(n)
