@@ -140,3 +140,17 @@ def params_of(holder: Any) -> dict[str, dict[str, np.ndarray]]:
         nid: {k: np.array(a) for k, a in arrays.items()}
         for nid, arrays in holder.session.executor.params.items()
     }
+
+
+def count_forward_passes(executor: Any) -> list[int]:
+    """Count every forward pass the executor begins, whole or one node at a time."""
+    count = [0]
+    for name in ("forward", "forward_nodes"):
+        method = getattr(executor, name)
+
+        def counted(*args: Any, _method: Any = method, **kwargs: Any) -> Any:
+            count[0] += 1
+            return _method(*args, **kwargs)
+
+        setattr(executor, name, counted)
+    return count

@@ -16,7 +16,7 @@ from bpviz.engine.training import StepResult
 from bpviz.model import Document
 from bpviz.model.training import TrainingController
 from bpviz.scene import save_scene_dict
-from tests.model.helpers import params_of
+from tests.model.helpers import count_forward_passes, params_of
 
 SCENES = Path(__file__).resolve().parents[2] / "scenes"
 
@@ -449,20 +449,6 @@ def test_refresh_after_run_shows_the_trained_parameters(make_ctl) -> None:
     assert ctl.refresh() is True
     assert ctl.phase == "backward_done"
     assert_grads_match_engine(ctl, "xor", steps=10)
-
-
-def count_forward_passes(executor: Any) -> list[int]:
-    """Count every forward pass the executor begins, whole or one node at a time."""
-    count = [0]
-    for name in ("forward", "forward_nodes"):
-        method = getattr(executor, name)
-
-        def counted(*args: Any, _method: Any = method, **kwargs: Any) -> Any:
-            count[0] += 1
-            return _method(*args, **kwargs)
-
-        setattr(executor, name, counted)
-    return count
 
 
 # (scene, forward passes for n steps): one per step measures the new parameters on the

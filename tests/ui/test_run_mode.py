@@ -14,10 +14,10 @@ import pytest
 from PySide6.QtCore import Qt
 
 import bpviz
-from bpviz.engine.executor import Executor
 from bpviz.engine.training import History
 from bpviz.ui import run_clock, training_ui
 from bpviz.ui.main_window import MainWindow
+from tests.model.helpers import count_forward_passes
 
 SCENES = Path(__file__).resolve().parents[2] / "scenes"
 
@@ -30,20 +30,6 @@ def click_run_button(window: MainWindow, qtbot) -> None:  # noqa: ANN001
 
 def history_columns(history: History) -> dict[str, list]:
     return {name: getattr(history, name).tolist() for name in History.FIELDS}
-
-
-def count_forward_passes(executor: Executor) -> list[int]:
-    """Count every forward pass the executor begins, whole or one node at a time."""
-    count = [0]
-    for name in ("forward", "forward_nodes"):
-        method = getattr(executor, name)
-
-        def counted(*args: Any, _method: Any = method, **kwargs: Any) -> Any:
-            count[0] += 1
-            return _method(*args, **kwargs)
-
-        setattr(executor, name, counted)
-    return count
 
 
 # full batch + SGD: a step's measuring pass on the training set is the next step's forward
