@@ -113,7 +113,8 @@ def reference(
     return {"load_s": load, "frame_ms": frame, "drag_ms": drag_ms}
 
 
-def bpviz_run(app: QApplication, size: tuple[int, int], path: Path, hub: str) -> dict[str, float]:
+def fresh_window(app: QApplication, size: tuple[int, int]):  # noqa: ANN201
+    """A shown main window of `size` with its own settings and recovery folder, idle."""
     from bpviz.ui.main_window import MainWindow
     from bpviz.ui.recovery import Recovery
 
@@ -122,6 +123,11 @@ def bpviz_run(app: QApplication, size: tuple[int, int], path: Path, hub: str) ->
     window.resize(*size)
     window.show()
     app.processEvents()
+    return window
+
+
+def bpviz_run(app: QApplication, size: tuple[int, int], path: Path, hub: str) -> dict[str, float]:
+    window = fresh_window(app, size)
     before = rss_mb()
     t0 = time.perf_counter()
     window.files.open_file(path)
@@ -190,14 +196,7 @@ BIG_NODES, BIG_EDGES, BIG_ROWS = 5000, 8000, 80
 
 def _big_window(app: QApplication, size: tuple[int, int], path: Path):  # noqa: ANN202
     """A window that opened the 5,000-node scene, and the seconds to its first frame."""
-    from bpviz.ui.main_window import MainWindow
-    from bpviz.ui.recovery import Recovery
-
-    tmp = Path(tempfile.mkdtemp())
-    window = MainWindow(QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat), Recovery(tmp))
-    window.resize(*size)
-    window.show()
-    app.processEvents()
+    window = fresh_window(app, size)
     t0 = time.perf_counter()
     window.files.open_file(path)
     app.processEvents()
@@ -360,16 +359,11 @@ def run_mode(
     pause before it, a cost of starting, not of running."""
 
     from bpviz import load_scene
-    from bpviz.ui.main_window import MainWindow
-    from bpviz.ui.recovery import Recovery
 
     scene_path = Path(__file__).resolve().parents[1] / "scenes" / "moons.json"
     headless = load_scene(scene_path)
 
-    tmp = Path(tempfile.mkdtemp())
-    window = MainWindow(QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat), Recovery(tmp))
-    window.resize(*size)
-    window.show()
+    window = fresh_window(app, size)
     window.files.open_file(scene_path)
     app.processEvents()
     ui = window.training_ui
@@ -467,16 +461,11 @@ def neuron_run_mode(
     the same window with the layers closed. Headless, closed and opened take turns (`rounds`
     of each, `seconds` in all for each), so the machine's load hits all three alike."""
     from bpviz import load_scene
-    from bpviz.ui.main_window import MainWindow
-    from bpviz.ui.recovery import Recovery
 
-    tmp = Path(tempfile.mkdtemp())
-    scene_path = neuron_scene(tmp / "net888.json")
+    scene_path = neuron_scene(Path(tempfile.mkdtemp()) / "net888.json")
     headless = load_scene(scene_path)
 
-    window = MainWindow(QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat), Recovery(tmp))
-    window.resize(*size)
-    window.show()
+    window = fresh_window(app, size)
     window.files.open_file(scene_path)
     app.processEvents()
     ui = window.training_ui
