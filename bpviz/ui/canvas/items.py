@@ -149,6 +149,39 @@ def metrics(font: QFont) -> QFontMetricsF:
     return found
 
 
+_WIDEST: dict[int, float] = {}
+_ASCII = "".join(map(chr, range(32, 127)))
+
+
+def surely_fits(font: QFont, text: str, room: float) -> bool:
+    """Whether `text` is certainly no wider than `room` in `font`, judged without shaping it:
+    ASCII text is at most its length times the widest ASCII character (a pixel more each,
+    for kerning). A scene opening thousands of nodes with short ids measures none of them;
+    False only means "measure it"."""
+    if not text.isascii():
+        return False
+    widest = _WIDEST.get(id(font))
+    if widest is None:
+        advance = metrics(font).horizontalAdvance
+        widest = _WIDEST[id(font)] = max(advance(c) for c in _ASCII) + 1.0
+    return len(text) * widest <= room
+
+
+@lru_cache(maxsize=4096)
+def summary_width(summary: str) -> float:
+    """A summary's width in SMALL_FONT; summaries repeat ("add", "const 1"), so each is
+    measured once."""
+    return metrics(SMALL_FONT).horizontalAdvance(summary)
+
+
+@lru_cache(maxsize=256)
+def op_colours(colour: str) -> tuple[QColor, QColor, int]:
+    """An op's header colour, its ports' rim (darker) and the header as an RGBA number for the
+    far view: made once per op colour, shared by every node of it (never changed in place)."""
+    header = QColor(colour)
+    return header, header.darker(130), header.rgba()
+
+
 _SCALED: dict[tuple[int, int], QFontMetricsF] = {}
 
 
@@ -219,9 +252,7 @@ class NodeItem(QGraphicsItem):
         self.port_state: dict[str, str | None] = {}  # port name ("" = output) -> highlight
         self.edges: list[EdgeItem] = []
         self.snap = False
-        self._colour = QColor(self.spec.colour)
-        self._port_rim = self._colour.darker(130)
-        self.header_rgba = self._colour.rgba()
+        self._colour, self._port_rim, self.header_rgba = op_colours(self.spec.colour)
         self.far = None  # the overview of the canvas scene showing this node, if any
         self.overlays: Overlays | None = None  # where a pass publishes its numbers, if any
         self._seen = 0  # the generation of overlays this node shows
@@ -258,8 +289,10 @@ class NodeItem(QGraphicsItem):
         controls), in steps of 10."""
         if self.header_reserve:
             return node_width(self.node_id, self.header_reserve)
+        summary = summary_width(self.summary)
+        if surely_fits(TITLE_FONT, self.node_id, NODE_WIDTH - (8 + 12 + summary + 8)):
+            return NODE_WIDTH  # what measuring the id would give: the narrowest node
         title = metrics(TITLE_FONT).horizontalAdvance(self.node_id)
-        summary = metrics(SMALL_FONT).horizontalAdvance(self.summary)
         need = 8 + title + 12 + summary + 8
         return min(HEADER_MAX_WIDTH, max(NODE_WIDTH, 10 * np.ceil(need / 10)))
 
@@ -707,6 +740,11 @@ def wire_pen(colour: QColor, width: float) -> QPen:
     return QPen(colour, width, _SOLID, _ROUND)
 
 
+PLAIN_WIRE_PEN = wire_pen(WIRE_COLOUR, 2.0)  # a wire without a gradient, in either theme
+WIDEST_WIRE = 7.0  # the pen of the largest gradient (`EdgeItem._set_gradient`)
+HOVER_BAND = 10.0  # wider than any wire: where hovering and clicking find it
+
+
 class EdgeItem(QGraphicsPathItem):
     """The wire from src's output to dst.port; its path is cached and rebuilt only on moves."""
 
@@ -720,7 +758,11 @@ class EdgeItem(QGraphicsPathItem):
         self._seen = 0  # the generation of overlays this wire shows
         self._far_rgba = WIRE_RGBA  # its colour in the far view
         self._term: Callable[[], str | None] | str | None = None  # the chain term, for hover
-        self.setPen(wire_pen(WIRE_COLOUR, 2.0))
+        # the hover band is stroked when Qt first asks for it (hover, a click, a rubber band
+        # by shape), not for every wire of an opening scene
+        self._shape: QPainterPath | None = None
+        self._bounds = QRectF()
+        self.setPen(PLAIN_WIRE_PEN)
         self.setAcceptHoverEvents(True)  # the tooltip is made when the mouse arrives
         # z stays 0: under the nodes (z 1)
         src.edges.append(self)
@@ -792,11 +834,11 @@ class EdgeItem(QGraphicsPathItem):
         far_view_changed(self)
         if grad is None:
             self._far_rgba = WIRE_RGBA
-            self.setPen(wire_pen(WIRE_COLOUR, 2.0))
+            self.setPen(PLAIN_WIRE_PEN)
             return
         size = magnitude(grad)
         share = min(size / largest, 1.0) if largest > 0 and np.isfinite(size) else 1.0
-        width = 1.5 + 5.5 * share**0.5
+        width = 1.5 + (WIDEST_WIRE - 1.5) * share**0.5
         colour = sign_colour(grad)
         self._far_rgba = colour.rgba()
         self.setPen(wire_pen(colour, width))
@@ -808,14 +850,27 @@ class EdgeItem(QGraphicsPathItem):
         self._set_gradient(*shown, self._term)
 
     def shape(self) -> QPainterPath:
-        """A band around the wire, so hovering near it shows its tooltip."""
-        stroker = QPainterPathStroker()
-        stroker.setWidth(max(self.pen().widthF(), 10.0))
-        return stroker.createStroke(self.path())
+        """A band around the wire, so hovering near it shows its tooltip; stroked once per
+        path, when first asked."""
+        if self._shape is None:
+            stroker = QPainterPathStroker()
+            stroker.setWidth(HOVER_BAND)
+            self._shape = stroker.createStroke(self.path())
+        return self._shape
+
+    def boundingRect(self) -> QRectF:
+        """The path's exact bounds with half the hover band around them (the pen is
+        narrower). QGraphicsPathItem would stroke the band of every new path for this."""
+        return QRectF(self._bounds)
 
     def update_path(self) -> None:
         self.line = QLineF(self.src.output_anchor(), self.dst.input_anchor(self.port))
-        self.setPath(wire_path(self.line.p1(), self.line.p2()))
+        path = wire_path(self.line.p1(), self.line.p2())
+        pad = HOVER_BAND / 2
+        self.prepareGeometryChange()  # Qt still knows the old bounds
+        self._bounds = path.boundingRect().adjusted(-pad, -pad, pad, pad)
+        self._shape = None
+        self.setPath(path)
         far_view_changed(self)
 
     def detach(self) -> None:
