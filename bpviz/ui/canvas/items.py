@@ -342,7 +342,7 @@ class NodeItem(QGraphicsItem):
 
     def scene_box(self) -> QRectF:
         """The node's box (without its ports) in scene coordinates."""
-        return self._rect.translated(self.pos())
+        return self._rect.translated(self.x(), self.y())
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -351,11 +351,19 @@ class NodeItem(QGraphicsItem):
 
     def input_anchor(self, port: str) -> QPointF:
         """Scene position of an input port's centre."""
-        i = self.spec.inputs.index(port)
-        return self.mapToScene(QPointF(0, HEADER_HEIGHT + (i + 0.5) * ROW_HEIGHT))
+        return QPointF(*self.input_xy(port))
 
     def output_anchor(self) -> QPointF:
-        return self.mapToScene(QPointF(self._rect.width(), HEADER_HEIGHT + 0.5 * ROW_HEIGHT))
+        return QPointF(*self.output_xy())
+
+    # the anchors as plain numbers: a scene opening 8,000 wires asks for 16,000 of them
+    # (a node is a top-level item without a transform: its scene position is pos + offset)
+    def input_xy(self, port: str) -> tuple[float, float]:
+        i = self.spec.inputs.index(port)
+        return self.x(), self.y() + HEADER_HEIGHT + (i + 0.5) * ROW_HEIGHT
+
+    def output_xy(self) -> tuple[float, float]:
+        return self.x() + self._width, self.y() + HEADER_HEIGHT + 0.5 * ROW_HEIGHT
 
     def reserve_header(self, width: float) -> None:
         """Keep `width` on the header's right for child controls (a dense layer's ± and
@@ -727,9 +735,15 @@ def same_numbers(a: np.ndarray | None, b: np.ndarray | None) -> bool:
 
 def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
     """A horizontal-tangent cubic: reads left to right like the data flow."""
-    dx = max(abs(end.x() - start.x()) * 0.5, 40.0)
-    path = QPainterPath(start)
-    path.cubicTo(QPointF(start.x() + dx, start.y()), QPointF(end.x() - dx, end.y()), end)
+    return wire_path_xy(start.x(), start.y(), end.x(), end.y())
+
+
+def wire_path_xy(x1: float, y1: float, x2: float, y2: float) -> QPainterPath:
+    """`wire_path` from (x1, y1) to (x2, y2)."""
+    dx = max(abs(x2 - x1) * 0.5, 40.0)
+    path = QPainterPath()
+    path.moveTo(x1, y1)
+    path.cubicTo(x1 + dx, y1, x2 - dx, y2, x2, y2)
     return path
 
 
@@ -864,8 +878,10 @@ class EdgeItem(QGraphicsPathItem):
         return QRectF(self._bounds)
 
     def update_path(self) -> None:
-        self.line = QLineF(self.src.output_anchor(), self.dst.input_anchor(self.port))
-        path = wire_path(self.line.p1(), self.line.p2())
+        x1, y1 = self.src.output_xy()
+        x2, y2 = self.dst.input_xy(self.port)
+        self.line = QLineF(x1, y1, x2, y2)
+        path = wire_path_xy(x1, y1, x2, y2)
         pad = HOVER_BAND / 2
         self.prepareGeometryChange()  # Qt still knows the old bounds
         self._bounds = path.boundingRect().adjusted(-pad, -pad, pad, pad)

@@ -192,27 +192,32 @@ class CanvasScene(QGraphicsScene):
         self.header_controls.clear()
         self.edge_items.clear()
         self.document = document
-        for node_id in document.nodes:
-            self._on_node_added(node_id)
+        for node_id in document.nodes:  # thousands: what is per scene is done once, below
+            self._add_node_item(node_id)
         for edge in document.edges():
-            self._on_edge_added(edge.src, edge.dst, edge.port)
-        self._on_output_changed(document.output)
+            self._add_edge_item(edge.src, edge.dst, edge.port)
+        self.overlays.moved()
+        self.overview.invalidate()
         for name in self._SIGNALS:
             getattr(document, name).connect(getattr(self, f"_on_{name}"))
 
     def _on_node_added(self, node_id: str) -> None:
-        node = self.document.node(node_id)
-        item = NodeItem(node, self.document.pos(node_id))
+        self._add_node_item(node_id)
+        self.overlays.moved()
+        self.overview.invalidate()
+
+    def _add_node_item(self, node_id: str) -> None:
+        document = self.document
+        node = document.node(node_id)
+        item = NodeItem(node, document.pos(node_id))
         if node.op in HEADER_OPS:
             self.header_controls[node_id] = DenseControls(item, node)
         item.snap = self.snap
-        item.is_output = node_id == self.document.output
+        item.is_output = node_id == document.output
         self.node_items[node_id] = item
         self.addItem(item)
         item.far = self.overview
         item.overlays = self.overlays
-        self.overlays.moved()
-        self.overview.invalidate()
 
     def _on_node_removed(self, node_id: str) -> None:
         item = self.node_items.pop(node_id)
@@ -230,13 +235,16 @@ class CanvasScene(QGraphicsScene):
             item.snap = snap
 
     def _on_edge_added(self, src: str, dst: str, port: str) -> None:
+        self._add_edge_item(src, dst, port)
+        self.overlays.moved()
+        self.overview.invalidate()
+
+    def _add_edge_item(self, src: str, dst: str, port: str) -> None:
         edge = EdgeItem(self.node_items[src], self.node_items[dst], port)
-        self.edge_items[edge.key] = edge
+        self.edge_items[src, dst, port] = edge
         self.addItem(edge)
         edge.far = self.overview
         edge.overlays = self.overlays
-        self.overlays.moved()
-        self.overview.invalidate()
 
     def _on_edge_removed(self, src: str, dst: str, port: str) -> None:
         edge = self.edge_items.pop((src, dst, port), None)
