@@ -243,38 +243,37 @@ _DEVICE_CACHE = QGraphicsItem.CacheMode.DeviceCoordinateCache
 class NodeItem(QGraphicsItem):
     """A node: coloured header with its id and op, input ports left, output port right."""
 
+    # what every node starts with, shared until it is set (a scene opens thousands of nodes)
+    is_output = False
+    snap = False
+    far = None  # the overview of the canvas scene showing this node, if any
+    overlays: Overlays | None = None  # where a pass publishes its numbers, if any
+    _seen = 0  # the generation of overlays this node shows
+    header_reserve = 0.0  # room kept on the header's right for child controls
+    _value: np.ndarray | None = None
+    _grad: np.ndarray | None = None
+    _stale = False
+    mark: Mark | None = None
+    _flag: str | None = None  # "vanishing" or "exploding" gradient
+    _title: str | None = None  # the elided id, made on first paint at full detail
+    _summary_shown = ""
+
     def __init__(self, node: Node, pos: tuple[float, float]) -> None:
         super().__init__()
         self.node_id = node.id
         self.spec = REGISTRY[node.op]
         self.summary = node_summary(node)
-        self.is_output = False
         self.port_state: dict[str, str | None] = {}  # port name ("" = output) -> highlight
         self.edges: list[EdgeItem] = []
-        self.snap = False
         self._colour, self._port_rim, self.header_rgba = op_colours(self.spec.colour)
-        self.far = None  # the overview of the canvas scene showing this node, if any
-        self.overlays: Overlays | None = None  # where a pass publishes its numbers, if any
-        self._seen = 0  # the generation of overlays this node shows
-        rows = max(1, len(self.spec.inputs))
-        self._rows = rows
-        self.header_reserve = 0.0  # room kept on the header's right for child controls
-        self._width = (
-            self._header_width()
-        )  # measured again only when id, summary or controls change
+        self._rows = max(1, len(self.spec.inputs))
+        # measured again only when id, summary or controls change
+        self._width = self._header_width()
         self._rect = QRectF(0, 0, self._width, self._height(False))
-        self._value: np.ndarray | None = None
-        self._grad: np.ndarray | None = None
-        self._stale = False
-        self.mark: Mark | None = None
-        self._flag: str | None = None  # "vanishing" or "exploding" gradient
         self._images: dict[str, QImage] = {}
         self._folded: dict[str, tuple[tuple[int, int], QImage]] = {}  # heatmaps fit to pixels
         self._texts: dict[str, tuple[float, str]] = {}  # fitted numbers and their zoom
-        self._title: str | None = None  # the elided id, made on first paint at full detail
-        self._summary_shown = ""
         self._attr_value = node.attrs.get("value")
-        self._doc_tip = f"{node.id}: {self.spec.title} — {self.spec.doc}"
         # Qt calls itemChange for each of these (a scene opens thousands of nodes): the
         # position goes first, before moves are reported; the tooltip is made on hover
         self.setPos(*pos)
@@ -530,7 +529,7 @@ class NodeItem(QGraphicsItem):
     def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
         """Tooltip text is built when the mouse arrives: formatting every array at every
         refresh would cost more than drawing them."""
-        tip = [self._doc_tip]
+        tip = [f"{self.node_id}: {self.spec.title} — {self.spec.doc}"]
         scene = self.scene()
         if scene is not None and (text := scene.explain(self.node_id)):
             tip.append(text)
@@ -762,20 +761,22 @@ HOVER_BAND = 10.0  # wider than any wire: where hovering and clicking find it
 class EdgeItem(QGraphicsPathItem):
     """The wire from src's output to dst.port; its path is cached and rebuilt only on moves."""
 
+    # what every wire starts with, shared until it is set (a scene opens thousands of wires)
+    _shown: tuple[np.ndarray | None, float] = (None, 0.0)  # the gradient and largest shown
+    far = None  # the overview of the canvas scene showing this wire, if any
+    overlays: Overlays | None = None  # where a pass publishes its numbers, if any
+    _seen = 0  # the generation of overlays this wire shows
+    _far_rgba = WIRE_RGBA  # its colour in the far view
+    _term: Callable[[], str | None] | str | None = None  # the chain term, for hover
+    # the hover band is stroked when Qt first asks for it (hover, a click, a rubber band
+    # by shape), not for every wire of an opening scene
+    _shape: QPainterPath | None = None
+    line: QLineF  # from port to port: the far view draws the wire straight
+    _bounds: QRectF  # the path's bounds and half the hover band around them
+
     def __init__(self, src: NodeItem, dst: NodeItem, port: str) -> None:
         super().__init__()
         self.src, self.dst, self.port = src, dst, port
-        self._shown: tuple[np.ndarray | None, float] = (None, 0.0)
-        self.line = QLineF()  # from port to port: the far view draws the wire straight
-        self.far = None  # the overview of the canvas scene showing this wire, if any
-        self.overlays: Overlays | None = None  # where a pass publishes its numbers, if any
-        self._seen = 0  # the generation of overlays this wire shows
-        self._far_rgba = WIRE_RGBA  # its colour in the far view
-        self._term: Callable[[], str | None] | str | None = None  # the chain term, for hover
-        # the hover band is stroked when Qt first asks for it (hover, a click, a rubber band
-        # by shape), not for every wire of an opening scene
-        self._shape: QPainterPath | None = None
-        self._bounds = QRectF()
         self.setPen(PLAIN_WIRE_PEN)
         self.setAcceptHoverEvents(True)  # the tooltip is made when the mouse arrives
         # z stays 0: under the nodes (z 1)
