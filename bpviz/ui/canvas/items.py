@@ -240,6 +240,12 @@ _NODE_FLAGS = (
 _DEVICE_CACHE = QGraphicsItem.CacheMode.DeviceCoordinateCache
 
 
+def _with_ports(rect: QRectF) -> QRectF:
+    """A node's box grown by the ports on its sides (and a little antialiasing)."""
+    pad = PORT_RADIUS + 2
+    return rect.adjusted(-pad, -pad, pad, pad)
+
+
 class NodeItem(QGraphicsItem):
     """A node: coloured header with its id and op, input ports left, output port right."""
 
@@ -270,6 +276,7 @@ class NodeItem(QGraphicsItem):
         # measured again only when id, summary or controls change
         self._width = self._header_width()
         self._rect = QRectF(0, 0, self._width, self._height(False))
+        self._outer = _with_ports(self._rect)
         self._images: dict[str, QImage] = {}
         self._folded: dict[str, tuple[tuple[int, int], QImage]] = {}  # heatmaps fit to pixels
         self._texts: dict[str, tuple[float, str]] = {}  # fitted numbers and their zoom
@@ -305,6 +312,7 @@ class NodeItem(QGraphicsItem):
         if rect != self._rect:
             self.prepareGeometryChange()
             self._rect = rect
+            self._outer = _with_ports(rect)
             self._layout()
             far_view_changed(self)
             for edge in self.edges:
@@ -336,8 +344,10 @@ class NodeItem(QGraphicsItem):
             self._summary_shown = small.elidedText(self.summary, Qt.TextElideMode.ElideRight, room)
 
     def boundingRect(self) -> QRectF:
-        pad = PORT_RADIUS + 2
-        return self._rect.adjusted(-pad, -pad, pad, pad)
+        """The box and the ports sticking out of it. The same rect every time, not a copy:
+        Qt asks for it tens of thousands of times while a big scene opens (and copies it);
+        callers must not change it."""
+        return self._outer
 
     def scene_box(self) -> QRectF:
         """The node's box (without its ports) in scene coordinates."""
@@ -875,8 +885,9 @@ class EdgeItem(QGraphicsPathItem):
 
     def boundingRect(self) -> QRectF:
         """The path's exact bounds with half the hover band around them (the pen is
-        narrower). QGraphicsPathItem would stroke the band of every new path for this."""
-        return QRectF(self._bounds)
+        narrower); QGraphicsPathItem would stroke the band of every new path for this.
+        The same rect every time, as a node's: callers must not change it."""
+        return self._bounds
 
     def update_path(self) -> None:
         x1, y1 = self.src.output_xy()
