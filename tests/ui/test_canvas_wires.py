@@ -104,7 +104,8 @@ def test_the_band_is_stroked_once_per_path(canvas) -> None:  # noqa: ANN001
     edge = scene.edge_items[WIRE]
     assert edge.shape() is edge.shape()
     first = edge.shape()
-    scene.node_items["t1"].moveBy(0, 30)
+    x, y = scene.document.pos("t1")
+    scene.document.move_node("t1", (x, y + 30))
     assert edge.shape() is not first
     assert edge.shape().contains(edge.path().pointAtPercent(0.25))
 
@@ -180,3 +181,29 @@ def test_opening_a_file_resumes_garbage_collection(window, tmp_path) -> None:  #
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def _drag(qtbot, view: CanvasView, start: QPoint, end: QPoint) -> None:  # noqa: ANN001
+    vp = view.viewport()
+    qtbot.mousePress(vp, LEFT, pos=start)
+    for i in range(1, 6):
+        qtbot.mouseMove(vp, start + (end - start) * i / 5)
+    qtbot.mouseRelease(vp, LEFT, pos=end)
+
+
+@pytest.mark.parametrize("snap", [False, True])
+def test_dragging_selected_nodes_takes_every_wire_along(qtbot, canvas, snap: bool) -> None:  # noqa: ANN001
+    scene, view, undo = canvas
+    scene.set_snap(snap)
+    scene.select(["d1", "t1"])
+    start = {nid: scene.document.pos(nid) for nid in ("d1", "t1")}
+    title = view.mapFromScene(scene.node_items["t1"].mapToScene(QPointF(40, 12)))
+    _drag(qtbot, view, title, title + QPoint(33, 47))
+    moved = (33, 47) if not snap else (40, 40)  # to the nearest grid point: 20 apart
+    for nid in ("d1", "t1"):
+        assert scene.document.pos(nid) == (start[nid][0] + moved[0], start[nid][1] + moved[1])
+    assert undo.qstack.count() == 1
+    for (src, dst, port), edge in scene.edge_items.items():
+        ends = (scene.node_items[src].output_anchor(), scene.node_items[dst].input_anchor(port))
+        assert (edge.path().pointAtPercent(0.0), edge.path().pointAtPercent(1.0)) == ends
+        assert edge.line.p1() == ends[0] and edge.line.p2() == ends[1]  # the far view's line

@@ -229,13 +229,8 @@ def node_summary(node: Node) -> str:
     return node.spec.summarize(node.attrs)
 
 
-_MOVING = QGraphicsItem.GraphicsItemChange.ItemPositionChange
-_MOVED = QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged
-_SELECTED = QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged
 _NODE_FLAGS = (
-    QGraphicsItem.GraphicsItemFlag.ItemIsMovable
-    | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
-    | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
+    QGraphicsItem.GraphicsItemFlag.ItemIsMovable | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
 )
 _DEVICE_CACHE = QGraphicsItem.CacheMode.DeviceCoordinateCache
 
@@ -251,7 +246,6 @@ class NodeItem(QGraphicsItem):
 
     # what every node starts with, shared until it is set (a scene opens thousands of nodes)
     is_output = False
-    snap = False
     far = None  # the overview of the canvas scene showing this node, if any
     overlays: Overlays | None = None  # where a pass publishes its numbers, if any
     _seen = 0  # the generation of overlays this node shows
@@ -281,8 +275,7 @@ class NodeItem(QGraphicsItem):
         self._folded: dict[str, tuple[tuple[int, int], QImage]] = {}  # heatmaps fit to pixels
         self._texts: dict[str, tuple[float, str]] = {}  # fitted numbers and their zoom
         self._attr_value = node.attrs.get("value")
-        # Qt calls itemChange for each of these (a scene opens thousands of nodes): the
-        # position goes first, before moves are reported; the tooltip is made on hover
+        # the tooltip is made on hover
         self.setPos(*pos)
         self.setFlags(_NODE_FLAGS)
         self.setCacheMode(_DEVICE_CACHE)
@@ -580,22 +573,16 @@ class NodeItem(QGraphicsItem):
             self.port_state.clear()
             self.update()
 
-    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
-        """Snapping, wires following a move, the far view. Qt calls this for every change of
-        every item (a dozen per node while a scene opens), so it stays this short; the base
-        class would only return `value`."""
-        if change == _MOVING and self.snap:
-            p = value  # QPointF
-            return QPointF(round(p.x() / GRID) * GRID, round(p.y() / GRID) * GRID)
-        if change == _MOVED:
-            for edge in self.edges:
-                edge.update_path()
-            far_view_changed(self)
-            if self.overlays is not None:
-                self.overlays.moved()
-        elif change == _SELECTED:
-            far_view_changed(self)
-        return value
+    def moved(self) -> None:
+        """The node has moved: its wires follow, the far view and the overlays learn of it.
+        The canvas scene calls this after every move it makes or lets Qt make (a drag, the
+        document's position). There is no itemChange override: Qt would call it from Python
+        eight times per node while a scene opens, a tenth of the time to the first frame."""
+        for edge in self.edges:
+            edge.update_path()
+        far_view_changed(self)
+        if self.overlays is not None:
+            self.overlays.moved()
 
     # ---- painting ------------------------------------------------------------------------
     def paint(

@@ -32,6 +32,7 @@ from bpviz.model.commands import (
 from bpviz.model.document import Document
 from bpviz.ui.canvas.header_controls import HEADER_OPS, DenseControls
 from bpviz.ui.canvas.items import (
+    GRID,
     HEADER_HEIGHT,
     PORT_HIT_RADIUS,
     WIRE_COLOUR,
@@ -160,6 +161,7 @@ class CanvasScene(QGraphicsScene):
         self._value_drag: ValueDrag | None = None
         self._drag_start: dict[str, QPointF] = {}
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
+        self.selectionChanged.connect(lambda: self.overview.invalidate("nodes"))
         self.pulses = Pulses(self)
         self.overview = Overview(self)  # how a big scene looks from far away
         self.overlays = Overlays()  # a pass's numbers, taken by each item when seen
@@ -212,7 +214,6 @@ class CanvasScene(QGraphicsScene):
         item = NodeItem(node, document.pos(node_id))
         if node.op in HEADER_OPS:
             self.header_controls[node_id] = DenseControls(item, node)
-        item.snap = self.snap
         item.is_output = node_id == document.output
         self.node_items[node_id] = item
         self.addItem(item)
@@ -229,10 +230,9 @@ class CanvasScene(QGraphicsScene):
 
     def _on_node_moved(self, node_id: str, pos: tuple[float, float]) -> None:
         item = self.node_items[node_id]
-        if (item.pos().x(), item.pos().y()) != tuple(pos):
-            snap, item.snap = item.snap, False  # the document's position is the truth
-            item.setPos(*pos)
-            item.snap = snap
+        if (item.x(), item.y()) != tuple(pos):
+            item.setPos(*pos)  # the document's position is the truth: not snapped
+            item.moved()
 
     def _on_edge_added(self, src: str, dst: str, port: str) -> None:
         self._add_edge_item(src, dst, port)
@@ -286,9 +286,8 @@ class CanvasScene(QGraphicsScene):
                 self.node_items[nid].setSelected(True)
 
     def set_snap(self, on: bool) -> None:
+        """Nodes dragged from now on land on the grid (`_follow_drag`)."""
         self.snap = on
-        for item in self.node_items.values():
-            item.snap = on
 
     def add_node_command(self, op: str, scene_pos: QPointF) -> AddNode:
         """A command adding `op` with its required attrs at scene_pos (centred on the title)."""
@@ -405,6 +404,21 @@ class CanvasScene(QGraphicsScene):
             event.accept()
             return
         super().mouseMoveEvent(event)
+        if self._drag_start:
+            self._follow_drag()
+
+    def _follow_drag(self) -> None:
+        """Qt has moved the dragged nodes (from where they were pressed, by the mouse's way
+        since): on the grid if snapping, and their wires with them."""
+        for node_id in self._drag_start:
+            item = self.node_items.get(node_id)
+            if item is None:
+                continue
+            if self.snap:
+                x, y = round(item.x() / GRID) * GRID, round(item.y() / GRID) * GRID
+                if (x, y) != (item.x(), item.y()):
+                    item.setPos(x, y)
+            item.moved()
 
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         if self._wire is not None and event.button() == Qt.MouseButton.LeftButton:
