@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QColor, QFontMetricsF
+from PySide6.QtGui import QColor, QCursor, QFontMetricsF
 from PySide6.QtWidgets import QGraphicsItem
 
 from bpviz.model.document import Document
@@ -29,7 +29,9 @@ WIRE = ("d1", "t1", "x")
 @pytest.fixture
 def canvas(qtbot, document: Document):  # noqa: ANN001, ANN201
     """The test document spread out on a canvas at 100 % (its wires run between nodes, not
-    under them); the theme is light again afterwards."""
+    under them); the theme is light and the mouse where it was again afterwards (a view
+    zooms around the mouse)."""
+    cursor = QCursor.pos()
     for node_id in list(document.nodes):
         x, y = document.pos(node_id)
         document.move_node(node_id, (x * 2, y))
@@ -45,6 +47,7 @@ def canvas(qtbot, document: Document):  # noqa: ANN001, ANN201
     view.centerOn(450, 100)
     yield scene, view, undo
     apply_theme("light")
+    QCursor.setPos(cursor)
 
 
 def _off_the_wire(path, percent: float, distance: float) -> QPointF:  # noqa: ANN001
@@ -142,7 +145,7 @@ def _measured_width(node_id: str, summary: str) -> float:
     "node_id",
     ["c1", "n4999", "WWWWWWWW", "WWWWWWWWWWWWW", "an_identifier_long_enough_to_widen"],
 )
-def test_a_node_is_as_wide_as_measuring_its_id_and_summary_gives(node_id: str) -> None:
+def test_a_node_is_as_wide_as_measuring_its_id_and_summary_gives(qapp, node_id: str) -> None:  # noqa: ANN001
     doc = Document()
     doc.add_node(node_id, "const", {"value": 2.5}, (0, 0))
     item = NodeItem(doc.node(node_id), (0, 0))
