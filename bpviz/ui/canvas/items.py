@@ -274,8 +274,7 @@ class NodeItem(QGraphicsItem):
         self._images: dict[str, QImage] = {}
         self._folded: dict[str, tuple[tuple[int, int], QImage]] = {}  # heatmaps fit to pixels
         self._texts: dict[str, tuple[float, str]] = {}  # fitted numbers and their zoom
-        self._attr_value = node.attrs.get("value")
-        # the tooltip is made on hover
+        self._attr_value = node.attrs.get("value")  # the tooltip is made on hover
         self.setPos(*pos)
         self.setFlags(_NODE_FLAGS)
         self.setCacheMode(_DEVICE_CACHE)

@@ -161,9 +161,9 @@ class CanvasScene(QGraphicsScene):
         self._value_drag: ValueDrag | None = None
         self._drag_start: dict[str, QPointF] = {}
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
-        self.selectionChanged.connect(lambda: self.overview.invalidate("nodes"))
         self.pulses = Pulses(self)
         self.overview = Overview(self)  # how a big scene looks from far away
+        self.selectionChanged.connect(lambda: self.overview.invalidate("nodes"))
         self.overlays = Overlays()  # a pass's numbers, taken by each item when seen
         self.splices = SpliceDrops(self)  # a node dropped onto a wire goes into it
         self.neurons = NeuronViews(self)  # dense layers opened into their neurons
