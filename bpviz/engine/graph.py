@@ -325,14 +325,17 @@ class Graph:
         finally:
             self.version += 1
 
+    # both read the successors before changing an input: built lazily from the inputs,
+    # they would otherwise already hold the change and count it twice (or miss it)
     def _wire(self, src: str, dst: str, port: str) -> None:
-        self.nodes[dst].inputs[port] = src
         succ = self._successors[src]
+        self.nodes[dst].inputs[port] = src
         succ[dst] = succ.get(dst, 0) + 1
 
     def _unwire(self, dst: str, port: str) -> str:
+        successors = self._successors
         src = self.nodes[dst].inputs.pop(port)
-        succ = self._successors[src]
+        succ = successors[src]
         succ[dst] -= 1
         if not succ[dst]:
             del succ[dst]

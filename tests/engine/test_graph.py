@@ -91,3 +91,30 @@ def test_copy_value_shares_no_list_or_dict() -> None:
     value["a"][1][1]["b"].append(9)
     value["a"].append(0)
     assert copied == {"a": [1.0, [2.0, {"b": [3]}]], "c": [4, 5], "d": "text"}
+
+
+@pytest.mark.parametrize("first", ["disconnect", "connect"])
+def test_an_adopted_graph_can_be_edited_at_once(first: str) -> None:
+    """A loaded graph works out its consumers only when first asked; the first edit still
+    counts each wire once (they used to be worked out after the edit: counted twice, or a
+    KeyError on disconnecting)."""
+    built = chain_graph()  # x feeds m (port b) and s (port b)
+    g = Graph.adopt(built.nodes, built.output, in_order=True)
+
+    def fed_by_x() -> list[tuple[str, str]]:
+        return sorted((e.dst, e.port) for e in g.consumers("x"))
+
+    if first == "disconnect":
+        g.disconnect("m", "b")
+        assert fed_by_x() == [("s", "b")]
+        g.connect("x", "m", "b")
+        assert fed_by_x() == [("m", "b"), ("s", "b")]
+        g.remove_node("m")
+        assert fed_by_x() == [("s", "b")]
+    else:
+        g.add_node("t", "tanh")
+        g.connect("x", "t", "x")
+        assert fed_by_x() == [("m", "b"), ("s", "b"), ("t", "x")]
+        g.remove_node("m")
+        g.remove_node("t")
+        assert fed_by_x() == [("s", "b")]
