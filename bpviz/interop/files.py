@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from bpviz.scene import load_scene
+from bpviz.scene import Scene, load_scene
 
 OPEN_SUFFIXES = (".json", ".onnx")
 OPEN_FILTER = "bpviz scenes and ONNX models (*.json *.onnx);;All files (*)"
@@ -19,9 +19,15 @@ OPEN_FILTER = "bpviz scenes and ONNX models (*.json *.onnx);;All files (*)"
 def load_any(path: str | os.PathLike[str], *, runnable: bool = False) -> dict[str, Any]:
     """The scene dict of a `.json` scene or an `.onnx` model (by suffix; anything else is
     read as a scene). Errors are one `BpvizError` naming the file."""
+    loaded = read_any(path, runnable=runnable)
+    return loaded if isinstance(loaded, dict) else loaded.to_dict()
+
+
+def read_any(path: str | os.PathLike[str], *, runnable: bool = False) -> Scene | dict[str, Any]:
+    """As `load_any`, but a bpviz scene comes as the checked Scene, its graph built once."""
     p = Path(path)
     if p.suffix.lower() == ".onnx":
         from bpviz.interop.onnx_import import import_onnx
 
         return import_onnx(p)
-    return load_scene(p, runnable=runnable).to_dict()
+    return load_scene(p, runnable=runnable)

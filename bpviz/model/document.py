@@ -25,7 +25,7 @@ from bpviz.engine.graph import Edge, Graph, Node
 from bpviz.engine.optim import TrainingConfig
 from bpviz.engine.session import load_data
 from bpviz.model.layout import auto_layout_positions
-from bpviz.scene import codec
+from bpviz.scene import Scene, codec
 
 Pos = tuple[float, float]
 LEARNED_ARRAYS: dict[str, tuple[str, ...]] = {"dense": ("W", "b")}
@@ -371,6 +371,23 @@ class Document:
         doc._training = copy.deepcopy(scene.get("training"))
         doc._state = copy.deepcopy(scene.get("state"))
         if unplaced:
+            doc._pos.update(auto_layout_positions(doc._graph, doc._pos))
+        return doc
+
+    @classmethod
+    def from_scene(cls, scene: Scene) -> Document:
+        """The document of a scene just loaded, taking over its graph: what
+        `from_scene_dict(scene.to_dict())` builds, without building the graph a second time
+        (a fifth of opening a big file). `scene` must not be used afterwards."""
+        doc = cls(scene.name, scene.description)
+        doc._graph = scene.graph
+        doc._pos = {nid: as_pos(scene.positions.get(nid, (0.0, 0.0))) for nid in scene.graph.nodes}
+        doc._data = copy.deepcopy(scene.data)
+        doc._training = copy.deepcopy(scene.training)
+        # as `to_dict` writes it: learned numbers restored from the file, if any
+        learned = scene.has_state and bool(scene.session.executor.params)
+        doc._state = scene.state_dict() if learned else None
+        if len(scene.positions) < len(scene.graph.nodes):
             doc._pos.update(auto_layout_positions(doc._graph, doc._pos))
         return doc
 

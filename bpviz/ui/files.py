@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QMenu
 from bpviz.engine.collector import collector_paused
 from bpviz.engine.errors import BpvizError
 from bpviz.examples import example_paths
-from bpviz.interop.files import load_any
+from bpviz.interop.files import read_any
 from bpviz.model.document import Document
 from bpviz.model.templates import template, templates
 from bpviz.scene import save_scene_dict, validate_scene_dict
@@ -157,7 +157,13 @@ class DocumentFiles(QObject):
         with collector_paused():
             try:
                 # a half-built graph still opens; an ONNX model opens as a new, unsaved scene
-                document = Document.from_scene_dict(load_any(path, runnable=False))
+                loaded = read_any(path, runnable=False)
+                document = (
+                    Document.from_scene_dict(loaded)
+                    if isinstance(loaded, dict)
+                    else Document.from_scene(loaded)
+                )
+                del loaded  # the document took over its graph
             except BpvizError as e:
                 problem = str(e)
             else:
