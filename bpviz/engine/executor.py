@@ -599,6 +599,12 @@ class Executor:
         pairs = zip(plan.nodes, self._values, strict=True)
         return {n.node_id: v for n, v in pairs if v is not None}
 
+    @property
+    def held(self) -> list[Any]:
+        """The values the last passes left, by plan position (the list itself, to read and
+        not to change): the training loop's per-step reads, with no lookup by id."""
+        return self._values
+
     def raw_value(self, node_id: str) -> np.ndarray:
         """The stored value without checks (may be a numpy scalar); for the training loop."""
         v = self._values[self.plan.index[node_id]]

@@ -9,7 +9,7 @@ import numpy as np
 
 from bpviz.engine.datasets import Dataset
 from bpviz.engine.errors import GraphError
-from bpviz.engine.executor import Executor
+from bpviz.engine.executor import Executor, Plan
 from bpviz.engine.optim import Optimizer, TrainingConfig
 from bpviz.engine.regularize import penalty, with_penalty_grads
 
@@ -250,9 +250,52 @@ def accuracy(loss_op: str, pred: np.ndarray, target: np.ndarray) -> float | None
     if loss_op == "cross_entropy":
         hits = pred.argmax(axis=-1) == target
     else:
-        t = target.reshape(pred.shape)
-        hits = (pred > 0) == (t > 0.5 if loss_op == "bce" else t > 0)
+        hits = (pred > 0) == _truth(loss_op, pred, target)
     return float(np.count_nonzero(hits) / max(hits.size, 1))
+
+
+def _truth(loss_op: str, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Which examples are positive, in the prediction's shape (bce: 0/1 targets, hinge: ±1)."""
+    t = target.reshape(pred.shape)
+    return t > 0.5 if loss_op == "bce" else t > 0
+
+
+def _numpy(v: Any) -> Any:
+    return np.float64(v) if isinstance(v, float) else v  # a value of the float route
+
+
+class AccuracyReader:
+    """`accuracy` of one plan's loss node, read every training step: where the prediction
+    and the target sit is looked up once per plan, and the target's side of the comparison
+    once per target array (it changes only with the data), so a step pays two comparisons
+    and a count. Same figures as `accuracy`."""
+
+    __slots__ = ("plan", "op", "pred", "target", "_target", "_truth")
+
+    def __init__(self, plan: Plan, op: str | None, pred: int | None, target: int | None) -> None:
+        self.plan = plan
+        # None: nothing to read (no classification loss, or its inputs are not computed)
+        known = pred is not None and target is not None
+        self.op = op if op in CLASSIFICATION_LOSSES and known else None
+        self.pred, self.target = pred or 0, target or 0
+        self._target: Any = None  # the target array `_truth` was made from
+        self._truth = np.empty(0, dtype=bool)
+
+    def read(self, values: list[Any]) -> float | None:
+        op = self.op
+        if op is None:
+            return None
+        p, t = values[self.pred], values[self.target]
+        if type(p) is not np.ndarray or type(t) is not np.ndarray or op == "cross_entropy":
+            return accuracy(op, _numpy(p), _numpy(t))
+        if p.ndim == 0:
+            return None
+        truth = self._truth
+        if t is not self._target or truth.shape != p.shape:
+            self._truth = truth = _truth(op, p, t)
+            self._target = t
+        hits = np.greater(p, 0.0) == truth
+        return float(np.count_nonzero(hits) / max(hits.size, 1))
 
 
 class Trainer:
@@ -269,6 +312,7 @@ class Trainer:
         self._epoch: int | None = None  # the epoch whose order `_order` holds
         self._order: np.ndarray | None = None
         self._measured: tuple[int, float] | None = None  # (step, loss) of the last _measure
+        self._accuracy: AccuracyReader | None = None  # made for the executor's current plan
 
     def set_config(self, config: TrainingConfig) -> None:
         """New settings from the next step on; weights, step count and history stay."""
@@ -341,16 +385,29 @@ class Trainer:
         ex = self.executor
         t = self.optimizer.t + 1
         measured = self._measured
-        if continuing and self._full_batch() and measured is not None and measured[0] == t - 1:
+        if continuing and measured is not None and measured[0] == t - 1 and self._full_batch():
             batch_loss = measured[1]
         else:
             batch = self.next_batch()
             if batch is not None:
                 ex.set_data(*batch)
-            batch_loss = self._scalar(ex.forward()) + self.penalty()
+            batch_loss = self._loss(ex.forward())
         ex.backward(params_only=True)
-        self.optimizer.step(ex.params, self._update_grads())
-        return self._record(self._measure(t, batch_loss))
+        c = self.config
+        self.optimizer.step(ex.params, self._update_grads() if c.l1 or c.l2 else ex.param_grads)
+        result = self._measure(t, batch_loss)
+        self.history.record(result)
+        return result
+
+    def _loss(self, output: np.ndarray) -> float:
+        """The graph's output as a float plus the weight penalty: the loss LOSS_MEANING
+        speaks of."""
+        c = self.config
+        if type(output) is np.ndarray and output.ndim == 0:  # the usual loss: no call
+            loss = float(output)
+        else:
+            loss = self._scalar(output)
+        return loss + (self.penalty() if c.l1 or c.l2 else 0.0)
 
     def penalty(self) -> float:
         """training.l1 and l2's penalty on the current weights (0 when both are off)."""
@@ -377,13 +434,13 @@ class Trainer:
     def _measure(self, t: int, batch_loss: float) -> StepResult:
         """Test figures, then the training set last, so the executor ends on the training
         set's values with the new parameters: the loss node shows the recorded loss."""
-        test = self._test_metrics(t)
         ds = self.dataset
-        if ds is None:
-            loss = self._scalar(self.executor.forward()) + self.penalty()
-            acc = self.current_accuracy()
-        else:
-            loss, acc = self.evaluate(ds.x_train, ds.y_train)
+        test = (None, None) if ds is None or not len(ds.x_test) else self._test_metrics(t)
+        ex = self.executor
+        if ds is not None:
+            ex.set_data(ds.x_train, ds.y_train)
+        loss = self._loss(ex.forward())
+        acc = self.current_accuracy()
         self._measured = (t, loss)
         return StepResult(t, loss, acc, *test, batch_loss)
 
@@ -395,11 +452,15 @@ class Trainer:
 
     def current_accuracy(self) -> float | None:
         """Accuracy of the values from the last forward pass; None for regression."""
-        op, pred, target = self._loss_node()
-        if pred is None or target is None or op not in CLASSIFICATION_LOSSES:
-            return None
         ex = self.executor
-        return accuracy(op, ex.raw_value(pred), ex.raw_value(target))
+        plan = ex.plan
+        reader = self._accuracy
+        if reader is None or reader.plan is not plan:
+            op, pred, target = self._loss_node()
+            index = plan.index
+            at = (index.get(pred), index.get(target)) if pred and target else (None, None)
+            reader = self._accuracy = AccuracyReader(plan, op, *at)
+        return reader.read(ex.held)
 
     def _record(self, r: StepResult) -> StepResult:
         self.history.record(r)
@@ -410,7 +471,7 @@ class Trainer:
         accuracy of the current parameters on other data (e.g. the test set)."""
         ex = self.executor
         ex.set_data(x, y)
-        return self._scalar(ex.forward()) + self.penalty(), self.current_accuracy()
+        return self._loss(ex.forward()), self.current_accuracy()
 
     def train(self, steps: int, on_step: Callable[[StepResult], None] | None = None) -> History:
         for i in range(steps):
