@@ -28,6 +28,7 @@ from bpviz.engine.collector import BIG, collector_paused
 from bpviz.engine.errors import GraphError, NonFiniteError, ShapeError, trap_float_errors
 from bpviz.engine.graph import Graph
 from bpviz.engine.ops import OpSpec
+from bpviz.engine.ops.base import UNIT_GRAD
 from bpviz.engine.ops.init import rng_for
 from bpviz.engine.scalar import ScalarProgram, compile_scalar
 
@@ -523,9 +524,9 @@ class Executor:
             raise GraphError("run forward before backward")
         grads: list[Any] = [None] * len(plan.nodes)
         v = self._values[out]
-        # np.array(1.0) is ones_like of a 0-d value (a loss), without its Python-level call
+        # UNIT_GRAD is ones_like of a 0-d value (a loss), made once
         scalar = getattr(v, "ndim", 0) == 0
-        grads[out] = np.array(1.0) if scalar else np.ones_like(v, dtype=np.float64)
+        grads[out] = UNIT_GRAD if scalar else np.ones_like(v, dtype=np.float64)
         return grads
 
     def _output_index(self, plan: Plan) -> int:

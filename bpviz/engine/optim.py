@@ -120,7 +120,8 @@ class Optimizer:
                     for node_id, node_grads in grads.items():
                         arrays = params[node_id]
                         for name, g in node_grads.items():
-                            arrays[name] -= lr * g
+                            p = arrays[name]
+                            p -= lr * g  # in place: no store back into the dict
                     return
                 for node_id, node_grads in grads.items():
                     self._update(node_id, params[node_id], node_grads)
