@@ -25,7 +25,13 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from bpviz.engine.collector import BIG, collector_paused
-from bpviz.engine.errors import GraphError, NonFiniteError, ShapeError, trap_float_errors
+from bpviz.engine.errors import (
+    GraphError,
+    NonFiniteError,
+    ShapeError,
+    run_trapped,
+    trap_float_errors,
+)
 from bpviz.engine.graph import Graph
 from bpviz.engine.ops import OpSpec
 from bpviz.engine.ops.base import UNIT_GRAD
@@ -512,8 +518,7 @@ class Executor:
                 self._scalar_ran = True
                 return result
         if len(plan.nodes) < BIG:
-            with trap_float_errors():
-                self._forward_pass(plan)
+            run_trapped(self._forward_pass, plan)
         else:
             with trap_float_errors(), collector_paused():  # see engine.collector
                 self._forward_pass(plan)
@@ -546,8 +551,7 @@ class Executor:
         self._grads = grads
         self._all_grads = not params_only
         if len(plan.nodes) < BIG:
-            with trap_float_errors():
-                self._backward_pass(plan, grads, not params_only)
+            run_trapped(self._backward_pass, plan, grads, not params_only)
         else:
             with trap_float_errors(), collector_paused():
                 self._backward_pass(plan, grads, not params_only)
