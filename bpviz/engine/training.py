@@ -15,6 +15,11 @@ from bpviz.engine.regularize import penalty, with_penalty_grads
 
 CLASSIFICATION_LOSSES = frozenset({"bce", "hinge", "cross_entropy"})
 
+try:  # np.count_nonzero of a whole array is this, behind two Python-level calls
+    from numpy._core.multiarray import count_nonzero as _count_nonzero
+except ImportError:  # another numpy
+    _count_nonzero = np.count_nonzero
+
 
 LOSS_MEANING = (
     "loss and accuracy: the whole training set, with the parameters after the step's update;"
@@ -203,16 +208,17 @@ class History:
         return len(self.step)
 
     def record(self, r: StepResult) -> None:
-        self.step.append(r.step)
-        self.loss.append(r.loss)
-        self.batch_loss.append(r.loss if r.batch_loss is None else r.batch_loss)
-        if r.accuracy is not None:
-            self.accuracy.append(r.accuracy)
-        if r.test_loss is not None:
-            self.test_step.append(r.step)
-            self.test_loss.append(r.test_loss)
-            if r.test_accuracy is not None:
-                self.test_accuracy.append(r.test_accuracy)
+        step, loss, acc, test_loss, test_acc, batch_loss = r  # one unpacking, no lookups
+        self.step.append(step)
+        self.loss.append(loss)
+        self.batch_loss.append(loss if batch_loss is None else batch_loss)
+        if acc is not None:
+            self.accuracy.append(acc)
+        if test_loss is not None:
+            self.test_step.append(step)
+            self.test_loss.append(test_loss)
+            if test_acc is not None:
+                self.test_accuracy.append(test_acc)
 
     def to_dict(self) -> dict[str, list]:
         return {k: getattr(self, k).tolist() for k in self.FIELDS}
@@ -241,6 +247,9 @@ class StepResult(NamedTuple):
     test_loss: float | None
     test_accuracy: float | None
     batch_loss: float | None = None
+
+
+_new = tuple.__new__
 
 
 def accuracy(loss_op: str, pred: np.ndarray, target: np.ndarray) -> float | None:
@@ -295,7 +304,7 @@ class AccuracyReader:
             self._truth = truth = _truth(op, p, t)
             self._target = t
         hits = np.greater(p, 0.0) == truth
-        return float(np.count_nonzero(hits) / max(hits.size, 1))
+        return float(_count_nonzero(hits) / max(hits.size, 1))
 
 
 class Trainer:
@@ -442,7 +451,8 @@ class Trainer:
         loss = self._loss(ex.forward())
         acc = self.current_accuracy()
         self._measured = (t, loss)
-        return StepResult(t, loss, acc, *test, batch_loss)
+        # tuple.__new__ is what StepResult(...) calls, behind a Python-level constructor
+        return _new(StepResult, (t, loss, acc, test[0], test[1], batch_loss))
 
     def _test_metrics(self, t: int) -> tuple[float | None, float | None]:
         ds = self.dataset
