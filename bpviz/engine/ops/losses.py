@@ -56,12 +56,12 @@ def _loss(name: str, forward, backward, doc: str, formula: str, derivative: str)
 
 
 def _n(p: np.ndarray) -> float:
-    return float(max(p.size, 1))
+    return float(p.size or 1)
 
 
 def _mean(a: np.ndarray) -> np.ndarray:
     """np.mean without its Python-level overhead (this runs every training step)."""
-    return np.add.reduce(a, axis=None) / _n(a)
+    return np.add.reduce(a, None) / float(a.size or 1)  # _n(a), without the call
 
 
 _loss(
