@@ -54,6 +54,21 @@ class Column:
         self._fill = i + 1
         self._n += 1
 
+    def extend(self, values: list[float]) -> None:
+        """`append` each of `values`, a slice of a chunk at a time."""
+        k, total = 0, len(values)
+        while k < total:
+            i = self._fill
+            if i == len(self._last):
+                self._last = np.empty(self.CHUNK, dtype=self._dtype)
+                self._chunks.append(self._last)
+                i = 0
+            m = min(total - k, self.CHUNK - i)
+            self._last[i : i + m] = values[k : k + m]
+            self._fill = i + m
+            self._n += m
+            k += m
+
     def array(self) -> np.ndarray:
         if len(self._chunks) == 1:
             a = self._chunks[0][: self._n]
@@ -135,6 +150,17 @@ class StepColumn(Column):
                 super().append(int(v))
         super().append(step)
 
+    def extend(self, values: list[int]) -> None:
+        """`append` each of `values`; a run that goes on by the stride costs one comparison."""
+        n, first, stride = self._n, self._first, self._stride
+        if not self._stored and first is not None and stride is not None:
+            start = first + n * stride
+            if values == list(range(start, start + len(values) * stride, stride)):
+                self._n = n + len(values)
+                return
+        for v in values:
+            self.append(v)
+
     def _progression(self, n: int) -> np.ndarray:
         return (self._first or 0) + np.arange(n, dtype=np.int64) * (self._stride or 0)
 
@@ -176,6 +202,20 @@ def downsample(x: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarra
     return x[idx], y[idx]
 
 
+class _Column:
+    """A History column, read after the rows still pending are written into the columns."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.attr = "_" + name
+
+    def __get__(self, history: History | None, owner: type | None = None) -> Any:
+        if history is None:
+            return self
+        if history._rows:
+            history._write_rows()
+        return getattr(history, self.attr)
+
+
 class History:
     """Per-step records, with the meaning in LOSS_MEANING: `loss[k]` is the loss of the model
     as step `step[k]` left it, on the whole training set, so the last entry is the figure the
@@ -183,7 +223,19 @@ class History:
     evaluated.
 
     Columns are growable numpy buffers (see `Column`): 8 bytes per step for each figure,
-    the step numbers free while they run consecutively."""
+    the step numbers free while they run consecutively. A step's row waits as its tuple
+    until a column is read or PENDING rows wait, then they go into the columns together (a
+    step costs a list append; the columns fill a slice at a time)."""
+
+    PENDING = 256
+
+    step = _Column()
+    loss = _Column()
+    accuracy = _Column()
+    test_step = _Column()
+    test_loss = _Column()
+    test_accuracy = _Column()
+    batch_loss = _Column()
 
     FIELDS = (
         "step",
@@ -196,29 +248,36 @@ class History:
     )
 
     def __init__(self) -> None:
-        self.step = StepColumn()
-        self.loss = Column()
-        self.accuracy = Column()
-        self.test_step = StepColumn()
-        self.test_loss = Column()
-        self.test_accuracy = Column()
-        self.batch_loss = Column()
+        self._step = StepColumn()
+        self._loss = Column()
+        self._accuracy = Column()
+        self._test_step = StepColumn()
+        self._test_loss = Column()
+        self._test_accuracy = Column()
+        self._batch_loss = Column()
+        self._rows: list[StepResult] = []  # recorded, not yet in the columns
 
     def __len__(self) -> int:
         return len(self.step)
 
     def record(self, r: StepResult) -> None:
-        step, loss, acc, test_loss, test_acc, batch_loss = r  # one unpacking, no lookups
-        self.step.append(step)
-        self.loss.append(loss)
-        self.batch_loss.append(loss if batch_loss is None else batch_loss)
-        if acc is not None:
-            self.accuracy.append(acc)
-        if test_loss is not None:
-            self.test_step.append(step)
-            self.test_loss.append(test_loss)
-            if test_acc is not None:
-                self.test_accuracy.append(test_acc)
+        rows = self._rows
+        rows.append(r)
+        if len(rows) >= self.PENDING:
+            self._write_rows()
+
+    def _write_rows(self) -> None:
+        """The pending rows into the columns, each column's numbers in one go."""
+        rows, self._rows = self._rows, []
+        self._step.extend([r[0] for r in rows])
+        self._loss.extend([r[1] for r in rows])
+        self._batch_loss.extend([r[1] if r[5] is None else r[5] for r in rows])
+        self._accuracy.extend([r[2] for r in rows if r[2] is not None])
+        tested = [r for r in rows if r[3] is not None]
+        if tested:
+            self._test_step.extend([r[0] for r in tested])
+            self._test_loss.extend([r[3] for r in tested])
+            self._test_accuracy.extend([r[4] for r in tested if r[4] is not None])
 
     def to_dict(self) -> dict[str, list]:
         return {k: getattr(self, k).tolist() for k in self.FIELDS}
