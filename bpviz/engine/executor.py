@@ -25,9 +25,16 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from bpviz.engine.collector import BIG, collector_paused
-from bpviz.engine.errors import GraphError, NonFiniteError, ShapeError, trap_float_errors
+from bpviz.engine.errors import (
+    GraphError,
+    NonFiniteError,
+    ShapeError,
+    run_trapped,
+    trap_float_errors,
+)
 from bpviz.engine.graph import Graph
 from bpviz.engine.ops import OpSpec
+from bpviz.engine.ops.base import UNIT_GRAD
 from bpviz.engine.ops.init import rng_for
 from bpviz.engine.scalar import ScalarProgram, compile_scalar
 
@@ -35,6 +42,7 @@ _SHAPE_ERRORS = (ValueError, IndexError, TypeError, OverflowError)
 
 
 BackwardStep = tuple[int, Any, tuple[int, ...], dict[str, Any], str, tuple[bool, ...] | None]
+ForwardStep = tuple[int, Any, tuple[int, ...], dict[str, Any], str]
 
 
 class PlanNode(NamedTuple):
@@ -63,8 +71,18 @@ class Plan:
     output: int | None
     data: tuple[PlanNode, ...]  # the nodes whose value the scene gives (const, input, target)
 
-    # What a whole backward pass's calls need, looked up once per plan (a forward pass reads
-    # the plan's nodes directly: a million-node load makes no second tuple per node).
+    # What a whole pass's calls need, looked up once per plan. A forward pass reads these only
+    # on small plans, after its first pass: a million-node load makes no second tuple per node.
+    @cached_property
+    def forward_steps(self) -> tuple[ForwardStep, ...]:
+        """(position, forward or None for a param node, input positions, attrs, id) of every
+        node a forward pass computes (not the data nodes, which are filled in), in order."""
+        return tuple(
+            (n.index, n.spec.forward if n.input_index else None, n.input_index, n.attrs, n.node_id)
+            for n in self.nodes
+            if n.input_index or n.has_params
+        )
+
     @cached_property
     def backward_steps(self) -> tuple[tuple[BackwardStep, ...], tuple[BackwardStep, ...]]:
         """(every node's, a training pass's) (position, backward, input positions, attrs, id,
@@ -399,6 +417,9 @@ class Executor:
         values, params = self._values, self.params
         check = not self._params_checked
         node_id = ""
+        if not check and len(plan.nodes) < BIG:
+            self._forward_steps(plan.forward_steps)
+            return
         try:
             for node in plan.nodes:
                 idx = node.input_index
@@ -425,6 +446,28 @@ class Executor:
             raise ShapeError(node_id, str(e)) from None
         self._params_checked = True
 
+    def _forward_steps(self, steps: tuple[ForwardStep, ...]) -> None:
+        """A forward pass over pre-bound steps, once the parameters fit: the same calls in
+        the same order as `_forward_pass`'s loop."""
+        values, params = self._values, self.params
+        node_id = ""
+        try:
+            for i, forward, idx, attrs, node_id in steps:
+                if forward is None:  # a param node: its value is the array itself
+                    values[i] = params[node_id]["value"]
+                    continue
+                if len(idx) == 1:
+                    xs = [values[idx[0]]]
+                elif len(idx) == 2:
+                    xs = [values[idx[0]], values[idx[1]]]
+                else:
+                    xs = [values[j] for j in idx]
+                values[i] = forward(xs, attrs, params.get(node_id))
+        except FloatingPointError as e:
+            raise NonFiniteError(node_id, "forward", str(e)) from None
+        except _SHAPE_ERRORS as e:
+            raise ShapeError(node_id, str(e)) from None
+
     def _backward_pass(self, plan: Plan, grads: list[Any], everything: bool) -> None:
         """The backward kernel's work as one plain loop over pre-bound steps (see
         `_forward_pass`)."""
@@ -438,7 +481,12 @@ class Executor:
                 g = grads[i]
                 if g is None:
                     continue
-                xs = [values[idx[0]]] if len(idx) == 1 else [values[j] for j in idx]
+                if len(idx) == 1:
+                    xs = [values[idx[0]]]
+                elif len(idx) == 2:
+                    xs = [values[idx[0]], values[idx[1]]]
+                else:
+                    xs = [values[j] for j in idx]
                 if wants is None:
                     in_grads, p_grads = backward(g, xs, values[i], attrs, params.get(node_id))
                     for j, c in zip(idx, in_grads, strict=True):
@@ -470,12 +518,13 @@ class Executor:
                 self._scalar_ran = True
                 return result
         if len(plan.nodes) < BIG:
-            with trap_float_errors():
-                self._forward_pass(plan)
+            run_trapped(self._forward_pass, plan)
         else:
             with trap_float_errors(), collector_paused():  # see engine.collector
                 self._forward_pass(plan)
-        out = self._output_index(plan)
+        out = plan.output
+        if out is None:
+            out = self._output_index(plan)  # raises, saying why
         result = self._values[out]
         if not _all_finite(result):
             # BLAS products do not raise float errors: find where the non-finite value began.
@@ -502,8 +551,7 @@ class Executor:
         self._grads = grads
         self._all_grads = not params_only
         if len(plan.nodes) < BIG:
-            with trap_float_errors():
-                self._backward_pass(plan, grads, not params_only)
+            run_trapped(self._backward_pass, plan, grads, not params_only)
         else:
             with trap_float_errors(), collector_paused():
                 self._backward_pass(plan, grads, not params_only)
@@ -518,14 +566,16 @@ class Executor:
     def _seed_gradients(self, plan: Plan) -> list[Any]:
         """A gradient list holding dOutput/dOutput = 1 at the output (ones for a non-scalar
         output, i.e. the gradient of its sum)."""
-        out = self._output_index(plan)
+        out = plan.output
+        if out is None:
+            out = self._output_index(plan)  # raises, saying why
         if self._values[out] is None:
             raise GraphError("run forward before backward")
         grads: list[Any] = [None] * len(plan.nodes)
         v = self._values[out]
-        # np.array(1.0) is ones_like of a 0-d value (a loss), without its Python-level call
+        # UNIT_GRAD is ones_like of a 0-d value (a loss), made once
         scalar = getattr(v, "ndim", 0) == 0
-        grads[out] = np.array(1.0) if scalar else np.ones_like(v, dtype=np.float64)
+        grads[out] = UNIT_GRAD if scalar else np.ones_like(v, dtype=np.float64)
         return grads
 
     def _output_index(self, plan: Plan) -> int:
@@ -598,6 +648,12 @@ class Executor:
         plan = self.plan  # first: a new plan starts a value list of its own length
         pairs = zip(plan.nodes, self._values, strict=True)
         return {n.node_id: v for n, v in pairs if v is not None}
+
+    @property
+    def held(self) -> list[Any]:
+        """The values the last passes left, by plan position (the list itself, to read and
+        not to change): the training loop's per-step reads, with no lookup by id."""
+        return self._values
 
     def raw_value(self, node_id: str) -> np.ndarray:
         """The stored value without checks (may be a numpy scalar); for the training loop."""

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from bpviz.engine.errors import BpvizError, NonFiniteError, trap_float_errors
+from bpviz.engine.errors import BpvizError, NonFiniteError, run_trapped
 from bpviz.engine.regularize import lr_factor, schedule_problem
 
 OPTIMIZERS: tuple[str, ...] = ("sgd", "momentum", "adam")
@@ -111,19 +111,22 @@ class Optimizer:
         """One update. Overflow raises NonFiniteError naming the parameter's node, leaving
         the parameters updated so far as they are (the trainer stops there)."""
         self.t += 1
+        run_trapped(self._step, params, grads)
+
+    def _step(self, params: ParamTree, grads: ParamTree) -> None:
         node_id = ""
         cfg = self.config
         try:
-            with trap_float_errors():
-                if cfg.optimizer == "sgd" and not cfg.weight_decay:  # the common case, inline
-                    lr = cfg.lr if cfg.schedule is None else cfg.lr_at(self.t)
-                    for node_id, node_grads in grads.items():
-                        arrays = params[node_id]
-                        for name, g in node_grads.items():
-                            arrays[name] -= lr * g
-                    return
+            if cfg.optimizer == "sgd" and not cfg.weight_decay:  # the common case, inline
+                lr = cfg.lr if cfg.schedule is None else cfg.lr_at(self.t)
                 for node_id, node_grads in grads.items():
-                    self._update(node_id, params[node_id], node_grads)
+                    arrays = params[node_id]
+                    for name, g in node_grads.items():
+                        p = arrays[name]
+                        p -= lr * g  # in place: no store back into the dict
+                return
+            for node_id, node_grads in grads.items():
+                self._update(node_id, params[node_id], node_grads)
         except FloatingPointError as e:
             raise NonFiniteError(node_id, "update", str(e)) from None
 

@@ -9,11 +9,16 @@ import numpy as np
 
 from bpviz.engine.datasets import Dataset
 from bpviz.engine.errors import GraphError
-from bpviz.engine.executor import Executor
+from bpviz.engine.executor import Executor, Plan
 from bpviz.engine.optim import Optimizer, TrainingConfig
 from bpviz.engine.regularize import penalty, with_penalty_grads
 
 CLASSIFICATION_LOSSES = frozenset({"bce", "hinge", "cross_entropy"})
+
+try:  # np.count_nonzero of a whole array is this, behind two Python-level calls
+    from numpy._core.multiarray import count_nonzero as _count_nonzero
+except ImportError:  # another numpy
+    _count_nonzero = np.count_nonzero
 
 
 LOSS_MEANING = (
@@ -48,6 +53,21 @@ class Column:
         self._last[i] = value
         self._fill = i + 1
         self._n += 1
+
+    def extend(self, values: list[float]) -> None:
+        """`append` each of `values`, a slice of a chunk at a time."""
+        k, total = 0, len(values)
+        while k < total:
+            i = self._fill
+            if i == len(self._last):
+                self._last = np.empty(self.CHUNK, dtype=self._dtype)
+                self._chunks.append(self._last)
+                i = 0
+            m = min(total - k, self.CHUNK - i)
+            self._last[i : i + m] = values[k : k + m]
+            self._fill = i + m
+            self._n += m
+            k += m
 
     def array(self) -> np.ndarray:
         if len(self._chunks) == 1:
@@ -130,6 +150,17 @@ class StepColumn(Column):
                 super().append(int(v))
         super().append(step)
 
+    def extend(self, values: list[int]) -> None:
+        """`append` each of `values`; a run that goes on by the stride costs one comparison."""
+        n, first, stride = self._n, self._first, self._stride
+        if not self._stored and first is not None and stride is not None:
+            start = first + n * stride
+            if values == list(range(start, start + len(values) * stride, stride)):
+                self._n = n + len(values)
+                return
+        for v in values:
+            self.append(v)
+
     def _progression(self, n: int) -> np.ndarray:
         return (self._first or 0) + np.arange(n, dtype=np.int64) * (self._stride or 0)
 
@@ -171,6 +202,20 @@ def downsample(x: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarra
     return x[idx], y[idx]
 
 
+class _Column:
+    """A History column, read after the rows still pending are written into the columns."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.attr = "_" + name
+
+    def __get__(self, history: History | None, owner: type | None = None) -> Any:
+        if history is None:
+            return self
+        if history._rows:
+            history._write_rows()
+        return getattr(history, self.attr)
+
+
 class History:
     """Per-step records, with the meaning in LOSS_MEANING: `loss[k]` is the loss of the model
     as step `step[k]` left it, on the whole training set, so the last entry is the figure the
@@ -178,7 +223,19 @@ class History:
     evaluated.
 
     Columns are growable numpy buffers (see `Column`): 8 bytes per step for each figure,
-    the step numbers free while they run consecutively."""
+    the step numbers free while they run consecutively. A step's row waits as its tuple
+    until a column is read or PENDING rows wait, then they go into the columns together (a
+    step costs a list append; the columns fill a slice at a time)."""
+
+    PENDING = 256
+
+    step = _Column()
+    loss = _Column()
+    accuracy = _Column()
+    test_step = _Column()
+    test_loss = _Column()
+    test_accuracy = _Column()
+    batch_loss = _Column()
 
     FIELDS = (
         "step",
@@ -191,28 +248,36 @@ class History:
     )
 
     def __init__(self) -> None:
-        self.step = StepColumn()
-        self.loss = Column()
-        self.accuracy = Column()
-        self.test_step = StepColumn()
-        self.test_loss = Column()
-        self.test_accuracy = Column()
-        self.batch_loss = Column()
+        self._step = StepColumn()
+        self._loss = Column()
+        self._accuracy = Column()
+        self._test_step = StepColumn()
+        self._test_loss = Column()
+        self._test_accuracy = Column()
+        self._batch_loss = Column()
+        self._rows: list[StepResult] = []  # recorded, not yet in the columns
 
     def __len__(self) -> int:
         return len(self.step)
 
     def record(self, r: StepResult) -> None:
-        self.step.append(r.step)
-        self.loss.append(r.loss)
-        self.batch_loss.append(r.loss if r.batch_loss is None else r.batch_loss)
-        if r.accuracy is not None:
-            self.accuracy.append(r.accuracy)
-        if r.test_loss is not None:
-            self.test_step.append(r.step)
-            self.test_loss.append(r.test_loss)
-            if r.test_accuracy is not None:
-                self.test_accuracy.append(r.test_accuracy)
+        rows = self._rows
+        rows.append(r)
+        if len(rows) >= self.PENDING:
+            self._write_rows()
+
+    def _write_rows(self) -> None:
+        """The pending rows into the columns, each column's numbers in one go."""
+        rows, self._rows = self._rows, []
+        self._step.extend([r[0] for r in rows])
+        self._loss.extend([r[1] for r in rows])
+        self._batch_loss.extend([r[1] if r[5] is None else r[5] for r in rows])
+        self._accuracy.extend([r[2] for r in rows if r[2] is not None])
+        tested = [r for r in rows if r[3] is not None]
+        if tested:
+            self._test_step.extend([r[0] for r in tested])
+            self._test_loss.extend([r[3] for r in tested])
+            self._test_accuracy.extend([r[4] for r in tested if r[4] is not None])
 
     def to_dict(self) -> dict[str, list]:
         return {k: getattr(self, k).tolist() for k in self.FIELDS}
@@ -243,6 +308,9 @@ class StepResult(NamedTuple):
     batch_loss: float | None = None
 
 
+_new = tuple.__new__
+
+
 def accuracy(loss_op: str, pred: np.ndarray, target: np.ndarray) -> float | None:
     """Share of examples classified right, read the way each classification loss reads them."""
     if loss_op not in CLASSIFICATION_LOSSES or pred.ndim == 0:
@@ -250,9 +318,52 @@ def accuracy(loss_op: str, pred: np.ndarray, target: np.ndarray) -> float | None
     if loss_op == "cross_entropy":
         hits = pred.argmax(axis=-1) == target
     else:
-        t = target.reshape(pred.shape)
-        hits = (pred > 0) == (t > 0.5 if loss_op == "bce" else t > 0)
+        hits = (pred > 0) == _truth(loss_op, pred, target)
     return float(np.count_nonzero(hits) / max(hits.size, 1))
+
+
+def _truth(loss_op: str, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Which examples are positive, in the prediction's shape (bce: 0/1 targets, hinge: ±1)."""
+    t = target.reshape(pred.shape)
+    return t > 0.5 if loss_op == "bce" else t > 0
+
+
+def _numpy(v: Any) -> Any:
+    return np.float64(v) if isinstance(v, float) else v  # a value of the float route
+
+
+class AccuracyReader:
+    """`accuracy` of one plan's loss node, read every training step: where the prediction
+    and the target sit is looked up once per plan, and the target's side of the comparison
+    once per target array (it changes only with the data), so a step pays two comparisons
+    and a count. Same figures as `accuracy`."""
+
+    __slots__ = ("plan", "op", "pred", "target", "_target", "_truth")
+
+    def __init__(self, plan: Plan, op: str | None, pred: int | None, target: int | None) -> None:
+        self.plan = plan
+        # None: nothing to read (no classification loss, or its inputs are not computed)
+        known = pred is not None and target is not None
+        self.op = op if op in CLASSIFICATION_LOSSES and known else None
+        self.pred, self.target = pred or 0, target or 0
+        self._target: Any = None  # the target array `_truth` was made from
+        self._truth = np.empty(0, dtype=bool)
+
+    def read(self, values: list[Any]) -> float | None:
+        op = self.op
+        if op is None:
+            return None
+        p, t = values[self.pred], values[self.target]
+        if type(p) is not np.ndarray or type(t) is not np.ndarray or op == "cross_entropy":
+            return accuracy(op, _numpy(p), _numpy(t))
+        if p.ndim == 0:
+            return None
+        truth = self._truth
+        if t is not self._target or truth.shape != p.shape:
+            self._truth = truth = _truth(op, p, t)
+            self._target = t
+        hits = np.greater(p, 0.0) == truth
+        return float(_count_nonzero(hits) / max(hits.size, 1))
 
 
 class Trainer:
@@ -269,6 +380,7 @@ class Trainer:
         self._epoch: int | None = None  # the epoch whose order `_order` holds
         self._order: np.ndarray | None = None
         self._measured: tuple[int, float] | None = None  # (step, loss) of the last _measure
+        self._accuracy: AccuracyReader | None = None  # made for the executor's current plan
 
     def set_config(self, config: TrainingConfig) -> None:
         """New settings from the next step on; weights, step count and history stay."""
@@ -341,16 +453,29 @@ class Trainer:
         ex = self.executor
         t = self.optimizer.t + 1
         measured = self._measured
-        if continuing and self._full_batch() and measured is not None and measured[0] == t - 1:
+        if continuing and measured is not None and measured[0] == t - 1 and self._full_batch():
             batch_loss = measured[1]
         else:
             batch = self.next_batch()
             if batch is not None:
                 ex.set_data(*batch)
-            batch_loss = self._scalar(ex.forward()) + self.penalty()
+            batch_loss = self._loss(ex.forward())
         ex.backward(params_only=True)
-        self.optimizer.step(ex.params, self._update_grads())
-        return self._record(self._measure(t, batch_loss))
+        c = self.config
+        self.optimizer.step(ex.params, self._update_grads() if c.l1 or c.l2 else ex.param_grads)
+        result = self._measure(t, batch_loss)
+        self.history.record(result)
+        return result
+
+    def _loss(self, output: np.ndarray) -> float:
+        """The graph's output as a float plus the weight penalty: the loss LOSS_MEANING
+        speaks of."""
+        c = self.config
+        if type(output) is np.ndarray and output.ndim == 0:  # the usual loss: no call
+            loss = float(output)
+        else:
+            loss = self._scalar(output)
+        return loss + (self.penalty() if c.l1 or c.l2 else 0.0)
 
     def penalty(self) -> float:
         """training.l1 and l2's penalty on the current weights (0 when both are off)."""
@@ -377,15 +502,16 @@ class Trainer:
     def _measure(self, t: int, batch_loss: float) -> StepResult:
         """Test figures, then the training set last, so the executor ends on the training
         set's values with the new parameters: the loss node shows the recorded loss."""
-        test = self._test_metrics(t)
         ds = self.dataset
-        if ds is None:
-            loss = self._scalar(self.executor.forward()) + self.penalty()
-            acc = self.current_accuracy()
-        else:
-            loss, acc = self.evaluate(ds.x_train, ds.y_train)
+        test = (None, None) if ds is None or not len(ds.x_test) else self._test_metrics(t)
+        ex = self.executor
+        if ds is not None:
+            ex.set_data(ds.x_train, ds.y_train)
+        loss = self._loss(ex.forward())
+        acc = self.current_accuracy()
         self._measured = (t, loss)
-        return StepResult(t, loss, acc, *test, batch_loss)
+        # tuple.__new__ is what StepResult(...) calls, behind a Python-level constructor
+        return _new(StepResult, (t, loss, acc, test[0], test[1], batch_loss))
 
     def _test_metrics(self, t: int) -> tuple[float | None, float | None]:
         ds = self.dataset
@@ -395,11 +521,15 @@ class Trainer:
 
     def current_accuracy(self) -> float | None:
         """Accuracy of the values from the last forward pass; None for regression."""
-        op, pred, target = self._loss_node()
-        if pred is None or target is None or op not in CLASSIFICATION_LOSSES:
-            return None
         ex = self.executor
-        return accuracy(op, ex.raw_value(pred), ex.raw_value(target))
+        plan = ex.plan
+        reader = self._accuracy
+        if reader is None or reader.plan is not plan:
+            op, pred, target = self._loss_node()
+            index = plan.index
+            at = (index.get(pred), index.get(target)) if pred and target else (None, None)
+            reader = self._accuracy = AccuracyReader(plan, op, *at)
+        return reader.read(ex.held)
 
     def _record(self, r: StepResult) -> StepResult:
         self.history.record(r)
@@ -410,7 +540,7 @@ class Trainer:
         accuracy of the current parameters on other data (e.g. the test set)."""
         ex = self.executor
         ex.set_data(x, y)
-        return self._scalar(ex.forward()) + self.penalty(), self.current_accuracy()
+        return self._loss(ex.forward()), self.current_accuracy()
 
     def train(self, steps: int, on_step: Callable[[StepResult], None] | None = None) -> History:
         for i in range(steps):

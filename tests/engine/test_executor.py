@@ -135,6 +135,42 @@ def test_nonfinite_backward_names_the_node() -> None:
     assert err.value.node_id in ("w", "r")
 
 
+def test_passes_after_the_first_read_new_data_and_params_and_name_bad_nodes() -> None:
+    """From the second pass on, a forward pass runs pre-bound steps: they read the data and
+    the parameter arrays of the moment, and name the node that fails as the first pass does."""
+    g = Graph()
+    g.add_node("w", "param", {"value": [1.0, 2.0]})
+    g.add_node("c", "const", {"value": [0.5, 0.25]})
+    g.add_node("m", "mul", inputs={"a": "w", "b": "c"})
+    g.add_node("out", "sum", inputs={"x": "m"})
+    g.set_output("out")
+    ex = Executor(g)
+    ex.forward()
+    assert ex.forward() == 1.0
+    ex.params["w"]["value"] = np.array([4.0, 8.0])  # a new array (an update works in place)
+    assert ex.forward() == 4.0
+    np.testing.assert_array_equal(ex.value("w"), [4.0, 8.0])
+
+    g = Graph()
+    g.add_node("x", "input")
+    g.add_node("t", "target")
+    g.add_node("l", "log", inputs={"x": "x"})
+    g.add_node("s", "add", inputs={"a": "l", "b": "t"})
+    g.add_node("out", "sum", inputs={"x": "s"})
+    g.set_output("out")
+    ex = Executor(g)
+    ex.set_data(np.ones((4, 1)), np.ones(4))
+    ex.forward()
+    ex.set_data(np.full((4, 1), np.e), np.ones(4))
+    assert ex.forward() == 8.0
+    ex.set_data(np.full((4, 1), -1.0), np.ones(4))
+    with pytest.raises(NonFiniteError, match="'l'"):
+        ex.forward()
+    ex.set_data(np.ones((4, 1)), np.ones(3))
+    with pytest.raises(ShapeError, match="node 's'"):
+        ex.forward()
+
+
 def test_incompatible_shapes_name_the_node() -> None:
     g = Graph()
     g.add_node("a", "const", {"value": [1.0, 2.0, 3.0]})

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bpviz.engine.errors import trap_float_errors
+from bpviz.engine.errors import run_trapped, trap_float_errors
 
 BIG, TINY = np.float64(1e308), np.float64(1e-300)
 
@@ -44,3 +44,22 @@ def test_nesting_both_ways_restores_each_state() -> None:
             "under": "ignore",
             "invalid": "ignore",
         }
+
+
+def test_run_trapped_traps_inside_only_and_passes_results_through() -> None:
+    with np.errstate(all="ignore"):
+        assert run_trapped(lambda a, b: a * b, TINY, TINY) == 0.0  # underflow: fine
+        with pytest.raises(FloatingPointError):
+            run_trapped(lambda a: a * 10.0, BIG)
+        assert np.geterr()["over"] == "ignore"  # restored after the raise
+        overflowed = BIG * 10.0
+        assert overflowed == np.inf
+        with trap_float_errors():
+            assert run_trapped(np.geterr) == {
+                "divide": "raise",
+                "over": "raise",
+                "under": "ignore",
+                "invalid": "raise",
+            }
+            with pytest.raises(FloatingPointError):
+                BIG * 10.0  # the outer trap is back

@@ -79,3 +79,22 @@ def test_since_gives_the_tail_across_chunks(steps: list[int]) -> None:
         assert values.since(start).tolist() == [s / 4 for s in steps[start:]], start
         assert numbers.since(start).tolist() == steps[start:], start
     assert Column().since(0).tolist() == [] and StepColumn().since(3).tolist() == []
+
+
+def test_rows_read_back_exactly_whenever_the_columns_are_read() -> None:
+    """Rows wait as tuples and go into the columns in batches: a read at any moment sees
+    every recorded row, across chunk boundaries and irregular step numbers."""
+    h = History()
+    steps = [*range(1, 301), 305, 306, *range(400, 400 + 8200)]
+    for k, t in enumerate(steps):
+        acc = 0.5 if t % 3 else None
+        h.record(StepResult(t, t / 8, acc, t / 2 if t % 7 == 0 else None, None, t / 16))
+        if k in (2, 299, 1000):
+            assert len(h) == k + 1 and h.loss[-1] == t / 8 and h.step[-1] == t
+    assert h.step == steps
+    assert h.loss == [t / 8 for t in steps]
+    assert h.batch_loss == [t / 16 for t in steps]
+    assert h.accuracy == [0.5 for t in steps if t % 3]
+    assert h.test_step == [t for t in steps if t % 7 == 0]
+    assert h.test_loss == [t / 2 for t in steps if t % 7 == 0]
+    assert h.test_accuracy == []

@@ -113,6 +113,35 @@ def test_accuracy_reads_each_loss_its_own_way() -> None:
     assert accuracy("mse", np.array([1.0]), np.array([1.0])) is None
 
 
+def test_step_accuracy_follows_new_data_and_graph_edits() -> None:
+    """Steps read accuracy through what they worked out for the plan and the target array;
+    new data or an edited loss node must be read afresh."""
+    ds = make_dataset({"kind": "moons", "n": 60, "noise": 0.3, "seed": 5, "test_fraction": 0.0})
+    trainer = Trainer(Executor(mlp_graph(loss="hinge", encoding="signs")), ds, TrainingConfig())
+    ex = trainer.executor
+
+    def by_hand(y: np.ndarray, threshold: float) -> float:
+        pred = ex.value("out")[:, 0]
+        return float(np.mean((pred > 0) == (y > threshold)))
+
+    result = trainer.train(3)
+    assert result.accuracy[-1] == by_hand(ds.y_train, 0.5)
+    flipped = 1.0 - ds.y_train  # the same points, every label the other way
+    ex.set_data(ds.x_train, flipped)
+    ex.forward()
+    assert trainer.current_accuracy() == by_hand(flipped, 0.5)
+    assert trainer.current_accuracy() == pytest.approx(1.0 - result.accuracy[-1])
+    ex.graph.set_attr("t", "encoding", "column")  # hinge on 0/1: a 0 counts as negative
+    ex.forward()
+    assert trainer.current_accuracy() == by_hand(flipped, 0.0)
+    ex.graph.set_attr("t", "encoding", "signs")
+    ex.graph.remove_node("loss")
+    ex.graph.add_node("loss", "mse", inputs={"pred": "out", "target": "t"})
+    ex.graph.set_output("loss")
+    ex.forward()
+    assert trainer.current_accuracy() is None
+
+
 def test_gradcheck_agrees_on_a_network_and_flags_a_wrong_gradient(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -22,7 +22,7 @@ def softmax(x: np.ndarray) -> np.ndarray:
 
 ACTIVATIONS = {
     "none": (lambda x: x, lambda y: 1.0),
-    "relu": (lambda x: np.maximum(x, 0.0), lambda y: y > 0),
+    "relu": (lambda x: np.maximum(x, 0.0), lambda y: y > 0.0),  # 0.0: no int to convert
     "tanh": (np.tanh, lambda y: 1.0 - y * y),
     "sigmoid": (sigmoid, lambda y: y * (1.0 - y)),
 }

@@ -30,6 +30,13 @@ FromData = Callable[[Array | None, Array | None, Mapping[str, Any]], Array | Non
 Summary = Callable[[Mapping[str, Any]], str | None]
 
 
+UNIT_GRAD = np.array(1.0)
+"""dOutput/dOutput of a scalar output: the gradient every backward pass starts from, one
+read-only array for all of them, so an op can tell it by identity (a loss skips g · ∂L/∂p,
+a product by exactly 1)."""
+UNIT_GRAD.flags.writeable = False
+
+
 @dataclass(frozen=True)
 class AttrSpec:
     """One attribute of an op: its kind decides how it is validated and edited.

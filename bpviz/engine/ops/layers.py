@@ -26,12 +26,17 @@ def _dense_forward(xs, attrs, params):  # noqa: ANN001, ANN202
 def _dense_backward(g, xs, out, attrs, params, wants=None):  # noqa: ANN001, ANN202
     x = xs[0]
     act = attrs.get("activation", "none")
-    gz = g if act == "none" else g * ACTIVATIONS[act][1](out)
+    if act == "none":
+        gz = g
+    elif act == "relu":  # written out: relu's derivative without a call (as in ACTIVATIONS)
+        gz = g * (out > 0.0)
+    else:
+        gz = g * ACTIVATIONS[act][1](out)
     # the data fed to a first layer needs no gradient: skip the largest product of the step
     gx = gz.dot(params["W"].T) if wants is None or wants[0] else None
     if x.ndim == 1:
         return (gx,), {"W": np.outer(x, gz), "b": gz}
-    return (gx,), {"W": x.T.dot(gz), "b": np.add.reduce(gz, axis=0)}
+    return (gx,), {"W": x.T.dot(gz), "b": np.add.reduce(gz, 0)}
 
 
 def _dense_initial(name, shape, attrs, rng):  # noqa: ANN001, ANN202

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from bpviz.engine.ops.activations import sigmoid, softmax
-from bpviz.engine.ops.base import OpSpec, no_params_backward, register, unbroadcast
+from bpviz.engine.ops.base import UNIT_GRAD, OpSpec, no_params_backward, register, unbroadcast
 
 
 def _match(p: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -28,16 +28,18 @@ def _loss(name: str, forward, backward, doc: str, formula: str, derivative: str)
 
     def fwd(xs, attrs, params):  # noqa: ANN001, ANN202
         p, t = xs
-        return np.asarray(forward(p, _match(p, t)), dtype=np.float64)
+        return np.asarray(forward(p, t if t.shape == p.shape else _match(p, t)), dtype=np.float64)
 
     def bwd(g, xs, out, attrs, params, wants=None):  # noqa: ANN001, ANN202
         p, t = xs
         target_too = wants is None or wants[1]
-        gp, gt = backward(p, _match(p, t), target_too)
+        gp, gt = backward(p, t if t.shape == p.shape else _match(p, t), target_too)
+        if g is not UNIT_GRAD:  # a loss is usually the output: then g is exactly 1
+            gp = g * gp
+            gt = g * gt if target_too else None
         if not target_too:
-            return (g * gp, None), None
-        gt = g * gt
-        return (g * gp, unbroadcast(gt, t.shape) if t.ndim == 0 else gt.reshape(t.shape)), None
+            return (gp, None), None
+        return (gp, unbroadcast(gt, t.shape) if t.ndim == 0 else gt.reshape(t.shape)), None
 
     register(
         OpSpec(
@@ -54,12 +56,12 @@ def _loss(name: str, forward, backward, doc: str, formula: str, derivative: str)
 
 
 def _n(p: np.ndarray) -> float:
-    return float(max(p.size, 1))
+    return float(p.size or 1)
 
 
 def _mean(a: np.ndarray) -> np.ndarray:
     """np.mean without its Python-level overhead (this runs every training step)."""
-    return np.add.reduce(a, axis=None) / _n(a)
+    return np.add.reduce(a, None) / float(a.size or 1)  # _n(a), without the call
 
 
 _loss(
