@@ -178,6 +178,10 @@ class LandscapeView(QWidget):
         self._redraw_timer.setSingleShot(True)
         self._redraw_timer.setInterval(REDRAW_MS)
         self._redraw_timer.timeout.connect(self._follow)
+        # the next grid when following waits for its share: the path goes on being redrawn
+        self._grid_timer = QTimer(self)
+        self._grid_timer.setSingleShot(True)
+        self._grid_timer.timeout.connect(self._follow)
         self._labels: list[str] = []
         self._shown_refs: tuple[ParamRef, ParamRef] | None = None  # what the image shows
         self._finished_at = 0.0
@@ -393,8 +397,8 @@ class LandscapeView(QWidget):
         wait = every - (time.monotonic() - self._finished_at)
         if wait <= 0:
             self.redraw()
-        else:  # training stopped soon after the last grid: still catch up with where it ended
-            self._redraw_timer.start(max(REDRAW_MS, int(wait * 1000)))
+        elif not self._grid_timer.isActive():  # even if training stops before then
+            self._grid_timer.start(max(REDRAW_MS, int(wait * 1000)))
 
     def _grid_outdated(self) -> bool:
         s, L = self.session, self.landscape

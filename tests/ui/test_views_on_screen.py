@@ -87,7 +87,13 @@ def test_pause_brings_the_landscape_up_to_where_training_ended(
     ui.run()
     assert view.running
     qtbot.waitUntil(lambda: len(ui.controller.history) >= 100, timeout=30000)
-    assert not view.computing  # running: the grid waits (60 s here)
+    assert not view.computing  # running: the grid waits (60 s here) ...
+    qtbot.wait(300)
+    drawn = []  # ... while the path and the current point go on being drawn
+    path = view._draw_path
+    view._draw_path = lambda: drawn.append(1) or path()
+    qtbot.wait(1000)
+    assert len(drawn) >= 3
     ui.pause()
     assert not view.running and view.computing  # paused: it catches up at once
     qtbot.waitUntil(lambda: view.status_text().startswith(DONE_TEXT), timeout=10000)
