@@ -19,6 +19,7 @@ from bpviz.engine.errors import BpvizError
 from bpviz.engine.session import Session
 from bpviz.model.plane import CURVE_POINTS, PAD, cell_centres, data_box
 from bpviz.ui.on_screen import DockFollower, on_screen
+from bpviz.ui.plot_widget import plot_widget
 from bpviz.ui.theme import Theme, current_theme, hint_label, style_plot
 
 GRID = 80  # cells per side of the decision grid
@@ -89,7 +90,7 @@ class BoundaryView(QWidget):
     def __init__(self, parent: QWidget | None = None, grid: int = GRID) -> None:
         super().__init__(parent)
         self.grid = grid
-        self.plot = pg.PlotWidget()
+        self.plot = plot_widget()
         style_plot(self.plot, current_theme())
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
