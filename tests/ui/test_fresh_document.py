@@ -66,8 +66,9 @@ def test_fitting_on_resize_ends_when_the_window_has_settled(window, qtbot) -> No
 
     assert window.files.open_file(SCENES / "moons.json")
     assert window.view.keep_fitted
-    # the settle timer is a coarse one (±5 %): wait for it rather than a fixed 100 ms beyond
-    qtbot.waitUntil(lambda: not window.view.keep_fitted, timeout=2 * SETTLE_MS)
+    qtbot.wait(SETTLE_MS)
+    # a busy machine may run the timer late, but it does run
+    qtbot.waitUntil(lambda: not window.view.keep_fitted, timeout=5000)
     zoom = window.view.zoom()
     window.resize(1500, 950)
     qtbot.wait(10)
