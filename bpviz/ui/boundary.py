@@ -18,6 +18,7 @@ from bpviz.engine.datasets import Dataset
 from bpviz.engine.errors import BpvizError
 from bpviz.engine.session import Session
 from bpviz.model.plane import CURVE_POINTS, PAD, cell_centres, data_box
+from bpviz.ui.on_screen import DockFollower, on_screen
 from bpviz.ui.plot_widget import plot_widget
 from bpviz.ui.theme import Theme, current_theme, hint_label, style_plot
 
@@ -124,6 +125,7 @@ class BoundaryView(QWidget):
         self._moment: dict | None = None  # parameters of a scrubbed step; None: the live ones
         self._rect = QRectF()
         self._stale = False
+        self._dock = DockFollower(self, self._catch_up)
         self._show_hint("No scene loaded.")
 
     def theme_changed(self, theme: Theme) -> None:
@@ -221,8 +223,9 @@ class BoundaryView(QWidget):
     def redraw(self) -> None:
         """Evaluate the model on the grid (or curve) with the current parameters.
 
-        A hidden view only notes that it is stale and catches up when it is shown."""
-        if not self.isVisible():
+        A view off screen (hidden, or a dock tab behind another) only notes that it is stale
+        and catches up when it comes on screen."""
+        if not on_screen(self):
             self._stale = True
             return
         self._stale = False
@@ -307,6 +310,10 @@ class BoundaryView(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        self._dock.attach()
+        self._catch_up()
+
+    def _catch_up(self) -> None:
         if self._stale:
             self.redraw()
 

@@ -6,8 +6,10 @@ window stays responsive. Bound to a TrainingController, the view follows by itse
 step extends the path (redrawn at most every REDRAW_MS), and once the grid no longer describes
 the session (a step, an edit, a reset) it is recomputed around the new point, at most every
 FOLLOW_SECONDS — or less often, so that following takes at most FOLLOW_SHARE of the time
-(a grid costs a few hundred milliseconds: during Run that time is training's) — keeping the
-old picture until the new one is complete. A hidden view waits until it is shown.
+(a grid costs a few hundred milliseconds: during Run that time is training's, so there the
+share is FOLLOW_SHARE_RUNNING and the path is redrawn every RUNNING_REDRAW_MS; Pause catches up
+at once) — keeping the old picture until the new one is complete. A view off screen (hidden,
+or a dock tab behind another) computes nothing and catches up when it comes on screen.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from bpviz.engine.session import Session
 from bpviz.model.landscape import GRID, Landscape, ParamRef, resolve, scalar_params
+from bpviz.ui.on_screen import DockFollower, on_screen
 from bpviz.ui.plot_widget import plot_widget
 from bpviz.ui.theme import Theme, current_theme, hint_label, style_plot
 
@@ -38,6 +41,8 @@ SLICE_SECONDS = 0.004  # grid work per timer tick: well inside one frame
 REDRAW_MS = 50  # the path is redrawn at most this often while training
 FOLLOW_SECONDS = 1.5  # an outdated grid is recomputed around the new point at most this often
 FOLLOW_SHARE = 0.05  # ... and at most this share of the time goes into recomputing it
+FOLLOW_SHARE_RUNNING = 0.025  # ... while Run trains (Pause then catches up at once)
+RUNNING_REDRAW_MS = 150  # the path is redrawn at most this often while Run trains
 CONTOURS = 8  # contour levels, evenly spaced over the colour range
 LOG_RATIO = 100.0  # beyond this max/min ratio of a positive loss, colours follow log10(loss)
 LOG_DECADES = 4  # ... down to this many decades below the top of the colour range
@@ -174,6 +179,10 @@ class LandscapeView(QWidget):
         self._redraw_timer.setSingleShot(True)
         self._redraw_timer.setInterval(REDRAW_MS)
         self._redraw_timer.timeout.connect(self._follow)
+        # the next grid when following waits for its share: the path goes on being redrawn
+        self._grid_timer = QTimer(self)
+        self._grid_timer.setSingleShot(True)
+        self._grid_timer.timeout.connect(self._follow)
         self._labels: list[str] = []
         self._shown_refs: tuple[ParamRef, ParamRef] | None = None  # what the image shows
         self._finished_at = 0.0
@@ -181,6 +190,8 @@ class LandscapeView(QWidget):
         self._grid_stamp: tuple | None = None  # graph version, optimizer step, point of the grid
         self.log_colours = False  # whether the image shows log10(loss)
         self._stale = False
+        self.running = False  # Run mode trains: follow less often (set_running)
+        self._dock = DockFollower(self, self._catch_up)
         self._show_hint("No scene loaded.")
 
     def theme_changed(self, theme: Theme) -> None:
@@ -226,7 +237,7 @@ class LandscapeView(QWidget):
     def redraw(self) -> None:
         """Recompute the grid around the current point (after a step, on pause, on a new
         choice). Never raises: problems are shown in the view."""
-        if not self.isVisible():
+        if not on_screen(self):
             self._stale = True
             return
         self._stale = False
@@ -297,6 +308,10 @@ class LandscapeView(QWidget):
         if s is not None and s.graph.version != self.landscape.graph_version:
             self.redraw()  # the graph was edited under the grid: start again on the new one
             return
+        if not on_screen(self):  # a tab raised over it: finish when it is seen again
+            self._timer.stop()
+            self._stale = True
+            return
         try:
             started = time.perf_counter()
             done = self.landscape.compute_some(SLICE_SECONDS)
@@ -359,25 +374,36 @@ class LandscapeView(QWidget):
 
     def _schedule_follow(self) -> None:
         if not self._redraw_timer.isActive():
-            self._redraw_timer.start(REDRAW_MS)
+            self._redraw_timer.start(RUNNING_REDRAW_MS if self.running else REDRAW_MS)
+
+    def set_running(self, running: bool) -> None:
+        """Run mode started or stopped. While it trains, following takes a smaller share of
+        the time; once it stops, the grid catches up with where training ended at once."""
+        self.running = running
+        if not running and not self._timer.isActive() and self._grid_outdated():
+            self._draw_path()
+            self.redraw()
 
     def _follow(self) -> None:
         """Redraw the path; recompute the grid once it no longer describes the session (the
         other parameters moved too, so the surface did), at most every FOLLOW_SECONDS and
         so that recomputing takes at most FOLLOW_SHARE of the time."""
+        if not on_screen(self):
+            return  # drawn when it comes on screen (_catch_up)
         self._draw_path()
         if self._timer.isActive() or not self._grid_outdated():
             return
-        every = max(FOLLOW_SECONDS, self._grid_seconds / FOLLOW_SHARE)
+        share = FOLLOW_SHARE_RUNNING if self.running else FOLLOW_SHARE
+        every = max(FOLLOW_SECONDS, self._grid_seconds / share)
         wait = every - (time.monotonic() - self._finished_at)
         if wait <= 0:
             self.redraw()
-        else:  # training stopped soon after the last grid: still catch up with where it ended
-            self._redraw_timer.start(max(REDRAW_MS, int(wait * 1000)))
+        elif not self._grid_timer.isActive():  # even if training stops before then
+            self._grid_timer.start(max(REDRAW_MS, int(wait * 1000)))
 
     def _grid_outdated(self) -> bool:
         s, L = self.session, self.landscape
-        if s is None or not L.started or not self.isVisible():
+        if s is None or not L.started or not on_screen(self):
             return False
         stamp = (s.graph.version, s.trainer.step_count, L.point(s))
         return stamp != self._grid_stamp
@@ -452,7 +478,15 @@ class LandscapeView(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if self._stale or self._grid_outdated():
+        self._dock.attach()
+        self._catch_up()
+
+    def _catch_up(self) -> None:
+        """On screen again: the path as it is now, and the grid if it no longer fits."""
+        if not on_screen(self):
+            return
+        self._draw_path()
+        if self._stale or (self._grid_outdated() and not self._timer.isActive()):
             self.redraw()
 
     # ---- reading back (tests) ------------------------------------------------------------

@@ -77,6 +77,11 @@ class RunClock:
         view.cost, view.due = cpu_seconds, math.inf
         self._redrawn = view
 
+    def skipped(self, name: str) -> None:
+        """`name` is not on screen: ask again in its `every` seconds, at no cost."""
+        view = next(v for v in self._views if v.name == name)
+        view.due = self._wall() + view.every
+
     def train_seconds(self) -> float:
         """What is left of this tick's frame for training (≤ 0: none this tick)."""
         return FRAME_S - self.loop_work - (self._cpu() - self._tick_cpu)

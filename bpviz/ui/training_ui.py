@@ -37,6 +37,7 @@ from bpviz.ui.canvas.numbers import (
 from bpviz.ui.canvas.overlays import NodeNumbers
 from bpviz.ui.canvas.scene import CanvasScene
 from bpviz.ui.landscape import LandscapeView
+from bpviz.ui.on_screen import on_screen
 from bpviz.ui.plots import LossPlot
 from bpviz.ui.run_clock import RunClock
 from bpviz.ui.theme import GRAD_POSITIVE
@@ -235,9 +236,7 @@ class TrainingUI(QObject):
         if self._scrubbed is not None:
             self.views.timeline.go_latest()
         if self.running:
-            self._run_timer.stop()
-            self.act_run.setChecked(False)
-            self.act_run.setText("&Run")
+            self._stop_run()
             reason = f"Training paused. {reason}"
         self._bind_boundary()
         self.refresh_views()
@@ -379,6 +378,7 @@ class TrainingUI(QObject):
         self._run_steps = 0
         self._set_tick_interval()
         self._run_timer.start()
+        self.views.landscape.set_running(True)
         self.act_run.setChecked(True)
         self.act_run.setText("&Pause")
         self._phase_changed()
@@ -386,15 +386,19 @@ class TrainingUI(QObject):
     def pause(self, reason: str = "") -> None:
         if not self.running:
             return
-        self._run_timer.stop()
-        self.act_run.setChecked(False)
-        self.act_run.setText("&Run")
+        self._stop_run()
         if self.controller is not None and self.controller.phase != Phase.ERROR:
             self.controller.refresh()
         self.refresh_views()
         self._phase_changed()
         if reason:
             self.show_status(reason)
+
+    def _stop_run(self) -> None:
+        self._run_timer.stop()
+        self.act_run.setChecked(False)
+        self.act_run.setText("&Run")
+        self.views.landscape.set_running(False)  # it catches up with where training ended
 
     def _tick(self) -> None:
         """One pass of Run mode: redraw the view that is due (its paint follows in the same
@@ -404,7 +408,9 @@ class TrainingUI(QObject):
         if c.phase == Phase.ERROR:
             return  # _failed has paused and said why
         view = clock.due_view()
-        if view is not None:
+        if view is not None and not self._view_on_screen(view):
+            clock.skipped(view)  # a closed dock, or a tab behind another: it catches up later
+        elif view is not None:
             started = time.thread_time()
             self._redraw_view(view)
             clock.redrawn(view, time.thread_time() - started)
@@ -418,8 +424,14 @@ class TrainingUI(QObject):
                 self._run_steps += len(c.run_for(seconds, max_steps=budget))
         clock.end_tick()
 
+    def _view_on_screen(self, view: str) -> bool:
+        if view == "plot":
+            return on_screen(self.views.loss_plot) or on_screen(self.views.timeline)
+        return view != "boundary" or on_screen(self.views.boundary)
+
     def _redraw_view(self, view: str) -> None:
         if view == "plot":
+            self.views.loss_plot.catch_up(self.controller.history)
             self.views.loss_plot.redraw()
             self.views.timeline.redraw()
             self._phase_changed()
@@ -433,8 +445,10 @@ class TrainingUI(QObject):
         self.sync_overlays()
 
     def _trained(self, _result: object) -> None:
+        if self.running:
+            return  # the plot takes the new steps when it is redrawn (_redraw_view)
         self.views.loss_plot.catch_up(self.controller.history)
-        if not self.running and not self._batch:
+        if not self._batch:
             self.views.loss_plot.redraw()
 
     def _history_reset(self) -> None:
@@ -515,6 +529,8 @@ class TrainingUI(QObject):
 
     def refresh_views(self) -> None:
         self.views.timeline.redraw()
+        if self.controller is not None:
+            self.views.loss_plot.catch_up(self.controller.history)
         self.views.loss_plot.redraw()
         self.views.boundary.redraw()
         self.sync_overlays()

@@ -111,3 +111,22 @@ def test_on_a_busy_machine_views_wait_longer() -> None:
     t.spend(0.0, wall=0.2)
     assert clock.due_view() == "plot"
     assert t.wall - start == pytest.approx(4.1)
+
+
+def test_a_view_off_screen_is_asked_again_after_its_every_at_no_cost() -> None:
+    t = Clocks()
+    clock = clock_with(t, plot=0.5, boundary=1.0)
+    clock.begin_tick()
+    assert clock.due_view() == "plot"
+    clock.skipped("plot")  # not drawn: the next due view is the boundary, in the same tick
+    assert clock.due_view() == "boundary"
+    clock.skipped("boundary")
+    assert clock.due_view() is None
+    assert clock.train_seconds() == pytest.approx(0.012)  # a skipped view costs the frame nothing
+    t.spend(0.012)
+    clock.end_tick()
+    t.spend(0.476)  # 0.488 s after the skip
+    clock.begin_tick()
+    assert clock.due_view() is None
+    t.spend(0.013)
+    assert clock.due_view() == "plot"

@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt
 
 import bpviz
 from bpviz.engine.training import History
-from bpviz.ui import run_clock, training_ui
+from bpviz.ui import landscape, run_clock, training_ui
 from bpviz.ui.main_window import MainWindow
 from tests.model.helpers import count_forward_passes
 
@@ -26,6 +26,16 @@ def click_run_button(window: MainWindow, qtbot) -> None:  # noqa: ANN001
     """Run and Pause are one toolbar button: click it as a person would."""
     button = window.training_toolbar.widgetForAction(window.registry["run"])
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def recording(method: Any, calls: list, note: Any) -> Any:
+    """`method`, appending `note()` to `calls` at each call."""
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        calls.append(note())
+        return method(*args, **kwargs)
+
+    return wrapped
 
 
 def history_columns(history: History) -> dict[str, list]:
@@ -44,10 +54,17 @@ def test_pausing_after_n_steps_equals_n_headless_steps_bit_for_bit(
     for every in ("PLOT_EVERY_S", "OVERLAY_EVERY_S", "BOUNDARY_EVERY_S"):
         monkeypatch.setattr(training_ui, every, 0.05)
     monkeypatch.setattr(run_clock, "VIEW_SHARE", 1.0)
+    monkeypatch.setattr(landscape, "FOLLOW_SECONDS", 0.05)  # new grids all through the run
+    monkeypatch.setattr(landscape, "FOLLOW_SHARE_RUNNING", 1.0)
+    # the landscape floated out of its tab behind the model output: both on screen
+    window.landscape_dock.setFloating(True)
     path = tmp_path / f"{name}.json"
     shutil.copy(SCENES / f"{name}.json", path)
     assert window.files.open_file(path)
     ui = window.training_ui
+    slices: list = []  # whether Run was on at each slice of landscape grid computed
+    grid = window.landscape.landscape
+    grid.compute_some = recording(grid.compute_some, slices, lambda: ui.running)
     ui.speed_slider.setValue(ui.speed_slider.maximum())
     refreshes = []
     count = count_forward_passes(ui.controller.session.executor)
@@ -64,6 +81,7 @@ def test_pausing_after_n_steps_equals_n_headless_steps_bit_for_bit(
     c = ui.controller
     n = len(c.history)
     assert len(set(refreshes)) >= 3  # overlays were refreshed at several points of the run
+    assert slices.count(True) >= 3  # the landscape computed between the training slices
     # the refreshes between slices and on Pause reuse the last step's pass: none of their own
     # (the overlays refreshed before the first step compute one, which later ones reuse)
     assert count[0] == passes(n) + (1 if 0 in refreshes else 0)
