@@ -74,10 +74,15 @@ class OutputError(BpvizError):
 
 def _say(text: str) -> None:
     """One line of results on stdout; a failure to write it is bpviz's one error line."""
+    _write(text + "\n")
+
+
+def _write(text: str) -> None:
+    """Text on stdout, as `_say` but without ending the line."""
     if sys.stdout is None:  # started with stdout closed: nobody is reading
         return
     try:
-        print(text)
+        sys.stdout.write(text)
     except BrokenPipeError:
         raise
     except OSError as e:
@@ -156,20 +161,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         out = scene.forward()
         scene.backward()
     if args.json:
-        nodes = {
-            name: {"value": _json_value(v), "grad": _json_value(g)}
-            for name, _, v, g in _eval_rows(scene)
-            if "." not in name
-        }
-        params: dict[str, dict[str, Any]] = {}
-        for name, _, v, g in _eval_rows(scene):
-            if "." in name:
-                nid, param = name.rsplit(".", 1)
-                params.setdefault(nid, {})[param] = {
-                    "value": _json_value(v),
-                    "grad": _json_value(g),
-                }
-        _say(json.dumps({"output": _json_value(out), "nodes": nodes, "params": params}))
+        _write_eval_json(scene, out)
         return 0
     _say(f"output {scene.graph.output} = {_fmt(out)}")
     head = ("node", "op", "value", "gradient")
@@ -181,6 +173,36 @@ def cmd_eval(args: argparse.Namespace) -> int:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         _say("  ".join([*cells, row[3]]))
     return 0
+
+
+def _write_eval_json(scene: Any, out: Any) -> None:
+    """`{"output": …, "nodes": {id: {"value", "grad"}}, "params": {id: {name: {…}}}}` on one
+    line, the same text as one `json.dumps` of that object, but written entry by entry: a
+    million-node scene is never held as one dict or string. Parameters follow their node in
+    the rows, so each node's are kept only until the next node's row."""
+    _write(f'{{"output": {json.dumps(_json_value(out))}, "nodes": {{')
+    params: list[str] = []  # the "params" object's entries, written at the end
+    node_params: dict[str, Any] = {}
+    owner = ""
+    first = True
+
+    def close_owner() -> None:
+        if node_params:
+            params.append(f"{json.dumps(owner)}: {json.dumps(node_params)}")
+
+    for name, _, v, g in _eval_rows(scene):
+        entry = {"value": _json_value(v), "grad": _json_value(g)}
+        if "." in name:
+            nid, param = name.rsplit(".", 1)
+            if nid != owner:
+                close_owner()
+                owner, node_params = nid, {}
+            node_params[param] = entry
+            continue
+        _write(f"{'' if first else ', '}{json.dumps(name)}: {json.dumps(entry)}")
+        first = False
+    close_owner()
+    _write(f'}}, "params": {{{", ".join(params)}}}}}\n')
 
 
 def _eval_table(scene: Any) -> Iterator[tuple[str, str, str, str]]:

@@ -33,6 +33,20 @@ def test_eval_json_has_every_node_value_and_gradient(capsys: pytest.CaptureFixtu
     assert data["nodes"]["a"] == {"value": 2.0, "grad": pytest.approx(6.0)}
 
 
+def test_eval_json_is_one_line_written_as_json_dumps_would(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The object is written entry by entry (a million-node scene is never held whole); the
+    text is still exactly one `json.dumps` of it, on one line, nodes in pass order."""
+    code, out, _ = run(capsys, "eval", str(SCENES / "moons.json"), "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert out == json.dumps(data) + "\n"
+    assert list(data) == ["output", "nodes", "params"]
+    assert list(data["nodes"]) == ["x", "h1", "h2", "score", "t", "loss"]
+    assert [list(data["params"][n]) for n in data["params"]] == [["W", "b"]] * 3
+
+
 def test_eval_json_writes_arrays_as_nested_lists(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "eval", str(SCENES / "moons.json"), "--json")
     assert code == 0
