@@ -138,7 +138,7 @@ def _reference(view: CanvasView) -> QImage:
     image = QImage(vp.width(), vp.height(), QImage.Format.Format_RGB32)
     painter = QPainter(image)
     painter.setTransform(view.viewportTransform())
-    view.drawBackground(painter, view.mapToScene(vp.rect()).boundingRect())
+    view.draw_grid(painter, view.mapToScene(vp.rect()).boundingRect())
     for picture in view.canvas.overview.pictures():
         painter.drawPicture(0, 0, picture)
     painter.end()

@@ -48,6 +48,7 @@ from bpviz.ui.canvas.numbers import (
     sign_colour,
     sign_rgba,
 )
+from bpviz.ui.canvas.wires import WireLines
 from bpviz.ui.theme import LIGHT, Theme, current_theme
 
 if TYPE_CHECKING:
@@ -720,6 +721,7 @@ class EdgeItem(QGraphicsPathItem):
         self._seen = 0  # the generation of overlays this wire shows
         self._far_rgba = WIRE_RGBA  # its colour in the far view
         self._term: Callable[[], str | None] | str | None = None  # the chain term, for hover
+        self._lines: dict[float, WireLines] = {}  # the path flattened for drawing (wires.py)
         self.setPen(wire_pen(WIRE_COLOUR, 2.0))
         self.setAcceptHoverEvents(True)  # the tooltip is made when the mouse arrives
         # z stays 0: under the nodes (z 1)
@@ -807,6 +809,20 @@ class EdgeItem(QGraphicsPathItem):
         shown, self._shown = self._shown, (None, -1.0)  # nothing equals it: redone
         self._set_gradient(*shown, self._term)
 
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        """Nothing: the canvas draws the wires under the nodes, each only where it is seen
+        (wires.py); this item's updates still mark where to repaint."""
+
+    def wire_lines(self, fine: float) -> WireLines:
+        """The path as straight segments, flattened for `fine` (wires.py `fineness`), made
+        when first drawn at that fineness after it changed."""
+        lines = self._lines.get(fine)
+        if lines is None:
+            lines = self._lines[fine] = WireLines(self.path(), fine)
+        return lines
+
     def shape(self) -> QPainterPath:
         """A band around the wire, so hovering near it shows its tooltip."""
         stroker = QPainterPathStroker()
@@ -816,6 +832,7 @@ class EdgeItem(QGraphicsPathItem):
     def update_path(self) -> None:
         self.line = QLineF(self.src.output_anchor(), self.dst.input_anchor(self.port))
         self.setPath(wire_path(self.line.p1(), self.line.p2()))
+        self._lines = {}
         far_view_changed(self)
 
     def detach(self) -> None:

@@ -36,10 +36,12 @@ from bpviz.ui.canvas.far_raster import FarRaster, play
 from bpviz.ui.canvas.items import GRID
 from bpviz.ui.canvas.overview import Overview
 from bpviz.ui.canvas.scene import CanvasScene
+from bpviz.ui.canvas.wires import draw_wires
 from bpviz.ui.palette import OP_MIME
 from bpviz.ui.theme import Theme, current_theme
 
 MIN_SCALE, MAX_SCALE = 0.1, 4.0
+_SMOOTH = QPainter.RenderHint.Antialiasing
 RESTED_MS = 150  # a far view that stopped moving this long is drawn sharp again
 SETTLE_MS = 1500  # after opening, resizes refit the graph this long (the window settling)
 
@@ -55,8 +57,6 @@ class CanvasView(QGraphicsView):
         self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
-        # the grid is drawn once per scroll or zoom, not under every repainted node in Run mode
-        self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)
         self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontSavePainterState, True)
         self.setAcceptDrops(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -300,7 +300,7 @@ class CanvasView(QGraphicsView):
         image.setDevicePixelRatio(ratio)
         painter = QPainter(image)
         painter.setTransform(self.viewportTransform())
-        self.drawBackground(painter, self.mapToScene(vp.rect()).boundingRect())
+        self.draw_grid(painter, self.mapToScene(vp.rect()).boundingRect())
         painter.end()
         return image
 
@@ -331,12 +331,18 @@ class CanvasView(QGraphicsView):
     def theme_changed(self, theme: Theme) -> None:
         """Called by `apply_theme`: items repaint (and rebuild their heatmaps) in its colours."""
         self.canvas.refresh_theme()
-        self.resetCachedContent()  # the cached grid was drawn in the old theme's colours
         self._far = None
         self.viewport().update()
 
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        """The grid, and over it the wires (under every item): not cached, as the wires
+        change with every pass; a repaint draws only the area it repaints."""
+        self.draw_grid(painter, rect)
+        draw_wires(self.canvas, painter, rect)
+
+    def draw_grid(self, painter: QPainter, rect: QRectF) -> None:
+        """The canvas colour and, unless zoomed far out, the grid."""
         theme = current_theme()
         painter.fillRect(rect, QColor(theme.canvas))
         if self.zoom() < 0.35:
@@ -355,9 +361,12 @@ class CanvasView(QGraphicsView):
             line = QLineF(rect.left(), y, rect.right(), y)
             (major if round(y / GRID) % 5 == 0 else minor).append(line)
             y += GRID
+        smooth = painter.testRenderHint(_SMOOTH)
+        painter.setRenderHint(_SMOOTH, False)  # crisp one-pixel lines, as the grid always was
         for colour, lines in ((theme.grid_minor, minor), (theme.grid_major, major)):
             painter.setPen(QPen(QColor(colour), 0))
             painter.drawLines(lines)  # one call per colour: a frame's grid costs ~0.2 ms, not 3
+        painter.setRenderHint(_SMOOTH, smooth)
 
 
 def _dragged_op(event: QDragMoveEvent | QDropEvent) -> str | None:

@@ -1,0 +1,95 @@
+"""Wires at full detail, drawn under the nodes in one pass per repainted area.
+
+At 100 % a big scene's long wires were most of a frame: Qt called each wire whose bounding
+box touched the repainted area (hundreds, most not even crossing it) and stroked its whole
+antialiased curve. Here each wire is flattened once into short straight segments in runs, and
+a repaint draws, for the wires touching the area, only the runs that touch it, as lines with
+square caps, which Qt's antialiased line rasterizer draws several times faster than a curve's
+stroke. The wire items stay in the scene for hovering, tooltips and the far view; they paint
+nothing themselves (items.py `EdgeItem.paint`), but their updates still mark the areas to
+repaint.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6.QtCore import QLineF, QRectF, Qt
+from PySide6.QtGui import QPaintEngine, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsScene, QStyleOptionGraphicsItem
+
+_BOUNDS = Qt.ItemSelectionMode.IntersectsItemBoundingRect
+_UP = Qt.SortOrder.AscendingOrder  # the order Qt stacks them
+RUN = 12  # segments per run: what a repaint keeps or skips at once
+THIN = 3.0  # device pixels: a wire at most this wide is drawn as segments
+
+
+def fineness(scale: float) -> float:
+    """How finely wires are flattened at `scale`: the next power of two up (at most 4, the
+    closest zoom)."""
+    return 2.0 ** min(2, max(-3, math.ceil(math.log2(max(scale, 1e-3)))))
+
+
+class WireLines:
+    """A one-cubic wire as straight segments, fine enough that no point strays more than a
+    quarter of a device pixel from the curve at `fine` (its chord error is at most
+    max|B''| / 8n² for n even steps of t), in runs of RUN with the box each spans. The
+    lines of a run are made when first drawn."""
+
+    def __init__(self, path: QPainterPath, fine: float) -> None:
+        self.fine = fine
+        p = np.array([[path.elementAt(i).x, path.elementAt(i).y] for i in range(4)])
+        bend = 6 * max(np.hypot(*(p[0] - 2 * p[1] + p[2])), np.hypot(*(p[1] - 2 * p[2] + p[3])))
+        n = max(1, math.ceil(math.sqrt(bend * fine / 2)))  # bend / 8n² <= 1 / (4 fine)
+        t = np.linspace(0.0, 1.0, n + 1)[:, None]
+        u = 1.0 - t
+        points = u**3 * p[0] + 3 * u * u * t * p[1] + 3 * u * t * t * p[2] + t**3 * p[3]
+        starts = np.arange(0, n, RUN)
+        ends = points[np.minimum(starts + RUN, n)]
+        low = np.minimum(np.minimum.reduceat(points, starts), ends)
+        high = np.maximum(np.maximum.reduceat(points, starts), ends)
+        self.boxes = np.hstack((low, high)).tolist()
+        self.points = points.tolist()
+        self._lines: list[list[QLineF] | None] = [None] * len(self.boxes)
+
+    def within(self, rect: QRectF) -> list[QLineF]:
+        """The segments of the runs touching `rect`."""
+        left, top, right, bottom = rect.left(), rect.top(), rect.right(), rect.bottom()
+        out: list[QLineF] = []
+        for k, (x0, y0, x1, y1) in enumerate(self.boxes):
+            if x0 <= right and x1 >= left and y0 <= bottom and y1 >= top:
+                lines = self._lines[k]
+                if lines is None:
+                    run = self.points[k * RUN : k * RUN + RUN + 1]
+                    lines = [QLineF(*a, *b) for a, b in zip(run, run[1:], strict=False)]
+                    self._lines[k] = lines
+                out += lines
+        return out
+
+
+def draw_wires(scene: QGraphicsScene, painter: QPainter, rect: QRectF) -> None:
+    """Every visible wire touching `rect` (scene coordinates), in its pen. Thin on a raster
+    device (at most THIN device pixels): the segments touching `rect`, as lines; otherwise
+    (a thick wire close up, where the segments' square caps would show at the joints, or an
+    SVG export) the curve itself."""
+    raster = painter.paintEngine().type() == QPaintEngine.Type.Raster
+    scale = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
+    fine = fineness(scale)
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    for item in scene.items(rect, _BOUNDS, _UP):
+        wire_lines = getattr(item, "wire_lines", None)  # the wires (items.py EdgeItem)
+        if wire_lines is None:  # (hidden items are not among them)
+            continue
+        pen = item.pen()
+        w = pen.widthF()
+        if not raster or w * scale > THIN:
+            painter.setPen(pen)
+            painter.drawPath(item.path())
+            continue
+        lines = wire_lines(fine).within(rect.adjusted(-w, -w, w, w))
+        if lines:
+            pen = QPen(pen)
+            pen.setCapStyle(Qt.PenCapStyle.SquareCap)  # the segments meet without gaps
+            painter.setPen(pen)
+            painter.drawLines(lines)
