@@ -721,7 +721,7 @@ class EdgeItem(QGraphicsPathItem):
         self._seen = 0  # the generation of overlays this wire shows
         self._far_rgba = WIRE_RGBA  # its colour in the far view
         self._term: Callable[[], str | None] | str | None = None  # the chain term, for hover
-        self._lines: dict[float, WireLines] = {}  # the path flattened for drawing (wires.py)
+        self._lines: WireLines | None = None  # the path flattened for drawing (wires.py)
         self.setPen(wire_pen(WIRE_COLOUR, 2.0))
         self.setAcceptHoverEvents(True)  # the tooltip is made when the mouse arrives
         # z stays 0: under the nodes (z 1)
@@ -817,10 +817,10 @@ class EdgeItem(QGraphicsPathItem):
 
     def wire_lines(self, fine: float) -> WireLines:
         """The path as straight segments, flattened for `fine` (wires.py `fineness`), made
-        when first drawn at that fineness after it changed."""
-        lines = self._lines.get(fine)
-        if lines is None:
-            lines = self._lines[fine] = WireLines(self.path(), fine)
+        when first drawn after it or the fineness changed (one fineness is kept)."""
+        lines = self._lines
+        if lines is None or lines.fine != fine:
+            lines = self._lines = WireLines(self.path(), fine)
         return lines
 
     def shape(self) -> QPainterPath:
@@ -832,7 +832,7 @@ class EdgeItem(QGraphicsPathItem):
     def update_path(self) -> None:
         self.line = QLineF(self.src.output_anchor(), self.dst.input_anchor(self.port))
         self.setPath(wire_path(self.line.p1(), self.line.p2()))
-        self._lines = {}
+        self._lines = None
         far_view_changed(self)
 
     def detach(self) -> None:

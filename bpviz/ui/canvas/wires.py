@@ -26,16 +26,16 @@ THIN = 3.0  # device pixels: a wire at most this wide is drawn as segments
 
 
 def fineness(scale: float) -> float:
-    """How finely wires are flattened at `scale`: the next power of two up (at most 4, the
-    closest zoom)."""
-    return 2.0 ** min(2, max(-3, math.ceil(math.log2(max(scale, 1e-3)))))
+    """How finely wires are flattened at `scale`: a power of two at least half of it (at most
+    2: the closest zoom is 4), so a segment strays at most half a device pixel from the
+    curve, as Qt's own flattening of a curve does."""
+    return 2.0 ** min(1, max(-4, math.ceil(math.log2(max(scale, 1e-3) / 2))))
 
 
 class WireLines:
     """A one-cubic wire as straight segments, fine enough that no point strays more than a
-    quarter of a device pixel from the curve at `fine` (its chord error is at most
-    max|B''| / 8n² for n even steps of t), in runs of RUN with the box each spans. The
-    lines of a run are made when first drawn."""
+    quarter of a unit from the curve at `fine` (the chord error of n even steps of t is at
+    most max|B''| / 8n²), in runs of RUN with the box each spans."""
 
     def __init__(self, path: QPainterPath, fine: float) -> None:
         self.fine = fine
@@ -44,27 +44,22 @@ class WireLines:
         n = max(1, math.ceil(math.sqrt(bend * fine / 2)))  # bend / 8n² <= 1 / (4 fine)
         t = np.linspace(0.0, 1.0, n + 1)[:, None]
         u = 1.0 - t
-        points = u**3 * p[0] + 3 * u * u * t * p[1] + 3 * u * t * t * p[2] + t**3 * p[3]
+        self.points = u**3 * p[0] + 3 * u * u * t * p[1] + 3 * u * t * t * p[2] + t**3 * p[3]
         starts = np.arange(0, n, RUN)
-        ends = points[np.minimum(starts + RUN, n)]
-        low = np.minimum(np.minimum.reduceat(points, starts), ends)
-        high = np.maximum(np.maximum.reduceat(points, starts), ends)
+        ends = self.points[np.minimum(starts + RUN, n)]
+        low = np.minimum(np.minimum.reduceat(self.points, starts), ends)
+        high = np.maximum(np.maximum.reduceat(self.points, starts), ends)
         self.boxes = np.hstack((low, high)).tolist()
-        self.points = points.tolist()
-        self._lines: list[list[QLineF] | None] = [None] * len(self.boxes)
 
     def within(self, rect: QRectF) -> list[QLineF]:
-        """The segments of the runs touching `rect`."""
+        """The segments of the runs touching `rect` (made for each paint: only what is on
+        screen is ever made, and nothing but the points is kept)."""
         left, top, right, bottom = rect.left(), rect.top(), rect.right(), rect.bottom()
         out: list[QLineF] = []
         for k, (x0, y0, x1, y1) in enumerate(self.boxes):
             if x0 <= right and x1 >= left and y0 <= bottom and y1 >= top:
-                lines = self._lines[k]
-                if lines is None:
-                    run = self.points[k * RUN : k * RUN + RUN + 1]
-                    lines = [QLineF(*a, *b) for a, b in zip(run, run[1:], strict=False)]
-                    self._lines[k] = lines
-                out += lines
+                run = self.points[k * RUN : k * RUN + RUN + 1].tolist()
+                out += [QLineF(*a, *b) for a, b in zip(run, run[1:], strict=False)]
         return out
 
 
