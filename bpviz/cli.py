@@ -525,8 +525,9 @@ class _Interrupts:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command. Whatever happens, at most one line reaches stderr."""
     _Interrupts.seen = False
-    try:
-        old = signal.signal(signal.SIGINT, _Interrupts.handler)
+    try:  # unless Ctrl-C is ignored, as in a background job (Python leaves it so, too)
+        ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        old = None if ignored else signal.signal(signal.SIGINT, _Interrupts.handler)
     except ValueError:  # not the main thread: keep Python's own handler
         old = None
     try:

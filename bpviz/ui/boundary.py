@@ -18,6 +18,7 @@ from bpviz.engine.datasets import Dataset
 from bpviz.engine.errors import BpvizError
 from bpviz.engine.session import Session
 from bpviz.model.plane import CURVE_POINTS, PAD, cell_centres, data_box
+from bpviz.ui.plot_widget import plot_widget
 from bpviz.ui.theme import Theme, current_theme, hint_label, style_plot
 
 GRID = 80  # cells per side of the decision grid
@@ -88,7 +89,7 @@ class BoundaryView(QWidget):
     def __init__(self, parent: QWidget | None = None, grid: int = GRID) -> None:
         super().__init__(parent)
         self.grid = grid
-        self.plot = pg.PlotWidget()
+        self.plot = plot_widget()
         style_plot(self.plot, current_theme())
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from bpviz.engine.session import Session
 from bpviz.model.landscape import GRID, Landscape, ParamRef, resolve, scalar_params
+from bpviz.ui.plot_widget import plot_widget
 from bpviz.ui.theme import Theme, current_theme, hint_label, style_plot
 
 SLICE_SECONDS = 0.004  # grid work per timer tick: well inside one frame
@@ -121,7 +122,7 @@ class LandscapeView(QWidget):
         choosers.addWidget(QLabel("y:"))
         choosers.addWidget(self.combo_b, 1)
 
-        self.plot = pg.PlotWidget()
+        self.plot = plot_widget()
         style_plot(self.plot, current_theme())
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()

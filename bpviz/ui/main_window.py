@@ -43,6 +43,7 @@ from bpviz.ui.learn_panel import ANSWERS_FILE, LearnPanel
 from bpviz.ui.lesson_controls import PanelControls
 from bpviz.ui.node_numbers import explain_node, node_numbers
 from bpviz.ui.palette import PaletteWidget
+from bpviz.ui.plot_widget import adopt_menu
 from bpviz.ui.plots import LossPlot
 from bpviz.ui.recovery import Recovery
 from bpviz.ui.theme_menu import ThemeMenu
@@ -250,6 +251,9 @@ class MainWindow(QMainWindow):
         fill(file, (SEP, "save", "save_as"))
         file.addMenu(self.export_menu.menu)
         fill(file, (SEP, "quit"))
+        for sub in (self.files.templates_menu, self.files.recent_menu, self.files.examples_menu):
+            adopt_menu(file, sub)  # made without a parent: they go with the window now
+        adopt_menu(file, self.export_menu.menu)
         fill(bar.addMenu("&Edit"), EDIT_MENU)
         view = bar.addMenu("&View")
         fill(view, VIEW_MENU)

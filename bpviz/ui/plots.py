@@ -15,6 +15,7 @@ from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QToolButton, QVBoxLayout, QWidget
 
 from bpviz.engine.training import History, StepResult, downsample
+from bpviz.ui.plot_widget import adopt_menu, plot_widget
 from bpviz.ui.theme import Theme, current_theme, style_legend, style_plot
 
 TRAIN_COLOUR = "#1a73e8"
@@ -119,7 +120,7 @@ class LossPlot(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         pg.setConfigOptions(antialias=True)
-        self.plot = pg.PlotWidget()
+        self.plot = plot_widget()
         self.plot.setToolTip(PLOT_MEANING)
         item = self.plot.getPlotItem()
         item.setLabel("bottom", "step")
@@ -137,6 +138,7 @@ class LossPlot(QWidget):
 
         # accuracy: its own view box sharing the x axis, drawn against the right axis
         self.accuracy_view = pg.ViewBox(enableMouse=False)
+        adopt_menu(self.plot, self.accuracy_view.menu)
         item.scene().addItem(self.accuracy_view)
         right = item.getAxis("right")
         right.linkToView(self.accuracy_view)

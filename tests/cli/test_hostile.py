@@ -364,8 +364,9 @@ def test_restored_minibatch_position_is_reached_at_once(
 def _start(argv: list[str]) -> subprocess.Popen[str]:
     """`python -m bpviz ARGV`, started once the interpreter itself is up (the moments below
     count from when bpviz's own code starts loading, which is what the guard can cover)."""
-    launcher = (
-        "import runpy, sys; sys.stdout.write('up'); sys.stdout.flush(); sys.argv = sys.argv[1:];"
+    launcher = (  # Ctrl-C as from a terminal, even when the tests run as a background job
+        "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler);"
+        " sys.stdout.write('up'); sys.stdout.flush(); sys.argv = sys.argv[1:];"
         " runpy.run_module('bpviz', run_name='__main__', alter_sys=True)"
     )
     proc = subprocess.Popen(
@@ -388,6 +389,27 @@ def test_ctrl_c_at_any_moment_is_one_line_and_130(delay: float, tmp_path: Path) 
     _, err = proc.communicate(timeout=HANG_SECONDS)
     assert (proc.returncode, err) == (130, "bpviz: interrupted\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["moons.json"]
+
+
+def test_a_background_job_keeps_ignoring_ctrl_c(tmp_path: Path) -> None:
+    """A shell starts background jobs with Ctrl-C ignored; bpviz leaves it so (Python does)."""
+    scene_path = shutil.copy(SCENES / "moons.json", tmp_path / "moons.json")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bpviz", "train", str(scene_path), "--steps", "1000000"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # noqa: PLW1509
+    )
+    try:
+        time.sleep(1.5)  # well into training, past where the command line sets its handler
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        assert proc.poll() is None
+    finally:
+        proc.kill()
+        proc.communicate()
 
 
 def _peak_rss_mib(argv: list[str]) -> tuple[int, str, float]:

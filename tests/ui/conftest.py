@@ -11,7 +11,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from PySide6.QtCore import QSettings, Qt  # noqa: E402
+from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt  # noqa: E402
 from PySide6.QtGui import QImage  # noqa: E402
 from PySide6.QtWidgets import QLineEdit, QSpinBox, QWidget  # noqa: E402
 from pytestqt.qtbot import QtBot  # noqa: E402
@@ -79,6 +79,14 @@ def make_window(qtbot, tmp_path: Path) -> MainWindow:  # noqa: ANN001
     window.show()
     qtbot.waitExposed(window)
     return window
+
+
+@pytest.fixture(autouse=True)
+def _delete_closed_windows() -> None:
+    """Windows that earlier tests closed are deleted before this one starts. pytest-qt asks
+    for their deletion, but no event loop returns to carry it out, and every living widget
+    is re-styled at each theme switch: the suite would slow down as it goes."""
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 @pytest.fixture

@@ -135,6 +135,8 @@ def test_an_edit_during_computing_starts_again_on_the_new_graph(qtbot) -> None: 
 
 def test_the_grid_follows_training_on_its_own(qtbot, monkeypatch) -> None:  # noqa: ANN001
     monkeypatch.setattr("bpviz.ui.landscape.FOLLOW_SECONDS", 0.0)
+    # the share rule is tested below; on a busy machine a slow grid would wait seconds here
+    monkeypatch.setattr("bpviz.ui.landscape.FOLLOW_SHARE", 1.0)
     c = controller("xor")
     view = shown_view(qtbot)
     view.set_controller(c)
