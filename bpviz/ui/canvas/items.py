@@ -48,11 +48,11 @@ from bpviz.ui.canvas.numbers import (
     sign_colour,
     sign_rgba,
 )
-from bpviz.ui.canvas.wires import WireLines
 from bpviz.ui.theme import LIGHT, Theme, current_theme
 
 if TYPE_CHECKING:
     from bpviz.ui.canvas.overlays import Overlays
+    from bpviz.ui.canvas.wires import WireLines
 
 NODE_WIDTH = 160.0  # the narrowest node; a long id or summary widens its node
 HEADER_MAX_WIDTH = 320.0  # beyond this the header is elided (ids may have 64 characters)
@@ -721,7 +721,7 @@ class EdgeItem(QGraphicsPathItem):
         self._seen = 0  # the generation of overlays this wire shows
         self._far_rgba = WIRE_RGBA  # its colour in the far view
         self._term: Callable[[], str | None] | str | None = None  # the chain term, for hover
-        self._lines: WireLines | None = None  # the path flattened for drawing (wires.py)
+        self._lines: dict[float, WireLines] = {}  # the path flattened for drawing (wires.py)
         self.setPen(wire_pen(WIRE_COLOUR, 2.0))
         self.setAcceptHoverEvents(True)  # the tooltip is made when the mouse arrives
         # z stays 0: under the nodes (z 1)
@@ -812,15 +812,24 @@ class EdgeItem(QGraphicsPathItem):
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
-        """Nothing: the canvas draws the wires under the nodes, each only where it is seen
-        (wires.py); this item's updates still mark where to repaint."""
+        """At full detail nothing: the canvas draws the wires under the nodes, each only
+        where it is seen (wires.py); this item's updates still mark where to repaint.
+        Zoomed out, the curve (a few pixels long)."""
+        lod = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
+        if detail_at(lod) is Detail.BOX:
+            super().paint(painter, option, widget)
 
     def wire_lines(self, fine: float) -> WireLines:
         """The path as straight segments, flattened for `fine` (wires.py `fineness`), made
-        when first drawn after it or the fineness changed (one fineness is kept)."""
-        lines = self._lines
-        if lines is None or lines.fine != fine:
-            lines = self._lines = WireLines(self.path(), fine)
+        when first drawn at it after the path changed. Two finenesses are kept: wheeling
+        to and fro across a step makes nothing again."""
+        lines = self._lines.get(fine)
+        if lines is None:
+            from bpviz.ui.canvas.wires import WireLines  # wires.py draws these items
+
+            if len(self._lines) >= 2:
+                del self._lines[next(iter(self._lines))]  # the one made first
+            lines = self._lines[fine] = WireLines(self.path(), fine)
         return lines
 
     def shape(self) -> QPainterPath:
@@ -832,7 +841,7 @@ class EdgeItem(QGraphicsPathItem):
     def update_path(self) -> None:
         self.line = QLineF(self.src.output_anchor(), self.dst.input_anchor(self.port))
         self.setPath(wire_path(self.line.p1(), self.line.p2()))
-        self._lines = None
+        self._lines = {}
         far_view_changed(self)
 
     def detach(self) -> None:

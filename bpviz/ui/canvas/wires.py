@@ -19,6 +19,8 @@ from PySide6.QtCore import QLineF, QRectF, Qt
 from PySide6.QtGui import QPaintEngine, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsScene, QStyleOptionGraphicsItem
 
+from bpviz.ui.canvas.items import Detail, detail_at
+
 _BOUNDS = Qt.ItemSelectionMode.IntersectsItemBoundingRect
 _UP = Qt.SortOrder.AscendingOrder  # the order Qt stacks them
 RUN = 12  # segments per run: what a repaint keeps or skips at once
@@ -26,10 +28,11 @@ THIN = 3.0  # device pixels: a wire at most this wide is drawn as segments
 
 
 def fineness(scale: float) -> float:
-    """How finely wires are flattened at `scale`: a power of two at least half of it (at most
-    2: the closest zoom is 4), so a segment strays at most half a device pixel from the
-    curve, as Qt's own flattening of a curve does."""
-    return 2.0 ** min(1, max(-4, math.ceil(math.log2(max(scale, 1e-3) / 2))))
+    """How finely wires are flattened at `scale`: a power of two at least 0.45 of it (at
+    most 2: the closest zoom is 4), so a segment strays at most about half a device pixel
+    from the curve, as in Qt's own flattening of a curve; the steps fall between the zooms
+    people use (100 % and a wheel step either side of it are one step)."""
+    return 2.0 ** min(1, max(-4, math.ceil(math.log2(max(scale, 1e-3) * 0.45))))
 
 
 class WireLines:
@@ -50,26 +53,34 @@ class WireLines:
         low = np.minimum(np.minimum.reduceat(self.points, starts), ends)
         high = np.maximum(np.maximum.reduceat(self.points, starts), ends)
         self.boxes = np.hstack((low, high)).tolist()
+        self._runs: list[list[QLineF] | None] = [None] * len(self.boxes)
 
     def within(self, rect: QRectF) -> list[QLineF]:
-        """The segments of the runs touching `rect` (made for each paint: only what is on
-        screen is ever made, and nothing but the points is kept)."""
+        """The segments of the runs touching `rect`; a run's lines are made when it is
+        first drawn (only what has been on screen is ever made)."""
         left, top, right, bottom = rect.left(), rect.top(), rect.right(), rect.bottom()
         out: list[QLineF] = []
         for k, (x0, y0, x1, y1) in enumerate(self.boxes):
             if x0 <= right and x1 >= left and y0 <= bottom and y1 >= top:
-                run = self.points[k * RUN : k * RUN + RUN + 1].tolist()
-                out += [QLineF(*a, *b) for a, b in zip(run, run[1:], strict=False)]
+                lines = self._runs[k]
+                if lines is None:
+                    run = self.points[k * RUN : k * RUN + RUN + 1].tolist()
+                    lines = [QLineF(*a, *b) for a, b in zip(run, run[1:], strict=False)]
+                    self._runs[k] = lines
+                out += lines
         return out
 
 
 def draw_wires(scene: QGraphicsScene, painter: QPainter, rect: QRectF) -> None:
-    """Every visible wire touching `rect` (scene coordinates), in its pen. Thin on a raster
-    device (at most THIN device pixels): the segments touching `rect`, as lines; otherwise
-    (a thick wire close up, where the segments' square caps would show at the joints, or an
-    SVG export) the curve itself."""
-    raster = painter.paintEngine().type() == QPaintEngine.Type.Raster
+    """At full detail, every visible wire touching `rect` (scene coordinates), in its pen:
+    one that crosses the edge of `rect`, thin (at most THIN device pixels) and on a raster
+    device as the segments touching `rect`; any other as the curve itself (wholly inside,
+    a thick wire close up, where the segments' square caps would show at the joints, or an
+    SVG export). Zoomed out, where a wire is a few pixels of curve, its item paints it."""
     scale = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
+    if detail_at(scale) is Detail.BOX:
+        return
+    raster = painter.paintEngine().type() == QPaintEngine.Type.Raster
     fine = fineness(scale)
     painter.setBrush(Qt.BrushStyle.NoBrush)
     for item in scene.items(rect, _BOUNDS, _UP):
@@ -78,7 +89,7 @@ def draw_wires(scene: QGraphicsScene, painter: QPainter, rect: QRectF) -> None:
             continue
         pen = item.pen()
         w = pen.widthF()
-        if not raster or w * scale > THIN:
+        if not raster or w * scale > THIN or rect.contains(item.boundingRect()):
             painter.setPen(pen)
             painter.drawPath(item.path())
             continue
