@@ -12,6 +12,7 @@ from PySide6.QtGui import QColor, QImage, QPainter
 
 from bpviz.model.document import Document
 from bpviz.ui.canvas.items import wire_path
+from bpviz.ui.canvas.overview import BIG_SCENE
 from bpviz.ui.canvas.scene import CanvasScene
 from bpviz.ui.canvas.view import CanvasView
 from bpviz.ui.canvas.wires import WireLines
@@ -45,13 +46,16 @@ def test_the_segments_in_an_area_follow_the_curve_there_and_only_there(fine: flo
             assert nearest <= 0.25 / fine  # a quarter of a pixel at the zoom it was made for
 
 
-def test_a_wire_is_drawn_in_its_gradients_colour(qtbot) -> None:  # noqa: ANN001
+def test_a_big_scenes_wire_is_drawn_in_its_gradients_colour(qtbot) -> None:  # noqa: ANN001
     doc = Document(name="wire")
     doc.add_node("a", "const", {"value": 1.0}, (0.0, 0.0))
     doc.add_node("b", "neg", {}, (1200.0, 300.0))
     doc.connect("a", "b", "x")
+    for i in range(BIG_SCENE):  # far below: the wires of a big scene are drawn by the canvas
+        doc.add_node(f"c{i}", "const", {"value": 1.0}, ((i % 40) * 220.0, 5000.0 + i // 40 * 110))
     scene = CanvasScene(UndoStack(doc).push)
     scene.set_document(doc)
+    assert scene.overview.big()
     view = CanvasView(scene)
     qtbot.addWidget(view)
     view.resize(600, 400)

@@ -812,9 +812,12 @@ class EdgeItem(QGraphicsPathItem):
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
-        """At full detail nothing: the canvas draws the wires under the nodes, each only
-        where it is seen (wires.py); this item's updates still mark where to repaint.
-        Zoomed out, the curve (a few pixels long)."""
+        """The curve; in a big scene at full detail nothing: the canvas draws its wires
+        under the nodes, each only where it is seen (wires.py), and this item's updates
+        still mark where to repaint."""
+        if self.far is None or not self.far.big():
+            super().paint(painter, option, widget)
+            return
         lod = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
         if detail_at(lod) is Detail.BOX:
             super().paint(painter, option, widget)

@@ -78,9 +78,14 @@ class Overview:
         self._nodes: list[QPicture] | None = None
         self.recordings = 0  # how often it was brought up to date (for tests and benchmarks)
 
+    def big(self) -> bool:
+        """Whether the scene has BIG_SCENE nodes or more: then it is drawn as the picture far
+        out, and its wires by the canvas close up (wires.py)."""
+        return len(self.scene.node_items) >= BIG_SCENE
+
     def wanted(self, scale: float) -> bool:
         """Whether a view at `scale` shows this scene as the picture."""
-        return len(self.scene.node_items) >= BIG_SCENE and detail_at(scale) is Detail.BOX
+        return self.big() and detail_at(scale) is Detail.BOX
 
     def invalidate(self, part: str = "all") -> None:
         """`part` changed: "wires", "nodes" or (the default) both."""

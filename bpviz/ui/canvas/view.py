@@ -42,6 +42,8 @@ from bpviz.ui.theme import Theme, current_theme
 
 MIN_SCALE, MAX_SCALE = 0.1, 4.0
 _SMOOTH = QPainter.RenderHint.Antialiasing
+_CACHE_GRID = QGraphicsView.CacheModeFlag.CacheBackground
+_NO_CACHE = QGraphicsView.CacheModeFlag.CacheNone
 RESTED_MS = 150  # a far view that stopped moving this long is drawn sharp again
 SETTLE_MS = 1500  # after opening, resizes refit the graph this long (the window settling)
 
@@ -237,6 +239,12 @@ class CanvasView(QGraphicsView):
         of item by item; otherwise Qt paints the items."""
         overview = self.canvas.overview
         if not overview.wanted(self.zoom()):
+            # the grid is drawn once per scroll or zoom, not under every repainted node in
+            # Run mode; but a big scene's wires are drawn over it (wires.py), uncached
+            cache = _NO_CACHE if overview.big() else _CACHE_GRID
+            if self.cacheMode() != cache:
+                self.setCacheMode(cache)
+                self.resetCachedContent()
             # what is about to be painted shows the latest pass (overlays.py)
             area = self.mapToScene(event.rect()).boundingRect()
             self.canvas.overlays.bring(self.canvas, area)
@@ -331,13 +339,13 @@ class CanvasView(QGraphicsView):
     def theme_changed(self, theme: Theme) -> None:
         """Called by `apply_theme`: items repaint (and rebuild their heatmaps) in its colours."""
         self.canvas.refresh_theme()
+        self.resetCachedContent()  # the cached grid was drawn in the old theme's colours
         self._far = None
         self.viewport().update()
 
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
-        """The grid, and over it the wires (under every item): not cached, as the wires
-        change with every pass; a repaint draws only the area it repaints."""
+        """The grid, and over it a big scene's wires (under every item; wires.py)."""
         self.draw_grid(painter, rect)
         draw_wires(self.canvas, painter, rect)
 

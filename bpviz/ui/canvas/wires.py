@@ -13,13 +13,17 @@ repaint.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QLineF, QRectF, Qt
 from PySide6.QtGui import QPaintEngine, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsScene, QStyleOptionGraphicsItem
+from PySide6.QtWidgets import QStyleOptionGraphicsItem
 
 from bpviz.ui.canvas.items import Detail, detail_at
+
+if TYPE_CHECKING:
+    from bpviz.ui.canvas.scene import CanvasScene
 
 _BOUNDS = Qt.ItemSelectionMode.IntersectsItemBoundingRect
 _UP = Qt.SortOrder.AscendingOrder  # the order Qt stacks them
@@ -71,14 +75,16 @@ class WireLines:
         return out
 
 
-def draw_wires(scene: QGraphicsScene, painter: QPainter, rect: QRectF) -> None:
-    """At full detail, every visible wire touching `rect` (scene coordinates), in its pen:
+def draw_wires(scene: CanvasScene, painter: QPainter, rect: QRectF) -> None:
+    """In a big scene (overview.py `big`: below that, Qt paints each wire, under a cached
+    grid, which Run mode's frequent small repaints need) at full detail, every visible
+    wire touching `rect` (scene coordinates), in its pen:
     one that crosses the edge of `rect`, thin (at most THIN device pixels) and on a raster
     device as the segments touching `rect`; any other as the curve itself (wholly inside,
     a thick wire close up, where the segments' square caps would show at the joints, or an
     SVG export). Zoomed out, where a wire is a few pixels of curve, its item paints it."""
     scale = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
-    if detail_at(scale) is Detail.BOX:
+    if not scene.overview.big() or detail_at(scale) is Detail.BOX:
         return
     raster = painter.paintEngine().type() == QPaintEngine.Type.Raster
     fine = fineness(scale)
