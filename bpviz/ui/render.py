@@ -91,6 +91,7 @@ def rendered_window(
             window.training_ui.pause()
             window.undo.qstack.setClean()
             window.close()
+            window.deleteLater()  # with its widgets, once the event loop next runs
             del settings
 
 

@@ -62,3 +62,14 @@ def test_render_history_is_the_live_windows(qtbot) -> None:  # noqa: ANN001
         store = window.training_ui.snapshots
         assert len(store) >= 1 and store.latest().step == 120
         assert window.timeline.label.text().startswith("step 120 of 120")
+
+
+def test_a_rendered_window_is_deleted_afterwards(qtbot) -> None:  # noqa: ANN001
+    """`render` may be called many times in one process (the Python API): each window goes."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from shiboken6 import isValid
+
+    with rendered_window(str(SCENES / "xor.json"), (480, 360)) as window:
+        assert isValid(window)
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    assert not isValid(window)
