@@ -15,7 +15,7 @@ from bpviz.ui.canvas.items import wire_path
 from bpviz.ui.canvas.overview import BIG_SCENE
 from bpviz.ui.canvas.scene import CanvasScene
 from bpviz.ui.canvas.view import CanvasView
-from bpviz.ui.canvas.wires import WireLines
+from bpviz.ui.canvas.wire_lines import WireLines
 from bpviz.ui.theme import current_theme
 from bpviz.ui.undo import UndoStack
 

@@ -48,11 +48,11 @@ from bpviz.ui.canvas.numbers import (
     sign_colour,
     sign_rgba,
 )
+from bpviz.ui.canvas.wire_lines import WireLines
 from bpviz.ui.theme import LIGHT, Theme, current_theme
 
 if TYPE_CHECKING:
     from bpviz.ui.canvas.overlays import Overlays
-    from bpviz.ui.canvas.wires import WireLines
 
 NODE_WIDTH = 160.0  # the narrowest node; a long id or summary widens its node
 HEADER_MAX_WIDTH = 320.0  # beyond this the header is elided (ids may have 64 characters)
@@ -828,8 +828,6 @@ class EdgeItem(QGraphicsPathItem):
         to and fro across a step makes nothing again."""
         lines = self._lines.get(fine)
         if lines is None:
-            from bpviz.ui.canvas.wires import WireLines  # wires.py draws these items
-
             if len(self._lines) >= 2:
                 del self._lines[next(iter(self._lines))]  # the one made first
             lines = self._lines[fine] = WireLines(self.path(), fine)

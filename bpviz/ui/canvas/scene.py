@@ -259,10 +259,12 @@ class CanvasScene(QGraphicsScene):
                 item.update()
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
-        """The wires, under every item (wires.py): what an export renders. A view draws
-        its grid and then the wires itself."""
+        """A big scene's wires, under every item (wires.py), as an export renders them;
+        in a smaller scene each wire paints itself. A view draws its grid and then the
+        wires itself."""
         super().drawBackground(painter, rect)
-        draw_wires(self, painter, rect)
+        if self.overview.big():
+            draw_wires(self, painter, rect)
 
     def refresh_theme(self) -> None:
         """Repaint every node and wire in the current theme's colours (heatmaps included)."""

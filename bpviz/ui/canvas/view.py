@@ -347,7 +347,8 @@ class CanvasView(QGraphicsView):
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
         """The grid, and over it a big scene's wires (under every item; wires.py)."""
         self.draw_grid(painter, rect)
-        draw_wires(self.canvas, painter, rect)
+        if self.canvas.overview.big():
+            draw_wires(self.canvas, painter, rect)
 
     def draw_grid(self, painter: QPainter, rect: QRectF) -> None:
         """The canvas colour and, unless zoomed far out, the grid."""
