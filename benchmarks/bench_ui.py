@@ -98,7 +98,7 @@ def reference(
     app: QApplication, size: tuple[int, int], n_nodes: int = N_NODES, n_edges: int = N_EDGES
 ) -> dict[str, float]:
     """Plain Qt: 500 rect items, 800 line items (or the numbers given), a bare view."""
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     scene = QGraphicsScene()
     rects = [scene.addRect(0, 0, 160, 70) for _ in range(n_nodes)]
     for i, r in enumerate(rects):
@@ -111,7 +111,7 @@ def reference(
     view.fitInView(scene.itemsBoundingRect())
     app.processEvents()
     view.viewport().repaint()
-    load = time.perf_counter() - t0
+    load, load_cpu = time.perf_counter() - t0, time.process_time() - cpu0
     frame, _ = median_ms(view.viewport().repaint, 20)
 
     def drag() -> None:
@@ -122,7 +122,7 @@ def reference(
 
     drag_ms, _ = median_ms(drag, 50)
     view.close()
-    return {"load_s": load, "frame_ms": frame, "drag_ms": drag_ms}
+    return {"load_s": load, "load_cpu_s": load_cpu, "frame_ms": frame, "drag_ms": drag_ms}
 
 
 def fresh_window(app: QApplication, size: tuple[int, int]):  # noqa: ANN201
@@ -207,13 +207,14 @@ BIG_NODES, BIG_EDGES, BIG_ROWS = 5000, 8000, 80
 
 
 def _big_window(app: QApplication, size: tuple[int, int], path: Path):  # noqa: ANN202
-    """A window that opened the 5,000-node scene, and the seconds to its first frame."""
+    """A window that opened the 5,000-node scene, and the seconds to its first frame: on the
+    clock, and of this process's CPU (what other programs on the machine cannot inflate)."""
     window = fresh_window(app, size)
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     window.files.open_file(path)
     app.processEvents()
     window.view.viewport().repaint()
-    return window, time.perf_counter() - t0
+    return window, time.perf_counter() - t0, time.process_time() - cpu0
 
 
 def big_canvas(app: QApplication, size: tuple[int, int], rounds: int = 3) -> dict:
@@ -223,20 +224,23 @@ def big_canvas(app: QApplication, size: tuple[int, int], rounds: int = 3) -> dic
     at 100 %, every node's numbers changing (median over `rounds` of each)."""
     path = Path(tempfile.mkdtemp()) / "big5000.json"
     generate_scene(path, n_nodes=BIG_NODES, n_edges=BIG_EDGES, rows=BIG_ROWS)
-    plain, first = [], []
+    plain, first, first_cpu = [], [], []
     window = None
     for _ in range(rounds):
         plain.append(reference(app, size, BIG_NODES, BIG_EDGES))
         if window is not None:
             window.undo.qstack.setClean()
             window.close()
-        window, seconds = _big_window(app, size, path)
+        window, seconds, cpu = _big_window(app, size, path)
         first.append(seconds)
+        first_cpu.append(cpu)
     view = window.view
     repaint = view.viewport().repaint
     out: dict = {
         "first_ms": min(first) * 1000,
         "plain_first_ms": min(r["load_s"] for r in plain) * 1000,
+        "first_cpu_ms": min(first_cpu) * 1000,
+        "plain_first_cpu_ms": min(r["load_cpu_s"] for r in plain) * 1000,
         "plain_frame_ms": statistics.median(r["frame_ms"] for r in plain),
     }
     centre = window.canvas.node_items[f"n{BIG_EDGES // 4}"]  # a node mid-scene
@@ -346,9 +350,11 @@ def big_canvas(app: QApplication, size: tuple[int, int], rounds: int = 3) -> dic
 def print_big(got: dict) -> None:
     ratio = got["first_ms"] / got["plain_first_ms"]
     print(f"generated scene: {BIG_NODES} nodes, {BIG_EDGES} wires; same window")
+    cpu_ratio = got["first_cpu_ms"] / got["plain_first_cpu_ms"]
     print(
         f"  load to first frame: {got['first_ms']:8.0f} ms  (plain Qt {got['plain_first_ms']:.0f}"
-        f" ms, {ratio:.1f}x; target <= 3x)"
+        f" ms, {ratio:.1f}x; target <= 3x); CPU time {got['first_cpu_ms']:.0f} ms (plain Qt"
+        f" {got['plain_first_cpu_ms']:.0f} ms, {cpu_ratio:.1f}x)"
     )
     print(f"  plain Qt full frame of its {BIG_NODES} rects and {BIG_EDGES} lines: "
           f"{got['plain_frame_ms']:.1f} ms")  # fmt: skip

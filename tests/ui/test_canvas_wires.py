@@ -1,85 +1,212 @@
-"""Wires at full detail are drawn under the nodes from their flattened segments, only where a
-repaint needs them, and follow their gradient's colour."""
+"""What opening a big scene fast must not change: a wire's hover band is made when first asked
+for and follows its path; node widths skip measuring only where measuring would change
+nothing; a shared pen and op colours stay right in either theme; opening a file pauses the
+garbage collector and always resumes it."""
 
 from __future__ import annotations
 
+import gc
 import math
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QPointF, QRectF
-from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QColor, QCursor, QFontMetricsF
+from PySide6.QtWidgets import QGraphicsItem
 
 from bpviz.model.document import Document
-from bpviz.ui.canvas.items import wire_path
-from bpviz.ui.canvas.overview import BIG_SCENE
+from bpviz.ui.canvas import items
+from bpviz.ui.canvas.items import HOVER_BAND, NODE_WIDTH, SMALL_FONT, TITLE_FONT, NodeItem
 from bpviz.ui.canvas.scene import CanvasScene
 from bpviz.ui.canvas.view import CanvasView
-from bpviz.ui.canvas.wire_lines import WireLines
-from bpviz.ui.theme import current_theme
+from bpviz.ui.theme import DARK, LIGHT, apply_theme
 from bpviz.ui.undo import UndoStack
 
-
-def _distance(p: QPointF, a: QPointF, b: QPointF) -> float:
-    """From p to the segment a-b."""
-    ab, ap = b - a, p - a
-    length = QPointF.dotProduct(ab, ab)
-    t = 0.0 if length == 0 else min(1.0, max(0.0, QPointF.dotProduct(ap, ab) / length))
-    closest = a + ab * t
-    return math.hypot(p.x() - closest.x(), p.y() - closest.y())
+LEFT = Qt.MouseButton.LeftButton
+WIRE = ("d1", "t1", "x")
 
 
-@pytest.mark.parametrize("fine", [0.5, 2.0])
-def test_the_segments_in_an_area_follow_the_curve_there_and_only_there(fine: float) -> None:
-    path = wire_path(QPointF(0, 0), QPointF(6000, 1500))  # a wire across a big scene
-    wire = WireLines(path, fine)
-    everything = wire.within(QRectF(-1e6, -1e6, 2e6, 2e6))
-    area = QRectF(2500, 0, 800, 1500)  # a view of 800 units across the wire's middle
-    lines = wire.within(area)
-    assert len(lines) <= len(everything) // 2  # what lies elsewhere is not drawn:
-    near = area.adjusted(-1000, -1000, 1000, 1000)  # (whole runs of segments are kept)
-    assert all(near.contains(line.p1()) and near.contains(line.p2()) for line in lines)
-    for i in range(2001):  # every point of the curve in the area is on a segment drawn
-        point = path.pointAtPercent(i / 2000)
-        if area.contains(point):
-            nearest = min(_distance(point, line.p1(), line.p2()) for line in lines)
-            assert nearest <= 0.25 / fine  # a quarter of a pixel at the zoom it was made for
-
-
-def test_a_big_scenes_wire_is_drawn_in_its_gradients_colour(qtbot) -> None:  # noqa: ANN001
-    doc = Document(name="wire")
-    doc.add_node("a", "const", {"value": 1.0}, (0.0, 0.0))
-    doc.add_node("b", "neg", {}, (1200.0, 300.0))
-    doc.connect("a", "b", "x")
-    for i in range(BIG_SCENE):  # far below: the wires of a big scene are drawn by the canvas
-        doc.add_node(f"c{i}", "const", {"value": 1.0}, ((i % 40) * 220.0, 5000.0 + i // 40 * 110))
-    scene = CanvasScene(UndoStack(doc).push)
-    scene.set_document(doc)
-    assert scene.overview.big()
+@pytest.fixture
+def canvas(qtbot, document: Document):  # noqa: ANN001, ANN201
+    """The test document spread out on a canvas at 100 % (its wires run between nodes, not
+    under them); the theme is light and the mouse where it was again afterwards (a view
+    zooms around the mouse)."""
+    cursor = QCursor.pos()
+    for node_id in list(document.nodes):
+        x, y = document.pos(node_id)
+        document.move_node(node_id, (x * 2, y))
+    undo = UndoStack(document)
+    scene = CanvasScene(undo.push)
+    scene.set_document(document)
     view = CanvasView(scene)
     qtbot.addWidget(view)
-    view.resize(600, 400)
+    view.resize(900, 600)
     view.show()
     qtbot.waitExposed(view)
-    edge = scene.edge_items[("a", "b", "x")]
-    start = edge.path().pointAtPercent(0.0)
-    view.centerOn(start + QPointF(200, 0))  # the wire's start, where it runs level
-    at = view.viewportTransform().map(edge.path().pointAtPercent(0.03))
-    point = QPoint(math.floor(at.x()), math.floor(at.y()))  # the pixel the curve runs through
+    view.resetTransform()
+    view.centerOn(450, 100)
+    yield scene, view, undo
+    apply_theme("light")
+    QCursor.setPos(cursor)
 
-    def colour() -> str:
-        return view.viewport().grab().toImage().pixelColor(point).name()
 
-    assert colour() == QColor(current_theme().wire).name()
-    edge.set_gradient(np.array(-1.0), 100.0)  # a thin wire (2.05 px): drawn as segments
-    assert edge.pen().widthF() < 3.0
-    assert colour() == QColor(current_theme().grad_negative).name()
-    edge.set_gradient(np.array(5.0), 5.0)  # the thickest: the curve itself
-    assert colour() == QColor(current_theme().grad_positive).name()
-    edge.setVisible(False)  # as while it is dragged to another port: the grid shows
-    grid = QImage(view.viewport().size(), QImage.Format.Format_RGB32)
-    painter = QPainter(grid)
-    painter.setTransform(view.viewportTransform())
-    view.draw_grid(painter, view.mapToScene(view.viewport().rect()).boundingRect())
-    painter.end()
-    assert colour() == grid.pixelColor(point).name()
+def _off_the_wire(path, percent: float, distance: float) -> QPointF:  # noqa: ANN001
+    """The point `distance` away from the path at `percent`, square to its direction."""
+    at = path.pointAtPercent(percent)
+    angle = math.radians(path.angleAtPercent(percent))  # counter-clockwise, y pointing up
+    return at + QPointF(math.sin(angle), math.cos(angle)) * distance
+
+
+def _hover(qtbot, view: CanvasView, scene_pos: QPointF) -> None:  # noqa: ANN001
+    qtbot.mouseMove(view.viewport(), view.mapFromScene(scene_pos))
+
+
+def _shown_tip(edge: QGraphicsItem) -> str:
+    """The tooltip the wire set when the mouse came to it (not the one it would make)."""
+    return QGraphicsItem.toolTip(edge)
+
+
+def test_a_wire_is_found_within_half_its_band_and_not_beyond(qtbot, canvas) -> None:  # noqa: ANN001
+    scene, view, _ = canvas
+    edge = scene.edge_items[WIRE]
+    edge.set_gradient(np.array(0.5), 1.0, "∂L/∂d1 via t1.x = 0.5")
+    path = edge.path()
+    half = HOVER_BAND / 2  # 5 scene units = 5 pixels at 100 %
+    _hover(qtbot, view, _off_the_wire(path, 0.5, half + 4))
+    assert _shown_tip(edge) == ""
+    assert edge not in view.items(view.mapFromScene(_off_the_wire(path, 0.5, half + 4)))
+    _hover(qtbot, view, _off_the_wire(path, 0.5, half - 2))
+    assert _shown_tip(edge) == "∂L/∂d1 via t1.x = 0.5"
+    assert edge in view.items(view.mapFromScene(_off_the_wire(path, 0.5, -(half - 2))))
+
+
+def test_the_hover_band_follows_the_wire_when_its_node_is_dragged(qtbot, canvas) -> None:  # noqa: ANN001
+    scene, view, undo = canvas
+    edge = scene.edge_items[WIRE]
+    before = edge.path().pointAtPercent(0.5)
+    assert edge in view.items(view.mapFromScene(before))  # the band is made here, and kept
+    title = view.mapFromScene(scene.node_items["t1"].mapToScene(QPointF(40, 12)))
+    vp = view.viewport()
+    qtbot.mousePress(vp, LEFT, pos=title)
+    for i in range(1, 6):
+        qtbot.mouseMove(vp, title + QPoint(0, 16 * i))
+    qtbot.mouseRelease(vp, LEFT, pos=title + QPoint(0, 80))
+    after = edge.path().pointAtPercent(0.5)
+    assert after.y() == pytest.approx(before.y() + 40)  # the end moved 80 down
+    assert edge in view.items(view.mapFromScene(after))
+    assert edge not in view.items(view.mapFromScene(before))
+    assert edge.boundingRect().contains(edge.shape().boundingRect())
+    undo.undo()  # the document moves the node back: so does the band
+    assert edge.path().pointAtPercent(0.5) == before
+    assert edge in view.items(view.mapFromScene(before))
+    assert edge not in view.items(view.mapFromScene(after))
+
+
+def test_the_band_is_stroked_once_per_path(canvas) -> None:  # noqa: ANN001
+    scene, _, _ = canvas
+    edge = scene.edge_items[WIRE]
+    assert edge.shape() is edge.shape()
+    first = edge.shape()
+    x, y = scene.document.pos("t1")
+    scene.document.move_node("t1", (x, y + 30))
+    assert edge.shape() is not first
+    assert edge.shape().contains(edge.path().pointAtPercent(0.25))
+
+
+def test_a_wire_still_hits_after_a_theme_switch_and_keeps_its_shared_plain_pen(
+    qtbot,  # noqa: ANN001
+    canvas,  # noqa: ANN001
+) -> None:
+    scene, view, _ = canvas
+    plain, carrying = scene.edge_items[("t1", "loss", "pred")], scene.edge_items[WIRE]
+    carrying.set_gradient(np.array(-2.0), 2.0, "∂L/∂d1 via t1.x = -2")
+    assert carrying.pen().color() == QColor(LIGHT.grad_negative)
+    apply_theme("dark")
+    assert plain.pen().color() == QColor(DARK.wire)
+    assert plain.pen().widthF() == 2.0
+    assert carrying.pen().color() == QColor(DARK.grad_negative)
+    assert carrying.pen().widthF() == items.WIDEST_WIRE  # the largest gradient: the widest
+    _hover(qtbot, view, _off_the_wire(carrying.path(), 0.5, 20))  # from off the wire
+    assert _shown_tip(carrying) == ""
+    _hover(qtbot, view, _off_the_wire(carrying.path(), 0.5, 3))
+    assert _shown_tip(carrying) == "∂L/∂d1 via t1.x = -2"
+    apply_theme("light")
+    assert plain.pen().color() == QColor(LIGHT.wire)
+
+
+def _measured_width(node_id: str, summary: str) -> float:
+    """A node's width worked out by measuring both texts, as the header lays them out."""
+    title = QFontMetricsF(TITLE_FONT).horizontalAdvance(node_id)
+    need = 8 + title + 12 + QFontMetricsF(SMALL_FONT).horizontalAdvance(summary) + 8
+    return min(items.HEADER_MAX_WIDTH, max(NODE_WIDTH, 10 * math.ceil(need / 10)))
+
+
+@pytest.mark.parametrize(
+    "node_id",
+    ["c1", "n4999", "WWWWWWWW", "WWWWWWWWWWWWW", "an_identifier_long_enough_to_widen"],
+)
+def test_a_node_is_as_wide_as_measuring_its_id_and_summary_gives(qapp, node_id: str) -> None:  # noqa: ANN001
+    doc = Document()
+    doc.add_node(node_id, "const", {"value": 2.5}, (0, 0))
+    item = NodeItem(doc.node(node_id), (0, 0))
+    expected = _measured_width(node_id, item.summary)
+    assert item.boundingRect().width() - 2 * (items.PORT_RADIUS + 2) == expected
+
+
+def test_nodes_of_one_op_share_its_colours_in_either_theme(canvas) -> None:  # noqa: ANN001
+    scene, _, _ = canvas
+    doc = scene.document
+    doc.add_node("t2", "tanh", {}, (640, 300))
+    first, second = scene.node_items["t1"], scene.node_items["t2"]
+    assert first._colour is second._colour
+    assert first._colour == QColor(first.spec.colour)
+    assert first._port_rim == QColor(first.spec.colour).darker(130)
+    apply_theme("dark")
+    doc.add_node("t3", "tanh", {}, (640, 400))
+    assert scene.node_items["t3"]._colour == QColor(first.spec.colour)
+    assert scene.node_items["t3"].header_rgba == QColor(first.spec.colour).rgba()
+
+
+def test_opening_a_file_resumes_garbage_collection(window, tmp_path) -> None:  # noqa: ANN001
+    from tests.ui.conftest import SCENES
+
+    assert gc.isenabled()
+    assert window.files.open_file(SCENES / "xor.json")
+    assert gc.isenabled()
+    broken = tmp_path / "broken.json"
+    broken.write_text("{ not json")
+    assert not window.files.open_file(broken)
+    assert window.dialogs.errors[-1][0] == "Could not open scene"
+    assert gc.isenabled()
+    gc.disable()  # whoever turned it off keeps it off
+    try:
+        assert window.files.open_file(SCENES / "xor.json")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def _drag(qtbot, view: CanvasView, start: QPoint, end: QPoint) -> None:  # noqa: ANN001
+    vp = view.viewport()
+    qtbot.mousePress(vp, LEFT, pos=start)
+    for i in range(1, 6):
+        qtbot.mouseMove(vp, start + (end - start) * i / 5)
+    qtbot.mouseRelease(vp, LEFT, pos=end)
+
+
+@pytest.mark.parametrize("snap", [False, True])
+def test_dragging_selected_nodes_takes_every_wire_along(qtbot, canvas, snap: bool) -> None:  # noqa: ANN001
+    scene, view, undo = canvas
+    scene.set_snap(snap)
+    scene.select(["d1", "t1"])
+    start = {nid: scene.document.pos(nid) for nid in ("d1", "t1")}
+    title = view.mapFromScene(scene.node_items["t1"].mapToScene(QPointF(40, 12)))
+    _drag(qtbot, view, title, title + QPoint(33, 47))
+    moved = (33, 47) if not snap else (40, 40)  # to the nearest grid point: 20 apart
+    for nid in ("d1", "t1"):
+        assert scene.document.pos(nid) == (start[nid][0] + moved[0], start[nid][1] + moved[1])
+    assert undo.qstack.count() == 1
+    for (src, dst, port), edge in scene.edge_items.items():
+        ends = (scene.node_items[src].output_anchor(), scene.node_items[dst].input_anchor(port))
+        assert (edge.path().pointAtPercent(0.0), edge.path().pointAtPercent(1.0)) == ends
+        assert edge.line.p1() == ends[0] and edge.line.p2() == ends[1]  # the far view's line

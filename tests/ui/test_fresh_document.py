@@ -109,13 +109,17 @@ def test_a_closed_window_leaves_no_window_behind(qapp, tmp_path: Path) -> None: 
     """Its menus go with it, pyqtgraph's plot menus too (made without a parent, they would
     stay behind, hidden, and be re-styled at every theme switch)."""
     from PySide6.QtCore import QCoreApplication, QEvent, QSettings
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QWidget
+    from shiboken6 import getCppPointer
 
     from bpviz.ui.main_window import MainWindow
     from bpviz.ui.recovery import Recovery
     from tests.ui.conftest import FakeDialogs
 
-    before = {id(w) for w in QApplication.topLevelWidgets()}
+    def address(widget: QWidget) -> int:  # the Qt object's: a widget no Python name holds
+        return getCppPointer(widget)[0]  # gets a new wrapper (a new id) at every look-up
+
+    before = {address(w) for w in QApplication.topLevelWidgets()}
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(settings, Recovery(tmp_path / "recovery"), dialogs=FakeDialogs())
     window.show()
@@ -123,5 +127,5 @@ def test_a_closed_window_leaves_no_window_behind(qapp, tmp_path: Path) -> None: 
     window.close()
     window.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    left = [w for w in QApplication.topLevelWidgets() if id(w) not in before]
+    left = [w for w in QApplication.topLevelWidgets() if address(w) not in before]
     assert [(type(w).__name__, getattr(w, "title", str)()) for w in left] == []

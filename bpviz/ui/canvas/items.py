@@ -150,6 +150,39 @@ def metrics(font: QFont) -> QFontMetricsF:
     return found
 
 
+_WIDEST: dict[int, float] = {}
+_ASCII = "".join(map(chr, range(32, 127)))
+
+
+def surely_fits(font: QFont, text: str, room: float) -> bool:
+    """Whether `text` is certainly no wider than `room` in `font`, judged without shaping it:
+    ASCII text is at most its length times the widest ASCII character (a pixel more each,
+    for kerning). A scene opening thousands of nodes with short ids measures none of them;
+    False only means "measure it"."""
+    if not text.isascii():
+        return False
+    widest = _WIDEST.get(id(font))
+    if widest is None:
+        advance = metrics(font).horizontalAdvance
+        widest = _WIDEST[id(font)] = max(advance(c) for c in _ASCII) + 1.0
+    return len(text) * widest <= room
+
+
+@lru_cache(maxsize=4096)
+def summary_width(summary: str) -> float:
+    """A summary's width in SMALL_FONT; summaries repeat ("add", "const 1"), so each is
+    measured once."""
+    return metrics(SMALL_FONT).horizontalAdvance(summary)
+
+
+@lru_cache(maxsize=256)
+def op_colours(colour: str) -> tuple[QColor, QColor, int]:
+    """An op's header colour, its ports' rim (darker) and the header as an RGBA number for the
+    far view: made once per op colour, shared by every node of it (never changed in place)."""
+    header = QColor(colour)
+    return header, header.darker(130), header.rgba()
+
+
 _SCALED: dict[tuple[int, int], QFontMetricsF] = {}
 
 
@@ -197,56 +230,52 @@ def node_summary(node: Node) -> str:
     return node.spec.summarize(node.attrs)
 
 
-_MOVING = QGraphicsItem.GraphicsItemChange.ItemPositionChange
-_MOVED = QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged
-_SELECTED = QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged
 _NODE_FLAGS = (
-    QGraphicsItem.GraphicsItemFlag.ItemIsMovable
-    | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
-    | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
+    QGraphicsItem.GraphicsItemFlag.ItemIsMovable | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
 )
 _DEVICE_CACHE = QGraphicsItem.CacheMode.DeviceCoordinateCache
 
 
+def _with_ports(rect: QRectF) -> QRectF:
+    """A node's box grown by the ports on its sides (and a little antialiasing)."""
+    pad = PORT_RADIUS + 2
+    return rect.adjusted(-pad, -pad, pad, pad)
+
+
 class NodeItem(QGraphicsItem):
     """A node: coloured header with its id and op, input ports left, output port right."""
+
+    # what every node starts with, shared until it is set (a scene opens thousands of nodes)
+    is_output = False
+    far = None  # the overview of the canvas scene showing this node, if any
+    overlays: Overlays | None = None  # where a pass publishes its numbers, if any
+    _seen = 0  # the generation of overlays this node shows
+    header_reserve = 0.0  # room kept on the header's right for child controls
+    _value: np.ndarray | None = None
+    _grad: np.ndarray | None = None
+    _stale = False
+    mark: Mark | None = None
+    _flag: str | None = None  # "vanishing" or "exploding" gradient
+    _title: str | None = None  # the elided id, made on first paint at full detail
+    _summary_shown = ""
 
     def __init__(self, node: Node, pos: tuple[float, float]) -> None:
         super().__init__()
         self.node_id = node.id
         self.spec = REGISTRY[node.op]
         self.summary = node_summary(node)
-        self.is_output = False
         self.port_state: dict[str, str | None] = {}  # port name ("" = output) -> highlight
         self.edges: list[EdgeItem] = []
-        self.snap = False
-        self._colour = QColor(self.spec.colour)
-        self._port_rim = self._colour.darker(130)
-        self.header_rgba = self._colour.rgba()
-        self.far = None  # the overview of the canvas scene showing this node, if any
-        self.overlays: Overlays | None = None  # where a pass publishes its numbers, if any
-        self._seen = 0  # the generation of overlays this node shows
-        rows = max(1, len(self.spec.inputs))
-        self._rows = rows
-        self.header_reserve = 0.0  # room kept on the header's right for child controls
-        self._width = (
-            self._header_width()
-        )  # measured again only when id, summary or controls change
+        self._colour, self._port_rim, self.header_rgba = op_colours(self.spec.colour)
+        self._rows = max(1, len(self.spec.inputs))
+        # measured again only when id, summary or controls change
+        self._width = self._header_width()
         self._rect = QRectF(0, 0, self._width, self._height(False))
-        self._value: np.ndarray | None = None
-        self._grad: np.ndarray | None = None
-        self._stale = False
-        self.mark: Mark | None = None
-        self._flag: str | None = None  # "vanishing" or "exploding" gradient
+        self._outer = _with_ports(self._rect)
         self._images: dict[str, QImage] = {}
         self._folded: dict[str, tuple[tuple[int, int], QImage]] = {}  # heatmaps fit to pixels
         self._texts: dict[str, tuple[float, str]] = {}  # fitted numbers and their zoom
-        self._title: str | None = None  # the elided id, made on first paint at full detail
-        self._summary_shown = ""
-        self._attr_value = node.attrs.get("value")
-        self._doc_tip = f"{node.id}: {self.spec.title} — {self.spec.doc}"
-        # Qt calls itemChange for each of these (a scene opens thousands of nodes): the
-        # position goes first, before moves are reported; the tooltip is made on hover
+        self._attr_value = node.attrs.get("value")  # the tooltip is made on hover
         self.setPos(*pos)
         self.setFlags(_NODE_FLAGS)
         self.setCacheMode(_DEVICE_CACHE)
@@ -259,8 +288,10 @@ class NodeItem(QGraphicsItem):
         controls), in steps of 10."""
         if self.header_reserve:
             return node_width(self.node_id, self.header_reserve)
+        summary = summary_width(self.summary)
+        if surely_fits(TITLE_FONT, self.node_id, NODE_WIDTH - (8 + 12 + summary + 8)):
+            return NODE_WIDTH  # what measuring the id would give: the narrowest node
         title = metrics(TITLE_FONT).horizontalAdvance(self.node_id)
-        summary = metrics(SMALL_FONT).horizontalAdvance(self.summary)
         need = 8 + title + 12 + summary + 8
         return min(HEADER_MAX_WIDTH, max(NODE_WIDTH, 10 * np.ceil(need / 10)))
 
@@ -274,6 +305,7 @@ class NodeItem(QGraphicsItem):
         if rect != self._rect:
             self.prepareGeometryChange()
             self._rect = rect
+            self._outer = _with_ports(rect)
             self._layout()
             far_view_changed(self)
             for edge in self.edges:
@@ -305,12 +337,14 @@ class NodeItem(QGraphicsItem):
             self._summary_shown = small.elidedText(self.summary, Qt.TextElideMode.ElideRight, room)
 
     def boundingRect(self) -> QRectF:
-        pad = PORT_RADIUS + 2
-        return self._rect.adjusted(-pad, -pad, pad, pad)
+        """The box and the ports sticking out of it. The same rect every time, not a copy:
+        Qt asks for it tens of thousands of times while a big scene opens (and copies it);
+        callers must not change it."""
+        return self._outer
 
     def scene_box(self) -> QRectF:
         """The node's box (without its ports) in scene coordinates."""
-        return self._rect.translated(self.pos())
+        return self._rect.translated(self.x(), self.y())
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -319,11 +353,19 @@ class NodeItem(QGraphicsItem):
 
     def input_anchor(self, port: str) -> QPointF:
         """Scene position of an input port's centre."""
-        i = self.spec.inputs.index(port)
-        return self.mapToScene(QPointF(0, HEADER_HEIGHT + (i + 0.5) * ROW_HEIGHT))
+        return QPointF(*self.input_xy(port))
 
     def output_anchor(self) -> QPointF:
-        return self.mapToScene(QPointF(self._rect.width(), HEADER_HEIGHT + 0.5 * ROW_HEIGHT))
+        return QPointF(*self.output_xy())
+
+    # the anchors as plain numbers: a scene opening 8,000 wires asks for 16,000 of them
+    # (a node is a top-level item without a transform: its scene position is pos + offset)
+    def input_xy(self, port: str) -> tuple[float, float]:
+        i = self.spec.inputs.index(port)
+        return self.x(), self.y() + HEADER_HEIGHT + (i + 0.5) * ROW_HEIGHT
+
+    def output_xy(self) -> tuple[float, float]:
+        return self.x() + self._width, self.y() + HEADER_HEIGHT + 0.5 * ROW_HEIGHT
 
     def reserve_header(self, width: float) -> None:
         """Keep `width` on the header's right for child controls (a dense layer's ± and
@@ -490,7 +532,7 @@ class NodeItem(QGraphicsItem):
     def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
         """Tooltip text is built when the mouse arrives: formatting every array at every
         refresh would cost more than drawing them."""
-        tip = [self._doc_tip]
+        tip = [f"{self.node_id}: {self.spec.title} — {self.spec.doc}"]
         scene = self.scene()
         if scene is not None and (text := scene.explain(self.node_id)):
             tip.append(text)
@@ -531,22 +573,16 @@ class NodeItem(QGraphicsItem):
             self.port_state.clear()
             self.update()
 
-    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
-        """Snapping, wires following a move, the far view. Qt calls this for every change of
-        every item (a dozen per node while a scene opens), so it stays this short; the base
-        class would only return `value`."""
-        if change == _MOVING and self.snap:
-            p = value  # QPointF
-            return QPointF(round(p.x() / GRID) * GRID, round(p.y() / GRID) * GRID)
-        if change == _MOVED:
-            for edge in self.edges:
-                edge.update_path()
-            far_view_changed(self)
-            if self.overlays is not None:
-                self.overlays.moved()
-        elif change == _SELECTED:
-            far_view_changed(self)
-        return value
+    def moved(self) -> None:
+        """The node has moved: its wires follow, the far view and the overlays learn of it.
+        The canvas scene calls this after every move it makes or lets Qt make (a drag, the
+        document's position). There is no itemChange override: Qt would call it from Python
+        eight times per node while a scene opens, a tenth of the time to the first frame."""
+        for edge in self.edges:
+            edge.update_path()
+        far_view_changed(self)
+        if self.overlays is not None:
+            self.overlays.moved()
 
     # ---- painting ------------------------------------------------------------------------
     def paint(
@@ -695,9 +731,15 @@ def same_numbers(a: np.ndarray | None, b: np.ndarray | None) -> bool:
 
 def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
     """A horizontal-tangent cubic: reads left to right like the data flow."""
-    dx = max(abs(end.x() - start.x()) * 0.5, 40.0)
-    path = QPainterPath(start)
-    path.cubicTo(QPointF(start.x() + dx, start.y()), QPointF(end.x() - dx, end.y()), end)
+    return wire_path_xy(start.x(), start.y(), end.x(), end.y())
+
+
+def wire_path_xy(x1: float, y1: float, x2: float, y2: float) -> QPainterPath:
+    """`wire_path` from (x1, y1) to (x2, y2)."""
+    dx = max(abs(x2 - x1) * 0.5, 40.0)
+    path = QPainterPath()
+    path.moveTo(x1, y1)
+    path.cubicTo(x1 + dx, y1, x2 - dx, y2, x2, y2)
     return path
 
 
@@ -708,21 +750,32 @@ def wire_pen(colour: QColor, width: float) -> QPen:
     return QPen(colour, width, _SOLID, _ROUND)
 
 
+PLAIN_WIRE_PEN = wire_pen(WIRE_COLOUR, 2.0)  # a wire without a gradient, in either theme
+WIDEST_WIRE = 7.0  # the pen of the largest gradient (`EdgeItem._set_gradient`)
+HOVER_BAND = 10.0  # wider than any wire: where hovering and clicking find it
+
+
 class EdgeItem(QGraphicsPathItem):
     """The wire from src's output to dst.port; its path is cached and rebuilt only on moves."""
+
+    # what every wire starts with, shared until it is set (a scene opens thousands of wires)
+    _shown: tuple[np.ndarray | None, float] = (None, 0.0)  # the gradient and largest shown
+    far = None  # the overview of the canvas scene showing this wire, if any
+    overlays: Overlays | None = None  # where a pass publishes its numbers, if any
+    _seen = 0  # the generation of overlays this wire shows
+    _far_rgba = WIRE_RGBA  # its colour in the far view
+    _term: Callable[[], str | None] | str | None = None  # the chain term, for hover
+    # the hover band is stroked when Qt first asks for it (hover, a click, a rubber band
+    # by shape), not for every wire of an opening scene
+    _shape: QPainterPath | None = None
+    _lines: dict[float, WireLines] | None = None  # the path as segments (wires.py), by fineness
+    line: QLineF  # from port to port: the far view draws the wire straight
+    _bounds: QRectF  # the path's bounds and half the hover band around them
 
     def __init__(self, src: NodeItem, dst: NodeItem, port: str) -> None:
         super().__init__()
         self.src, self.dst, self.port = src, dst, port
-        self._shown: tuple[np.ndarray | None, float] = (None, 0.0)
-        self.line = QLineF()  # from port to port: the far view draws the wire straight
-        self.far = None  # the overview of the canvas scene showing this wire, if any
-        self.overlays: Overlays | None = None  # where a pass publishes its numbers, if any
-        self._seen = 0  # the generation of overlays this wire shows
-        self._far_rgba = WIRE_RGBA  # its colour in the far view
-        self._term: Callable[[], str | None] | str | None = None  # the chain term, for hover
-        self._lines: dict[float, WireLines] = {}  # the path flattened for drawing (wires.py)
-        self.setPen(wire_pen(WIRE_COLOUR, 2.0))
+        self.setPen(PLAIN_WIRE_PEN)
         self.setAcceptHoverEvents(True)  # the tooltip is made when the mouse arrives
         # z stays 0: under the nodes (z 1)
         src.edges.append(self)
@@ -794,11 +847,11 @@ class EdgeItem(QGraphicsPathItem):
         far_view_changed(self)
         if grad is None:
             self._far_rgba = WIRE_RGBA
-            self.setPen(wire_pen(WIRE_COLOUR, 2.0))
+            self.setPen(PLAIN_WIRE_PEN)
             return
         size = magnitude(grad)
         share = min(size / largest, 1.0) if largest > 0 and np.isfinite(size) else 1.0
-        width = 1.5 + 5.5 * share**0.5
+        width = 1.5 + (WIDEST_WIRE - 1.5) * share**0.5
         colour = sign_colour(grad)
         self._far_rgba = colour.rgba()
         self.setPen(wire_pen(colour, width))
@@ -826,23 +879,42 @@ class EdgeItem(QGraphicsPathItem):
         """The path as straight segments, flattened for `fine` (wires.py `fineness`), made
         when first drawn at it after the path changed. Two finenesses are kept: wheeling
         to and fro across a step makes nothing again."""
-        lines = self._lines.get(fine)
+        made = self._lines
+        if made is None:
+            made = self._lines = {}
+        lines = made.get(fine)
         if lines is None:
-            if len(self._lines) >= 2:
-                del self._lines[next(iter(self._lines))]  # the one made first
-            lines = self._lines[fine] = WireLines(self.path(), fine)
+            if len(made) >= 2:
+                del made[next(iter(made))]  # the one made first
+            lines = made[fine] = WireLines(self.path(), fine)
         return lines
 
     def shape(self) -> QPainterPath:
-        """A band around the wire, so hovering near it shows its tooltip."""
-        stroker = QPainterPathStroker()
-        stroker.setWidth(max(self.pen().widthF(), 10.0))
-        return stroker.createStroke(self.path())
+        """A band around the wire, so hovering near it shows its tooltip; stroked once per
+        path, when first asked."""
+        if self._shape is None:
+            stroker = QPainterPathStroker()
+            stroker.setWidth(HOVER_BAND)
+            self._shape = stroker.createStroke(self.path())
+        return self._shape
+
+    def boundingRect(self) -> QRectF:
+        """The path's exact bounds with half the hover band around them (the pen is
+        narrower); QGraphicsPathItem would stroke the band of every new path for this.
+        The same rect every time, as a node's: callers must not change it."""
+        return self._bounds
 
     def update_path(self) -> None:
-        self.line = QLineF(self.src.output_anchor(), self.dst.input_anchor(self.port))
-        self.setPath(wire_path(self.line.p1(), self.line.p2()))
-        self._lines = {}
+        x1, y1 = self.src.output_xy()
+        x2, y2 = self.dst.input_xy(self.port)
+        self.line = QLineF(x1, y1, x2, y2)
+        path = wire_path_xy(x1, y1, x2, y2)
+        pad = HOVER_BAND / 2
+        self.prepareGeometryChange()  # Qt still knows the old bounds
+        self._bounds = path.boundingRect().adjusted(-pad, -pad, pad, pad)
+        self._shape = None
+        self._lines = None
+        self.setPath(path)
         far_view_changed(self)
 
     def detach(self) -> None:

@@ -32,6 +32,7 @@ from bpviz.model.commands import (
 from bpviz.model.document import Document
 from bpviz.ui.canvas.header_controls import HEADER_OPS, DenseControls
 from bpviz.ui.canvas.items import (
+    GRID,
     HEADER_HEIGHT,
     PORT_HIT_RADIUS,
     WIRE_COLOUR,
@@ -163,6 +164,7 @@ class CanvasScene(QGraphicsScene):
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self.pulses = Pulses(self)
         self.overview = Overview(self)  # how a big scene looks from far away
+        self.selectionChanged.connect(lambda: self.overview.invalidate("nodes"))
         self.overlays = Overlays()  # a pass's numbers, taken by each item when seen
         self.splices = SpliceDrops(self)  # a node dropped onto a wire goes into it
         self.neurons = NeuronViews(self)  # dense layers opened into their neurons
@@ -193,27 +195,31 @@ class CanvasScene(QGraphicsScene):
         self.header_controls.clear()
         self.edge_items.clear()
         self.document = document
-        for node_id in document.nodes:
-            self._on_node_added(node_id)
+        for node_id in document.nodes:  # thousands: what is per scene is done once, below
+            self._add_node_item(node_id)
         for edge in document.edges():
-            self._on_edge_added(edge.src, edge.dst, edge.port)
-        self._on_output_changed(document.output)
+            self._add_edge_item(edge.src, edge.dst, edge.port)
+        self.overlays.moved()
+        self.overview.invalidate()
         for name in self._SIGNALS:
             getattr(document, name).connect(getattr(self, f"_on_{name}"))
 
     def _on_node_added(self, node_id: str) -> None:
-        node = self.document.node(node_id)
-        item = NodeItem(node, self.document.pos(node_id))
+        self._add_node_item(node_id)
+        self.overlays.moved()
+        self.overview.invalidate()
+
+    def _add_node_item(self, node_id: str) -> None:
+        document = self.document
+        node = document.node(node_id)
+        item = NodeItem(node, document.pos(node_id))
         if node.op in HEADER_OPS:
             self.header_controls[node_id] = DenseControls(item, node)
-        item.snap = self.snap
-        item.is_output = node_id == self.document.output
+        item.is_output = node_id == document.output
         self.node_items[node_id] = item
         self.addItem(item)
         item.far = self.overview
         item.overlays = self.overlays
-        self.overlays.moved()
-        self.overview.invalidate()
 
     def _on_node_removed(self, node_id: str) -> None:
         item = self.node_items.pop(node_id)
@@ -225,19 +231,21 @@ class CanvasScene(QGraphicsScene):
 
     def _on_node_moved(self, node_id: str, pos: tuple[float, float]) -> None:
         item = self.node_items[node_id]
-        if (item.pos().x(), item.pos().y()) != tuple(pos):
-            snap, item.snap = item.snap, False  # the document's position is the truth
-            item.setPos(*pos)
-            item.snap = snap
+        if (item.x(), item.y()) != tuple(pos):
+            item.setPos(*pos)  # the document's position is the truth: not snapped
+            item.moved()
 
     def _on_edge_added(self, src: str, dst: str, port: str) -> None:
+        self._add_edge_item(src, dst, port)
+        self.overlays.moved()
+        self.overview.invalidate()
+
+    def _add_edge_item(self, src: str, dst: str, port: str) -> None:
         edge = EdgeItem(self.node_items[src], self.node_items[dst], port)
-        self.edge_items[edge.key] = edge
+        self.edge_items[src, dst, port] = edge
         self.addItem(edge)
         edge.far = self.overview
         edge.overlays = self.overlays
-        self.overlays.moved()
-        self.overview.invalidate()
 
     def _on_edge_removed(self, src: str, dst: str, port: str) -> None:
         edge = self.edge_items.pop((src, dst, port), None)
@@ -287,9 +295,8 @@ class CanvasScene(QGraphicsScene):
                 self.node_items[nid].setSelected(True)
 
     def set_snap(self, on: bool) -> None:
+        """Nodes dragged from now on land on the grid (`_follow_drag`)."""
         self.snap = on
-        for item in self.node_items.values():
-            item.snap = on
 
     def add_node_command(self, op: str, scene_pos: QPointF) -> AddNode:
         """A command adding `op` with its required attrs at scene_pos (centred on the title)."""
@@ -406,6 +413,21 @@ class CanvasScene(QGraphicsScene):
             event.accept()
             return
         super().mouseMoveEvent(event)
+        if self._drag_start:
+            self._follow_drag()
+
+    def _follow_drag(self) -> None:
+        """Qt has moved the dragged nodes (from where they were pressed, by the mouse's way
+        since): on the grid if snapping, and their wires with them."""
+        for node_id in self._drag_start:
+            item = self.node_items.get(node_id)
+            if item is None:
+                continue
+            if self.snap:
+                x, y = round(item.x() / GRID) * GRID, round(item.y() / GRID) * GRID
+                if (x, y) != (item.x(), item.y()):
+                    item.setPos(x, y)
+            item.moved()
 
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         if self._wire is not None and event.button() == Qt.MouseButton.LeftButton:
