@@ -6,14 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QImage, QPainter
 
 from bpviz.engine.ops import REGISTRY
 from bpviz.model.document import Document
 from bpviz.ui.canvas.items import Mark
 from bpviz.ui.canvas.overview import BIG_SCENE
 from bpviz.ui.canvas.scene import CanvasScene
-from bpviz.ui.canvas.view import CanvasView
+from bpviz.ui.canvas.view import RESTED_MS, CanvasView
 from bpviz.ui.undo import UndoStack
 
 LEFT = Qt.MouseButton.LeftButton
@@ -131,16 +131,101 @@ def test_a_node_drags_far_out(far: Far, qtbot) -> None:  # noqa: ANN001
     assert far.undo.qstack.undoText().startswith("Move")
 
 
+def _reference(view: CanvasView) -> QImage:
+    """The far view painted at once, as before the view rested: the background, then every
+    piece of the overview at the view's transform, in one go."""
+    vp = view.viewport()
+    image = QImage(vp.width(), vp.height(), QImage.Format.Format_RGB32)
+    painter = QPainter(image)
+    painter.setTransform(view.viewportTransform())
+    view.draw_grid(painter, view.mapToScene(vp.rect()).boundingRect())
+    for picture in view.canvas.overview.pictures():
+        painter.drawPicture(0, 0, picture)
+    painter.end()
+    return image
+
+
+def _shown(view: CanvasView) -> QImage:
+    return view.viewport().grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+
+
+def _rest_and_ask(far: Far) -> None:
+    """A wheel step, then rest: the sharp raster is asked for, one piece per tick, and its
+    first piece played."""
+    far.view.far_raster.budget_ms = 0.0
+    far.view.scale(1.1, 1.1)
+    far.grab()
+    far.view.settle()
+    far.grab()
+    assert far.view.far_raster.busy()
+    far.view.far_raster.step()
+
+
 def test_a_moving_far_view_is_redrawn_sharp_once_it_rests(far: Far, qtbot) -> None:  # noqa: ANN001
     far.grab()
     rastered = far.view.far_rasters
-    far.view.grab()
+    assert _shown(far.view) == _reference(far.view)
     assert far.view.far_rasters == rastered  # unchanged: one copy of the last raster
     for _ in range(3):  # wheel steps: the last raster, moved along
         far.view.scale(1.1, 1.1)
         image = far.grab()
         assert far.view.far_rasters == rastered
         assert image.pixelColor(far.at("c50", 80, 13)) == QColor(REGISTRY["const"].colour)
-    qtbot.waitUntil(lambda: far.view.far_rasters == rastered + 1, timeout=2000)  # at rest
-    qtbot.wait(300)
+    assert _shown(far.view) != _reference(far.view)  # moved along: not yet sharp
+    # at rest: rastered a few pieces per tick, then shown exactly as painted at once
+    qtbot.waitUntil(lambda: far.view.far_rasters == rastered + 1, timeout=10_000)
+    assert _shown(far.view) == _reference(far.view)
+    qtbot.wait(2 * RESTED_MS)
+    assert far.view.far_rasters == rastered + 1  # resting: nothing more to raster
+
+
+def test_the_sharp_raster_is_painted_a_piece_per_tick(far: Far, qtbot) -> None:  # noqa: ANN001
+    far.grab()
+    rastered = far.view.far_rasters
+    played = far.view.far_raster.played
+    _rest_and_ask(far)
+    assert far.view.far_raster.played == played + 1
+    assert far.view.far_rasters == rastered  # not shown before every piece is played
+    pieces = len(far.scene.overview.pictures())
+    # 1,001 nodes in pieces of 500: 3 of bodies, 3 of outlines, 2 + 1 of headers (two op
+    # colours); 1 of the two wires
+    assert pieces == 10
+    qtbot.waitUntil(lambda: far.view.far_rasters == rastered + 1, timeout=10_000)
+    assert far.view.far_raster.played == played + pieces
+    assert _shown(far.view) == _reference(far.view)
+
+
+def test_a_raster_of_a_view_that_moved_on_is_dropped(far: Far, qtbot) -> None:  # noqa: ANN001
+    far.grab()
+    rastered = far.view.far_rasters
+    _rest_and_ask(far)
+    far.view.scale(1.1, 1.1)  # a wheel step before the raster is done
+    far.grab()
+    assert not far.view.far_raster.busy()  # dropped
+    qtbot.wait(50)
+    assert far.view.far_rasters == rastered  # still the raster from before, moved along
+    qtbot.waitUntil(lambda: far.view.far_rasters == rastered + 1, timeout=10_000)
+    assert _shown(far.view) == _reference(far.view)  # rested again: rastered anew
+
+
+def test_a_raster_of_a_picture_that_changed_is_dropped(far: Far, qtbot) -> None:  # noqa: ANN001
+    far.grab()
+    rastered = far.view.far_rasters
+    _rest_and_ask(far)
+    far.doc.move_node("c50", (50 * 220.0 + 300.0, 250.0))  # a node moves meanwhile
+    far.grab()  # the changed picture is rastered at once, here
     assert far.view.far_rasters == rastered + 1
+    assert not far.view.far_raster.busy()
+    assert _shown(far.view) == _reference(far.view)
+    qtbot.wait(50)
+    assert far.view.far_rasters == rastered + 1
+
+
+def test_closing_drops_the_far_raster(far: Far, qtbot) -> None:  # noqa: ANN001
+    far.grab()
+    rastered = far.view.far_rasters
+    _rest_and_ask(far)
+    far.view.close()
+    assert not far.view.far_raster.busy()
+    qtbot.wait(50)
+    assert far.view.far_rasters == rastered

@@ -48,6 +48,7 @@ from bpviz.ui.canvas.numbers import (
     sign_colour,
     sign_rgba,
 )
+from bpviz.ui.canvas.wire_lines import WireLines
 from bpviz.ui.theme import LIGHT, Theme, current_theme
 
 if TYPE_CHECKING:
@@ -767,6 +768,7 @@ class EdgeItem(QGraphicsPathItem):
     # the hover band is stroked when Qt first asks for it (hover, a click, a rubber band
     # by shape), not for every wire of an opening scene
     _shape: QPainterPath | None = None
+    _lines: dict[float, WireLines] | None = None  # the path as segments (wires.py), by fineness
     line: QLineF  # from port to port: the far view draws the wire straight
     _bounds: QRectF  # the path's bounds and half the hover band around them
 
@@ -860,6 +862,33 @@ class EdgeItem(QGraphicsPathItem):
         shown, self._shown = self._shown, (None, -1.0)  # nothing equals it: redone
         self._set_gradient(*shown, self._term)
 
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        """The curve; in a big scene at full detail nothing: the canvas draws its wires
+        under the nodes, each only where it is seen (wires.py), and this item's updates
+        still mark where to repaint."""
+        if self.far is None or not self.far.big():
+            super().paint(painter, option, widget)
+            return
+        lod = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
+        if detail_at(lod) is Detail.BOX:
+            super().paint(painter, option, widget)
+
+    def wire_lines(self, fine: float) -> WireLines:
+        """The path as straight segments, flattened for `fine` (wires.py `fineness`), made
+        when first drawn at it after the path changed. Two finenesses are kept: wheeling
+        to and fro across a step makes nothing again."""
+        made = self._lines
+        if made is None:
+            made = self._lines = {}
+        lines = made.get(fine)
+        if lines is None:
+            if len(made) >= 2:
+                del made[next(iter(made))]  # the one made first
+            lines = made[fine] = WireLines(self.path(), fine)
+        return lines
+
     def shape(self) -> QPainterPath:
         """A band around the wire, so hovering near it shows its tooltip; stroked once per
         path, when first asked."""
@@ -884,6 +913,7 @@ class EdgeItem(QGraphicsPathItem):
         self.prepareGeometryChange()  # Qt still knows the old bounds
         self._bounds = path.boundingRect().adjusted(-pad, -pad, pad, pad)
         self._shape = None
+        self._lines = None
         self.setPath(path)
         far_view_changed(self)
 

@@ -11,6 +11,8 @@ rubber-band selection and drags still find them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QLineF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen, QPicture
 from PySide6.QtWidgets import QGraphicsScene
@@ -27,19 +29,63 @@ from bpviz.ui.theme import current_theme
 BIG_SCENE = 1000  # nodes: from here on a far-zoomed scene is drawn as one picture
 
 
+PIECE = 500  # lines or boxes per recorded piece: a raster plays a few pieces per tick
+
+
+def _pieces(
+    state: Callable[[QPainter], None], draw: Callable[[QPainter, list], None], items: list
+) -> list[QPicture]:
+    """`draw` of `items`, recorded PIECE at a time, each piece with the painter `state`."""
+    pictures = []
+    for i in range(0, len(items), PIECE):
+        picture = QPicture()
+        painter = QPainter(picture)
+        state(painter)
+        draw(painter, items[i : i + PIECE])
+        painter.end()
+        pictures.append(picture)
+    return pictures
+
+
+def _pen(colour: QColor, width: float = 0.0, cosmetic: bool = False) -> Callable:
+    def state(painter: QPainter) -> None:
+        pen = QPen(colour, width)
+        if cosmetic:
+            pen.setCosmetic(True)  # device pixels: visible however far out
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+
+    return state
+
+
+def _brush(colour: QColor) -> Callable:
+    def state(painter: QPainter) -> None:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(colour)
+
+    return state
+
+
 class Overview:
-    """The far view of a canvas scene: a picture of its wires and one of its nodes, each
-    recorded again only after something it shows changed (a pass recolours wires only)."""
+    """The far view of a canvas scene: pictures of its wires and of its nodes, each recorded
+    again only after something it shows changed (a pass recolours wires only). Both are
+    recorded in pieces of PIECE lines or boxes, so a raster can be spread over several
+    ticks (far_raster.py); played in order they paint what one picture would."""
 
     def __init__(self, scene: QGraphicsScene) -> None:
         self.scene = scene
-        self._wires: QPicture | None = None
-        self._nodes: QPicture | None = None
+        self._wires: list[QPicture] | None = None
+        self._nodes: list[QPicture] | None = None
         self.recordings = 0  # how often it was brought up to date (for tests and benchmarks)
+
+    def big(self) -> bool:
+        """Whether the scene has BIG_SCENE nodes or more: then it is drawn as the picture far
+        out, and its wires by the canvas close up (wires.py)."""
+        return len(self.scene.node_items) >= BIG_SCENE
 
     def wanted(self, scale: float) -> bool:
         """Whether a view at `scale` shows this scene as the picture."""
-        return len(self.scene.node_items) >= BIG_SCENE and detail_at(scale) is Detail.BOX
+        return self.big() and detail_at(scale) is Detail.BOX
 
     def invalidate(self, part: str = "all") -> None:
         """`part` changed: "wires", "nodes" or (the default) both."""
@@ -48,33 +94,31 @@ class Overview:
         if part != "wires":
             self._nodes = None
 
-    def pictures(self) -> tuple[QPicture, QPicture]:
-        """The wires and the nodes drawn over them, recorded where out of date."""
+    def pictures(self) -> list[QPicture]:
+        """The pieces of the wires and then of the nodes drawn over them, recorded where out
+        of date, in the order they are played."""
         if self._wires is None or self._nodes is None:
             self.recordings += 1
             if self._wires is None:
                 self._wires = self._record_wires()
             if self._nodes is None:
                 self._nodes = self._record_nodes()
-        return self._wires, self._nodes
+        return self._wires + self._nodes
 
-    def _record_wires(self) -> QPicture:
-        """Straight wires grouped by colour: one call draws thousands."""
+    def _record_wires(self) -> list[QPicture]:
+        """Straight wires grouped by colour: one call draws hundreds."""
         wires: dict[int, list[QLineF]] = {}
         for edge in self.scene.edge_items.values():
             if edge.isVisible():
                 wires.setdefault(edge.far_rgba, []).append(edge.line)
-        picture = QPicture()
-        painter = QPainter(picture)
-        for rgba, lines in wires.items():
-            painter.setPen(QPen(QColor.fromRgba(rgba), 0))  # cosmetic: one pixel at any zoom
-            painter.drawLines(lines)
-        painter.end()
-        return picture
+        pictures = []
+        for rgba, lines in wires.items():  # cosmetic: one pixel at any zoom
+            pictures += _pieces(_pen(QColor.fromRgba(rgba)), QPainter.drawLines, lines)
+        return pictures
 
-    def _record_nodes(self) -> QPicture:
-        """Node bodies, headers grouped by op colour, and the outlines of selected and
-        marked nodes."""
+    def _record_nodes(self) -> list[QPicture]:
+        """Node bodies (all filled, then all outlined, as one drawRects call paints them),
+        headers grouped by op colour, and the outlines of selected and marked nodes."""
         colours = theme_colours(current_theme())
         bodies: list[QRectF] = []
         headers: dict[int, list[QRectF]] = {}
@@ -90,20 +134,11 @@ class Overview:
                 outlined.setdefault((MARK_COLOURS[item.mark].rgba(), 3.0), []).append(box)
             elif item.isSelected():
                 outlined.setdefault((selected, 2.0), []).append(box)
-        picture = QPicture()
-        painter = QPainter(picture)
-        painter.setPen(QPen(colours["node_outline"], 0))
-        painter.setBrush(colours["node_body"])
-        painter.drawRects(bodies)
-        painter.setPen(Qt.PenStyle.NoPen)
+        pictures = _pieces(_brush(colours["node_body"]), QPainter.drawRects, bodies)
+        pictures += _pieces(_pen(colours["node_outline"]), QPainter.drawRects, bodies)
         for rgba, rects in headers.items():
-            painter.setBrush(QColor.fromRgba(rgba))
-            painter.drawRects(rects)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
+            pictures += _pieces(_brush(QColor.fromRgba(rgba)), QPainter.drawRects, rects)
         for (rgba, width), rects in outlined.items():
-            pen = QPen(QColor.fromRgba(rgba), width)
-            pen.setCosmetic(True)  # device pixels: visible however far out
-            painter.setPen(pen)
-            painter.drawRects(rects)
-        painter.end()
-        return picture
+            state = _pen(QColor.fromRgba(rgba), width, cosmetic=True)
+            pictures += _pieces(state, QPainter.drawRects, rects)
+        return pictures

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QPen
+from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import (
     QGraphicsPathItem,
     QGraphicsScene,
@@ -46,6 +46,7 @@ from bpviz.ui.canvas.overview import Overview
 from bpviz.ui.canvas.pulses import Pulses
 from bpviz.ui.canvas.splice import SpliceDrops
 from bpviz.ui.canvas.value_drag import ValueDrag
+from bpviz.ui.canvas.wires import draw_wires
 
 Problem = Callable[[str, str, str], str | None]
 # a node's context-menu entries: (text, what it does, why it is unavailable or None)
@@ -264,6 +265,14 @@ class CanvasScene(QGraphicsScene):
             if item.is_output != (nid == node_id):
                 item.is_output = nid == node_id
                 item.update()
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        """A big scene's wires, under every item (wires.py), as an export renders them;
+        in a smaller scene each wire paints itself. A view draws its grid and then the
+        wires itself."""
+        super().drawBackground(painter, rect)
+        if self.overview.big():
+            draw_wires(self, painter, rect)
 
     def refresh_theme(self) -> None:
         """Repaint every node and wire in the current theme's colours (heatmaps included)."""

@@ -12,12 +12,13 @@ from PySide6.QtGui import (
     QDragLeaveEvent,
     QDragMoveEvent,
     QDropEvent,
+    QHideEvent,
+    QImage,
     QKeyEvent,
     QMouseEvent,
     QPainter,
     QPaintEvent,
     QPen,
-    QPixmap,
     QResizeEvent,
     QTransform,
     QWheelEvent,
@@ -31,13 +32,18 @@ from PySide6.QtWidgets import (
 )
 
 from bpviz.engine.ops import REGISTRY
+from bpviz.ui.canvas.far_raster import FarRaster, play
 from bpviz.ui.canvas.items import GRID
 from bpviz.ui.canvas.overview import Overview
 from bpviz.ui.canvas.scene import CanvasScene
+from bpviz.ui.canvas.wires import draw_wires
 from bpviz.ui.palette import OP_MIME
 from bpviz.ui.theme import Theme, current_theme
 
 MIN_SCALE, MAX_SCALE = 0.1, 4.0
+_SMOOTH = QPainter.RenderHint.Antialiasing
+_CACHE_GRID = QGraphicsView.CacheModeFlag.CacheBackground
+_NO_CACHE = QGraphicsView.CacheModeFlag.CacheNone
 RESTED_MS = 150  # a far view that stopped moving this long is drawn sharp again
 SETTLE_MS = 1500  # after opening, resizes refit the graph this long (the window settling)
 
@@ -53,8 +59,6 @@ class CanvasView(QGraphicsView):
         self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
-        # the grid is drawn once per scroll or zoom, not under every repainted node in Run mode
-        self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)
         self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontSavePainterState, True)
         self.setAcceptDrops(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -62,9 +66,13 @@ class CanvasView(QGraphicsView):
         self.setSceneRect(QRectF(-50_000, -50_000, 100_000, 100_000))
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._pan_from: QPoint | None = None
-        self._far: tuple[tuple, QTransform, QPixmap] | None = None  # the far view, rastered
+        self._far: tuple[tuple, QTransform, QImage] | None = None  # the far view, rastered
+        self._far_wanted: tuple | None = None  # the key of the sharp raster being painted
+        self._far_ready: tuple[tuple, QImage] | None = None  # and that raster, once done
         self._rested = False
-        self.far_rasters = 0  # how often the far view was rastered (for tests and benchmarks)
+        self.far_rasters = 0  # how many far rasters were shown (for tests and benchmarks)
+        self.far_raster = FarRaster(self)
+        self.far_raster.done.connect(self._far_done)
         self._rest = QTimer(self, singleShot=True, interval=RESTED_MS)
         self._rest.timeout.connect(self.settle)
         self._space_down = False
@@ -231,18 +239,24 @@ class CanvasView(QGraphicsView):
         of item by item; otherwise Qt paints the items."""
         overview = self.canvas.overview
         if not overview.wanted(self.zoom()):
+            # the grid is drawn once per scroll or zoom, not under every repainted node in
+            # Run mode; but a big scene's wires are drawn over it (wires.py), uncached
+            cache = _NO_CACHE if overview.big() else _CACHE_GRID
+            if self.cacheMode() != cache:
+                self.setCacheMode(cache)
+                self.resetCachedContent()
             # what is about to be painted shows the latest pass (overlays.py)
             area = self.mapToScene(event.rect()).boundingRect()
             self.canvas.overlays.bring(self.canvas, area)
             super().paintEvent(event)
             return
         painter = QPainter(self.viewport())
-        pixmap, drawn_with = self._far_view(overview)
+        image, drawn_with = self._far_view(overview)
         t = self.viewportTransform()
         if drawn_with != t:  # moving: the last raster moved along, until the view rests
             painter.fillRect(self.viewport().rect(), QColor(current_theme().canvas))
             painter.setTransform(drawn_with.inverted()[0] * t)
-        painter.drawPixmap(0, 0, pixmap)
+        painter.drawImage(0, 0, image)
         band = self.rubberBandRect()
         if not band.isEmpty():  # what QGraphicsView draws while a rubber band is dragged
             painter.resetTransform()
@@ -253,36 +267,73 @@ class CanvasView(QGraphicsView):
             self.style().drawControl(QStyle.ControlElement.CE_RubberBand, option, painter)
         painter.end()
 
-    def _far_view(self, overview: Overview) -> tuple[QPixmap, QTransform]:
+    def _far_view(self, overview: Overview) -> tuple[QImage, QTransform]:
         """The overview rastered at this view's size and transform, and that transform.
         Repainting a far view that did not change is one copy; while it moves (wheel, pan)
-        the last raster is moved along and drawn sharp again once it rests (`settle`)."""
-        wires, nodes = overview.pictures()
+        the last raster is moved along, and once it rests (`settle`) the sharp raster is
+        painted a few pieces per tick (far_raster.py) and shown when done. A first raster,
+        or one after what the pictures show changed, is painted here at once: nothing else
+        would be right to show."""
+        pictures = overview.pictures()
         t = self.viewportTransform()
         vp = self.viewport()
         content = (overview.recordings, vp.width(), vp.height())
         far, rested, self._rested = self._far, self._rested, False
-        if far is not None and far[0] == content and far[1] != t and not rested:
-            self._rest.start()
-            return far[2], far[1]
-        if far is None or far[0] != content or far[1] != t:
-            ratio = vp.devicePixelRatioF()
-            pixmap = QPixmap(round(vp.width() * ratio), round(vp.height() * ratio))
-            pixmap.setDevicePixelRatio(ratio)
-            painter = QPainter(pixmap)
-            painter.setTransform(t)
-            self.drawBackground(painter, self.mapToScene(vp.rect()).boundingRect())
-            painter.drawPicture(0, 0, wires)
-            painter.drawPicture(0, 0, nodes)
-            painter.end()
-            self._far = content, t, pixmap
-            self.far_rasters += 1
+        ready, self._far_ready = self._far_ready, None
+        if ready is not None and ready[0] == (content, t):
+            self._show_far(content, t, ready[1])
+        elif far is None or far[0] != content:
+            self.far_raster.cancel()
+            image = self._far_background()
+            play(image, t, pictures)
+            self._show_far(content, t, image)
+        elif far[1] != t:
+            key = (content, t)
+            if rested and key != self._far_wanted:
+                self._far_wanted = key
+                self.far_raster.request(key, self._far_background(), t, pictures)
+            elif key != self._far_wanted:  # moving (again): whatever was asked for is old
+                self._far_wanted = None
+                self.far_raster.cancel()
+                self._rest.start()
         return self._far[2], self._far[1]
 
+    def _far_background(self) -> QImage:
+        """A viewport-sized image with the background drawn at the view's transform."""
+        vp = self.viewport()
+        ratio = vp.devicePixelRatioF()
+        image = QImage(
+            round(vp.width() * ratio), round(vp.height() * ratio), QImage.Format.Format_RGB32
+        )
+        image.setDevicePixelRatio(ratio)
+        painter = QPainter(image)
+        painter.setTransform(self.viewportTransform())
+        self.draw_grid(painter, self.mapToScene(vp.rect()).boundingRect())
+        painter.end()
+        return image
+
+    def _show_far(self, content: tuple, t: QTransform, image: QImage) -> None:
+        self._far = content, QTransform(t), image
+        self._far_wanted = None
+        self.far_rasters += 1
+
+    def _far_done(self, key: tuple, image: QImage) -> None:
+        """A sharp raster came back: the next paint shows it if the view still shows what it
+        was asked for (the same recordings, size and transform)."""
+        if key == self._far_wanted:
+            self._far_ready = key, image
+            self.viewport().update()
+
     def settle(self) -> None:
-        """The view rests: a moved far view is drawn sharp at its transform."""
+        """The view rests: a moved far view is rastered sharp at its transform."""
         self._rested = True
         self.viewport().update()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        """Hidden (the window closed): no raster is painted for it any longer."""
+        self._far_wanted = self._far_ready = None
+        self.far_raster.cancel()
+        super().hideEvent(event)
 
     # ---- theme and background ------------------------------------------------------------
     def theme_changed(self, theme: Theme) -> None:
@@ -294,6 +345,13 @@ class CanvasView(QGraphicsView):
 
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        """The grid, and over it a big scene's wires (under every item; wires.py)."""
+        self.draw_grid(painter, rect)
+        if self.canvas.overview.big():
+            draw_wires(self.canvas, painter, rect)
+
+    def draw_grid(self, painter: QPainter, rect: QRectF) -> None:
+        """The canvas colour and, unless zoomed far out, the grid."""
         theme = current_theme()
         painter.fillRect(rect, QColor(theme.canvas))
         if self.zoom() < 0.35:
@@ -312,9 +370,12 @@ class CanvasView(QGraphicsView):
             line = QLineF(rect.left(), y, rect.right(), y)
             (major if round(y / GRID) % 5 == 0 else minor).append(line)
             y += GRID
+        smooth = painter.testRenderHint(_SMOOTH)
+        painter.setRenderHint(_SMOOTH, False)  # crisp one-pixel lines, as the grid always was
         for colour, lines in ((theme.grid_minor, minor), (theme.grid_major, major)):
             painter.setPen(QPen(QColor(colour), 0))
             painter.drawLines(lines)  # one call per colour: a frame's grid costs ~0.2 ms, not 3
+        painter.setRenderHint(_SMOOTH, smooth)
 
 
 def _dragged_op(event: QDragMoveEvent | QDropEvent) -> str | None:

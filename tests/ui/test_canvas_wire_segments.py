@@ -1,0 +1,85 @@
+"""Wires at full detail are drawn under the nodes from their flattened segments, only where a
+repaint needs them, and follow their gradient's colour."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, QRectF
+from PySide6.QtGui import QColor, QImage, QPainter
+
+from bpviz.model.document import Document
+from bpviz.ui.canvas.items import wire_path
+from bpviz.ui.canvas.overview import BIG_SCENE
+from bpviz.ui.canvas.scene import CanvasScene
+from bpviz.ui.canvas.view import CanvasView
+from bpviz.ui.canvas.wire_lines import WireLines
+from bpviz.ui.theme import current_theme
+from bpviz.ui.undo import UndoStack
+
+
+def _distance(p: QPointF, a: QPointF, b: QPointF) -> float:
+    """From p to the segment a-b."""
+    ab, ap = b - a, p - a
+    length = QPointF.dotProduct(ab, ab)
+    t = 0.0 if length == 0 else min(1.0, max(0.0, QPointF.dotProduct(ap, ab) / length))
+    closest = a + ab * t
+    return math.hypot(p.x() - closest.x(), p.y() - closest.y())
+
+
+@pytest.mark.parametrize("fine", [0.5, 2.0])
+def test_the_segments_in_an_area_follow_the_curve_there_and_only_there(fine: float) -> None:
+    path = wire_path(QPointF(0, 0), QPointF(6000, 1500))  # a wire across a big scene
+    wire = WireLines(path, fine)
+    everything = wire.within(QRectF(-1e6, -1e6, 2e6, 2e6))
+    area = QRectF(2500, 0, 800, 1500)  # a view of 800 units across the wire's middle
+    lines = wire.within(area)
+    assert len(lines) <= len(everything) // 2  # what lies elsewhere is not drawn:
+    near = area.adjusted(-1000, -1000, 1000, 1000)  # (whole runs of segments are kept)
+    assert all(near.contains(line.p1()) and near.contains(line.p2()) for line in lines)
+    for i in range(2001):  # every point of the curve in the area is on a segment drawn
+        point = path.pointAtPercent(i / 2000)
+        if area.contains(point):
+            nearest = min(_distance(point, line.p1(), line.p2()) for line in lines)
+            assert nearest <= 0.25 / fine  # a quarter of a pixel at the zoom it was made for
+
+
+def test_a_big_scenes_wire_is_drawn_in_its_gradients_colour(qtbot) -> None:  # noqa: ANN001
+    doc = Document(name="wire")
+    doc.add_node("a", "const", {"value": 1.0}, (0.0, 0.0))
+    doc.add_node("b", "neg", {}, (1200.0, 300.0))
+    doc.connect("a", "b", "x")
+    for i in range(BIG_SCENE):  # far below: the wires of a big scene are drawn by the canvas
+        doc.add_node(f"c{i}", "const", {"value": 1.0}, ((i % 40) * 220.0, 5000.0 + i // 40 * 110))
+    scene = CanvasScene(UndoStack(doc).push)
+    scene.set_document(doc)
+    assert scene.overview.big()
+    view = CanvasView(scene)
+    qtbot.addWidget(view)
+    view.resize(600, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    edge = scene.edge_items[("a", "b", "x")]
+    start = edge.path().pointAtPercent(0.0)
+    view.centerOn(start + QPointF(200, 0))  # the wire's start, where it runs level
+    at = view.viewportTransform().map(edge.path().pointAtPercent(0.03))
+    point = QPoint(math.floor(at.x()), math.floor(at.y()))  # the pixel the curve runs through
+
+    def colour() -> str:
+        return view.viewport().grab().toImage().pixelColor(point).name()
+
+    assert colour() == QColor(current_theme().wire).name()
+    edge.set_gradient(np.array(-1.0), 100.0)  # a thin wire (2.05 px): drawn as segments
+    assert edge.pen().widthF() < 3.0
+    assert colour() == QColor(current_theme().grad_negative).name()
+    edge.set_gradient(np.array(5.0), 5.0)  # the thickest: the curve itself
+    assert colour() == QColor(current_theme().grad_positive).name()
+    edge.setVisible(False)  # as while it is dragged to another port: the grid shows
+    grid = QImage(view.viewport().size(), QImage.Format.Format_RGB32)
+    painter = QPainter(grid)
+    painter.setTransform(view.viewportTransform())
+    view.draw_grid(painter, view.mapToScene(view.viewport().rect()).boundingRect())
+    painter.end()
+    assert colour() == grid.pixelColor(point).name()
