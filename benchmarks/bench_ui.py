@@ -309,6 +309,10 @@ def big_canvas(app: QApplication, size: tuple[int, int], rounds: int = 3) -> dic
         view.canvas.overview.invalidate()
         repaint()
 
+    def far_select() -> None:  # a click selects a node (or deselects it): its outline shows
+        centre.setSelected(not centre.isSelected())
+        repaint()
+
     registry = window.registry
     for level in ("fit", "0.3", "1"):
         zoom_to(level)
@@ -322,6 +326,7 @@ def big_canvas(app: QApplication, size: tuple[int, int], rounds: int = 3) -> dic
             out[f"sharp_{level}"] = statistics.median(r[1] for r in rests)
             out[f"idle_{level}"] = statistics.median(r[2] for r in rests)
             out[f"edit_{level}"] = median_ms(far_edit, 5)[0]
+            out[f"select_{level}"] = median_ms(far_select, 10)[0]
         else:
             out[f"rest_{level}"] = median_ms(at_rest, 5)[0] - out[f"step_{level}"]
     registry["backward"].trigger()  # the plan is built; from here on each pass shows anew
@@ -373,7 +378,8 @@ def print_big(got: dict) -> None:
             )
             print(
                 f"      after an edit (picture recorded again, rastered on the GUI thread): "
-                f"{got[f'edit_{level}']:.0f} ms"
+                f"{got[f'edit_{level}']:.0f} ms; selecting a node (outlined over the raster): "
+                f"{got[f'select_{level}']:.1f} ms"
             )
     for level in ("fit", "1"):
         print(

@@ -10,10 +10,11 @@ from PySide6.QtGui import QColor, QImage, QPainter
 
 from bpviz.engine.ops import REGISTRY
 from bpviz.model.document import Document
-from bpviz.ui.canvas.items import Mark
+from bpviz.ui.canvas.items import Mark, theme_colours
 from bpviz.ui.canvas.overview import BIG_SCENE
 from bpviz.ui.canvas.scene import CanvasScene
 from bpviz.ui.canvas.view import RESTED_MS, CanvasView
+from bpviz.ui.theme import current_theme
 from bpviz.ui.undo import UndoStack
 
 LEFT = Qt.MouseButton.LeftButton
@@ -85,12 +86,17 @@ def test_the_picture_is_recorded_once_and_again_only_after_a_visible_change(far:
     far.doc.move_node("c5", (5 * 220.0, 60.0))
     far.grab()
     assert overview.recordings == 2
-    far.scene.node_items["c6"].set_mark(Mark.ERROR)
-    far.grab()
-    assert overview.recordings == 3
+    rasters = far.view.far_rasters
+    far.scene.node_items["c6"].set_mark(Mark.ERROR)  # outlined over the raster: no new one
+    far.scene.node_items["c7"].setSelected(True)
+    image = far.grab()
+    assert (overview.recordings, far.view.far_rasters) == (2, rasters)
+    assert image.pixelColor(far.at("c6", 0, 60)).name() == "#d93025"
+    selected = theme_colours(current_theme())["selected"].name()
+    assert image.pixelColor(far.at("c7", 0, 60)).name() == selected
     far.scene.edge_items[("c0", "sum", "a")].set_gradient(np.array(-1.0), 1.0)
     far.grab()
-    assert overview.recordings == 4
+    assert overview.recordings == 3
 
 
 def test_far_out_nodes_are_boxes_in_their_colours(far: Far) -> None:

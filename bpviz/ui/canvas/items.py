@@ -99,11 +99,12 @@ def detail_at(scale: float) -> Detail:
 _COLOURS: dict[str, tuple[Theme, dict[str, QColor]]] = {}
 
 
-def far_view_changed(item: NodeItem | EdgeItem) -> None:
-    """Something the scene's far view (overview.py) shows changed: it is recorded again.
-    (`far` is the scene's overview, set when the canvas scene adds the item.)"""
+def far_view_changed(item: NodeItem | EdgeItem, part: str | None = None) -> None:
+    """Something the scene's far view (overview.py) shows changed: it is recorded again, the
+    item's `part` of it (by default, its wires or its nodes). (`far` is the scene's overview,
+    set when the canvas scene adds the item.)"""
     if item.far is not None:
-        item.far.invalidate("wires" if isinstance(item, EdgeItem) else "nodes")
+        item.far.invalidate(part or ("wires" if isinstance(item, EdgeItem) else "nodes"))
 
 
 def theme_colours(theme: Theme) -> dict[str, QColor]:
@@ -550,7 +551,7 @@ class NodeItem(QGraphicsItem):
     def set_mark(self, mark: Mark | None) -> None:
         if mark != self.mark:
             self.mark = mark
-            far_view_changed(self)
+            far_view_changed(self, "outlines")
             self.update()
 
     def set_flag(self, flag: str | None) -> None:

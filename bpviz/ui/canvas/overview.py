@@ -4,9 +4,9 @@ one recorded picture.
 At 5,000 nodes Qt's own work per item (index lookup, sorting, a paint call) costs several
 frames even when the items draw nothing, so a scene of at least BIG_SCENE nodes, zoomed out
 to where nodes are boxes anyway (`detail_at`), is painted by the view from this picture. It
-is recorded again only after something it shows changed (a node moved, selected or marked,
-a wire recoloured, an item added or removed). The items stay in the scene, so clicks,
-rubber-band selection and drags still find them.
+is recorded again only after something it shows changed (a node moved, a wire recoloured, an
+item added or removed); the outlines of selected and marked nodes are drawn over it. The items
+stay in the scene, so clicks, rubber-band selection and drags still find them.
 """
 
 from __future__ import annotations
@@ -76,6 +76,7 @@ class Overview:
         self.scene = scene
         self._wires: list[QPicture] | None = None
         self._nodes: list[QPicture] | None = None
+        self._outlines: QPicture | None = None
         self.recordings = 0  # how often it was brought up to date (for tests and benchmarks)
 
     def big(self) -> bool:
@@ -88,11 +89,39 @@ class Overview:
         return self.big() and detail_at(scale) is Detail.BOX
 
     def invalidate(self, part: str = "all") -> None:
-        """`part` changed: "wires", "nodes" or (the default) both."""
-        if part != "nodes":
+        """`part` changed: "wires", "nodes", "outlines" (which nodes are selected or marked)
+        or (the default) all. Nodes moving moves their outlines too."""
+        if part in ("wires", "all"):
             self._wires = None
-        if part != "wires":
+        if part in ("nodes", "all"):
             self._nodes = None
+        if part != "wires":
+            self._outlines = None
+
+    def outlines(self) -> QPicture:
+        """The outlines of the selected and marked nodes, drawn over the raster at every
+        paint: selecting a node or stepping the pass's mark far out costs a few boxes, not a
+        new raster of the whole scene."""
+        if self._outlines is None:
+            colours = theme_colours(current_theme())
+            outlined: dict[tuple[int, float], list[QRectF]] = {}
+            selected = {id(item) for item in self.scene.selectedItems()}
+            for item in self.scene.node_items.values():
+                if item.mark in MARK_COLOURS:
+                    key = (MARK_COLOURS[item.mark].rgba(), 3.0)
+                elif id(item) in selected:
+                    key = (colours["selected"].rgba(), 2.0)
+                else:
+                    continue
+                outlined.setdefault(key, []).append(item.scene_box())
+            picture = QPicture()
+            painter = QPainter(picture)
+            for (rgba, width), rects in outlined.items():
+                _pen(QColor.fromRgba(rgba), width, cosmetic=True)(painter)
+                painter.drawRects(rects)
+            painter.end()
+            self._outlines = picture
+        return self._outlines
 
     def pictures(self) -> list[QPicture]:
         """The pieces of the wires and then of the nodes drawn over them, recorded where out
@@ -117,28 +146,20 @@ class Overview:
         return pictures
 
     def _record_nodes(self) -> list[QPicture]:
-        """Node bodies (all filled, then all outlined, as one drawRects call paints them),
-        headers grouped by op colour, and the outlines of selected and marked nodes."""
+        """Node bodies (all filled, then all outlined, as one drawRects call paints them) and
+        headers grouped by op colour; selected and marked nodes are outlined over the raster
+        (`outlines`)."""
         colours = theme_colours(current_theme())
         bodies: list[QRectF] = []
         headers: dict[int, list[QRectF]] = {}
-        outlined: dict[tuple[int, float], list[QRectF]] = {}
-        selected = colours["selected"].rgba()
         for item in self.scene.node_items.values():
             box = item.scene_box()
             bodies.append(box)
             headers.setdefault(item.header_rgba, []).append(
                 QRectF(box.x(), box.y(), box.width(), HEADER_HEIGHT)
             )
-            if item.mark in MARK_COLOURS:
-                outlined.setdefault((MARK_COLOURS[item.mark].rgba(), 3.0), []).append(box)
-            elif item.isSelected():
-                outlined.setdefault((selected, 2.0), []).append(box)
         pictures = _pieces(_brush(colours["node_body"]), QPainter.drawRects, bodies)
         pictures += _pieces(_pen(colours["node_outline"]), QPainter.drawRects, bodies)
         for rgba, rects in headers.items():
             pictures += _pieces(_brush(QColor.fromRgba(rgba)), QPainter.drawRects, rects)
-        for (rgba, width), rects in outlined.items():
-            state = _pen(QColor.fromRgba(rgba), width, cosmetic=True)
-            pictures += _pieces(state, QPainter.drawRects, rects)
         return pictures

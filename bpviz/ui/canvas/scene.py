@@ -164,7 +164,7 @@ class CanvasScene(QGraphicsScene):
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self.pulses = Pulses(self)
         self.overview = Overview(self)  # how a big scene looks from far away
-        self.selectionChanged.connect(lambda: self.overview.invalidate("nodes"))
+        self.selectionChanged.connect(lambda: self.overview.invalidate("outlines"))
         self.overlays = Overlays()  # a pass's numbers, taken by each item when seen
         self.splices = SpliceDrops(self)  # a node dropped onto a wire goes into it
         self.neurons = NeuronViews(self)  # dense layers opened into their neurons

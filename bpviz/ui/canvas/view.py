@@ -257,6 +257,8 @@ class CanvasView(QGraphicsView):
             painter.fillRect(self.viewport().rect(), QColor(current_theme().canvas))
             painter.setTransform(drawn_with.inverted()[0] * t)
         painter.drawImage(0, 0, image)
+        painter.setTransform(t)  # selected and marked nodes: outlined over the raster
+        painter.drawPicture(0, 0, overview.outlines())
         band = self.rubberBandRect()
         if not band.isEmpty():  # what QGraphicsView draws while a rubber band is dragged
             painter.resetTransform()
