@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -554,7 +555,7 @@ class TrainingUI(QObject):
             return c.value(node_id), shown, stale or partial, c.gradient_flag(node_id)
 
         contributions = c.contributions
-        self.canvas.overlays.publish(
+        self._publish(
             node,
             contributions.get,
             lambda: largest_magnitude(contributions.values()),
@@ -571,9 +572,15 @@ class TrainingUI(QObject):
         def node(node_id: str) -> NodeNumbers:
             return values.get(node_id), grads.get(node_id), stale, None
 
-        self.canvas.overlays.publish(
-            node, edges.get, lambda: largest_magnitude(edges.values())
-        )
+        self._publish(node, edges.get, lambda: largest_magnitude(edges.values()))
+
+    def _publish(self, *numbers: Any) -> None:
+        """Hand the canvas new numbers (`Overlays.publish`'s arguments) and ask for the
+        repaint that shows them: items take their numbers when painted, and in a window
+        nothing else would repaint the canvas (a repaint of what did not change copies
+        cached pictures)."""
+        self.canvas.overlays.publish(*numbers)
+        self.canvas.update()
 
     def shutdown(self) -> None:
         """Closing: stop training and animations; nothing may fire into a dead window."""

@@ -58,3 +58,22 @@ def test_numbers_reach_nodes_scrolled_into_view_after_a_pass(
     assert pen.widthF() == 7.0  # the largest gradient on the canvas: the widest wire
     carried = window.training_ui.controller.contributions[("c", "q", "b")]
     np.testing.assert_array_equal(carried, 6.0)
+
+
+def test_new_numbers_are_painted_without_anything_else_repainting(
+    window: MainWindow, qtbot, tmp_path: Path  # noqa: ANN001
+) -> None:
+    """A pass (Forward, a Run refresh) asks for the repaint that shows its numbers: in a
+    real window nothing else repaints the canvas, and the nodes kept the old ones."""
+    assert window.files.open_file(two_parts(tmp_path / "two.json"))
+    view, canvas = window.view, window.canvas
+    view.actual_size()
+    view.centerOn(canvas.node_items["p"])
+    qtbot.wait(50)  # shown and painted, nothing pending
+    p = canvas.node_items["p"]
+    window.training_ui.speed_slider.setValue(window.training_ui.speed_slider.maximum())
+    window.registry["forward"].trigger()  # no animation at full speed: just the numbers
+    qtbot.waitUntil(lambda: p._value is not None and p._value.item() == 6.0, timeout=2000)
+    canvas.document.set_attr("a", "value", 5.0)  # an edit: Forward computes 15
+    window.registry["forward"].trigger()
+    qtbot.waitUntil(lambda: p._value is not None and p._value.item() == 15.0, timeout=2000)
