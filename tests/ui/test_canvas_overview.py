@@ -235,3 +235,27 @@ def test_closing_drops_the_far_raster(far: Far, qtbot) -> None:  # noqa: ANN001
     assert not far.view.far_raster.busy()
     qtbot.wait(50)
     assert far.view.far_rasters == rastered
+
+
+def test_a_far_drag_keeps_the_picture_and_draws_the_node_where_it_is(
+    far: Far, qtbot  # noqa: ANN001
+) -> None:
+    """Each drag step far out draws the dragged node and its wires over the raster (a few
+    boxes); the picture is recorded again once, at the drop."""
+    overview = far.scene.overview
+    const = QColor(REGISTRY["const"].colour)
+    far.grab()
+    recorded, rastered = overview.recordings, far.view.far_rasters
+    vp = far.view.viewport()
+    start = far.at("c45", 80, 50)
+    qtbot.mousePress(vp, LEFT, pos=start)
+    for i in range(1, 5):
+        qtbot.mouseMove(vp, start + QPoint(0, 5 * i))  # 200 scene units down at scale 0.1
+    image = far.grab()
+    assert (overview.recordings, far.view.far_rasters) == (recorded, rastered)
+    assert image.pixelColor(far.at("c45", 80, 22)) == const  # the header where it is now
+    qtbot.mouseRelease(vp, LEFT, pos=start + QPoint(0, 20))
+    x, y = far.doc.pos("c45")
+    assert (x, y) == pytest.approx((5 * 220.0, 110.0 + 200.0), abs=6.0)
+    far.grab()
+    assert overview.recordings == recorded + 1  # recorded again, at the drop

@@ -77,6 +77,8 @@ class Overview:
         self._wires: list[QPicture] | None = None
         self._nodes: list[QPicture] | None = None
         self._outlines: QPicture | None = None
+        self._moving: list = []  # nodes being dragged (`hold`), drawn over the pictures
+        self._pending: set[str] = set()  # what changed while they were
         self.recordings = 0  # how often it was brought up to date (for tests and benchmarks)
 
     def big(self) -> bool:
@@ -88,9 +90,32 @@ class Overview:
         """Whether a view at `scale` shows this scene as the picture."""
         return self.big() and detail_at(scale) is Detail.BOX
 
+    def hold(self, moving: list) -> None:
+        """A drag of the node items `moving` begins: until `release`, the recorded pictures
+        (and the raster made of them) stay as they are and the moving nodes are drawn over
+        them with their wires, each drag step a few boxes and lines instead of a new
+        recording and raster of the whole scene; their old place shows until the drop."""
+        self._moving, self._pending = list(moving), set()
+        self._outlines = None
+
+    def holding(self) -> bool:
+        return bool(self._moving)
+
+    def release(self) -> None:
+        """The drag ended: what changed meanwhile is recorded again."""
+        moving, self._moving = self._moving, []
+        if moving:
+            for part in self._pending:
+                self.invalidate(part)
+            self._outlines = None
+
     def invalidate(self, part: str = "all") -> None:
         """`part` changed: "wires", "nodes", "outlines" (which nodes are selected or marked)
         or (the default) all. Nodes moving moves their outlines too."""
+        if self._moving and part != "outlines":
+            self._pending.add(part)
+            self._outlines = None
+            return
         if part in ("wires", "all"):
             self._wires = None
         if part in ("nodes", "all"):
@@ -116,6 +141,8 @@ class Overview:
                 outlined.setdefault(key, []).append(item.scene_box())
             picture = QPicture()
             painter = QPainter(picture)
+            if self._moving:
+                self._draw_moving(painter, colours)
             for (rgba, width), rects in outlined.items():
                 _pen(QColor.fromRgba(rgba), width, cosmetic=True)(painter)
                 painter.drawRects(rects)
@@ -133,6 +160,22 @@ class Overview:
             if self._nodes is None:
                 self._nodes = self._record_nodes()
         return self._wires + self._nodes
+
+    def _draw_moving(self, painter: QPainter, colours: dict) -> None:
+        """The dragged nodes where they are now, as `pictures` draws nodes, and their wires."""
+        for item in self._moving:
+            for edge in item.edges:
+                painter.setPen(QPen(QColor.fromRgba(edge.far_rgba), 0))
+                painter.drawLine(edge.line)
+        for item in self._moving:
+            box = item.scene_box()
+            painter.setPen(QPen(colours["node_outline"], 0))
+            painter.setBrush(colours["node_body"])
+            painter.drawRect(box)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor.fromRgba(item.header_rgba))
+            painter.drawRect(QRectF(box.x(), box.y(), box.width(), HEADER_HEIGHT))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
 
     def _record_wires(self) -> list[QPicture]:
         """Straight wires grouped by colour: one call draws hundreds."""

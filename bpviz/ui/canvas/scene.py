@@ -418,7 +418,11 @@ class CanvasScene(QGraphicsScene):
 
     def _follow_drag(self) -> None:
         """Qt has moved the dragged nodes (from where they were pressed, by the mouse's way
-        since): on the grid if snapping, and their wires with them."""
+        since): on the grid if snapping, and their wires with them. A big scene's far view
+        keeps its picture meanwhile and draws them over it (`Overview.hold`)."""
+        if self.overview.big() and not self.overview.holding():
+            items = self.node_items
+            self.overview.hold([items[n] for n in self._drag_start if n in items])
         for node_id in self._drag_start:
             item = self.node_items.get(node_id)
             if item is None:
@@ -451,6 +455,7 @@ class CanvasScene(QGraphicsScene):
 
     def _commit_move(self) -> None:
         start, self._drag_start = self._drag_start, {}
+        self.overview.release()
         moved = {
             nid: (self.node_items[nid].pos().x(), self.node_items[nid].pos().y())
             for nid, p in start.items()
