@@ -17,10 +17,10 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from json.scanner import make_scanner
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -137,27 +137,36 @@ def _number(v: Any) -> float:
     raise _GiveUp
 
 
-def _read(text: str, runnable: bool) -> QuickScene:
-    space, scan = _SPACE.match, _SCAN
+_Read = TypeVar("_Read")
+
+
+def _top_level(
+    text: str, read_nodes: Callable[[str, int], tuple[int, _Read]]
+) -> tuple[dict[str, Any], _Read | None]:
+    """The one top-level object of `text`, its keys distinct, without its node list, and
+    what `read_nodes(text, i)` made of that list (called at its "[", it returns the index
+    after the list too); None if there is no list under "nodes"."""
+    space = _SPACE.match
     i = space(text, 0).end()
     if text[i] != "{":
         raise _GiveUp
     top: dict[str, Any] = {}
-    read: tuple[dict[str, Node], dict[str, Pos], bool] | None = None
+    read: _Read | None = None
+    has_list = False
     i = space(text, i + 1).end()
     while True:
         if text[i] != '"':
             raise _GiveUp
-        key, i = scan(text, i)
+        key, i = _SCAN(text, i)
         i = space(text, i).end()
-        if text[i] != ":" or key in top:
+        if text[i] != ":" or key in top or (key == "nodes" and has_list):
             raise _GiveUp
         i = space(text, i + 1).end()
         if key == "nodes" and text[i] == "[":
-            i, read = _read_nodes(text, i, runnable)
-            top[key] = []
+            i, read = read_nodes(text, i)
+            has_list = True
         else:
-            value, i = scan(text, i)
+            value, i = _SCAN(text, i)
             top[key] = _plain(value)
         i = space(text, i).end()
         if text[i] == "}":
@@ -165,13 +174,20 @@ def _read(text: str, runnable: bool) -> QuickScene:
         if text[i] != ",":
             raise _GiveUp
         i = space(text, i + 1).end()
-    if read is None or space(text, i + 1).end() != len(text):
+    if space(text, i + 1).end() != len(text):
+        raise _GiveUp
+    return top, read
+
+
+def _read(text: str, runnable: bool) -> QuickScene:
+    top, read = _top_level(text, lambda t, i: _read_nodes(t, i, runnable))
+    if read is None:
         raise _GiveUp
     version = top.get("version")
     if top.get("format") != FORMAT or type(version) is not int or version != CURRENT_VERSION:
         raise _GiveUp  # not a scene, or one to upgrade first
     try:
-        model = SceneModel.model_validate(top)
+        model = SceneModel.model_validate({**top, "nodes": []})
     except ValidationError:
         raise _GiveUp from None
     nodes, positions, in_order = read

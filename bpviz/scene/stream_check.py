@@ -22,7 +22,7 @@ from bpviz.scene.codec import CURRENT_VERSION
 from bpviz.scene.errors import SceneError
 from bpviz.scene.migrate import check_header
 from bpviz.scene.schema import NodeModel, SceneModel, structure_error
-from bpviz.scene.stream import _SCAN, _SPACE, _GiveUp, _plain
+from bpviz.scene.stream import _SCAN, _SPACE, _GiveUp, _plain, _top_level
 from bpviz.scene.validate import check_acyclic, check_id, check_node, check_output
 
 MIN_CHARS = 1 << 20
@@ -41,7 +41,7 @@ def first_problem(text: str, runnable: bool) -> SceneError | None:
 
 
 def _first_problem(text: str, runnable: bool) -> SceneError | None:
-    top, span = _top_level(text)
+    top, span = _top_level(text, _skip_nodes)
     try:
         version = check_header(top)
     except SceneError as e:
@@ -83,38 +83,13 @@ def _first_problem(text: str, runnable: bool) -> SceneError | None:
     return None  # the file means something: what remains is found by running it
 
 
-def _top_level(text: str) -> tuple[dict[str, Any], tuple[int, int] | None]:
-    """The top-level object without its node list, and where that list is in `text`."""
-    space = _SPACE.match
-    i = space(text, 0).end()
-    if text[i] != "{":
-        raise _GiveUp
-    top: dict[str, Any] = {}
-    span = None
-    i = space(text, i + 1).end()
-    while True:
-        key, i = _SCAN(text, i)
-        i = space(text, i).end()
-        if type(key) is not str or text[i] != ":" or key in top or key == "nodes" and span:
-            raise _GiveUp
-        i = space(text, i + 1).end()
-        if key == "nodes" and text[i] == "[":
-            ends: list[int] = []
-            for _ in _node_values(text, i, ends):  # the whole list read: its end, valid JSON
-                pass
-            span, i = (i, ends[0]), ends[0]
-        else:
-            value, i = _SCAN(text, i)
-            top[key] = _plain(value)
-        i = space(text, i).end()
-        if text[i] == "}":
-            break
-        if text[i] != ",":
-            raise _GiveUp
-        i = space(text, i + 1).end()
-    if space(text, i + 1).end() != len(text):
-        raise _GiveUp
-    return top, span
+def _skip_nodes(text: str, i: int) -> tuple[int, tuple[int, int]]:
+    """The node list at text[i] == "[" read through (its JSON all valid), not kept: the
+    index after it, and its span."""
+    ends: list[int] = []
+    for _ in _node_values(text, i, ends):
+        pass
+    return ends[0], (i, ends[0])
 
 
 def _node_values(text: str, i: int, ends: list[int] | None = None) -> Iterator[Any]:

@@ -116,6 +116,9 @@ GIVE_UP = {
     "bad top level": _text([], output="L", colour=1),
     "older or newer version": _text([], output=None).replace('"version": 1', '"version": 2'),
     "trailing text": _text([], output=None) + " x",
+    "node list twice": _node_text(id="L", op="neg", inputs={"x": "x"}).replace(
+        '"nodes": [', '"nodes": [], "nodes": [', 1
+    ),
 }
 
 

@@ -112,3 +112,13 @@ def test_the_first_problem_in_the_full_routes_order(monkeypatch: pytest.MonkeyPa
     big["nodes"][-1]["pos"] = [0.0, 0.0]
     big["nodes"][-1]["op"] = "nope"  # meaning: after ids
     assert _message(big) == "<scene>: nodes[2].id: duplicate id 'w' (already used by nodes[1])"
+
+
+def test_a_node_list_given_twice_is_left_to_the_full_route() -> None:
+    """A repeated key is the JSON reader's to word (the full route's "repeated key"), not
+    a mistake in one of the lists."""
+    scene = scalar_scene()
+    scene["nodes"][0]["op"] = "nope"
+    text = json.dumps(scene).replace('"nodes": [', '"nodes": [], "nodes": [', 1)
+    assert '"nodes": [], "nodes": [' in text
+    assert stream_check.first_problem(text, runnable=True) is None
