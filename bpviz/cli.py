@@ -177,32 +177,21 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def _write_eval_json(scene: Any, out: Any) -> None:
     """`{"output": …, "nodes": {id: {"value", "grad"}}, "params": {id: {name: {…}}}}` on one
-    line, the same text as one `json.dumps` of that object, but written entry by entry: a
-    million-node scene is never held as one dict or string. Parameters follow their node in
-    the rows, so each node's are kept only until the next node's row."""
+    line, the same text as one `json.dumps` of that object, but the nodes written one by
+    one: a million-node scene is never held as one dict or string (the parameters, a dense
+    layer's W and b, are kept until the end)."""
     _write(f'{{"output": {json.dumps(_json_value(out))}, "nodes": {{')
-    params: list[str] = []  # the "params" object's entries, written at the end
-    node_params: dict[str, Any] = {}
-    owner = ""
-    first = True
-
-    def close_owner() -> None:
-        if node_params:
-            params.append(f"{json.dumps(owner)}: {json.dumps(node_params)}")
-
+    params: dict[str, dict[str, Any]] = {}
+    separator = ""
     for name, _, v, g in _eval_rows(scene):
         entry = {"value": _json_value(v), "grad": _json_value(g)}
         if "." in name:
             nid, param = name.rsplit(".", 1)
-            if nid != owner:
-                close_owner()
-                owner, node_params = nid, {}
-            node_params[param] = entry
-            continue
-        _write(f"{'' if first else ', '}{json.dumps(name)}: {json.dumps(entry)}")
-        first = False
-    close_owner()
-    _write(f'}}, "params": {{{", ".join(params)}}}}}\n')
+            params.setdefault(nid, {})[param] = entry
+        else:
+            _write(f"{separator}{json.dumps(name)}: {json.dumps(entry)}")
+            separator = ", "
+    _write(f'}}, "params": {json.dumps(params)}}}\n')
 
 
 def _eval_table(scene: Any) -> Iterator[tuple[str, str, str, str]]:
