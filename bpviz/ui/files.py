@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMenu
 
-from bpviz.engine.collector import collector_paused
+from bpviz.engine.collector import long_lived_load
 from bpviz.engine.errors import BpvizError
 from bpviz.examples import example_paths
 from bpviz.interop.files import read_any
@@ -153,8 +153,9 @@ class DocumentFiles(QObject):
         problem = None
         # the cycle collector waits until the document is on screen: a few hundred thousand
         # new objects (13,000 canvas items at 5,000 nodes) would otherwise set off full
-        # collections over the whole heap, a third of the time to the first frame
-        with collector_paused():
+        # collections over the whole heap, a third of the time to the first frame; then they
+        # join the oldest generation unscanned
+        with long_lived_load():
             try:
                 # a half-built graph still opens; an ONNX model opens as a new, unsaved scene
                 loaded = read_any(path, runnable=False)

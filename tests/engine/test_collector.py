@@ -1,13 +1,15 @@
-"""The cycle collector is paused while big graphs load and run, and always left as found."""
+"""The cycle collector is paused while big graphs load and run, and always left as found;
+what a long-lived load makes goes to the oldest generation unscanned, and still dies."""
 
 from __future__ import annotations
 
 import gc
+import weakref
 from collections.abc import Iterator
 
 import pytest
 
-from bpviz.engine.collector import collector_paused
+from bpviz.engine.collector import collector_paused, long_lived_load
 from bpviz.engine.executor import Executor
 from bpviz.engine.graph import Graph
 from bpviz.scene import SceneError, parse_scene
@@ -72,3 +74,58 @@ def test_passes_over_big_plans_pause_it(collector_on: None, monkeypatch) -> None
     ex.forward()
     assert seen == [False, True]
     assert gc.isenabled() is True
+
+
+def _in_generation(obj: object, generation: int) -> bool:
+    return any(o is obj for o in gc.get_objects(generation=generation))
+
+
+def test_what_a_long_lived_load_makes_joins_the_oldest_generation_unscanned(
+    collector_on: None,
+) -> None:
+    with long_lived_load():
+        assert gc.isenabled() is False
+        made = [[i] for i in range(50_000)]  # far past the young generation's threshold
+    assert gc.isenabled() is True
+    assert gc.get_freeze_count() == 0  # moved on, not kept frozen
+    more = [[i] for i in range(2_000)]  # young collections after the load scan only these
+    assert _in_generation(made, 2) and _in_generation(made[-1], 2)
+    assert not _in_generation(made, 0)
+    del more
+
+
+def test_garbage_made_by_a_long_lived_load_is_still_collected(collector_on: None) -> None:
+    class Cycle:
+        pass
+
+    with long_lived_load():
+        a, b = Cycle(), Cycle()
+        a.other, b.other = b, a  # a reference cycle: only the collector frees it
+        gone = weakref.ref(a)
+    del a, b
+    gc.collect()
+    assert gone() is None
+
+
+def test_a_long_lived_load_leaves_the_collector_as_found_and_others_frozen(
+    collector_on: None,
+) -> None:
+    with pytest.raises(ZeroDivisionError), long_lived_load():
+        1 / 0  # noqa: B018
+    assert gc.isenabled() is True
+    gc.disable()
+    with long_lived_load():
+        pass
+    assert gc.isenabled() is False
+    gc.enable()
+    kept = [[1]]
+    gc.freeze()  # someone else's choice: left alone
+    try:
+        frozen = gc.get_freeze_count()
+        with long_lived_load():
+            made = [[2]]
+        assert gc.get_freeze_count() == frozen
+        assert _in_generation(made, 0)
+    finally:
+        gc.unfreeze()
+    del kept

@@ -1,7 +1,7 @@
 """What opening a big scene fast must not change: a wire's hover band is made when first asked
 for and follows its path; node widths skip measuring only where measuring would change
 nothing; a shared pen and op colours stay right in either theme; opening a file pauses the
-garbage collector and always resumes it."""
+garbage collector and always resumes it, the items it made in the oldest generation."""
 
 from __future__ import annotations
 
@@ -173,6 +173,9 @@ def test_opening_a_file_resumes_garbage_collection(window, tmp_path) -> None:  #
     assert gc.isenabled()
     assert window.files.open_file(SCENES / "xor.json")
     assert gc.isenabled()
+    # the canvas items it made went to the oldest generation without being scanned
+    item = next(iter(window.canvas.node_items.values()))
+    assert any(o is item for o in gc.get_objects(generation=2))
     broken = tmp_path / "broken.json"
     broken.write_text("{ not json")
     assert not window.files.open_file(broken)
