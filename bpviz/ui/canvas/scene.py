@@ -49,6 +49,11 @@ from bpviz.ui.canvas.value_drag import ValueDrag
 from bpviz.ui.canvas.wires import draw_wires
 
 Problem = Callable[[str, str, str], str | None]
+BSP_DEPTH = 8
+"""The item index's depth (256 cells). Qt's own choice grows with the item count (14 at
+13,000 items: 16,384 cells), and a wire across a big scene is filed in every cell its box
+covers: the index of a 5,000-node scene then took 0.4-0.7 s to build, at the first hover
+after opening (and again whenever the scene grew), against 15 ms here; lookups cost the same."""
 # a node's context-menu entries: (text, what it does, why it is unavailable or None)
 MenuEntries = Callable[[str], list[tuple[str, Callable[[], object], str | None]]]
 
@@ -162,6 +167,7 @@ class CanvasScene(QGraphicsScene):
         self._value_drag: ValueDrag | None = None
         self._drag_start: dict[str, QPointF] = {}
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
+        self.setBspTreeDepth(BSP_DEPTH)
         self.pulses = Pulses(self)
         self.overview = Overview(self)  # how a big scene looks from far away
         self.selectionChanged.connect(lambda: self.overview.invalidate("outlines"))
