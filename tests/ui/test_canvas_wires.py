@@ -213,3 +213,21 @@ def test_dragging_selected_nodes_takes_every_wire_along(qtbot, canvas, snap: boo
         ends = (scene.node_items[src].output_anchor(), scene.node_items[dst].input_anchor(port))
         assert (edge.path().pointAtPercent(0.0), edge.path().pointAtPercent(1.0)) == ends
         assert edge.line.p1() == ends[0] and edge.line.p2() == ends[1]  # the far view's line
+
+
+def test_nodes_of_one_size_share_their_box_and_a_taller_one_gets_its_own(canvas) -> None:  # noqa: ANN001
+    scene, _, _ = canvas
+    scene.document.add_node("t2", "tanh", {}, (640, 300))
+    first, second = scene.node_items["t1"], scene.node_items["t2"]
+    shared = first.boundingRect()
+    assert second.boundingRect() is shared
+    pad = items.PORT_RADIUS + 2
+    height = items.HEADER_HEIGHT + items.ROW_HEIGHT + items.NUMBERS_HEIGHT + items.FOOTER_HEIGHT
+    assert (shared.width(), shared.height()) == (NODE_WIDTH + 2 * pad, height + 2 * pad)
+    first.set_numbers(np.ones((2, 3)), None)  # a heatmap: the scale under it makes it taller
+    assert first.boundingRect().height() == height + items.SCALE_HEIGHT + 2 * pad
+    assert second.boundingRect() is shared
+    assert (shared.width(), shared.height()) == (NODE_WIDTH + 2 * pad, height + 2 * pad)
+    assert first.scene_box().height() == height + items.SCALE_HEIGHT
+    first.set_numbers(None, None)
+    assert first.boundingRect() is shared

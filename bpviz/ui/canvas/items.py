@@ -243,6 +243,14 @@ def _with_ports(rect: QRectF) -> QRectF:
     return rect.adjusted(-pad, -pad, pad, pad)
 
 
+@lru_cache(maxsize=1024)
+def node_box(width: float, height: float) -> tuple[QRectF, QRectF]:
+    """A node's box and that box with its ports, made once per size and shared by every
+    node of it (never changed in place: `NodeItem.boundingRect`)."""
+    rect = QRectF(0, 0, width, height)
+    return rect, _with_ports(rect)
+
+
 class NodeItem(QGraphicsItem):
     """A node: coloured header with its id and op, input ports left, output port right."""
 
@@ -271,8 +279,7 @@ class NodeItem(QGraphicsItem):
         self._rows = max(1, len(self.spec.inputs))
         # measured again only when id, summary or controls change
         self._width = self._header_width()
-        self._rect = QRectF(0, 0, self._width, self._height(False))
-        self._outer = _with_ports(self._rect)
+        self._rect, self._outer = node_box(self._width, self._height(False))
         self._images: dict[str, QImage] = {}
         self._folded: dict[str, tuple[tuple[int, int], QImage]] = {}  # heatmaps fit to pixels
         self._texts: dict[str, tuple[float, str]] = {}  # fitted numbers and their zoom
@@ -302,11 +309,10 @@ class NodeItem(QGraphicsItem):
 
     def _resize(self) -> None:
         """New width or height (summary or heatmaps changed); wires follow the output port."""
-        rect = QRectF(0, 0, self._width, self._height(bool(self._images)))
+        rect, outer = node_box(self._width, self._height(bool(self._images)))
         if rect != self._rect:
             self.prepareGeometryChange()
-            self._rect = rect
-            self._outer = _with_ports(rect)
+            self._rect, self._outer = rect, outer
             self._layout()
             far_view_changed(self)
             for edge in self.edges:
