@@ -111,6 +111,21 @@ def test_double_click_opens_four_neuron_tiles_and_collapses(qtbot, opened) -> No
     assert panel.scene() is None and weights.scene() is None
 
 
+def test_fitting_the_view_shows_every_node_and_the_tiles_hung_under_one(qtbot, opened) -> None:  # noqa: ANN001
+    panel, _ = open_h(qtbot, opened)  # it fits the view (F) once the layer is open
+    canvas = opened.canvas
+    tiles = panel.sceneBoundingRect()
+    h = canvas.node_items["h"]
+    assert tiles.bottom() > h.sceneBoundingRect().bottom() + 50  # hung under its node
+    edges = [item.sceneBoundingRect() for item in canvas.node_items.values()]
+    left, top = min(r.left() for r in edges), min(r.top() for r in edges)
+    right = max(r.right() for r in edges)
+    assert canvas.nodes_rect() == QRectF(left, top, right - left, tiles.bottom() - top)
+    visible = opened.view.mapToScene(opened.view.viewport().rect()).boundingRect()
+    assert visible.contains(tiles)
+    assert all(visible.contains(r) for r in edges)
+
+
 def test_context_menu_shows_neurons(qtbot, opened) -> None:  # noqa: ANN001
     picked: list[str] = []
 

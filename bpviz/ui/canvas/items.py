@@ -353,6 +353,12 @@ class NodeItem(QGraphicsItem):
         """The node's box (without its ports) in scene coordinates."""
         return self._rect.translated(self.x(), self.y())
 
+    def outer_edges(self) -> tuple[float, float, float, float]:
+        """Left, top, right and bottom of `boundingRect` in the scene, as plain numbers
+        (fitting the view to 5,000 nodes asks every node)."""
+        x, y, pad = self.x(), self.y(), PORT_RADIUS + 2
+        return x - pad, y - pad, x + self._width + pad, y + self._rect.height() + pad
+
     def shape(self) -> QPainterPath:
         path = QPainterPath()
         path.addRoundedRect(self._rect, 6, 6)
@@ -787,7 +793,7 @@ class EdgeItem(QGraphicsPathItem):
         # z stays 0: under the nodes (z 1)
         src.edges.append(self)
         dst.edges.append(self)
-        self.update_path()
+        self._set_path()  # not in a scene yet: nothing to tell Qt or the far view
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -912,17 +918,22 @@ class EdgeItem(QGraphicsPathItem):
         return self._bounds
 
     def update_path(self) -> None:
+        """Its ends moved: a new path, its hover band and segments made again when asked."""
+        self.prepareGeometryChange()  # Qt still knows the old bounds
+        self._set_path()
+        self._shape = None
+        self._lines = None
+        far_view_changed(self)
+
+    def _set_path(self) -> None:
+        """The path from port to port, with its straight line and bounds."""
         x1, y1 = self.src.output_xy()
         x2, y2 = self.dst.input_xy(self.port)
         self.line = QLineF(x1, y1, x2, y2)
         path = wire_path_xy(x1, y1, x2, y2)
         pad = HOVER_BAND / 2
-        self.prepareGeometryChange()  # Qt still knows the old bounds
         self._bounds = path.boundingRect().adjusted(-pad, -pad, pad, pad)
-        self._shape = None
-        self._lines = None
         self.setPath(path)
-        far_view_changed(self)
 
     def detach(self) -> None:
         for item in (self.src, self.dst):

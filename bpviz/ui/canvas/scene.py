@@ -7,6 +7,7 @@ wiring is a small `WireDrag` interaction that ends in Connect/ReplaceConnection/
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
@@ -299,6 +300,29 @@ class CanvasScene(QGraphicsScene):
         for nid in node_ids:
             if nid in self.node_items:
                 self.node_items[nid].setSelected(True)
+
+    def nodes_rect(self) -> QRectF:
+        """The scene area the nodes take with their ports and what hangs under them (a
+        layer opened into neurons); empty without nodes. Worked out in plain numbers, Qt
+        asked only about nodes with child items."""
+        left = top = math.inf
+        right = bottom = -math.inf
+        hanging = QRectF()
+        for item in self.node_items.values():
+            x0, y0, x1, y1 = item.outer_edges()
+            if x0 < left:
+                left = x0
+            if y0 < top:
+                top = y0
+            if x1 > right:
+                right = x1
+            if y1 > bottom:
+                bottom = y1
+            if item.childItems():
+                hanging |= item.mapRectToScene(item.childrenBoundingRect())
+        if left > right:
+            return QRectF()
+        return QRectF(left, top, right - left, bottom - top) | hanging
 
     def set_snap(self, on: bool) -> None:
         """Nodes dragged from now on land on the grid (`_follow_drag`)."""

@@ -117,15 +117,9 @@ class CanvasView(QGraphicsView):
 
     def fit_all(self) -> None:
         """Show every node (F)."""
-        items = self.canvas.node_items.values()
-        if not items:
+        if not self.canvas.node_items:
             return
-        rect = QRectF()
-        for item in items:  # with what hangs under a node (a layer opened into neurons)
-            rect = rect.united(
-                item.mapRectToScene(item.boundingRect() | item.childrenBoundingRect())
-            )
-        rect.adjust(-40, -40, 40, 40)
+        rect = self.canvas.nodes_rect().adjusted(-40, -40, 40, 40)
         self.resetTransform()
         self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
         if self.zoom() > 1.5:
