@@ -23,11 +23,14 @@ def load_any(path: str | os.PathLike[str], *, runnable: bool = False) -> dict[st
     return loaded if isinstance(loaded, dict) else loaded.to_dict()
 
 
-def read_any(path: str | os.PathLike[str], *, runnable: bool = False) -> Scene | dict[str, Any]:
-    """As `load_any`, but a bpviz scene comes as the checked Scene, its graph built once."""
+def read_any(
+    path: str | os.PathLike[str], *, runnable: bool = False, run: bool = True
+) -> Scene | dict[str, Any]:
+    """As `load_any`, but a bpviz scene comes as the checked Scene, its graph built once
+    (`run`: as `load_scene`'s)."""
     p = Path(path)
     if p.suffix.lower() == ".onnx":
         from bpviz.interop.onnx_import import import_onnx
 
         return import_onnx(p)
-    return load_scene(p, runnable=runnable)
+    return load_scene(p, runnable=runnable, run=run)

@@ -157,8 +157,10 @@ class DocumentFiles(QObject):
         # join the oldest generation unscanned
         with long_lived_load():
             try:
-                # a half-built graph still opens; an ONNX model opens as a new, unsaved scene
-                loaded = read_any(path, runnable=False)
+                # a half-built graph still opens; an ONNX model opens as a new, unsaved scene;
+                # the document takes the graph, not the values of a pass (the window's
+                # session runs its own)
+                loaded = read_any(path, runnable=False, run=False)
                 document = (
                     Document.from_scene_dict(loaded)
                     if isinstance(loaded, dict)

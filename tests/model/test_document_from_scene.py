@@ -1,6 +1,6 @@
-"""A document made from a loaded scene (opening a file builds its graph once) is the document
-its scene dict makes: for every scene shipped, one saved with learned state and one without
-positions; and it edits as any document does."""
+"""A document made from a loaded scene (opening a file builds its graph once, and does not
+run it) is the document its scene dict makes: for every scene shipped, one saved with learned
+state and one without positions; and it edits as any document does."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def _text(doc: Document) -> str:
 
 
 def _both_ways(path: Path) -> tuple[Document, Document]:
-    taken_over = Document.from_scene(load_scene(path, runnable=False))
+    taken_over = Document.from_scene(load_scene(path, runnable=False, run=False))  # as opened
     via_dict = Document.from_scene_dict(load_scene(path, runnable=False).to_dict())
     return taken_over, via_dict
 

@@ -10,7 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bpviz.scene import CURRENT_VERSION, load_scene, parse_scene, validate_scene_dict
+from bpviz.engine.errors import GraphError
+from bpviz.scene import (
+    CURRENT_VERSION,
+    SceneError,
+    load_scene,
+    parse_scene,
+    validate_scene_dict,
+)
 from tests.scene.helpers import SCENES, mlp_scene, node, scalar_scene, write
 
 
@@ -157,3 +164,48 @@ def test_draft_loads_with_runnable_false() -> None:
     assert scene.to_dict()["nodes"][1]["inputs"] == {"a": "a"}
     assert validate_scene_dict(draft, runnable=False)["output"] is None
     assert scene.value("h").shape == (2,)  # the wired part already ran
+
+
+def test_a_draft_loaded_without_running_has_no_values_until_a_pass(tmp_path: Path) -> None:
+    draft = {
+        "format": "bpviz-scene",
+        "version": 1,
+        "output": "h",
+        "nodes": [
+            node("a", "const", attrs={"value": [1.0, 2.0]}),
+            node("s", "add", {"a": "a"}),
+            node("h", "dense", {"x": "a"}, {"units": 2}),
+        ],
+    }
+    (tmp_path / "draft.json").write_text(json.dumps(draft))
+    ran = load_scene(tmp_path / "draft.json", runnable=False)
+    assert ran.value("h").shape == (2,)
+    unrun = load_scene(tmp_path / "draft.json", runnable=False, run=False)
+    with pytest.raises(GraphError, match="'h' has no value yet"):
+        unrun.value("h")
+    assert unrun.to_dict() == ran.to_dict()
+    assert unrun.forward().shape == (2,)  # its values come with the first pass
+
+
+def test_saved_state_is_restored_and_checked_whether_a_draft_is_run_or_not(
+    tmp_path: Path,
+) -> None:
+    scene = load_scene(SCENES / "moons.json")
+    scene.train(3)
+    scene.save(tmp_path / "trained.json")
+    unrun = load_scene(tmp_path / "trained.json", runnable=False, run=False)
+    assert unrun.has_state
+    want = scene.session.executor.params
+    got = unrun.session.executor.params
+    assert sorted(got) == sorted(want)
+    for node_id, params in want.items():
+        for name, value in params.items():
+            np.testing.assert_array_equal(got[node_id][name], value)
+    raw = json.loads((tmp_path / "trained.json").read_text())
+    first = next(iter(raw["state"]["params"]))
+    weights = raw["state"]["params"][first]
+    key = next(iter(weights))
+    weights[key] = [[0.0]]  # the wrong shape for the layer: found with or without a run
+    (tmp_path / "bad.json").write_text(json.dumps(raw))
+    with pytest.raises(SceneError, match=first):
+        load_scene(tmp_path / "bad.json", runnable=False, run=False)

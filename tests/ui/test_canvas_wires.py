@@ -231,3 +231,23 @@ def test_nodes_of_one_size_share_their_box_and_a_taller_one_gets_its_own(canvas)
     assert first.scene_box().height() == height + items.SCALE_HEIGHT
     first.set_numbers(None, None)
     assert first.boundingRect() is shared
+
+
+def test_opening_a_file_checks_it_without_running_it(window, monkeypatch) -> None:  # noqa: ANN001
+    """The document takes the checked graph; the pass the loader would run is the window's
+    session's to run (values shown come from it)."""
+    from bpviz.scene import document as loading
+    from tests.ui.conftest import SCENES
+
+    passes: list[str] = []
+    real = loading._forward
+    monkeypatch.setattr(
+        loading, "_forward", lambda *args: passes.append("load") or real(*args)
+    )
+    assert window.files.open_file(SCENES / "xor.json")
+    assert passes == []
+    window.registry["forward"].trigger()
+    c = window.training_ui.controller
+    item = window.canvas.node_items[window.document.output]
+    assert item.value is not None
+    assert float(np.asarray(item.value)) == float(c.value(window.document.output))
