@@ -817,8 +817,9 @@ class EdgeItem(QGraphicsPathItem):
         """The wire's colour in the far view; a wire not yet brought up to date is not
         restyled for it (only its colour is worked out)."""
         o = self.overlays
-        if o is not None and self._seen != o.generation:
-            return sign_rgba(o.wire(self.key))
+        if o is not None and self._seen != o.generation:  # (8,000 wires for a first picture)
+            grad = o.wire((self.src.node_id, self.dst.node_id, self.port))
+            return WIRE_RGBA if grad is None else sign_rgba(grad)  # as `_set_gradient`
         return self._far_rgba
 
     def pen(self) -> QPen:
