@@ -10,14 +10,14 @@ import math
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QCursor, QFontMetricsF
 from PySide6.QtWidgets import QGraphicsItem
 
 from bpviz.model.document import Document
 from bpviz.ui.canvas import items
 from bpviz.ui.canvas.items import HOVER_BAND, NODE_WIDTH, SMALL_FONT, TITLE_FONT, NodeItem
-from bpviz.ui.canvas.scene import CanvasScene
+from bpviz.ui.canvas.scene import SCENE_MARGIN, CanvasScene
 from bpviz.ui.canvas.view import CanvasView
 from bpviz.ui.theme import DARK, LIGHT, apply_theme
 from bpviz.ui.undo import UndoStack
@@ -251,3 +251,38 @@ def test_opening_a_file_checks_it_without_running_it(window, monkeypatch) -> Non
     item = window.canvas.node_items[window.document.output]
     assert item.value is not None
     assert float(np.asarray(item.value)) == float(c.value(window.document.output))
+
+
+def _nodes_area(scene: CanvasScene) -> QRectF:
+    boxes = [item.sceneBoundingRect() for item in scene.node_items.values()]
+    left, top = min(b.left() for b in boxes), min(b.top() for b in boxes)
+    right, bottom = max(b.right() for b in boxes), max(b.bottom() for b in boxes)
+    return QRectF(left, top, right - left, bottom - top)
+
+
+def test_the_scene_rect_covers_the_nodes_and_grows_when_one_lands_beyond(qtbot, canvas) -> None:  # noqa: ANN001
+    """Qt no longer grows the scene rect (the item index's area) by measuring every item;
+    the canvas sets it around the nodes and grows it when a node is dropped or added
+    outside, and such a node is still found under the mouse."""
+    scene, view, undo = canvas
+    m = SCENE_MARGIN
+    assert scene.sceneRect() == _nodes_area(scene).adjusted(-m, -m, m, m)
+    view.resetTransform()
+    view.scale(0.1, 0.1)  # 90 pixels: 900 units
+    item = scene.node_items["t1"]
+    view.centerOn(item.sceneBoundingRect().center() + QPointF(1500, 0))
+    title = view.mapFromScene(item.mapToScene(QPointF(40, 12)))
+    start = scene.document.pos("t1")
+    _drag(qtbot, view, title, title + QPoint(350, 0))  # 3,500 units to the right
+    assert scene.document.pos("t1") == (start[0] + 3500, start[1])
+    box = item.sceneBoundingRect()
+    assert box.left() > _nodes_area(scene).left() + 3000  # beyond where the rect ended
+    assert scene.sceneRect().contains(box)
+    assert scene.sceneRect().right() >= box.right() + m
+    scene.clearSelection()
+    qtbot.mouseClick(view.viewport(), LEFT, pos=view.mapFromScene(item.mapToScene(QPointF(40, 12))))
+    assert scene.selected_ids() == ["t1"]
+    scene.document.add_node("far", "tanh", {}, (-9000.0, -7000.0))
+    assert scene.sceneRect().contains(scene.node_items["far"].sceneBoundingRect())
+    undo.qstack.undo()
+    assert scene.document.pos("t1") == start

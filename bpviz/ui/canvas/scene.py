@@ -50,6 +50,8 @@ from bpviz.ui.canvas.value_drag import ValueDrag
 from bpviz.ui.canvas.wires import draw_wires
 
 Problem = Callable[[str, str, str], str | None]
+SCENE_MARGIN = 2000.0
+"""Room around the nodes in the scene rect (`_fit_scene_rect`), and the least it grows by."""
 BSP_DEPTH = 8
 """The item index's depth (256 cells). Qt's own choice grows with the item count (14 at
 13,000 items: 16,384 cells), and a wire across a big scene is filed in every cell its box
@@ -169,6 +171,7 @@ class CanvasScene(QGraphicsScene):
         self._drag_start: dict[str, QPointF] = {}
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self.setBspTreeDepth(BSP_DEPTH)
+        self._fit_scene_rect()
         self.pulses = Pulses(self)
         self.overview = Overview(self)  # how a big scene looks from far away
         self.selectionChanged.connect(lambda: self.overview.invalidate("outlines"))
@@ -206,13 +209,37 @@ class CanvasScene(QGraphicsScene):
             self._add_node_item(node_id)
         for edge in document.edges():
             self._add_edge_item(edge.src, edge.dst, edge.port)
+        self._fit_scene_rect()
         self.overlays.moved()
         self.overview.invalidate()
         for name in self._SIGNALS:
             getattr(document, name).connect(getattr(self, f"_on_{name}"))
 
+    def _fit_scene_rect(self) -> None:
+        """The scene rect (the area the item index divides; the view has its own) is set
+        here, never grown by Qt: growing it, Qt measured every item after every change
+        (13,000 calls into Python as a big scene opens, a tenth of its first frame) and
+        rebuilt the item index whenever the items' area grew, even at each step of a drag
+        past the edge. It covers the nodes with a margin; a node added or moved beyond it
+        grows it (`_cover`)."""
+        rect = self.nodes_rect() if self.node_items else QRectF(0, 0, 1, 1)
+        m = SCENE_MARGIN
+        self.setSceneRect(rect.adjusted(-m, -m, m, m))
+
+    def _cover(self, item: NodeItem) -> None:
+        """Grow the scene rect to hold `item`, and a quarter of its size more on each side
+        (so a few moves outward cost one rebuild of the item index, not one each)."""
+        area = self.sceneRect()
+        box = item.mapRectToScene(item.boundingRect() | item.childrenBoundingRect())
+        if not area.contains(box):
+            grown = area | box
+            dx = max(SCENE_MARGIN, grown.width() / 4)
+            dy = max(SCENE_MARGIN, grown.height() / 4)
+            self.setSceneRect(grown.adjusted(-dx, -dy, dx, dy))
+
     def _on_node_added(self, node_id: str) -> None:
         self._add_node_item(node_id)
+        self._cover(self.node_items[node_id])
         self.overlays.moved()
         self.overview.invalidate()
 
@@ -241,6 +268,7 @@ class CanvasScene(QGraphicsScene):
         if (item.x(), item.y()) != tuple(pos):
             item.setPos(*pos)  # the document's position is the truth: not snapped
             item.moved()
+        self._cover(item)
 
     def _on_edge_added(self, src: str, dst: str, port: str) -> None:
         self._add_edge_item(src, dst, port)
