@@ -52,11 +52,12 @@ from bpviz.ui.canvas.wires import draw_wires
 Problem = Callable[[str, str, str], str | None]
 SCENE_MARGIN = 2000.0
 """Room around the nodes in the scene rect (`_fit_scene_rect`), and the least it grows by."""
-BSP_DEPTH = 8
-"""The item index's depth (256 cells). Qt's own choice grows with the item count (14 at
+BSP_DEPTH = 10
+"""The item index's depth (1,024 cells). Qt's own choice grows with the item count (14 at
 13,000 items: 16,384 cells), and a wire across a big scene is filed in every cell its box
 covers: the index of a 5,000-node scene then took 0.4-0.7 s to build, at the first hover
-after opening (and again whenever the scene grew), against 15 ms here; lookups cost the same."""
+after opening (and again whenever the scene grew), against 30 ms here; lookups cost the same
+(at depth 8, 20 ms, but moving a node costs 2-4 times as much)."""
 # a node's context-menu entries: (text, what it does, why it is unavailable or None)
 MenuEntries = Callable[[str], list[tuple[str, Callable[[], object], str | None]]]
 
