@@ -7,6 +7,8 @@ summary; the node keeps that room free (`NodeItem.header_reserve`).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QActionGroup, QColor, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import (
@@ -39,8 +41,10 @@ def activations() -> tuple[str, ...]:
     return REGISTRY["dense"].attrs["activation"].choices
 
 
+@lru_cache(maxsize=1)
 def _widths() -> tuple[float, float]:
-    """The units number's and the activation button's widths."""
+    """The units number's and the activation button's widths, measured once (each dense
+    node asked three times as it was made)."""
     metrics = QFontMetricsF(SMALL_FONT)
     units = metrics.horizontalAdvance("000") + 4
     act = max(metrics.horizontalAdvance(a + ARROW) for a in activations()) + 8
