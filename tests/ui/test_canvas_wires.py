@@ -286,3 +286,25 @@ def test_the_scene_rect_covers_the_nodes_and_grows_when_one_lands_beyond(qtbot, 
     assert scene.sceneRect().contains(scene.node_items["far"].sceneBoundingRect())
     undo.qstack.undo()
     assert scene.document.pos("t1") == start
+
+
+def test_a_node_caches_its_picture_once_the_view_shows_it(qtbot, canvas) -> None:  # noqa: ANN001
+    """No node sets up a pixmap cache as it is made (a big scene opened far out never paints
+    most of them); one does when the view is about to paint it, here after panning to it."""
+    scene, view, _ = canvas
+    scene.document.add_node("away", "tanh", {}, (1500.0, 100.0))
+    view.viewport().repaint()
+    cached = QGraphicsItem.CacheMode.DeviceCoordinateCache
+    away, shown = scene.node_items["away"], scene.node_items["t1"]
+    assert shown.cacheMode() == cached
+    assert away.cacheMode() == QGraphicsItem.CacheMode.NoCache
+    vp = view.viewport()
+    start = QPoint(800, 300)
+    qtbot.mousePress(vp, Qt.MouseButton.MiddleButton, pos=start)
+    for i in range(1, 9):
+        qtbot.mouseMove(vp, start - QPoint(100 * i, 0))
+    qtbot.mouseRelease(vp, Qt.MouseButton.MiddleButton, pos=start - QPoint(800, 0))
+    shown_area = view.mapToScene(vp.rect()).boundingRect()
+    assert shown_area.contains(away.sceneBoundingRect())
+    vp.repaint()
+    assert away.cacheMode() == cached

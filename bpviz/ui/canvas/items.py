@@ -267,6 +267,7 @@ class NodeItem(QGraphicsItem):
     _flag: str | None = None  # "vanishing" or "exploding" gradient
     _title: str | None = None  # the elided id, made on first paint at full detail
     _summary_shown = ""
+    _cached = False  # its picture cached (DeviceCoordinateCache) since first pulled
 
     def __init__(self, node: Node, pos: tuple[float, float]) -> None:
         super().__init__()
@@ -286,8 +287,7 @@ class NodeItem(QGraphicsItem):
         self._attr_value = node.attrs.get("value")  # the tooltip is made on hover
         self.setPos(*pos)
         self.setFlags(_NODE_FLAGS)
-        self.setCacheMode(_DEVICE_CACHE)
-        self.setAcceptHoverEvents(True)
+        self.setAcceptHoverEvents(True)  # its picture is cached once it is seen (`pull`)
         self.setZValue(1)
 
     # ---- geometry ------------------------------------------------------------------------
@@ -443,7 +443,12 @@ class NodeItem(QGraphicsItem):
     # ---- numbers: set directly, or taken from the overlays when seen (overlays.py) ------
     def pull(self) -> None:
         """Show the overlays' latest numbers if they were published since this node last
-        took them."""
+        took them. The view pulls what it is about to paint: from then on the node's
+        picture is cached (a scene opened far out, drawn from its overview, sets up no
+        cache for thousands of nodes it never paints)."""
+        if not self._cached:
+            self._cached = True
+            self.setCacheMode(_DEVICE_CACHE)
         o = self.overlays
         if o is not None and self._seen != o.generation:
             self._seen = o.generation
