@@ -36,7 +36,7 @@ BIG_SCENE = 1000  # nodes: from here on a far-zoomed scene is drawn as one pictu
 
 
 PIECE = 500  # lines or boxes per recorded piece: a raster plays a few pieces per tick
-GATHER = 1000  # items looked at between two pauses of a recording (`stream`)
+GATHER = 500  # items looked at between two pauses of a recording (`stream`)
 TRACKED = 300  # changed items drawn over the last raster; beyond, it shows as it was
 
 
@@ -99,6 +99,9 @@ class Overview:
         self._untracked_at: int | None = None  # too many changes to draw over, up to here
         self._drawn_boxes: dict[int, QRectF] = {}  # what the recorded pictures show of a node
         self._drawn_lines: dict[int, QLineF] = {}  # ... and of a wire
+        # a node's box and header in the scene, until it changes (moves, resizes): a recording
+        # makes no new rects for the nodes that stayed
+        self._boxes: dict[int, tuple[QRectF, QRectF]] = {}
         self.scenes = 0  # new scenes shown (`reset`): their first raster is painted at once
         self.recordings = 0  # how often it was brought up to date (for tests and benchmarks)
 
@@ -126,7 +129,7 @@ class Overview:
         self._moving, self._pending = False, set()
         self._changes.clear()
         self._untracked_at = None
-        self._drawn_boxes, self._drawn_lines = {}, {}
+        self._drawn_boxes, self._drawn_lines, self._boxes = {}, {}, {}
         self.scenes += 1
         self.invalidate()
 
@@ -156,6 +159,7 @@ class Overview:
         if part == "outlines":
             return
         if item is not None:
+            self._boxes.pop(id(item), None)
             self._track(item)
         if self._moving:
             self._pending.add(part)
@@ -306,13 +310,19 @@ class Overview:
         colours = theme_colours(current_theme())
         bodies: list[QRectF] = []
         headers: dict[int, list[QRectF]] = {}
+        cached = self._boxes
         for n, item in enumerate(list(self.scene.node_items.values()), 1):
-            box = item.scene_box()
-            bodies.append(box)
-            drawn[id(item)] = box
-            headers.setdefault(item.header_rgba, []).append(
-                QRectF(box.x(), box.y(), box.width(), HEADER_HEIGHT)
-            )
+            rects = cached.get(id(item))
+            if rects is None:
+                box = item.scene_box()
+                rects = cached[id(item)] = box, QRectF(box.x(), box.y(), box.width(), HEADER_HEIGHT)
+            bodies.append(rects[0])
+            drawn[id(item)] = rects[0]
+            rgba = item.header_rgba
+            if rgba in headers:
+                headers[rgba].append(rects[1])
+            else:
+                headers[rgba] = [rects[1]]
             if n % GATHER == 0:
                 yield None
         yield from _pieces(_brush(colours["node_body"]), QPainter.drawRects, bodies)
