@@ -423,3 +423,15 @@ def test_the_delete_key_far_out_takes_the_node_away_at_once(window, qtbot) -> No
     assert image.pixelColor(was) == canvas
     _settled(far, qtbot)
     assert _shown(far.view) == _reference(far.view)
+
+
+def test_a_resized_far_view_is_rastered_sharp_once_it_rests(far: Far, qtbot) -> None:  # noqa: ANN001
+    far.grab()
+    recorded, rastered = far.scene.overview.recordings, far.view.far_rasters
+    far.view.resize(900, 650)
+    image = far.grab()  # the last raster, where it was: nothing recorded or rastered here
+    assert (far.scene.overview.recordings, far.view.far_rasters) == (recorded, rastered)
+    assert image.pixelColor(880, 630) == QColor(current_theme().canvas)  # beyond it
+    qtbot.waitUntil(lambda: far.view.far_rasters == rastered + 1, timeout=10_000)
+    assert far.scene.overview.recordings == recorded  # the same pictures, rastered anew
+    assert _shown(far.view) == _reference(far.view)

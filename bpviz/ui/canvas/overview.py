@@ -222,7 +222,7 @@ class Overview:
         self._wires, self._nodes = parts["wires"], parts["nodes"]
         self._drawn_lines, self._drawn_boxes = drawn["wires"], drawn["nodes"]
         self._shown(start)  # every part was current at `start` or is recorded again
-        self.recordings += 1
+        self.recordings += bool(fresh)
 
     def _shown(self, version: int) -> None:
         """The pictures show every change up to `version`: those need not be drawn over."""
