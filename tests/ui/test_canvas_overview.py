@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QLineF, QPoint, QPointF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 
 from bpviz.engine.ops import REGISTRY
@@ -434,4 +434,27 @@ def test_a_resized_far_view_is_rastered_sharp_once_it_rests(far: Far, qtbot) -> 
     assert image.pixelColor(880, 630) == QColor(current_theme().canvas)  # beyond it
     qtbot.waitUntil(lambda: far.view.far_rasters == rastered + 1, timeout=10_000)
     assert far.scene.overview.recordings == recorded  # the same pictures, rastered anew
+    assert _shown(far.view) == _reference(far.view)
+
+
+def _wire_colours(image: QImage, far: Far, line: QLineF, x: float) -> set[str]:
+    """The colours around where `line` crosses x (scene units), between nodes c0 and c1."""
+    at = line.pointAt((line.x1() - x) / (line.x1() - line.x2()))
+    middle = far.view.mapFromScene(at)
+    near = [QPoint(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
+    return {image.pixelColor(middle + d).name() for d in near}
+
+
+def test_a_wire_taken_away_and_a_new_one_far_out_show_at_once(far: Far, qtbot) -> None:  # noqa: ANN001
+    wire = QColor(current_theme().wire).name()
+    far.grab()
+    line = QLineF(far.scene.edge_items[("c1", "sum", "b")].line)
+    assert wire in _wire_colours(far.grab(), far, line, 190.0)
+    far.doc.disconnect("sum", "b")
+    assert _wire_colours(_edited(far), far, line, 190.0) == {current_theme().canvas}
+    _settled(far, qtbot)
+    assert _shown(far.view) == _reference(far.view)
+    far.doc.connect("c1", "sum", "b")
+    assert wire in _wire_colours(_edited(far), far, line, 190.0)
+    _settled(far, qtbot)
     assert _shown(far.view) == _reference(far.view)
