@@ -458,3 +458,17 @@ def test_a_wire_taken_away_and_a_new_one_far_out_show_at_once(far: Far, qtbot) -
     assert wire in _wire_colours(_edited(far), far, line, 190.0)
     _settled(far, qtbot)
     assert _shown(far.view) == _reference(far.view)
+
+
+def test_an_older_recording_finishing_late_does_not_replace_a_newer_one(far: Far) -> None:
+    overview = far.scene.overview
+    far.grab()
+    far.doc.move_node("c45", (5 * 220.0, 400.0))
+    older = overview.stream()
+    next(older)  # begun before the next move
+    far.doc.move_node("c45", (5 * 220.0, 700.0))
+    newer = overview.pictures()
+    for _ in older:
+        pass
+    assert overview.pictures() == newer  # the same pieces: nothing recorded since
+    assert overview.current()

@@ -199,7 +199,7 @@ class Overview:
         between two, at most PIECE boxes or lines are drawn or GATHER items looked at (None
         when no piece is ready yet). Once all are, they are the pictures, labelled with the
         version they began at: what changed meanwhile is recorded again next time."""
-        start = self.version()
+        start, scene = self.version(), self.scenes
         parts = {"wires": self._wires, "nodes": self._nodes}
         drawn = {"wires": self._drawn_lines, "nodes": self._drawn_boxes}
         record = {"wires": self._record_wires, "nodes": self._record_nodes}
@@ -216,6 +216,8 @@ class Overview:
                     pieces.append(piece)
                 yield piece
             fresh[part] = pieces, geometry
+        if scene != self.scenes or start < max(self._recorded_at.values()):
+            return  # another document since, or a newer recording done meanwhile
         for part, (pieces, geometry) in fresh.items():
             parts[part], drawn[part] = pieces, geometry
             self._recorded_at[part] = start
