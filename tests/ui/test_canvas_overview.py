@@ -472,3 +472,28 @@ def test_an_older_recording_finishing_late_does_not_replace_a_newer_one(far: Far
         pass
     assert overview.pictures() == newer  # the same pieces: nothing recorded since
     assert overview.current()
+
+
+def test_edits_without_pause_restart_the_raster_twice_then_let_it_finish(
+    far: Far, qtbot  # noqa: ANN001
+) -> None:
+    """A stream of changes (a drag's steps, Run mode's passes) would restart the raster
+    forever: after two restarts the one under way is finished and shown first."""
+    overview = far.scene.overview
+    far.grab()
+    rastered = far.view.far_rasters
+    far.view.far_raster.budget_ms = 0.0  # a piece per tick
+    asked = []
+    for i in range(1, 6):
+        far.doc.move_node("c45", (5 * 220.0, 110.0 + 50.0 * i))
+        far.grab()
+        asked.append(far.view._far_wanted[1])
+        far.view.far_raster.step()
+    version = overview.version()
+    assert asked == [version - 4, version - 3, version - 2, version - 2, version - 2]
+    qtbot.waitUntil(lambda: far.view.far_rasters == rastered + 1, timeout=10_000)
+    assert far.view._far[0][1] == version - 2  # shown though older: the last move drawn over
+    assert _header(far.grab(), far, "c45") == QColor(REGISTRY["const"].colour)
+    _settled(far, qtbot)
+    assert far.view._far[0][1] == version
+    assert _shown(far.view) == _reference(far.view)
