@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QLineF, QPoint, QPointF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 
 from bpviz.engine.ops import REGISTRY
+from bpviz.model.commands import MoveNodes
 from bpviz.model.document import Document
 from bpviz.ui.canvas.items import Mark, theme_colours
-from bpviz.ui.canvas.overview import BIG_SCENE
+from bpviz.ui.canvas.overview import BIG_SCENE, Overview
 from bpviz.ui.canvas.scene import CanvasScene
 from bpviz.ui.canvas.view import RESTED_MS, CanvasView
-from bpviz.ui.theme import current_theme
+from bpviz.ui.theme import apply_theme, current_theme
 from bpviz.ui.undo import UndoStack
+from tests.ui.gestures import drag_op_onto_canvas
 
 LEFT = Qt.MouseButton.LeftButton
 COLUMNS = 40
@@ -72,7 +74,9 @@ def test_only_a_big_scene_far_out_is_one_picture(qtbot) -> None:  # noqa: ANN001
     assert not big.scene.overview.wanted(0.4)
 
 
-def test_the_picture_is_recorded_once_and_again_only_after_a_visible_change(far: Far) -> None:
+def test_the_picture_is_recorded_once_and_again_only_after_a_visible_change(
+    far: Far, qtbot  # noqa: ANN001
+) -> None:
     overview = far.scene.overview
     far.grab()
     recorded = overview.recordings
@@ -85,6 +89,8 @@ def test_the_picture_is_recorded_once_and_again_only_after_a_visible_change(far:
     assert overview.recordings == 1
     far.doc.move_node("c5", (5 * 220.0, 60.0))
     far.grab()
+    assert overview.recordings == 1  # recorded again a few pieces per tick
+    _settled(far, qtbot)
     assert overview.recordings == 2
     rasters = far.view.far_rasters
     far.scene.node_items["c6"].set_mark(Mark.ERROR)  # outlined over the raster: no new one
@@ -95,7 +101,7 @@ def test_the_picture_is_recorded_once_and_again_only_after_a_visible_change(far:
     selected = theme_colours(current_theme())["selected"].name()
     assert image.pixelColor(far.at("c7", 0, 60)).name() == selected
     far.scene.edge_items[("c0", "sum", "a")].set_gradient(np.array(-1.0), 1.0)
-    far.grab()
+    _settled(far, qtbot)
     assert overview.recordings == 3
 
 
@@ -138,17 +144,32 @@ def test_a_node_drags_far_out(far: Far, qtbot) -> None:  # noqa: ANN001
 
 
 def _reference(view: CanvasView) -> QImage:
-    """The far view painted at once, as before the view rested: the background, then every
-    piece of the overview at the view's transform, in one go."""
+    """The far view painted at once, as before it was painted in pieces: the background,
+    then every piece of a new recording of the scene at the view's transform, in one go,
+    then the selected and marked nodes' outlines."""
     vp = view.viewport()
     image = QImage(vp.width(), vp.height(), QImage.Format.Format_RGB32)
     painter = QPainter(image)
     painter.setTransform(view.viewportTransform())
     view.draw_grid(painter, view.mapToScene(vp.rect()).boundingRect())
-    for picture in view.canvas.overview.pictures():
+    once = Overview(view.canvas)
+    for picture in once.pictures():
         painter.drawPicture(0, 0, picture)
+    painter.drawPicture(0, 0, once.over_raster())
     painter.end()
     return image
+
+
+def _settled(far: Far, qtbot) -> None:  # noqa: ANN001
+    """Wait until the pictures show the scene as it is and the view shows their raster."""
+    overview = far.scene.overview
+
+    def sharp() -> bool:
+        far.grab()
+        return overview.current() and not far.view.far_raster.busy()
+
+    qtbot.waitUntil(sharp, timeout=10_000)
+    far.grab()
 
 
 def _shown(view: CanvasView) -> QImage:
@@ -214,17 +235,19 @@ def test_a_raster_of_a_view_that_moved_on_is_dropped(far: Far, qtbot) -> None:  
     assert _shown(far.view) == _reference(far.view)  # rested again: rastered anew
 
 
-def test_a_raster_of_a_picture_that_changed_is_dropped(far: Far, qtbot) -> None:  # noqa: ANN001
+def test_a_raster_of_a_picture_that_changed_is_asked_again(far: Far, qtbot) -> None:  # noqa: ANN001
     far.grab()
     rastered = far.view.far_rasters
     _rest_and_ask(far)
+    asked = far.view._far_wanted
     far.doc.move_node("c50", (50 * 220.0 + 300.0, 250.0))  # a node moves meanwhile
-    far.grab()  # the changed picture is rastered at once, here
-    assert far.view.far_rasters == rastered + 1
-    assert not far.view.far_raster.busy()
+    far.grab()  # not painted here: asked again, recorded and rastered a few pieces per tick
+    assert far.view.far_rasters == rastered
+    assert far.view.far_raster.busy()
+    assert far.view._far_wanted[1] == asked[1] + 1  # for the scene as it is now
+    qtbot.waitUntil(lambda: far.view.far_rasters == rastered + 1, timeout=10_000)
+    assert far.view._far[0][1] == asked[1] + 1  # the old request never showed
     assert _shown(far.view) == _reference(far.view)
-    qtbot.wait(50)
-    assert far.view.far_rasters == rastered + 1
 
 
 def test_closing_drops_the_far_raster(far: Far, qtbot) -> None:  # noqa: ANN001
@@ -244,18 +267,233 @@ def test_a_far_drag_keeps_the_picture_and_draws_the_node_where_it_is(
     boxes); the picture is recorded again once, at the drop."""
     overview = far.scene.overview
     const = QColor(REGISTRY["const"].colour)
+    canvas = QColor(current_theme().canvas)
     far.grab()
     recorded, rastered = overview.recordings, far.view.far_rasters
     vp = far.view.viewport()
     start = far.at("c45", 80, 50)
+    was = far.at("c45", 80, 8)
     qtbot.mousePress(vp, LEFT, pos=start)
     for i in range(1, 5):
         qtbot.mouseMove(vp, start + QPoint(0, 5 * i))  # 200 scene units down at scale 0.1
     image = far.grab()
     assert (overview.recordings, far.view.far_rasters) == (recorded, rastered)
     assert image.pixelColor(far.at("c45", 80, 22)) == const  # the header where it is now
+    assert image.pixelColor(was) == canvas  # not where it was
     qtbot.mouseRelease(vp, LEFT, pos=start + QPoint(0, 20))
     x, y = far.doc.pos("c45")
     assert (x, y) == pytest.approx((5 * 220.0, 110.0 + 200.0), abs=6.0)
     far.grab()
-    assert overview.recordings == recorded + 1  # recorded again, at the drop
+    assert overview.recordings == recorded  # recorded again after the drop, over ticks
+    _settled(far, qtbot)
+    assert overview.recordings == recorded + 1
+
+
+def _edited(far: Far) -> QImage:
+    """The frame painted right after an edit: the last raster with the change drawn over it;
+    the pictures are recorded and rastered a few pieces per tick from here (not at once)."""
+    recorded, rastered = far.scene.overview.recordings, far.view.far_rasters
+    image = far.grab()
+    assert (far.scene.overview.recordings, far.view.far_rasters) == (recorded, rastered)
+    assert far.view.far_raster.busy()
+    return image
+
+
+def _header(image: QImage, far: Far, node_id: str) -> QColor:
+    return image.pixelColor(far.at(node_id, 80, 22))
+
+
+def test_a_drop_far_out_shows_the_node_at_once_and_the_raster_follows(
+    far: Far, qtbot  # noqa: ANN001
+) -> None:
+    const = QColor(REGISTRY["const"].colour)
+    canvas = QColor(current_theme().canvas)
+    far.grab()
+    vp = far.view.viewport()
+    start, was = far.at("c45", 80, 50), far.at("c45", 80, 8)
+    qtbot.mousePress(vp, LEFT, pos=start)
+    for i in range(1, 5):
+        qtbot.mouseMove(vp, start + QPoint(0, 5 * i))
+    qtbot.mouseRelease(vp, LEFT, pos=start + QPoint(0, 20))
+    image = _edited(far)
+    assert (_header(image, far, "c45"), image.pixelColor(was)) == (const, canvas)
+    _settled(far, qtbot)
+    assert _shown(far.view) == _reference(far.view)
+
+
+def test_an_undone_move_far_out_shows_at_once_and_the_raster_follows(
+    far: Far, qtbot  # noqa: ANN001
+) -> None:
+    const = QColor(REGISTRY["const"].colour)
+    canvas = QColor(current_theme().canvas)
+    far.grab()
+    was = far.at("c45", 80, 8)
+    far.undo.push(MoveNodes({"c45": (5 * 220.0, 500.0)}))
+    _settled(far, qtbot)
+    moved = far.at("c45", 80, 8)
+    assert _header(far.grab(), far, "c45") == const
+    far.undo.qstack.undo()
+    image = _edited(far)
+    assert (image.pixelColor(was), image.pixelColor(moved)) == (const, canvas)
+    _settled(far, qtbot)
+    assert _shown(far.view) == _reference(far.view)
+
+
+def test_a_pass_far_out_records_the_wires_again_not_the_nodes(
+    far: Far, qtbot, monkeypatch  # noqa: ANN001
+) -> None:
+    """A pass colours the wires by their gradients' signs: far out only the wires' picture
+    is recorded again, and the raster shows the new colours."""
+    far.grab()
+    recorded: list[str] = []
+    for part in ("wires", "nodes"):
+        method = getattr(Overview, f"_record_{part}")
+        monkeypatch.setattr(
+            Overview,
+            f"_record_{part}",
+            lambda self, drawn, _m=method, _p=part: (recorded.append(_p), _m(self, drawn))[1],
+        )
+    far.scene.overlays.publish(lambda _n: (None, None, False, None), lambda _e: np.array(-1.0))
+    _edited(far)
+    _settled(far, qtbot)
+    assert recorded == ["wires"]
+    line = far.scene.edge_items[("c0", "sum", "a")].line
+    reference = _reference(far.view)
+    assert _shown(far.view) == reference
+    middle = far.view.mapFromScene(line.pointAt(0.5))
+    near = [QPoint(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
+    around = {reference.pixelColor(middle + d).name() for d in near}
+    assert current_theme().grad_negative in around  # the wire carries a negative gradient
+
+
+def test_a_theme_switch_far_out_keeps_the_last_raster_until_the_new_one(
+    far: Far, qtbot  # noqa: ANN001
+) -> None:
+    far.grab()
+    try:
+        apply_theme("dark")
+        _edited(far)
+        _settled(far, qtbot)
+        assert _shown(far.view) == _reference(far.view)
+        assert _shown(far.view).pixelColor(2, 2) == QColor(current_theme().canvas)
+    finally:
+        apply_theme("light")
+
+
+class FarWindow:
+    """The main window showing a big scene far out."""
+
+    def __init__(self, qtbot, window) -> None:  # noqa: ANN001
+        self.window, self.view, self.scene = window, window.view, window.canvas
+        window.files.show(_grid(BIG_SCENE), None)
+        self.view.keep_fitted = False
+        self.view.resetTransform()
+        self.view.scale(0.1, 0.1)
+        self.view.centerOn(3000, 1500)
+        self.grab()
+
+    def grab(self) -> QImage:
+        return self.view.grab().toImage()
+
+    def at(self, node_id: str, x: float = 80, y: float = 13) -> QPoint:
+        item = self.scene.node_items[node_id]
+        return self.view.mapFromScene(item.mapToScene(QPointF(x, y)))
+
+
+def test_a_palette_drop_far_out_shows_the_node_at_once(window, qtbot) -> None:  # noqa: ANN001
+    far = FarWindow(qtbot, window)
+    before = set(far.scene.node_items)
+    drag_op_onto_canvas(window, "tanh", far.view.mapFromScene(QPointF(3000, 3500)))
+    (added,) = set(far.scene.node_items) - before
+    image = _edited(far)
+    assert _header(image, far, added) == QColor(REGISTRY["tanh"].colour)
+    _settled(far, qtbot)
+    assert _shown(far.view) == _reference(far.view)
+
+
+def test_the_delete_key_far_out_takes_the_node_away_at_once(window, qtbot) -> None:  # noqa: ANN001
+    far = FarWindow(qtbot, window)
+    canvas = QColor(current_theme().canvas)
+    was = far.at("c45", 80, 8)
+    qtbot.mouseClick(far.view.viewport(), LEFT, pos=far.at("c45", 80, 50))
+    assert far.scene.selected_ids() == ["c45"]
+    qtbot.keyClick(far.view, Qt.Key.Key_Delete)
+    assert "c45" not in far.scene.node_items
+    image = _edited(far)
+    assert image.pixelColor(was) == canvas
+    _settled(far, qtbot)
+    assert _shown(far.view) == _reference(far.view)
+
+
+def test_a_resized_far_view_is_rastered_sharp_once_it_rests(far: Far, qtbot) -> None:  # noqa: ANN001
+    far.grab()
+    recorded, rastered = far.scene.overview.recordings, far.view.far_rasters
+    far.view.resize(900, 650)
+    image = far.grab()  # the last raster, where it was: nothing recorded or rastered here
+    assert (far.scene.overview.recordings, far.view.far_rasters) == (recorded, rastered)
+    assert image.pixelColor(880, 630) == QColor(current_theme().canvas)  # beyond it
+    qtbot.waitUntil(lambda: far.view.far_rasters == rastered + 1, timeout=10_000)
+    assert far.scene.overview.recordings == recorded  # the same pictures, rastered anew
+    assert _shown(far.view) == _reference(far.view)
+
+
+def _wire_colours(image: QImage, far: Far, line: QLineF, x: float) -> set[str]:
+    """The colours around where `line` crosses x (scene units), between nodes c0 and c1."""
+    at = line.pointAt((line.x1() - x) / (line.x1() - line.x2()))
+    middle = far.view.mapFromScene(at)
+    near = [QPoint(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
+    return {image.pixelColor(middle + d).name() for d in near}
+
+
+def test_a_wire_taken_away_and_a_new_one_far_out_show_at_once(far: Far, qtbot) -> None:  # noqa: ANN001
+    wire = QColor(current_theme().wire).name()
+    far.grab()
+    line = QLineF(far.scene.edge_items[("c1", "sum", "b")].line)
+    assert wire in _wire_colours(far.grab(), far, line, 190.0)
+    far.doc.disconnect("sum", "b")
+    assert _wire_colours(_edited(far), far, line, 190.0) == {current_theme().canvas}
+    _settled(far, qtbot)
+    assert _shown(far.view) == _reference(far.view)
+    far.doc.connect("c1", "sum", "b")
+    assert wire in _wire_colours(_edited(far), far, line, 190.0)
+    _settled(far, qtbot)
+    assert _shown(far.view) == _reference(far.view)
+
+
+def test_an_older_recording_finishing_late_does_not_replace_a_newer_one(far: Far) -> None:
+    overview = far.scene.overview
+    far.grab()
+    far.doc.move_node("c45", (5 * 220.0, 400.0))
+    older = overview.stream()
+    next(older)  # begun before the next move
+    far.doc.move_node("c45", (5 * 220.0, 700.0))
+    newer = overview.pictures()
+    for _ in older:
+        pass
+    assert overview.pictures() == newer  # the same pieces: nothing recorded since
+    assert overview.current()
+
+
+def test_edits_without_pause_restart_the_raster_twice_then_let_it_finish(
+    far: Far, qtbot  # noqa: ANN001
+) -> None:
+    """A stream of changes (a drag's steps, Run mode's passes) would restart the raster
+    forever: after two restarts the one under way is finished and shown first."""
+    overview = far.scene.overview
+    far.grab()
+    rastered = far.view.far_rasters
+    far.view.far_raster.budget_ms = 0.0  # a piece per tick
+    asked = []
+    for i in range(1, 6):
+        far.doc.move_node("c45", (5 * 220.0, 110.0 + 50.0 * i))
+        far.grab()
+        asked.append(far.view._far_wanted[1])
+        far.view.far_raster.step()
+    version = overview.version()
+    assert asked == [version - 4, version - 3, version - 2, version - 2, version - 2]
+    qtbot.waitUntil(lambda: far.view.far_rasters == rastered + 1, timeout=10_000)
+    assert far.view._far[0][1] == version - 2  # shown though older: the last move drawn over
+    assert _header(far.grab(), far, "c45") == QColor(REGISTRY["const"].colour)
+    _settled(far, qtbot)
+    assert far.view._far[0][1] == version
+    assert _shown(far.view) == _reference(far.view)

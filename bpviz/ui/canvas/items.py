@@ -104,7 +104,7 @@ def far_view_changed(item: NodeItem | EdgeItem, part: str | None = None) -> None
     item's `part` of it (by default, its wires or its nodes). (`far` is the scene's overview,
     set when the canvas scene adds the item.)"""
     if item.far is not None:
-        item.far.invalidate(part or ("wires" if isinstance(item, EdgeItem) else "nodes"))
+        item.far.invalidate(part or ("wires" if isinstance(item, EdgeItem) else "nodes"), item)
 
 
 def theme_colours(theme: Theme) -> dict[str, QColor]:

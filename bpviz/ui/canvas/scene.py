@@ -212,7 +212,7 @@ class CanvasScene(QGraphicsScene):
             self._add_edge_item(edge.src, edge.dst, edge.port)
         self._fit_scene_rect()
         self.overlays.moved()
-        self.overview.invalidate()
+        self.overview.reset()
         for name in self._SIGNALS:
             getattr(document, name).connect(getattr(self, f"_on_{name}"))
 
@@ -242,7 +242,7 @@ class CanvasScene(QGraphicsScene):
         self._add_node_item(node_id)
         self._cover(self.node_items[node_id])
         self.overlays.moved()
-        self.overview.invalidate()
+        self.overview.invalidate("nodes", self.node_items[node_id])
 
     def _add_node_item(self, node_id: str) -> None:
         document = self.document
@@ -262,7 +262,7 @@ class CanvasScene(QGraphicsScene):
         for edge in list(item.edges):
             self._on_edge_removed(*edge.key)
         self.removeItem(item)
-        self.overview.invalidate()
+        self.overview.invalidate("nodes", item)
 
     def _on_node_moved(self, node_id: str, pos: tuple[float, float]) -> None:
         item = self.node_items[node_id]
@@ -274,7 +274,7 @@ class CanvasScene(QGraphicsScene):
     def _on_edge_added(self, src: str, dst: str, port: str) -> None:
         self._add_edge_item(src, dst, port)
         self.overlays.moved()
-        self.overview.invalidate()
+        self.overview.invalidate("wires", self.edge_items[src, dst, port])
 
     def _add_edge_item(self, src: str, dst: str, port: str) -> None:
         edge = EdgeItem(self.node_items[src], self.node_items[dst], port)
@@ -288,7 +288,7 @@ class CanvasScene(QGraphicsScene):
         if edge is not None:
             edge.detach()
             self.removeItem(edge)
-            self.overview.invalidate()
+            self.overview.invalidate("wires", edge)
 
     def _on_attr_changed(self, node_id: str, name: str, value: object) -> None:
         node = self.document.node(node_id)
@@ -480,8 +480,7 @@ class CanvasScene(QGraphicsScene):
         since): on the grid if snapping, and their wires with them. A big scene's far view
         keeps its picture meanwhile and draws them over it (`Overview.hold`)."""
         if self.overview.big() and not self.overview.holding():
-            items = self.node_items
-            self.overview.hold([items[n] for n in self._drag_start if n in items])
+            self.overview.hold()
         for node_id in self._drag_start:
             item = self.node_items.get(node_id)
             if item is None:

@@ -45,6 +45,7 @@ _SMOOTH = QPainter.RenderHint.Antialiasing
 _CACHE_GRID = QGraphicsView.CacheModeFlag.CacheBackground
 _NO_CACHE = QGraphicsView.CacheModeFlag.CacheNone
 RESTED_MS = 150  # a far view that stopped moving this long is drawn sharp again
+RESTARTS = 2  # a far raster restarts for a newer change this often; then it is shown first
 SETTLE_MS = 1500  # after opening, resizes refit the graph this long (the window settling)
 
 
@@ -66,9 +67,11 @@ class CanvasView(QGraphicsView):
         self.setSceneRect(QRectF(-50_000, -50_000, 100_000, 100_000))
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._pan_from: QPoint | None = None
-        self._far: tuple[tuple, QTransform, QImage] | None = None  # the far view, rastered
-        self._far_wanted: tuple | None = None  # the key of the sharp raster being painted
+        # the far view rastered, and its key: (Overview.scenes, version, size, transform)
+        self._far: tuple[tuple, QImage] | None = None
+        self._far_wanted: tuple | None = None  # the key of the raster being painted
         self._far_ready: tuple[tuple, QImage] | None = None  # and that raster, once done
+        self._far_restarts = 0  # how often it was asked again, the scene changing meanwhile
         self._rested = False
         self.far_rasters = 0  # how many far rasters were shown (for tests and benchmarks)
         self.far_raster = FarRaster(self)
@@ -245,14 +248,14 @@ class CanvasView(QGraphicsView):
             super().paintEvent(event)
             return
         painter = QPainter(self.viewport())
-        image, drawn_with = self._far_view(overview)
+        image, drawn_at = self._far_view(overview)
         t = self.viewportTransform()
-        if drawn_with != t:  # moving: the last raster moved along, until the view rests
+        if drawn_at != (self._viewport_size(), t):  # moving: the last raster moved along
             painter.fillRect(self.viewport().rect(), QColor(current_theme().canvas))
-            painter.setTransform(drawn_with.inverted()[0] * t)
+            painter.setTransform(drawn_at[1].inverted()[0] * t)
         painter.drawImage(0, 0, image)
-        painter.setTransform(t)  # selected and marked nodes: outlined over the raster
-        painter.drawPicture(0, 0, overview.outlines())
+        painter.setTransform(t)  # what changed since, and the selected and marked nodes
+        painter.drawPicture(0, 0, overview.over_raster())
         band = self.rubberBandRect()
         if not band.isEmpty():  # what QGraphicsView draws while a rubber band is dragged
             painter.resetTransform()
@@ -263,36 +266,50 @@ class CanvasView(QGraphicsView):
             self.style().drawControl(QStyle.ControlElement.CE_RubberBand, option, painter)
         painter.end()
 
-    def _far_view(self, overview: Overview) -> tuple[QImage, QTransform]:
-        """The overview rastered at this view's size and transform, and that transform.
-        Repainting a far view that did not change is one copy; while it moves (wheel, pan)
-        the last raster is moved along, and once it rests (`settle`) the sharp raster is
-        painted a few pieces per tick (far_raster.py) and shown when done. A first raster,
-        or one after what the pictures show changed, is painted here at once: nothing else
-        would be right to show."""
-        pictures = overview.pictures()
-        t = self.viewportTransform()
-        vp = self.viewport()
-        content = (overview.recordings, vp.width(), vp.height())
-        far, rested, self._rested = self._far, self._rested, False
+    def _viewport_size(self) -> tuple[int, int]:
+        return self.viewport().width(), self.viewport().height()
+
+    def _far_view(self, overview: Overview) -> tuple[QImage, tuple[tuple[int, int], QTransform]]:
+        """The overview rastered at this view's size and transform, and the size and transform
+        it was rastered at. Repainting a far view that did not change is one copy. While it
+        moves (wheel, pan, resize) the last raster is moved along; once it rests (`settle`)
+        the sharp raster is painted a few pieces per tick (far_raster.py) and shown when done.
+        After an edit the last raster stays too, with what changed drawn over it
+        (`Overview.over_raster`), while the pictures are recorded and rastered a few pieces
+        per tick alike. Only the first raster of a scene is painted here at once: there is
+        nothing older to show."""
+        t = QTransform(self.viewportTransform())
+        place = (self._viewport_size(), t)
         ready, self._far_ready = self._far_ready, None
-        if ready is not None and ready[0] == (content, t):
-            self._show_far(content, t, ready[1])
-        elif far is None or far[0] != content:
+        if ready is not None:  # newer than what is shown, if perhaps no longer in place
+            self._show_far(*ready)
+        rested, self._rested = self._rested, False
+        key = (overview.scenes, overview.version(), *place)
+        far, wanted = self._far, self._far_wanted
+        if far is None or far[0][0] != overview.scenes:
             self.far_raster.cancel()
             image = self._far_background()
-            play(image, t, pictures)
-            self._show_far(content, t, image)
-        elif far[1] != t:
-            key = (content, t)
-            if rested and key != self._far_wanted:
-                self._far_wanted = key
-                self.far_raster.request(key, self._far_background(), t, pictures)
-            elif key != self._far_wanted:  # moving (again): whatever was asked for is old
-                self._far_wanted = None
-                self.far_raster.cancel()
-                self._rest.start()
-        return self._far[2], self._far[1]
+            play(image, t, overview.pictures())
+            self._show_far(key, image)
+        elif far[0] == key:
+            pass
+        elif wanted is not None and wanted[2:] == place:  # being rastered for this place
+            if wanted[1] != key[1] and self._far_restarts < RESTARTS:  # changed meanwhile
+                self._far_restarts += 1
+                self._ask_far(key, overview)
+        elif far[0][2:] != place and not rested:  # moving (again): whatever was asked is old
+            self._far_wanted = None
+            self.far_raster.cancel()
+            self._rest.start()
+        else:
+            self._ask_far(key, overview)
+        image_key, image = self._far
+        return image, image_key[2:]
+
+    def _ask_far(self, key: tuple, overview: Overview) -> None:
+        """Raster the overview for `key`, recorded anew where out of date, over ticks."""
+        self._far_wanted = key
+        self.far_raster.request(key, self._far_background(), key[3], overview.stream())
 
     def _far_background(self) -> QImage:
         """A viewport-sized image with the background drawn at the view's transform."""
@@ -308,14 +325,15 @@ class CanvasView(QGraphicsView):
         painter.end()
         return image
 
-    def _show_far(self, content: tuple, t: QTransform, image: QImage) -> None:
-        self._far = content, QTransform(t), image
+    def _show_far(self, key: tuple, image: QImage) -> None:
+        self._far = key, image
         self._far_wanted = None
+        self._far_restarts = 0
         self.far_rasters += 1
 
     def _far_done(self, key: tuple, image: QImage) -> None:
-        """A sharp raster came back: the next paint shows it if the view still shows what it
-        was asked for (the same recordings, size and transform)."""
+        """A sharp raster came back: the next paint shows it if it is the one last asked for
+        (for the view's size and transform then; recorded from the scene as it was then)."""
         if key == self._far_wanted:
             self._far_ready = key, image
             self.viewport().update()
@@ -336,7 +354,6 @@ class CanvasView(QGraphicsView):
         """Called by `apply_theme`: items repaint (and rebuild their heatmaps) in its colours."""
         self.canvas.refresh_theme()
         self.resetCachedContent()  # the cached grid was drawn in the old theme's colours
-        self._far = None
         self.viewport().update()
 
 
