@@ -83,3 +83,51 @@ def test_a_big_scenes_wire_is_drawn_in_its_gradients_colour(qtbot) -> None:  # n
     view.draw_grid(painter, view.mapToScene(view.viewport().rect()).boundingRect())
     painter.end()
     assert colour() == grid.pixelColor(point).name()
+
+
+def _grid_at(view: CanvasView, point: QPoint) -> str:
+    """The colour of the bare canvas (its grid) at `point` of the viewport."""
+    grid = QImage(view.viewport().size(), QImage.Format.Format_RGB32)
+    painter = QPainter(grid)
+    painter.setTransform(view.viewportTransform())
+    view.draw_grid(painter, view.mapToScene(view.viewport().rect()).boundingRect())
+    painter.end()
+    return grid.pixelColor(point).name()
+
+
+def test_a_big_scenes_cached_wires_follow_moves_removals_and_additions(qtbot) -> None:  # noqa: ANN001
+    """The canvas keeps a big scene's wires in its cached background: whatever changes a
+    wire redraws the cache where it was and where it is."""
+    doc = Document(name="wire")
+    doc.add_node("a", "const", {"value": 1.0}, (0.0, 0.0))
+    doc.add_node("b", "neg", {}, (1200.0, 300.0))
+    doc.connect("a", "b", "x")
+    for i in range(BIG_SCENE):
+        doc.add_node(f"c{i}", "const", {"value": 1.0}, ((i % 40) * 220.0, 5000.0 + i // 40 * 110))
+    scene = CanvasScene(UndoStack(doc).push)
+    scene.set_document(doc)
+    view = CanvasView(scene)
+    qtbot.addWidget(view)
+    view.resize(600, 800)
+    view.show()
+    qtbot.waitExposed(view)
+    view.centerOn(QPointF(680, -110))
+    wire = QColor(current_theme().wire).name()
+
+    def middle() -> QPoint:  # the pixel the wire's middle runs through
+        at = view.viewportTransform().map(scene.edge_items[("a", "b", "x")].path().pointAtPercent(0.5))
+        return QPoint(math.floor(at.x()), math.floor(at.y()))
+
+    def colour(point: QPoint) -> str:
+        return view.viewport().grab().toImage().pixelColor(point).name()
+
+    before = middle()
+    assert colour(before) == wire
+    doc.move_node("b", (1200.0, -900.0))  # its box no longer holds the old place
+    after = middle()
+    assert after.y() - before.y() == -600
+    assert (colour(before), colour(after)) == (_grid_at(view, before), wire)
+    doc.disconnect("b", "x")
+    assert colour(after) == _grid_at(view, after)
+    doc.connect("a", "b", "x")
+    assert colour(after) == wire

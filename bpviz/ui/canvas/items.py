@@ -29,6 +29,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsPathItem,
+    QGraphicsScene,
     QGraphicsSceneHoverEvent,
     QStyleOptionGraphicsItem,
     QWidget,
@@ -583,7 +584,7 @@ class NodeItem(QGraphicsItem):
             edge.update_path()
         far_view_changed(self)
         if self.overlays is not None:
-            self.overlays.moved()
+            self.overlays.moved(added=False)
 
     # ---- painting ------------------------------------------------------------------------
     def paint(
@@ -754,6 +755,7 @@ def wire_pen(colour: QColor, width: float) -> QPen:
 PLAIN_WIRE_PEN = wire_pen(WIRE_COLOUR, 2.0)  # a wire without a gradient, in either theme
 WIDEST_WIRE = 7.0  # the pen of the largest gradient (`EdgeItem._set_gradient`)
 HOVER_BAND = 10.0  # wider than any wire: where hovering and clicking find it
+_UNDER = QGraphicsScene.SceneLayer.BackgroundLayer  # where a big scene's wires are drawn
 
 
 class EdgeItem(QGraphicsPathItem):
@@ -846,6 +848,7 @@ class EdgeItem(QGraphicsPathItem):
             return  # the same wire as shown: nothing to repaint
         self._shown = (grad, largest)
         far_view_changed(self)
+        self._redraw_under()
         if grad is None:
             self._far_rgba = WIRE_RGBA
             self.setPen(PLAIN_WIRE_PEN)
@@ -906,6 +909,7 @@ class EdgeItem(QGraphicsPathItem):
         return self._bounds
 
     def update_path(self) -> None:
+        self._redraw_under()  # where it was
         x1, y1 = self.src.output_xy()
         x2, y2 = self.dst.input_xy(self.port)
         self.line = QLineF(x1, y1, x2, y2)
@@ -917,8 +921,25 @@ class EdgeItem(QGraphicsPathItem):
         self._lines = None
         self.setPath(path)
         far_view_changed(self)
+        self._redraw_under()
+
+    def _redraw_under(self) -> None:
+        """A big scene's wires are drawn under the nodes, into its views' cached background
+        (wires.py, view.py): that is drawn again where this wire lies. Qt repaints only
+        what an item paints itself, and this one paints nothing there."""
+        far = self.far
+        if far is not None and far.big():
+            scene = self.scene()
+            if scene is not None:
+                scene.invalidate(self._bounds, _UNDER)
+
+    def setVisible(self, visible: bool) -> None:  # noqa: N802 - Qt's name
+        """Hidden while it is picked up to connect elsewhere (scene.py), or shown again."""
+        super().setVisible(visible)
+        self._redraw_under()
 
     def detach(self) -> None:
+        self._redraw_under()  # before it leaves the scene
         for item in (self.src, self.dst):
             if self in item.edges:
                 item.edges.remove(self)

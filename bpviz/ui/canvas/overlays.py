@@ -41,6 +41,8 @@ class Overlays:
         self._largest_value: float | None = None
         self._brought: tuple[int, QRectF] | None = None  # the last view area brought up to date
         self.pulls = 0  # how many items took their numbers (for tests and benchmarks)
+        self.added = 0  # how often items were added: a view's cached background, which holds
+        # a big scene's wires (view.py), is drawn anew
 
     def publish(
         self,
@@ -62,9 +64,11 @@ class Overlays:
             self._largest_value = self._largest()
         return self._largest_value
 
-    def moved(self) -> None:
-        """An item was added or moved: the next paint looks at what it shows again."""
+    def moved(self, added: bool = True) -> None:
+        """Items were added (or, not `added`, a node moved): the next paint looks at what
+        it shows again."""
         self._brought = None
+        self.added += added
 
     def bring(self, scene: QGraphicsScene, rect: QRectF) -> None:
         """Every node and wire touching `rect` (scene coordinates) shows the latest numbers.
