@@ -115,7 +115,8 @@ def test_a_big_scenes_cached_wires_follow_moves_removals_and_additions(qtbot) ->
     wire = QColor(current_theme().wire).name()
 
     def middle() -> QPoint:  # the pixel the wire's middle runs through
-        at = view.viewportTransform().map(scene.edge_items[("a", "b", "x")].path().pointAtPercent(0.5))
+        path = scene.edge_items[("a", "b", "x")].path()
+        at = view.viewportTransform().map(path.pointAtPercent(0.5))
         return QPoint(math.floor(at.x()), math.floor(at.y()))
 
     def colour(point: QPoint) -> str:

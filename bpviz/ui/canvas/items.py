@@ -584,7 +584,7 @@ class NodeItem(QGraphicsItem):
             edge.update_path()
         far_view_changed(self)
         if self.overlays is not None:
-            self.overlays.moved(added=False)
+            self.overlays.shifted([self, *self.edges])
 
     # ---- painting ------------------------------------------------------------------------
     def paint(
