@@ -752,7 +752,16 @@ def wire_pen(colour: QColor, width: float) -> QPen:
     return QPen(colour, width, _SOLID, _ROUND)
 
 
+def segment_pen(pen: QPen) -> QPen:
+    """`pen` with square caps, for a wire drawn as straight segments (wires.py): they meet
+    without gaps."""
+    square = QPen(pen)
+    square.setCapStyle(Qt.PenCapStyle.SquareCap)
+    return square
+
+
 PLAIN_WIRE_PEN = wire_pen(WIRE_COLOUR, 2.0)  # a wire without a gradient, in either theme
+PLAIN_SEGMENT_PEN = segment_pen(PLAIN_WIRE_PEN)
 WIDEST_WIRE = 7.0  # the pen of the largest gradient (`EdgeItem._set_gradient`)
 HOVER_BAND = 10.0  # wider than any wire: where hovering and clicking find it
 _UNDER = QGraphicsScene.SceneLayer.BackgroundLayer  # where a big scene's wires are drawn
@@ -767,6 +776,10 @@ class EdgeItem(QGraphicsPathItem):
     overlays: Overlays | None = None  # where a pass publishes its numbers, if any
     _seen = 0  # the generation of overlays this wire shows
     _far_rgba = WIRE_RGBA  # its colour in the far view
+    # its pen's width and square-capped copy, kept for the canvas drawing it (wires.py), which
+    # asks hundreds of wires per paint
+    pen_width = PLAIN_WIRE_PEN.widthF()
+    segment_pen = PLAIN_SEGMENT_PEN
     _term: Callable[[], str | None] | str | None = None  # the chain term, for hover
     # the hover band is stroked when Qt first asks for it (hover, a click, a rubber band
     # by shape), not for every wire of an opening scene
@@ -852,13 +865,16 @@ class EdgeItem(QGraphicsPathItem):
         if grad is None:
             self._far_rgba = WIRE_RGBA
             self.setPen(PLAIN_WIRE_PEN)
+            self.pen_width, self.segment_pen = PLAIN_WIRE_PEN.widthF(), PLAIN_SEGMENT_PEN
             return
         size = magnitude(grad)
         share = min(size / largest, 1.0) if largest > 0 and np.isfinite(size) else 1.0
         width = 1.5 + (WIDEST_WIRE - 1.5) * share**0.5
         colour = sign_colour(grad)
         self._far_rgba = colour.rgba()
-        self.setPen(wire_pen(colour, width))
+        pen = wire_pen(colour, width)
+        self.setPen(pen)
+        self.pen_width, self.segment_pen = width, segment_pen(pen)
 
     def recolour(self) -> None:
         """Show the same gradient again, in the current theme's colours."""

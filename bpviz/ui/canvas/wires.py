@@ -13,7 +13,7 @@ repaint.
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QPaintEngine, QPainter, QPen
+from PySide6.QtGui import QPaintEngine, QPainter
 from PySide6.QtWidgets import QGraphicsScene, QStyleOptionGraphicsItem
 
 from bpviz.ui.canvas.items import Detail, detail_at
@@ -42,15 +42,13 @@ def draw_wires(scene: QGraphicsScene, painter: QPainter, rect: QRectF) -> None:
         wire_lines = getattr(item, "wire_lines", None)  # the wires (items.py EdgeItem)
         if wire_lines is None:  # (hidden items are not among them)
             continue
-        pen = item.pen()
-        w = pen.widthF()
+        item.pull()  # the latest pass's colour and width
+        w = item.pen_width
         if not raster or w * scale > THIN or rect.contains(item.boundingRect()):
-            painter.setPen(pen)
+            painter.setPen(item.pen())
             painter.drawPath(item.path())
             continue
         lines = wire_lines(fine).within(rect.adjusted(-w, -w, w, w))
         if lines:
-            pen = QPen(pen)
-            pen.setCapStyle(Qt.PenCapStyle.SquareCap)  # the segments meet without gaps
-            painter.setPen(pen)
+            painter.setPen(item.segment_pen)  # square caps: the segments meet without gaps
             painter.drawLines(lines)
