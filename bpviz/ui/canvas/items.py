@@ -232,6 +232,12 @@ def node_summary(node: Node) -> str:
     return node.spec.summarize(node.attrs)
 
 
+# what a node's paint uses, made once: an enum's | is a Python call, ~12 a node per paint
+_LEFT = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
+_RIGHT = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight
+_TOP_LEFT = Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft
+_WHITE = QColor("#ffffff")
+
 _NODE_FLAGS = (
     QGraphicsItem.GraphicsItemFlag.ItemIsMovable | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
 )
@@ -614,19 +620,13 @@ class NodeItem(QGraphicsItem):
         painter.fillPath(header_path(r.width()), self._colour)
         self._ensure_layout()
 
-        painter.setPen(QColor("#ffffff"))
+        painter.setPen(_WHITE)
         painter.setFont(TITLE_FONT)
         title_rect = QRectF(8, 0, r.width() - 16, HEADER_HEIGHT)
-        painter.drawText(
-            title_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, self._title
-        )
+        painter.drawText(title_rect, _LEFT, self._title)
         if self._summary_shown:
             painter.setFont(SMALL_FONT)
-            painter.drawText(
-                title_rect,
-                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
-                self._summary_shown,
-            )
+            painter.drawText(title_rect, _RIGHT, self._summary_shown)
 
         painter.setFont(SMALL_FONT)
         for i, port in enumerate(self.spec.inputs):
@@ -635,7 +635,7 @@ class NodeItem(QGraphicsItem):
             painter.setPen(colours["text"])
             painter.drawText(
                 QRectF(PORT_RADIUS + 5, y - ROW_HEIGHT / 2, r.width() / 2, ROW_HEIGHT),
-                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                _LEFT,
                 port,
             )
         y_out = HEADER_HEIGHT + 0.5 * ROW_HEIGHT
@@ -649,7 +649,7 @@ class NodeItem(QGraphicsItem):
                     r.width() / 2 - PORT_RADIUS - 5,
                     ROW_HEIGHT,
                 ),
-                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                _RIGHT,
                 "output",
             )
 
@@ -663,15 +663,14 @@ class NodeItem(QGraphicsItem):
         muted = colours["muted"]
         painter.setPen(QPen(colours["divider"], 1.0))
         painter.drawLine(QPointF(6, top + 1), QPointF(r.width() - 6, top + 1))
-        left = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
         for key, label, array in (("value", "v", self.value), ("grad", "∇", self.grad)):
             box = self.number_box(key)
             painter.setFont(SMALL_FONT)
             painter.setPen(muted)
-            painter.drawText(box, left, label)
+            painter.drawText(box, _LEFT, label)
             inner = box.adjusted(12, 0, 0, 0)
             if array is None:
-                painter.drawText(inner, left, "—")
+                painter.drawText(inner, _LEFT, "—")
                 continue
             if key in self._images:
                 # fill the box: a (batch, features) matrix reads as a strip of cells
@@ -684,15 +683,11 @@ class NodeItem(QGraphicsItem):
                 painter.setFont(SCALE_FONT)
                 painter.setPen(muted)
                 below = QRectF(box.left(), box.bottom(), box.width(), SCALE_HEIGHT)
-                painter.drawText(
-                    below,
-                    Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft,
-                    self.shown_text(key, scale),
-                )
+                painter.drawText(below, _TOP_LEFT, self.shown_text(key, scale))
                 continue
             painter.setPen(sign_colour(array) if key == "grad" else colours["text"])
             painter.setFont(NUMBER_FONT)
-            painter.drawText(inner, left, self.shown_text(key, scale) or "")
+            painter.drawText(inner, _LEFT, self.shown_text(key, scale) or "")
         if self.stale and (self.value is not None or self.grad is not None):
             veil = NUMBERS_HEIGHT - 2 + (SCALE_HEIGHT if self._images else 0.0)
             painter.fillRect(QRectF(1, top + 2, r.width() - 2, veil), current_theme().stale_veil)
@@ -701,7 +696,7 @@ class NodeItem(QGraphicsItem):
             painter.setBrush(FLAG_COLOURS[self.flag])
             badge = QRectF(r.width() - BADGE, top + 6, 14, 14)
             painter.drawEllipse(badge)
-            painter.setPen(QColor("#ffffff"))
+            painter.setPen(_WHITE)
             painter.setFont(SMALL_FONT)
             painter.drawText(
                 badge, Qt.AlignmentFlag.AlignCenter, "0" if self.flag == "vanishing" else "!"

@@ -355,6 +355,7 @@ class CanvasView(QGraphicsView):
         """The grid, and over it a big scene's wires (under every item; wires.py)."""
         self.draw_grid(painter, rect)
         if self.canvas.overview.big():
+            painter.setRenderHints(self.renderHints())  # Qt's painter of the cached one has none
             draw_wires(self.canvas, painter, rect)
 
     def draw_grid(self, painter: QPainter, rect: QRectF) -> None:
