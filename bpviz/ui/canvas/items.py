@@ -242,6 +242,7 @@ _NODE_FLAGS = (
     QGraphicsItem.GraphicsItemFlag.ItemIsMovable | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
 )
 _DEVICE_CACHE = QGraphicsItem.CacheMode.DeviceCoordinateCache
+NO_CONTENTS = QGraphicsItem.GraphicsItemFlag.ItemHasNoContents
 
 
 def _with_ports(rect: QRectF) -> QRectF:
@@ -880,15 +881,15 @@ class EdgeItem(QGraphicsPathItem):
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
-        """The curve; in a big scene at full detail nothing: the canvas draws its wires
-        under the nodes, each only where it is seen (wires.py), and this item's updates
-        still mark where to repaint."""
+        """The curve; in a big scene nothing: the canvas draws its wires under the nodes
+        (wires.py) and redraws them where this one changes (`_redraw_under`). There it
+        tells Qt it has nothing to paint, which spares the call into Python for each of the
+        hundreds of wires a repaint at 100 % touches, most of such a repaint's time; a view
+        takes the flag off again if the scene gets small (view.py)."""
         if self.far is None or not self.far.big():
             super().paint(painter, option, widget)
             return
-        lod = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
-        if detail_at(lod) is Detail.BOX:
-            super().paint(painter, option, widget)
+        self.setFlag(NO_CONTENTS)
 
     def wire_lines(self, fine: float) -> WireLines:
         """The path as straight segments, flattened for `fine` (wires.py `fineness`), made
