@@ -196,6 +196,21 @@ def test_a_wire_the_canvas_draws_is_painted_by_its_item_again_once_the_scene_is_
     assert not edge.flags() & NO_CONTENTS
 
 
+def test_a_scene_made_small_is_exported_with_its_wires_before_any_view_repaints(
+    qtbot,  # noqa: ANN001
+) -> None:
+    doc, scene, view = _big_scene_with_a_wire(qtbot)
+    edge = scene.edge_items[("a", "b", "x")]
+    for i in range(3):
+        doc.remove_node(f"c{i}")
+    assert not edge.flags() & NO_CONTENTS  # at once, not at the view's next paint
+    source = scene_source_rect(scene, MARGIN)
+    image = render_scene(scene, width=round(source.width()))  # 100 %: the curve, by its item
+    at = edge.path().pointAtPercent(0.03) - source.topLeft()
+    pixel = QPoint(math.floor(at.x()), math.floor(at.y()))
+    assert image.pixelColor(pixel).name() == QColor(current_theme().wire).name()
+
+
 def test_a_big_scene_exported_far_out_shows_its_wires_after_the_canvas_drew_them(
     qtbot,  # noqa: ANN001
 ) -> None:

@@ -884,8 +884,8 @@ class EdgeItem(QGraphicsPathItem):
         """The curve; in a big scene nothing: the canvas draws its wires under the nodes
         (wires.py) and redraws them where this one changes (`_redraw_under`). There it
         tells Qt it has nothing to paint, which spares the call into Python for each of the
-        hundreds of wires a repaint at 100 % touches, most of such a repaint's time; a view
-        takes the flag off again if the scene gets small (view.py)."""
+        hundreds of wires a repaint at 100 % touches, most of such a repaint's time; the
+        canvas takes the flag off again when the scene gets small (scene.py)."""
         if self.far is None or not self.far.big():
             super().paint(painter, option, widget)
             return

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from bpviz.engine.ops import REGISTRY
 from bpviz.ui.canvas.far_raster import FarRaster, play
-from bpviz.ui.canvas.items import GRID, NO_CONTENTS
+from bpviz.ui.canvas.items import GRID
 from bpviz.ui.canvas.overview import Overview
 from bpviz.ui.canvas.scene import CanvasScene
 from bpviz.ui.canvas.wires import draw_wires
@@ -251,9 +251,6 @@ class CanvasView(QGraphicsView):
         if not overview.wanted(self.zoom()):
             cached = (overview.big(), self.canvas.overlays.added)
             if cached != self._cached:  # a wire was added, or wires are now items' to paint
-                if not cached[0]:  # they paint themselves again (items.py `EdgeItem.paint`)
-                    for edge in self.canvas.edge_items.values():
-                        edge.setFlag(NO_CONTENTS, False)
                 self._cached = cached
                 self.resetCachedContent()
             # what is about to be painted shows the latest pass (overlays.py)
