@@ -2,7 +2,9 @@
 
 Run trains on the GUI thread in ticks of a zero-interval timer (training_ui says why not a
 thread). A tick and the event loop's work since the previous tick (painting, input) together
-take about FRAME_S of CPU time, so the loop never waits much longer than a frame.
+take about FRAME_S, so the loop never waits much longer than a frame. That is wall time: on a
+busy machine a pass of the loop that waited for a core leaves less of the frame to train in
+(a gap the person sees is wall time), though never less than MIN_SLICE_S, so Run keeps going.
 
 Views (the loss plot, the canvas overlays, the decision boundary) are redrawn one per tick, at
 most every `every` seconds each, and less often when one redraw with the paint that follows it
@@ -21,8 +23,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-FRAME_S = 0.008  # CPU time of a tick plus the loop's work around it: half a frame, so a
-# paint or a busy machine stretching the pass still leaves it within one
+FRAME_S = 0.008  # a tick plus the loop's work around it: half a frame, so a paint or a
+# busy machine stretching the pass still leaves it within one
+MIN_SLICE_S = 0.001  # a tick trains at least this long, however long the loop before it took
 VIEW_SHARE = 0.03  # at most this share of the CPU time for each live view
 _RATE_WEIGHT = 0.1  # weight of the newest tick in the CPU-per-wall-second average
 
@@ -49,13 +52,16 @@ class RunClock:
         self._wall, self._cpu = wall, cpu
         self.cpu_rate = 1.0  # CPU seconds the program gets per wall second
         self.loop_work = 0.0  # CPU time the event loop spent between the last two ticks
+        self.loop_wall = 0.0  # and the wall time it took (more when it waited for a core)
         self._redrawn: _View | None = None  # redrawn last tick: its paint came since
         self._last_wall, self._last_cpu = wall(), cpu()
         self._tick_cpu = self._tick_end = self._last_cpu
+        self._tick_end_wall = self._last_wall
 
     def begin_tick(self) -> None:
         wall, cpu = self._wall(), self._cpu()
         self.loop_work = max(0.0, cpu - self._tick_end)
+        self.loop_wall = max(0.0, wall - self._tick_end_wall)
         if wall > self._last_wall:
             rate = min(1.0, max(0.0, (cpu - self._last_cpu) / (wall - self._last_wall)))
             self.cpu_rate += _RATE_WEIGHT * (rate - self.cpu_rate)
@@ -83,8 +89,9 @@ class RunClock:
         view.due = self._wall() + view.every
 
     def train_seconds(self) -> float:
-        """What is left of this tick's frame for training (≤ 0: none this tick)."""
-        return FRAME_S - self.loop_work - (self._cpu() - self._tick_cpu)
+        """What is left of this tick's frame for training, at least MIN_SLICE_S."""
+        loop = max(self.loop_work, self.loop_wall)
+        return max(MIN_SLICE_S, FRAME_S - loop - (self._cpu() - self._tick_cpu))
 
     def end_tick(self) -> None:
-        self._tick_end = self._cpu()
+        self._tick_end, self._tick_end_wall = self._cpu(), self._wall()

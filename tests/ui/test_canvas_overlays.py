@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtWidgets import QGraphicsPathItem
 
 from bpviz.ui.main_window import MainWindow
@@ -77,3 +78,51 @@ def test_new_numbers_are_painted_without_anything_else_repainting(
     canvas.document.set_attr("a", "value", 5.0)  # an edit: Forward computes 15
     window.registry["forward"].trigger()
     qtbot.waitUntil(lambda: p._value is not None and p._value.item() == 15.0, timeout=2000)
+
+
+
+def test_a_drag_step_looks_at_the_dragged_node_and_its_wires_only(
+    window: MainWindow, qtbot, tmp_path: Path  # noqa: ANN001
+) -> None:
+    """Each step of a drag moves one node: the paint after it brings that node and its wires
+    up to date, not everything on screen again (a 500-node view holds over a thousand)."""
+    assert window.files.open_file(two_parts(tmp_path / "two.json"))
+    view, canvas = window.view, window.canvas
+    view.actual_size()
+    view.centerOn(canvas.node_items["p"])
+    view.viewport().grab()
+    window.registry["backward"].trigger()
+    view.viewport().grab()
+    overlays, p = canvas.overlays, canvas.node_items["p"]
+    vp = view.viewport()
+    start = view.mapFromScene(p.scenePos() + QPointF(20, 10))  # on its header
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=start)
+    looked = []
+    for i in range(1, 4):
+        qtbot.mouseMove(vp, start + QPoint(8 * i, 6 * i))
+        before = overlays.looked
+        vp.grab()
+        looked.append(overlays.looked - before)
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=start + QPoint(24, 18))
+    assert (p.x(), p.y()) == (274.0, 68.0)  # moved with the mouse (snapped to the grid)
+    assert looked == [4, 4, 4]  # p and its three wires
+    assert (p._value.item(), p._grad.item()) == (6.0, -1.0)
+
+
+def test_a_node_moved_into_view_without_a_new_pass_shows_the_last_one(
+    window: MainWindow, tmp_path: Path
+) -> None:
+    assert window.files.open_file(two_parts(tmp_path / "two.json"))
+    view, canvas = window.view, window.canvas
+    view.actual_size()
+    view.centerOn(canvas.node_items["p"])
+    view.viewport().grab()
+    window.registry["backward"].trigger()
+    view.viewport().grab()
+    overlays, q = canvas.overlays, canvas.node_items["q"]
+    assert q._seen != overlays.generation  # far to the right: not brought up to date
+    q.setPos(250.0, 300.0)  # under p, in view, as a drag moves it: no new pass
+    q.moved()
+    view.viewport().grab()
+    assert (q._value.item(), q._grad.item()) == (-6.0, 1.0)
+    assert canvas.edge_items[("c", "q", "b")]._seen == overlays.generation

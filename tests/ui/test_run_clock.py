@@ -29,6 +29,7 @@ def clock_with(clocks: Clocks, **every: float) -> RunClock:
 def known_constants(monkeypatch) -> None:  # noqa: ANN001
     monkeypatch.setattr(run_clock, "FRAME_S", 0.012)
     monkeypatch.setattr(run_clock, "VIEW_SHARE", 0.03)
+    monkeypatch.setattr(run_clock, "MIN_SLICE_S", 0.001)
 
 
 def test_a_tick_trains_for_what_the_loop_left_of_the_frame() -> None:
@@ -44,9 +45,15 @@ def test_a_tick_trains_for_what_the_loop_left_of_the_frame() -> None:
     assert clock.train_seconds() == pytest.approx(0.008)
     t.spend(0.008)
     clock.end_tick()
-    t.spend(0.002, wall=0.050)  # waiting for a core is not work: only the 2 ms count
+    t.spend(0.002, wall=0.005)  # a pass that waited 3 ms for a core: the frame is wall time
     clock.begin_tick()
-    assert clock.train_seconds() == pytest.approx(0.010)
+    assert (clock.loop_work, clock.loop_wall) == pytest.approx((0.002, 0.005))
+    assert clock.train_seconds() == pytest.approx(0.007)
+    t.spend(0.007)
+    clock.end_tick()
+    t.spend(0.002, wall=0.050)  # longer than the frame: the shortest slice, Run goes on
+    clock.begin_tick()
+    assert clock.train_seconds() == pytest.approx(run_clock.MIN_SLICE_S)
 
 
 def test_views_are_due_one_per_tick_and_then_every_so_often() -> None:

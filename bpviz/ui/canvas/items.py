@@ -29,6 +29,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsPathItem,
+    QGraphicsScene,
     QGraphicsSceneHoverEvent,
     QStyleOptionGraphicsItem,
     QWidget,
@@ -231,10 +232,17 @@ def node_summary(node: Node) -> str:
     return node.spec.summarize(node.attrs)
 
 
+# what a node's paint uses, made once: an enum's | is a Python call, ~12 a node per paint
+_LEFT = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
+_RIGHT = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight
+_TOP_LEFT = Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft
+_WHITE = QColor("#ffffff")
+
 _NODE_FLAGS = (
     QGraphicsItem.GraphicsItemFlag.ItemIsMovable | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
 )
 _DEVICE_CACHE = QGraphicsItem.CacheMode.DeviceCoordinateCache
+NO_CONTENTS = QGraphicsItem.GraphicsItemFlag.ItemHasNoContents
 
 
 def _with_ports(rect: QRectF) -> QRectF:
@@ -600,7 +608,7 @@ class NodeItem(QGraphicsItem):
             edge.update_path()
         far_view_changed(self)
         if self.overlays is not None:
-            self.overlays.moved()
+            self.overlays.shifted([self, *self.edges])
 
     # ---- painting ------------------------------------------------------------------------
     def paint(
@@ -630,19 +638,13 @@ class NodeItem(QGraphicsItem):
         painter.fillPath(header_path(r.width()), self._colour)
         self._ensure_layout()
 
-        painter.setPen(QColor("#ffffff"))
+        painter.setPen(_WHITE)
         painter.setFont(TITLE_FONT)
         title_rect = QRectF(8, 0, r.width() - 16, HEADER_HEIGHT)
-        painter.drawText(
-            title_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, self._title
-        )
+        painter.drawText(title_rect, _LEFT, self._title)
         if self._summary_shown:
             painter.setFont(SMALL_FONT)
-            painter.drawText(
-                title_rect,
-                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
-                self._summary_shown,
-            )
+            painter.drawText(title_rect, _RIGHT, self._summary_shown)
 
         painter.setFont(SMALL_FONT)
         for i, port in enumerate(self.spec.inputs):
@@ -651,7 +653,7 @@ class NodeItem(QGraphicsItem):
             painter.setPen(colours["text"])
             painter.drawText(
                 QRectF(PORT_RADIUS + 5, y - ROW_HEIGHT / 2, r.width() / 2, ROW_HEIGHT),
-                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                _LEFT,
                 port,
             )
         y_out = HEADER_HEIGHT + 0.5 * ROW_HEIGHT
@@ -665,7 +667,7 @@ class NodeItem(QGraphicsItem):
                     r.width() / 2 - PORT_RADIUS - 5,
                     ROW_HEIGHT,
                 ),
-                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                _RIGHT,
                 "output",
             )
 
@@ -679,15 +681,14 @@ class NodeItem(QGraphicsItem):
         muted = colours["muted"]
         painter.setPen(QPen(colours["divider"], 1.0))
         painter.drawLine(QPointF(6, top + 1), QPointF(r.width() - 6, top + 1))
-        left = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
         for key, label, array in (("value", "v", self.value), ("grad", "∇", self.grad)):
             box = self.number_box(key)
             painter.setFont(SMALL_FONT)
             painter.setPen(muted)
-            painter.drawText(box, left, label)
+            painter.drawText(box, _LEFT, label)
             inner = box.adjusted(12, 0, 0, 0)
             if array is None:
-                painter.drawText(inner, left, "—")
+                painter.drawText(inner, _LEFT, "—")
                 continue
             if key in self._images:
                 # fill the box: a (batch, features) matrix reads as a strip of cells
@@ -700,15 +701,11 @@ class NodeItem(QGraphicsItem):
                 painter.setFont(SCALE_FONT)
                 painter.setPen(muted)
                 below = QRectF(box.left(), box.bottom(), box.width(), SCALE_HEIGHT)
-                painter.drawText(
-                    below,
-                    Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft,
-                    self.shown_text(key, scale),
-                )
+                painter.drawText(below, _TOP_LEFT, self.shown_text(key, scale))
                 continue
             painter.setPen(sign_colour(array) if key == "grad" else colours["text"])
             painter.setFont(NUMBER_FONT)
-            painter.drawText(inner, left, self.shown_text(key, scale) or "")
+            painter.drawText(inner, _LEFT, self.shown_text(key, scale) or "")
         if self.stale and (self.value is not None or self.grad is not None):
             veil = NUMBERS_HEIGHT - 2 + (SCALE_HEIGHT if self._images else 0.0)
             painter.fillRect(QRectF(1, top + 2, r.width() - 2, veil), current_theme().stale_veil)
@@ -717,7 +714,7 @@ class NodeItem(QGraphicsItem):
             painter.setBrush(FLAG_COLOURS[self.flag])
             badge = QRectF(r.width() - BADGE, top + 6, 14, 14)
             painter.drawEllipse(badge)
-            painter.setPen(QColor("#ffffff"))
+            painter.setPen(_WHITE)
             painter.setFont(SMALL_FONT)
             painter.drawText(
                 badge, Qt.AlignmentFlag.AlignCenter, "0" if self.flag == "vanishing" else "!"
@@ -768,9 +765,19 @@ def wire_pen(colour: QColor, width: float) -> QPen:
     return QPen(colour, width, _SOLID, _ROUND)
 
 
+def segment_pen(pen: QPen) -> QPen:
+    """`pen` with square caps, for a wire drawn as straight segments (wires.py): they meet
+    without gaps."""
+    square = QPen(pen)
+    square.setCapStyle(Qt.PenCapStyle.SquareCap)
+    return square
+
+
 PLAIN_WIRE_PEN = wire_pen(WIRE_COLOUR, 2.0)  # a wire without a gradient, in either theme
+PLAIN_SEGMENT_PEN = segment_pen(PLAIN_WIRE_PEN)
 WIDEST_WIRE = 7.0  # the pen of the largest gradient (`EdgeItem._set_gradient`)
 HOVER_BAND = 10.0  # wider than any wire: where hovering and clicking find it
+_UNDER = QGraphicsScene.SceneLayer.BackgroundLayer  # where a big scene's wires are drawn
 
 
 class EdgeItem(QGraphicsPathItem):
@@ -782,6 +789,10 @@ class EdgeItem(QGraphicsPathItem):
     overlays: Overlays | None = None  # where a pass publishes its numbers, if any
     _seen = 0  # the generation of overlays this wire shows
     _far_rgba = WIRE_RGBA  # its colour in the far view
+    # its pen's width and square-capped copy, kept for the canvas drawing it (wires.py), which
+    # asks hundreds of wires per paint
+    pen_width = PLAIN_WIRE_PEN.widthF()
+    segment_pen = PLAIN_SEGMENT_PEN
     _term: Callable[[], str | None] | str | None = None  # the chain term, for hover
     # the hover band is stroked when Qt first asks for it (hover, a click, a rubber band
     # by shape), not for every wire of an opening scene
@@ -864,16 +875,20 @@ class EdgeItem(QGraphicsPathItem):
             return  # the same wire as shown: nothing to repaint
         self._shown = (grad, largest)
         far_view_changed(self)
+        self._redraw_under()
         if grad is None:
             self._far_rgba = WIRE_RGBA
             self.setPen(PLAIN_WIRE_PEN)
+            self.pen_width, self.segment_pen = PLAIN_WIRE_PEN.widthF(), PLAIN_SEGMENT_PEN
             return
         size = magnitude(grad)
         share = min(size / largest, 1.0) if largest > 0 and np.isfinite(size) else 1.0
         width = 1.5 + (WIDEST_WIRE - 1.5) * share**0.5
         colour = sign_colour(grad)
         self._far_rgba = colour.rgba()
-        self.setPen(wire_pen(colour, width))
+        pen = wire_pen(colour, width)
+        self.setPen(pen)
+        self.pen_width, self.segment_pen = width, segment_pen(pen)
 
     def recolour(self) -> None:
         """Show the same gradient again, in the current theme's colours."""
@@ -884,15 +899,15 @@ class EdgeItem(QGraphicsPathItem):
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
-        """The curve; in a big scene at full detail nothing: the canvas draws its wires
-        under the nodes, each only where it is seen (wires.py), and this item's updates
-        still mark where to repaint."""
+        """The curve; in a big scene nothing: the canvas draws its wires under the nodes
+        (wires.py) and redraws them where this one changes (`_redraw_under`). There it
+        tells Qt it has nothing to paint, which spares the call into Python for each of the
+        hundreds of wires a repaint at 100 % touches, most of such a repaint's time; the
+        canvas takes the flag off again when the scene gets small (scene.py)."""
         if self.far is None or not self.far.big():
             super().paint(painter, option, widget)
             return
-        lod = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
-        if detail_at(lod) is Detail.BOX:
-            super().paint(painter, option, widget)
+        self.setFlag(NO_CONTENTS)
 
     def wire_lines(self, fine: float) -> WireLines:
         """The path as straight segments, flattened for `fine` (wires.py `fineness`), made
@@ -925,11 +940,13 @@ class EdgeItem(QGraphicsPathItem):
 
     def update_path(self) -> None:
         """Its ends moved: a new path, its hover band and segments made again when asked."""
+        self._redraw_under()  # where it was
         self.prepareGeometryChange()  # Qt still knows the old bounds
         self._set_path()
         self._shape = None
         self._lines = None
         far_view_changed(self)
+        self._redraw_under()
 
     def _set_path(self) -> None:
         """The path from port to port, with its straight line and bounds."""
@@ -941,7 +958,23 @@ class EdgeItem(QGraphicsPathItem):
         self._bounds = path.boundingRect().adjusted(-pad, -pad, pad, pad)
         self.setPath(path)
 
+    def _redraw_under(self) -> None:
+        """A big scene's wires are drawn under the nodes, into its views' cached background
+        (wires.py, view.py): that is drawn again where this wire lies. Qt repaints only
+        what an item paints itself, and this one paints nothing there."""
+        far = self.far
+        if far is not None and far.big():
+            scene = self.scene()
+            if scene is not None:
+                scene.invalidate(self._bounds, _UNDER)
+
+    def setVisible(self, visible: bool) -> None:  # noqa: N802 - Qt's name
+        """Hidden while it is picked up to connect elsewhere (scene.py), or shown again."""
+        super().setVisible(visible)
+        self._redraw_under()
+
     def detach(self) -> None:
+        self._redraw_under()  # before it leaves the scene
         for item in (self.src, self.dst):
             if self in item.edges:
                 item.edges.remove(self)

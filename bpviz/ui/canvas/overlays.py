@@ -22,6 +22,8 @@ NodeNumbers = tuple["np.ndarray | None", "np.ndarray | None", bool, "str | None"
 """A node's value, gradient, whether they are stale, and its gradient flag."""
 
 _BOUNDS = Qt.ItemSelectionMode.IntersectsItemBoundingRect
+MOVED_MAX = 256  # items moved between two paints kept to be brought up to date one by one;
+# beyond (an auto layout), the next paint looks at all it shows
 
 
 def _nothing(_key: object) -> None:
@@ -40,7 +42,11 @@ class Overlays:
         self._largest: Callable[[], float] = lambda: 0.0
         self._largest_value: float | None = None
         self._brought: tuple[int, QRectF] | None = None  # the last view area brought up to date
+        self._moved: set = set()  # nodes and wires moved since (`shifted`)
         self.pulls = 0  # how many items took their numbers (for tests and benchmarks)
+        self.looked = 0  # how many items a paint looked at (for tests and benchmarks)
+        self.added = 0  # how often items were added: a view's cached background, which holds
+        # a big scene's wires (view.py), is drawn anew
 
     def publish(
         self,
@@ -56,6 +62,7 @@ class Overlays:
         self.node, self.wire, self.term, self._largest = node, wire, term, largest
         self._largest_value = None
         self._brought = None
+        self._moved.clear()
 
     def largest(self) -> float:
         if self._largest_value is None:
@@ -63,20 +70,40 @@ class Overlays:
         return self._largest_value
 
     def moved(self) -> None:
-        """An item was added or moved: the next paint looks at what it shows again."""
+        """Items were added: the next paint looks at what it shows again."""
         self._brought = None
+        self._moved.clear()
+        self.added += 1
+
+    def shifted(self, items: list) -> None:
+        """A node and its wires moved, perhaps into the area last brought up to date: the
+        next paint brings just them, not everything it shows (a drag step moves one node)."""
+        if self._brought is None:
+            return  # everything shown is looked at anyway
+        self._moved.update(items)
+        if len(self._moved) > MOVED_MAX:
+            self._brought = None
+            self._moved.clear()
 
     def bring(self, scene: QGraphicsScene, rect: QRectF) -> None:
         """Every node and wire touching `rect` (scene coordinates) shows the latest numbers.
         Repainting the same area with nothing new published costs nothing."""
-        brought = self._brought
+        brought, moved = self._brought, self._moved
         if brought is not None and brought[0] == self.generation and brought[1].contains(rect):
+            self.looked += len(moved)
+            for item in moved:  # wherever they are now (a few, taken a little early)
+                if item.scene() is scene:  # not removed since
+                    item.pull()
+            moved.clear()
             return
-        for item in scene.items(rect, _BOUNDS):
+        items = scene.items(rect, _BOUNDS)
+        self.looked += len(items)
+        for item in items:
             pull = getattr(item, "pull", None)
             if pull is not None:
                 pull()
         self._brought = self.generation, QRectF(rect)
+        moved.clear()
 
     def bring_all(self, scene: QGraphicsScene) -> None:
         """Every node and wire shows the latest numbers (before an export draws them all)."""

@@ -35,6 +35,7 @@ from bpviz.ui.canvas.header_controls import HEADER_OPS, DenseControls
 from bpviz.ui.canvas.items import (
     GRID,
     HEADER_HEIGHT,
+    NO_CONTENTS,
     PORT_HIT_RADIUS,
     WIRE_COLOUR,
     EdgeItem,
@@ -43,7 +44,7 @@ from bpviz.ui.canvas.items import (
 )
 from bpviz.ui.canvas.neuron_views import NeuronViews
 from bpviz.ui.canvas.overlays import Overlays
-from bpviz.ui.canvas.overview import Overview
+from bpviz.ui.canvas.overview import BIG_SCENE, Overview
 from bpviz.ui.canvas.pulses import Pulses
 from bpviz.ui.canvas.splice import SpliceDrops
 from bpviz.ui.canvas.value_drag import ValueDrag
@@ -263,6 +264,9 @@ class CanvasScene(QGraphicsScene):
             self._on_edge_removed(*edge.key)
         self.removeItem(item)
         self.overview.invalidate("nodes", item)
+        if len(self.node_items) == BIG_SCENE - 1:  # small again: wires paint themselves
+            for edge in self.edge_items.values():
+                edge.setFlag(NO_CONTENTS, False)
 
     def _on_node_moved(self, node_id: str, pos: tuple[float, float]) -> None:
         item = self.node_items[node_id]

@@ -42,8 +42,6 @@ from bpviz.ui.theme import Theme, current_theme
 
 MIN_SCALE, MAX_SCALE = 0.1, 4.0
 _SMOOTH = QPainter.RenderHint.Antialiasing
-_CACHE_GRID = QGraphicsView.CacheModeFlag.CacheBackground
-_NO_CACHE = QGraphicsView.CacheModeFlag.CacheNone
 RESTED_MS = 150  # a far view that stopped moving this long is drawn sharp again
 RESTARTS = 2  # a far raster restarts for a newer change this often; then it is shown first
 SETTLE_MS = 1500  # after opening, resizes refit the graph this long (the window settling)
@@ -61,6 +59,15 @@ class CanvasView(QGraphicsView):
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
         self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontSavePainterState, True)
+        # the grid, and a big scene's wires over it (wires.py), are drawn once per scroll or
+        # zoom into a cached background, not under every repainted node (Run mode repaints
+        # often); a wire that changes has it redrawn where it was and is (items.py
+        # `EdgeItem`), items being added all of it (`_cached`)
+        self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)
+        self._cached: tuple[bool, int] | None = None  # big(), overlays.added when drawn
+        # every paint covers all it repaints (the cached background, the far raster): Qt
+        # need not fill the viewport first, a copy of its whole area at every frame
+        self.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setAcceptDrops(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -236,11 +243,9 @@ class CanvasView(QGraphicsView):
         of item by item; otherwise Qt paints the items."""
         overview = self.canvas.overview
         if not overview.wanted(self.zoom()):
-            # the grid is drawn once per scroll or zoom, not under every repainted node in
-            # Run mode; but a big scene's wires are drawn over it (wires.py), uncached
-            cache = _NO_CACHE if overview.big() else _CACHE_GRID
-            if self.cacheMode() != cache:
-                self.setCacheMode(cache)
+            cached = (overview.big(), self.canvas.overlays.added)
+            if cached != self._cached:  # a wire was added, or wires are now items' to paint
+                self._cached = cached
                 self.resetCachedContent()
             # what is about to be painted shows the latest pass (overlays.py)
             area = self.mapToScene(event.rect()).boundingRect()
@@ -361,6 +366,7 @@ class CanvasView(QGraphicsView):
         """The grid, and over it a big scene's wires (under every item; wires.py)."""
         self.draw_grid(painter, rect)
         if self.canvas.overview.big():
+            painter.setRenderHints(self.renderHints())  # Qt's painter of the cached one has none
             draw_wires(self.canvas, painter, rect)
 
     def draw_grid(self, painter: QPainter, rect: QRectF) -> None:
