@@ -96,9 +96,11 @@ def _grid_at(view: CanvasView, point: QPoint) -> str:
     return grid.pixelColor(point).name()
 
 
-def test_a_big_scenes_cached_wires_follow_moves_removals_and_additions(qtbot) -> None:  # noqa: ANN001
-    """The canvas keeps a big scene's wires in its cached background: whatever changes a
-    wire redraws the cache where it was and where it is."""
+def _big_scene_with_a_wire(
+    qtbot, height: int = 400  # noqa: ANN001
+) -> tuple[Document, CanvasScene, CanvasView]:
+    """a -> b and BIG_SCENE more nodes far below, in a 600-wide view at 100 % on the wire's
+    start, painted once."""
     doc = Document(name="wire")
     doc.add_node("a", "const", {"value": 1.0}, (0.0, 0.0))
     doc.add_node("b", "neg", {}, (1200.0, 300.0))
@@ -109,9 +111,18 @@ def test_a_big_scenes_cached_wires_follow_moves_removals_and_additions(qtbot) ->
     scene.set_document(doc)
     view = CanvasView(scene)
     qtbot.addWidget(view)
-    view.resize(600, 1400)
+    view.resize(600, height)
     view.show()
     qtbot.waitExposed(view)
+    view.centerOn(scene.edge_items[("a", "b", "x")].path().pointAtPercent(0.0) + QPointF(200, 0))
+    view.viewport().grab()
+    return doc, scene, view
+
+
+def test_a_big_scenes_cached_wires_follow_moves_removals_and_additions(qtbot) -> None:  # noqa: ANN001
+    """The canvas keeps a big scene's wires in its cached background: whatever changes a
+    wire redraws the cache where it was and where it is."""
+    doc, scene, view = _big_scene_with_a_wire(qtbot, height=1400)
     view.centerOn(QPointF(1000, -260))
     wire = QColor(current_theme().wire).name()
 
@@ -156,27 +167,6 @@ def test_a_big_scenes_cached_wires_are_the_wires_drawn_directly(qtbot) -> None: 
     view.setCacheMode(CanvasView.CacheModeFlag.CacheNone)
     direct = view.viewport().grab().toImage()
     assert cached == direct
-
-
-def _big_scene_with_a_wire(qtbot) -> tuple[Document, CanvasScene, CanvasView]:  # noqa: ANN001
-    """a -> b and BIG_SCENE more nodes far below, in a 600x400 view at 100 % on the wire's
-    start, painted once."""
-    doc = Document(name="wire")
-    doc.add_node("a", "const", {"value": 1.0}, (0.0, 0.0))
-    doc.add_node("b", "neg", {}, (1200.0, 300.0))
-    doc.connect("a", "b", "x")
-    for i in range(BIG_SCENE):
-        doc.add_node(f"c{i}", "const", {"value": 1.0}, ((i % 40) * 220.0, 5000.0 + i // 40 * 110))
-    scene = CanvasScene(UndoStack(doc).push)
-    scene.set_document(doc)
-    view = CanvasView(scene)
-    qtbot.addWidget(view)
-    view.resize(600, 400)
-    view.show()
-    qtbot.waitExposed(view)
-    view.centerOn(scene.edge_items[("a", "b", "x")].path().pointAtPercent(0.0) + QPointF(200, 0))
-    view.viewport().grab()
-    return doc, scene, view
 
 
 def test_a_wire_the_canvas_draws_is_painted_by_its_item_again_once_the_scene_is_small(
