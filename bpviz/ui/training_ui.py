@@ -578,9 +578,10 @@ class TrainingUI(QObject):
         """Hand the canvas new numbers (`Overlays.publish`'s arguments) and ask for the
         repaint that shows them: items take their numbers when painted, and in a window
         nothing else would repaint the canvas (a repaint of what did not change copies
-        cached pictures)."""
+        cached pictures); zoomed far out, the wires' new colours."""
         self.canvas.overlays.publish(*numbers)
         self.canvas.update()
+        self.canvas.overview.ask_repaint()  # a far view paints no items: Qt asks it nothing
 
     def shutdown(self) -> None:
         """Closing: stop training and animations; nothing may fire into a dead window."""

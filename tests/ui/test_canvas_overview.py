@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QLineF, QPoint, QPointF, Qt
+from PySide6.QtCore import QEvent, QLineF, QObject, QPoint, QPointF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 
 from bpviz.engine.ops import REGISTRY
@@ -497,3 +497,64 @@ def test_edits_without_pause_restart_the_raster_twice_then_let_it_finish(
     _settled(far, qtbot)
     assert far.view._far[0][1] == version
     assert _shown(far.view) == _reference(far.view)
+
+
+def test_a_drop_of_many_nodes_far_out_is_rastered_without_another_event(
+    far: Far, qtbot  # noqa: ANN001
+) -> None:
+    """More nodes than are drawn over the raster are dragged (only their outlines move
+    meanwhile): the drop itself brings the new picture on screen, with no repaint asked by
+    anything else."""
+    far.scene.select([f"c{i}" for i in range(400)])
+    far.grab()
+    overview, view = far.scene.overview, far.view
+    vp = view.viewport()
+    start = far.at("c45", 80, 50)
+    qtbot.mousePress(vp, LEFT, pos=start)
+    for i in range(1, 5):
+        qtbot.mouseMove(vp, start + QPoint(0, 5 * i))
+    far.grab()
+    recorded, rastered = overview.recordings, view.far_rasters
+    qtbot.mouseRelease(vp, LEFT, pos=start + QPoint(0, 20))
+    assert far.doc.pos("c0") == pytest.approx((0.0, 200.0), abs=6.0)
+    qtbot.waitUntil(lambda: view.far_rasters == rastered + 1 and overview.current(), timeout=10_000)
+    assert overview.recordings == recorded + 1
+    assert _shown(view) == _reference(view)
+
+
+class _Paints(QObject):
+    """Counts a widget's paint events."""
+
+    def __init__(self, widget) -> None:  # noqa: ANN001
+        super().__init__(widget)
+        self.count = 0
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: ANN001
+        self.count += event.type() == QEvent.Type.Paint
+        return False
+
+
+def test_a_click_far_out_repaints_the_view_by_itself(far: Far, qtbot) -> None:  # noqa: ANN001
+    """Qt forwards an item's update only to the views that painted the item, and a far view
+    paints none: the overview asks it to repaint. Nothing here paints it on purpose, as
+    nothing does on screen."""
+    far.grab()
+    qtbot.wait(RESTED_MS + 100)  # whatever was asked for is painted
+    paints = _Paints(far.view.viewport())
+    qtbot.mouseClick(far.view.viewport(), LEFT, pos=far.at("c45", 80, 50))
+    assert far.scene.selected_ids() == ["c45"]
+    qtbot.waitUntil(lambda: paints.count == 1, timeout=2000)
+    selected = theme_colours(current_theme())["selected"]
+    assert _shown(far.view).pixelColor(far.at("c45", 0, 60)) == selected
+
+
+def test_a_pass_far_out_repaints_the_view_by_itself(window, qtbot) -> None:  # noqa: ANN001
+    """A pass recolours the wires: the far view repaints and records them again with no
+    other event."""
+    far = FarWindow(qtbot, window)
+    qtbot.wait(RESTED_MS + 100)
+    overview, rastered = far.scene.overview, far.view.far_rasters
+    window.registry["backward"].trigger()
+    qtbot.waitUntil(lambda: far.view.far_rasters == rastered + 1, timeout=5000)
+    assert overview.current()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 
+import shiboken6
 from PySide6.QtCore import QLineF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen, QPicture
 from PySide6.QtWidgets import QGraphicsScene
@@ -102,6 +103,7 @@ class Overview:
         # a node's box and header in the scene, until it changes (moves, resizes): a recording
         # makes no new rects for the nodes that stayed
         self._boxes: dict[int, tuple[QRectF, QRectF]] = {}
+        self._repaint_asked = False  # since the last paint (`ask_repaint`)
         self.scenes = 0  # new scenes shown (`reset`): their first raster is painted at once
         self.recordings = 0  # how often it was brought up to date (for tests and benchmarks)
 
@@ -156,6 +158,7 @@ class Overview:
         removed), if given: until the pictures show it, it is drawn over the raster. Nodes
         moving moves their outlines too."""
         self._over = None
+        self.ask_repaint()
         if part == "outlines":
             return
         if item is not None:
@@ -165,6 +168,17 @@ class Overview:
             self._pending.add(part)
         else:
             self._bump(("wires", "nodes") if part == "all" else (part,))
+
+    def ask_repaint(self) -> None:
+        """Views showing the pictures repaint (`far_changed`): Qt forwards an item's update
+        only to the views that painted the item, and such a view paints none."""
+        if self._repaint_asked or not shiboken6.isValid(self.scene):  # (a scene closing)
+            return
+        self._repaint_asked = True
+        for view in self.scene.views():
+            far_changed = getattr(view, "far_changed", None)
+            if far_changed is not None:
+                far_changed()
 
     def _bump(self, parts: Iterable[str]) -> None:
         self._version += 1
@@ -240,6 +254,7 @@ class Overview:
         under it), then the outlines of the selected and marked nodes. Selecting a node,
         stepping the pass's mark or a drag step far out costs a few boxes, not a new raster
         of the whole scene."""
+        self._repaint_asked = False  # painting: the next change asks again
         if self._over is None:
             colours = theme_colours(current_theme())
             picture = QPicture()

@@ -274,6 +274,12 @@ class CanvasView(QGraphicsView):
     def _viewport_size(self) -> tuple[int, int]:
         return self.viewport().width(), self.viewport().height()
 
+    def far_changed(self) -> None:
+        """Something the overview shows changed (overview.py `ask_repaint`): shown as the
+        picture here, the scene repaints."""
+        if self.canvas.overview.wanted(self.zoom()):
+            self.viewport().update()
+
     def _far_view(self, overview: Overview) -> tuple[QImage, tuple[tuple[int, int], QTransform]]:
         """The overview rastered at this view's size and transform, and the size and transform
         it was rastered at. Repainting a far view that did not change is one copy. While it
