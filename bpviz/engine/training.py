@@ -461,21 +461,17 @@ class Trainer:
                 ex.set_data(*batch)
             batch_loss = self._loss(ex.forward())
         ex.backward(params_only=True)
-        c = self.config
-        self.optimizer.step(ex.params, self._update_grads() if c.l1 or c.l2 else ex.param_grads)
-        result = self._measure(t, batch_loss)
-        self.history.record(result)
-        return result
+        self.optimizer.step(ex.params, self._update_grads())
+        return self._record(self._measure(t, batch_loss))
 
     def _loss(self, output: np.ndarray) -> float:
         """The graph's output as a float plus the weight penalty: the loss LOSS_MEANING
         speaks of."""
-        c = self.config
         if type(output) is np.ndarray and output.ndim == 0:  # the usual loss: no call
             loss = float(output)
         else:
             loss = self._scalar(output)
-        return loss + (self.penalty() if c.l1 or c.l2 else 0.0)
+        return loss + self.penalty()
 
     def penalty(self) -> float:
         """training.l1 and l2's penalty on the current weights (0 when both are off)."""
@@ -503,7 +499,7 @@ class Trainer:
         """Test figures, then the training set last, so the executor ends on the training
         set's values with the new parameters: the loss node shows the recorded loss."""
         ds = self.dataset
-        test = (None, None) if ds is None or not len(ds.x_test) else self._test_metrics(t)
+        test = self._test_metrics(t)
         ex = self.executor
         if ds is not None:
             ex.set_data(ds.x_train, ds.y_train)
