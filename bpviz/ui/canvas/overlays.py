@@ -69,7 +69,7 @@ class Overlays:
             self._largest_value = self._largest()
         return self._largest_value
 
-    def moved(self) -> None:
+    def items_added(self) -> None:
         """Items were added: the next paint looks at what it shows again."""
         self._brought = None
         self._moved.clear()

@@ -283,13 +283,13 @@ class Overview:
                 painter.drawLine(edge.line)
         for node in here:
             if isinstance(node, NodeItem):
-                box = node.scene_box()
+                box, header = self._rects(node)
                 painter.setPen(QPen(colours["node_outline"], 0))
                 painter.setBrush(colours["node_body"])
                 painter.drawRect(box)
                 painter.setPen(Qt.PenStyle.NoPen)
                 painter.setBrush(QColor.fromRgba(node.header_rgba))
-                painter.drawRect(QRectF(box.x(), box.y(), box.width(), HEADER_HEIGHT))
+                painter.drawRect(header)
         painter.setBrush(Qt.BrushStyle.NoBrush)
 
     def _draw_outlines(self, painter: QPainter, colours: dict) -> None:
@@ -306,6 +306,15 @@ class Overview:
         for (rgba, width), rects in outlined.items():
             _pen(QColor.fromRgba(rgba), width, cosmetic=True)(painter)
             painter.drawRects(rects)
+
+    def _rects(self, item: NodeItem) -> tuple[QRectF, QRectF]:
+        """The node's box and header in the scene, kept until it changes (`invalidate`)."""
+        rects = self._boxes.get(id(item))
+        if rects is None:
+            box = item.scene_box()
+            rects = box, QRectF(box.x(), box.y(), box.width(), HEADER_HEIGHT)
+            self._boxes[id(item)] = rects
+        return rects
 
     def _record_wires(self, drawn: dict[int, QLineF]) -> Iterator[QPicture | None]:
         """Straight wires grouped by colour: one call draws hundreds."""
@@ -329,10 +338,7 @@ class Overview:
         headers: dict[int, list[QRectF]] = {}
         cached = self._boxes
         for n, item in enumerate(list(self.scene.node_items.values()), 1):
-            rects = cached.get(id(item))
-            if rects is None:
-                box = item.scene_box()
-                rects = cached[id(item)] = box, QRectF(box.x(), box.y(), box.width(), HEADER_HEIGHT)
+            rects = cached.get(id(item)) or self._rects(item)  # (the call only when not kept)
             bodies.append(rects[0])
             drawn[id(item)] = rects[0]
             rgba = item.header_rgba

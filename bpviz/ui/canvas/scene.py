@@ -212,7 +212,7 @@ class CanvasScene(QGraphicsScene):
         for edge in document.edges():
             self._add_edge_item(edge.src, edge.dst, edge.port)
         self._fit_scene_rect()
-        self.overlays.moved()
+        self.overlays.items_added()
         self.overview.reset()
         for name in self._SIGNALS:
             getattr(document, name).connect(getattr(self, f"_on_{name}"))
@@ -242,7 +242,7 @@ class CanvasScene(QGraphicsScene):
     def _on_node_added(self, node_id: str) -> None:
         self._add_node_item(node_id)
         self._cover(self.node_items[node_id])
-        self.overlays.moved()
+        self.overlays.items_added()
         self.overview.invalidate("nodes", self.node_items[node_id])
 
     def _add_node_item(self, node_id: str) -> None:
@@ -277,7 +277,7 @@ class CanvasScene(QGraphicsScene):
 
     def _on_edge_added(self, src: str, dst: str, port: str) -> None:
         self._add_edge_item(src, dst, port)
-        self.overlays.moved()
+        self.overlays.items_added()
         self.overview.invalidate("wires", self.edge_items[src, dst, port])
 
     def _add_edge_item(self, src: str, dst: str, port: str) -> None:
