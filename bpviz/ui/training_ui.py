@@ -15,7 +15,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -555,7 +554,7 @@ class TrainingUI(QObject):
             return c.value(node_id), shown, stale or partial, c.gradient_flag(node_id)
 
         contributions = c.contributions
-        self._publish(
+        self.canvas.publish(
             node,
             contributions.get,
             lambda: largest_magnitude(contributions.values()),
@@ -572,16 +571,7 @@ class TrainingUI(QObject):
         def node(node_id: str) -> NodeNumbers:
             return values.get(node_id), grads.get(node_id), stale, None
 
-        self._publish(node, edges.get, lambda: largest_magnitude(edges.values()))
-
-    def _publish(self, *numbers: Any) -> None:
-        """Hand the canvas new numbers (`Overlays.publish`'s arguments) and ask for the
-        repaint that shows them: items take their numbers when painted, and in a window
-        nothing else would repaint the canvas (a repaint of what did not change copies
-        cached pictures); zoomed far out, the wires' new colours."""
-        self.canvas.overlays.publish(*numbers)
-        self.canvas.update()
-        self.canvas.overview.ask_repaint()  # a far view paints no items: Qt asks it nothing
+        self.canvas.publish(node, edges.get, lambda: largest_magnitude(edges.values()))
 
     def shutdown(self) -> None:
         """Closing: stop training and animations; nothing may fire into a dead window."""

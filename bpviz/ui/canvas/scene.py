@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QPen
@@ -305,6 +306,15 @@ class CanvasScene(QGraphicsScene):
             if item.is_output != (nid == node_id):
                 item.is_output = nid == node_id
                 item.update()
+
+    def publish(self, *numbers: Any) -> None:
+        """A pass's numbers (`Overlays.publish`'s arguments), and the repaint that shows them:
+        items take their numbers when painted, and in a window nothing else would repaint
+        them (a repaint of what did not change copies cached pictures); a far view, which
+        paints no items and so hears of no item's update, records the wires' new colours."""
+        self.overlays.publish(*numbers)
+        self.update()
+        self.overview.ask_repaint()
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
         """A big scene's wires, under every item (wires.py), as an export renders them;
