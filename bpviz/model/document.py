@@ -367,12 +367,7 @@ class Document:
         codec.build_graph(entries, scene.get("output"), doc._graph)
         doc._pos = {entry["id"]: as_pos(entry.get("pos") or (0.0, 0.0)) for entry in entries}
         unplaced = any(entry.get("pos") is None for entry in entries)
-        doc._data = copy.deepcopy(scene.get("data"))
-        doc._training = copy.deepcopy(scene.get("training"))
-        doc._state = copy.deepcopy(scene.get("state"))
-        if unplaced:
-            doc._pos.update(auto_layout_positions(doc._graph, doc._pos))
-        return doc
+        return doc._settled(scene.get("data"), scene.get("training"), scene.get("state"), unplaced)
 
     @classmethod
     def from_scene(cls, scene: Scene) -> Document:
@@ -382,14 +377,21 @@ class Document:
         doc = cls(scene.name, scene.description)
         doc._graph = scene.graph
         doc._pos = {nid: as_pos(scene.positions.get(nid, (0.0, 0.0))) for nid in scene.graph.nodes}
-        doc._data = copy.deepcopy(scene.data)
-        doc._training = copy.deepcopy(scene.training)
         # as `to_dict` writes it: learned numbers restored from the file, if any
         learned = scene.has_state and bool(scene.session.executor.params)
-        doc._state = scene.state_dict() if learned else None
-        if len(scene.positions) < len(scene.graph.nodes):
-            doc._pos.update(auto_layout_positions(doc._graph, doc._pos))
-        return doc
+        state = scene.state_dict() if learned else None
+        unplaced = len(scene.positions) < len(scene.graph.nodes)
+        return doc._settled(scene.data, scene.training, state, unplaced)
+
+    def _settled(self, data: Any, training: Any, state: Any, unplaced: bool) -> Document:
+        """The rest of a document read from a scene (copied: the document owns them), and,
+        if any node had no position, the whole graph laid out so no node hides another."""
+        self._data = copy.deepcopy(data)
+        self._training = copy.deepcopy(training)
+        self._state = copy.deepcopy(state)
+        if unplaced:
+            self._pos.update(auto_layout_positions(self._graph, self._pos))
+        return self
 
     def to_scene_dict(self) -> dict[str, Any]:
         """The scene dict, as the codec lays it out (deterministic: the op's port order)."""
