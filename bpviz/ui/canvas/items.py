@@ -245,10 +245,12 @@ _DEVICE_CACHE = QGraphicsItem.CacheMode.DeviceCoordinateCache
 NO_CONTENTS = QGraphicsItem.GraphicsItemFlag.ItemHasNoContents
 
 
+_PORT_PAD = PORT_RADIUS + 2  # what a node's ports (and a little antialiasing) add around it
+
+
 def _with_ports(rect: QRectF) -> QRectF:
-    """A node's box grown by the ports on its sides (and a little antialiasing)."""
-    pad = PORT_RADIUS + 2
-    return rect.adjusted(-pad, -pad, pad, pad)
+    """A node's box grown by the ports on its sides."""
+    return rect.adjusted(-_PORT_PAD, -_PORT_PAD, _PORT_PAD, _PORT_PAD)
 
 
 @lru_cache(maxsize=1024)
@@ -364,7 +366,7 @@ class NodeItem(QGraphicsItem):
     def outer_edges(self) -> tuple[float, float, float, float]:
         """Left, top, right and bottom of `boundingRect` in the scene, as plain numbers
         (fitting the view to 5,000 nodes asks every node)."""
-        x, y, pad = self.x(), self.y(), PORT_RADIUS + 2
+        x, y, pad = self.x(), self.y(), _PORT_PAD
         return x - pad, y - pad, x + self._width + pad, y + self._rect.height() + pad
 
     def shape(self) -> QPainterPath:
